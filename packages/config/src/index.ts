@@ -1,0 +1,70 @@
+import { z } from "zod";
+
+/** A configuration problem found at start; the message names every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const csv = z
+  .string()
+  .min(1)
+  .transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+/** Variables every service reads. */
+export const baseShape = {
+  SERVICE_NAME: z.string().min(1),
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  GRPC_HOST: z.string().default("0.0.0.0"),
+  GRPC_PORT: port.default(0),
+  /** Prometheus scrape port; 0 disables the endpoint. */
+  METRICS_PORT: port.default(0),
+  KAFKA_BROKERS: csv,
+  KAFKA_CLIENT_ID: z.string().optional(),
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, "must be a mongodb:// URI"),
+  /** Database name; defaults to the service name (one database per service). */
+  MONGODB_DB: z.string().optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** 32-byte base64 key for personal data at rest; required in production. */
+  PII_KEY: z.string().optional(),
+  BUSINESS_TIME_ZONE: z.string().default("Asia/Shanghai"),
+} as const;
+
+type BaseShape = typeof baseShape;
+
+/** The validated configuration: base variables plus the service's own. */
+export type Config<S extends z.ZodRawShape = {}> = z.infer<z.ZodObject<BaseShape & S>>;
+
+/**
+ * Validates the whole environment once into one typed object. Unknown
+ * variables are ignored; a bad or missing one throws ConfigError naming it.
+ */
+export function loadConfig<S extends z.ZodRawShape>(
+  shape: S,
+  env: Record<string, string | undefined> = process.env,
+): Config<S> {
+  const schema = z.object({ ...baseShape, ...shape });
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = i.path.join(".") || "(environment)";
+      const value = cleaned[String(i.path[0])];
+      const shown = value === undefined ? "missing" : isSecret(name) ? "(value hidden)" : JSON.stringify(value);
+      return `  ${name}: ${i.message} (got ${shown})`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data as Config<S>;
+}
+
+function isSecret(name: string): boolean {
+  return /KEY|SECRET|PASSWORD|TOKEN/i.test(name);
+}
+
+export { z };
