@@ -91,7 +91,11 @@ export class EventBus {
     return new EventBus(kafka, producer, admin, opts.logger);
   }
 
-  /** Creates the topics that do not exist yet (3 partitions, replication from broker default). */
+  /**
+   * Creates the topics that do not exist yet and waits until every partition has
+   * a leader. (kafkajs' own `waitForLeaders` gives up on UNKNOWN_TOPIC_OR_PARTITION,
+   * which a KRaft broker answers for a moment after creation.)
+   */
   async ensureTopics(topics: string[], partitions = 3): Promise<void> {
     const existing = new Set(await this.admin.listTopics());
     const missing = [...new Set(topics)].filter((t) => !existing.has(t));
@@ -99,11 +103,22 @@ export class EventBus {
     try {
       await this.admin.createTopics({
         topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
-        waitForLeaders: true,
+        waitForLeaders: false,
       });
     } catch (e) {
       // Another service may have created them at the same moment.
-      if (!String((e as Error).message).includes("already exists")) throw e;
+      if (!/already exists/i.test(String((e as Error).message))) throw e;
+    }
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const md = await this.admin.fetchTopicMetadata({ topics: missing });
+        if (md.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+      }
+      if (Date.now() > deadline) throw new Error(`topics have no leader after 30 s: ${missing.join(", ")}`);
+      await sleep(100);
     }
   }
 

@@ -37,8 +37,11 @@ export const baseShape = {
 
 type BaseShape = typeof baseShape;
 
+/** The validated base variables. */
+export type BaseConfig = z.infer<z.ZodObject<BaseShape>>;
+
 /** The validated configuration: base variables plus the service's own. */
-export type Config<S extends z.ZodRawShape = {}> = z.infer<z.ZodObject<BaseShape & S>>;
+export type Config<S extends z.ZodRawShape = {}> = BaseConfig & z.infer<z.ZodObject<S>>;
 
 /**
  * Validates the whole environment once into one typed object. Unknown

@@ -42,7 +42,9 @@ export function createLogger(opts: {
       redact: { paths: redactPaths(), censor: "[redacted]" },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      mixin() {
+      mixin(_obj, _level, logger) {
+        // A child logger that already binds the trace (e.g. per gRPC call) needs no second copy.
+        if ((logger as Logger | undefined)?.bindings?.().trace_id) return {};
         const span = trace.getActiveSpan();
         if (!span) return {};
         const c = span.spanContext();

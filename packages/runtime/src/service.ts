@@ -1,0 +1,182 @@
+import { allTopics } from "@whiteslip/contracts";
+import { EventBus, type Subscription } from "@whiteslip/bus";
+import { type Config, loadConfig, type z } from "@whiteslip/config";
+import { type Clock, systemClock } from "@whiteslip/core";
+import { type AuthHook, type GrpcServer, type ServiceRegistration, startGrpcServer } from "@whiteslip/grpc";
+import { DEV_PII_KEY, PiiCipher } from "@whiteslip/pii";
+import { connectStore, OutboxRelay, type Store } from "@whiteslip/store";
+import { createLogger, type Logger, startTelemetry, type Telemetry } from "@whiteslip/telemetry";
+import type { Collection, Document } from "mongodb";
+
+/** What a service's wiring gets to build its parts from. */
+export interface ServiceContext<C> {
+  readonly config: C;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly bus: EventBus;
+  readonly pii: PiiCipher;
+}
+
+/** A background loop (scheduler, dispatcher, periodic run). */
+export interface Background {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** The parts a service is made of; the runtime starts them in order and stops them in reverse. */
+export interface ServiceParts {
+  /** gRPC services to serve (health and reflection are added). */
+  grpc: ServiceRegistration[];
+  /** Consumer groups; `groupId` defaults to the service name. */
+  consumers?: { groupId?: string; subscriptions: Subscription[] }[];
+  /** Collections whose documents carry `pendingEvents` (the outbox). */
+  outbox?: Collection<Document>[];
+  /** Background loops. */
+  background?: Background[];
+  /** Called last on stop. */
+  onStop?: () => Promise<void>;
+}
+
+/** A started service. */
+export interface RunningService<C> {
+  readonly name: string;
+  readonly grpcPort: number;
+  readonly context: ServiceContext<C>;
+  readonly grpc: GrpcServer;
+  readonly relay: OutboxRelay;
+  /** Graceful stop: not serving, stop consumers, finish in flight, flush the outbox, close. */
+  stop(): Promise<void>;
+}
+
+/** Options of `startService`. */
+export interface StartServiceOptions<S extends z.ZodRawShape> {
+  /** Service name: default database name and consumer group. */
+  name: string;
+  /** The service's own configuration variables (zod shape), on top of the base ones. */
+  configShape: S;
+  /** Environment (default process.env); overrides for tests and the platform runner. */
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+  auth?: AuthHook;
+  /** Builds the service's parts (repositories, handlers, consumers). */
+  setup(ctx: ServiceContext<Config<S>>): Promise<ServiceParts>;
+}
+
+/**
+ * Starts a service the same way every time: config validated once, logger,
+ * telemetry, its own database, the bus with all platform topics, outbox relay,
+ * consumers, gRPC with health and reflection, and readiness that follows Kafka
+ * and Mongo reachability.
+ */
+export async function startService<S extends z.ZodRawShape>(
+  opts: StartServiceOptions<S>,
+): Promise<RunningService<Config<S>>> {
+  const config = loadConfig(opts.configShape, { SERVICE_NAME: opts.name, ...(opts.env ?? process.env) });
+  const logger = createLogger({ service: opts.name, level: config.LOG_LEVEL });
+  const clock = opts.clock ?? systemClock;
+  if (!config.PII_KEY && config.NODE_ENV === "production") {
+    throw new Error("PII_KEY is required in production (32 random bytes, base64)");
+  }
+  if (!config.PII_KEY) logger.warn("PII_KEY not set: using the development key");
+  const pii = new PiiCipher(config.PII_KEY ?? DEV_PII_KEY);
+
+  let telemetry: Telemetry | undefined;
+  if (config.METRICS_PORT > 0 || process.env.OTEL_TRACES_EXPORTER) {
+    telemetry = await startTelemetry({ serviceName: opts.name, metricsPort: config.METRICS_PORT });
+  }
+  const store = await connectStore({ uri: config.MONGODB_URI, dbName: config.MONGODB_DB ?? opts.name, logger });
+  const bus = await EventBus.connect({
+    brokers: config.KAFKA_BROKERS,
+    clientId: config.KAFKA_CLIENT_ID ?? opts.name,
+    logger,
+  });
+  await bus.ensureTopics(allTopics.map((t) => t.topic));
+  const context: ServiceContext<Config<S>> = { config, logger, clock, store, bus, pii };
+  const parts = await opts.setup(context);
+
+  const relay = new OutboxRelay({ bus, logger, collections: parts.outbox ?? [] });
+  relay.start();
+  const consumers = (parts.consumers ?? []).map((c) =>
+    bus.consumer({ groupId: c.groupId ?? opts.name, subscriptions: c.subscriptions }),
+  );
+  for (const c of consumers) await c.start();
+  for (const b of parts.background ?? []) b.start();
+  const grpc = await startGrpcServer({
+    port: config.GRPC_PORT,
+    host: config.GRPC_HOST,
+    logger,
+    services: parts.grpc,
+    ...(opts.auth ? { auth: opts.auth } : {}),
+  });
+
+  // Readiness follows the dependencies: NOT_SERVING while Mongo or Kafka is unreachable.
+  const admin = bus.kafka.admin();
+  const readiness = setInterval(async () => {
+    const mongoOk = await store.ping();
+    const kafkaOk = await admin
+      .connect()
+      .then(() => admin.describeCluster())
+      .then(() => true)
+      .catch(() => false);
+    grpc.setServing(mongoOk && kafkaOk);
+  }, 5_000);
+  readiness.unref();
+
+  logger.info({ grpcPort: grpc.port, db: config.MONGODB_DB ?? opts.name }, `${opts.name} started`);
+  let stopping: Promise<void> | undefined;
+  return {
+    name: opts.name,
+    grpcPort: grpc.port,
+    context,
+    grpc,
+    relay,
+    stop: () => {
+      stopping ??= (async () => {
+        clearInterval(readiness);
+        grpc.setServing(false);
+        for (const c of consumers) await c.stop();
+        for (const b of [...(parts.background ?? [])].reverse()) await b.stop();
+        await grpc.stop(5_000);
+        await relay.stop();
+        await parts.onStop?.();
+        await admin.disconnect().catch(() => undefined);
+        await bus.close();
+        await store.close();
+        await telemetry?.shutdown();
+        logger.info(`${opts.name} stopped`);
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * Runs a service as a process: starts it, stops it gracefully on SIGTERM/SIGINT
+ * and exits non-zero when start-up fails (the message names the bad setting).
+ */
+export function runMain(start: () => Promise<{ stop(): Promise<void> }>): void {
+  start().then(
+    (svc) => {
+      let signalled = false;
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (signalled) return;
+        signalled = true;
+        process.stderr.write(`${sig}: shutting down\n`);
+        svc.stop().then(
+          () => process.exit(0),
+          (e) => {
+            process.stderr.write(`shutdown failed: ${(e as Error).stack}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on("SIGTERM", onSignal);
+      process.on("SIGINT", onSignal);
+    },
+    (e) => {
+      process.stderr.write(`start-up failed: ${(e as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,75 @@
+import { encodeEvent, subscribe } from "@whiteslip/bus";
+import { z } from "@whiteslip/config";
+import { creditreporting, Topics } from "@whiteslip/contracts";
+import { invalidArgument } from "@whiteslip/core";
+import { createClient, service } from "@whiteslip/grpc";
+import { insertOnce } from "@whiteslip/store";
+import { testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { describe, expect, it } from "vitest";
+import { startService } from "../src/index";
+
+describe("startService", () => {
+  it("wires config, database, consumers, outbox and gRPC, and stops gracefully", async () => {
+    const { kafkaBrokers, mongoUri } = testInfra();
+    const db = uniqueName("runtime");
+    const accountId = uniqueName("acc");
+    const svc = await startService({
+      name: "runtime-test",
+      configShape: { GROUP: z.string() },
+      env: {
+        KAFKA_BROKERS: kafkaBrokers.join(","),
+        MONGODB_URI: mongoUri,
+        MONGODB_DB: db,
+        GRPC_PORT: "0",
+        LOG_LEVEL: "silent",
+        GROUP: uniqueName("runtime-group"),
+      },
+      setup: async ({ config, store }) => {
+        const seen = store.db.collection<{ _id: string; dpd: number }>("seen");
+        return {
+          grpc: [
+            service(creditreporting.CreditReportingService, {
+              getCreditScore: async (req) => {
+                if (!req.accountId) throw invalidArgument([{ field: "account_id", description: "is required" }]);
+                return { accountId: req.accountId, score: (await seen.countDocuments({ _id: req.accountId })) ? 600 : 650 };
+              },
+            }),
+          ],
+          consumers: [
+            {
+              groupId: config.GROUP,
+              subscriptions: [
+                subscribe(Topics.Overdue, async (e) => {
+                  if (e.key === accountId) await insertOnce(seen, { _id: e.data.accountId, dpd: e.data.daysPastDue });
+                }),
+              ],
+            },
+          ],
+        };
+      },
+    });
+    const client = createClient(creditreporting.CreditReportingService, `127.0.0.1:${svc.grpcPort}`);
+    try {
+      expect((await client.getCreditScore({ accountId })).score).toBe(650);
+      await expect(client.getCreditScore({ accountId: "" })).rejects.toMatchObject({
+        code: 3,
+        violations: [{ field: "account_id", description: "is required" }],
+      });
+      await svc.context.bus.publish([
+        encodeEvent(Topics.Overdue, { id: uniqueName("ev"), key: accountId, time: new Date(), data: { accountId, daysPastDue: 3 } }),
+      ]);
+      const until = Date.now() + 20_000;
+      while ((await client.getCreditScore({ accountId })).score !== 600) {
+        if (Date.now() > until) throw new Error("event not consumed");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      client.close();
+      await svc.stop();
+      const { MongoClient } = await import("mongodb");
+      const c = new MongoClient(mongoUri);
+      await c.db(db).dropDatabase();
+      await c.close();
+    }
+  });
+});
