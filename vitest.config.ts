@@ -12,12 +12,14 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["{packages,services}/*/test/**/*.unit.test.ts"],
+          sequence: { groupOrder: 0 },
           testTimeout: 20_000,
         },
       },
       {
         test: {
           name: "int",
+          sequence: { groupOrder: 1 },
           include: ["{packages,services}/*/test/**/*.{int,e2e}.test.ts"],
           globalSetup: ["./packages/testkit/src/global-setup.ts"],
           testTimeout: 90_000,

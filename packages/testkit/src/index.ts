@@ -1,0 +1,14 @@
+export { dockerEndpointHint, probeDocker } from "./docker";
+export { ensureFerretBinary, ferretArgs, waitForMongo } from "./ferret-local";
+export { type Infra, type InfraKind, infraFromEnv, type StartInfraOptions, startInfra } from "./infra";
+export {
+  ensureKafkaLibs,
+  kafkaLog4jProperties,
+  kafkaServerProperties,
+  parseProperties,
+  randomClusterId,
+  waitForKafka,
+} from "./kafka-local";
+export { freshDatabaseName, uniqueName } from "./names";
+export { cacheRoot, FERRETDB_VERSION, ferretBinaryPath, KAFKA_VERSION, kafkaHome } from "./paths";
+export { freePort, freePorts, parseBrokers } from "./ports";
