@@ -1,1 +1,2 @@
+export * from "./file-clock";
 export * from "./service";

@@ -7,6 +7,7 @@ import { DEV_PII_KEY, PiiCipher } from "@whiteslip/pii";
 import { connectStore, OutboxRelay, type Store } from "@whiteslip/store";
 import { createLogger, type Logger, startTelemetry, type Telemetry } from "@whiteslip/telemetry";
 import type { Collection, Document } from "mongodb";
+import { FileClock } from "./file-clock";
 
 /** What a service's wiring gets to build its parts from. */
 export interface ServiceContext<C> {
@@ -74,7 +75,8 @@ export async function startService<S extends z.ZodRawShape>(
 ): Promise<RunningService<Config<S>>> {
   const config = loadConfig(opts.configShape, { SERVICE_NAME: opts.name, ...(opts.env ?? process.env) });
   const logger = createLogger({ service: opts.name, level: config.LOG_LEVEL });
-  const clock = opts.clock ?? systemClock;
+  const clockFile = (opts.env ?? process.env).CLOCK_FILE;
+  const clock = opts.clock ?? (clockFile ? new FileClock(clockFile) : systemClock);
   if (!config.PII_KEY && config.NODE_ENV === "production") {
     throw new Error("PII_KEY is required in production (32 random bytes, base64)");
   }

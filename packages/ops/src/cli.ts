@@ -1,0 +1,173 @@
+/**
+ * whiteslip-ops — the operator's command line.
+ *
+ *   whiteslip-ops eod [--date YYYY-MM-DD]        run billing's end-of-day (default: the current business date)
+ *   whiteslip-ops advance [--days N]             advance N business days: move the clock, run end-of-day
+ *   whiteslip-ops tail [topic…] [--from-beginning] [--key ACCOUNT]   print events decoded (CloudEvents + payload JSON)
+ *   whiteslip-ops account <accountId>            billing summary, statements, restrictions
+ *   whiteslip-ops case <caseId | --account ID>   collection case with history
+ *   whiteslip-ops score <accountId>              internal credit score and history
+ *   whiteslip-ops portfolio                      delinquency, roll rates, charge-offs, inflows
+ *
+ * Service addresses: CREDIT_ADDR, BILLING_ADDR, NOTIFICATION_ADDR, COLLECTIONS_ADDR,
+ * CREDIT_REPORTING_ADDR (default 127.0.0.1:50051…50055); Kafka: KAFKA_BROKERS;
+ * CLOCK_FILE: the local run's shared clock (advance moves it).
+ */
+import { parseArgs } from "node:util";
+import { toJson } from "@bufbuild/protobuf";
+import { billing, collections, credit, creditreporting } from "@whiteslip/contracts";
+import { addDays, zonedInstant } from "@whiteslip/core";
+import { isGrpcError } from "@whiteslip/grpc";
+import { setFileClock } from "@whiteslip/runtime";
+import { addressesFromEnv, closeClients, platformClients } from "./clients";
+import { nextBusinessDate, progressLine, runEndOfDay } from "./end-of-day";
+import { resolveTopics, tail } from "./tail";
+
+const USAGE = `usage: whiteslip-ops <eod|advance|tail|account|case|score|portfolio> [options]
+  eod [--date YYYY-MM-DD]                 run end-of-day for a business date
+  advance [--days N]                      move the platform N business days forward
+  tail [topic...] [--from-beginning] [--key ID]
+  account <accountId> | case <caseId> | case --account <accountId> | score <accountId> | portfolio`;
+
+const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      date: { type: "string" },
+      days: { type: "string", default: "1" },
+      "from-beginning": { type: "boolean", default: false },
+      key: { type: "string" },
+      account: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (!command || values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 2;
+  }
+  if (command === "tail") {
+    const brokers = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
+    const ac = new AbortController();
+    process.on("SIGINT", () => ac.abort());
+    process.on("SIGTERM", () => ac.abort());
+    await tail({
+      brokers,
+      topics: resolveTopics(positionals),
+      fromBeginning: values["from-beginning"],
+      ...(values.key ? { filterKey: values.key } : {}),
+      signal: ac.signal,
+    });
+    return 0;
+  }
+  const clients = platformClients(addressesFromEnv());
+  try {
+    switch (command) {
+      case "eod": {
+        const run = await runEndOfDay(clients, {
+          ...(values.date ? { date: values.date } : {}),
+          onProgress: (r) => process.stderr.write(`\r${progressLine(r)}`),
+        });
+        process.stderr.write("\n");
+        print(toJson(billing.EndOfDayRunSchema, run));
+        return 0;
+      }
+      case "advance": {
+        const days = Number(values.days);
+        if (!Number.isInteger(days) || days < 1) throw new Error(`--days must be a positive integer, got ${values.days}`);
+        await advance(clients, days, process.env.CLOCK_FILE);
+        return 0;
+      }
+      case "account": {
+        const id = need(positionals[0], "accountId");
+        const [summary, statements, restrictions] = await Promise.all([
+          clients.billing.getAccountSummary({ accountId: id }),
+          clients.billing.listStatements({ accountId: id, pageSize: 12 }),
+          clients.credit.getRestrictions({ accountId: id }).catch(() => undefined),
+        ]);
+        print({
+          account: toJson(billing.GetAccountSummaryResponseSchema, summary),
+          statements: toJson(billing.ListStatementsResponseSchema, statements),
+          restrictions: restrictions ? toJson(credit.GetRestrictionsResponseSchema, restrictions) : null,
+        });
+        return 0;
+      }
+      case "case": {
+        let caseId = positionals[0];
+        if (!caseId && values.account) {
+          const list = await clients.collections.listCases({ accountId: values.account, pageSize: 1 });
+          caseId = list.cases[0]?.caseId;
+          if (!caseId) throw new Error(`no collection case for account ${values.account}`);
+        }
+        const c = await clients.collections.getCase({ caseId: need(caseId, "caseId") });
+        print(toJson(collections.GetCaseResponseSchema, c));
+        return 0;
+      }
+      case "score": {
+        const id = need(positionals[0], "accountId");
+        const [score, history] = await Promise.all([
+          clients.creditReporting.getCreditScore({ accountId: id }),
+          clients.creditReporting.listScoreHistory({ accountId: id, pageSize: 20 }),
+        ]);
+        print({
+          score: toJson(creditreporting.GetCreditScoreResponseSchema, score),
+          history: toJson(creditreporting.ListScoreHistoryResponseSchema, history),
+        });
+        return 0;
+      }
+      case "portfolio": {
+        print(toJson(billing.GetPortfolioStatsResponseSchema, await clients.billing.getPortfolioStats({})));
+        return 0;
+      }
+      default:
+        process.stderr.write(`unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
+        return 2;
+    }
+  } finally {
+    closeClients(clients);
+  }
+}
+
+/**
+ * Advances the platform `days` business days: for each, moves the shared clock
+ * (if any) to 00:05 Asia/Shanghai of the next day, runs end-of-day for the
+ * finished day, then moves the clock to 10:00 so daytime work (sending, calls) happens.
+ */
+export async function advance(
+  clients: Parameters<typeof runEndOfDay>[0],
+  days: number,
+  clockFile: string | undefined,
+  onLine: (line: string) => void = (l) => process.stderr.write(l),
+): Promise<void> {
+  for (let i = 0; i < days; i++) {
+    const date = await nextBusinessDate(clients);
+    const next = addDays(date, 1);
+    if (clockFile) setFileClock(clockFile, zonedInstant(next, 0, 5, "Asia/Shanghai"));
+    const run = await runEndOfDay(clients, { date, onProgress: (r) => onLine(`\r${progressLine(r)}`) });
+    onLine(`\r${progressLine(run)}\n`);
+    if (clockFile) setFileClock(clockFile, zonedInstant(next, 10, 0, "Asia/Shanghai"));
+  }
+}
+
+function need(v: string | undefined, name: string): string {
+  if (!v) throw new Error(`missing <${name}>\n${USAGE}`);
+  return v;
+}
+
+const isMain = process.argv[1]?.endsWith("cli.ts") || process.argv[1]?.endsWith("whiteslip-ops.mjs");
+if (isMain) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      if (isGrpcError(e)) {
+        process.stderr.write(`${e.codeName}: ${e.message}${e.violations.length ? `\n${e.violations.map((v) => `  ${v.field}: ${v.description}`).join("\n")}` : ""}\n`);
+      } else {
+        process.stderr.write(`${(e as Error).message}\n`);
+      }
+      process.exit(1);
+    },
+  );
+}

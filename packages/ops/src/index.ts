@@ -1,0 +1,4 @@
+export * from "./clients";
+export * from "./end-of-day";
+export * from "./tail";
+export { advance } from "./cli";

@@ -1,0 +1,55 @@
+import { create } from "@bufbuild/protobuf";
+import { encodeEvent } from "@whiteslip/bus";
+import { billing, Topics } from "@whiteslip/contracts";
+import { describe, expect, it } from "vitest";
+import { decodeRecord, progressLine, resolveTopics } from "../src/index";
+
+describe("ops CLI helpers", () => {
+  it("resolves short topic names", () => {
+    expect(resolveTopics(["overdue", "DueSoon", "whiteslip.billing.payment-received.v1"])).toEqual([
+      "whiteslip.billing.overdue.v1",
+      "whiteslip.billing.due-soon.v1",
+      "whiteslip.billing.payment-received.v1",
+    ]);
+    expect(() => resolveTopics(["nope"])).toThrow(/unknown topic "nope"/);
+    expect(resolveTopics([]).length).toBeGreaterThan(20);
+  });
+
+  it("decodes a record into CloudEvents attributes and payload JSON", () => {
+    const ev = encodeEvent(Topics.Overdue, {
+      id: "e1",
+      key: "acc_1",
+      time: new Date("2026-03-02T00:05:00Z"),
+      data: { accountId: "acc_1", daysPastDue: 3, overdueFen: 12_345n, bucket: billing.DelinquencyBucket.M1 },
+    });
+    const out = decodeRecord(ev.topic, 0, {
+      offset: "7",
+      key: Buffer.from(ev.key),
+      value: Buffer.from(ev.value),
+      headers: Object.fromEntries(Object.entries(ev.headers).map(([k, v]) => [k, Buffer.from(v)])),
+    });
+    expect(out).toMatchObject({
+      id: "e1",
+      type: "whiteslip.billing.v1.Overdue",
+      time: "2026-03-02T00:05:00.000Z",
+      data: { accountId: "acc_1", daysPastDue: 3, overdueFen: "12345", bucket: "DELINQUENCY_BUCKET_M1" },
+    });
+    expect(decodeRecord(ev.topic, 0, { offset: "8", key: null, value: Buffer.from([1, 2]), headers: {} })).toMatchObject({
+      error: "missing header ce_id",
+    });
+  });
+
+  it("draws end-of-day progress", () => {
+    const run = create(billing.EndOfDayRunSchema, {
+      businessDate: "2026-03-02",
+      accountsTotal: 100n,
+      accountsProcessed: 50n,
+      statementsIssued: 4n,
+      dueSoonEmitted: 3n,
+      overdueEmitted: 2n,
+    });
+    expect(progressLine(run)).toBe(
+      "2026-03-02 [##########----------] 50/100 accounts · 4 statements · 3 due-soon · 2 overdue · 0 charged off",
+    );
+  });
+});
