@@ -13,3 +13,4 @@ export * from "./logger";
 export * from "./reflection";
 export * from "./server";
 export * from "./tracing";
+export * from "./health-client";

@@ -1,0 +1,38 @@
+import * as grpc from "@grpc/grpc-js";
+import { service as healthServiceDef } from "grpc-health-check";
+
+/** The answer of grpc.health.v1.Health/Check. */
+export type HealthStatus = "UNKNOWN" | "SERVING" | "NOT_SERVING" | "SERVICE_UNKNOWN" | "UNREACHABLE";
+
+/** Asks a server's health service; UNREACHABLE when it does not answer within `timeoutMs`. */
+export async function checkHealth(address: string, service = "", timeoutMs = 1_000): Promise<HealthStatus> {
+  const Health = grpc.makeClientConstructor(healthServiceDef, "Health");
+  const client = new Health(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+    check(
+      req: { service: string },
+      opts: grpc.CallOptions,
+      cb: (e: grpc.ServiceError | null, r: { status: string | number }) => void,
+    ): void;
+  };
+  try {
+    return await new Promise<HealthStatus>((resolve) => {
+      client.check({ service }, { deadline: Date.now() + timeoutMs }, (e, r) => {
+        if (e) resolve("UNREACHABLE");
+        else resolve((typeof r.status === "number" ? ["UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"][r.status] : r.status) as HealthStatus);
+      });
+    });
+  } finally {
+    client.close();
+  }
+}
+
+/** Waits until the server reports SERVING; rejects after `timeoutMs`. */
+export async function waitForServing(address: string, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await checkHealth(address);
+    if (s === "SERVING") return;
+    if (Date.now() > until) throw new Error(`${address} not SERVING after ${timeoutMs} ms (last: ${s})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,134 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { join, resolve } from "node:path";
+import { waitForServing } from "@whiteslip/grpc";
+import { LOCAL_PORTS } from "@whiteslip/ops";
+
+/** Repository root. */
+export const ROOT = resolve(import.meta.dirname, "../../..");
+
+/** The five services, their folders and the key of their port in LOCAL_PORTS. */
+export const SERVICES = [
+  { name: "credit", dir: "services/credit", port: "credit" },
+  { name: "billing", dir: "services/billing", port: "billing" },
+  { name: "notification", dir: "services/notification", port: "notification" },
+  { name: "collections", dir: "services/collections", port: "collections" },
+  { name: "credit-reporting", dir: "services/credit-reporting", port: "creditReporting" },
+] as const;
+
+export type ServiceName = (typeof SERVICES)[number]["name"];
+
+/** A service running as its own process. */
+export interface ServiceProcess {
+  readonly name: ServiceName;
+  readonly address: string;
+  readonly child: ChildProcess;
+  /** SIGTERM, wait for a graceful exit (SIGKILL after `graceMs`). */
+  stop(graceMs?: number): Promise<void>;
+  /** Starts it again with the same environment (after stop). */
+  restart(): Promise<ServiceProcess>;
+}
+
+/** Options of `startServiceProcess`. */
+export interface ProcessOptions {
+  /** Environment shared by all services (KAFKA_BROKERS, MONGODB_URI, CLOCK_FILE, …). */
+  env: Record<string, string>;
+  /** Per-service extra environment. */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Ports; default the local-run ports. */
+  ports?: Partial<Record<ServiceName, number>>;
+  /** Where each service's log goes (`<dir>/<name>.log`); default inherit-free: discarded. */
+  logDir?: string;
+  /** Line sink for the service's output, e.g. a prefixed console. */
+  onLine?: (service: ServiceName, line: string) => void;
+}
+
+/** Port of a service under these options. */
+export function portOf(name: ServiceName, opts: Pick<ProcessOptions, "ports">): number {
+  const spec = SERVICES.find((s) => s.name === name)!;
+  return opts.ports?.[name] ?? LOCAL_PORTS[spec.port];
+}
+
+/** Service addresses as the environment variables other services and the CLI read. */
+export function addressEnv(opts: Pick<ProcessOptions, "ports">): Record<string, string> {
+  const a = (n: ServiceName) => `127.0.0.1:${portOf(n, opts)}`;
+  return {
+    CREDIT_ADDR: a("credit"),
+    BILLING_ADDR: a("billing"),
+    NOTIFICATION_ADDR: a("notification"),
+    COLLECTIONS_ADDR: a("collections"),
+    CREDIT_REPORTING_ADDR: a("credit-reporting"),
+  };
+}
+
+/** Starts one service as a child process and waits until its gRPC health says SERVING. */
+export async function startServiceProcess(name: ServiceName, opts: ProcessOptions): Promise<ServiceProcess> {
+  const spec = SERVICES.find((s) => s.name === name)!;
+  const port = portOf(name, opts);
+  const env = {
+    ...process.env,
+    ...opts.env,
+    ...addressEnv(opts),
+    ...(opts.serviceEnv?.[name] ?? {}),
+    GRPC_PORT: String(port),
+    GRPC_HOST: "127.0.0.1",
+  };
+  const child = spawn(process.execPath, ["--import", "tsx", join(spec.dir, "src/main.ts")], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log: WriteStream | undefined;
+  if (opts.logDir) {
+    mkdirSync(opts.logDir, { recursive: true });
+    log = createWriteStream(join(opts.logDir, `${name}.log`), { flags: "a" });
+  }
+  let tailText = "";
+  const onData = (chunk: Buffer) => {
+    log?.write(chunk);
+    const text = chunk.toString("utf8");
+    tailText = (tailText + text).slice(-4000);
+    if (opts.onLine) for (const line of text.split("\n")) if (line.trim()) opts.onLine(name, line);
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const address = `127.0.0.1:${port}`;
+  const ready = waitForServing(address, 90_000);
+  const first = await Promise.race([ready.then(() => "ready" as const), exited.then((code) => ({ code }))]);
+  if (first !== "ready") {
+    log?.end();
+    throw new Error(`${name} exited with code ${first.code} before serving:\n${tailText}`);
+  }
+  const handle: ServiceProcess = {
+    name,
+    address,
+    child,
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+      log?.end();
+    },
+    restart: () => startServiceProcess(name, opts),
+  };
+  return handle;
+}
+
+/** Starts all five services (in parallel) and returns them by name. */
+export async function startAllServices(opts: ProcessOptions): Promise<Record<ServiceName, ServiceProcess>> {
+  const started = await Promise.allSettled(SERVICES.map((s) => startServiceProcess(s.name, opts)));
+  const failed = started.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed.length > 0) {
+    await Promise.all(started.map((r) => (r.status === "fulfilled" ? r.value.stop() : undefined)));
+    throw new Error(failed.map((f) => (f.reason as Error).message).join("\n"));
+  }
+  return Object.fromEntries(
+    started.map((r) => {
+      const p = (r as PromiseFulfilledResult<ServiceProcess>).value;
+      return [p.name, p];
+    }),
+  ) as Record<ServiceName, ServiceProcess>;
+}
