@@ -1,0 +1,148 @@
+/**
+ * Maps the events notification consumes (generated protobuf types) to domain
+ * Facts. Fact ids: the CloudEvent id, except for the pre-report and legal
+ * notices whose `notice_id` is published as `fact_id` so credit-reporting and
+ * collections can match NotificationDelivered to their notice.
+ */
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { billing, type collections, type credit, type creditreporting } from "@whiteslip/contracts";
+import { dateInZone } from "@whiteslip/core";
+import type { Bucket, Fact } from "../domain/model";
+
+/** The envelope fields a mapping needs. */
+export interface EventMeta {
+  /** CloudEvents id. */
+  id: string;
+  /** CloudEvents type. */
+  type: string;
+  /** CloudEvents time. */
+  time: Date;
+}
+
+const BUCKET: Record<number, Bucket | undefined> = {
+  [billing.DelinquencyBucket.M0]: "M0",
+  [billing.DelinquencyBucket.M1]: "M1",
+  [billing.DelinquencyBucket.M2]: "M2",
+  [billing.DelinquencyBucket.M3]: "M3",
+  [billing.DelinquencyBucket.M4]: "M4",
+  [billing.DelinquencyBucket.M5]: "M5",
+  [billing.DelinquencyBucket.M6]: "M6",
+  [billing.DelinquencyBucket.CHARGED_OFF]: "CHARGED_OFF",
+};
+
+/** DueSoon → reminder. */
+export function dueSoonFact(e: EventMeta, d: billing.DueSoon): Fact {
+  return {
+    eventId: e.id,
+    factId: e.id,
+    factType: e.type,
+    occurredAt: e.time,
+    trigger: "DUE_SOON",
+    customerId: d.customerId,
+    accountId: d.accountId,
+    vars: {
+      amountDue: d.amountDueFen,
+      minimumPayment: d.minimumPaymentFen,
+      dueDate: d.dueDate,
+      daysUntilDue: d.daysUntilDue,
+    },
+  };
+}
+
+/** Overdue → cadence by DPD and bucket. */
+export function overdueFact(e: EventMeta, d: billing.Overdue): Fact {
+  return {
+    eventId: e.id,
+    factId: e.id,
+    factType: e.type,
+    occurredAt: e.time,
+    trigger: "OVERDUE",
+    customerId: d.customerId,
+    accountId: d.accountId,
+    dpd: d.daysPastDue,
+    bucket: BUCKET[d.bucket],
+    vars: {
+      dpd: d.daysPastDue,
+      overdue: d.overdueFen,
+      total: d.totalBalanceFen,
+      asOf: d.businessDate,
+      oldestDueDate: d.oldestDueDate,
+    },
+  };
+}
+
+/** PaymentReceived → confirmation. */
+export function paymentReceivedFact(e: EventMeta, d: billing.PaymentReceived): Fact {
+  return {
+    eventId: e.id,
+    factId: e.id,
+    factType: e.type,
+    occurredAt: e.time,
+    trigger: "PAYMENT_RECEIVED",
+    customerId: d.customerId,
+    accountId: d.accountId,
+    vars: {
+      amount: d.amountFen,
+      balance: d.totalBalanceFenAfter,
+      paidOn: d.receivedAt ? dateInZone(timestampDate(d.receivedAt)) : d.businessDate,
+    },
+  };
+}
+
+/** CreditLineChanged → notice (only when the limit changed; status/tier-only changes are not customer news). */
+export function creditLineChangedFact(e: EventMeta, d: credit.CreditLineChanged): Fact | undefined {
+  if (d.limitFen === d.previousLimitFen) return undefined;
+  return {
+    eventId: e.id,
+    factId: e.id,
+    factType: e.type,
+    occurredAt: e.time,
+    trigger: "CREDIT_LINE_CHANGED",
+    customerId: d.customerId,
+    accountId: d.creditLineId,
+    vars: { previousLimit: d.previousLimitFen, limit: d.limitFen },
+  };
+}
+
+/** NegativeReportPending → the pre-report notice (LEGAL). */
+export function negativeReportPendingFact(e: EventMeta, d: creditreporting.NegativeReportPending): Fact {
+  return {
+    eventId: e.id,
+    factId: d.noticeId || e.id,
+    factType: e.type,
+    occurredAt: e.time,
+    trigger: "NEGATIVE_REPORT_PENDING",
+    customerId: d.customerId,
+    accountId: d.accountId,
+    dpd: d.daysPastDue,
+    vars: {
+      dpd: d.daysPastDue,
+      overdue: d.overdueFen,
+      earliestReportDate: d.earliestReportDate,
+      bureau: d.bureau,
+    },
+  };
+}
+
+/** LegalNoticeRequested → the legal notice (LEGAL). */
+export function legalNoticeRequestedFact(e: EventMeta, d: collections.LegalNoticeRequested): Fact {
+  return {
+    eventId: e.id,
+    factId: d.noticeId || e.id,
+    factType: e.type,
+    occurredAt: e.time,
+    trigger: "LEGAL_NOTICE_REQUESTED",
+    customerId: d.customerId,
+    accountId: d.accountId,
+    dpd: d.daysPastDue,
+    vars: {
+      dpd: d.daysPastDue,
+      overdue: d.overdueFen,
+      total: d.totalBalanceFen,
+      deadline: d.deadlineDate,
+      creditor: d.creditor,
+      legalBasis: d.legalBasis,
+      consequences: d.consequences,
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { notification as pb } from "@whiteslip/contracts";
+import type { Clock } from "@whiteslip/core";
+import { type ServiceRegistration, service } from "@whiteslip/grpc";
+import { maskEmail, maskPhone } from "@whiteslip/pii";
+import { listInbox } from "../app/list-inbox";
+import { listNotifications } from "../app/list-notifications";
+import { markInboxRead } from "../app/mark-inbox-read";
+import type { CustomerRepository, EngagementRepository, MessageRepository } from "../app/ports";
+import { recordEngagement } from "../app/record-engagement";
+import { setPreferences } from "../app/set-preferences";
+import type { NotificationSettings } from "../app/settings";
+import { upsertContactPoints } from "../app/upsert-contact-points";
+import type { Category, Channel } from "../domain/model";
+import {
+  categoryFromPb,
+  categoryToPb,
+  channelFromPb,
+  channelToPb,
+  inboxToPb,
+  kindFromPb,
+  notificationToPb,
+} from "./proto-mapping";
+
+/** What the handlers need. */
+export interface HandlerDeps {
+  messages: MessageRepository;
+  customers: CustomerRepository;
+  engagements: EngagementRepository;
+  clock: Clock;
+  settings: NotificationSettings;
+}
+
+/** NotificationService bound to the use cases; DomainErrors become gRPC statuses in @whiteslip/grpc. */
+export function notificationService(d: HandlerDeps): ServiceRegistration {
+  return service(pb.NotificationService, {
+    upsertContactPoints: async (req) => {
+      const p = await upsertContactPoints(d.customers, d.clock, req);
+      return {
+        customerId: p.customerId,
+        phoneMasked: p.phone ? maskPhone(p.phone) : "",
+        emailMasked: p.email ? maskEmail(p.email) : "",
+      };
+    },
+    setPreferences: async (req) => {
+      const p = await setPreferences(d.customers, d.clock, {
+        customerId: req.customerId,
+        preferences: req.preferences.map((x) => ({
+          category: categoryFromPb(x.category),
+          channels: x.channels.map(channelFromPb),
+        })),
+        quietHoursConsent: req.quietHoursConsent,
+      });
+      return {
+        preferences: Object.entries(p.preferences).map(([category, channels]) => ({
+          category: categoryToPb(category as Category),
+          channels: (channels as Channel[]).map(channelToPb),
+        })),
+      };
+    },
+    listNotifications: async (req) => {
+      const r = await listNotifications(d.messages, req);
+      return { notifications: r.items.map(notificationToPb), nextPageToken: r.nextPageToken };
+    },
+    listInbox: async (req) => {
+      const r = await listInbox(d.messages, req);
+      return { messages: r.items.map(inboxToPb), unreadCount: r.unreadCount, nextPageToken: r.nextPageToken };
+    },
+    markInboxRead: async (req) => markInboxRead(d.messages, d.clock, req),
+    recordEngagement: async (req) => {
+      const r = await recordEngagement(d, {
+        notificationId: req.notificationId,
+        kind: kindFromPb(req.kind),
+        occurredAt: req.occurredAt ? timestampDate(req.occurredAt) : undefined,
+      });
+      return {
+        bestHour: r.best.hour ?? -1,
+        hasBestHour: r.best.hour !== null,
+        explanation: r.best.explanation,
+        recorded: r.recorded,
+      };
+    },
+  });
+}

@@ -1,0 +1,437 @@
+/**
+ * Mongo repositories. Collections (database = the service's own):
+ * - `messages`: one document per (fact, channel), `_id` = deterministicId(factEventId, channel),
+ *   with its outbox `pendingEvents` (NotificationSent/Delivered/Failed/Engaged);
+ * - `facts`: processed-fact markers, `_id` = event id;
+ * - `customers`: contact points (encrypted), locale, zone, preferences;
+ * - `engagements`: samples for the best-hour model, `_id` = deterministicId(messageId, kind);
+ * - `cadence_policy`: the cadence table, one document `_id: "current"`.
+ */
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { encodeEvent, type OutgoingEvent } from "@whiteslip/bus";
+import { notification as pb, Topics } from "@whiteslip/contracts";
+import { deterministicId } from "@whiteslip/core";
+import type { PiiCipher } from "@whiteslip/pii";
+import { ensureIndexes, insertOnce, pushEvents } from "@whiteslip/store";
+import type { Collection, Db, Document, Filter } from "mongodb";
+import type {
+  ContactPatch,
+  CustomerRepository,
+  EngagementRepository,
+  MessageRepository,
+  NotificationEvent,
+  Page,
+  PolicyRepository,
+} from "../app/ports";
+import { type CadenceRule, DEFAULT_CADENCE_POLICY, validatePolicy } from "../domain/cadence-policy";
+import {
+  type CustomerProfile,
+  type EngagementKind,
+  isProminent,
+  type Locale,
+  type Message,
+  type Preferences,
+} from "../domain/model";
+import type { EngagementSample } from "../domain/schedule";
+import { channelToPb, kindToPb, refOf } from "./proto-mapping";
+
+type MessageDoc = Omit<Message, "id"> & { _id: string; inboxRank: number; pendingEvents?: unknown[] };
+
+const OPTIONAL: (keyof Message)[] = [
+  "sentAt",
+  "deliveredAt",
+  "lastError",
+  "providerMessageId",
+  "fallbackFrom",
+  "fallbackTo",
+  "heldSince",
+  "capDay",
+  "readAt",
+];
+
+/** Untyped filter (nullable fields are queried with null). */
+const q = (x: Document) => x as Filter<MessageDoc>;
+
+function toDoc(m: Message): MessageDoc {
+  const { id, ...rest } = m;
+  const doc: Record<string, unknown> = { _id: id, ...rest, inboxRank: inboxRank(m) };
+  for (const k of OPTIONAL) if (doc[k] === undefined) doc[k] = null;
+  return doc as MessageDoc;
+}
+
+function fromDoc(d: Document): Message {
+  const { _id, inboxRank: _r, pendingEvents: _p, ...rest } = d;
+  const m: Record<string, unknown> = { id: _id, ...rest };
+  for (const k of OPTIONAL) if (m[k] === null) delete m[k];
+  m.engagedKinds ??= [];
+  return m as unknown as Message;
+}
+
+/** 1 for a delivered, unread, prominent in-app message (sorted first in the inbox). */
+function inboxRank(m: Message): number {
+  return m.channel === "IN_APP" && m.status === "DELIVERED" && !m.readAt && isProminent(m.category) ? 1 : 0;
+}
+
+/** Encodes domain events of a message as CloudEvents (deterministic ids: one per message and status). */
+export function encodeNotificationEvents(m: Message, events: NotificationEvent[]): OutgoingEvent[] {
+  const key = m.accountId || m.customerId;
+  return events.map((e) => encodeOne(m, e, key));
+}
+
+function encodeOne(m: Message, e: NotificationEvent, key: string): OutgoingEvent {
+  const ref = refOf(m);
+  switch (e.type) {
+    case "SENT":
+      return encodeEvent(Topics.NotificationSent, {
+        id: deterministicId("NotificationSent", m.id),
+        key,
+        time: e.at,
+        data: { ref, sentAt: timestampFromDate(e.at) },
+      });
+    case "DELIVERED":
+      return encodeEvent(Topics.NotificationDelivered, {
+        id: deterministicId("NotificationDelivered", m.id),
+        key,
+        time: e.at,
+        data: { ref, deliveredAt: timestampFromDate(e.at) },
+      });
+    case "FAILED":
+      return encodeEvent(Topics.NotificationFailed, {
+        id: deterministicId("NotificationFailed", m.id),
+        key,
+        time: e.at,
+        data: {
+          ref,
+          error: e.error,
+          attempts: e.attempts,
+          fallbackChannel: channelToPb(e.fallbackChannel),
+        },
+      });
+    case "ENGAGED":
+      return encodeEvent(Topics.NotificationEngaged, {
+        id: deterministicId("NotificationEngaged", m.id, e.kind),
+        key,
+        time: e.at,
+        data: create(pb.NotificationEngagedSchema, {
+          ref,
+          kind: kindToPb(e.kind),
+          occurredAt: timestampFromDate(e.at),
+        }),
+      });
+  }
+}
+
+/** Messages, facts and the inbox in Mongo. */
+export class MongoMessageRepository implements MessageRepository {
+  readonly messages: Collection<MessageDoc>;
+  private readonly facts: Collection<{
+    _id: string;
+    factType: string;
+    messageIds: string[];
+    processedAt: Date;
+  }>;
+  constructor(db: Db) {
+    this.messages = db.collection<MessageDoc>("messages");
+    this.facts = db.collection("facts");
+  }
+
+  /** Declares the indexes beside the queries they serve. */
+  async ensureIndexes(): Promise<void> {
+    await ensureIndexes(this.messages, [
+      // One message per (fact, channel), stated as a constraint (the _id is derived from the same pair).
+      {
+        key: { factEventId: 1, channel: 1 },
+        serves: "listForFact; uniqueness per (fact, channel)",
+        options: { unique: true },
+      },
+      { key: { status: 1, scheduledAt: 1 }, serves: "findDue (dispatcher)" },
+      { key: { customerId: 1, capDay: 1 }, serves: "cappedSentPerDay (frequency caps)" },
+      { key: { customerId: 1, createdAt: -1 }, serves: "ListNotifications" },
+      {
+        key: { customerId: 1, channel: 1, status: 1, inboxRank: -1, deliveredAt: -1 },
+        serves: "ListInbox, countUnread, MarkInboxRead",
+      },
+    ]);
+  }
+
+  async factProcessed(factEventId: string): Promise<boolean> {
+    return (await this.facts.countDocuments({ _id: factEventId }, { limit: 1 })) > 0;
+  }
+  async markFactProcessed(
+    factEventId: string,
+    factType: string,
+    messageIds: string[],
+    now: Date,
+  ): Promise<void> {
+    await insertOnce(this.facts, { _id: factEventId, factType, messageIds, processedAt: now });
+  }
+  async insertNew(ms: Message[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const m of ms) if ((await insertOnce(this.messages, toDoc(m))) === "applied") out.push(m.id);
+    return out;
+  }
+  async findDue(now: Date, limit: number): Promise<Message[]> {
+    const docs = await this.messages
+      .find(
+        { status: { $in: ["SCHEDULED", "HELD", "SENDING"] }, scheduledAt: { $lte: now } },
+        { projection: { pendingEvents: 0 } },
+      )
+      .sort({ scheduledAt: 1, _id: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map(fromDoc);
+  }
+  async claim(m: Message, leaseUntil: Date): Promise<Message | null> {
+    const r = await this.messages.updateOne(
+      { _id: m.id, status: m.status, scheduledAt: m.scheduledAt },
+      { $set: { status: "SENDING", scheduledAt: leaseUntil } },
+    );
+    return r.modifiedCount === 1 ? m : null;
+  }
+  async save(m: Message, events: NotificationEvent[]): Promise<void> {
+    const { _id, ...set } = toDoc(m);
+    const update: Document = { $set: set };
+    if (events.length > 0) update.$push = pushEvents(encodeNotificationEvents(m, events));
+    await this.messages.updateOne({ _id }, update);
+  }
+  async get(id: string): Promise<Message | null> {
+    const d = await this.messages.findOne({ _id: id }, { projection: { pendingEvents: 0 } });
+    return d ? fromDoc(d) : null;
+  }
+  async listForFact(factEventId: string): Promise<Message[]> {
+    return (await this.messages.find({ factEventId }, { projection: { pendingEvents: 0 } }).toArray()).map(
+      fromDoc,
+    );
+  }
+  async cappedSentPerDay(customerId: string, days: string[]): Promise<Record<string, number>> {
+    const docs = await this.messages
+      .find({ customerId, capDay: { $in: days } }, { projection: { capDay: 1 } })
+      .toArray();
+    const out: Record<string, number> = {};
+    for (const d of docs) if (d.capDay) out[d.capDay] = (out[d.capDay] ?? 0) + 1;
+    return out;
+  }
+  async listForCustomer(customerId: string, accountId: string | undefined, p: Page): Promise<Message[]> {
+    const docs = await this.messages
+      .find({ customerId, ...(accountId ? { accountId } : {}) }, { projection: { pendingEvents: 0 } })
+      .sort({ createdAt: -1, _id: 1 })
+      .skip(p.offset)
+      .limit(p.limit)
+      .toArray();
+    return docs.map(fromDoc);
+  }
+  private inboxFilter(customerId: string): Document {
+    return { customerId, channel: "IN_APP", status: "DELIVERED" };
+  }
+  async listInbox(customerId: string, unreadOnly: boolean, p: Page): Promise<Message[]> {
+    const docs = await this.messages
+      .find(q({ ...this.inboxFilter(customerId), ...(unreadOnly ? { readAt: null } : {}) }), {
+        projection: { pendingEvents: 0 },
+      })
+      .sort({ inboxRank: -1, deliveredAt: -1, createdAt: -1, _id: 1 })
+      .skip(p.offset)
+      .limit(p.limit)
+      .toArray();
+    return docs.map(fromDoc);
+  }
+  async countUnread(customerId: string): Promise<number> {
+    return this.messages.countDocuments(q({ ...this.inboxFilter(customerId), readAt: null }));
+  }
+  async markRead(customerId: string, ids: string[] | undefined, now: Date): Promise<number> {
+    const r = await this.messages.updateMany(
+      q({ ...this.inboxFilter(customerId), readAt: null, ...(ids ? { _id: { $in: ids } } : {}) }),
+      { $set: { readAt: now, inboxRank: 0 } },
+    );
+    return r.modifiedCount;
+  }
+  async recordEngagement(m: Message, kind: EngagementKind, at: Date): Promise<"applied" | "duplicate"> {
+    const r = await this.messages.updateOne({ _id: m.id, engagedKinds: { $ne: kind } }, {
+      $push: {
+        engagedKinds: kind,
+        ...pushEvents(encodeNotificationEvents(m, [{ type: "ENGAGED", at, kind }])),
+      },
+    } as Document);
+    return r.modifiedCount === 1 ? "applied" : "duplicate";
+  }
+}
+
+interface CustomerDoc {
+  _id: string;
+  phone?: string | null;
+  email?: string | null;
+  pushToken?: string | null;
+  displayName?: string | null;
+  timeZone: string;
+  locale: Locale;
+  preferences: Preferences;
+  quietHoursConsent: boolean;
+  updatedAt: Date;
+}
+
+const SEALED: (keyof ContactPatch & keyof CustomerDoc)[] = ["phone", "email", "pushToken", "displayName"];
+
+/** Customers with contact points and display name encrypted at rest (PiiCipher). */
+export class MongoCustomerRepository implements CustomerRepository {
+  readonly customers: Collection<CustomerDoc>;
+  constructor(
+    db: Db,
+    private readonly cipher: PiiCipher,
+    private readonly defaults: { timeZone: string; locale: Locale },
+  ) {
+    this.customers = db.collection<CustomerDoc>("customers");
+  }
+
+  async get(customerId: string): Promise<CustomerProfile | null> {
+    const d = await this.customers.findOne({ _id: customerId });
+    return d ? this.open(d) : null;
+  }
+  async upsertContacts(customerId: string, patch: ContactPatch, now: Date): Promise<CustomerProfile> {
+    const set: Document = { updatedAt: now };
+    for (const k of SEALED) {
+      const v = patch[k];
+      if (v !== undefined) set[k] = this.cipher.encrypt(v);
+    }
+    if (patch.timeZone) set.timeZone = patch.timeZone;
+    if (patch.locale) set.locale = patch.locale;
+    const onInsert: Document = { preferences: {}, quietHoursConsent: false };
+    if (!patch.timeZone) onInsert.timeZone = this.defaults.timeZone;
+    if (!patch.locale) onInsert.locale = this.defaults.locale;
+    await this.customers.updateOne(
+      { _id: customerId },
+      { $set: set, $setOnInsert: onInsert },
+      { upsert: true },
+    );
+    return (await this.get(customerId))!;
+  }
+  async setPreferences(
+    customerId: string,
+    preferences: Preferences,
+    quietHoursConsent: boolean,
+    now: Date,
+  ): Promise<CustomerProfile> {
+    await this.customers.updateOne(
+      { _id: customerId },
+      {
+        $set: { preferences, quietHoursConsent, updatedAt: now },
+        $setOnInsert: { timeZone: this.defaults.timeZone, locale: this.defaults.locale },
+      },
+      { upsert: true },
+    );
+    return (await this.get(customerId))!;
+  }
+  private open(d: CustomerDoc): CustomerProfile {
+    const p: CustomerProfile = {
+      customerId: d._id,
+      timeZone: d.timeZone,
+      locale: d.locale,
+      preferences: d.preferences ?? {},
+      quietHoursConsent: d.quietHoursConsent ?? false,
+    };
+    for (const k of SEALED) {
+      const v = d[k];
+      if (typeof v === "string" && v) (p as unknown as Record<string, string>)[k] = this.cipher.decrypt(v);
+    }
+    return p;
+  }
+}
+
+interface EngagementDoc {
+  _id: string;
+  customerId: string;
+  messageId: string;
+  kind: EngagementKind;
+  occurredAt: Date;
+  localHour: number;
+}
+
+/** Engagement samples, one per (message, kind). */
+export class MongoEngagementRepository implements EngagementRepository {
+  readonly engagements: Collection<EngagementDoc>;
+  constructor(db: Db) {
+    this.engagements = db.collection<EngagementDoc>("engagements");
+  }
+  /** Declares the indexes beside the queries they serve. */
+  async ensureIndexes(): Promise<void> {
+    await ensureIndexes(this.engagements, [
+      { key: { customerId: 1, occurredAt: -1 }, serves: "listSince (best-hour model)" },
+    ]);
+  }
+  async add(customerId: string, messageId: string, s: EngagementSample): Promise<void> {
+    await insertOnce(this.engagements, {
+      _id: deterministicId(messageId, s.kind),
+      customerId,
+      messageId,
+      kind: s.kind,
+      occurredAt: s.occurredAt,
+      localHour: s.localHour,
+    });
+  }
+  async listSince(customerId: string, since: Date): Promise<EngagementSample[]> {
+    const docs = await this.engagements.find({ customerId, occurredAt: { $gte: since } }).toArray();
+    return docs.map((d) => ({ kind: d.kind, occurredAt: d.occurredAt, localHour: d.localHour }));
+  }
+}
+
+interface PolicyDoc {
+  _id: string;
+  rules: CadenceRule[];
+  version: number;
+  updatedAt: Date;
+}
+
+/**
+ * The cadence table in Mongo (`cadence_policy`, document `current`), seeded with
+ * the default policy when absent; a risk team edits `rules` (validated on load:
+ * a broken table is refused and the last good one kept). Cached for `ttlMs`.
+ */
+export class MongoPolicyRepository implements PolicyRepository {
+  readonly coll: Collection<PolicyDoc>;
+  private cache: { rules: CadenceRule[]; at: number } | undefined;
+  constructor(
+    db: Db,
+    private readonly ttlMs = 30_000,
+    private readonly onInvalid?: (err: unknown) => void,
+  ) {
+    this.coll = db.collection<PolicyDoc>("cadence_policy");
+  }
+  /** Inserts the default table if there is none. */
+  async seed(now: Date): Promise<void> {
+    await insertOnce(this.coll, {
+      _id: "current",
+      rules: DEFAULT_CADENCE_POLICY.map((r) => ({ ...r })),
+      version: 1,
+      updatedAt: now,
+    });
+  }
+  /** Replaces the table after validating it (for ops tooling and tests). */
+  async replace(rules: CadenceRule[], now: Date): Promise<void> {
+    validatePolicy(rules);
+    await this.coll.updateOne(
+      { _id: "current" },
+      { $set: { rules, updatedAt: now }, $inc: { version: 1 } },
+      { upsert: true },
+    );
+    this.cache = undefined;
+  }
+  async load(): Promise<CadenceRule[]> {
+    if (this.cache && Date.now() - this.cache.at < this.ttlMs) return this.cache.rules;
+    const d = await this.coll.findOne({ _id: "current" });
+    const rules = (d?.rules ?? [...DEFAULT_CADENCE_POLICY]).map(stripNulls);
+    try {
+      validatePolicy(rules);
+    } catch (err) {
+      this.onInvalid?.(err);
+      if (this.cache) return this.cache.rules;
+      return [...DEFAULT_CADENCE_POLICY];
+    }
+    this.cache = { rules, at: Date.now() };
+    return rules;
+  }
+}
+
+function stripNulls(r: CadenceRule): CadenceRule {
+  return Object.fromEntries(
+    Object.entries(r).filter(([, v]) => v !== null && v !== undefined),
+  ) as unknown as CadenceRule;
+}

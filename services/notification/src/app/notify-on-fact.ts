@@ -1,0 +1,56 @@
+import type { Clock } from "@whiteslip/core";
+import { defaultProfile, type Fact, isStale } from "../domain/model";
+import { planMessages } from "../domain/plan";
+import { loadBestHour } from "./best-hour";
+import type { CustomerRepository, EngagementRepository, MessageRepository, PolicyRepository } from "./ports";
+import type { NotificationSettings } from "./settings";
+
+/** Dependencies of NotifyOnFact. */
+export interface NotifyOnFactDeps {
+  messages: MessageRepository;
+  customers: CustomerRepository;
+  engagements: EngagementRepository;
+  policy: PolicyRepository;
+  clock: Clock;
+  settings: NotificationSettings;
+}
+
+/** Result: the messages planned, or "duplicate" for a redelivered fact. */
+export type NotifyOutcome =
+  | { outcome: "planned"; messageIds: string[]; inserted: string[] }
+  | { outcome: "duplicate" }
+  | { outcome: "stale" };
+
+/**
+ * Reacts to a fact (DueSoon, Overdue, …): plans one message per selected channel
+ * and stores the new ones. Idempotent by event id twice over: a processed-fact
+ * marker, and message ids derived from (event id, channel) under a unique index.
+ */
+export class NotifyOnFact {
+  constructor(private readonly d: NotifyOnFactDeps) {}
+
+  /** Plans and stores the messages for `fact`. */
+  async handle(fact: Fact): Promise<NotifyOutcome> {
+    const { messages, customers, engagements, policy, clock, settings } = this.d;
+    const now = clock.now();
+    if (isStale(fact, now, settings.maxFactAgeHours)) return { outcome: "stale" };
+    if (await messages.factProcessed(fact.eventId)) return { outcome: "duplicate" };
+    const profile =
+      (await customers.get(fact.customerId)) ??
+      defaultProfile(fact.customerId, settings.defaultTimeZone, settings.defaultLocale);
+    const best = await loadBestHour(engagements, fact.customerId, now, settings);
+    const planned = planMessages({
+      fact,
+      rules: await policy.load(),
+      profile,
+      best,
+      now,
+      window: settings.window,
+      maxDeferralHours: settings.maxDeferralHours,
+    });
+    const inserted = planned.length > 0 ? await messages.insertNew(planned) : [];
+    const ids = planned.map((m) => m.id);
+    await messages.markFactProcessed(fact.eventId, fact.factType, ids, now);
+    return { outcome: "planned", messageIds: ids, inserted };
+  }
+}

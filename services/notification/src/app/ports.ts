@@ -1,0 +1,151 @@
+/**
+ * Ports the use cases need; Mongo, SMTP and HTTP adapters implement them, and
+ * unit tests use the in-memory fakes in test/fakes.ts.
+ */
+import type { CadenceRule } from "../domain/cadence-policy";
+import type {
+  Category,
+  Channel,
+  CustomerProfile,
+  EngagementKind,
+  Locale,
+  Message,
+  Preferences,
+} from "../domain/model";
+import type { EngagementSample } from "../domain/schedule";
+
+/** A status change to publish (through the outbox on the message document). */
+export type NotificationEvent =
+  | { type: "SENT"; at: Date }
+  | { type: "DELIVERED"; at: Date }
+  | { type: "FAILED"; at: Date; error: string; attempts: number; fallbackChannel?: Channel }
+  | { type: "ENGAGED"; at: Date; kind: EngagementKind };
+
+/** Contact points to set; undefined fields are left unchanged. */
+export interface ContactPatch {
+  /** Mobile phone, E.164. */
+  phone?: string;
+  /** Email. */
+  email?: string;
+  /** Push token. */
+  pushToken?: string;
+  /** Display name. */
+  displayName?: string;
+  /** IANA zone. */
+  timeZone?: string;
+  /** Locale. */
+  locale?: Locale;
+}
+
+/** Customers' contact points and preferences (personal data encrypted by the adapter). */
+export interface CustomerRepository {
+  /** The profile, decrypted, or null when the customer never gave one. */
+  get(customerId: string): Promise<CustomerProfile | null>;
+  /** Applies a patch (creating the profile with defaults) and returns the result. */
+  upsertContacts(customerId: string, patch: ContactPatch, now: Date): Promise<CustomerProfile>;
+  /** Replaces preferences and quiet-hours consent and returns the result. */
+  setPreferences(
+    customerId: string,
+    preferences: Preferences,
+    quietHoursConsent: boolean,
+    now: Date,
+  ): Promise<CustomerProfile>;
+}
+
+/** A page request by offset. */
+export interface Page {
+  /** Items to skip. */
+  offset: number;
+  /** Max items. */
+  limit: number;
+}
+
+/** Messages, their delivery state, the inbox and the per-fact dedupe marker. */
+export interface MessageRepository {
+  /** True when the fact was fully planned before (a redelivered event). */
+  factProcessed(factEventId: string): Promise<boolean>;
+  /** Records that a fact was planned (after its messages were stored). */
+  markFactProcessed(factEventId: string, factType: string, messageIds: string[], now: Date): Promise<void>;
+  /** Inserts messages whose id is new; returns the ids inserted (existing ids are left as they are). */
+  insertNew(messages: Message[]): Promise<string[]>;
+  /** Messages due (SCHEDULED, HELD, or SENDING with an expired lease) with scheduledAt ≤ now, oldest first. */
+  findDue(now: Date, limit: number): Promise<Message[]>;
+  /** Claims a due message for sending (status → SENDING, lease until `leaseUntil`); null when another worker won. */
+  claim(message: Message, leaseUntil: Date): Promise<Message | null>;
+  /** Stores the new state of a claimed message and its events atomically (one document). */
+  save(message: Message, events: NotificationEvent[]): Promise<void>;
+  /** One message. */
+  get(id: string): Promise<Message | null>;
+  /** Messages of a fact (to avoid a fallback onto a channel already used). */
+  listForFact(factEventId: string): Promise<Message[]>;
+  /** Counts of cap-counted messages sent per local day among `days`. */
+  cappedSentPerDay(customerId: string, days: string[]): Promise<Record<string, number>>;
+  /** A customer's messages, newest first. */
+  listForCustomer(customerId: string, accountId: string | undefined, page: Page): Promise<Message[]>;
+  /** Delivered in-app messages: unread prominent first, then newest. */
+  listInbox(customerId: string, unreadOnly: boolean, page: Page): Promise<Message[]>;
+  /** Unread delivered in-app messages. */
+  countUnread(customerId: string): Promise<number>;
+  /** Marks the given (or all) delivered in-app messages read; returns how many changed. */
+  markRead(customerId: string, ids: string[] | undefined, now: Date): Promise<number>;
+  /** Adds an engagement kind to a message with its event once; "duplicate" when that kind was recorded before. */
+  recordEngagement(message: Message, kind: EngagementKind, at: Date): Promise<"applied" | "duplicate">;
+}
+
+/** Engagement samples per customer for the best-hour model. */
+export interface EngagementRepository {
+  /** Stores a sample once per (message, kind). */
+  add(customerId: string, messageId: string, sample: EngagementSample): Promise<void>;
+  /** Samples at or after `since`. */
+  listSince(customerId: string, since: Date): Promise<EngagementSample[]>;
+}
+
+/** The cadence table. */
+export interface PolicyRepository {
+  /** Current rules. */
+  load(): Promise<CadenceRule[]>;
+}
+
+/** What a provider is asked to deliver. */
+export interface OutboundMessage {
+  /** Our message id (idempotency key at the provider). */
+  messageId: string;
+  /** Channel. */
+  channel: Channel;
+  /** Address: email, phone, push token. */
+  to: string;
+  /** Subject. */
+  subject: string;
+  /** Body, with the greeting. */
+  body: string;
+  /** Locale. */
+  locale: Locale;
+  /** Category (providers route legal notices differently). */
+  category: Category;
+}
+
+/** What a provider answered. */
+export interface ProviderReceipt {
+  /** The provider's id for the message. */
+  providerMessageId: string;
+  /** True when the provider confirmed delivery in the same call (synchronous receipt). */
+  delivered: boolean;
+}
+
+/** A provider refused or failed; permanent errors are not retried. */
+export class ProviderError extends Error {
+  override readonly name = "ProviderError";
+  constructor(
+    message: string,
+    /** True when retrying cannot help (bad address, rejected content). */
+    readonly permanent: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** One channel's provider (SMTP, an SMS/push/voice HTTP API). */
+export interface ChannelProvider {
+  /** Hands the message over; resolves with the receipt or rejects (ProviderError for known failures). */
+  send(message: OutboundMessage): Promise<ProviderReceipt>;
+}

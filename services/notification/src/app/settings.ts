@@ -1,0 +1,42 @@
+/** Tuning shared by the use cases (all defaults from domain.md; main.ts may override from config). */
+import { type CapPolicy, DEFAULT_CAPS, DEFAULT_RETRY, type RetryPolicy } from "../domain/delivery-rules";
+import type { Locale } from "../domain/model";
+import { DEFAULT_MODEL, DEFAULT_WINDOW, type SendTimeModelConfig, type SendWindow } from "../domain/schedule";
+
+/** Notification tuning. */
+export interface NotificationSettings {
+  /** Quiet hours are outside this window. */
+  window: SendWindow;
+  /** Best-hour model. */
+  model: SendTimeModelConfig;
+  /** Max wait for the best hour after the earliest allowed time. */
+  maxDeferralHours: number;
+  /** Frequency caps. */
+  caps: CapPolicy;
+  /** Retries per channel. */
+  retry: RetryPolicy;
+  /** Zone for customers who gave none. */
+  defaultTimeZone: string;
+  /** Locale for customers who gave none. */
+  defaultLocale: Locale;
+  /** Messages per dispatcher round. */
+  batchSize: number;
+  /** Non-legal facts older (or further ahead) than this are skipped as stale. */
+  maxFactAgeHours: number;
+  /** How long a claimed message stays claimed before another worker may retry it. */
+  leaseMs: number;
+}
+
+/** Defaults. */
+export const DEFAULT_SETTINGS: NotificationSettings = {
+  window: DEFAULT_WINDOW,
+  model: DEFAULT_MODEL,
+  maxDeferralHours: 12,
+  caps: DEFAULT_CAPS,
+  retry: DEFAULT_RETRY,
+  defaultTimeZone: "Asia/Shanghai",
+  defaultLocale: "zh-CN",
+  batchSize: 100,
+  leaseMs: 5 * 60_000,
+  maxFactAgeHours: 48,
+};

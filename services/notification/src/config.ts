@@ -1,0 +1,52 @@
+/** The notification service's environment, validated once at start (see README for every variable). */
+import { type Config, loadConfig, z } from "@whiteslip/config";
+
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+const hour = z.coerce.number().int().min(0).max(23);
+const url = z.string().regex(/^https?:\/\//, "must be an http(s):// URL");
+
+/** Variables of this service (on top of the platform's base variables). */
+export const notificationShape = {
+  SERVICE_NAME: z.string().min(1).default("notification"),
+  /** Consumer group of the fact consumer. */
+  CONSUMER_GROUP: z.string().min(1).default("notification"),
+  SMTP_HOST: z.string().min(1).default("127.0.0.1"),
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(25),
+  SMTP_SECURE: bool.default(false),
+  /** Skip STARTTLS (local relays, test servers). */
+  SMTP_IGNORE_TLS: bool.default(false),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASSWORD: z.string().optional(),
+  SMTP_FROM: z.string().min(3).default("Whiteslip <no-reply@whiteslip.example>"),
+  SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  SMS_PROVIDER_URL: url.optional(),
+  SMS_PROVIDER_API_KEY: z.string().default(""),
+  PUSH_PROVIDER_URL: url.optional(),
+  PUSH_PROVIDER_API_KEY: z.string().default(""),
+  VOICE_PROVIDER_URL: url.optional(),
+  VOICE_PROVIDER_API_KEY: z.string().default(""),
+  PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Dispatcher loop period; 0 = no loop (tests and demos call tick()). */
+  DISPATCH_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
+  DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  QUIET_HOURS_START: hour.default(21),
+  QUIET_HOURS_END: hour.default(8),
+  CAP_PER_DAY: z.coerce.number().int().min(0).default(3),
+  CAP_PER_WEEK: z.coerce.number().int().min(0).default(10),
+  RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  RETRY_BASE_DELAY_MS: z.coerce.number().int().min(0).default(60_000),
+  BEST_HOUR_MAX_DEFERRAL_HOURS: z.coerce.number().min(0).max(24).default(12),
+  DEFAULT_LOCALE: z.enum(["zh-CN", "en"]).default("zh-CN"),
+  /** Reminders/overdue/payment/line facts older than this are skipped (legal notices never). */
+  MAX_FACT_AGE_HOURS: z.coerce.number().min(1).default(48),
+  /** How long the cadence table is cached. */
+  POLICY_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
+};
+
+/** The validated configuration. */
+export type NotificationConfig = Config<typeof notificationShape>;
+
+/** Reads and validates the environment; throws ConfigError naming each bad variable. */
+export function loadNotificationConfig(env: Record<string, string | undefined>): NotificationConfig {
+  return loadConfig(notificationShape, env);
+}

@@ -1,0 +1,2 @@
+/** Public entry of the notification service package. */
+export { type RunningNotification, startNotification } from "./main";

@@ -1,0 +1,187 @@
+/**
+ * Notification service entry point: reads config, wires repositories, providers,
+ * the fact consumer, the dispatcher loop and the gRPC service into the platform
+ * runtime (store, bus, outbox relay, health/readiness, graceful shutdown); nothing else.
+ */
+import type { Clock } from "@whiteslip/core";
+import { runMain, startService } from "@whiteslip/runtime";
+import type { Collection, Document } from "mongodb";
+import { factSubscriptions } from "./adapters/consumers";
+import { notificationService } from "./adapters/grpc-handlers";
+import { HttpChannelProvider } from "./adapters/http-channel-provider";
+import {
+  MongoCustomerRepository,
+  MongoEngagementRepository,
+  MongoMessageRepository,
+  MongoPolicyRepository,
+} from "./adapters/mongo-repositories";
+import { SmtpEmailProvider } from "./adapters/smtp-email-provider";
+import { Dispatcher } from "./app/dispatch-due-messages";
+import { NotifyOnFact } from "./app/notify-on-fact";
+import type { ChannelProvider } from "./app/ports";
+import { DEFAULT_SETTINGS, type NotificationSettings } from "./app/settings";
+import { type NotificationConfig, notificationShape } from "./config";
+import type { Channel } from "./domain/model";
+
+/** A running notification service. */
+export interface RunningNotification {
+  /** Bound gRPC port. */
+  grpcPort: number;
+  /** Graceful stop: not serving, consumers stopped, dispatcher finished, outbox flushed, closed. */
+  stop(): Promise<void>;
+  /** One dispatcher round followed by an outbox flush (tests and demos; with DISPATCH_INTERVAL_MS=0 nothing else dispatches). */
+  tick?(): Promise<void>;
+}
+
+/** Starts the service with the given environment (default process.env) and clock (default wall clock or CLOCK_FILE). */
+export async function startNotification(
+  opts: { env?: Record<string, string | undefined>; clock?: Clock } = {},
+): Promise<RunningNotification> {
+  let dispatcher: Dispatcher | undefined;
+  let loop: DispatchLoop | undefined;
+  const svc = await startService({
+    name: "notification",
+    configShape: notificationShape,
+    ...opts,
+    setup: async ({ config, logger, clock, store, pii }) => {
+      const settings = settingsFrom(config);
+      const messages = new MongoMessageRepository(store.db);
+      const customers = new MongoCustomerRepository(store.db, pii, {
+        timeZone: config.BUSINESS_TIME_ZONE,
+        locale: config.DEFAULT_LOCALE,
+      });
+      const engagements = new MongoEngagementRepository(store.db);
+      const policy = new MongoPolicyRepository(store.db, config.POLICY_CACHE_MS, (err) =>
+        logger.error({ err: (err as Error).message }, "cadence table invalid; keeping the last good one"),
+      );
+      await messages.ensureIndexes();
+      await engagements.ensureIndexes();
+      await policy.seed(clock.now());
+
+      const { providers, smtp } = providersFrom(config);
+      const notify = new NotifyOnFact({ messages, customers, engagements, policy, clock, settings });
+      dispatcher = new Dispatcher({
+        messages,
+        customers,
+        providers,
+        clock,
+        settings,
+        onError: (err, messageId) =>
+          logger.error(
+            { messageId, err: (err as Error).message },
+            "dispatch failed; retried after the lease",
+          ),
+      });
+      loop = new DispatchLoop(dispatcher, config.DISPATCH_INTERVAL_MS, settings.batchSize, logger);
+      return {
+        grpc: [notificationService({ messages, customers, engagements, clock, settings })],
+        consumers: [{ groupId: config.CONSUMER_GROUP, subscriptions: factSubscriptions(notify, logger) }],
+        outbox: [messages.messages as unknown as Collection<Document>],
+        background: [loop],
+        onStop: async () => smtp.close(),
+      };
+    },
+  });
+  return {
+    grpcPort: svc.grpcPort,
+    stop: svc.stop,
+    async tick() {
+      await loop?.idle();
+      await dispatcher?.tick();
+      await svc.relay.flush();
+    },
+  };
+}
+
+/** The dispatcher as a background loop: one round at a time, the next at once when a round was full. */
+class DispatchLoop {
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> = Promise.resolve();
+  private stopped = false;
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    private readonly intervalMs: number,
+    private readonly batchSize: number,
+    private readonly logger: { info(o: object, m?: string): void; error(o: object, m?: string): void },
+  ) {}
+  /** Starts the loop (no-op when the interval is 0: rounds are driven by tick()). */
+  start(): void {
+    if (this.intervalMs > 0) this.round();
+  }
+  /** Resolves when no round is running. */
+  idle(): Promise<void> {
+    return this.inFlight;
+  }
+  /** Stops after the round in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.inFlight;
+  }
+  private round(): void {
+    this.inFlight = this.dispatcher
+      .tick()
+      .then((r) => {
+        if (r.due > 0) this.logger.info({ ...r }, "dispatch round");
+        return r.due;
+      })
+      .catch((err: unknown) => {
+        this.logger.error({ err: (err as Error).message }, "dispatch round failed");
+        return 0;
+      })
+      .then((due) => {
+        if (!this.stopped)
+          this.timer = setTimeout(() => this.round(), due >= this.batchSize ? 0 : this.intervalMs);
+      });
+  }
+}
+
+function settingsFrom(cfg: NotificationConfig): NotificationSettings {
+  return {
+    ...DEFAULT_SETTINGS,
+    window: { startHour: cfg.QUIET_HOURS_END, endHour: cfg.QUIET_HOURS_START },
+    maxDeferralHours: cfg.BEST_HOUR_MAX_DEFERRAL_HOURS,
+    caps: { ...DEFAULT_SETTINGS.caps, perDay: cfg.CAP_PER_DAY, perWeek: cfg.CAP_PER_WEEK },
+    retry: {
+      ...DEFAULT_SETTINGS.retry,
+      maxAttempts: cfg.RETRY_MAX_ATTEMPTS,
+      baseDelayMs: cfg.RETRY_BASE_DELAY_MS,
+    },
+    defaultTimeZone: cfg.BUSINESS_TIME_ZONE,
+    defaultLocale: cfg.DEFAULT_LOCALE,
+    batchSize: cfg.DISPATCH_BATCH_SIZE,
+    maxFactAgeHours: cfg.MAX_FACT_AGE_HOURS,
+  };
+}
+
+function providersFrom(cfg: NotificationConfig): {
+  providers: Partial<Record<Channel, ChannelProvider>>;
+  smtp: SmtpEmailProvider;
+} {
+  const smtp = new SmtpEmailProvider({
+    host: cfg.SMTP_HOST,
+    port: cfg.SMTP_PORT,
+    secure: cfg.SMTP_SECURE,
+    ignoreTls: cfg.SMTP_IGNORE_TLS,
+    user: cfg.SMTP_USER,
+    pass: cfg.SMTP_PASSWORD,
+    from: cfg.SMTP_FROM,
+    timeoutMs: cfg.SMTP_TIMEOUT_MS,
+  });
+  const providers: Partial<Record<Channel, ChannelProvider>> = { EMAIL: smtp };
+  const http = (channel: Channel, baseUrl: string | undefined, apiKey: string) => {
+    if (baseUrl)
+      providers[channel] = new HttpChannelProvider({
+        channel,
+        baseUrl,
+        apiKey,
+        timeoutMs: cfg.PROVIDER_TIMEOUT_MS,
+      });
+  };
+  http("SMS", cfg.SMS_PROVIDER_URL, cfg.SMS_PROVIDER_API_KEY);
+  http("PUSH", cfg.PUSH_PROVIDER_URL, cfg.PUSH_PROVIDER_API_KEY);
+  http("VOICE", cfg.VOICE_PROVIDER_URL, cfg.VOICE_PROVIDER_API_KEY);
+  return { providers, smtp };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) runMain(() => startNotification());

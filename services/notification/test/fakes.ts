@@ -1,0 +1,185 @@
+/** In-memory fakes of the ports, for unit tests of the use cases only (int tests use Mongo). */
+
+import type {
+  ChannelProvider,
+  ContactPatch,
+  CustomerRepository,
+  EngagementRepository,
+  MessageRepository,
+  NotificationEvent,
+  OutboundMessage,
+  Page,
+  PolicyRepository,
+  ProviderReceipt,
+} from "../src/app/ports";
+import type { CadenceRule } from "../src/domain/cadence-policy";
+import { DEFAULT_CADENCE_POLICY } from "../src/domain/cadence-policy";
+import {
+  type CustomerProfile,
+  type EngagementKind,
+  isProminent,
+  type Message,
+  type Preferences,
+} from "../src/domain/model";
+import type { EngagementSample } from "../src/domain/schedule";
+
+export class FakeCustomers implements CustomerRepository {
+  readonly rows = new Map<string, CustomerProfile>();
+  async get(id: string) {
+    const p = this.rows.get(id);
+    return p ? structuredClone(p) : null;
+  }
+  async upsertContacts(id: string, patch: ContactPatch) {
+    const cur = this.rows.get(id) ?? {
+      customerId: id,
+      timeZone: "Asia/Shanghai",
+      locale: "zh-CN",
+      preferences: {},
+      quietHoursConsent: false,
+    };
+    const next = { ...cur, ...patch } as CustomerProfile;
+    this.rows.set(id, next);
+    return structuredClone(next);
+  }
+  async setPreferences(id: string, preferences: Preferences, quietHoursConsent: boolean) {
+    const cur = this.rows.get(id) ?? {
+      customerId: id,
+      timeZone: "Asia/Shanghai",
+      locale: "zh-CN" as const,
+      preferences: {},
+      quietHoursConsent: false,
+    };
+    const next = { ...cur, preferences, quietHoursConsent };
+    this.rows.set(id, next);
+    return structuredClone(next);
+  }
+}
+
+export class FakeMessages implements MessageRepository {
+  readonly rows = new Map<string, Message>();
+  readonly facts = new Set<string>();
+  readonly events: { messageId: string; event: NotificationEvent }[] = [];
+  async factProcessed(id: string) {
+    return this.facts.has(id);
+  }
+  async markFactProcessed(id: string) {
+    this.facts.add(id);
+  }
+  async insertNew(ms: Message[]) {
+    const out: string[] = [];
+    for (const m of ms) {
+      if (this.rows.has(m.id)) continue;
+      this.rows.set(m.id, structuredClone(m));
+      out.push(m.id);
+    }
+    return out;
+  }
+  async findDue(now: Date, limit: number) {
+    return [...this.rows.values()]
+      .filter((m) => ["SCHEDULED", "HELD", "SENDING"].includes(m.status) && m.scheduledAt <= now)
+      .sort((a, b) => a.scheduledAt.getTime() - b.scheduledAt.getTime() || a.id.localeCompare(b.id))
+      .slice(0, limit)
+      .map((m) => structuredClone(m));
+  }
+  async claim(m: Message, leaseUntil: Date) {
+    const cur = this.rows.get(m.id);
+    if (!cur || cur.status !== m.status || cur.scheduledAt.getTime() !== m.scheduledAt.getTime()) return null;
+    const next = { ...cur, status: "SENDING" as const, scheduledAt: leaseUntil };
+    this.rows.set(m.id, next);
+    return { ...structuredClone(next), status: m.status, scheduledAt: m.scheduledAt };
+  }
+  async save(m: Message, events: NotificationEvent[]) {
+    this.rows.set(m.id, structuredClone(m));
+    for (const event of events) this.events.push({ messageId: m.id, event });
+  }
+  async get(id: string) {
+    const m = this.rows.get(id);
+    return m ? structuredClone(m) : null;
+  }
+  async listForFact(f: string) {
+    return [...this.rows.values()].filter((m) => m.factEventId === f);
+  }
+  async cappedSentPerDay(customerId: string, days: string[]) {
+    const out: Record<string, number> = {};
+    for (const m of this.rows.values())
+      if (m.customerId === customerId && m.capDay && days.includes(m.capDay))
+        out[m.capDay] = (out[m.capDay] ?? 0) + 1;
+    return out;
+  }
+  async listForCustomer(customerId: string, accountId: string | undefined, p: Page) {
+    return [...this.rows.values()]
+      .filter((m) => m.customerId === customerId && (!accountId || m.accountId === accountId))
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || a.id.localeCompare(b.id))
+      .slice(p.offset, p.offset + p.limit);
+  }
+  private inbox(customerId: string) {
+    return [...this.rows.values()].filter(
+      (m) => m.customerId === customerId && m.channel === "IN_APP" && m.status === "DELIVERED",
+    );
+  }
+  async listInbox(customerId: string, unreadOnly: boolean, p: Page) {
+    const rank = (m: Message) => (!m.readAt && isProminent(m.category) ? 1 : 0);
+    return this.inbox(customerId)
+      .filter((m) => !unreadOnly || !m.readAt)
+      .sort(
+        (a, b) =>
+          rank(b) - rank(a) ||
+          b.deliveredAt!.getTime() - a.deliveredAt!.getTime() ||
+          b.createdAt.getTime() - a.createdAt.getTime() ||
+          a.id.localeCompare(b.id),
+      )
+      .slice(p.offset, p.offset + p.limit);
+  }
+  async countUnread(customerId: string) {
+    return this.inbox(customerId).filter((m) => !m.readAt).length;
+  }
+  async markRead(customerId: string, ids: string[] | undefined, now: Date) {
+    let n = 0;
+    for (const m of this.inbox(customerId)) {
+      if (m.readAt || (ids && !ids.includes(m.id))) continue;
+      m.readAt = now;
+      n++;
+    }
+    return n;
+  }
+  async recordEngagement(m: Message, kind: EngagementKind, at: Date) {
+    const cur = this.rows.get(m.id)!;
+    if (cur.engagedKinds.includes(kind)) return "duplicate" as const;
+    cur.engagedKinds.push(kind);
+    this.events.push({ messageId: m.id, event: { type: "ENGAGED", at, kind } });
+    return "applied" as const;
+  }
+}
+
+export class FakeEngagements implements EngagementRepository {
+  readonly rows = new Map<string, { customerId: string; sample: EngagementSample }>();
+  async add(customerId: string, messageId: string, sample: EngagementSample) {
+    const key = `${messageId}:${sample.kind}`;
+    if (!this.rows.has(key)) this.rows.set(key, { customerId, sample });
+  }
+  async listSince(customerId: string, since: Date) {
+    return [...this.rows.values()]
+      .filter((r) => r.customerId === customerId && r.sample.occurredAt >= since)
+      .map((r) => r.sample);
+  }
+}
+
+export class FakePolicy implements PolicyRepository {
+  constructor(public rules: CadenceRule[] = [...DEFAULT_CADENCE_POLICY]) {}
+  async load() {
+    return this.rules;
+  }
+}
+
+/** A provider that records what it got and fails as scripted. */
+export class RecordingProvider implements ChannelProvider {
+  readonly sent: OutboundMessage[] = [];
+  failures: Error[] = [];
+  delivered = true;
+  async send(m: OutboundMessage): Promise<ProviderReceipt> {
+    const f = this.failures.shift();
+    if (f) throw f;
+    this.sent.push(m);
+    return { providerMessageId: `p-${this.sent.length}`, delivered: this.delivered };
+  }
+}

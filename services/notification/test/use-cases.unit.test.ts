@@ -1,0 +1,412 @@
+import { DomainError, ManualClock } from "@whiteslip/core";
+import { beforeEach, describe, expect, it } from "vitest";
+import { Dispatcher } from "../src/app/dispatch-due-messages";
+import { listInbox } from "../src/app/list-inbox";
+import { listNotifications } from "../src/app/list-notifications";
+import { markInboxRead } from "../src/app/mark-inbox-read";
+import { NotifyOnFact } from "../src/app/notify-on-fact";
+import { ProviderError } from "../src/app/ports";
+import { recordEngagement } from "../src/app/record-engagement";
+import { setPreferences } from "../src/app/set-preferences";
+import { DEFAULT_SETTINGS } from "../src/app/settings";
+import { upsertContactPoints } from "../src/app/upsert-contact-points";
+import type { Fact } from "../src/domain/model";
+import { messageId } from "../src/domain/plan";
+import { FakeCustomers, FakeEngagements, FakeMessages, FakePolicy, RecordingProvider } from "./fakes";
+
+const at = (local: string) => new Date(`${local}+08:00`);
+
+function world(start = "2026-12-01T10:00") {
+  const clock = new ManualClock(at(start));
+  const messages = new FakeMessages();
+  const customers = new FakeCustomers();
+  const engagements = new FakeEngagements();
+  const sms = new RecordingProvider();
+  const email = new RecordingProvider();
+  const settings = DEFAULT_SETTINGS;
+  const notify = new NotifyOnFact({
+    messages,
+    customers,
+    engagements,
+    policy: new FakePolicy(),
+    clock,
+    settings,
+  });
+  const dispatcher = new Dispatcher({
+    messages,
+    customers,
+    providers: { SMS: sms, EMAIL: email },
+    clock,
+    settings,
+  });
+  return { clock, messages, customers, engagements, sms, email, notify, dispatcher, settings };
+}
+
+const overdue = (n: number, dpd = 1, customerId = "c1"): Fact => ({
+  eventId: `od-${n}`,
+  factId: `od-${n}`,
+  factType: "whiteslip.billing.v1.Overdue",
+  trigger: "OVERDUE",
+  occurredAt: new Date("2026-12-01T02:00:00Z"),
+  customerId,
+  accountId: `a${n}`,
+  dpd,
+  bucket: "M1",
+  vars: { dpd, overdue: 10000n, total: 20000n },
+});
+const dueSoon = (id = "ds-1"): Fact => ({
+  eventId: id,
+  factId: id,
+  factType: "whiteslip.billing.v1.DueSoon",
+  trigger: "DUE_SOON",
+  occurredAt: new Date("2026-12-01T02:00:00Z"),
+  customerId: "c1",
+  accountId: "a1",
+  vars: { amountDue: 123456n, minimumPayment: 12346n, dueDate: "2026-12-05", daysUntilDue: 5 },
+});
+
+async function contacts(
+  w: ReturnType<typeof world>,
+  extra: Partial<Parameters<typeof upsertContactPoints>[2]> = {},
+) {
+  await upsertContactPoints(w.customers, w.clock, {
+    customerId: "c1",
+    phone: "+8613800138000",
+    email: "li@example.com",
+    pushToken: "",
+    timeZone: "Asia/Shanghai",
+    locale: "zh-CN",
+    displayName: "李雷",
+    ...extra,
+  });
+}
+
+describe("NotifyOnFact", () => {
+  it("an event delivered twice plans once", async () => {
+    const w = world();
+    const first = await w.notify.handle(dueSoon());
+    expect(first).toMatchObject({
+      outcome: "planned",
+      inserted: [messageId("ds-1", "SMS"), messageId("ds-1", "EMAIL"), messageId("ds-1", "IN_APP")],
+    });
+    expect(await w.notify.handle(dueSoon())).toEqual({ outcome: "duplicate" });
+    expect(w.messages.rows.size).toBe(3);
+  });
+  it("a stale reminder (replayed days later) is skipped; a stale legal notice is not", async () => {
+    const w = world("2026-12-04T10:00");
+    expect(await w.notify.handle(dueSoon())).toEqual({ outcome: "stale" });
+    const legal = await w.notify.handle({
+      ...overdue(5),
+      eventId: "legal-5",
+      trigger: "LEGAL_NOTICE_REQUESTED",
+    });
+    expect(legal.outcome).toBe("planned");
+    expect(w.messages.rows.size).toBe(3);
+  });
+  it("an overdue day the cadence skips plans nothing", async () => {
+    const w = world();
+    expect(await w.notify.handle(overdue(1, 2))).toEqual({
+      outcome: "planned",
+      messageIds: [],
+      inserted: [],
+    });
+  });
+});
+
+describe("Dispatcher", () => {
+  let w: ReturnType<typeof world>;
+  beforeEach(async () => {
+    w = world();
+    await contacts(w);
+  });
+
+  it("a DueSoon at 23:00 local waits for 08:00, then sends SMS and email and delivers in-app", async () => {
+    w.clock.set(at("2026-12-01T23:00"));
+    await w.notify.handle(dueSoon());
+    expect((await w.dispatcher.tick()).due).toBe(0);
+    w.clock.set(at("2026-12-02T07:59"));
+    expect((await w.dispatcher.tick()).due).toBe(0);
+    w.clock.set(at("2026-12-02T08:00"));
+    expect(await w.dispatcher.tick()).toMatchObject({ due: 3, sent: 3 });
+    expect(w.sms.sent).toHaveLength(1);
+    expect(w.email.sent[0]!.to).toBe("li@example.com");
+    // The greeting with the name goes to the provider, never into the stored body.
+    expect(w.email.sent[0]!.body.startsWith("尊敬的李雷：")).toBe(true);
+    const stored = w.messages.rows.get(messageId("ds-1", "EMAIL"))!;
+    expect(stored.body).not.toContain("李雷");
+    expect(stored.status).toBe("DELIVERED");
+    expect(w.messages.events.filter((e) => e.messageId === stored.id).map((e) => e.event.type)).toEqual([
+      "SENT",
+      "DELIVERED",
+    ]);
+    expect((await w.dispatcher.tick()).due).toBe(0);
+  });
+
+  it("the 4th collection message of a day is held (in-app not counted), sent next day, dropped after 72 h", async () => {
+    for (const n of [1, 2, 3, 4]) await w.notify.handle(overdue(n));
+    const r = await w.dispatcher.tick();
+    expect(r).toMatchObject({ due: 8, sent: 7, held: 1 });
+    expect(w.sms.sent).toHaveLength(3);
+    const held = [...w.messages.rows.values()].find((m) => m.status === "HELD")!;
+    expect(held.channel).toBe("SMS");
+    expect(held.scheduleReason).toContain("frequency cap: 3 of 3 messages today");
+    expect(held.scheduledAt.toISOString()).toBe(at("2026-12-02T08:00").toISOString());
+    w.clock.set(at("2026-12-02T08:00"));
+    expect(await w.dispatcher.tick()).toMatchObject({ sent: 1 });
+    expect(w.sms.sent).toHaveLength(4);
+  });
+
+  it("a held message is suppressed when the cap keeps it back longer than 72 h", async () => {
+    const settings = { ...DEFAULT_SETTINGS, caps: { ...DEFAULT_SETTINGS.caps, perDay: 0 } };
+    const d = new Dispatcher({
+      messages: w.messages,
+      customers: w.customers,
+      providers: { SMS: w.sms },
+      clock: w.clock,
+      settings,
+    });
+    await w.notify.handle(overdue(7, 7));
+    for (let day = 0; day < 5; day++) {
+      await d.tick();
+      expect(w.messages.rows.get(messageId("od-7", "SMS"))!.status).toBe(day < 4 ? "HELD" : "SUPPRESSED");
+      w.clock.set(at(`2026-12-0${2 + day}T08:00`));
+    }
+    expect(w.messages.rows.get(messageId("od-7", "SMS"))!.status).toBe("SUPPRESSED");
+    expect(w.sms.sent).toHaveLength(0);
+  });
+
+  it("email failing retries with backoff, then falls back to SMS", async () => {
+    w.email.failures = [new Error("ECONNREFUSED"), new Error("ECONNREFUSED"), new Error("ECONNREFUSED")];
+    await w.notify.handle(overdue(3, 3));
+    expect(await w.dispatcher.tick()).toMatchObject({ retried: 1 });
+    const id = messageId("od-3", "EMAIL");
+    expect(w.messages.rows.get(id)!.scheduledAt.toISOString()).toBe(at("2026-12-01T10:01").toISOString());
+    w.clock.advance(60_000);
+    expect(await w.dispatcher.tick()).toMatchObject({ retried: 1 });
+    expect(w.messages.rows.get(id)!.scheduledAt.toISOString()).toBe(at("2026-12-01T10:03").toISOString());
+    w.clock.advance(120_000);
+    expect(await w.dispatcher.tick()).toMatchObject({ failed: 1 });
+    const failed = w.messages.rows.get(id)!;
+    expect(failed).toMatchObject({
+      status: "FAILED",
+      attempts: 3,
+      lastError: "ECONNREFUSED",
+      fallbackTo: "SMS",
+    });
+    expect(w.messages.events.find((e) => e.event.type === "FAILED")!.event).toMatchObject({
+      attempts: 3,
+      fallbackChannel: "SMS",
+    });
+    expect(await w.dispatcher.tick()).toMatchObject({ sent: 1 });
+    expect(w.sms.sent[0]!.body).toContain("逾期3天");
+    expect(w.messages.rows.get(messageId("od-3", "SMS"))!.fallbackFrom).toBe("EMAIL");
+  });
+
+  it("a permanent provider error falls back at once; a retry never lands in quiet hours", async () => {
+    w.email.failures = [new ProviderError("550 mailbox unavailable", true)];
+    await w.notify.handle(overdue(3, 3));
+    expect(await w.dispatcher.tick()).toMatchObject({ failed: 1 });
+    w.clock.set(at("2026-12-01T20:59:30"));
+    w.sms.failures = [new Error("503")];
+    expect(await w.dispatcher.tick()).toMatchObject({ retried: 1 });
+    expect(w.messages.rows.get(messageId("od-3", "SMS"))!.scheduledAt.toISOString()).toBe(
+      at("2026-12-02T08:00").toISOString(),
+    );
+  });
+
+  it("a missing contact point falls back without trying the provider", async () => {
+    const w2 = world();
+    await contacts(w2, { email: "", phone: "" });
+    await w2.notify.handle(overdue(3, 3));
+    expect(await w2.dispatcher.tick()).toMatchObject({ failed: 1 });
+    expect(w2.messages.rows.get(messageId("od-3", "EMAIL"))!.lastError).toBe("no contact point for EMAIL");
+    // SMS also has no number → in-app.
+    expect(await w2.dispatcher.tick()).toMatchObject({ failed: 1 });
+    expect(await w2.dispatcher.tick()).toMatchObject({ sent: 1 });
+    expect(w2.messages.rows.get(messageId("od-3", "IN_APP"))!.status).toBe("DELIVERED");
+    expect(w2.email.sent.length + w2.sms.sent.length).toBe(0);
+  });
+
+  it("an opt-out made after scheduling is honoured at dispatch, but not for LEGAL", async () => {
+    await w.notify.handle(overdue(7, 7));
+    await w.notify.handle({ ...overdue(9), eventId: "legal-1", trigger: "LEGAL_NOTICE_REQUESTED" });
+    await setPreferences(w.customers, w.clock, {
+      customerId: "c1",
+      preferences: [
+        { category: "COLLECTION", channels: [] },
+        { category: "LEGAL", channels: [] },
+      ],
+      quietHoursConsent: false,
+    });
+    const r = await w.dispatcher.tick();
+    expect(r).toMatchObject({ suppressed: 1, sent: 3 });
+    expect(w.messages.rows.get(messageId("od-7", "SMS"))!.status).toBe("SUPPRESSED");
+  });
+
+  it("a claimed message is not sent twice by a second worker", async () => {
+    await w.notify.handle(overdue(7, 7));
+    const due = await w.messages.findDue(w.clock.now(), 10);
+    expect(await w.messages.claim(due[0]!, new Date(w.clock.now().getTime() + 1000))).not.toBeNull();
+    expect(await w.messages.claim(due[0]!, new Date(w.clock.now().getTime() + 1000))).toBeNull();
+  });
+});
+
+describe("contact points, preferences, lists, inbox, engagement", () => {
+  it("rejects bad contact points naming each field, without echoing personal data", async () => {
+    const w = world();
+    const err = await upsertContactPoints(w.customers, w.clock, {
+      customerId: "c 1",
+      phone: "1389999",
+      email: "x@",
+      pushToken: "",
+      timeZone: "Mars/Base",
+      locale: "fr",
+      displayName: "",
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(DomainError);
+    expect((err as DomainError).violations.map((v) => v.field)).toEqual([
+      "customer_id",
+      "phone",
+      "email",
+      "time_zone",
+      "locale",
+    ]);
+    expect(JSON.stringify((err as DomainError).violations)).not.toContain("1389999");
+    expect(w.customers.rows.size).toBe(0);
+  });
+  it("empty fields leave contact points unchanged", async () => {
+    const w = world();
+    await contacts(w);
+    await upsertContactPoints(w.customers, w.clock, {
+      customerId: "c1",
+      phone: "",
+      email: "new@example.com",
+      pushToken: "",
+      timeZone: "",
+      locale: "en",
+      displayName: "",
+    });
+    expect(await w.customers.get("c1")).toMatchObject({
+      phone: "+8613800138000",
+      email: "new@example.com",
+      locale: "en",
+      timeZone: "Asia/Shanghai",
+    });
+  });
+  it("rejects unknown categories, channels and duplicates", async () => {
+    const w = world();
+    const err = await setPreferences(w.customers, w.clock, {
+      customerId: "c1",
+      preferences: [
+        { category: "NOPE", channels: [] },
+        { category: "REMINDER", channels: ["FAX"] },
+        { category: "REMINDER", channels: [] },
+      ],
+      quietHoursConsent: false,
+    }).catch((e: unknown) => e);
+    if (!(err instanceof DomainError)) throw new Error("expected a DomainError");
+    expect(err.violations.map((v) => v.field)).toEqual([
+      "preferences[0].category",
+      "preferences[1].channels[0]",
+      "preferences[2].category",
+    ]);
+  });
+  it("the inbox shows unread overdue/legal notices first; marking read is idempotent", async () => {
+    const w = world();
+    await contacts(w);
+    await w.notify.handle(overdue(1)); // COLLECTION in-app (prominent)
+    w.clock.advance(60_000);
+    await w.notify.handle({ ...dueSoon("ds-2") }); // REMINDER in-app, newer
+    w.clock.advance(60_000);
+    await w.dispatcher.tick();
+    const inbox = await listInbox(w.messages, {
+      customerId: "c1",
+      unreadOnly: false,
+      pageSize: 0,
+      pageToken: "",
+    });
+    expect(inbox.unreadCount).toBe(2);
+    expect(inbox.items.map((m) => m.category)).toEqual(["COLLECTION", "REMINDER"]);
+    const first = inbox.items[0]!.id;
+    expect(await markInboxRead(w.messages, w.clock, { customerId: "c1", messageIds: [first] })).toEqual({
+      marked: 1,
+      unreadCount: 1,
+    });
+    expect(await markInboxRead(w.messages, w.clock, { customerId: "c1", messageIds: [first] })).toEqual({
+      marked: 0,
+      unreadCount: 1,
+    });
+    const after = await listInbox(w.messages, {
+      customerId: "c1",
+      unreadOnly: false,
+      pageSize: 0,
+      pageToken: "",
+    });
+    expect(after.items.map((m) => m.category)).toEqual(["REMINDER", "COLLECTION"]);
+    expect(
+      (await listInbox(w.messages, { customerId: "c1", unreadOnly: true, pageSize: 0, pageToken: "" })).items,
+    ).toHaveLength(1);
+  });
+  it("lists notifications newest first with page tokens", async () => {
+    const w = world();
+    await w.notify.handle(overdue(1));
+    w.clock.advance(1000);
+    await w.notify.handle(dueSoon());
+    const p1 = await listNotifications(w.messages, {
+      customerId: "c1",
+      accountId: "",
+      pageSize: 3,
+      pageToken: "",
+    });
+    expect(p1.items.map((m) => m.factEventId)).toEqual(["ds-1", "ds-1", "ds-1"]);
+    const p2 = await listNotifications(w.messages, {
+      customerId: "c1",
+      accountId: "",
+      pageSize: 3,
+      pageToken: p1.nextPageToken,
+    });
+    expect(p2.items.map((m) => m.factEventId)).toEqual(["od-1", "od-1"]);
+    expect(p2.nextPageToken).toBe("");
+    await expect(
+      listNotifications(w.messages, { customerId: "c1", accountId: "", pageSize: 500, pageToken: "zzz" }),
+    ).rejects.toMatchObject({
+      violations: [{ field: "page_size" }, { field: "page_token" }],
+    });
+  });
+  it("RecordEngagement is idempotent and engagement at 19:00 moves the next send to 19:00", async () => {
+    const w = world("2026-12-01T09:00");
+    await contacts(w);
+    for (const n of [1, 2, 3]) {
+      w.clock.set(at(`2026-12-0${n}T09:00`));
+      await w.notify.handle({ ...overdue(n, 7), occurredAt: w.clock.now() });
+      await w.dispatcher.tick();
+      const id = messageId(`od-${n}`, "SMS");
+      w.clock.set(at(`2026-12-0${n}T19:10`));
+      const r = await recordEngagement(
+        { ...w, settings: w.settings },
+        { notificationId: id, kind: "OPENED", occurredAt: at(`2026-12-0${n}T19:05`) },
+      );
+      expect(r.recorded).toBe(true);
+      const again = await recordEngagement(
+        { ...w, settings: w.settings },
+        { notificationId: id, kind: "OPENED", occurredAt: at(`2026-12-0${n}T19:05`) },
+      );
+      expect(again.recorded).toBe(false);
+    }
+    expect(w.messages.events.filter((e) => e.event.type === "ENGAGED")).toHaveLength(3);
+    w.clock.set(at("2026-12-04T09:00"));
+    await w.notify.handle({ ...dueSoon("ds-9"), occurredAt: w.clock.now() });
+    const sms = w.messages.rows.get(messageId("ds-9", "SMS"))!;
+    expect(sms.scheduledAt.toISOString()).toBe(at("2026-12-04T19:00").toISOString());
+    expect(sms.scheduleReason).toBe("best hour 19:00 from 3 engagements in last 30 days");
+  });
+  it("RecordEngagement on an unknown message is NOT_FOUND; bad kind is INVALID_ARGUMENT", async () => {
+    const w = world();
+    await expect(
+      recordEngagement({ ...w }, { notificationId: "nope", kind: "OPENED" }),
+    ).rejects.toMatchObject({ kind: "not_found" });
+    await expect(recordEngagement({ ...w }, { notificationId: "nope", kind: "LIKED" })).rejects.toMatchObject(
+      { kind: "invalid_argument" },
+    );
+  });
+});
