@@ -1,0 +1,20 @@
+/** GetBureauFile: a stored bureau file by as-of date. */
+import { isLocalDate, type LocalDate, notFound, Violations } from "@whiteslip/core";
+import type { BureauFile } from "../domain/bureau-file";
+import { pickFormat } from "./generate-bureau-file";
+import type { Deps } from "./ports";
+
+/** Returns the stored file; NOT_FOUND when none was generated for that date. */
+export async function getBureauFile(
+  deps: Pick<Deps, "files" | "formats">,
+  req: { asOf: LocalDate; format?: string },
+): Promise<BureauFile> {
+  const format = pickFormat(deps.formats, req.format ?? "");
+  new Violations()
+    .check(!isLocalDate(req.asOf), "as_of_date", "must be a date YYYY-MM-DD")
+    .check(format === undefined, "format", `must be one of ${deps.formats.map((f) => f.name).join(", ")}`)
+    .throwIfAny();
+  const file = await deps.files.get(format!.name, req.asOf);
+  if (!file) throw notFound("bureau file", `${format!.name}/${req.asOf}`);
+  return file;
+}

@@ -1,0 +1,273 @@
+/**
+ * credit-reporting on the real broker, database and gRPC, with a manual clock:
+ * billing and notification events are published as those services would, and
+ * the outcome is read through the public API (gRPC) and the events it emits.
+ */
+
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { type ConsumerHandle, EventBus, encodeEvent, subscribe } from "@whiteslip/bus";
+import { billing, creditreporting, Topics } from "@whiteslip/contracts";
+import { deterministicId, type LocalDate, ManualClock } from "@whiteslip/core";
+import { createClient } from "@whiteslip/grpc";
+import { freshDatabaseName, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseMetro2File } from "../src/domain/metro2/file";
+import { fitId } from "../src/domain/metro2/metro2-format";
+import { startCreditReporting } from "../src/main";
+
+const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+const clock = new ManualClock("2026-02-05T02:00:00Z"); // 10:00 in Shanghai
+const run = uniqueName("cr")
+  .replace(/[^a-z0-9]/gi, "")
+  .slice(-10);
+const acc = (n: string) => `acc-${run}-${n}`;
+const at = (d: LocalDate) => new Date(`${d}T23:00:00+08:00`);
+
+let svc: { grpcPort: number; stop(): Promise<void> };
+let bus: EventBus;
+let watcher: ConsumerHandle;
+let client: ReturnType<typeof createClient<typeof creditreporting.CreditReportingService>>;
+const notices = new Map<string, string>(); // account → notice id, as published
+const scoreEvents: { accountId: string; id: string }[] = [];
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function overdueEvent(accountId: string, date: LocalDate, dpd: number, start: LocalDate) {
+  return encodeEvent(Topics.Overdue, {
+    id: deterministicId("overdue", accountId, date),
+    key: accountId,
+    time: at(date),
+    data: {
+      accountId,
+      customerId: `cus-${accountId}`,
+      businessDate: date,
+      daysPastDue: dpd,
+      bucket: billing.DelinquencyBucket.M2,
+      oldestDueDate: start,
+      overdueFen: 52_345n,
+      totalBalanceFen: 80_000n,
+      delinquencyStartDate: start,
+    },
+  });
+}
+
+async function file(asOf: LocalDate) {
+  const res = await client.generateBureauFile({ asOfDate: asOf });
+  return { res, parsed: parseMetro2File(res.content) };
+}
+
+const baseOf = (parsed: ReturnType<typeof parseMetro2File>, accountId: string) =>
+  parsed.bases.find((b) => b.consumerAccountNumber === fitId(accountId, 30));
+
+beforeAll(async () => {
+  const infra = testInfra();
+  svc = await startCreditReporting({
+    clock,
+    env: {
+      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+      MONGODB_URI: infra.mongoUri,
+      MONGODB_DB: freshDatabaseName("credit_reporting"),
+      GRPC_PORT: "0",
+      GRPC_HOST: "127.0.0.1",
+      CONSUMER_GROUP: uniqueName("credit-reporting"),
+      LOG_LEVEL: "warn",
+    },
+  });
+  bus = await EventBus.connect({
+    brokers: infra.kafkaBrokers,
+    clientId: uniqueName("cr-test"),
+    logger: quiet,
+  });
+  watcher = bus.consumer({
+    groupId: uniqueName("cr-test-watch"),
+    subscriptions: [
+      subscribe(Topics.NegativeReportPending, async (e) => {
+        if (e.data.accountId.includes(run)) notices.set(e.data.accountId, e.data.noticeId);
+      }),
+      subscribe(Topics.ScoreChanged, async (e) => {
+        if (e.data.accountId.includes(run)) scoreEvents.push({ accountId: e.data.accountId, id: e.id });
+      }),
+    ],
+  });
+  await watcher.start();
+  client = createClient(creditreporting.CreditReportingService, `127.0.0.1:${svc.grpcPort}`, {
+    deadlineMs: 10_000,
+  });
+});
+
+afterAll(async () => {
+  await watcher?.stop();
+  await bus?.close();
+  await svc?.stop();
+});
+
+describe("credit-reporting service", () => {
+  const A = acc("a");
+  const START = "2026-01-01";
+
+  it("never reports a negative record before its notice was delivered plus the waiting period", async () => {
+    await bus.publish([
+      encodeEvent(Topics.AccountOpened, {
+        id: deterministicId("opened", A),
+        key: A,
+        time: at("2025-12-01"),
+        data: {
+          accountId: A,
+          customerId: `cus-${A}`,
+          productCode: "STD",
+          statementDay: 5,
+          businessDate: "2025-12-01",
+        },
+      }),
+      overdueEvent(A, "2026-01-02", 1, START),
+      overdueEvent(A, "2026-01-31", 30, START),
+      overdueEvent(A, "2026-02-01", 31, START),
+    ]);
+    const noticeId = await eventually("the pre-report notice", async () => notices.get(A));
+    expect((await client.getCreditScore({ accountId: A })).reportingState).toBe("NOTICE_SENT");
+
+    // Not delivered yet: the account is left out of the file.
+    const before = await file("2026-02-04");
+    expect(baseOf(before.parsed, A)).toBeUndefined();
+    expect(before.res.withheldCount).toBeGreaterThanOrEqual(1);
+
+    await bus.publish([
+      encodeEvent(Topics.NotificationDelivered, {
+        id: deterministicId("delivered", noticeId),
+        key: A,
+        time: at("2026-02-03"),
+        data: {
+          ref: {
+            notificationId: "n-1",
+            accountId: A,
+            customerId: `cus-${A}`,
+            factId: noticeId,
+            factType: Topics.NegativeReportPending.schema.typeName,
+          },
+          deliveredAt: timestampFromDate(new Date("2026-02-03T10:00:00+08:00")),
+        },
+      }),
+    ]);
+    await eventually("the delivery to be recorded", async () =>
+      (await client.getCreditScore({ accountId: A })).reportingState === "WAITING_PERIOD" ? true : undefined,
+    );
+    // Delivered on 02-03: still waiting until 02-10.
+    clock.set("2026-02-10T02:00:00Z");
+    expect(baseOf((await file("2026-02-09")).parsed, A)).toBeUndefined();
+    const due = await file("2026-02-10");
+    const base = baseOf(due.parsed, A);
+    expect(base).toMatchObject({
+      accountStatus: "71",
+      dateFirstDelinquency: START,
+      amountPastDue: 523,
+      dateOpened: "2025-12-01",
+    });
+    expect(base!.paymentHistoryProfile.slice(0, 3)).toBe("10B"); // Jan 30+ DPD, Dec (opened) current, Nov before opening
+    expect(due.parsed.trailer.totalBaseRecords).toBe(due.parsed.bases.length);
+  });
+
+  it("shows the correction in the next file after a cure", async () => {
+    await bus.publish([
+      encodeEvent(Topics.AccountCured, {
+        id: deterministicId("cured", A),
+        key: A,
+        time: at("2026-02-11"),
+        data: {
+          accountId: A,
+          customerId: `cus-${A}`,
+          businessDate: "2026-02-11",
+          paymentId: "p-1",
+          previousDaysPastDue: 41,
+          delinquencyStartDate: START,
+        },
+      }),
+    ]);
+    await eventually("the cure", async () =>
+      (await client.listScoreHistory({ accountId: A })).changes[0]?.reasons[0]?.code ===
+      "ACCOUNT_CURED_RECOVERY"
+        ? true
+        : undefined,
+    );
+    clock.set("2026-02-12T02:00:00Z");
+    const base = baseOf((await file("2026-02-12")).parsed, A);
+    expect(base).toMatchObject({ accountStatus: "11", amountPastDue: 0, dateFirstDelinquency: null });
+    expect(base!.paymentHistoryProfile.slice(0, 2)).toBe("10");
+  });
+
+  it("carries XB while a dispute is open, then XH once resolved in the consumer's favour", async () => {
+    const filed = await client.fileDispute({
+      accountId: A,
+      reason: "I paid on the due date",
+      idempotencyKey: `k-${run}`,
+    });
+    expect(filed.dispute?.status).toBe(creditreporting.DisputeStatus.OPEN);
+    const again = await client.fileDispute({
+      accountId: A,
+      reason: "I paid on the due date",
+      idempotencyKey: `k-${run}`,
+    });
+    expect(again.dispute?.disputeId).toBe(filed.dispute?.disputeId);
+    clock.set("2026-02-13T02:00:00Z");
+    expect(baseOf((await file("2026-02-13")).parsed, A)?.complianceConditionCode).toBe("XB");
+
+    const resolved = await client.resolveDispute({
+      disputeId: filed.dispute!.disputeId,
+      corrected: true,
+      resolution: "payment misapplied",
+    });
+    expect(resolved.dispute).toMatchObject({
+      status: creditreporting.DisputeStatus.RESOLVED_CORRECTED,
+      accountId: A,
+    });
+    clock.set("2026-02-14T02:00:00Z");
+    const base = baseOf((await file("2026-02-14")).parsed, A);
+    expect(base?.complianceConditionCode).toBe("XH");
+    expect(base?.paymentHistoryProfile.slice(0, 2)).toBe("00"); // corrected: the disputed month is no longer negative
+  });
+
+  it("moves the score once for the same event delivered twice", async () => {
+    const B = acc("b");
+    const dup = overdueEvent(B, "2026-02-02", 1, "2026-02-01");
+    await bus.publish([dup]);
+    await bus.publish([dup]);
+    await bus.publish([overdueEvent(B, "2026-03-03", 30, "2026-02-01")]); // same partition: handled after both copies
+    const history = await eventually("both score changes", async () => {
+      const h = await client.listScoreHistory({ accountId: B });
+      return h.changes.length >= 2 ? h : undefined;
+    });
+    expect(history.changes.map((c) => c.reasons[0]?.code)).toEqual(["DPD_30_CROSSED", "DPD_1_CROSSED"]);
+    expect((await client.getCreditScore({ accountId: B })).score).toBe(650 - 15 - 40);
+    const published = await eventually("two ScoreChanged events", async () => {
+      const mine = scoreEvents.filter((e) => e.accountId === B);
+      return mine.length >= 2 ? mine : undefined;
+    });
+    expect(new Set(published.map((e) => e.id)).size).toBe(2);
+  });
+
+  it("gives the same bytes when a date is generated twice, and serves the stored file", async () => {
+    const first = await client.generateBureauFile({ asOfDate: "2026-02-10" });
+    const second = await client.generateBureauFile({ asOfDate: "2026-02-10" });
+    expect(Buffer.from(second.content).equals(Buffer.from(first.content))).toBe(true);
+    expect(second.sha256).toBe(first.sha256);
+    const stored = await client.getBureauFile({ asOfDate: "2026-02-10" });
+    expect(stored.file?.sha256).toBe(first.sha256);
+    await expect(client.generateBureauFile({ asOfDate: "2026-03-01" })).rejects.toMatchObject({
+      violations: [expect.objectContaining({ field: "as_of_date" })],
+    });
+    await expect(client.getBureauFile({ asOfDate: "2025-01-01" })).rejects.toMatchObject({ code: 5 });
+  });
+});
