@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, cp, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -92,6 +92,7 @@ export async function ensureFerretBinary(log: (line: string) => void = () => {})
         await cp(modDir, src, { recursive: true });
         await chmodWritableRecursive(src);
         await writeFile(join(src, "build", "version", "version.txt"), `${FERRETDB_VERSION}\n`);
+        await patchAtomicWrites(src);
         // 3. build to a temp name, then rename atomically into place
         const tmpBin = `${bin}.tmp-${process.pid}`;
         await runToCompletion("go build ferretdb", "go", ["build", "-o", tmpBin, "./cmd/ferretdb"], {
@@ -219,5 +220,44 @@ export async function startLocalFerret(opts: StartFerretOptions): Promise<LocalF
       }
       throw err;
     }
+  }
+}
+
+/**
+ * FerretDB v1's update, findAndModify and delete read the matching documents and write
+ * them back in separate steps, outside one transaction (FerretDB issue #3040), so two
+ * conditional updates of one document can both succeed: a lost update. MongoDB applies a
+ * single-document update atomically, and the platform relies on that (the credit limit
+ * under racing authorizations, idempotency marks, end-of-day resume). This build-time
+ * patch serialises those three commands in the FerretDB process with one mutex, which
+ * restores per-document atomicity for a single FerretDB instance. Proven by
+ * packages/store/test/atomic.int.test.ts.
+ */
+export async function patchAtomicWrites(src: string): Promise<void> {
+  const dir = join(src, "internal", "handler");
+  await writeFile(
+    join(dir, "whiteslip_write_lock.go"),
+    `package handler
+
+import "sync"
+
+// whiteslipWriteLock serialises read-modify-write commands (patch added by Whiteslip's testkit;
+// see packages/testkit/src/ferret-local.ts).
+var whiteslipWriteLock sync.Mutex
+`,
+  );
+  const targets: [string, string][] = [
+    ["msg_update.go", "func (h *Handler) MsgUpdate(connCtx context.Context, msg *wire.OpMsg) (*wire.OpMsg, error) {"],
+    ["msg_findandmodify.go", "func (h *Handler) MsgFindAndModify(connCtx context.Context, msg *wire.OpMsg) (*wire.OpMsg, error) {"],
+    ["msg_delete.go", "func (h *Handler) MsgDelete(connCtx context.Context, msg *wire.OpMsg) (*wire.OpMsg, error) {"],
+  ];
+  for (const [file, signature] of targets) {
+    const path = join(dir, file);
+    const text = await readFile(path, "utf8");
+    if (!text.includes(signature)) throw new Error(`FerretDB patch: ${signature} not found in ${file}`);
+    await writeFile(
+      path,
+      text.replace(signature, `${signature}\n\twhiteslipWriteLock.Lock()\n\tdefer whiteslipWriteLock.Unlock()\n`),
+    );
   }
 }

@@ -3,6 +3,8 @@ import { join } from "node:path";
 
 export const KAFKA_VERSION = "3.9.1";
 export const FERRETDB_VERSION = "v1.24.2";
+/** Bumped whenever the build-time patch of FerretDB changes, so a cached binary is rebuilt. */
+export const FERRETDB_PATCH_LEVEL = "ws1";
 export const FERRETDB_MODULE = "github.com/FerretDB/FerretDB";
 
 /**
@@ -22,5 +24,5 @@ export function kafkaHome(root = cacheRoot()): string {
 }
 
 export function ferretBinaryPath(root = cacheRoot()): string {
-  return join(root, "bin", `ferretdb-${FERRETDB_VERSION}`);
+  return join(root, "bin", `ferretdb-${FERRETDB_VERSION}-${FERRETDB_PATCH_LEVEL}`);
 }
