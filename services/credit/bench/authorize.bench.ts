@@ -1,0 +1,122 @@
+/**
+ * AuthorizePurchase under concurrent load for a fixed time against the real
+ * service (gRPC → use case → database), and in the same run the same load
+ * against a bare echo server on the same gRPC adapter with a trivial handler.
+ * Prints rps, p50/p99 latency of each and the ratio.
+ *
+ * Usage: pnpm --filter @whiteslip/credit bench:authorize [seconds=15] [concurrency=32] [lines=32]
+ * Infrastructure: KAFKA_BROKERS + MONGODB_URI if set, else the testkit starts Kafka + a database.
+ */
+import { credit } from "@whiteslip/contracts";
+import { createClient, service, startGrpcServer } from "@whiteslip/grpc";
+import { startInfra } from "@whiteslip/testkit";
+import { startCredit } from "../src/main";
+import { nationalIdCheckChar } from "../src/domain/identity";
+
+const seconds = Number(process.argv[2] ?? 15);
+const concurrency = Number(process.argv[3] ?? 32);
+const lineCount = Number(process.argv[4] ?? 32);
+
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  count: number;
+  errors: number;
+}
+
+async function load(call: (worker: number, i: number) => Promise<unknown>, durationMs: number): Promise<Result> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = performance.now() + durationMs;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      for (let i = 0; performance.now() < end; i++) {
+        const t = performance.now();
+        try {
+          await call(w, i);
+          latencies.push(performance.now() - t);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
+  return { rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), count: latencies.length, errors };
+}
+
+const fmt = (r: Result) => `${r.rps.toFixed(0).padStart(6)} rps  p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99.toFixed(2).padStart(6)} ms  (${r.count} calls, ${r.errors} errors)`;
+
+async function main() {
+  const infra = await startInfra();
+  const run = Date.now().toString(36);
+  const svc = await startCredit({
+    env: {
+      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+      MONGODB_URI: infra.mongoUri,
+      MONGODB_DB: `credit_bench_${run}`,
+      CONSUMER_GROUP: `credit-bench-${run}`,
+      GRPC_PORT: "0",
+      GRPC_HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      HOLD_SWEEP_INTERVAL_MS: "0",
+      RESCORING_INTERVAL_MS: "0",
+    },
+  });
+  const echo = await startGrpcServer({
+    port: 0,
+    host: "127.0.0.1",
+    services: [
+      service(credit.CreditService, {
+        authorizePurchase: async (req) => ({ authorizationId: req.idempotencyKey, decision: credit.AuthorizationDecision.APPROVED, availableFen: req.amountFen }),
+      }),
+    ],
+  });
+  const client = createClient(credit.CreditService, `127.0.0.1:${svc.grpcPort}`, { deadlineMs: 10_000 });
+  const echoClient = createClient(credit.CreditService, `127.0.0.1:${echo.port}`, { deadlineMs: 10_000 });
+  try {
+    // lines with the maximum limit (¥50,000): 50,000 authorizations of ¥1 each
+    const lines: string[] = [];
+    for (let i = 0; i < lineCount; i++) {
+      const first17 = `310101199001${String(10 + (i % 18)).padStart(2, "0")}${String(i).padStart(3, "0")}`;
+      const c = await client.registerCustomer({ name: "bench", nationalId: first17 + nationalIdCheckChar(first17), phone: "+8613800138000", email: "b@example.cn" });
+      const a = await client.applyForCredit({
+        customerId: c.customerId, monthlyIncomeFen: 5_000_000n, employment: credit.Employment.SALARIED, ordersLast12m: 50,
+        spendLast12mFen: 5_000_000n, accountAgeMonths: 100, returnsLast12m: 0, ageYears: 40, statementDay: 1, idempotencyKey: `bench-${run}`,
+      });
+      lines.push(a.creditLine!.creditLineId);
+    }
+    const request = (w: number, i: number) => ({
+      creditLineId: lines[(w + i) % lines.length]!,
+      amountFen: 100n,
+      merchantScenario: credit.MerchantScenario.PLATFORM_RETAIL,
+      merchantId: "m",
+      orderId: `o-${run}-${w}-${i}`,
+      idempotencyKey: `k-${run}-${w}-${i}`,
+    });
+    // warm-up
+    await load((w, i) => echoClient.authorizePurchase(request(w, -i - 1)), 1_000);
+    await load((w, i) => client.authorizePurchase({ ...request(w, i), idempotencyKey: `warm-${run}-${w}-${i}`, orderId: `warm-${w}-${i}` }), 1_000);
+    const e = await load((w, i) => echoClient.authorizePurchase(request(w, i)), seconds * 1000);
+    const s = await load((w, i) => client.authorizePurchase(request(w, i)), seconds * 1000);
+    console.log(`AuthorizePurchase bench: ${seconds}s per target, ${concurrency} concurrent callers, ${lineCount} lines, database ${infra.kind}`);
+    console.log(`echo (same gRPC adapter, trivial handler): ${fmt(e)}`);
+    console.log(`credit AuthorizePurchase:                  ${fmt(s)}`);
+    console.log(`ratio credit/echo rps: ${((100 * s.rps) / e.rps).toFixed(1)}%   target: p99 < 10 ms and ratio ≥ 60% → ${s.p99 < 10 && s.rps / e.rps >= 0.6 ? "MET" : "NOT MET"}`);
+  } finally {
+    client.close();
+    echoClient.close();
+    await echo.stop();
+    await svc.stop();
+    await infra.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,139 @@
+/**
+ * Ports of the credit use cases: repositories of the aggregates and the PII
+ * protector. Adapters implement them over MongoDB (src/adapters); unit tests use
+ * the in-memory versions in test/support.
+ */
+import type { Fen, LocalDate } from "@whiteslip/core";
+import type { CreditLine, Hold, LineUpdate } from "../domain/credit-line";
+import type { CreditEvent } from "../domain/events";
+import type { Feature, MerchantScenario } from "../domain/policy";
+import type { ApplicationDecision, ApplicationInputs, Contribution, Reason, Tier } from "../domain/scorecard";
+
+/** A registered customer; personal data only as ciphertext and a blind index. */
+export interface CustomerRecord {
+  readonly id: string;
+  /** HMAC blind index of the normalised national id (dedupe, equality lookups). */
+  readonly nationalIdIndex: string;
+  readonly nameEnc: string;
+  readonly nationalIdEnc: string;
+  readonly phoneEnc: string;
+  readonly emailEnc: string;
+  /** Masked forms, safe to return and log. */
+  readonly nationalIdMasked: string;
+  readonly phoneMasked: string;
+  readonly createdAt: Date;
+}
+
+/** Stores customers. */
+export interface CustomerRepository {
+  /** Inserts; "duplicate" when the national id index is already registered. */
+  insert(c: CustomerRecord): Promise<"inserted" | "duplicate">;
+  /** The customer with this national id index, if any. */
+  findByNationalIdIndex(index: string): Promise<CustomerRecord | null>;
+  /** The customer by id, if any. */
+  get(id: string): Promise<CustomerRecord | null>;
+}
+
+/** A scored application and its decision, kept for audit. */
+export interface ApplicationRecord {
+  readonly id: string;
+  readonly customerId: string;
+  readonly idempotencyKey: string;
+  readonly inputs: ApplicationInputs;
+  readonly statementDay: number;
+  readonly modelVersion: string;
+  readonly score: number;
+  readonly pd: number;
+  readonly tier: Tier;
+  readonly reasons: readonly Reason[];
+  readonly contributions: readonly Contribution[];
+  readonly decision: ApplicationDecision;
+  /** The line opened on approval, null otherwise. */
+  readonly creditLineId: string | null;
+  readonly limitFen: Fen;
+  readonly decidedAt: Date;
+}
+
+/** Stores applications. */
+export interface ApplicationRepository {
+  /** The application by id, if any. */
+  get(id: string): Promise<ApplicationRecord | null>;
+  /** Inserts unless one with the id exists; returns the stored one. */
+  insertIfAbsent(a: ApplicationRecord): Promise<ApplicationRecord>;
+}
+
+/** Outcome of an optimistic save. */
+export type SaveResult = "saved" | "conflict" | "duplicate";
+
+/** Stores credit lines with their pending events (outbox) and audit history. */
+export interface CreditLineRepository {
+  /** The line, if any. */
+  get(id: string): Promise<CreditLine | null>;
+  /** The customer's line, if any. */
+  findByCustomer(customerId: string): Promise<CreditLine | null>;
+  /** Inserts a new line with its events; "exists" when the id or the customer already has one. */
+  insert(u: LineUpdate): Promise<"inserted" | "exists">;
+  /**
+   * Saves `u.line` if the stored version is still `u.line.version` and, when
+   * `processedEventId` is given, that event was not applied before; records the
+   * event id, appends events to the outbox and changes to the history.
+   */
+  save(u: LineUpdate, processedEventId: string | null): Promise<SaveResult>;
+  /** True when the event id was already applied to the line. */
+  hasProcessed(lineId: string, eventId: string): Promise<boolean>;
+  /**
+   * Atomically reserves `hold` on an ACTIVE line that has none of `blockedBy`
+   * restricted, at least `hold.amountFen` available and no hold with this id.
+   * Returns the available credit after the reservation, or null when not reserved.
+   */
+  tryReserve(lineId: string, authorizationId: string, hold: Hold, blockedBy: readonly Feature[]): Promise<Fen | null>;
+  /** Atomically removes an open hold of `amountFen`; returns the available credit after, or null when it was not open. */
+  removeHold(lineId: string, authorizationId: string, amountFen: Fen): Promise<Fen | null>;
+  /** Lines not rescored on or after `before`, by id after `afterId`, at most `limit`. */
+  listDueForRescoring(before: LocalDate, afterId: string | null, limit: number): Promise<CreditLine[]>;
+}
+
+/** Status of an authorization. */
+export type AuthorizationStatus = "OPEN" | "CAPTURED" | "RELEASED" | "EXPIRED" | "DECLINED" | "CLOSED";
+
+/** An authorization (approved or declined), kept for idempotency and audit. */
+export interface AuthorizationRecord {
+  readonly id: string;
+  readonly creditLineId: string;
+  readonly idempotencyKey: string;
+  readonly amountFen: Fen;
+  readonly merchantScenario: MerchantScenario;
+  readonly merchantId: string;
+  readonly orderId: string;
+  readonly installmentMonths: number;
+  readonly decision: "APPROVED" | "DECLINED";
+  readonly declineReason: string;
+  /** Available credit right after the decision. */
+  readonly availableFen: Fen;
+  readonly expiresAt: Date | null;
+  readonly createdAt: Date;
+  readonly status: AuthorizationStatus;
+}
+
+/** Stores authorizations. */
+export interface AuthorizationRepository {
+  /** The authorization, if any. */
+  get(id: string): Promise<AuthorizationRecord | null>;
+  /** Inserts unless one with the id exists; returns the stored one (the first answer wins). */
+  insertIfAbsent(a: AuthorizationRecord): Promise<AuthorizationRecord>;
+  /** Moves an OPEN authorization to `to`; false when it was not OPEN. */
+  closeOpen(id: string, to: Exclude<AuthorizationStatus, "OPEN" | "DECLINED">, at: Date): Promise<boolean>;
+  /** OPEN authorizations that expired at or before `now`, oldest first, at most `limit`. */
+  listExpired(now: Date, limit: number): Promise<AuthorizationRecord[]>;
+}
+
+/** Encrypts personal data and computes blind indexes (implemented by @whiteslip/pii's PiiCipher). */
+export interface PiiProtector {
+  /** Ciphertext of `text`. */
+  encrypt(text: string): string;
+  /** Keyed hash of `text` for equality lookups. */
+  blindIndex(text: string): string;
+}
+
+/** Re-export for use cases that publish (events travel in the line's outbox). */
+export type { CreditEvent };

@@ -1,0 +1,140 @@
+/**
+ * The credit service: reads config, wires repositories, use cases, gRPC, Kafka
+ * consumers, the outbox relay and the background loops (hold expiry, periodic
+ * rescoring), and starts. Run alone with `pnpm --filter @whiteslip/credit start`.
+ */
+import { readFileSync } from "node:fs";
+import { MongoClient } from "mongodb";
+import { z } from "@whiteslip/config";
+import type { Clock } from "@whiteslip/core";
+import { type Background, type RunningService, runMain, startService } from "@whiteslip/runtime";
+import type { CreditDeps } from "./app/deps";
+import { expireHolds } from "./app/expire-holds";
+import { type RescoringRunResult, runRescoring } from "./app/run-rescoring";
+import { DEFAULT_POLICY, FEATURES, type Feature } from "./domain/policy";
+import type { ScorecardModel } from "./domain/scorecard";
+import { creditGrpcService } from "./adapters/grpc-handlers";
+import { creditSubscriptions } from "./adapters/kafka-consumers";
+import { MongoApplications, MongoAuthorizations, MongoCreditLines, MongoCustomers, creditCollections } from "./adapters/mongo-repositories";
+
+const featureList = z
+  .string()
+  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.enum(FEATURES as [Feature, ...Feature[]])));
+
+/** The credit service's own configuration variables (on top of the platform's base ones). */
+export const configShape = {
+  /** Consumer group (tests give each file its own). */
+  CONSUMER_GROUP: z.string().default("credit"),
+  /** Product code sent to billing with a new line. */
+  PRODUCT_CODE: z.string().default(DEFAULT_POLICY.productCode),
+  /** Features restricted while overdue, comma-separated (default all four). */
+  RESTRICTED_FEATURES: featureList.default([...DEFAULT_POLICY.restrictedFeatures]),
+  /** Days past due from which the restrictions apply. */
+  RESTRICT_FROM_DPD: z.coerce.number().int().min(1).default(DEFAULT_POLICY.restrictFromDpd),
+  /** Days an uncaptured hold lives. */
+  HOLD_TTL_DAYS: z.coerce.number().int().min(1).default(DEFAULT_POLICY.holdTtlDays),
+  /** How often expired holds are swept, ms; 0 disables the loop. */
+  HOLD_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+  /** How often the periodic rescoring run is triggered, ms; 0 disables the loop. */
+  RESCORING_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** Days between rescorings of one line (monthly by default). */
+  RESCORING_CADENCE_DAYS: z.coerce.number().int().min(1).default(DEFAULT_POLICY.rescoringCadenceDays),
+  /** Scorecard artifact to load. */
+  SCORECARD_MODEL_PATH: z.string().default(new URL("../models/scorecard-v1.json", import.meta.url).pathname),
+};
+
+/** A started credit service. */
+export interface CreditService {
+  readonly grpcPort: number;
+  /** Runs the periodic rescoring now (what the interval triggers). */
+  runRescoring(): Promise<RescoringRunResult>;
+  /** Expires uncaptured holds now (what the sweep triggers). */
+  expireHolds(): Promise<number>;
+  /** The running service (context, relay) for tests and tools. */
+  readonly service: RunningService<unknown>;
+  /** Graceful stop. */
+  stop(): Promise<void>;
+}
+
+function every(ms: number, name: string, run: () => Promise<unknown>, log: (e: Error, name: string) => void): Background {
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<unknown> | undefined;
+  return {
+    start() {
+      if (ms <= 0) return;
+      timer = setInterval(() => {
+        if (inFlight) return;
+        inFlight = run()
+          .catch((e) => log(e as Error, name))
+          .finally(() => {
+            inFlight = undefined;
+          });
+      }, ms);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await inFlight;
+    },
+  };
+}
+
+/** Starts the credit service; the platform runner, integration tests and the benchmark call this in-process. */
+export async function startCredit(opts: { env?: Record<string, string | undefined>; clock?: Clock } = {}): Promise<CreditService> {
+  let deps: CreditDeps | undefined;
+  const svc = await startService({
+    name: "credit",
+    configShape,
+    ...opts,
+    setup: async ({ config, logger, clock, store, pii }) => {
+      const model = JSON.parse(readFileSync(config.SCORECARD_MODEL_PATH, "utf8")) as ScorecardModel;
+      // Line writes go through one connection: FerretDB v1 (local/test database) showed stale reads across
+      // pooled connections under racing conditional updates; one connection keeps them in order.
+      const linesClient = new MongoClient(config.MONGODB_URI, { maxPoolSize: 1, retryWrites: false });
+      await linesClient.connect();
+      const c = await creditCollections(store.db, linesClient.db(store.db.databaseName));
+      deps = {
+        clock,
+        timeZone: config.BUSINESS_TIME_ZONE,
+        policy: {
+          ...DEFAULT_POLICY,
+          productCode: config.PRODUCT_CODE,
+          restrictedFeatures: config.RESTRICTED_FEATURES,
+          restrictFromDpd: config.RESTRICT_FROM_DPD,
+          holdTtlDays: config.HOLD_TTL_DAYS,
+          rescoringCadenceDays: config.RESCORING_CADENCE_DAYS,
+        },
+        model,
+        customers: new MongoCustomers(c.customers),
+        applications: new MongoApplications(c.applications),
+        lines: new MongoCreditLines(c.lines),
+        authorizations: new MongoAuthorizations(c.authorizations),
+        pii,
+      };
+      const d = deps;
+      logger.info({ modelVersion: model.version }, "scorecard loaded");
+      const log = (e: Error, name: string) => logger.error({ err: e.message }, `${name} failed`);
+      return {
+        grpc: [creditGrpcService(d)],
+        consumers: [{ groupId: config.CONSUMER_GROUP, subscriptions: creditSubscriptions(d, logger) }],
+        outbox: [c.lines],
+        onStop: () => linesClient.close(),
+        background: [
+          every(config.HOLD_SWEEP_INTERVAL_MS, "expire-holds", () => expireHolds(d), log),
+          every(config.RESCORING_INTERVAL_MS, "run-rescoring", () => runRescoring(d), log),
+        ],
+      };
+    },
+  });
+  const d = deps!;
+  return {
+    grpcPort: svc.grpcPort,
+    runRescoring: () => runRescoring(d),
+    expireHolds: () => expireHolds(d),
+    service: svc as RunningService<unknown>,
+    stop: svc.stop,
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) runMain(() => startCredit());

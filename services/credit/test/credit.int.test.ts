@@ -1,0 +1,203 @@
+/**
+ * The credit service on the real broker, database and gRPC: register → apply →
+ * authorize, field violations, the no-overspend proof under 200 concurrent
+ * authorizations, capture from billing's PurchasePosted, and restrictions from
+ * billing's Overdue lifted by AccountCured — each billing event delivered twice.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ConsumerHandle, EventBus, encodeEvent, subscribe } from "@whiteslip/bus";
+import { Topics, billing, credit } from "@whiteslip/contracts";
+import { ManualClock, deterministicId } from "@whiteslip/core";
+import { GrpcError, createClient } from "@whiteslip/grpc";
+import { freshDatabaseName, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { type CreditService, startCredit } from "../src/main";
+import { validNationalId } from "./support/fixtures";
+
+const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+const clock = new ManualClock("2026-03-10T02:00:00Z");
+let svc: CreditService;
+let bus: EventBus;
+let watcher: ConsumerHandle;
+let client: ReturnType<typeof createClient<typeof credit.CreditService>>;
+const seen = { opened: new Map<string, number>(), restrictions: [] as { line: string; id: string; features: number[]; reason: string }[] };
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let seq = 100;
+/** Registers a fresh customer and opens a line for them. */
+async function openLine() {
+  const nationalId = validNationalId("19850612", "310101", String(seq++).padStart(3, "0"));
+  const c = await client.registerCustomer({ name: "李四", nationalId, phone: "+8613912345678", email: "ls@example.cn", idempotencyKey: nationalId });
+  const a = await client.applyForCredit({
+    customerId: c.customerId,
+    monthlyIncomeFen: 1_500_000n,
+    employment: credit.Employment.SALARIED,
+    ordersLast12m: 40,
+    spendLast12mFen: 2_500_000n,
+    accountAgeMonths: 80,
+    returnsLast12m: 1,
+    ageYears: 40,
+    statementDay: 7,
+    idempotencyKey: `apply-${c.customerId}`,
+  });
+  expect(a.decision).toBe(credit.Decision.APPROVE);
+  return { customerId: c.customerId, line: a.creditLine! };
+}
+
+const authorize = (creditLineId: string, key: string, amountFen: bigint, scenario = credit.MerchantScenario.PLATFORM_RETAIL) =>
+  client.authorizePurchase({ creditLineId, amountFen, merchantScenario: scenario, merchantId: "m-1", orderId: `o-${key}`, idempotencyKey: key });
+
+beforeAll(async () => {
+  const infra = testInfra();
+  svc = await startCredit({
+    clock,
+    env: {
+      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+      MONGODB_URI: infra.mongoUri,
+      MONGODB_DB: freshDatabaseName("credit"),
+      GRPC_PORT: "0",
+      GRPC_HOST: "127.0.0.1",
+      CONSUMER_GROUP: uniqueName("credit"),
+      LOG_LEVEL: "warn",
+      HOLD_SWEEP_INTERVAL_MS: "0",
+      RESCORING_INTERVAL_MS: "0",
+    },
+  });
+  bus = await EventBus.connect({ brokers: infra.kafkaBrokers, clientId: uniqueName("credit-test"), logger: quiet });
+  watcher = bus.consumer({
+    groupId: uniqueName("credit-test-watch"),
+    subscriptions: [
+      subscribe(Topics.CreditLineOpened, async (e) => {
+        seen.opened.set(e.data.creditLineId, e.data.statementDay);
+      }),
+      subscribe(Topics.RestrictionChanged, async (e) => {
+        seen.restrictions.push({ line: e.data.creditLineId, id: e.id, features: [...e.data.restrictedFeatures], reason: e.data.reason });
+      }),
+    ],
+  });
+  await watcher.start();
+  client = createClient(credit.CreditService, `127.0.0.1:${svc.grpcPort}`, { deadlineMs: 20_000 });
+});
+
+afterAll(async () => {
+  client?.close();
+  await watcher?.stop();
+  await bus?.close();
+  await svc?.stop();
+});
+
+describe("credit service", () => {
+  it("rejects an invalid national id with a field violation and stores nothing", async () => {
+    const bad = `${validNationalId().slice(0, 17)}${validNationalId().endsWith("0") ? "1" : "0"}`;
+    const err = await client.registerCustomer({ name: "王五", nationalId: bad, phone: "+8613800138000", email: "w@example.cn" }).catch((e) => e);
+    expect(err).toBeInstanceOf(GrpcError);
+    expect(err.codeName).toBe("INVALID_ARGUMENT");
+    expect(err.violations).toEqual([{ field: "national_id", description: expect.stringContaining("check digit") }]);
+    expect(JSON.stringify(err.violations)).not.toContain(bad);
+  });
+
+  it("register → apply → authorize → release; CreditLineOpened reaches the broker with the statement day", async () => {
+    const { line, customerId } = await openLine();
+    expect(line).toMatchObject({ customerId, status: credit.CreditLineStatus.ACTIVE, statementDay: 7 });
+    expect(line.availableFen).toBe(line.limitFen);
+    const a = await authorize(line.creditLineId, "k1", 12_345n);
+    expect(a).toMatchObject({ decision: credit.AuthorizationDecision.APPROVED, declineReason: "", availableFen: line.limitFen - 12_345n });
+    expect(a.expiresAt).toBeDefined();
+    expect(await authorize(line.creditLineId, "k1", 12_345n)).toEqual(a);
+    const cash = await authorize(line.creditLineId, "k-cash", 100n, credit.MerchantScenario.CASH);
+    expect(cash).toMatchObject({ decision: credit.AuthorizationDecision.DECLINED, declineReason: "MERCHANT_SCENARIO_NOT_ALLOWED" });
+    const got = await client.getCreditLine({ creditLineId: line.creditLineId });
+    expect(got.creditLine).toMatchObject({ openHoldsFen: 12_345n, availableFen: line.limitFen - 12_345n });
+    expect(await client.releaseAuthorization({ authorizationId: a.authorizationId, reason: "ORDER_CANCELLED" })).toMatchObject({ released: true, availableFen: line.limitFen });
+    expect(await eventually("CreditLineOpened", async () => seen.opened.get(line.creditLineId))).toBe(7);
+  });
+
+  it("never approves more than available: 200 concurrent authorizations on a ¥500 line", async () => {
+    const { line } = await openLine();
+    await client.adjustCreditLine({ creditLineId: line.creditLineId, newLimitFen: 50_000n, reason: "concurrency proof", actor: "test", idempotencyKey: "small" });
+    const amount = 3_000n;
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => authorize(line.creditLineId, `race-${i}`, amount)));
+    const approved = results.filter((r) => r.decision === credit.AuthorizationDecision.APPROVED);
+    expect(approved).toHaveLength(16); // floor(50,000 / 3,000)
+    expect(BigInt(approved.length) * amount).toBeLessThanOrEqual(50_000n);
+    expect(results.filter((r) => r.declineReason === "INSUFFICIENT_AVAILABLE_CREDIT")).toHaveLength(184);
+    const after = (await client.getCreditLine({ creditLineId: line.creditLineId })).creditLine!;
+    expect(after).toMatchObject({ limitFen: 50_000n, openHoldsFen: 48_000n, availableFen: 2_000n });
+  });
+
+  it("captures the hold when billing posts the purchase (delivered twice = once)", async () => {
+    const { line } = await openLine();
+    const a = await authorize(line.creditLineId, "cap", 20_000n);
+    const posted = encodeEvent(Topics.PurchasePosted, {
+      id: deterministicId("purchase-posted", line.creditLineId, "p1"),
+      key: line.creditLineId,
+      time: clock.now(),
+      data: { accountId: line.creditLineId, customerId: line.customerId, purchaseId: "p1", authorizationId: a.authorizationId, amountFen: 20_000n, businessDate: "2026-03-10", totalBalanceFen: 20_000n },
+    });
+    await bus.publish([posted]);
+    await bus.publish([posted]);
+    const l = await eventually("capture", async () => {
+      const c = (await client.getCreditLine({ creditLineId: line.creditLineId })).creditLine!;
+      return c.postedBalanceFen > 0n ? c : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 500)); // give the duplicate time to (not) apply
+    expect((await client.getCreditLine({ creditLineId: line.creditLineId })).creditLine).toMatchObject({ postedBalanceFen: 20_000n, openHoldsFen: 0n, availableFen: l.limitFen - 20_000n });
+    expect((await client.releaseAuthorization({ authorizationId: a.authorizationId, reason: "late" })).released).toBe(false);
+  });
+
+  it("Overdue restricts new purchases, AccountCured lifts it; one RestrictionChanged per change though each event came twice", async () => {
+    const { line } = await openLine();
+    const id = line.creditLineId;
+    const overdue = encodeEvent(Topics.Overdue, {
+      id: deterministicId("overdue", id, "2026-03-09"),
+      key: id,
+      time: clock.now(),
+      data: { accountId: id, customerId: line.customerId, businessDate: "2026-03-09", daysPastDue: 1, bucket: billing.DelinquencyBucket.M1, oldestDueDate: "2026-03-08", overdueFen: 5_000n, totalBalanceFen: 5_000n, delinquencyStartDate: "2026-03-09" },
+    });
+    await bus.publish([overdue, overdue]);
+    const r = await eventually("restriction", async () => {
+      const x = await client.getRestrictions({ accountId: id });
+      return x.restrictedFeatures.length > 0 ? x : undefined;
+    });
+    expect(r).toMatchObject({ reason: "OVERDUE", daysPastDue: 1 });
+    expect(r.restrictedFeatures.sort()).toEqual([1, 2, 3, 4]);
+    expect(await authorize(id, "while-overdue", 100n)).toMatchObject({ decision: credit.AuthorizationDecision.DECLINED, declineReason: "ACCOUNT_RESTRICTED" });
+
+    const cured = encodeEvent(Topics.AccountCured, {
+      id: deterministicId("cured", id, "p-1"),
+      key: id,
+      time: clock.now(),
+      data: { accountId: id, customerId: line.customerId, businessDate: "2026-03-10", paymentId: "p-1", previousDaysPastDue: 1, previousBucket: billing.DelinquencyBucket.M1, delinquencyStartDate: "2026-03-09" },
+    });
+    await bus.publish([cured, cured]);
+    await eventually("lift", async () => ((await client.getRestrictions({ accountId: id })).restrictedFeatures.length === 0 ? true : undefined));
+    expect(await authorize(id, "after-cure", 100n)).toMatchObject({ decision: credit.AuthorizationDecision.APPROVED });
+    const events = await eventually("two RestrictionChanged", async () => {
+      const mine = seen.restrictions.filter((e) => e.line === id);
+      return mine.length >= 2 ? mine : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(seen.restrictions.filter((e) => e.line === id).map((e) => e.reason)).toEqual(["OVERDUE", "CURED"]);
+    expect(events[1]!.features).toEqual([]);
+  });
+
+  it("the periodic rescoring run is callable and idempotent for the day", async () => {
+    await openLine();
+    const first = await svc.runRescoring();
+    expect(first.rescored).toBeGreaterThan(0);
+    expect((await svc.runRescoring()).rescored).toBe(0);
+  });
+});
