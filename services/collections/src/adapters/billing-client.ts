@@ -1,0 +1,67 @@
+/** Billing over real gRPC (BillingService), as the BillingPort. */
+import { billing } from "@whiteslip/contracts";
+import type { Fen } from "@whiteslip/core";
+import { createClient, isGrpcError, type ServiceClient } from "@whiteslip/grpc";
+import type { BillingPort } from "../app/ports";
+
+/** Warn-level logging surface. */
+interface WarnLogger {
+  warn(obj: object, msg?: string): void;
+}
+
+/** Billing's gRPC client behind the port; GrpcErrors from billing propagate to the caller unchanged. */
+export class GrpcBilling implements BillingPort {
+  readonly client: ServiceClient<typeof billing.BillingService>;
+
+  constructor(
+    address: string,
+    private readonly logger: WarnLogger,
+    deadlineMs = 5_000,
+  ) {
+    this.client = createClient(billing.BillingService, address, { deadlineMs });
+  }
+
+  async createRepaymentPlan(r: {
+    accountId: string;
+    installmentCount: number;
+    requestedBy: string;
+    idempotencyKey: string;
+  }) {
+    const res = await this.client.createRepaymentPlan(r).catch(rethrowAsDomain);
+    if (!res.plan) throw new Error("billing returned no plan");
+    return res.plan;
+  }
+
+  async waiveFees(r: {
+    accountId: string;
+    maxAmountFen: Fen;
+    reason: string;
+    approvedBy: string;
+    idempotencyKey: string;
+  }) {
+    return (await this.client.waiveFees(r).catch(rethrowAsDomain)).waivedFen;
+  }
+
+  async getAccountSummary(accountId: string) {
+    try {
+      return (await this.client.getAccountSummary({ accountId })).account ?? null;
+    } catch (e) {
+      this.logger.warn(
+        { err: (e as Error).message, accountId },
+        "billing GetAccountSummary failed; case shown without balances",
+      );
+      return null;
+    }
+  }
+
+  /** Closes the channel. */
+  close(): void {
+    this.client.close();
+  }
+}
+
+/** Billing's caller-mistake errors (FAILED_PRECONDITION, NOT_FOUND, …) pass through to our caller with their reason. */
+function rethrowAsDomain(e: unknown): never {
+  if (isGrpcError(e)) throw e.toDomainError() ?? e;
+  throw e;
+}

@@ -1,0 +1,189 @@
+/** gRPC handlers of whiteslip.collections.v1.CollectionsService: decode, call the use case, encode. */
+import { collections } from "@whiteslip/contracts";
+import { invalidArgument } from "@whiteslip/core";
+import { type ServiceRegistration, service } from "@whiteslip/grpc";
+import { assignCase } from "../app/assign-case";
+import { checkPromises } from "../app/check-promises";
+import { logContactAttempt } from "../app/log-contact-attempt";
+import { offerRepaymentPlan } from "../app/offer-repayment-plan";
+import type { Deps } from "../app/ports";
+import { getCase, getCollectionsStats, listAgents, listCases } from "../app/queries";
+import { recordPromiseToPay } from "../app/record-promise-to-pay";
+import { requestFeeWaiver } from "../app/request-fee-waiver";
+import { resolveDispute } from "../app/resolve-dispute";
+import { sendLegalNotice } from "../app/send-legal-notice";
+import { upsertAgent } from "../app/upsert-agent";
+import type { CaseStatus } from "../domain/types";
+import { isValidPageToken } from "./mongo-cases";
+import {
+  attemptToProto,
+  auditToProto,
+  bucketFromProto,
+  bucketToProto,
+  caseStatusFromProto,
+  caseToProto,
+  channelFromProto,
+  legalNoticeToProto,
+  outcomeFromProto,
+  promiseToProto,
+  reasonFromProto,
+} from "./proto";
+
+/** The CollectionsService registration. */
+export function collectionsService(deps: Deps): ServiceRegistration {
+  return service(collections.CollectionsService, {
+    listCases: async (req) => {
+      const statuses = req.statuses.map(caseStatusFromProto);
+      if (statuses.includes("UNSPECIFIED"))
+        throw invalidArgument([
+          { field: "statuses", description: "must not contain CASE_STATUS_UNSPECIFIED" },
+        ]);
+      if (!isValidPageToken(req.pageToken))
+        throw invalidArgument([{ field: "page_token", description: "is not a token from a previous page" }]);
+      const bucket = bucketFromProto(req.bucket);
+      const page = await listCases(
+        deps,
+        {
+          ...(req.agentId ? { agentId: req.agentId } : {}),
+          ...(statuses.length ? { statuses: statuses as CaseStatus[] } : {}),
+          ...(bucket !== "UNSPECIFIED" ? { bucket } : {}),
+          ...(req.queue ? { queue: req.queue } : {}),
+          ...(req.accountId ? { accountId: req.accountId } : {}),
+        },
+        req.pageSize,
+        req.pageToken,
+      );
+      return { cases: page.cases.map(caseToProto), nextPageToken: page.next };
+    },
+    getCase: async (req) => {
+      const v = await getCase(deps, req.caseId);
+      const c = v.case;
+      return {
+        case: caseToProto(c),
+        attempts: [...c.attempts].reverse().map(attemptToProto),
+        promises: [...c.promises].reverse().map(promiseToProto),
+        audit: c.audit.map(auditToProto),
+        ...(v.account ? { account: v.account } : {}),
+        planIds: c.planIds,
+        legalNotices: c.legalNotices.map(legalNoticeToProto),
+      };
+    },
+    assignCase: async (req) => ({
+      case: caseToProto(
+        await assignCase(deps, {
+          caseId: req.caseId,
+          agentId: req.agentId,
+          actor: req.actor,
+          reassign: req.reassign,
+        }),
+      ),
+    }),
+    logContactAttempt: async (req) => {
+      const r = await logContactAttempt(deps, {
+        caseId: req.caseId,
+        idempotencyKey: req.idempotencyKey,
+        agentId: req.agentId,
+        channel: channelFromProto(req.channel),
+        outcome: outcomeFromProto(req.outcome),
+        reason: reasonFromProto(req.reason),
+        note: req.note,
+        contactParty: req.contactParty,
+        consentOutsideHours: req.consentOutsideHours,
+      });
+      return {
+        attempt: attemptToProto(r.attempt),
+        suggestedSolution: r.attempt.suggestedSolution,
+        case: caseToProto(r.case),
+      };
+    },
+    recordPromiseToPay: async (req) => ({
+      promise: promiseToProto(
+        await recordPromiseToPay(deps, {
+          caseId: req.caseId,
+          amountFen: req.amountFen,
+          promisedDate: req.promisedDate,
+          agentId: req.agentId,
+          idempotencyKey: req.idempotencyKey,
+        }),
+      ),
+    }),
+    offerRepaymentPlan: async (req) => ({
+      plan: await offerRepaymentPlan(deps, {
+        caseId: req.caseId,
+        installmentCount: req.installmentCount,
+        agentId: req.agentId,
+        idempotencyKey: req.idempotencyKey,
+      }),
+    }),
+    sendLegalNotice: async (req) => {
+      const n = await sendLegalNotice(deps, {
+        caseId: req.caseId,
+        deadlineDays: req.deadlineDays,
+        actor: req.actor,
+        idempotencyKey: req.idempotencyKey,
+      });
+      return { noticeId: n.noticeId, deadlineDate: n.deadlineDate };
+    },
+    getCollectionsStats: async () => {
+      const s = await getCollectionsStats(deps);
+      return {
+        strategies: s.strategies.map((x) => ({
+          strategyId: x.strategyId,
+          cases: BigInt(x.cases),
+          cured: BigInt(x.cured),
+          cureRate: x.cureRate,
+          collectedFen: x.collectedFen,
+          promiseKeptRate: x.promiseKeptRate,
+          contactsPerCase: x.contactsPerCase,
+        })),
+        buckets: s.buckets.map((b) => ({
+          bucket: bucketToProto(b.bucket),
+          cases: BigInt(b.cases),
+          cureRate: b.cureRate,
+          rollRate: b.rollRate,
+        })),
+        openCases: BigInt(s.openCases),
+        collectedFen: s.collectedFen,
+      };
+    },
+    upsertAgent: async (req) => {
+      if (!req.agent) throw invalidArgument([{ field: "agent", description: "must be set" }]);
+      const a = await upsertAgent(deps, {
+        agentId: req.agent.agentId,
+        displayName: req.agent.displayName,
+        skills: req.agent.skills,
+        active: req.agent.active,
+      });
+      return {
+        agent: { agentId: a.agentId, displayName: a.displayName, skills: a.skills, active: a.active },
+      };
+    },
+    listAgents: async (req) => ({
+      agents: (await listAgents(deps, req.skill)).map((a) => ({
+        agentId: a.agentId,
+        displayName: a.displayName,
+        skills: a.skills,
+        active: a.active,
+        openCases: a.openCases,
+      })),
+    }),
+    resolveDispute: async (req) => ({
+      case: caseToProto(
+        await resolveDispute(deps, { caseId: req.caseId, actor: req.actor, resolution: req.resolution }),
+      ),
+    }),
+    requestFeeWaiver: async (req) => {
+      const r = await requestFeeWaiver(deps, {
+        caseId: req.caseId,
+        amountFen: req.amountFen,
+        agentId: req.agentId,
+        idempotencyKey: req.idempotencyKey,
+      });
+      return { waivedFen: r.waivedFen, caseWaivedFen: r.caseWaivedFen };
+    },
+    runPromiseCheck: async (req) => {
+      const r = await checkPromises(deps, req.asOfDate);
+      return { asOfDate: r.asOfDate, broken: r.broken };
+    },
+  });
+}

@@ -1,0 +1,164 @@
+/**
+ * Mapping between domain values and protobuf messages. Enums map by name: the domain uses the proto enum value
+ * names without their prefix (`CASE_STATUS_OPEN` ↔ `OPEN`).
+ */
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { billing, collections, credit } from "@whiteslip/contracts";
+import type {
+  AuditEntry,
+  Bucket,
+  CaseStatus,
+  Channel,
+  CollectionCase,
+  ContactAttempt,
+  LegalNotice,
+  Outcome,
+  PromiseToPay,
+  Reason,
+  RiskTier,
+  Treatment,
+} from "../domain/types";
+
+type EnumObj = Record<string, string | number>;
+
+function toProtoEnum(e: EnumObj, name: string): number {
+  const v = e[name];
+  return typeof v === "number" ? v : 0;
+}
+
+function fromProtoEnum(e: EnumObj, value: number): string {
+  const n = e[value];
+  return typeof n === "string" ? n : "UNSPECIFIED";
+}
+
+/** Domain → proto enums. */
+export const caseStatusToProto = (s: CaseStatus): collections.CaseStatus =>
+  toProtoEnum(collections.CaseStatus, s);
+export const treatmentToProto = (t: Treatment): collections.Treatment =>
+  toProtoEnum(collections.Treatment, t);
+export const bucketToProto = (b: Bucket): billing.DelinquencyBucket =>
+  toProtoEnum(billing.DelinquencyBucket, b);
+export const channelToProto = (c: Channel): collections.ContactChannel =>
+  toProtoEnum(collections.ContactChannel, c);
+export const outcomeToProto = (o: Outcome): collections.ContactOutcome =>
+  toProtoEnum(collections.ContactOutcome, o);
+export const reasonToProto = (r: Reason): collections.NonPaymentReason =>
+  toProtoEnum(collections.NonPaymentReason, r);
+
+/** Proto → domain enums ("UNSPECIFIED" for 0 / unknown). */
+export const bucketFromProto = (b: billing.DelinquencyBucket): Bucket | "UNSPECIFIED" =>
+  fromProtoEnum(billing.DelinquencyBucket, b) as Bucket | "UNSPECIFIED";
+export const caseStatusFromProto = (s: collections.CaseStatus): CaseStatus | "UNSPECIFIED" =>
+  fromProtoEnum(collections.CaseStatus, s) as CaseStatus | "UNSPECIFIED";
+export const channelFromProto = (c: collections.ContactChannel): Channel =>
+  fromProtoEnum(collections.ContactChannel, c) as Channel;
+export const outcomeFromProto = (o: collections.ContactOutcome): Outcome =>
+  fromProtoEnum(collections.ContactOutcome, o) as Outcome;
+export const reasonFromProto = (r: collections.NonPaymentReason): Reason =>
+  fromProtoEnum(collections.NonPaymentReason, r) as Reason;
+export const tierFromProto = (t: credit.RiskTier): RiskTier => {
+  const n = fromProtoEnum(credit.RiskTier, t);
+  return (["A", "B", "C", "D", "E"].includes(n) ? n : "") as RiskTier;
+};
+
+/** A case as the API shows it. */
+export function caseToProto(c: CollectionCase): MessageInitShape<typeof collections.CaseSchema> {
+  return {
+    caseId: c.caseId,
+    accountId: c.accountId,
+    customerId: c.customerId,
+    status: caseStatusToProto(c.status),
+    daysPastDue: c.dpd,
+    bucket: bucketToProto(c.bucket),
+    overdueFen: c.overdueFen,
+    totalBalanceFen: c.totalBalanceFen,
+    treatment: treatmentToProto(c.treatment),
+    strategyId: c.strategyId,
+    agentId: c.agentId,
+    queue: c.queue,
+    priority: c.priority,
+    jurisdiction: c.jurisdiction,
+    openedAt: timestampFromDate(c.openedAt),
+    ...(c.closedAt ? { closedAt: timestampFromDate(c.closedAt) } : {}),
+    escalationLevel: c.escalationLevel,
+    riskTier: c.riskTier,
+    collectedFen: c.collectedFen,
+    timeZone: c.timeZone,
+    pauseReason: c.pauseReason,
+    productCode: c.productCode,
+    lastReason: reasonToProto(c.lastReason),
+    lastOverdueDate: c.lastOverdueDate,
+  };
+}
+
+/** A promise as the API shows it. */
+export function promiseToProto(p: PromiseToPay): collections.Promise {
+  return create(collections.PromiseSchema, {
+    promiseId: p.promiseId,
+    amountFen: p.amountFen,
+    promisedDate: p.promisedDate,
+    paidFen: p.paidFen,
+    status: toProtoEnum(collections.PromiseStatus, p.status),
+    createdAt: timestampFromDate(p.createdAt),
+  });
+}
+
+/** An attempt as the API shows it. */
+export function attemptToProto(a: ContactAttempt): MessageInitShape<typeof collections.ContactAttemptSchema> {
+  return {
+    attemptId: a.attemptId,
+    agentId: a.agentId,
+    channel: channelToProto(a.channel),
+    outcome: outcomeToProto(a.outcome),
+    reason: reasonToProto(a.reason),
+    occurredAt: timestampFromDate(a.occurredAt),
+    note: a.note,
+    refused: a.refused,
+    refusedRule: a.refusedRule,
+    contactParty: a.contactParty,
+    consentOutsideHours: a.consentOutsideHours,
+    suggestedSolution: a.suggestedSolution,
+  };
+}
+
+/** An audit line as the API shows it. */
+export function auditToProto(a: AuditEntry): MessageInitShape<typeof collections.AuditEntrySchema> {
+  return {
+    seq: BigInt(a.seq),
+    at: timestampFromDate(a.at),
+    actor: a.actor,
+    action: a.action,
+    detail: a.detail,
+  };
+}
+
+/** A legal notice as the API shows it. */
+export function legalNoticeToProto(n: LegalNotice): MessageInitShape<typeof collections.LegalNoticeSchema> {
+  return {
+    noticeId: n.noticeId,
+    overdueFen: n.overdueFen,
+    totalBalanceFen: n.totalBalanceFen,
+    daysPastDue: n.daysPastDue,
+    deadlineDate: n.deadlineDate,
+    creditor: n.creditor,
+    legalBasis: n.legalBasis,
+    consequences: n.consequences,
+    requestedAt: timestampFromDate(n.requestedAt),
+    actor: n.actor,
+  };
+}
+
+/** The notice part of LegalNoticeRequested. */
+export function legalNoticeRequestedInit(n: LegalNotice) {
+  return {
+    noticeId: n.noticeId,
+    overdueFen: n.overdueFen,
+    totalBalanceFen: n.totalBalanceFen,
+    daysPastDue: n.daysPastDue,
+    deadlineDate: n.deadlineDate,
+    creditor: n.creditor,
+    legalBasis: n.legalBasis,
+    consequences: n.consequences,
+  };
+}

@@ -1,0 +1,48 @@
+import type { billing } from "@whiteslip/contracts";
+import { notFound, Violations } from "@whiteslip/core";
+import { PLAN_INSTALLMENTS, planGate, recordPlan } from "../domain/work";
+import { mutateCase, refusalError } from "./mutate-case";
+import type { Deps } from "./ports";
+
+/** OfferRepaymentPlan input. */
+export interface OfferPlanInput {
+  caseId: string;
+  installmentCount: number;
+  agentId: string;
+  idempotencyKey: string;
+}
+
+/**
+ * Books a repayment plan (re-scheduled installments) in billing over gRPC, then records it on the case and
+ * publishes PlanAgreed. Billing's call carries a key derived from the client's, so a retry books nothing twice.
+ */
+export async function offerRepaymentPlan(deps: Deps, i: OfferPlanInput): Promise<billing.RepaymentPlan> {
+  new Violations()
+    .check(i.caseId.trim() === "", "case_id", "must be set")
+    .check(
+      !(PLAN_INSTALLMENTS as readonly number[]).includes(i.installmentCount),
+      "installment_count",
+      "must be 3, 6, 12 or 24",
+    )
+    .check(i.idempotencyKey.trim() === "", "idempotency_key", "must be set")
+    .throwIfAny();
+  const c = await deps.cases.get(i.caseId);
+  if (!c) throw notFound("case", i.caseId);
+  const gate = planGate(c);
+  if (gate) throw refusalError(gate, c.caseId);
+  const plan = await deps.billing.createRepaymentPlan({
+    accountId: c.accountId,
+    installmentCount: i.installmentCount,
+    requestedBy: `collections:${c.caseId}`,
+    idempotencyKey: `collections:${c.caseId}:plan:${i.idempotencyKey}`,
+  });
+  await mutateCase(deps.cases, c.caseId, (cur) => ({
+    change: recordPlan(
+      cur,
+      { planId: plan.planId, installmentCount: plan.installmentCount, totalFen: plan.totalFen },
+      i.agentId || "system",
+      deps.clock.now(),
+    ),
+  }));
+  return plan;
+}

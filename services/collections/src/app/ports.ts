@@ -1,0 +1,117 @@
+/**
+ * Ports the use cases depend on; adapters implement them (Mongo, gRPC), unit tests use in-memory fakes.
+ */
+import type { billing } from "@whiteslip/contracts";
+import type { Clock, Fen } from "@whiteslip/core";
+import type { Locale } from "../domain/case";
+import type { StrategySet } from "../domain/strategy";
+import type { Bucket, CaseChange, CaseStatus, CollectionCase, RiskTier } from "../domain/types";
+
+/** Filter for ListCases. */
+export interface CaseFilter {
+  agentId?: string;
+  statuses?: CaseStatus[];
+  bucket?: Bucket;
+  queue?: string;
+  accountId?: string;
+}
+
+/** A page of cases, highest priority first. */
+export interface CasePage {
+  cases: CollectionCase[];
+  /** Opaque token for the next page, "" at the end. */
+  next: string;
+}
+
+/** Stores cases; every save is one conditional single-document write carrying audit lines and outbox events. */
+export interface CaseRepository {
+  /** The case, or null. */
+  get(caseId: string): Promise<CollectionCase | null>;
+  /** The account's case in an active status (pre-delinquent, open, paused), or null. */
+  findActiveByAccount(accountId: string): Promise<CollectionCase | null>;
+  /** Inserts a new case; "duplicate" when its id exists. */
+  insert(change: CaseChange): Promise<"inserted" | "duplicate">;
+  /** Saves a change if the stored version is still `expectedVersion`; "conflict" otherwise. */
+  save(change: CaseChange, expectedVersion: number): Promise<"saved" | "conflict">;
+  /** Filters and pages cases. */
+  list(filter: CaseFilter, pageSize: number, pageToken: string): Promise<CasePage>;
+  /** Ids of active cases with a pending promise dated before `asOf`. */
+  withPromisesDueBefore(asOf: string): Promise<string[]>;
+  /** Number of active cases held by each agent. */
+  activeCountsByAgent(): Promise<Map<string, number>>;
+  /** All cases, for stats. */
+  forStats(): Promise<CollectionCase[]>;
+}
+
+/** A collector. */
+export interface Agent {
+  agentId: string;
+  /** Personal data: never logged. */
+  displayName: string;
+  /** Queues the agent works. */
+  skills: string[];
+  active: boolean;
+}
+
+/** Stores agents. */
+export interface AgentRepository {
+  /** Creates or replaces an agent. */
+  upsert(agent: Agent): Promise<void>;
+  /** One agent, or null. */
+  get(agentId: string): Promise<Agent | null>;
+  /** All agents by id. */
+  list(): Promise<Agent[]>;
+}
+
+/** Risk tiers learned from credit's events. */
+export interface RiskTierRepository {
+  /** The latest tier of an account ("" when unknown). */
+  get(accountId: string): Promise<RiskTier>;
+  /** Records a tier from an event; "duplicate" when the event was applied already. */
+  record(accountId: string, tier: RiskTier, eventId: string): Promise<"applied" | "duplicate">;
+}
+
+/** Billing's synchronous API (over gRPC). */
+export interface BillingPort {
+  /** Books a repayment plan (billing's CreateRepaymentPlan). */
+  createRepaymentPlan(req: {
+    accountId: string;
+    installmentCount: number;
+    requestedBy: string;
+    idempotencyKey: string;
+  }): Promise<billing.RepaymentPlan>;
+  /** Waives fees (billing's WaiveFees); returns the amount waived. */
+  waiveFees(req: {
+    accountId: string;
+    maxAmountFen: Fen;
+    reason: string;
+    approvedBy: string;
+    idempotencyKey: string;
+  }): Promise<Fen>;
+  /** The account's summary, or null when billing cannot answer. */
+  getAccountSummary(accountId: string): Promise<billing.AccountSummary | null>;
+}
+
+/** Product configuration that collections needs. */
+export interface CollectionsPolicy {
+  /** Strategies and the champion/challenger split. */
+  strategies: StrategySet;
+  /** Jurisdiction and time zone of a product's customers (default CN / Asia/Shanghai). */
+  localeFor(productCode: string): Locale;
+  /** Creditor named in legal notices. */
+  creditor: string;
+  /** Most fees waived per case for hardship. */
+  waiverMaxPerCaseFen: Fen;
+  /** Business time zone (promise dates, notice deadlines). */
+  businessTimeZone: string;
+}
+
+/** Everything the use cases need. */
+export interface Deps {
+  cases: CaseRepository;
+  agents: AgentRepository;
+  tiers: RiskTierRepository;
+  billing: BillingPort;
+  clock: Clock;
+  policy: CollectionsPolicy;
+}

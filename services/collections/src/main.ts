@@ -1,0 +1,114 @@
+/**
+ * Collections service entry point: reads config, wires repositories, billing's gRPC client, consumers, the daily
+ * promise check and the gRPC server; nothing else. Run alone with `pnpm --filter @whiteslip/collections start`.
+ */
+import { fileURLToPath } from "node:url";
+import { z } from "@whiteslip/config";
+import type { Clock } from "@whiteslip/core";
+import { runMain, startService } from "@whiteslip/runtime";
+import { GrpcBilling } from "./adapters/billing-client";
+import { collectionsSubscriptions } from "./adapters/consumers";
+import { collectionsService } from "./adapters/grpc-handlers";
+import { MongoAgentRepository, MongoRiskTierRepository } from "./adapters/mongo-agents";
+import { ensureCaseIndexes, MongoCaseRepository } from "./adapters/mongo-cases";
+import { buildPolicy, loadAgents, loadStrategies, parseProductLocales } from "./adapters/policy";
+import { lockedCollection, WriteLock } from "./adapters/write-lock";
+import { checkPromises } from "./app/check-promises";
+import type { Deps } from "./app/ports";
+
+const DEFAULT_AGENTS_FILE = fileURLToPath(new URL("../config/agents.json", import.meta.url));
+
+/** Collections' own configuration variables (on top of the platform's base ones). */
+export const configShape = {
+  /** Billing's gRPC address (host:port). */
+  BILLING_ADDR: z.string().min(1).default("127.0.0.1:50051"),
+  /** Consumer group; tests give each file its own. */
+  CONSUMER_GROUP: z.string().min(1).default("collections"),
+  /** Share of accounts (0–100) assigned to challenger strategies. */
+  CHALLENGER_PERCENT: z.coerce.number().min(0).max(100).default(20),
+  /** JSON file with `{ champion, challengers }` strategies; built-in defaults when unset. */
+  STRATEGIES_FILE: z.string().optional(),
+  /** JSON file of seed agents (inserted when missing); `none` to seed nothing. */
+  AGENTS_FILE: z.string().default(DEFAULT_AGENTS_FILE),
+  /** Jurisdiction and time zone per product, e.g. `US_BNPL=US:America/New_York`. */
+  PRODUCT_LOCALES: z.string().default(""),
+  /** Jurisdiction of products not listed. */
+  DEFAULT_JURISDICTION: z.enum(["CN", "US"]).default("CN"),
+  /** Customer time zone of products not listed. */
+  DEFAULT_TIME_ZONE: z.string().default("Asia/Shanghai"),
+  /** Creditor named in legal notices. */
+  CREDITOR_NAME: z.string().min(1).default("白条消费金融有限公司 (Whiteslip Consumer Finance Co., Ltd.)"),
+  /** Most fees waived per case for hardship, in fen. */
+  WAIVER_MAX_PER_CASE_FEN: z.coerce.bigint().nonnegative().default(50_000n),
+  /** How often the promise check runs, ms (it breaks only promises dated before today, so running often is safe). */
+  PROMISE_CHECK_INTERVAL_MS: z.coerce.number().int().min(50).default(60_000),
+};
+
+/** Starts collections; the platform runner and integration tests call this in-process. */
+export async function startCollections(
+  opts: { env?: Record<string, string | undefined>; clock?: Clock } = {},
+): Promise<{
+  grpcPort: number;
+  stop(): Promise<void>;
+}> {
+  let billingClient: GrpcBilling | undefined;
+  const svc = await startService({
+    name: "collections",
+    configShape,
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    setup: async ({ config, logger, clock, store, pii }) => {
+      // One lock for every write to `cases`, shared by the repository and the outbox relay (see write-lock.ts).
+      const casesColl = lockedCollection(store.db.collection("cases"), new WriteLock());
+      await ensureCaseIndexes(casesColl);
+      const agents = new MongoAgentRepository(store.db.collection("agents"), pii);
+      await agents.ensureIndexes();
+      if (config.AGENTS_FILE !== "none") await agents.seed(await loadAgents(config.AGENTS_FILE));
+      billingClient = new GrpcBilling(config.BILLING_ADDR, logger);
+      const deps: Deps = {
+        cases: new MongoCaseRepository(casesColl),
+        agents,
+        tiers: new MongoRiskTierRepository(store.db.collection("riskTiers")),
+        billing: billingClient,
+        clock,
+        policy: buildPolicy({
+          strategies: await loadStrategies(config.STRATEGIES_FILE, config.CHALLENGER_PERCENT),
+          productLocales: parseProductLocales(config.PRODUCT_LOCALES),
+          defaultLocale: { jurisdiction: config.DEFAULT_JURISDICTION, timeZone: config.DEFAULT_TIME_ZONE },
+          creditor: config.CREDITOR_NAME,
+          waiverMaxPerCaseFen: config.WAIVER_MAX_PER_CASE_FEN,
+          businessTimeZone: config.BUSINESS_TIME_ZONE,
+        }),
+      };
+      let timer: NodeJS.Timeout | undefined;
+      let running: Promise<unknown> = Promise.resolve();
+      const promiseCheck = {
+        start() {
+          timer = setInterval(() => {
+            running = checkPromises(deps).then(
+              (r) => r.broken > 0 && logger.info(r, "promise check broke promises"),
+              (e: Error) => logger.warn({ err: e.message }, "promise check failed; will retry"),
+            );
+          }, config.PROMISE_CHECK_INTERVAL_MS);
+          timer.unref();
+        },
+        async stop() {
+          clearInterval(timer);
+          await running;
+        },
+      };
+      return {
+        grpc: [collectionsService(deps)],
+        consumers: [
+          { groupId: config.CONSUMER_GROUP, subscriptions: collectionsSubscriptions(deps, logger) },
+        ],
+        outbox: [casesColl],
+        background: [promiseCheck],
+        onStop: async () => billingClient?.close(),
+      };
+    },
+  });
+  return { grpcPort: svc.grpcPort, stop: svc.stop };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) runMain(() => startCollections());

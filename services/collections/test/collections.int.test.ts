@@ -1,0 +1,217 @@
+import { EventBus, subscribe } from "@whiteslip/bus";
+import { billing, collections, Topics } from "@whiteslip/contracts";
+import { ManualClock, zonedInstant } from "@whiteslip/core";
+import { createClient } from "@whiteslip/grpc";
+import { createLogger } from "@whiteslip/telemetry";
+import { testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startCollections } from "../src/main";
+import { overdueData, publish, waitFor } from "./helpers";
+
+const SH = "Asia/Shanghai";
+const clock = new ManualClock(zonedInstant("2026-03-10", 10, 0, SH));
+let svc: Awaited<ReturnType<typeof startCollections>>;
+let bus: EventBus;
+let client: ReturnType<typeof createClient<typeof collections.CollectionsService>>;
+
+beforeAll(async () => {
+  const { kafkaBrokers, mongoUri } = testInfra();
+  svc = await startCollections({
+    clock,
+    env: {
+      KAFKA_BROKERS: kafkaBrokers.join(","),
+      MONGODB_URI: mongoUri,
+      MONGODB_DB: uniqueName("collections"),
+      CONSUMER_GROUP: uniqueName("collections"),
+      GRPC_PORT: "0",
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+      BILLING_ADDR: "127.0.0.1:1", // no billing here: GetCase shows the case without balances
+      PROMISE_CHECK_INTERVAL_MS: "100",
+    },
+  });
+  bus = await EventBus.connect({
+    brokers: kafkaBrokers,
+    clientId: uniqueName("collections-test"),
+    logger: createLogger({ service: "collections-test", level: "silent" }),
+  });
+  client = createClient(collections.CollectionsService, `127.0.0.1:${svc.grpcPort}`);
+});
+
+afterAll(async () => {
+  client?.close();
+  await bus?.close();
+  await svc?.stop();
+});
+
+/** Publishes a first Overdue and waits for the case. */
+async function openCase(accountId: string): Promise<collections.Case> {
+  await publish(bus, Topics.Overdue, uniqueName("ov"), accountId, overdueData(accountId, "2026-03-10", 1));
+  const page = await waitFor(
+    async () => {
+      const r = await client.listCases({ accountId });
+      return r.cases.length > 0 && r;
+    },
+    30_000,
+    `case of ${accountId}`,
+  );
+  return page.cases[0]!;
+}
+
+describe("collections on the real broker, database and gRPC", () => {
+  it("opens a case once however often Overdue is redelivered, follows DPD, closes on cure", async () => {
+    const accountId = uniqueName("acct");
+    const seen: { type: string; id: string }[] = [];
+    const watcher = bus.consumer({
+      groupId: uniqueName("watch"),
+      subscriptions: [
+        subscribe(
+          Topics.CaseOpened,
+          async (e) => void (e.key === accountId && seen.push({ type: "opened", id: e.id })),
+        ),
+        subscribe(
+          Topics.CaseClosed,
+          async (e) => void (e.key === accountId && seen.push({ type: "closed", id: e.id })),
+        ),
+      ],
+    });
+    await watcher.start();
+    try {
+      const first = overdueData(accountId, "2026-03-10", 1);
+      for (let i = 0; i < 3; i++) await publish(bus, Topics.Overdue, `ov-${accountId}-1`, accountId, first);
+      await publish(
+        bus,
+        Topics.Overdue,
+        `ov-${accountId}-2`,
+        accountId,
+        overdueData(accountId, "2026-03-11", 2),
+      );
+      await publish(bus, Topics.Overdue, `ov-${accountId}-1`, accountId, first); // late redelivery of day 1
+
+      const followed = await waitFor(
+        async () => {
+          const r = await client.listCases({ accountId });
+          return r.cases[0]?.daysPastDue === 2 && r;
+        },
+        30_000,
+        "DPD 2",
+      );
+      expect(followed.cases).toHaveLength(1);
+      expect(followed.cases[0]).toMatchObject({
+        status: collections.CaseStatus.OPEN,
+        bucket: billing.DelinquencyBucket.M1,
+        jurisdiction: "CN",
+      });
+
+      await publish(bus, Topics.AccountCured, uniqueName("cure"), accountId, {
+        accountId,
+        businessDate: "2026-03-12",
+      });
+      await waitFor(
+        async () =>
+          (await client.listCases({ accountId })).cases[0]?.status === collections.CaseStatus.CLOSED_CURED,
+        30_000,
+        "cure",
+      );
+      const all = await client.listCases({ accountId });
+      expect(all.cases).toHaveLength(1);
+
+      // One CaseOpened fact and one CaseClosed fact (delivery is at least once, so count distinct event ids;
+      // separate topics have no order between them).
+      await waitFor(
+        async () => seen.some((s) => s.type === "closed") && seen.some((s) => s.type === "opened"),
+        30_000,
+        "events on Kafka",
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      expect([...new Set(seen.map((s) => `${s.type}:${s.id}`))].map((k) => k.split(":")[0]).sort()).toEqual([
+        "closed",
+        "opened",
+      ]);
+
+      const view = await client.getCase({ caseId: all.cases[0]!.caseId });
+      expect(view.audit.map((a) => a.action)).toEqual(["CASE_OPENED", "OVERDUE_APPLIED", "CASE_CLOSED"]);
+      expect(view.account).toBeUndefined();
+    } finally {
+      await watcher.stop();
+    }
+  });
+
+  it("refuses a call at 22:30 local with FAILED_PRECONDITION CN_QUIET_HOURS and records it", async () => {
+    clock.set(zonedInstant("2026-03-10", 10, 0, SH));
+    const c = await openCase(uniqueName("acct"));
+    const assigned = await client.assignCase({ caseId: c.caseId, actor: "supervisor" });
+    expect(assigned.case?.agentId).not.toBe("");
+    const agentId = assigned.case!.agentId;
+
+    clock.set(zonedInstant("2026-03-10", 22, 30, SH));
+    await expect(
+      client.logContactAttempt({
+        caseId: c.caseId,
+        agentId,
+        channel: collections.ContactChannel.CALL,
+        outcome: collections.ContactOutcome.NO_ANSWER,
+        contactParty: "debtor",
+        idempotencyKey: "late-call",
+      }),
+    ).rejects.toMatchObject({ code: 9, reason: "CN_QUIET_HOURS" });
+    const view = await client.getCase({ caseId: c.caseId });
+    expect(view.attempts).toMatchObject([{ refused: true, refusedRule: "CN_QUIET_HOURS" }]);
+    expect(view.audit.at(-1)?.action).toBe("CONTACT_REFUSED");
+  });
+
+  it("refuses the seventh unanswered call to a contact in a day", async () => {
+    clock.set(zonedInstant("2026-03-10", 10, 0, SH));
+    const c = await openCase(uniqueName("acct"));
+    const call = (key: string) =>
+      client.logContactAttempt({
+        caseId: c.caseId,
+        agentId: "agent-m1-1",
+        channel: collections.ContactChannel.CALL,
+        outcome: collections.ContactOutcome.NO_ANSWER,
+        contactParty: "debtor",
+        idempotencyKey: key,
+      });
+    for (let i = 1; i <= 6; i++) {
+      clock.advance(10 * 60_000);
+      expect((await call(`call-${i}`)).attempt?.refused).toBe(false);
+    }
+    clock.advance(10 * 60_000);
+    await expect(call("call-7")).rejects.toMatchObject({ code: 9, reason: "CN_DAILY_UNANSWERED_CALLS" });
+    const view = await client.getCase({ caseId: c.caseId });
+    expect(view.attempts.filter((a) => !a.refused)).toHaveLength(6);
+    expect(view.attempts[0]).toMatchObject({ refused: true, refusedRule: "CN_DAILY_UNANSWERED_CALLS" });
+  });
+
+  it("escalates the case when a promise is not met by its date (daily check from main)", async () => {
+    clock.set(zonedInstant("2026-03-10", 10, 0, SH));
+    const c = await openCase(uniqueName("acct"));
+    const { promise } = await client.recordPromiseToPay({
+      caseId: c.caseId,
+      amountFen: 20_000n,
+      promisedDate: "2026-03-11",
+      agentId: "agent-m1-1",
+      idempotencyKey: "ptp-1",
+    });
+    expect(promise?.status).toBe(collections.PromiseStatus.PENDING);
+    clock.set(zonedInstant("2026-03-11", 23, 0, SH)); // still the promised day: nothing breaks
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await client.getCase({ caseId: c.caseId })).promises[0]?.status).toBe(
+      collections.PromiseStatus.PENDING,
+    );
+
+    clock.set(zonedInstant("2026-03-12", 0, 30, SH));
+    const view = await waitFor(
+      async () => {
+        const v = await client.getCase({ caseId: c.caseId });
+        return v.promises[0]?.status === collections.PromiseStatus.BROKEN && v;
+      },
+      20_000,
+      "broken promise",
+    );
+    expect(view.case).toMatchObject({ escalationLevel: 1, treatment: collections.Treatment.AGENT_CALLS });
+    expect(view.audit.map((a) => a.action)).toContain("PROMISE_BROKEN");
+    expect(view.audit.map((a) => a.action)).toContain("CASE_ESCALATED");
+    // The RPC trigger is idempotent: nothing more breaks.
+    expect((await client.runPromiseCheck({})).broken).toBe(0);
+  });
+});

@@ -1,0 +1,124 @@
+import { billing, collections } from "@whiteslip/contracts";
+import { addDays, ManualClock, zonedInstant } from "@whiteslip/core";
+import { createClient } from "@whiteslip/grpc";
+import { testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBilling } from "../../billing/src/main";
+import { startCollections } from "../src/main";
+import { waitFor } from "./helpers";
+
+const SH = "Asia/Shanghai";
+const D0 = "2026-03-02";
+const clock = new ManualClock(zonedInstant(D0, 10, 0, SH));
+let billingSvc: Awaited<ReturnType<typeof startBilling>>;
+let collectionsSvc: Awaited<ReturnType<typeof startCollections>>;
+let billingClient: ReturnType<typeof createClient<typeof billing.BillingService>>;
+let client: ReturnType<typeof createClient<typeof collections.CollectionsService>>;
+
+beforeAll(async () => {
+  const { kafkaBrokers, mongoUri } = testInfra();
+  const common = {
+    KAFKA_BROKERS: kafkaBrokers.join(","),
+    MONGODB_URI: mongoUri,
+    GRPC_PORT: "0",
+    LOG_LEVEL: "silent",
+  };
+  billingSvc = await startBilling({
+    clock,
+    env: {
+      ...common,
+      MONGODB_DB: uniqueName("billing"),
+      CONSUMER_GROUP: uniqueName("billing"),
+      // A short grace period so the account is overdue after a few business days.
+      BILLING_PRODUCTS_JSON: JSON.stringify([
+        { code: "baitiao-standard" },
+        { code: "fast", graceDays: 3, reminderOffsets: [1] },
+      ]),
+    },
+  });
+  collectionsSvc = await startCollections({
+    clock,
+    env: {
+      ...common,
+      MONGODB_DB: uniqueName("collections"),
+      CONSUMER_GROUP: uniqueName("collections"),
+      BILLING_ADDR: `127.0.0.1:${billingSvc.grpcPort}`,
+    },
+  });
+  billingClient = createClient(billing.BillingService, `127.0.0.1:${billingSvc.grpcPort}`, {
+    deadlineMs: 20_000,
+  });
+  client = createClient(collections.CollectionsService, `127.0.0.1:${collectionsSvc.grpcPort}`, {
+    deadlineMs: 20_000,
+  });
+});
+
+afterAll(async () => {
+  billingClient?.close();
+  client?.close();
+  await collectionsSvc?.stop();
+  await billingSvc?.stop();
+});
+
+describe("repayment plan through billing (real gRPC)", () => {
+  it("books a plan in billing from a case opened by billing's own Overdue", async () => {
+    const accountId = uniqueName("acct");
+    await billingClient.openAccount({
+      accountId,
+      customerId: `cus-${accountId}`,
+      statementDay: 3,
+      productCode: "fast",
+      creditLimitFen: 1_000_000n,
+    });
+    await billingClient.postPurchase({
+      accountId,
+      authorizationId: uniqueName("auth"),
+      amountFen: 60_000n,
+      merchantId: "self",
+      idempotencyKey: "buy-1",
+    });
+
+    // Business days pass: statement on the 3rd, due on the 6th, overdue from the 7th.
+    let caseId = "";
+    for (let day = 0; day < 10 && !caseId; day++) {
+      const date = addDays(D0, day);
+      clock.set(zonedInstant(date, 10, 0, SH));
+      await billingClient.runEndOfDay({ businessDate: date });
+      if (date >= "2026-03-07") {
+        caseId = await waitFor(
+          async () => (await client.listCases({ accountId })).cases[0]?.caseId,
+          15_000,
+          "case from Overdue",
+        ).catch(() => "");
+      }
+    }
+    expect(caseId).not.toBe("");
+
+    const { plan } = await client.offerRepaymentPlan({
+      caseId,
+      installmentCount: 3,
+      agentId: "agent-m1-1",
+      idempotencyKey: "plan-1",
+    });
+    expect(plan?.planId).toBeTruthy();
+    expect(plan?.installmentCount).toBe(3);
+
+    // The plan is on billing's account, and the case shows it with billing's balances.
+    const { account } = await billingClient.getAccountSummary({ accountId });
+    expect(account?.repaymentPlan?.planId).toBe(plan!.planId);
+    const view = await client.getCase({ caseId });
+    expect(view.planIds).toEqual([plan!.planId]);
+    expect(view.account?.accountId).toBe(accountId);
+    expect(view.audit.map((a) => a.action)).toContain("PLAN_AGREED");
+
+    // Same idempotency key: the same plan, not a second one.
+    const again = await client.offerRepaymentPlan({
+      caseId,
+      installmentCount: 3,
+      agentId: "agent-m1-1",
+      idempotencyKey: "plan-1",
+    });
+    expect(again.plan?.planId).toBe(plan!.planId);
+    expect((await client.getCase({ caseId })).planIds).toHaveLength(1);
+  });
+});
