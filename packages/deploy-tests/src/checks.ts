@@ -1,0 +1,582 @@
+/**
+ * Consistency checks of rendered manifests and of the compose file that a
+ * schema cannot express: ports and probes against the services' configuration,
+ * selectors against pod labels, the objects every service needs, the
+ * end-of-day CronJob, secrets by reference only. Each check returns the list
+ * of problems found (empty when all is well), so the tests and the CLI share them.
+ */
+
+/** The five platform services, as named in services/ and in the manifests. */
+export const SERVICES = ["credit", "billing", "notification", "collections", "credit-reporting"] as const;
+
+/** The Secret every service reads, and its keys. */
+export const SECRET_NAME = "whiteslip-secrets";
+/** Keys of the Secret that every service needs. */
+export const SECRET_KEYS = ["PII_KEY", "MONGODB_URI"] as const;
+
+type Labels = Record<string, string>;
+
+/** A Kubernetes object as rendered (only the fields the checks read are typed). */
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Labels; annotations?: Labels };
+  spec?: unknown;
+  data?: Record<string, string>;
+}
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: {
+    secretKeyRef?: { name: string; key: string };
+    configMapKeyRef?: { name: string; key: string };
+  };
+}
+interface Probe {
+  grpc?: { port: number; service?: string };
+  httpGet?: unknown;
+  tcpSocket?: unknown;
+  exec?: unknown;
+}
+interface Container {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  env?: EnvVar[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  ports?: { name?: string; containerPort: number; protocol?: string }[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  startupProbe?: Probe;
+  resources?: { requests?: Labels; limits?: Labels };
+  securityContext?: {
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    runAsNonRoot?: boolean;
+  };
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  restartPolicy?: string;
+  terminationGracePeriodSeconds?: number;
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  volumes?: { name: string; emptyDir?: unknown }[];
+  topologySpreadConstraints?: { topologyKey: string; labelSelector?: LabelSelector }[];
+}
+interface PodTemplate {
+  metadata?: { labels?: Labels; annotations?: Labels };
+  spec: PodSpec;
+}
+interface LabelSelector {
+  matchLabels?: Labels;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+/** The fields of a Deployment spec the checks read. */
+export interface DeploymentSpec {
+  replicas?: number;
+  selector: LabelSelector;
+  template: PodTemplate;
+}
+interface ServiceSpec {
+  type?: string;
+  selector?: Labels;
+  ports: { name?: string; port: number; targetPort?: number | string }[];
+}
+interface HpaSpec {
+  scaleTargetRef: { apiVersion?: string; kind: string; name: string };
+  minReplicas?: number;
+  maxReplicas: number;
+  metrics?: {
+    type: string;
+    resource?: { name: string; target: { type: string; averageUtilization?: number } };
+  }[];
+}
+interface PdbSpec {
+  selector?: LabelSelector;
+  minAvailable?: number | string;
+  maxUnavailable?: number | string;
+}
+interface NetworkPolicyPeer {
+  podSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  ipBlock?: unknown;
+}
+interface NetworkPolicyRule {
+  from?: NetworkPolicyPeer[];
+  to?: NetworkPolicyPeer[];
+  ports?: { port?: number | string; protocol?: string }[];
+}
+interface NetworkPolicySpec {
+  podSelector: LabelSelector;
+  policyTypes?: string[];
+  ingress?: NetworkPolicyRule[];
+  egress?: NetworkPolicyRule[];
+}
+interface CronJobSpec {
+  schedule: string;
+  timeZone?: string;
+  concurrencyPolicy?: string;
+  jobTemplate: { spec: { template: PodTemplate } };
+}
+
+/** Whether a label selector selects a set of labels. */
+export function selects(selector: LabelSelector | undefined, labels: Labels | undefined): boolean {
+  if (!selector) return false;
+  const l = labels ?? {};
+  const ml = Object.entries(selector.matchLabels ?? {});
+  const me = selector.matchExpressions ?? [];
+  if (ml.length === 0 && me.length === 0) return true;
+  return (
+    ml.every(([k, v]) => l[k] === v) &&
+    me.every((e) => {
+      const has = Object.hasOwn(l, e.key);
+      const v = l[e.key];
+      switch (e.operator) {
+        case "In":
+          return has && (e.values ?? []).includes(v as string);
+        case "NotIn":
+          return !has || !(e.values ?? []).includes(v as string);
+        case "Exists":
+          return has;
+        case "DoesNotExist":
+          return !has;
+        default:
+          return false;
+      }
+    })
+  );
+}
+
+/** The rendered objects of one kind, by name. */
+export function byKind<S>(objects: Manifest[], kind: string): Map<string, Manifest & { spec: S }> {
+  const m = new Map<string, Manifest & { spec: S }>();
+  for (const o of objects) if (o.kind === kind) m.set(o.metadata.name, o as Manifest & { spec: S });
+  return m;
+}
+
+/** The platform ConfigMap (its name carries kustomize's content hash). */
+export function platformConfig(objects: Manifest[]): Manifest | undefined {
+  return objects.find(
+    (o) => o.kind === "ConfigMap" && /^whiteslip-config(-[a-z0-9]+)?$/.test(o.metadata.name),
+  );
+}
+
+function configPort(cm: Manifest | undefined, key: string, problems: string[]): number {
+  const raw = cm?.data?.[key];
+  const n = Number(raw);
+  if (!raw || !Number.isInteger(n) || n <= 0 || n > 65535) {
+    problems.push(`ConfigMap whiteslip-config: ${key} must be a port number (got ${JSON.stringify(raw)})`);
+    return Number.NaN;
+  }
+  return n;
+}
+
+function resolvePort(c: Container, port: number | string | undefined): number | undefined {
+  if (typeof port === "number") return port;
+  return c.ports?.find((p) => p.name === port)?.containerPort;
+}
+
+function checkSecurity(where: string, pod: PodSpec, c: Container, problems: string[]): void {
+  if (pod.securityContext?.runAsNonRoot !== true && c.securityContext?.runAsNonRoot !== true)
+    problems.push(`${where}: runAsNonRoot must be true`);
+  if (pod.securityContext?.runAsUser === 0) problems.push(`${where}: runAsUser must not be 0`);
+  if (c.securityContext?.readOnlyRootFilesystem !== true)
+    problems.push(`${where}: readOnlyRootFilesystem must be true`);
+  if (c.securityContext?.allowPrivilegeEscalation !== false)
+    problems.push(`${where}: allowPrivilegeEscalation must be false`);
+  // tsx keeps its transform cache in /tmp: it must be writable on a read-only root.
+  const tmp = c.volumeMounts?.find((m) => m.mountPath === "/tmp");
+  if (!tmp || !pod.volumes?.some((v) => v.name === tmp.name && v.emptyDir !== undefined))
+    problems.push(`${where}: /tmp must be an emptyDir (read-only root filesystem)`);
+  for (const kind of ["requests", "limits"] as const)
+    for (const r of ["cpu", "memory"])
+      if (!c.resources?.[kind]?.[r]) problems.push(`${where}: resources.${kind}.${r} missing`);
+}
+
+function checkEnvRefs(where: string, c: Container, cm: Manifest | undefined, problems: string[]): void {
+  for (const f of c.envFrom ?? []) {
+    if (f.configMapRef && f.configMapRef.name !== cm?.metadata.name)
+      problems.push(`${where}: envFrom ConfigMap ${f.configMapRef.name} is not rendered`);
+    if (f.secretRef) problems.push(`${where}: envFrom a whole Secret; reference keys one by one`);
+  }
+  for (const e of c.env ?? []) {
+    const ref = e.valueFrom?.secretKeyRef;
+    if (!ref) continue;
+    if (ref.name !== SECRET_NAME)
+      problems.push(`${where}: env ${e.name} reads Secret ${ref.name}, not ${SECRET_NAME}`);
+    if (!(SECRET_KEYS as readonly string[]).includes(ref.key))
+      problems.push(`${where}: env ${e.name} reads unknown Secret key ${ref.key}`);
+  }
+}
+
+/**
+ * Checks the whole rendered platform: one ConfigMap with the ports and
+ * addresses, and for every service a Deployment (ports = GRPC_PORT/METRICS_PORT,
+ * readiness/liveness/startup gRPC probes on GRPC_PORT, secrets by reference,
+ * hardened security context, requests and limits), a ClusterIP Service, a CPU
+ * HPA, a PDB and a NetworkPolicy that all select its pods; plus labels,
+ * namespace and no rendered Secret. `knownEnv` lists the variable names the
+ * programs read; `namespace`, when given, must be on every namespaced object.
+ */
+export function checkPlatform(
+  objects: Manifest[],
+  opts: { knownEnv: Set<string>; namespace?: string },
+): string[] {
+  const problems: string[] = [];
+  const cm = platformConfig(objects);
+  if (!cm) problems.push("no ConfigMap whiteslip-config");
+  const grpcPort = configPort(cm, "GRPC_PORT", problems);
+  const metricsPort = configPort(cm, "METRICS_PORT", problems);
+  for (const key of Object.keys(cm?.data ?? {}))
+    if (!opts.knownEnv.has(key)) problems.push(`ConfigMap whiteslip-config: ${key} is read by no program`);
+  const services = byKind<ServiceSpec>(objects, "Service");
+  for (const key of Object.keys(cm?.data ?? {}).filter((k) => k.endsWith("_ADDR"))) {
+    const [host, port] = (cm?.data?.[key] ?? "").split(":");
+    if (!host || !services.has(host) || Number(port) !== grpcPort)
+      problems.push(
+        `ConfigMap whiteslip-config: ${key}=${cm?.data?.[key]} is not <a rendered Service>:${grpcPort}`,
+      );
+  }
+  for (const svc of SERVICES) {
+    const addr = `${svc.toUpperCase().replace(/-/g, "_")}_ADDR`;
+    if (cm && !cm.data?.[addr]) problems.push(`ConfigMap whiteslip-config: ${addr} missing`);
+  }
+
+  const deployments = byKind<DeploymentSpec>(objects, "Deployment");
+  const hpas = byKind<HpaSpec>(objects, "HorizontalPodAutoscaler");
+  const pdbs = byKind<PdbSpec>(objects, "PodDisruptionBudget");
+  const policies = byKind<NetworkPolicySpec>(objects, "NetworkPolicy");
+
+  for (const svc of SERVICES) {
+    const d = deployments.get(svc);
+    if (!d) {
+      problems.push(`${svc}: no Deployment`);
+      continue;
+    }
+    const where = `Deployment ${svc}`;
+    const podLabels = d.spec.template.metadata?.labels ?? {};
+    if (!selects(d.spec.selector, podLabels))
+      problems.push(`${where}: selector does not select its pod template`);
+    if (podLabels["app.kubernetes.io/name"] !== svc)
+      problems.push(`${where}: pods lack app.kubernetes.io/name=${svc}`);
+    if (podLabels["app.kubernetes.io/part-of"] !== "whiteslip")
+      problems.push(`${where}: pods lack app.kubernetes.io/part-of=whiteslip`);
+    for (const [name, other] of deployments)
+      if (name !== svc && selects(d.spec.selector, other.spec.template.metadata?.labels))
+        problems.push(`${where}: selector also selects the pods of ${name}`);
+    const pod = d.spec.template.spec;
+    if (pod.terminationGracePeriodSeconds !== 30)
+      problems.push(`${where}: terminationGracePeriodSeconds must be 30`);
+    const c = pod.containers[0];
+    if (!c || pod.containers.length !== 1) {
+      problems.push(`${where}: expected exactly one container`);
+      continue;
+    }
+    if (c.env?.find((e) => e.name === "SERVICE")?.value !== svc)
+      problems.push(`${where}: env SERVICE must be ${svc}`);
+    const grpc = c.ports?.find((p) => p.name === "grpc");
+    const metrics = c.ports?.find((p) => p.name === "metrics");
+    if (grpc?.containerPort !== grpcPort)
+      problems.push(`${where}: port grpc is ${grpc?.containerPort}, GRPC_PORT is ${grpcPort}`);
+    if (metrics?.containerPort !== metricsPort)
+      problems.push(`${where}: port metrics is ${metrics?.containerPort}, METRICS_PORT is ${metricsPort}`);
+    const scrapePort = d.spec.template.metadata?.annotations?.["prometheus.io/port"];
+    if (scrapePort !== undefined && Number(scrapePort) !== metricsPort)
+      problems.push(`${where}: prometheus.io/port ${scrapePort} is not METRICS_PORT ${metricsPort}`);
+    for (const kind of ["readinessProbe", "livenessProbe", "startupProbe"] as const) {
+      const p = c[kind];
+      if (!p) problems.push(`${where}: no ${kind}`);
+      else if (!p.grpc) problems.push(`${where}: ${kind} is not a gRPC probe`);
+      else {
+        if (p.grpc.port !== grpcPort)
+          problems.push(`${where}: ${kind} targets port ${p.grpc.port}, not GRPC_PORT ${grpcPort}`);
+        if (p.grpc.service)
+          problems.push(`${where}: ${kind} asks health of "${p.grpc.service}", the servers answer for ""`);
+      }
+    }
+    for (const key of SECRET_KEYS)
+      if (c.env?.find((e) => e.name === key)?.valueFrom?.secretKeyRef?.key !== key)
+        problems.push(`${where}: ${key} must come from Secret ${SECRET_NAME}`);
+    checkEnvRefs(where, c, cm, problems);
+    if (!c.envFrom?.some((f) => f.configMapRef)) problems.push(`${where}: does not read the ConfigMap`);
+    checkSecurity(where, pod, c, problems);
+
+    const s = services.get(svc);
+    if (!s) problems.push(`${svc}: no Service`);
+    else {
+      if ((s.spec.type ?? "ClusterIP") !== "ClusterIP")
+        problems.push(`Service ${svc}: type must be ClusterIP`);
+      const selected = [...deployments].filter(([, o]) =>
+        selects({ matchLabels: s.spec.selector ?? {} }, o.spec.template.metadata?.labels),
+      );
+      if (selected.length !== 1 || selected[0]?.[0] !== svc)
+        problems.push(
+          `Service ${svc}: selects ${selected.map(([n]) => n).join(",") || "nothing"}, not ${svc}`,
+        );
+      for (const [name, want] of [
+        ["grpc", grpcPort],
+        ["metrics", metricsPort],
+      ] as const) {
+        const sp = s.spec.ports.find((p) => p.name === name);
+        if (!sp) problems.push(`Service ${svc}: no port ${name}`);
+        else if (sp.port !== want || resolvePort(c, sp.targetPort ?? sp.port) !== want)
+          problems.push(
+            `Service ${svc}: port ${name} ${sp.port}→${sp.targetPort} does not reach container port ${want}`,
+          );
+      }
+    }
+
+    const h = hpas.get(svc);
+    if (!h) problems.push(`${svc}: no HorizontalPodAutoscaler`);
+    else {
+      const t = h.spec.scaleTargetRef;
+      if (t.kind !== "Deployment" || t.name !== svc || t.apiVersion !== "apps/v1")
+        problems.push(`HorizontalPodAutoscaler ${svc}: scales ${t.kind}/${t.name}, not Deployment/${svc}`);
+      const cpu = h.spec.metrics?.find((m) => m.type === "Resource" && m.resource?.name === "cpu");
+      if (cpu?.resource?.target.type !== "Utilization" || cpu.resource.target.averageUtilization !== 70)
+        problems.push(`HorizontalPodAutoscaler ${svc}: needs a CPU utilization target of 70%`);
+      if ((h.spec.minReplicas ?? 1) > h.spec.maxReplicas)
+        problems.push(`HorizontalPodAutoscaler ${svc}: min > max`);
+    }
+
+    const b = pdbs.get(svc);
+    if (!b) problems.push(`${svc}: no PodDisruptionBudget`);
+    else {
+      if (!selects(b.spec.selector, podLabels))
+        problems.push(`PodDisruptionBudget ${svc}: does not select the pods`);
+      const replicas = Math.max(d.spec.replicas ?? 1, h?.spec.minReplicas ?? 1);
+      if (typeof b.spec.minAvailable === "number" && b.spec.minAvailable >= replicas)
+        problems.push(
+          `PodDisruptionBudget ${svc}: minAvailable ${b.spec.minAvailable} with ${replicas} replicas blocks every eviction`,
+        );
+      if (b.spec.minAvailable === undefined && b.spec.maxUnavailable === undefined)
+        problems.push(`PodDisruptionBudget ${svc}: needs minAvailable or maxUnavailable`);
+    }
+
+    const np = policies.get(svc);
+    if (!np) problems.push(`${svc}: no NetworkPolicy`);
+    else problems.push(...checkNetworkPolicy(np, c, podLabels, cm, grpcPort, metricsPort));
+  }
+
+  if (objects.some((o) => o.kind === "Secret"))
+    problems.push("a Secret is rendered: secrets are referenced, never committed");
+  for (const o of objects)
+    if (o.metadata.labels?.["app.kubernetes.io/part-of"] !== "whiteslip")
+      problems.push(`${o.kind} ${o.metadata.name}: lacks label app.kubernetes.io/part-of=whiteslip`);
+  if (opts.namespace !== undefined) {
+    const ns = objects.find((o) => o.kind === "Namespace");
+    if (ns?.metadata.name !== opts.namespace) problems.push(`no Namespace ${opts.namespace}`);
+    for (const o of objects)
+      if (o.kind !== "Namespace" && o.metadata.namespace !== opts.namespace)
+        problems.push(
+          `${o.kind} ${o.metadata.name}: namespace ${o.metadata.namespace}, not ${opts.namespace}`,
+        );
+  }
+  const images = new Set(
+    [...deployments.values()].flatMap((d) => d.spec.template.spec.containers.map((c) => c.image ?? "")),
+  );
+  for (const cj of byKind<CronJobSpec>(objects, "CronJob").values())
+    for (const c of cj.spec.jobTemplate.spec.template.spec.containers) images.add(c.image ?? "");
+  if (images.size !== 1)
+    problems.push(`expected one image for every workload, got ${[...images].join(", ")}`);
+  for (const image of images) {
+    const tag = /:([\w][\w.-]{0,127})$/.exec(image.slice(image.lastIndexOf("/") + 1))?.[1];
+    if (!tag || tag === "latest") problems.push(`image ${image || "(none)"} must carry a fixed tag`);
+  }
+  return problems;
+}
+
+function checkNetworkPolicy(
+  np: Manifest & { spec: NetworkPolicySpec },
+  c: Container,
+  podLabels: Labels,
+  cm: Manifest | undefined,
+  grpcPort: number,
+  metricsPort: number,
+): string[] {
+  const problems: string[] = [];
+  const where = `NetworkPolicy ${np.metadata.name}`;
+  if (!selects(np.spec.podSelector, podLabels)) problems.push(`${where}: does not select the service's pods`);
+  for (const t of ["Ingress", "Egress"])
+    if (!np.spec.policyTypes?.includes(t)) problems.push(`${where}: policyTypes lacks ${t}`);
+  const ingressPorts = (np.spec.ingress ?? []).flatMap((r) =>
+    (r.ports ?? []).map((p) => ({ rule: r, port: resolvePort(c, p.port) })),
+  );
+  for (const { port } of ingressPorts)
+    if (port !== grpcPort && port !== metricsPort)
+      problems.push(`${where}: ingress opens port ${port}, neither grpc nor metrics`);
+  if ((np.spec.ingress ?? []).some((r) => !r.ports))
+    problems.push(`${where}: an ingress rule opens every port`);
+  const grpcFromPlatform = ingressPorts.some(
+    (p) =>
+      p.port === grpcPort &&
+      (p.rule.from ?? []).some(
+        (f) => f.podSelector?.matchLabels?.["app.kubernetes.io/part-of"] === "whiteslip",
+      ),
+  );
+  if (!grpcFromPlatform) problems.push(`${where}: gRPC not open to Whiteslip pods`);
+  const metricsFromMonitoring = ingressPorts.some(
+    (p) =>
+      p.port === metricsPort &&
+      (p.rule.from ?? []).some(
+        (f) => f.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "monitoring",
+      ),
+  );
+  if (!metricsFromMonitoring) problems.push(`${where}: metrics not open to the monitoring namespace`);
+  const egressPorts = new Set(
+    (np.spec.egress ?? []).flatMap((r) => (r.ports ?? []).map((p) => `${p.port}/${p.protocol ?? "TCP"}`)),
+  );
+  const kafkaPorts = (cm?.data?.KAFKA_BROKERS ?? "").split(",").map((b) => b.trim().split(":")[1]);
+  const needed = [`53/UDP`, `${grpcPort}/TCP`, "27017/TCP", ...kafkaPorts.map((p) => `${p}/TCP`)];
+  for (const n of needed) if (!egressPorts.has(n)) problems.push(`${where}: egress to port ${n} not allowed`);
+  return problems;
+}
+
+/**
+ * Checks billing's end-of-day CronJob: daily 00:05 Asia/Shanghai, no overlap,
+ * running `eod` of the ops CLI (which must exist: `opsCliExists`), with the
+ * platform ConfigMap (for BILLING_ADDR), hardened like the services.
+ */
+export function checkEndOfDayCronJob(objects: Manifest[], opsCliExists: (path: string) => boolean): string[] {
+  const problems: string[] = [];
+  const cj = byKind<CronJobSpec>(objects, "CronJob").get("billing-end-of-day");
+  if (!cj) return ["no CronJob billing-end-of-day"];
+  const where = "CronJob billing-end-of-day";
+  if (cj.spec.schedule !== "5 0 * * *")
+    problems.push(`${where}: schedule ${cj.spec.schedule}, not daily 00:05`);
+  if (cj.spec.timeZone !== "Asia/Shanghai") problems.push(`${where}: timeZone must be Asia/Shanghai`);
+  if (cj.spec.concurrencyPolicy !== "Forbid") problems.push(`${where}: concurrencyPolicy must be Forbid`);
+  const pod = cj.spec.jobTemplate.spec.template.spec;
+  const c = pod.containers[0];
+  if (!c) return [...problems, `${where}: no container`];
+  const argv = [...(c.command ?? []), ...(c.args ?? [])];
+  const script = argv.find((a) => a.endsWith(".ts"));
+  if (argv[0] !== "node" || !argv.includes("tsx") || !script)
+    problems.push(`${where}: expected node --import tsx <cli.ts> eod, got ${argv.join(" ")}`);
+  else if (!opsCliExists(script)) problems.push(`${where}: ${script} does not exist in the repository`);
+  if (argv[argv.indexOf(script ?? "") + 1] !== "eod") problems.push(`${where}: does not run the eod command`);
+  const cm = platformConfig(objects);
+  if (!cm?.data?.BILLING_ADDR) problems.push(`${where}: BILLING_ADDR not configured`);
+  if (!c.envFrom?.some((f) => f.configMapRef?.name === cm?.metadata.name))
+    problems.push(`${where}: does not read the ConfigMap`);
+  if (pod.restartPolicy !== "Never" && pod.restartPolicy !== "OnFailure")
+    problems.push(`${where}: restartPolicy must be Never or OnFailure`);
+  checkSecurity(where, pod, c, problems);
+  return problems;
+}
+
+/** A compose file as parsed (only what the checks read is typed). */
+export interface ComposeFile {
+  services: Record<
+    string,
+    {
+      image?: string;
+      build?: { context?: string; dockerfile?: string } | string;
+      environment?: Record<string, string | number | boolean | null>;
+      ports?: (string | number)[];
+      depends_on?: Record<string, { condition?: string }> | string[];
+      healthcheck?: {
+        test?: string[] | string;
+        interval?: string;
+        timeout?: string;
+        start_period?: string;
+        disable?: boolean;
+      };
+      stop_grace_period?: string;
+      profiles?: string[];
+    }
+  >;
+}
+
+const DURATION = /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/;
+
+/**
+ * Checks the compose file: Kafka in KRaft mode (apache/kafka 3.9) and mongo:7
+ * with health checks; each platform service built from `dockerfile` (checked
+ * with `fileExists`, relative to the repository root), chosen by SERVICE,
+ * configured with the same variables and ports as in Kubernetes, waiting for
+ * healthy Kafka and MongoDB, with a gRPC health check on its GRPC_PORT.
+ */
+export function checkCompose(
+  compose: ComposeFile,
+  opts: { knownEnv: Set<string>; dockerfile: string; fileExists: (repoPath: string) => boolean },
+): string[] {
+  const problems: string[] = [];
+  const s = compose.services ?? {};
+  const kafka = s.kafka;
+  const kenv = kafka?.environment ?? {};
+  if (!kafka?.image?.startsWith("apache/kafka:3.9."))
+    problems.push("kafka: image must be apache/kafka:3.9.x");
+  const roles = String(kenv.KAFKA_PROCESS_ROLES ?? "").split(",");
+  if (!roles.includes("broker") || !roles.includes("controller") || !kenv.KAFKA_CONTROLLER_QUORUM_VOTERS)
+    problems.push("kafka: not a single-node KRaft broker+controller");
+  const advertised = String(kenv.KAFKA_ADVERTISED_LISTENERS ?? "");
+  if (!s.mongo?.image?.match(/^mongo:7(\.|$)/)) problems.push("mongo: image must be mongo:7");
+  for (const infra of ["kafka", "mongo"])
+    if (!s[infra]?.healthcheck?.test) problems.push(`${infra}: no healthcheck`);
+  const hostPorts = new Map<string, string>();
+  for (const [name, svc] of Object.entries(s))
+    for (const p of svc.ports ?? []) {
+      const host = String(p).split(":").slice(0, -1).join(":");
+      if (host && hostPorts.has(host))
+        problems.push(`${name}: host port ${host} also used by ${hostPorts.get(host)}`);
+      hostPorts.set(host, name);
+    }
+  for (const svc of SERVICES) {
+    const c = s[svc];
+    if (!c) {
+      problems.push(`${svc}: missing`);
+      continue;
+    }
+    const env = c.environment ?? {};
+    const build = typeof c.build === "string" ? { context: c.build } : c.build;
+    const dockerfile = build?.dockerfile ?? "Dockerfile";
+    if (build?.context !== ".." || dockerfile !== opts.dockerfile || !opts.fileExists(dockerfile))
+      problems.push(`${svc}: must be built from the repository root with ${opts.dockerfile}`);
+    if (env.SERVICE !== svc) problems.push(`${svc}: SERVICE must be ${svc}`);
+    for (const key of Object.keys(env))
+      if (!opts.knownEnv.has(key)) problems.push(`${svc}: ${key} is read by no program`);
+    const grpcPort = Number(env.GRPC_PORT);
+    if (!Number.isInteger(grpcPort) || grpcPort <= 0) problems.push(`${svc}: GRPC_PORT must be set`);
+    if (!(c.ports ?? []).some((p) => String(p).endsWith(`:${grpcPort}`)))
+      problems.push(`${svc}: no published port reaches GRPC_PORT ${grpcPort}`);
+    const test = Array.isArray(c.healthcheck?.test)
+      ? c.healthcheck.test
+      : [String(c.healthcheck?.test ?? "")];
+    const script = test.find((t) => t.endsWith("healthcheck.mjs"));
+    if (!script || !opts.fileExists(script.replace(/^\/app\//, "")))
+      problems.push(`${svc}: healthcheck must run deploy/docker/healthcheck.mjs`);
+    if (Number(test[test.indexOf(script ?? "") + 1] ?? grpcPort) !== grpcPort)
+      problems.push(`${svc}: healthcheck port is not GRPC_PORT ${grpcPort}`);
+    const brokers = String(env.KAFKA_BROKERS ?? "").split(",");
+    if (!brokers.every((b) => advertised.includes(`//${b}`)))
+      problems.push(`${svc}: KAFKA_BROKERS ${env.KAFKA_BROKERS} is not an advertised listener of kafka`);
+    if (!/^mongodb:\/\/mongo(:\d+)?(\/|$)/.test(String(env.MONGODB_URI ?? "")))
+      problems.push(`${svc}: MONGODB_URI must point at the mongo service`);
+    const deps = c.depends_on;
+    for (const infra of ["kafka", "mongo"])
+      if (Array.isArray(deps) || deps?.[infra]?.condition !== "service_healthy")
+        problems.push(`${svc}: must wait for ${infra} to be healthy`);
+    for (const other of SERVICES) {
+      const addr = env[`${other.toUpperCase().replace(/-/g, "_")}_ADDR`];
+      if (addr !== `${other}:${Number(s[other]?.environment?.GRPC_PORT)}`)
+        problems.push(
+          `${svc}: ${other.toUpperCase().replace(/-/g, "_")}_ADDR=${addr} does not reach ${other}`,
+        );
+    }
+  }
+  for (const [name, c] of Object.entries(s))
+    for (const [field, value] of [
+      ["interval", c.healthcheck?.interval],
+      ["timeout", c.healthcheck?.timeout],
+      ["start_period", c.healthcheck?.start_period],
+      ["stop_grace_period", c.stop_grace_period],
+    ] as const)
+      if (value !== undefined && !DURATION.test(value))
+        problems.push(`${name}: ${field} ${value} is not a duration`);
+  return problems;
+}

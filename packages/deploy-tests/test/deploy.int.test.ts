@@ -1,0 +1,406 @@
+/**
+ * deploy/ as the platform team gets it: every kustomization renders with
+ * kustomize and every object is valid for Kubernetes (strict schemas of 1.30
+ * and 1.37); ports and probes agree with the services' configuration; every
+ * service has its Deployment, Service, HPA, PDB and NetworkPolicy; the
+ * end-of-day CronJob calls the ops CLI; the compose file is valid and
+ * consistent; the Dockerfile lints clean and its entrypoint starts each service.
+ * The tools are built/fetched into the Whiteslip cache on the first run.
+ */
+import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import {
+  type ComposeFile,
+  checkCompose,
+  checkEndOfDayCronJob,
+  checkPlatform,
+  type DeploymentSpec,
+  type Manifest,
+  platformConfig,
+  SECRET_KEYS,
+  SECRET_NAME,
+  SERVICES,
+} from "../src/checks";
+import {
+  KUBERNETES_VERSIONS,
+  KUSTOMIZATIONS,
+  knownEnvNames,
+  kustomizeBuild,
+  lintDockerfile,
+  type SchemaError,
+  validateCompose,
+  validateManifests,
+} from "../src/render";
+import { type DeployTools, ensureDeployTools, repoRoot } from "../src/tools";
+
+const execFileP = promisify(execFile);
+const inRepo = (p: string) => existsSync(join(repoRoot, p));
+const clone = <T>(v: T): T => structuredClone(v);
+
+let tools: DeployTools;
+let knownEnv: Set<string>;
+let rendered: Record<string, Manifest[]>;
+let schemaErrors: SchemaError[];
+
+beforeAll(async () => {
+  tools = await ensureDeployTools((line) => process.stderr.write(`[deploy-tests] ${line}\n`));
+  knownEnv = await knownEnvNames();
+  const texts = Object.fromEntries(
+    await Promise.all(
+      Object.entries(KUSTOMIZATIONS).map(
+        async ([label, dir]) => [label, await kustomizeBuild(tools, dir)] as const,
+      ),
+    ),
+  );
+  texts["secret-example"] = readFileSync(join(repoRoot, "deploy/k8s/secret.example.yaml"), "utf8");
+  ({ objects: rendered, errors: schemaErrors } = await validateManifests(tools, texts));
+}, 20 * 60_000);
+
+const objectsOf = (label: string): Manifest[] => rendered[label] ?? [];
+const kinds = (label: string) => objectsOf(label).map((o) => `${o.kind}/${o.metadata.name}`);
+const NAMESPACES = { base: undefined, dev: "whiteslip-dev", prod: "whiteslip" } as const;
+
+describe("Kubernetes manifests", () => {
+  it(`every kustomization renders and every object is valid for Kubernetes ${KUBERNETES_VERSIONS.join(" and ")}`, () => {
+    expect(schemaErrors).toEqual([]);
+    for (const label of Object.keys(KUSTOMIZATIONS)) {
+      const k = kinds(label);
+      for (const svc of SERVICES)
+        for (const kind of [
+          "Deployment",
+          "Service",
+          "HorizontalPodAutoscaler",
+          "PodDisruptionBudget",
+          "NetworkPolicy",
+        ])
+          expect(k, label).toContain(`${kind}/${svc}`);
+      expect(k, label).toContain("CronJob/billing-end-of-day");
+    }
+  });
+
+  it("the schema validation rejects unknown fields, wrong types and named gRPC probe ports", async () => {
+    const d = clone(objectsOf("prod").find((o) => o.kind === "Deployment")!) as Manifest & {
+      spec: DeploymentSpec;
+    };
+    const c = d.spec.template.spec.containers[0]! as unknown as Record<string, unknown> & {
+      ports: { containerPort: unknown }[];
+      readinessProbe: { grpc: { port: unknown } };
+    };
+    c.livenessProb = { grpc: { port: 50051 } };
+    c.ports[0]!.containerPort = "50051";
+    c.readinessProbe.grpc.port = "grpc";
+    const { errors } = await validateManifests(tools, { bad: JSON.stringify(d) }, ["1.30"]);
+    const where = errors.map((e) => e.path);
+    expect(where).toContain("spec.template.spec.containers.0");
+    expect(where).toContain("spec.template.spec.containers.0.ports.0.containerPort");
+    expect(where).toContain("spec.template.spec.containers.0.readinessProbe.grpc.port");
+    const unknownKind = await validateManifests(
+      tools,
+      { bad: '{"apiVersion": "v1", "kind": "Servise", "metadata": {"name": "x"}}' },
+      ["1.30"],
+    );
+    expect(unknownKind.errors.map((e) => e.message)).toEqual(["no schema for v1 Servise"]);
+  });
+
+  for (const [label, namespace] of Object.entries(NAMESPACES)) {
+    it(`${label}: ports, probes, selectors, config and secret references agree for every service`, () => {
+      expect(checkPlatform(objectsOf(label), { knownEnv, ...(namespace ? { namespace } : {}) })).toEqual([]);
+      const cm = platformConfig(objectsOf(label));
+      expect(cm?.data?.GRPC_PORT).toBe("50051");
+      expect(cm?.data?.METRICS_PORT).toBe("9464");
+    });
+
+    it(`${label}: the end-of-day CronJob runs the ops CLI's eod daily at 00:05 Asia/Shanghai`, () => {
+      expect(checkEndOfDayCronJob(objectsOf(label), inRepo)).toEqual([]);
+    });
+  }
+
+  it("the consistency checks catch a port, probe, selector or object that does not match", () => {
+    const objects = clone(objectsOf("prod"));
+    platformConfig(objects)!.data!.GRPC_PORT = "50052";
+    const billing = objects.find(
+      (o) => o.kind === "Deployment" && o.metadata.name === "billing",
+    ) as Manifest & {
+      spec: DeploymentSpec;
+    };
+    billing.spec.template.metadata!.labels!["app.kubernetes.io/name"] = "billing-v2";
+    const withoutPdb = objects.filter(
+      (o) => !(o.kind === "PodDisruptionBudget" && o.metadata.name === "credit"),
+    );
+    const problems = checkPlatform(withoutPdb, { knownEnv, namespace: "whiteslip" });
+    expect(problems).toContain("Deployment credit: port grpc is 50051, GRPC_PORT is 50052");
+    expect(problems).toContain(
+      "Deployment notification: readinessProbe targets port 50051, not GRPC_PORT 50052",
+    );
+    expect(problems).toContain("Deployment billing: selector does not select its pod template");
+    expect(problems).toContain("Service billing: selects nothing, not billing");
+    expect(problems).toContain("credit: no PodDisruptionBudget");
+    expect(problems.some((p) => p.startsWith("ConfigMap whiteslip-config: BILLING_ADDR=billing:50051"))).toBe(
+      true,
+    );
+  });
+
+  it("dev: one replica, HPA up to 2, small resources, debug logs, evictable PDB", () => {
+    const o = objectsOf("dev");
+    expect(platformConfig(o)?.data?.LOG_LEVEL).toBe("debug");
+    for (const svc of SERVICES) {
+      const d = o.find((x) => x.kind === "Deployment" && x.metadata.name === svc) as Manifest & {
+        spec: DeploymentSpec;
+      };
+      expect(d.spec.replicas).toBe(1);
+      expect(d.spec.template.spec.containers[0]?.resources?.limits?.memory).toBe("384Mi");
+      const hpa = o.find((x) => x.kind === "HorizontalPodAutoscaler" && x.metadata.name === svc);
+      expect(hpa?.spec).toMatchObject({ minReplicas: 1, maxReplicas: 2 });
+      const pdb = o.find((x) => x.kind === "PodDisruptionBudget" && x.metadata.name === svc);
+      expect(pdb?.spec).toMatchObject({ maxUnavailable: 1 });
+    }
+  });
+
+  it("prod: three replicas spread over nodes and zones, HPA up to 10, PDB minAvailable 2, larger resources", () => {
+    const o = objectsOf("prod");
+    expect(platformConfig(o)?.data?.LOG_LEVEL).toBe("info");
+    for (const svc of SERVICES) {
+      const d = o.find((x) => x.kind === "Deployment" && x.metadata.name === svc) as Manifest & {
+        spec: DeploymentSpec;
+      };
+      expect(d.spec.replicas).toBe(3);
+      expect(d.spec.template.spec.containers[0]?.resources?.limits?.memory).toBe("1Gi");
+      const spread = d.spec.template.spec.topologySpreadConstraints ?? [];
+      expect(spread.map((t) => t.topologyKey).sort()).toEqual([
+        "kubernetes.io/hostname",
+        "topology.kubernetes.io/zone",
+      ]);
+      for (const t of spread) expect(t.labelSelector?.matchLabels).toEqual({ "app.kubernetes.io/name": svc });
+      expect(
+        o.find((x) => x.kind === "HorizontalPodAutoscaler" && x.metadata.name === svc)?.spec,
+      ).toMatchObject({
+        minReplicas: 3,
+        maxReplicas: 10,
+      });
+      expect(o.find((x) => x.kind === "PodDisruptionBudget" && x.metadata.name === svc)?.spec).toMatchObject({
+        minAvailable: 2,
+      });
+    }
+  });
+
+  it("the Secret is only an example: valid, with the keys the services read, in no kustomization", () => {
+    const [secret, ...rest] = objectsOf("secret-example");
+    expect(rest).toEqual([]);
+    expect(secret?.kind).toBe("Secret");
+    expect(secret?.metadata.name).toBe(SECRET_NAME);
+    expect(Object.keys((secret as unknown as { stringData: object }).stringData).sort()).toEqual(
+      [...SECRET_KEYS].sort(),
+    );
+    for (const dir of Object.values(KUSTOMIZATIONS)) {
+      const text = readFileSync(join(repoRoot, dir, "kustomization.yaml"), "utf8");
+      const lines = text.split("\n").filter((l) => !l.trim().startsWith("#"));
+      expect(lines.join("\n"), dir).not.toMatch(/secret\.example/);
+    }
+  });
+
+  it("the ops CLI has the eod command the CronJob calls", () => {
+    expect(readFileSync(join(repoRoot, "packages/ops/src/cli.ts"), "utf8")).toMatch(/case "eod":/);
+  });
+});
+
+describe("compose", () => {
+  let compose: ComposeFile;
+  beforeAll(async () => {
+    const v = await validateCompose(tools);
+    expect(v.errors).toEqual([]);
+    compose = v.compose;
+  });
+
+  it("is valid for the compose specification and consistent: KRaft Kafka, mongo:7, five services on their ports", () => {
+    expect(
+      checkCompose(compose, { knownEnv, dockerfile: "deploy/docker/Dockerfile", fileExists: inRepo }),
+    ).toEqual([]);
+    expect(Object.keys(compose.services).sort()).toEqual([...SERVICES, "kafka", "mongo", "ops"].sort());
+  });
+
+  it("the compose checks catch a mismatched port or address", () => {
+    const bad = clone(compose);
+    bad.services.billing!.environment!.GRPC_PORT = "6000";
+    bad.services.credit!.environment!.MONGODB_URI = "mongodb://localhost:27017";
+    const problems = checkCompose(bad, {
+      knownEnv,
+      dockerfile: "deploy/docker/Dockerfile",
+      fileExists: inRepo,
+    });
+    expect(problems).toContain("billing: no published port reaches GRPC_PORT 6000");
+    expect(problems).toContain("billing: healthcheck port is not GRPC_PORT 6000");
+    expect(problems).toContain("credit: BILLING_ADDR=billing:50051 does not reach billing");
+    expect(problems).toContain("credit: MONGODB_URI must point at the mongo service");
+  });
+});
+
+describe("image", () => {
+  it("the Dockerfile lints clean, pins the repository's pnpm and runs as a non-root user", async () => {
+    expect(await lintDockerfile(tools)).toEqual([]);
+    const dockerfile = readFileSync(join(repoRoot, "deploy/docker/Dockerfile"), "utf8");
+    const rootPkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
+      packageManager: string;
+    };
+    expect(rootPkg.packageManager).toBe(`pnpm@${/ARG PNPM_VERSION=(\S+)/.exec(dockerfile)?.[1]}`);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    expect(dockerfile).toMatch(/pnpm install --frozen-lockfile .*--prod=false/);
+    const user = /^USER (\d+)/m.exec(dockerfile)?.[1];
+    expect(Number(user)).toBeGreaterThan(0);
+    expect(dockerfile).toMatch(/ENTRYPOINT \["\/bin\/sh", "\/app\/deploy\/docker\/entrypoint.sh"\]/);
+    const ignore = readFileSync(join(repoRoot, "deploy/docker/Dockerfile.dockerignore"), "utf8").split("\n");
+    expect(ignore).toEqual(expect.arrayContaining(["**/node_modules", ".git"]));
+    for (const needed of [
+      "packages",
+      "services",
+      "proto",
+      "pnpm-lock.yaml",
+      "deploy/docker",
+      "services/*/src",
+    ])
+      expect(ignore, needed).not.toContain(needed);
+  });
+
+  it("the entrypoint starts the service named by SERVICE from its src/main.ts, or runs the given command", async () => {
+    const entry = join(repoRoot, "deploy/docker/entrypoint.sh");
+    const dry = { ...process.env, ENTRYPOINT_DRY_RUN: "1" };
+    for (const svc of SERVICES) {
+      const { stdout } = await execFileP("sh", [entry], { env: { ...dry, SERVICE: svc } });
+      expect(stdout.trim()).toBe(`node --import tsx services/${svc}/src/main.ts`);
+      expect(inRepo(`services/${svc}/src/main.ts`), `services/${svc}/src/main.ts`).toBe(true);
+    }
+    const { stdout } = await execFileP(
+      "sh",
+      [entry, "node", "--import", "tsx", "packages/ops/src/cli.ts", "eod"],
+      {
+        env: dry,
+      },
+    );
+    expect(stdout.trim()).toBe("node --import tsx packages/ops/src/cli.ts eod");
+    await expect(execFileP("sh", [entry], { env: { ...dry, SERVICE: "../../etc" } })).rejects.toMatchObject({
+      code: 64,
+    });
+  });
+
+  it("the compose health check answers SERVING / NOT_SERVING from a real gRPC health service", async () => {
+    // A grpc-js server with the standard health service, run where @grpc/grpc-js resolves.
+    const server = spawn(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import * as grpc from "@grpc/grpc-js";
+         import { HealthImplementation } from "grpc-health-check";
+         const server = new grpc.Server();
+         const health = new HealthImplementation({ "": "SERVING" });
+         health.addToServer(server);
+         server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, port) => {
+           if (e) throw e;
+           process.stdout.write(port + "\\n");
+         });
+         process.stdin.on("data", () => { health.setStatus("", "NOT_SERVING"); process.stdout.write("flipped\\n"); });`,
+      ],
+      { cwd: join(repoRoot, "packages/grpc"), stdio: ["pipe", "pipe", "inherit"] },
+    );
+    try {
+      const lines: string[] = [];
+      const next = () =>
+        new Promise<string>((resolve, reject) => {
+          if (lines.length) return resolve(lines.shift()!);
+          server.stdout.once("data", (b: Buffer) => {
+            lines.push(...b.toString().trim().split("\n"));
+            resolve(lines.shift()!);
+          });
+          server.once("exit", (code) => reject(new Error(`health server exited ${code}`)));
+        });
+      const port = await next();
+      const check = join(repoRoot, "deploy/docker/healthcheck.mjs");
+      await expect(execFileP(process.execPath, [check, port])).resolves.toBeDefined();
+      server.stdin.write("flip\n");
+      expect(await next()).toBe("flipped");
+      await expect(execFileP(process.execPath, [check, port])).rejects.toMatchObject({ code: 1 });
+    } finally {
+      server.kill();
+    }
+  });
+});
+
+/** A port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+describe("the container's commands on real infrastructure", () => {
+  it("a service started as in the Deployment answers the gRPC probe and /metrics, the CronJob's eod completes, SIGTERM drains in the grace period", async () => {
+    const provided = inject as unknown as (key: string) => unknown;
+    const [grpcPort, metricsPort] = [await freePort(), await freePort()];
+    const suffix = randomBytes(4).toString("hex");
+    // What the ConfigMap and the Secret give the pod, with this run's infrastructure and ports.
+    const env = {
+      ...process.env,
+      NODE_ENV: "production",
+      LOG_LEVEL: "warn",
+      GRPC_HOST: "127.0.0.1",
+      GRPC_PORT: String(grpcPort),
+      METRICS_PORT: String(metricsPort),
+      KAFKA_BROKERS: (provided("kafkaBrokers") as string[]).join(","),
+      MONGODB_URI: provided("mongoUri") as string,
+      MONGODB_DB: `deploy_tests_billing_${suffix}`,
+      CONSUMER_GROUP: `deploy-tests-billing-${suffix}`,
+      PII_KEY: randomBytes(32).toString("base64"),
+      BILLING_ADDR: `127.0.0.1:${grpcPort}`,
+    };
+    const entry = join(repoRoot, "deploy/docker/entrypoint.sh");
+    const check = join(repoRoot, "deploy/docker/healthcheck.mjs");
+    const billing = spawn("sh", [entry], {
+      env: { ...env, SERVICE: "billing" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    billing.stderr.on("data", (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => billing.once("exit", (code) => resolve(code)));
+    try {
+      const until = Date.now() + 90_000;
+      for (;;) {
+        const ok = await execFileP(process.execPath, [check, String(grpcPort)]).then(
+          () => true,
+          () => false,
+        );
+        if (ok) break;
+        if (billing.exitCode !== null || Date.now() > until)
+          throw new Error(`billing never SERVING:\n${stderr}`);
+        await sleep(500);
+      }
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(metrics.status).toBe(200);
+
+      const eod = await execFileP(
+        "sh",
+        [entry, "node", "--import", "tsx", "packages/ops/src/cli.ts", "eod"],
+        {
+          env,
+          timeout: 60_000,
+        },
+      );
+      expect(JSON.parse(eod.stdout)).toMatchObject({ status: expect.stringMatching(/COMPLETED/) });
+
+      const termAt = Date.now();
+      billing.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(Date.now() - termAt).toBeLessThan(30_000);
+    } finally {
+      if (billing.exitCode === null) billing.kill("SIGKILL");
+    }
+  }, 150_000);
+});
