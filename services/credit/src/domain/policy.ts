@@ -42,7 +42,7 @@ export interface CreditPolicy {
 
 /** The defaults of the domain rules. */
 export const DEFAULT_POLICY: CreditPolicy = {
-  productCode: "WHITESLIP_STANDARD",
+  productCode: "baitiao-standard", // billing's default product (services/billing/src/domain/product.ts)
   minLineFen: 50_000n,
   maxLineFen: 5_000_000n,
   restrictedFeatures: FEATURES,

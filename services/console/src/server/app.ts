@@ -1,0 +1,441 @@
+/**
+ * The backend-for-frontend: a fastify app with the JSON API under /api and the built single-page app. Every /api
+ * route except sign-in needs a session and checks the role and case ownership on the server (see authz.ts) before
+ * calling a service; service answers are protobuf messages turned into JSON with `toJson`.
+ */
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { toJson } from "@bufbuild/protobuf";
+import fastifyCookie from "@fastify/cookie";
+import fastifyStatic from "@fastify/static";
+import { billing, collections, credit, creditreporting, notification } from "@whiteslip/contracts";
+import { isLocalDate, parseCny } from "@whiteslip/core";
+import type { Logger } from "@whiteslip/telemetry";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
+import { authenticate, SESSION_COOKIE, type Sessions, type UserRecord } from "./auth";
+import {
+  type CaseOwnership,
+  canViewAccount,
+  canViewCase,
+  canWorkCase,
+  check,
+  type Decision,
+  navigationFor,
+  type Permission,
+  queueAgentFilter,
+  type SessionUser,
+} from "./authz";
+import type { ServiceClients } from "./clients";
+import { badRequest, forbidden, HttpError, toHttpError } from "./errors";
+import { portfolioView } from "./portfolio";
+
+/** What the app needs. */
+export interface AppDeps {
+  clients: ServiceClients;
+  users: readonly UserRecord[];
+  sessions: Sessions;
+  logger: Logger;
+  /** Folder of the built SPA (served at /); nothing is served when it does not exist. */
+  distDir: string;
+  /** Set the Secure flag on the cookie (behind HTTPS). */
+  secureCookie: boolean;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The signed-in user (set by the session hook on /api routes). */
+    user?: SessionUser;
+  }
+}
+
+const JSON_OPTS = { alwaysEmitImplicit: true } as const;
+const ACTIVE = [
+  collections.CaseStatus.OPEN,
+  collections.CaseStatus.PRE_DELINQUENT,
+  collections.CaseStatus.PAUSED,
+];
+
+function enforce(d: Decision): void {
+  if (!d.allowed) throw forbidden(d.reason, d.message);
+}
+
+function userOf(req: FastifyRequest): SessionUser {
+  if (!req.user) throw new HttpError(401, { error: { code: "UNAUTHENTICATED", message: "sign in first" } });
+  return req.user;
+}
+
+function str(v: unknown): string {
+  return typeof v === "string" ? v : "";
+}
+
+/** Enum value by short name (`CALL` → ContactChannel.CALL); undefined for an unknown name. */
+function enumValue<E extends Record<string, string | number>>(e: E, name: unknown): E[keyof E] | undefined {
+  if (typeof name !== "string" || name === "" || name === "UNSPECIFIED") return undefined;
+  const v = e[name as keyof E];
+  return typeof v === "number" ? v : undefined;
+}
+
+function idempotencyKey(req: FastifyRequest, body: Record<string, unknown>): string {
+  const header = req.headers["idempotency-key"];
+  return str(body.idempotencyKey) || (typeof header === "string" ? header : "") || randomUUID();
+}
+
+function bodyOf(req: FastifyRequest): Record<string, unknown> {
+  return req.body && typeof req.body === "object" ? (req.body as Record<string, unknown>) : {};
+}
+
+/** Builds the app (not listening). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { clients: c, sessions } = deps;
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 64 * 1024 });
+  await app.register(fastifyCookie);
+
+  app.setErrorHandler((err, req, reply) => {
+    const fastifyStatus = (err as { statusCode?: number }).statusCode;
+    if (!(err instanceof HttpError) && fastifyStatus && fastifyStatus < 500) {
+      return reply
+        .status(fastifyStatus)
+        .send({ error: { code: "INVALID_ARGUMENT", message: (err as Error).message } });
+    }
+    const mapped = toHttpError(err, (err as { service?: string }).service);
+    if (mapped.unexpected) req.log.error({ err }, "request failed");
+    return reply.status(mapped.status).send(mapped.body);
+  });
+
+  // Session on every /api route; sign-in is the only route open without one.
+  app.addHook("onRequest", async (req) => {
+    if (!req.url.startsWith("/api/")) return;
+    req.user = (await sessions.verify(req.cookies[SESSION_COOKIE])) ?? undefined;
+    const open =
+      req.url === "/api/session" &&
+      (req.method === "POST" || req.method === "GET" || req.method === "DELETE");
+    if (!req.user && !open)
+      throw new HttpError(401, { error: { code: "UNAUTHENTICATED", message: "sign in first" } });
+  });
+
+  const need = (p: Permission) => async (req: FastifyRequest) => enforce(check(userOf(req), p));
+
+  /** Calls a service, tagging a failure with its name for the error body. */
+  const call = async <T>(service: string, p: Promise<T>): Promise<T> => {
+    try {
+      return await p;
+    } catch (e) {
+      if (e && typeof e === "object") (e as { service?: string }).service = service;
+      throw e;
+    }
+  };
+
+  // ---- session -------------------------------------------------------------------------------------------------
+
+  app.post("/api/session", async (req, reply) => {
+    const body = bodyOf(req);
+    const user = await authenticate(deps.users, str(body.username), str(body.password));
+    if (!user)
+      throw new HttpError(401, {
+        error: { code: "UNAUTHENTICATED", reason: "BAD_CREDENTIALS", message: "wrong username or password" },
+      });
+    reply.setCookie(SESSION_COOKIE, await sessions.issue(user), {
+      httpOnly: true,
+      sameSite: "strict",
+      secure: deps.secureCookie,
+      path: "/",
+      maxAge: sessions.maxAgeSeconds,
+    });
+    return { user, navigation: navigationFor(user.role) };
+  });
+
+  app.get("/api/session", async (req, reply) => {
+    if (!req.user)
+      return reply.status(401).send({ error: { code: "UNAUTHENTICATED", message: "not signed in" } });
+    return { user: req.user, navigation: navigationFor(req.user.role) };
+  });
+
+  app.delete("/api/session", async (_req, reply) => {
+    reply.clearCookie(SESSION_COOKIE, { path: "/" });
+    return { signedOut: true };
+  });
+
+  app.get("/api/business-date", async () =>
+    toJson(
+      billing.GetBusinessDateResponseSchema,
+      await call("billing", c.billing.getBusinessDate({})),
+      JSON_OPTS,
+    ),
+  );
+
+  // ---- queues and cases ----------------------------------------------------------------------------------------
+
+  app.get("/api/queue", async (req) => {
+    const user = userOf(req);
+    const q = req.query as Record<string, string | undefined>;
+    const filter = queueAgentFilter(user, q.agentId || undefined);
+    if ("allowed" in filter) {
+      enforce(filter);
+      return;
+    }
+    const res = await call(
+      "collections",
+      c.collections.listCases({
+        agentId: filter.agentId,
+        statuses: ACTIVE,
+        queue: q.queue ?? "",
+        pageSize: 200,
+      }),
+    );
+    const cases = [...res.cases].sort((a, b) => b.priority - a.priority || b.daysPastDue - a.daysPastDue);
+    return { cases: cases.map((k) => toJson(collections.CaseSchema, k, JSON_OPTS)) };
+  });
+
+  /** Loads a case and checks the user may see it (403 otherwise, before anything else is read). */
+  const loadCase = async (req: FastifyRequest, rule: (u: SessionUser, c: CaseOwnership) => Decision) => {
+    const user = userOf(req);
+    const caseId = str((req.params as Record<string, unknown>).caseId);
+    const got = await call("collections", c.collections.getCase({ caseId }));
+    if (!got.case)
+      throw new HttpError(404, { error: { code: "NOT_FOUND", message: `case ${caseId} not found` } });
+    enforce(rule(user, got.case));
+    return { user, got, kase: got.case };
+  };
+
+  app.get("/api/cases/:caseId", async (req) => {
+    const { got, kase } = await loadCase(req, canViewCase);
+    const accountId = kase.accountId;
+    const [statements, score, history, restrictions, notices] = await Promise.allSettled([
+      c.billing.listStatements({ accountId, pageSize: 12 }),
+      c.creditReporting.getCreditScore({ accountId }),
+      c.creditReporting.listScoreHistory({ accountId, pageSize: 50 }),
+      c.credit.getRestrictions({ accountId }),
+      c.notification.listNotifications({ customerId: kase.customerId, accountId, pageSize: 100 }),
+    ]);
+    const unavailable: string[] = [];
+    const take = <T, R>(r: PromiseSettledResult<T>, name: string, f: (v: T) => R): R | null => {
+      if (r.status === "fulfilled") return f(r.value);
+      unavailable.push(name);
+      return null;
+    };
+    return {
+      ...(toJson(collections.GetCaseResponseSchema, got, JSON_OPTS) as object),
+      statements: take(statements, "statements", (v) =>
+        toJson(billing.ListStatementsResponseSchema, v, JSON_OPTS),
+      ),
+      score: take(score, "score", (v) => toJson(creditreporting.GetCreditScoreResponseSchema, v, JSON_OPTS)),
+      scoreHistory: take(history, "scoreHistory", (v) =>
+        toJson(creditreporting.ListScoreHistoryResponseSchema, v, JSON_OPTS),
+      ),
+      restrictions: take(restrictions, "restrictions", (v) =>
+        toJson(credit.GetRestrictionsResponseSchema, v, JSON_OPTS),
+      ),
+      notifications: take(notices, "notifications", (v) =>
+        toJson(notification.ListNotificationsResponseSchema, v, JSON_OPTS),
+      ),
+      unavailable,
+    };
+  });
+
+  app.post("/api/cases/:caseId/contact-attempts", async (req) => {
+    const { user, kase } = await loadCase(req, canWorkCase);
+    const body = bodyOf(req);
+    const channel = enumValue(collections.ContactChannel, body.channel);
+    const outcome = enumValue(collections.ContactOutcome, body.outcome);
+    const reason =
+      body.reason === undefined || body.reason === "" || body.reason === "UNSPECIFIED"
+        ? collections.NonPaymentReason.UNSPECIFIED
+        : enumValue(collections.NonPaymentReason, body.reason);
+    const v: { field: string; description: string }[] = [];
+    if (channel === undefined)
+      v.push({ field: "channel", description: "must be CALL, SMS, EMAIL or LETTER" });
+    if (outcome === undefined) v.push({ field: "outcome", description: "must be a contact outcome" });
+    if (reason === undefined) v.push({ field: "reason", description: "must be a non-payment reason" });
+    if (v.length) throw badRequest(v);
+    const res = await call(
+      "collections",
+      c.collections.logContactAttempt({
+        caseId: kase.caseId,
+        agentId: user.agentId ?? "",
+        channel,
+        outcome,
+        reason,
+        note: str(body.note),
+        contactParty: str(body.contactParty) || "debtor",
+        consentOutsideHours: body.consentOutsideHours === true,
+        idempotencyKey: idempotencyKey(req, body),
+      }),
+    );
+    return toJson(collections.LogContactAttemptResponseSchema, res, JSON_OPTS);
+  });
+
+  app.post("/api/cases/:caseId/promises", async (req) => {
+    const { user, kase } = await loadCase(req, canWorkCase);
+    const body = bodyOf(req);
+    const v: { field: string; description: string }[] = [];
+    let amountFen = 0n;
+    try {
+      amountFen =
+        typeof body.amountFen === "string" && /^\d+$/.test(body.amountFen)
+          ? BigInt(body.amountFen)
+          : parseCny(str(body.amount));
+    } catch {
+      v.push({ field: "amount", description: "must be an amount in yuan like 1234.56" });
+    }
+    if (amountFen <= 0n && v.length === 0) v.push({ field: "amount", description: "must be more than zero" });
+    if (!isLocalDate(str(body.promisedDate)))
+      v.push({ field: "promisedDate", description: "must be a YYYY-MM-DD date" });
+    if (v.length) throw badRequest(v);
+    const res = await call(
+      "collections",
+      c.collections.recordPromiseToPay({
+        caseId: kase.caseId,
+        amountFen,
+        promisedDate: str(body.promisedDate),
+        agentId: user.agentId ?? "",
+        idempotencyKey: idempotencyKey(req, body),
+      }),
+    );
+    return toJson(collections.RecordPromiseToPayResponseSchema, res, JSON_OPTS);
+  });
+
+  app.post("/api/cases/:caseId/plans", async (req) => {
+    const { user, kase } = await loadCase(req, canWorkCase);
+    const body = bodyOf(req);
+    const n = Number(body.installmentCount);
+    if (![3, 6, 12, 24].includes(n))
+      throw badRequest([{ field: "installmentCount", description: "must be 3, 6, 12 or 24" }]);
+    const res = await call(
+      "collections",
+      c.collections.offerRepaymentPlan({
+        caseId: kase.caseId,
+        installmentCount: n,
+        agentId: user.agentId ?? "",
+        idempotencyKey: idempotencyKey(req, body),
+      }),
+    );
+    return toJson(collections.OfferRepaymentPlanResponseSchema, res, JSON_OPTS);
+  });
+
+  app.post("/api/cases/:caseId/legal-notices", async (req) => {
+    const { user, kase } = await loadCase(req, canWorkCase);
+    const body = bodyOf(req);
+    const days = body.deadlineDays === undefined || body.deadlineDays === "" ? 15 : Number(body.deadlineDays);
+    if (!Number.isInteger(days) || days < 1 || days > 90)
+      throw badRequest([{ field: "deadlineDays", description: "must be 1–90 days" }]);
+    const res = await call(
+      "collections",
+      c.collections.sendLegalNotice({
+        caseId: kase.caseId,
+        deadlineDays: days,
+        actor: user.agentId ?? user.username,
+        idempotencyKey: idempotencyKey(req, body),
+      }),
+    );
+    return toJson(collections.SendLegalNoticeResponseSchema, res, JSON_OPTS);
+  });
+
+  app.post("/api/cases/:caseId/assignment", { preHandler: need("case:assign") }, async (req) => {
+    const user = userOf(req);
+    const caseId = str((req.params as Record<string, unknown>).caseId);
+    const agentId = str(bodyOf(req).agentId);
+    const res = await call(
+      "collections",
+      c.collections.assignCase({ caseId, agentId, actor: `console:${user.username}`, reassign: true }),
+    );
+    return toJson(collections.AssignCaseResponseSchema, res, JSON_OPTS);
+  });
+
+  app.get("/api/agents", { preHandler: need("agents:read") }, async () =>
+    toJson(
+      collections.ListAgentsResponseSchema,
+      await call("collections", c.collections.listAgents({})),
+      JSON_OPTS,
+    ),
+  );
+
+  // ---- customer view -------------------------------------------------------------------------------------------
+
+  app.get("/api/accounts/:accountId", async (req) => {
+    const user = userOf(req);
+    const accountId = str((req.params as Record<string, unknown>).accountId);
+    if (user.role === "agent") {
+      const cases = await call("collections", c.collections.listCases({ accountId, pageSize: 50 }));
+      enforce(canViewAccount(user, cases.cases));
+    } else enforce(canViewAccount(user, []));
+    const summary = await call("billing", c.billing.getAccountSummary({ accountId }));
+    const customerId = summary.account?.customerId ?? "";
+    const [statements, inbox, restrictions, score, history, line] = await Promise.allSettled([
+      c.billing.listStatements({ accountId, pageSize: 12 }),
+      c.notification.listInbox({ customerId, pageSize: 50 }),
+      c.credit.getRestrictions({ accountId }),
+      c.creditReporting.getCreditScore({ accountId }),
+      c.creditReporting.listScoreHistory({ accountId, pageSize: 50 }),
+      c.credit.getCreditLine({ creditLineId: accountId }),
+    ]);
+    const unavailable: string[] = [];
+    const take = <T, R>(r: PromiseSettledResult<T>, name: string, f: (v: T) => R): R | null => {
+      if (r.status === "fulfilled") return f(r.value);
+      unavailable.push(name);
+      return null;
+    };
+    return {
+      account: toJson(billing.GetAccountSummaryResponseSchema, summary, JSON_OPTS),
+      statements: take(statements, "statements", (v) =>
+        toJson(billing.ListStatementsResponseSchema, v, JSON_OPTS),
+      ),
+      inbox: take(inbox, "inbox", (v) => toJson(notification.ListInboxResponseSchema, v, JSON_OPTS)),
+      restrictions: take(restrictions, "restrictions", (v) =>
+        toJson(credit.GetRestrictionsResponseSchema, v, JSON_OPTS),
+      ),
+      score: take(score, "score", (v) => toJson(creditreporting.GetCreditScoreResponseSchema, v, JSON_OPTS)),
+      scoreHistory: take(history, "scoreHistory", (v) =>
+        toJson(creditreporting.ListScoreHistoryResponseSchema, v, JSON_OPTS),
+      ),
+      creditLine: take(line, "creditLine", (v) => toJson(credit.GetCreditLineResponseSchema, v, JSON_OPTS)),
+      unavailable,
+    };
+  });
+
+  // ---- portfolio and policies ----------------------------------------------------------------------------------
+
+  app.get("/api/portfolio", { preHandler: need("portfolio:read") }, async () => portfolioView(c));
+
+  app.get("/api/policies", { preHandler: need("policy:read") }, async () => {
+    const stats = await call("collections", c.collections.getCollectionsStats({}));
+    return {
+      strategies: stats.strategies.map((s) => toJson(collections.StrategyStatsSchema, s, JSON_OPTS)),
+      editable: { strategies: false, notificationCadence: false },
+      notes: [
+        "collections exposes no RPC to read or edit its strategy rules (they come from STRATEGIES_FILE at start); the strategies in play are listed from GetCollectionsStats",
+        "notification exposes no RPC to read or edit its cadence policy table",
+      ],
+    };
+  });
+
+  app.put("/api/policies/:table", { preHandler: need("policy:edit") }, async (_req, reply) =>
+    reply.status(501).send({
+      error: {
+        code: "UNIMPLEMENTED",
+        reason: "NO_POLICY_EDIT_RPC",
+        message: "the owning service has no RPC to edit this table; change it in the service's configuration",
+      },
+    }),
+  );
+
+  app.all("/api/*", async () => {
+    throw new HttpError(404, { error: { code: "NOT_FOUND", message: "no such API route" } });
+  });
+
+  // ---- the single-page app -------------------------------------------------------------------------------------
+
+  if (existsSync(join(deps.distDir, "index.html"))) {
+    await app.register(fastifyStatic, { root: deps.distDir, prefix: "/", index: ["index.html"] });
+    app.setNotFoundHandler((req, reply: FastifyReply) => {
+      if (req.method === "GET" && !req.url.startsWith("/api/")) return reply.sendFile("index.html");
+      return reply.status(404).send({ error: { code: "NOT_FOUND", message: "not found" } });
+    });
+  }
+  return app;
+}

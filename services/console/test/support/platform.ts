@@ -1,0 +1,384 @@
+/**
+ * The real platform for the console's browser tests and the local dev script: the five services as processes
+ * (startAllServices of @whiteslip/platform) on free ports, each with its own database and consumer group, sharing a
+ * file clock; and a small seeded portfolio reached through the services' RPCs only.
+ */
+import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { billing, collections, credit } from "@whiteslip/contracts";
+import { addDays, dayOfMonth, type LocalDate, zonedInstant } from "@whiteslip/core";
+import { freePorts, uniqueName } from "@whiteslip/testkit";
+import { closeClients, type ServiceClients, serviceClients } from "../../src/server/clients";
+
+type ServiceName = "credit" | "billing" | "notification" | "collections" | "credit-reporting";
+interface ServiceProcess {
+  name: ServiceName;
+  stop(graceMs?: number): Promise<void>;
+}
+interface PlatformModule {
+  startAllServices(opts: {
+    env: Record<string, string>;
+    serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+    ports?: Partial<Record<ServiceName, number>>;
+    logDir?: string;
+  }): Promise<Record<ServiceName, ServiceProcess>>;
+  /** The lead's demo journey (packages/platform/src/demo.ts), when it exists. */
+  playDemo?(o: {
+    clients: unknown;
+    clockFile: string;
+    startDate: LocalDate;
+    days: number;
+    print(line: string): void;
+  }): Promise<unknown>;
+}
+
+/** @whiteslip/platform (its index may not exist yet: then the process runner's file itself). */
+export async function platformModule(): Promise<PlatformModule> {
+  const name = "@whiteslip/platform";
+  try {
+    return (await import(/* @vite-ignore */ name)) as PlatformModule;
+  } catch {
+    const file = new URL("../../../../packages/platform/src/processes.ts", import.meta.url).href;
+    return (await import(/* @vite-ignore */ file)) as PlatformModule;
+  }
+}
+
+/** Moves the shared clock so that it reads `instant` now (same file format as @whiteslip/runtime's FileClock). */
+export function setClock(path: string, instant: Date): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(
+    tmp,
+    JSON.stringify({ offsetMs: instant.getTime() - Date.now(), instant: instant.toISOString() }),
+  );
+  renameSync(tmp, path);
+}
+
+/** A running platform. */
+export interface Platform {
+  clients: ServiceClients;
+  /** Environment for the console (service addresses). */
+  addressEnv: Record<string, string>;
+  clockFile: string;
+  logDir: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the five services on free ports with fresh databases, consumer groups and a clock at `start` 10:00 Shanghai. */
+export async function startPlatform(
+  infra: { kafkaBrokers: string[]; mongoUri: string },
+  start: LocalDate,
+): Promise<Platform> {
+  const dir = mkdtempSync(join(tmpdir(), "whiteslip-console-"));
+  const clockFile = join(dir, "clock.json");
+  setClock(clockFile, zonedInstant(start, 10, 0, "Asia/Shanghai"));
+  const [p1, p2, p3, p4, p5] = await freePorts(5);
+  const ports = { credit: p1!, billing: p2!, notification: p3!, collections: p4!, "credit-reporting": p5! };
+  const names: ServiceName[] = ["credit", "billing", "notification", "collections", "credit-reporting"];
+  const serviceEnv = Object.fromEntries(
+    names.map((n) => [
+      n,
+      { MONGODB_DB: uniqueName(`console-${n}`).slice(0, 60), CONSUMER_GROUP: uniqueName(`console-${n}`) },
+    ]),
+  ) as unknown as Record<ServiceName, Record<string, string>>;
+  // credit's default product code (WHITESLIP_STANDARD) is not in billing's default catalog (baitiao-standard).
+  serviceEnv.credit!.PRODUCT_CODE = "baitiao-standard";
+  const { startAllServices } = await platformModule();
+  const logDir = join(dir, "logs");
+  const procs = await startAllServices({
+    env: {
+      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+      MONGODB_URI: infra.mongoUri,
+      CLOCK_FILE: clockFile,
+      LOG_LEVEL: "warn",
+      NODE_ENV: "test",
+      // Fast background loops for a short test.
+      PROMISE_CHECK_INTERVAL_MS: "2000",
+    },
+    serviceEnv,
+    ports,
+    logDir,
+  });
+  const addressEnv = {
+    CREDIT_ADDR: `127.0.0.1:${ports.credit}`,
+    BILLING_ADDR: `127.0.0.1:${ports.billing}`,
+    NOTIFICATION_ADDR: `127.0.0.1:${ports.notification}`,
+    COLLECTIONS_ADDR: `127.0.0.1:${ports.collections}`,
+    CREDIT_REPORTING_ADDR: `127.0.0.1:${ports["credit-reporting"]}`,
+  };
+  const clients = serviceClients(
+    {
+      credit: addressEnv.CREDIT_ADDR,
+      billing: addressEnv.BILLING_ADDR,
+      notification: addressEnv.NOTIFICATION_ADDR,
+      collections: addressEnv.COLLECTIONS_ADDR,
+      creditReporting: addressEnv.CREDIT_REPORTING_ADDR,
+    },
+    30_000,
+  );
+  return {
+    clients,
+    addressEnv,
+    clockFile,
+    logDir,
+    async stop() {
+      closeClients(clients);
+      await Promise.all(Object.values(procs).map((p) => p.stop(5_000)));
+    },
+  };
+}
+
+/** Polls `fn` until it returns a value (not undefined) or the time is up. */
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/** A valid resident identity number (GB 11643 check character). */
+export function nationalId(seq: number): string {
+  const birth = `${1970 + (seq % 30)}${String(1 + (seq % 12)).padStart(2, "0")}${String(1 + (seq % 28)).padStart(2, "0")}`;
+  const first17 = `110105${birth}${String(100 + (seq % 900)).padStart(3, "0")}`;
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...first17].reduce((s, ch, i) => s + Number(ch) * w[i]!, 0);
+  return first17 + "10X98765432"[sum % 11]!;
+}
+
+/**
+ * Advances the platform `days` business days as whiteslip-ops `advance` does: for each day, the clock moves to
+ * 00:05 of the next day, billing's end-of-day runs for the finished day, then the clock moves to 10:00.
+ */
+export async function advance(
+  c: ServiceClients,
+  clockFile: string,
+  days: number,
+  onDay?: (date: LocalDate) => Promise<void>,
+): Promise<LocalDate> {
+  let date = "";
+  for (let i = 0; i < days; i++) {
+    const bd = await c.billing.getBusinessDate({});
+    date = bd.businessDate || addDays(bd.lastCompletedDate, 1);
+    const next = addDays(date, 1);
+    setClock(clockFile, zonedInstant(next, 0, 5, "Asia/Shanghai"));
+    const run = (await c.billing.runEndOfDay({ businessDate: date }, { deadlineMs: 60_000 })).run;
+    if (run?.status !== billing.EndOfDayStatus.COMPLETED) {
+      await eventually(
+        `end-of-day ${date}`,
+        async () => {
+          const r = (await c.billing.getEndOfDayRun({ businessDate: date })).run;
+          if (r?.status === billing.EndOfDayStatus.FAILED)
+            throw new Error(`end-of-day ${date} failed: ${r.error}`);
+          return r?.status === billing.EndOfDayStatus.COMPLETED ? r : undefined;
+        },
+        60_000,
+      );
+    }
+    setClock(clockFile, zonedInstant(next, 10, 0, "Asia/Shanghai"));
+    await onDay?.(next);
+  }
+  return addDays(date, 1);
+}
+
+/** One seeded customer. */
+export interface SeededAccount {
+  customerId: string;
+  accountId: string;
+  purchaseFen: bigint;
+  /** Pays in full before the due date (stays current). */
+  payer: boolean;
+}
+
+/** What the seed made. */
+export interface Seeded {
+  accounts: SeededAccount[];
+  /** Open cases of the non-paying seeded accounts, in account order. */
+  cases: collections.Case[];
+  /** Business date after the seed. */
+  businessDate: LocalDate;
+  /** Whether the lead's demo journey (playDemo) played too. */
+  demo: boolean;
+  /** What the demo printed. */
+  demoLog: string[];
+}
+
+/** Registers `count` customers (with contact points), opens their lines (statement day given) and buys at checkout. */
+export async function openAccounts(
+  c: ServiceClients,
+  count: number,
+  statementDay: number,
+  payers: (i: number) => boolean,
+): Promise<SeededAccount[]> {
+  const run = Date.now() % 100_000;
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const reg = await c.credit.registerCustomer({
+        name: `测试客户${i}`,
+        nationalId: nationalId(run + i * 7),
+        phone: `+86139${String(10_000_000 + ((run * 31 + i) % 89_999_999)).slice(0, 8)}`,
+        email: `customer${i}@example.cn`,
+        idempotencyKey: `console-e2e-${run}-${i}`,
+      });
+      await c.notification.upsertContactPoints({
+        customerId: reg.customerId,
+        phone: "+8613800138000",
+        email: `customer${i}@example.cn`,
+        timeZone: "Asia/Shanghai",
+        locale: i % 2 === 0 ? "zh-CN" : "en",
+        displayName: `客户${i}`,
+      });
+      const applied = await c.credit.applyForCredit({
+        customerId: reg.customerId,
+        monthlyIncomeFen: 1_500_000n,
+        employment: credit.Employment.SALARIED,
+        ordersLast12m: 40,
+        spendLast12mFen: 2_500_000n,
+        accountAgeMonths: 80,
+        returnsLast12m: 1,
+        ageYears: 40,
+        statementDay,
+        idempotencyKey: `apply-${reg.customerId}`,
+      });
+      const line = applied.creditLine;
+      if (applied.decision !== credit.Decision.APPROVE || !line)
+        throw new Error(`application ${i} not approved`);
+      const accountId = line.creditLineId;
+      await eventually(`billing account ${accountId}`, () =>
+        c.billing.getAccountSummary({ accountId }).then((r) => r.account),
+      );
+      const purchaseFen = BigInt(150_000 + i * 87_654);
+      const auth = await c.credit.authorizePurchase({
+        creditLineId: accountId,
+        amountFen: purchaseFen,
+        merchantScenario: credit.MerchantScenario.PLATFORM_RETAIL,
+        merchantId: "jd-self",
+        orderId: `order-${run}-${i}`,
+        idempotencyKey: `auth-${run}-${i}`,
+      });
+      if (auth.decision !== credit.AuthorizationDecision.APPROVED)
+        throw new Error(`purchase ${i} declined: ${auth.declineReason}`);
+      await c.billing.postPurchase({
+        accountId,
+        authorizationId: auth.authorizationId,
+        amountFen: purchaseFen,
+        merchantId: "jd-self",
+        description: `订单 ${i}`,
+        idempotencyKey: `purchase-${run}-${i}`,
+      });
+      return { customerId: reg.customerId, accountId, purchaseFen, payer: payers(i) };
+    }),
+  );
+}
+
+/** The statement day of the lead's demo (its customers apply with statement day 5). */
+export const DEMO_STATEMENT_DAY = 5;
+
+/**
+ * Seeds a portfolio whose accounts reach their first days past due. `count` console customers buy on `start`
+ * (statement day = the day after). When @whiteslip/platform's `playDemo` exists (and `useDemo`), the demo journey
+ * plays alongside for ~40 business days (its six personas: on time, cured, promise kept, promise broken then plan,
+ * never pays, declined) — `start` must then be the 4th of a month. Otherwise the platform travels to `daysPastDue`
+ * days past the due date, and every fourth console customer pays in full before the due date and buys again.
+ */
+export async function seedPortfolio(
+  p: Platform,
+  start: LocalDate,
+  o: { count?: number; daysPastDue?: number; useDemo?: boolean } = {},
+): Promise<Seeded> {
+  const c = p.clients;
+  const count = o.count ?? 6;
+  const statementDay = dayOfMonth(addDays(start, 1));
+  if (statementDay > 28) throw new Error("pick a start date whose next day is the 1st–28th");
+  const mod = await platformModule();
+  const demo =
+    (o.useDemo ?? true) && typeof mod.playDemo === "function" && statementDay === DEMO_STATEMENT_DAY;
+  const accounts = await openAccounts(c, count, statementDay, (i) => !demo && i % 4 === 3);
+  const demoLog: string[] = [];
+  let businessDate: LocalDate;
+  if (demo) {
+    // First due date = statement date + 29; the demo's last actions fall 8 days after it.
+    const days = 1 + 29 + 8 + 2;
+    await mod.playDemo!({
+      clients: c,
+      clockFile: p.clockFile,
+      startDate: start,
+      days,
+      print: (l) => demoLog.push(l),
+    });
+    businessDate = (await c.billing.getBusinessDate({})).businessDate;
+  } else {
+    const dueDate = addDays(addDays(start, 1), 29);
+    const payDay = addDays(dueDate, -7);
+    businessDate = await advance(c, p.clockFile, 29 + 1 + (o.daysPastDue ?? 3) + 1, async (date) => {
+      if (date !== payDay) return;
+      for (const a of accounts.filter((x) => x.payer)) await payAndBuyAgain(c, a);
+    });
+  }
+  const cases: collections.Case[] = [];
+  for (const a of accounts.filter((x) => !x.payer)) {
+    cases.push(
+      await eventually(`collection case of ${a.accountId}`, async () => {
+        const r = await c.collections.listCases({ accountId: a.accountId, pageSize: 5 });
+        return r.cases.find((x) => x.status === collections.CaseStatus.OPEN);
+      }),
+    );
+  }
+  return { accounts, cases, businessDate, demo, demoLog };
+}
+
+/** Pays the whole balance, then buys again so the next statement has an amount due ahead (expected inflows). */
+async function payAndBuyAgain(c: ServiceClients, a: SeededAccount): Promise<void> {
+  const s = (await c.billing.getAccountSummary({ accountId: a.accountId })).account!;
+  await c.billing.postRepayment({
+    accountId: a.accountId,
+    amountFen: s.totalBalanceFen,
+    idempotencyKey: `pay-${a.accountId}`,
+    channel: "wallet",
+  });
+  const again = await c.credit.authorizePurchase({
+    creditLineId: a.accountId,
+    amountFen: 88_800n,
+    merchantScenario: credit.MerchantScenario.PLATFORM_RETAIL,
+    merchantId: "jd-self",
+    orderId: `order-again-${a.accountId}`,
+    idempotencyKey: `auth-again-${a.accountId}`,
+  });
+  if (again.decision === credit.AuthorizationDecision.APPROVED)
+    await c.billing.postPurchase({
+      accountId: a.accountId,
+      authorizationId: again.authorizationId,
+      amountFen: 88_800n,
+      merchantId: "jd-self",
+      description: "再次购物",
+      idempotencyKey: `purchase-again-${a.accountId}`,
+    });
+}
+
+/** Makes the console's demo agents able to work every early queue (the seed agents are skilled per queue). */
+export async function upsertConsoleAgents(c: ServiceClients): Promise<void> {
+  const skills = ["digital", "early-warning", "calls-M1", "calls-M2", "legal-M3"];
+  for (const [agentId, displayName] of [
+    ["agent-m1-1", "李娜 Li Na"],
+    ["agent-m1-2", "王伟 Wang Wei"],
+  ] as const) {
+    await c.collections.upsertAgent({
+      agent: { agentId, displayName, skills, active: true },
+      actor: "console-e2e",
+    });
+  }
+}
+
+export { closeClients };
