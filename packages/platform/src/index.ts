@@ -1,0 +1,4 @@
+export * from "./demo";
+export * from "./narrator";
+export * from "./processes";
+export * from "./sinks";
