@@ -12,6 +12,7 @@ echo "== contracts (buf lint)"
 buf lint
 echo "== type-check (tsc, every package and service)"
 tsc -p tsconfig.json
+tsc -p services/console   # the browser app: DOM lib and JSX
 echo "== tests (vitest: unit + integration)"
 mkdir -p test-artifacts
 status=0

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import * as grpc from "@grpc/grpc-js";
 import { service as healthServiceDef } from "grpc-health-check";
 
@@ -34,5 +35,37 @@ export async function waitForServing(address: string, timeoutMs = 60_000): Promi
     if (s === "SERVING") return;
     if (Date.now() > until) throw new Error(`${address} not SERVING after ${timeoutMs} ms (last: ${s})`);
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Lists a server's services through gRPC server reflection (v1), as `grpcurl list` does.
+ * The reflection proto and proto-loader ship with @grpc/reflection.
+ */
+export async function listServices(address: string, timeoutMs = 3_000): Promise<string[]> {
+  const req = createRequire(createRequire(import.meta.url).resolve("@grpc/reflection"));
+  const protoLoader = req("@grpc/proto-loader") as { loadSync(path: string, options: object): Record<string, unknown> };
+  const pkgDef = protoLoader.loadSync(req.resolve("../proto/grpc/reflection/v1/reflection.proto"), {
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const Ctor = grpc.makeClientConstructor(pkgDef["grpc.reflection.v1.ServerReflection"] as grpc.ServiceDefinition, "ServerReflection");
+  const client = new Ctor(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+    ServerReflectionInfo(opts: grpc.CallOptions): grpc.ClientDuplexStream<object, { listServicesResponse?: { service: { name: string }[] } }>;
+  };
+  try {
+    return await new Promise<string[]>((resolve, reject) => {
+      const stream = client.ServerReflectionInfo({ deadline: Date.now() + timeoutMs });
+      stream.on("data", (d: { listServicesResponse?: { service: { name: string }[] } }) => {
+        resolve((d.listServicesResponse?.service ?? []).map((s: { name: string }) => s.name).sort());
+        stream.end();
+      });
+      stream.on("error", reject);
+      stream.write({ listServices: "*" });
+    });
+  } finally {
+    client.close();
   }
 }

@@ -9,25 +9,25 @@ import type { Clock } from "@whiteslip/core";
  */
 export class FileClock implements Clock {
   private offsetMs = 0;
-  private mtimeMs = -1;
-  private checkedAt = 0;
+  private version = "";
 
   constructor(private readonly path: string) {
     this.refresh();
   }
 
   now(): Date {
-    const real = Date.now();
-    if (real - this.checkedAt >= 50) this.refresh();
-    return new Date(real + this.offsetMs);
+    // A stat per call (microseconds) rather than a cached value: a caller that moved the
+    // clock and then sent a request must find the new time here, never the old one.
+    this.refresh();
+    return new Date(Date.now() + this.offsetMs);
   }
 
   private refresh(): void {
-    this.checkedAt = Date.now();
     try {
-      const st = statSync(this.path);
-      if (st.mtimeMs === this.mtimeMs) return;
-      this.mtimeMs = st.mtimeMs;
+      const st = statSync(this.path, { bigint: true });
+      const version = `${st.ino}:${st.mtimeNs}`; // the writer renames a new file into place
+      if (version === this.version) return;
+      this.version = version;
       const parsed = JSON.parse(readFileSync(this.path, "utf8")) as { offsetMs?: unknown };
       if (typeof parsed.offsetMs === "number" && Number.isFinite(parsed.offsetMs)) this.offsetMs = parsed.offsetMs;
     } catch {

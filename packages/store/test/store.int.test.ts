@@ -51,14 +51,14 @@ describe("store on the real MongoDB-wire database", () => {
       collections: [coll as never],
     });
     await expect(relay.flush()).rejects.toThrow("broker unavailable");
-    expect(((await coll.findOne({ _id: "acc" })) as { pendingEvents: unknown[] }).pendingEvents).toHaveLength(2);
+    expect(((await coll.findOne({ _id: "acc" })) as unknown as { pendingEvents: unknown[] }).pendingEvents).toHaveLength(2);
 
     fail = false;
     expect(await relay.flush()).toBe(2);
     expect(published.map((e) => e.headers.ce_id)).toEqual(["ev-1", "ev-2"]);
     expect(published[0]!.topic).toBe(Topics.Overdue.topic);
     expect(Buffer.from(published[1]!.value)).toEqual(Buffer.from(ev(2).value));
-    expect(((await coll.findOne({ _id: "acc" })) as { pendingEvents: unknown[] }).pendingEvents).toHaveLength(0);
+    expect(((await coll.findOne({ _id: "acc" })) as unknown as { pendingEvents: unknown[] }).pendingEvents).toHaveLength(0);
     expect(await relay.flush()).toBe(0);
     void billing;
   });
