@@ -2,3 +2,4 @@ export * from "./demo";
 export * from "./narrator";
 export * from "./processes";
 export * from "./sinks";
+export * from "./harness";

@@ -166,6 +166,26 @@ describe("pre-delinquency (high-risk DueSoon)", () => {
 });
 
 describe("payments and promises on a case", () => {
+  it("a curing payment handled after the cure still keeps the promise of the just-cured case", async () => {
+    // Regression: AccountCured and PaymentReceived travel on different topics; when the cure
+    // was handled first the payment found no active case and the promise stayed PENDING.
+    const { deps, cases, clock } = setup();
+    await handleOverdue(deps, overdue("a1", "2026-03-02", 1));
+    const caseId = (await cases.findActiveByAccount("a1"))!.caseId;
+    await recordPromiseToPay(deps, { caseId, amountFen: 30_000n, promisedDate: "2026-03-06", agentId: "ag", idempotencyKey: "k1" });
+    expect(await handleAccountCured(deps, "a1", "cured-1", "2026-03-04")).toBe("applied");
+    clock.advance(60_000);
+    const pay = { eventId: "p1", paymentId: "p1", amountFen: 30_000n, businessDate: "2026-03-04", overdueFenAfter: 0n, totalBalanceFenAfter: 0n };
+    expect(await handlePaymentReceived(deps, "a1", pay)).toBe("applied");
+    expect(await handlePaymentReceived(deps, "a1", pay)).toBe("duplicate");
+    const c = (await cases.get(caseId))!;
+    expect(c.status).toBe("CLOSED_CURED");
+    expect(c.collectedFen).toBe(30_000n);
+    expect(c.promises.map((p) => p.status)).toEqual(["KEPT"]);
+    clock.advance(3 * 86_400_000); // long after the cure a payment belongs to no case
+    expect(await handlePaymentReceived(deps, "a1", { ...pay, eventId: "p2", paymentId: "p2" })).toBe("no-case");
+  });
+
   it("matches payments to promises FIFO, keeps them, and counts collected once", async () => {
     const { deps, cases, clock } = setup();
     await handleOverdue(deps, overdue("a1", "2026-03-02", 1));

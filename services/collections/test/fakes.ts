@@ -25,6 +25,12 @@ export class MemoryCases implements CaseRepository {
   async findActiveByAccount(accountId: string) {
     return [...this.docs.values()].find((c) => c.accountId === accountId && isActive(c.status)) ?? null;
   }
+  async findCuredSince(accountId: string, since: Date) {
+    const cured = [...this.docs.values()].filter(
+      (c) => c.accountId === accountId && c.status === "CLOSED_CURED" && c.closedAt !== null && c.closedAt >= since,
+    );
+    return cured.sort((a, b) => (b.closedAt?.getTime() ?? 0) - (a.closedAt?.getTime() ?? 0))[0] ?? null;
+  }
   async insert(ch: CaseChange) {
     if (this.docs.has(ch.case.caseId)) return "duplicate" as const;
     this.docs.set(ch.case.caseId, { ...ch.case, version: 1 });

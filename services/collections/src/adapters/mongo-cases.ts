@@ -128,6 +128,14 @@ export class MongoCaseRepository implements CaseRepository {
     return d ? fromDoc(d) : null;
   }
 
+  async findCuredSince(accountId: string, since: Date) {
+    const d = await this.coll.findOne(
+      { accountId, status: "CLOSED_CURED", closedAt: { $gte: since } },
+      { ...READ, projection: { pendingEvents: 0 }, sort: { closedAt: -1 } },
+    );
+    return d ? fromDoc(d) : null;
+  }
+
   async insert(ch: CaseChange) {
     try {
       await this.coll.insertOne({

@@ -49,8 +49,19 @@ export async function applyToActiveCase(
   eventId: string,
   fn: (c: CollectionCase) => CaseChange,
 ): Promise<EventEffect> {
+  return applyToFoundCase(repo, () => repo.findActiveByAccount(accountId), accountId, eventId, fn);
+}
+
+/** Like applyToActiveCase, for the case that `find` returns. */
+export async function applyToFoundCase(
+  repo: CaseRepository,
+  find: () => Promise<CollectionCase | null>,
+  accountId: string,
+  eventId: string,
+  fn: (c: CollectionCase) => CaseChange,
+): Promise<EventEffect> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const c = await repo.findActiveByAccount(accountId);
+    const c = await find();
     if (!c) return "no-case";
     if (c.processedEventIds.includes(eventId)) return "duplicate";
     if ((await repo.save(fn(c), c.version)) === "saved") return "applied";

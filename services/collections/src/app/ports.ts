@@ -29,6 +29,8 @@ export interface CaseRepository {
   get(caseId: string): Promise<CollectionCase | null>;
   /** The account's case in an active status (pre-delinquent, open, paused), or null. */
   findActiveByAccount(accountId: string): Promise<CollectionCase | null>;
+  /** The account's latest case closed as cured at or after `since`, or null. */
+  findCuredSince(accountId: string, since: Date): Promise<CollectionCase | null>;
   /** Inserts a new case; "duplicate" when its id exists. */
   insert(change: CaseChange): Promise<"inserted" | "duplicate">;
   /** Saves a change if the stored version is still `expectedVersion`; "conflict" otherwise. */

@@ -1,0 +1,208 @@
+/**
+ * End-to-end journeys (issue 8) with the five services as separate processes on real
+ * infrastructure, travelling business days on the shared clock:
+ *  - Dan: application → purchase → statement → reminder → overdue → case → score drops →
+ *    pre-report notice delivered → waiting period → delinquent in the Metro 2 file;
+ *  - Alice: always pays on time — no overdue, no case, score up;
+ *  - Chen: overdue past 30 DPD and reported, promises to pay, pays — case closed,
+ *    restrictions lifted, and the next bureau file carries the correction.
+ */
+import { billing, collections, credit } from "@whiteslip/contracts";
+import { addDays, daysBetween, type LocalDate } from "@whiteslip/core";
+import { advance } from "@whiteslip/ops";
+import { testInfra } from "@whiteslip/testkit/vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseMetro2File } from "../../../services/credit-reporting/src/domain/metro2/file";
+import { syntheticNationalId } from "../src/demo";
+import { eventually, startTestPlatform, type TestPlatform } from "../src/harness";
+
+const START: LocalDate = "2027-04-01"; // statement day 2 → first statement 04-02, due 05-01 (29 grace days)
+const E = credit.Employment;
+
+interface Customer {
+  label: string;
+  customerId: string;
+  accountId: string;
+  purchaseFen: bigint;
+}
+
+describe("journeys across the five services", () => {
+  const infra = testInfra();
+  let p: TestPlatform;
+  const people: Record<string, Customer> = {};
+  let today: LocalDate = START;
+
+  interface Application {
+    monthlyIncomeFen: bigint;
+    employment: credit.Employment;
+    ordersLast12m: number;
+    spendLast12mFen: bigint;
+    accountAgeMonths: number;
+    returnsLast12m: number;
+    ageYears: number;
+  }
+  async function onboard(label: string, seq: number, app: Application, purchaseFen: bigint) {
+    const c = p.clients;
+    const reg = await c.credit.registerCustomer({ name: `${label} Test`, nationalId: syntheticNationalId(seq, "19880612"), phone: `+86137001370${seq}`, email: `${label}@example.com`, idempotencyKey: `journey-${label}` });
+    await c.notification.upsertContactPoints({ customerId: reg.customerId, phone: `+86137001370${seq}`, email: `${label}@example.com`, timeZone: "Asia/Shanghai", locale: "en" });
+    const d = await c.credit.applyForCredit({ customerId: reg.customerId, ...app, statementDay: 2, idempotencyKey: `journey-apply-${label}` });
+    expect(d.decision, `${label} approved`).toBe(credit.Decision.APPROVE);
+    expect(d.modelVersion).toMatch(/scorecard/);
+    expect(d.creditLine!.limitFen).toBeGreaterThanOrEqual(50_000n);
+    const accountId = d.creditLine!.creditLineId;
+    const opened = await eventually(`${label}'s billing account`, async () => (await c.billing.getAccountSummary({ accountId })).account);
+    expect(opened.customerId).toBe(reg.customerId);
+    const auth = await c.credit.authorizePurchase({ creditLineId: accountId, amountFen: purchaseFen, merchantScenario: credit.MerchantScenario.PLATFORM_RETAIL, merchantId: "store", orderId: `o-${label}`, idempotencyKey: `journey-auth-${label}` });
+    expect(auth.decision).toBe(credit.AuthorizationDecision.APPROVED);
+    expect(auth.availableFen).toBe(d.creditLine!.limitFen - purchaseFen);
+    const posted = await c.billing.postPurchase({ accountId, authorizationId: auth.authorizationId, amountFen: purchaseFen, merchantId: "store", description: "order", idempotencyKey: `journey-post-${label}` });
+    expect(posted.account!.totalBalanceFen).toBe(purchaseFen);
+    people[label] = { label, customerId: reg.customerId, accountId, purchaseFen };
+  }
+
+  /** Advances until (and including the end-of-day of) `date - 1`, so the business date becomes `date`. */
+  async function travelTo(date: LocalDate) {
+    const days = daysBetween(today, date);
+    if (days > 0) await advance(p.clients, days, p.clockFile, () => {});
+    today = date;
+  }
+  const summary = async (who: string) => (await p.clients.billing.getAccountSummary({ accountId: people[who]!.accountId })).account!;
+  const bureau = async (asOf: LocalDate) => {
+    const f = await p.clients.creditReporting.generateBureauFile({ asOfDate: asOf });
+    return parseMetro2File(f.content);
+  };
+  const baseOf = (file: ReturnType<typeof parseMetro2File>, who: string) => file.bases.find((b) => b.consumerAccountNumber.trim() === people[who]!.accountId || b.consumerAccountNumber.includes(people[who]!.accountId.slice(-20)));
+
+  beforeAll(async () => {
+    p = await startTestPlatform(infra, { start: START, tag: "journeys" });
+    await onboard("alice", 51, { monthlyIncomeFen: 3_000_000n, employment: E.SALARIED, ordersLast12m: 80, spendLast12mFen: 6_000_000n, accountAgeMonths: 72, returnsLast12m: 2, ageYears: 36 }, 100_000n);
+    await onboard("dan", 52, { monthlyIncomeFen: 1_200_000n, employment: E.SALARIED, ordersLast12m: 30, spendLast12mFen: 1_500_000n, accountAgeMonths: 36, returnsLast12m: 3, ageYears: 29 }, 80_000n);
+    await onboard("chen", 53, { monthlyIncomeFen: 1_200_000n, employment: E.SALARIED, ordersLast12m: 30, spendLast12mFen: 1_500_000n, accountAgeMonths: 36, returnsLast12m: 3, ageYears: 29 }, 60_000n);
+  }, 240_000);
+
+  afterAll(async () => p?.stop());
+
+  it("statement on the statement day with the purchase due 29 days later", async () => {
+    await travelTo("2027-04-03");
+    for (const who of ["alice", "dan", "chen"]) {
+      const st = (await p.clients.billing.listStatements({ accountId: people[who]!.accountId })).statements;
+      expect(st).toHaveLength(1);
+      expect(st[0]).toMatchObject({ statementDate: "2027-04-02", dueDate: "2027-05-01", amountDueFen: people[who]!.purchaseFen });
+    }
+  });
+
+  it("a reminder five days before the due date reaches the inbox", async () => {
+    await travelTo("2027-04-27"); // end-of-day 04-26 emits DueSoon for 05-01
+    const inbox = await eventually("the reminder in Dan's inbox", async () => {
+      const r = await p.clients.notification.listInbox({ customerId: people.dan!.customerId });
+      return r.messages.length > 0 ? r : undefined;
+    });
+    expect(inbox.messages[0]!.body).toContain("¥800.00");
+  });
+
+  it("Alice pays on time: no overdue, no case, score up", async () => {
+    await travelTo("2027-04-29");
+    const pay = await p.clients.billing.postRepayment({ accountId: people.alice!.accountId, amountFen: 100_000n, idempotencyKey: "alice-pay-1" });
+    expect(pay.account!.amountDueFen).toBe(0n);
+    await travelTo("2027-05-06");
+    const s = await summary("alice");
+    expect(s.daysPastDue).toBe(0);
+    expect(s.bucket).toBe(billing.DelinquencyBucket.M0);
+    expect((await p.clients.collections.listCases({ accountId: people.alice!.accountId })).cases).toHaveLength(0);
+    const score = await eventually("Alice's score to rise", async () => {
+      const x = await p.clients.creditReporting.getCreditScore({ accountId: people.alice!.accountId });
+      return x.score > 650 ? x : undefined;
+    });
+    expect(score.latest?.reasons.map((r) => r.code).join()).toMatch(/ON_TIME/);
+    expect((await p.clients.credit.getRestrictions({ accountId: people.alice!.accountId })).restrictedFeatures).toHaveLength(0);
+  });
+
+  it("Dan and Chen are overdue from the day after the due date: restricted, a case, a lower score, a notice", async () => {
+    for (const who of ["dan", "chen"]) {
+      const s = await summary(who);
+      expect(s.daysPastDue).toBe(5); // at business date 05-06; the oldest unpaid due date is 05-01
+      expect(s.bucket).toBe(billing.DelinquencyBucket.M1);
+      const acc = people[who]!.accountId;
+      const r = await eventually(`${who} restricted`, async () => {
+        const x = await p.clients.credit.getRestrictions({ accountId: acc });
+        return x.restrictedFeatures.length ? x : undefined;
+      });
+      expect(r.restrictedFeatures).toContain(credit.Feature.NEW_PURCHASES);
+      const cases = await eventually(`${who}'s case`, async () => {
+        const x = await p.clients.collections.listCases({ accountId: acc });
+        return x.cases.length ? x.cases : undefined;
+      });
+      expect(cases).toHaveLength(1);
+      expect(cases[0]!.daysPastDue).toBe(4); // from the last Overdue, emitted by end-of-day 05-05
+      expect((await p.clients.creditReporting.getCreditScore({ accountId: acc })).score).toBeLessThan(650);
+      const sent = (await p.clients.notification.listNotifications({ customerId: people[who]!.customerId })).notifications;
+      expect(sent.some((n) => n.template.startsWith("overdue"))).toBe(true);
+    }
+    const declined = await p.clients.credit.authorizePurchase({ creditLineId: people.dan!.accountId, amountFen: 1_000n, merchantScenario: credit.MerchantScenario.PLATFORM_RETAIL, merchantId: "store", orderId: "o-dan-2", idempotencyKey: "dan-auth-2" });
+    expect(declined.decision).toBe(credit.AuthorizationDecision.DECLINED);
+  });
+
+  it("at 30 DPD the pre-report notice goes out; the record is held until it is delivered and 7 days pass", async () => {
+    await travelTo("2027-05-31"); // end-of-day 05-30: DPD 29 — still reported current (delinquent only from 30 DPD)
+    expect((await p.clients.creditReporting.getCreditScore({ accountId: people.dan!.accountId })).reportingState).toBe("CURRENT");
+    await travelTo("2027-06-01"); // end-of-day 05-31: DPD 30
+    const state = await eventually("the notice delivered", async () => {
+      const x = await p.clients.creditReporting.getCreditScore({ accountId: people.dan!.accountId });
+      return x.reportingState === "WAITING_PERIOD" ? x : undefined;
+    }, 40_000).catch(async (e) => {
+      const x = await p.clients.creditReporting.getCreditScore({ accountId: people.dan!.accountId });
+      const n = (await p.clients.notification.listNotifications({ customerId: people.dan!.customerId })).notifications;
+      throw new Error(`${(e as Error).message}; state ${x.reportingState}; notifications: ${n.map((m) => `${m.template}/${m.channel}/${m.status}/${m.factType}`).join(", ")}`);
+    });
+    expect(state.score).toBeLessThan(600);
+    expect(p.sandbox.messages.length).toBeGreaterThan(0);
+    const early = await bureau("2027-06-01");
+    expect(baseOf(early, "dan")).toBeUndefined(); // held: waiting period not over
+    await travelTo("2027-06-09"); // 05-31 + 7 days have passed
+    const file = await bureau("2027-06-08");
+    const dan = baseOf(file, "dan");
+    expect(dan?.accountStatus).toBe("71"); // 30–59 days past due
+    expect(dan?.dateFirstDelinquency).toBe("2027-05-02");
+    expect(dan?.amountPastDue).toBeGreaterThan(0);
+    expect(["11", "13"]).toContain(baseOf(file, "alice")?.accountStatus); // current / paid in full
+    expect(baseOf(file, "chen")?.accountStatus).toBe("71");
+  });
+
+  it("Chen promises to pay, pays: promise kept, case closed, restrictions lifted, correction in the next file", async () => {
+    const acc = people.chen!.accountId;
+    const caseId = (await p.clients.collections.listCases({ accountId: acc })).cases[0]!.caseId;
+    const assigned = await p.clients.collections.assignCase({ caseId, actor: "supervisor-1" });
+    const agentId = assigned.case!.agentId;
+    expect(agentId).not.toBe("");
+    await p.clients.collections.logContactAttempt({ caseId, agentId, channel: collections.ContactChannel.CALL, outcome: collections.ContactOutcome.PROMISE_TO_PAY, reason: collections.NonPaymentReason.CASH_FLOW, contactParty: "debtor", idempotencyKey: "chen-call" });
+    const owed = (await summary("chen")).overdueFen;
+    const promise = await p.clients.collections.recordPromiseToPay({ caseId, amountFen: owed, promisedDate: addDays(today, 3), agentId, idempotencyKey: "chen-ptp" });
+    expect(promise.promise?.status).toBe(collections.PromiseStatus.PENDING);
+    await travelTo(addDays(today, 1));
+    const before = await summary("chen");
+    const paid = await p.clients.billing.postRepayment({ accountId: acc, amountFen: before.overdueFen, idempotencyKey: "chen-pay" });
+    expect(paid.cured, `paid ${before.overdueFen} of ${JSON.stringify(before, (_k, v) => (typeof v === "bigint" ? String(v) : v))}`).toBe(true);
+    const closed = await eventually("Chen's case closed", async () => {
+      const c = (await p.clients.collections.getCase({ caseId })).case;
+      return c?.status === collections.CaseStatus.CLOSED_CURED ? c : undefined;
+    });
+    expect(closed.closedAt).toBeDefined();
+    const kept = await eventually("Chen's promise kept", async () => {
+      const x = (await p.clients.collections.getCase({ caseId })).promises[0];
+      return x?.status === collections.PromiseStatus.KEPT ? x : undefined;
+    });
+    expect(kept.paidFen).toBeGreaterThanOrEqual(kept.amountFen);
+    await eventually("Chen's restrictions lifted", async () =>
+      (await p.clients.credit.getRestrictions({ accountId: acc })).restrictedFeatures.length === 0 ? true : undefined,
+    );
+    const asOf = addDays(today, 0);
+    await travelTo(addDays(today, 1));
+    const file = await bureau(asOf);
+    const chen = baseOf(file, "chen");
+    expect(["11", "13"]).toContain(chen?.accountStatus); // corrected: current (or paid)
+    expect(chen?.amountPastDue).toBe(0);
+    // The 24-month history keeps the delinquency on record (1 = 30–59 days past due).
+    expect(chen?.paymentHistoryProfile, JSON.stringify(chen)).toMatch(/^[0D]*1/);
+    expect(baseOf(file, "dan")?.accountStatus).toBe("71");
+  });
+});
