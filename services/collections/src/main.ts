@@ -12,7 +12,6 @@ import { collectionsService } from "./adapters/grpc-handlers";
 import { MongoAgentRepository, MongoRiskTierRepository } from "./adapters/mongo-agents";
 import { ensureCaseIndexes, MongoCaseRepository } from "./adapters/mongo-cases";
 import { buildPolicy, loadAgents, loadStrategies, parseProductLocales } from "./adapters/policy";
-import { lockedCollection, WriteLock } from "./adapters/write-lock";
 import { checkPromises } from "./app/check-promises";
 import type { Deps } from "./app/ports";
 
@@ -58,8 +57,9 @@ export async function startCollections(
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
     setup: async ({ config, logger, clock, store, pii }) => {
-      // One lock for every write to `cases`, shared by the repository and the outbox relay (see write-lock.ts).
-      const casesColl = lockedCollection(store.db.collection("cases"), new WriteLock());
+      // Single-document updates are atomic (MongoDB; FerretDB as the testkit builds it, see docs/architecture.md),
+      // so the repository's versioned saves and the relay's $pullAll need no lock of their own.
+      const casesColl = store.db.collection("cases");
       await ensureCaseIndexes(casesColl);
       const agents = new MongoAgentRepository(store.db.collection("agents"), pii);
       await agents.ensureIndexes();
