@@ -1,0 +1,117 @@
+/**
+ * bench:eod — end-of-day over N accounts (default 100 000; `pnpm bench:eod 20000`)
+ * on the real infrastructure (startInfra), with a realistic mix: 1/28 of the
+ * accounts have their statement day today, 1/28 a due date 5 days ahead
+ * (DueSoon), ~3 % are overdue. Prints accounts/s and events/s, and the raw
+ * ceiling of the same infrastructure (bulk-write docs/s with same-size
+ * documents, kafkajs produce msgs/s with same-size messages) and the ratios.
+ */
+import { addDays, type LocalDate, ManualClock, zonedInstant } from "@whiteslip/core";
+import { freshDatabaseName, startInfra } from "@whiteslip/testkit";
+import { Kafka, logLevel } from "kafkajs";
+import { MongoClient } from "mongodb";
+import { accountsCollection } from "../src/adapters/mongo-accounts";
+import { runEndOfDay } from "../src/app/run-end-of-day";
+import { type Account, newAccount, zeroParts } from "../src/domain/account";
+import { startBilling } from "../src/main";
+
+const N = Number(process.argv[2] ?? 100_000);
+const D: LocalDate = "2025-03-10";
+const TZ = "Asia/Shanghai";
+
+function account(i: number): Account {
+  const a = newAccount({ id: `bench-${String(i).padStart(8, "0")}`, customerId: `cus-${i}`, productCode: "baitiao-standard", statementDay: 1 + (i % 28), creditLimit: 10_000_00n, businessDate: "2024-12-01" });
+  a.eodDate = addDays(D, -1);
+  a.cycleStart = "2025-02-11";
+  a.cyclePurchases = BigInt(100_00 + (i % 500) * 100);
+  a.principalDays = a.cyclePurchases * 90n;
+  a.purchases.push({ id: `pur-${i}`, authorizationId: `auth-${i}`, amount: a.cyclePurchases, refunded: 0n, months: 0, postedDate: "2025-02-20" });
+  const due = (dueDate: LocalDate, missed: boolean) =>
+    a.dues.push({ id: `${a.id}:${addDays(dueDate, -29)}`, kind: "statement", dueDate, amountDue: 300_00n, minimumPayment: 300_00n, unpaid: { ...zeroParts(), principal: 300_00n }, missed, lateFeeCharged: missed, rolled: 0n, statement: { statementDate: addDays(dueDate, -29), periodStart: addDays(dueDate, -60), purchases: 300_00n, installmentPrincipal: 0n, installmentFees: 0n, revolving: 0n, feesAndPenalties: 0n, previousBalance: 0n } });
+  if (i % 28 === 1) due(addDays(D, 5), false); // DueSoon today
+  if (i % 33 === 0) {
+    due("2025-02-20", true); // 18 DPD
+    a.dpd = 17;
+    a.bucket = "M1";
+    a.delinquencyStartDate = "2025-02-21";
+  }
+  return a;
+}
+
+const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
+
+async function main() {
+  const started = Date.now();
+  const infra = await startInfra({ log: () => {} });
+  console.log(`infra: ${infra.describe}; N = ${N}`);
+  const db = freshDatabaseName("bench_eod");
+  const clock = new ManualClock(zonedInstant(D, 10, 0, TZ));
+  const svc = await startBilling({ env: { KAFKA_BROKERS: infra.kafkaBrokers.join(","), MONGODB_URI: infra.mongoUri, MONGODB_DB: db, GRPC_PORT: "0", LOG_LEVEL: "warn", CONSUMER_GROUP: `bench-${db}` }, clock, hooks: { afterPage: (page) => { if (process.env.BENCH_VERBOSE) console.error(`page ${page} at ${Date.now() - started} ms`); } } });
+  const mongo = new MongoClient(infra.mongoUri);
+  await mongo.connect();
+  try {
+    // Seed.
+    const coll = accountsCollection(mongo.db(db));
+    const t0 = Date.now();
+    for (let i = 0; i < N; i += 2000) {
+      const docs = [];
+      for (let k = i; k < Math.min(N, i + 2000); k++) {
+        const { id, ...rest } = account(k);
+        docs.push({ _id: id, ...rest, pendingEvents: [] });
+      }
+      await coll.insertMany(docs, { ordered: false });
+    }
+    console.log(`seeded ${N} accounts in ${Date.now() - t0} ms`);
+    await svc.deps.businessDates.get(D);
+
+    // End-of-day.
+    clock.set(zonedInstant(addDays(D, 1), 0, 30, TZ));
+    const t1 = Date.now();
+    const run = await runEndOfDay(svc.deps, { businessDate: D, shardIndex: 0, shardCount: 1 });
+    const eodMs = Date.now() - t1;
+    await svc.service.relay.flush();
+    const allMs = Date.now() - t1;
+    const s = run.shards[0]!;
+    const events = s.counts.statementsIssued + s.counts.dueSoon + s.counts.overdue + s.counts.chargedOff;
+    console.log(`end-of-day ${D}: ${s.processed} accounts in ${eodMs} ms → ${rate(s.processed, eodMs)} accounts/s`);
+    console.log(`  events: ${events} (statements ${s.counts.statementsIssued}, DueSoon ${s.counts.dueSoon}, Overdue ${s.counts.overdue}); published by ${allMs} ms → ${rate(events, allMs)} events/s end to end`);
+
+    // Raw ceiling: bulk write of same-size documents.
+    const sample = await coll.findOne({ _id: "bench-00000001" });
+    const docBytes = JSON.stringify(sample, (_k, v) => (typeof v === "bigint" ? v.toString() : v)).length;
+    const raw = mongo.db(db).collection<{ _id: string; eodDate: string; blob: string }>("raw_ceiling");
+    const rawDocs = Array.from({ length: N }, (_, i) => ({ _id: `raw-${String(i).padStart(8, "0")}`, eodDate: "2025-03-09", blob: "x".repeat(docBytes) }));
+    for (let i = 0; i < N; i += 2000) await raw.insertMany(rawDocs.slice(i, i + 2000) as never[], { ordered: false });
+    const t2 = Date.now();
+    for (let i = 0; i < N; i += 1000)
+      await raw.bulkWrite(rawDocs.slice(i, i + 1000).map((d) => ({ updateOne: { filter: { _id: d._id, eodDate: { $lt: D } }, update: { $set: { eodDate: D, blob: "y".repeat(docBytes) } } } })) as never[], { ordered: false });
+    const bulkMs = Date.now() - t2;
+    const bulkRate = rate(N, bulkMs);
+    console.log(`raw bulkWrite ceiling: ${N} docs of ~${docBytes} B in ${bulkMs} ms → ${bulkRate} docs/s`);
+
+    // Raw ceiling: kafkajs produce of same-size messages.
+    const kafka = new Kafka({ brokers: infra.kafkaBrokers, clientId: "bench", logLevel: logLevel.NOTHING });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const topic = "whiteslip.billing.overdue.v1";
+    const msgs = Math.max(events, 10_000);
+    const value = Buffer.alloc(260, 1);
+    const t3 = Date.now();
+    for (let i = 0; i < msgs; i += 500)
+      await producer.send({ topic, acks: -1, messages: Array.from({ length: Math.min(500, msgs - i) }, (_, k) => ({ key: `raw-${i + k}`, value, headers: { ce_id: `raw-${i + k}`, ce_type: "bench.Raw" } })) });
+    const prodMs = Date.now() - t3;
+    await producer.disconnect();
+    const prodRate = rate(msgs, prodMs);
+    console.log(`raw produce ceiling: ${msgs} msgs of ~260 B in ${prodMs} ms → ${prodRate} msgs/s`);
+    console.log(`ratios: end-of-day accounts/s ÷ bulkWrite docs/s = ${(rate(s.processed, eodMs) / bulkRate).toFixed(2)}; events/s ÷ produce msgs/s = ${(rate(events, allMs) / prodRate).toFixed(2)}`);
+  } finally {
+    await mongo.close();
+    await svc.stop();
+    await infra.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,125 @@
+/** BillingService gRPC handlers: decode → use case → response; DomainErrors become statuses with details at the edge. */
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { billing } from "@whiteslip/contracts";
+import type { ServiceHandlers } from "@whiteslip/grpc";
+import type { Logger } from "@whiteslip/telemetry";
+import { productOf } from "../app/context";
+import { createRepaymentPlan } from "../app/create-repayment-plan";
+import { getAccountSummary } from "../app/get-account-summary";
+import { getBusinessDate } from "../app/get-business-date";
+import { getEndOfDayRun } from "../app/get-end-of-day-run";
+import { getPortfolioStats } from "../app/get-portfolio-stats";
+import { listStatements } from "../app/list-statements";
+import { openAccount } from "../app/open-account";
+import type { BillingDeps, DateRun } from "../app/ports";
+import { postPurchase } from "../app/post-purchase";
+import { postRepayment } from "../app/post-repayment";
+import { refundPurchase } from "../app/refund-purchase";
+import { prepareEndOfDay, totalsOf } from "../app/run-end-of-day";
+import { waiveFees } from "../app/waive-fees";
+import type { Account } from "../domain/account";
+import type { Bucket } from "../domain/delinquency";
+import { statementToProto } from "../domain/end-of-day";
+import { bucketToProto } from "../domain/events";
+import { planToProto } from "../domain/ledger";
+import { summaryOf } from "../domain/summary";
+
+const STATUS = { RUNNING: billing.EndOfDayStatus.RUNNING, COMPLETED: billing.EndOfDayStatus.COMPLETED, FAILED: billing.EndOfDayStatus.FAILED };
+
+/** EndOfDayRun message of a date's run (counts summed over shards). */
+export function runToProto(run: DateRun) {
+  const t = totalsOf(run);
+  return {
+    businessDate: run.date,
+    status: STATUS[run.status],
+    accountsTotal: BigInt(t.total),
+    accountsProcessed: BigInt(t.processed),
+    statementsIssued: BigInt(t.counts.statementsIssued),
+    dueSoonEmitted: BigInt(t.counts.dueSoon),
+    overdueEmitted: BigInt(t.counts.overdue),
+    chargedOff: BigInt(t.counts.chargedOff),
+    lateFeesCharged: BigInt(t.counts.lateFees),
+    startedAt: timestampFromDate(run.startedAt),
+    completedAt: run.completedAt ? timestampFromDate(run.completedAt) : undefined,
+    shardsCompleted: t.shardsCompleted,
+    shardCount: run.shardCount,
+    error: run.shards.find((s) => s.error)?.error ?? "",
+  };
+}
+
+/** The handlers of every BillingService RPC. */
+export function billingHandlers(deps: BillingDeps, logger: Logger): ServiceHandlers<typeof billing.BillingService> {
+  const summary = (a: Account, date: string) => summaryOf(a, date, productOf(deps, a.productCode));
+  return {
+    async openAccount(req) {
+      const r = await openAccount(deps, { accountId: req.accountId, customerId: req.customerId, statementDay: req.statementDay, productCode: req.productCode, creditLimit: req.creditLimitFen });
+      return { account: summary(r.account, (await getBusinessDate(deps)).current), created: r.created };
+    },
+    async postPurchase(req) {
+      const r = await postPurchase(deps, { accountId: req.accountId, authorizationId: req.authorizationId, amount: req.amountFen, installmentMonths: req.installmentMonths, idempotencyKey: req.idempotencyKey });
+      return { purchaseId: r.purchaseId, account: summary(r.account, r.date), installmentFeePerMonthFen: r.feePerMonth };
+    },
+    async refundPurchase(req) {
+      const r = await refundPurchase(deps, { accountId: req.accountId, purchaseId: req.purchaseId, amount: req.amountFen, idempotencyKey: req.idempotencyKey });
+      return { refundId: r.refundId, account: summary(r.account, r.date) };
+    },
+    async postRepayment(req) {
+      const r = await postRepayment(deps, { accountId: req.accountId, amount: req.amountFen, idempotencyKey: req.idempotencyKey, channel: req.channel });
+      const al = r.allocation;
+      return {
+        paymentId: r.paymentId,
+        allocation: { feesFen: al.fees, penaltyInterestFen: al.penaltyInterest, installmentFeesFen: al.installmentFees, interestFen: al.interest, principalFen: al.principal, creditBalanceFen: al.creditBalance },
+        account: summary(r.account, r.date),
+        cured: r.cured,
+      };
+    },
+    async getAccountSummary(req) {
+      const r = await getAccountSummary(deps, req.accountId);
+      return { account: summaryOf(r.account, r.date, r.product) };
+    },
+    async listStatements(req) {
+      const r = await listStatements(deps, { accountId: req.accountId, pageSize: req.pageSize, pageToken: req.pageToken });
+      return { statements: r.statements.map((d) => statementToProto(req.accountId, d)), nextPageToken: r.nextPageToken };
+    },
+    async runEndOfDay(req) {
+      const { run, execute } = await prepareEndOfDay(deps, { businessDate: req.businessDate, shardIndex: req.shardIndex, shardCount: req.shardCount });
+      if (req.async) {
+        execute().catch((e) => logger.error({ err: (e as Error).message, businessDate: req.businessDate }, "end-of-day failed"));
+        return { run: runToProto(run) };
+      }
+      return { run: runToProto(await execute()) };
+    },
+    async getEndOfDayRun(req) {
+      return { run: runToProto(await getEndOfDayRun(deps, req.businessDate)) };
+    },
+    async getBusinessDate() {
+      const bd = await getBusinessDate(deps);
+      return { businessDate: bd.current, lastCompletedDate: bd.lastCompleted ?? "" };
+    },
+    async createRepaymentPlan(req) {
+      const r = await createRepaymentPlan(deps, { accountId: req.accountId, installmentCount: req.installmentCount, requestedBy: req.requestedBy, idempotencyKey: req.idempotencyKey });
+      const plan = r.account.plan!;
+      return { plan: planToProto(r.account, plan), account: summary(r.account, r.date) };
+    },
+    async waiveFees(req) {
+      const r = await waiveFees(deps, { accountId: req.accountId, maxAmount: req.maxAmountFen, reason: req.reason, approvedBy: req.approvedBy, idempotencyKey: req.idempotencyKey });
+      return { waivedFen: r.waived, account: summary(r.account, r.date) };
+    },
+    async getPortfolioStats(req) {
+      const s = await getPortfolioStats(deps, { asOfDate: req.asOfDate, inflowDays: req.inflowDays, trendDays: req.trendDays });
+      return {
+        asOfDate: s.asOf,
+        activeAccounts: BigInt(s.activeAccounts),
+        outstandingFen: s.outstanding,
+        buckets: s.buckets.map((b) => ({ bucket: bucketToProto(b.bucket), accounts: BigInt(b.accounts), balanceFen: b.balance, balanceRate: b.rate })),
+        delinquencyRate: s.delinquencyRate,
+        rollRates: s.rollRates.map((r) => ({ fromBucket: bucketToProto(r.from as Bucket), toBucket: bucketToProto(r.to as Bucket), accounts: BigInt(r.accounts), rate: r.rate })),
+        chargedOffFen: s.chargedOff,
+        chargeOffRate: s.chargeOffRate,
+        cureRate: s.cureRate,
+        expectedInflows: s.inflows.map((f) => ({ date: f.date, amountFen: f.amount, accounts: BigInt(f.accounts) })),
+        trend: s.trend.map((t) => ({ date: t.date, delinquencyRate: t.delinquencyRate, chargedOffFen: t.chargedOff, outstandingFen: t.outstanding })),
+      };
+    },
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * Accounts in Mongo: one document per account (the aggregate), its unpublished
+ * events in `pendingEvents` (the outbox the relay drains). Every change is one
+ * single-document update guarded by `version`; end-of-day pages are one
+ * unordered bulk write guarded by `eodDate < D`, so a replay is a no-op.
+ */
+import { encodeEvent, type OutgoingEvent } from "@whiteslip/bus";
+import { type TopicSpec, Topics } from "@whiteslip/contracts";
+import type { Clock, Fen, LocalDate } from "@whiteslip/core";
+import { ensureIndexes, isDuplicateKey, pushEvents, toStored } from "@whiteslip/store";
+import type { AnyBulkWriteOperation, Collection, Db, Document, Filter } from "mongodb";
+import type { AccountRepository, Shard } from "../app/ports";
+import type { Account } from "../domain/account";
+import type { BillingEvent } from "../domain/events";
+
+/** Stored shape: the aggregate minus `id` (it is `_id`) plus the outbox. */
+export type AccountDoc = Omit<Account, "id"> & { _id: string; pendingEvents?: unknown[] };
+
+/** Optional top-level fields that must be `$unset` when the domain clears them. */
+const OPTIONAL_FIELDS = ["delinquencyStartDate", "chargedOffDate", "plan"] as const;
+
+/** The accounts collection, reading int64 as bigint and never writing `undefined` as null. */
+export function accountsCollection(db: Db): Collection<AccountDoc> {
+  return db.collection<AccountDoc>("accounts", { useBigInt64: true, ignoreUndefined: true });
+}
+
+/** Declares the indexes next to the queries they serve. */
+export async function ensureAccountIndexes(coll: Collection<AccountDoc>): Promise<void> {
+  await ensureIndexes(coll, [
+    { key: { status: 1, _id: 1 }, serves: "eodPage (active accounts by id after a cursor), countActive" },
+    { key: { status: 1, chargedOffDate: 1 }, serves: "chargedOffBetween, chargedOffTotal (portfolio stats)" },
+  ]);
+}
+
+/** Encodes domain events as CloudEvents at `time`. */
+export function encodeEvents(events: BillingEvent[], time: Date): OutgoingEvent[] {
+  return events.map((e) => encodeEvent(Topics[e.type] as TopicSpec, { id: e.id, key: e.key, time, data: e.data as never }));
+}
+
+function toDoc(a: Account): { set: Document; unset: Document } {
+  const { id: _id, ...rest } = a;
+  const unset: Document = {};
+  for (const f of OPTIONAL_FIELDS) if (a[f] === undefined) unset[f] = "";
+  return { set: rest, unset };
+}
+
+function fromDoc(d: AccountDoc): Account {
+  const { _id, pendingEvents: _p, ...rest } = d;
+  return { id: _id, ...(rest as Omit<Account, "id">) };
+}
+
+function shardFilter(s: Shard): Filter<AccountDoc> {
+  return s.count <= 1 ? {} : { shardKey: { $mod: [s.count, s.index] } };
+}
+
+/** AccountRepository on Mongo. */
+export class MongoAccounts implements AccountRepository {
+  constructor(
+    private readonly coll: Collection<AccountDoc>,
+    private readonly clock: Clock,
+  ) {}
+
+  async get(id: string): Promise<Account | null> {
+    const d = await this.coll.findOne({ _id: id }, { projection: { pendingEvents: 0 } });
+    return d ? fromDoc(d) : null;
+  }
+
+  async insert(a: Account, events: BillingEvent[]): Promise<"inserted" | "exists"> {
+    const { set } = toDoc(a);
+    try {
+      await this.coll.insertOne({ _id: a.id, ...(set as Omit<Account, "id">), pendingEvents: toStored(encodeEvents(events, this.clock.now())) });
+      return "inserted";
+    } catch (e) {
+      if (isDuplicateKey(e)) return "exists";
+      throw e;
+    }
+  }
+
+  async update(a: Account, expectedVersion: number, events: BillingEvent[]): Promise<boolean> {
+    const { set, unset } = toDoc(a);
+    const update: Document = { $set: set };
+    if (Object.keys(unset).length) update.$unset = unset;
+    if (events.length) update.$push = pushEvents(encodeEvents(events, this.clock.now()));
+    const r = await this.coll.updateOne({ _id: a.id, version: expectedVersion }, update);
+    return r.matchedCount === 1;
+  }
+
+  async countActive(shard: Shard): Promise<number> {
+    return this.coll.countDocuments({ status: "ACTIVE", ...shardFilter(shard) });
+  }
+
+  async eodPage(date: LocalDate, shard: Shard, afterId: string | undefined, limit: number): Promise<Account[]> {
+    const filter: Filter<AccountDoc> = { status: "ACTIVE", eodDate: { $lt: date }, ...shardFilter(shard) };
+    if (afterId !== undefined) filter._id = { $gt: afterId };
+    const docs = await this.coll.find(filter, { projection: { pendingEvents: 0 } }).sort({ _id: 1 }).limit(limit).toArray();
+    return docs.map(fromDoc);
+  }
+
+  async applyEodPage(date: LocalDate, items: { account: Account; expectedVersion: number; events: BillingEvent[] }[]): Promise<string[]> {
+    if (items.length === 0) return [];
+    const now = this.clock.now();
+    const ops: AnyBulkWriteOperation<AccountDoc>[] = items.map(({ account, expectedVersion, events }) => {
+      const { set, unset } = toDoc(account);
+      const update: Document = { $set: set };
+      if (Object.keys(unset).length) update.$unset = unset;
+      if (events.length) update.$push = pushEvents(encodeEvents(events, now));
+      return { updateOne: { filter: { _id: account.id, version: expectedVersion, eodDate: { $lt: date } }, update } };
+    });
+    const r = await this.coll.bulkWrite(ops, { ordered: false });
+    if (r.matchedCount === items.length) return [];
+    const left = await this.coll
+      .find({ _id: { $in: items.map((i) => i.account.id) }, eodDate: { $lt: date }, status: "ACTIVE" }, { projection: { _id: 1 } })
+      .toArray();
+    return left.map((d) => d._id);
+  }
+
+  async chargedOffBetween(from: LocalDate, to: LocalDate) {
+    const docs = await this.coll
+      .find({ status: "CHARGED_OFF", chargedOffDate: { $gt: from, $lte: to } }, { projection: { _id: 1, bucketLog: 1, chargedOffDate: 1, chargedOffFen: 1 } })
+      .toArray();
+    return docs.map((d) => ({ id: d._id, bucketLog: d.bucketLog, chargedOffDate: d.chargedOffDate, chargedOffFen: d.chargedOffFen }));
+  }
+
+  async chargedOffTotal(date: LocalDate): Promise<Fen> {
+    let total = 0n;
+    for await (const d of this.coll.find({ status: "CHARGED_OFF", chargedOffDate: { $lte: date } }, { projection: { chargedOffFen: 1 } })) total += BigInt(d.chargedOffFen);
+    return total;
+  }
+}

@@ -1,0 +1,73 @@
+/** Shared helpers of the use cases: business date, product lookup, optimistic read-modify-write with idempotency keys. */
+import { aborted, dateInZone, failedPrecondition, invalidArgument, type LocalDate, notFound } from "@whiteslip/core";
+import type { Account } from "../domain/account";
+import type { Change } from "../domain/ledger";
+import type { ProductConfig } from "../domain/product";
+import type { BillingDeps } from "./ports";
+
+/** The current business date (created from the clock's date on first use). */
+export async function businessDate(deps: BillingDeps): Promise<LocalDate> {
+  return (await deps.businessDates.get(dateInZone(deps.clock.now(), deps.timeZone))).current;
+}
+
+/** The product of an account. */
+export function productOf(deps: BillingDeps, code: string): ProductConfig {
+  const p = deps.catalog.products.get(code);
+  if (!p) throw failedPrecondition("PRODUCT_UNKNOWN", `product ${code} is not configured`, { productCode: code });
+  return p;
+}
+
+/** Loads an account or throws NOT_FOUND. */
+export async function loadAccount(deps: BillingDeps, id: string): Promise<Account> {
+  if (!id) throw invalidArgument([{ field: "account_id", description: "account id is required" }]);
+  const a = await deps.accounts.get(id);
+  if (!a) throw notFound("Account", id);
+  return a;
+}
+
+/** Outcome of a keyed mutation. */
+export interface Mutation<R> {
+  /** The account after the change (or as stored, on a replay). */
+  account: Account;
+  /** The first result for this key. */
+  result: R;
+  /** True when the key had been processed before (nothing changed). */
+  replay: boolean;
+  /** Business date of the change. */
+  date: LocalDate;
+}
+
+/**
+ * Applies `change` to an account in one single-document update guarded by its
+ * version; retries on a concurrent change. With an idempotency key, the same key
+ * returns the first result and changes nothing; the same key with other
+ * parameters is refused.
+ */
+export async function mutateAccount<R extends object>(
+  deps: BillingDeps,
+  accountId: string,
+  key: { key: string; op: string; fingerprint: string } | undefined,
+  change: (a: Account, date: LocalDate, p: ProductConfig) => Change<R>,
+): Promise<Mutation<R>> {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const a = await loadAccount(deps, accountId);
+    const date = await businessDate(deps);
+    if (key) {
+      const seen = a.processedKeys.find((k) => k.key === key.key && k.op === key.op);
+      if (seen) {
+        if (seen.fingerprint !== key.fingerprint)
+          throw failedPrecondition("IDEMPOTENCY_KEY_REUSED", `idempotency key ${key.key} was used for a different ${key.op}`, { idempotencyKey: key.key });
+        return { account: a, result: seen.result as R, replay: true, date };
+      }
+    }
+    const c = change(a, date, productOf(deps, a.productCode));
+    if (key) c.account.processedKeys.push({ key: key.key, op: key.op, fingerprint: key.fingerprint, result: c.result as unknown as Record<string, unknown> });
+    if (await deps.accounts.update(c.account, a.version, c.events)) return { account: c.account, result: c.result, replay: false, date };
+  }
+  throw aborted("CONCURRENT_MODIFICATION", `account ${accountId} kept changing; retry`);
+}
+
+/** Requires a non-empty idempotency key. */
+export function requireKey(key: string): void {
+  if (!key) throw invalidArgument([{ field: "idempotency_key", description: "an idempotency key is required" }]);
+}

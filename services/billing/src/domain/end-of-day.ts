@@ -1,0 +1,314 @@
+/**
+ * End-of-day for one account and one business date D, in the order of the
+ * domain rules: close the statement whose statement day is D; accrue interest
+ * and fees; move buckets; DueSoon for every unpaid due on D + N (N in the
+ * reminder offsets); Overdue while delinquent; charge off at the limit.
+ * Pure: returns a changed copy, its events and what it counted; the caller
+ * stores all of it in one single-document update that also sets the account's
+ * `eodDate = D` marker, so a replay of D is a no-op.
+ */
+import { addDays, addMonths, applyPpm, compareDates, dayOfMonth, daysBetween, type Fen, type LocalDate } from "@whiteslip/core";
+import {
+  type Account,
+  balancesOf,
+  bucketAt,
+  cloneAccount,
+  costAllowance,
+  type Due,
+  isDelinquentDue,
+  openDues,
+  type Parts,
+  partsTotal,
+  prune,
+  zeroParts,
+} from "./account";
+import { type Bucket, bucketFor } from "./delinquency";
+import { type BillingEvent, bucketToProto, eventIds } from "./events";
+import { takeWaterfall } from "./ledger";
+import type { ProductConfig } from "./product";
+
+/** What one account contributed to a run. */
+export interface EodCounts {
+  /** Statements issued. */
+  statementsIssued: number;
+  /** DueSoon events. */
+  dueSoon: number;
+  /** Overdue events. */
+  overdue: number;
+  /** Charge-offs. */
+  chargedOff: number;
+  /** Late fees charged. */
+  lateFees: number;
+}
+
+/** Portfolio contribution of one account at D (after its end-of-day). */
+export interface EodSnapshot {
+  /** Bucket at D. */
+  bucket: Bucket;
+  /** Bucket one month earlier (undefined if the account did not exist). */
+  bucketMonthAgo?: Bucket;
+  /** Total balance (0 for a charged-off account: off the book). */
+  balance: Fen;
+  /** Balance written off today. */
+  chargedOffFen: Fen;
+  /** Unpaid amounts by future due date. */
+  inflows: { date: LocalDate; amount: Fen }[];
+}
+
+/** Result of one account's end-of-day. */
+export interface AccountEod {
+  /** The account after D. */
+  account: Account;
+  /** Events of D. */
+  events: BillingEvent[];
+  /** Counts. */
+  counts: EodCounts;
+  /** Portfolio snapshot. */
+  snapshot: EodSnapshot;
+}
+
+/** Statement id: `<account id>:<statement date>`. */
+export function statementIdOf(accountId: string, statementDate: LocalDate): string {
+  return `${accountId}:${statementDate}`;
+}
+
+/** Minimum payment of new parts under the product rule, never above the total. */
+export function minimumPaymentOf(parts: Parts, p: ProductConfig): Fen {
+  const total = partsTotal(parts);
+  if (p.minimumPayment.kind === "full") return total;
+  const m = applyPpm(parts.principal, p.minimumPayment.principalPpm) + parts.fees + parts.penaltyInterest + parts.installmentFees + parts.interest;
+  return m < total ? m : total;
+}
+
+/** Closes the open cycle into a statement due on D + grace days; returns the new due, or undefined when nothing was billed. */
+export function closeStatement(a: Account, date: LocalDate, p: ProductConfig): { due: Due; event: BillingEvent } | undefined {
+  const id = statementIdOf(a.id, date);
+  const parts = zeroParts();
+  let installmentPrincipal = 0n;
+  for (const s of a.installments) {
+    const portion = s.portions.shift() ?? 0n;
+    installmentPrincipal += portion;
+    parts.installmentFees += s.feePerMonth;
+  }
+  a.installments = a.installments.filter((s) => s.portions.length > 0);
+  a.costCharged += parts.installmentFees;
+  parts.principal = a.cyclePurchases + installmentPrincipal + a.carriedPrincipal;
+  parts.interest = a.cycleInterest;
+  const previousBalance = openDues(a).reduce((s, d) => s + partsTotal(d.unpaid), 0n);
+  const info = {
+    statementDate: date,
+    periodStart: a.cycleStart,
+    purchases: a.cyclePurchases,
+    installmentPrincipal,
+    installmentFees: parts.installmentFees,
+    revolving: a.carriedPrincipal + a.cycleInterest,
+    feesAndPenalties: a.cycleFeesAndPenalties,
+    previousBalance,
+  };
+  for (const pu of a.purchases) if (pu.billedOn === undefined && (pu.months === 0 || installmentPrincipal > 0n)) pu.billedOn = id;
+  a.cyclePurchases = 0n;
+  a.cycleInterest = 0n;
+  a.carriedPrincipal = 0n;
+  a.cycleFeesAndPenalties = 0n;
+  a.cycleStart = addDays(date, 1);
+  const amountDue = partsTotal(parts);
+  if (amountDue === 0n) return undefined;
+  const due: Due = {
+    id,
+    kind: "statement",
+    dueDate: addDays(date, p.graceDays),
+    amountDue,
+    minimumPayment: minimumPaymentOf(parts, p),
+    unpaid: parts,
+    missed: false,
+    lateFeeCharged: false,
+    rolled: 0n,
+    statement: info,
+  };
+  if (a.creditBalance > 0n) {
+    const left = takeWaterfall(due.unpaid, a.creditBalance, zeroParts());
+    a.creditBalance = left;
+    if (partsTotal(due.unpaid) === 0n) due.settledDate = date;
+  }
+  a.dues.push(due);
+  return { due, event: { type: "StatementIssued", id: eventIds.statementIssued(id), key: a.id, data: { accountId: a.id, customerId: a.customerId, statement: statementToProto(a.id, due) } } };
+}
+
+/** The protobuf init shape of a statement due. */
+export function statementToProto(accountId: string, d: Due) {
+  const s = d.statement!;
+  return {
+    statementId: d.id,
+    accountId,
+    statementDate: s.statementDate,
+    periodStart: s.periodStart,
+    dueDate: d.dueDate,
+    purchasesFen: s.purchases,
+    installmentPrincipalFen: s.installmentPrincipal,
+    installmentFeesFen: s.installmentFees,
+    feesAndPenaltiesFen: s.feesAndPenalties,
+    previousBalanceFen: s.previousBalance,
+    amountDueFen: d.amountDue,
+    minimumPaymentFen: d.minimumPayment,
+    unpaidFen: partsTotal(d.unpaid),
+    paidDate: d.settledDate !== undefined && d.rolled === 0n ? d.settledDate : "",
+    revolvingFen: s.revolving,
+  };
+}
+
+/** Charges up to `amount` within the cost cap; returns what was charged. */
+function chargeCapped(a: Account, amount: Fen, p: ProductConfig): Fen {
+  const allowed = costAllowance(a, p);
+  const t = amount < allowed ? amount : allowed;
+  a.costCharged += t;
+  return t;
+}
+
+/** Runs end-of-day D for one active account. */
+export function endOfDayForAccount(acc: Account, date: LocalDate, p: ProductConfig): AccountEod {
+  const a = cloneAccount(acc);
+  const events: BillingEvent[] = [];
+  const counts: EodCounts = { statementsIssued: 0, dueSoon: 0, overdue: 0, chargedOff: 0, lateFees: 0 };
+
+  // 1. Close the statement whose statement day is D.
+  if (dayOfMonth(date) === a.statementDay && compareDates(a.cycleStart, date) <= 0) {
+    const closed = closeStatement(a, date, p);
+    if (closed) {
+      events.push(closed.event);
+      counts.statementsIssued++;
+    }
+  }
+
+  // 2. Accrue: principal·days for the cost cap, then settle passed due dates, late fees, penalty and revolving interest.
+  a.principalDays += balancesOf(a, date, p).principal;
+  for (const d of openDues(a)) {
+    if (compareDates(d.dueDate, date) >= 0 || d.missed) continue;
+    if (isDelinquentDue(d, date, p)) {
+      d.missed = true;
+    } else {
+      // Minimum met (or residue within tolerance): the rest revolves onto the next statement.
+      const rest = partsTotal(d.unpaid);
+      a.carriedPrincipal += rest;
+      d.rolled += rest;
+      d.unpaid = zeroParts();
+      d.settledDate = date;
+    }
+  }
+  for (const d of openDues(a)) {
+    if (!d.missed) continue;
+    if (!d.lateFeeCharged) {
+      d.lateFeeCharged = true;
+      let fee = applyPpm(partsTotal(d.unpaid), p.lateFeePpm);
+      if (fee < p.lateFeeMinFen) fee = p.lateFeeMinFen;
+      const charged = chargeCapped(a, fee, p);
+      if (charged > 0n) {
+        d.unpaid.fees += charged;
+        a.cycleFeesAndPenalties += charged;
+        counts.lateFees++;
+      }
+    }
+    const penalty = chargeCapped(a, applyPpm(d.unpaid.principal, p.penaltyInterestPpmPerDay), p);
+    d.unpaid.penaltyInterest += penalty;
+    a.cycleFeesAndPenalties += penalty;
+  }
+  if (a.carriedPrincipal > 0n) a.cycleInterest += chargeCapped(a, applyPpm(a.carriedPrincipal, p.revolvingInterestPpmPerDay), p);
+
+  // 3. Move buckets.
+  const oldest = openDues(a).find((d) => isDelinquentDue(d, date, p));
+  a.dpd = oldest ? daysBetween(oldest.dueDate, date) : 0;
+  a.bucket = bucketFor(a.dpd, p.chargeOffDpd);
+  if (a.dpd === 0) delete a.delinquencyStartDate;
+  else if (!a.delinquencyStartDate) a.delinquencyStartDate = addDays(oldest!.dueDate, 1);
+  const lastLogged = a.bucketLog[a.bucketLog.length - 1]?.bucket;
+  if (a.bucket !== lastLogged) a.bucketLog.push({ date, bucket: a.bucket });
+
+  // 4. DueSoon for every unpaid due on D + N.
+  for (const d of openDues(a)) {
+    const unpaid = partsTotal(d.unpaid);
+    if (unpaid === 0n || d.missed) continue;
+    const n = daysBetween(date, d.dueDate);
+    if (!p.reminderOffsets.includes(n)) continue;
+    const paid = d.amountDue - unpaid;
+    const minimumLeft = d.minimumPayment - paid > 0n ? d.minimumPayment - paid : 0n;
+    events.push({
+      type: "DueSoon",
+      id: eventIds.dueSoon(d.id, n),
+      key: a.id,
+      data: {
+        accountId: a.id,
+        customerId: a.customerId,
+        statementId: d.id,
+        dueDate: d.dueDate,
+        daysUntilDue: n,
+        amountDueFen: unpaid,
+        minimumPaymentFen: minimumLeft,
+        businessDate: date,
+        productCode: a.productCode,
+      },
+    });
+    counts.dueSoon++;
+  }
+
+  // 5. Overdue while delinquent.
+  const bal = balancesOf(a, date, p);
+  if (a.dpd > 0) {
+    events.push({
+      type: "Overdue",
+      id: eventIds.overdue(a.id, date),
+      key: a.id,
+      data: {
+        accountId: a.id,
+        customerId: a.customerId,
+        businessDate: date,
+        daysPastDue: a.dpd,
+        bucket: bucketToProto(a.bucket),
+        oldestDueDate: oldest!.dueDate,
+        overdueFen: bal.overdue,
+        totalBalanceFen: bal.total,
+        feesFen: bal.fees,
+        penaltyInterestFen: bal.penaltyInterest,
+        delinquencyStartDate: a.delinquencyStartDate ?? "",
+        productCode: a.productCode,
+      },
+    });
+    counts.overdue++;
+  }
+
+  // 6. Charge off at the limit.
+  let chargedOffFen = 0n;
+  if (a.dpd >= p.chargeOffDpd) {
+    a.status = "CHARGED_OFF";
+    a.chargedOffDate = date;
+    a.chargedOffFen = bal.total;
+    chargedOffFen = bal.total;
+    events.push({
+      type: "ChargedOff",
+      id: eventIds.chargedOff(a.id),
+      key: a.id,
+      data: { accountId: a.id, customerId: a.customerId, businessDate: date, daysPastDue: a.dpd, chargedOffFen: bal.total, delinquencyStartDate: a.delinquencyStartDate ?? "" },
+    });
+    counts.chargedOff++;
+  }
+
+  a.eodDate = date;
+  prune(a);
+  a.version++;
+  const inflows = new Map<LocalDate, Fen>();
+  if (a.status === "ACTIVE")
+    for (const d of openDues(a)) {
+      const u = partsTotal(d.unpaid);
+      if (u > 0n && compareDates(d.dueDate, date) > 0) inflows.set(d.dueDate, (inflows.get(d.dueDate) ?? 0n) + u);
+    }
+  return {
+    account: a,
+    events,
+    counts,
+    snapshot: {
+      bucket: a.bucket,
+      bucketMonthAgo: bucketAt(acc, addMonths(date, -1)),
+      balance: a.status === "ACTIVE" ? bal.total : 0n,
+      chargedOffFen,
+      inflows: [...inflows].map(([d, amount]) => ({ date: d, amount })),
+    },
+  };
+}

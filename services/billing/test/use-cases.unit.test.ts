@@ -1,0 +1,131 @@
+import { addDays } from "@whiteslip/core";
+import { describe, expect, it } from "vitest";
+import { getPortfolioStats } from "../src/app/get-portfolio-stats";
+import { openAccount } from "../src/app/open-account";
+import { postPurchase } from "../src/app/post-purchase";
+import { postRepayment } from "../src/app/post-repayment";
+import { runEndOfDay } from "../src/app/run-end-of-day";
+import { memoryDeps } from "./fakes";
+
+async function book(n = 5) {
+  const env = memoryDeps("2025-01-01");
+  for (let k = 0; k < n; k++) {
+    await openAccount(env.deps, { accountId: `acc-${k}`, customerId: `c-${k}`, statementDay: 1 + (k % 3), productCode: "", creditLimit: 10_000_00n });
+    await postPurchase(env.deps, { accountId: `acc-${k}`, authorizationId: `auth-${k}`, amount: BigInt(100_00 * (k + 1)), installmentMonths: k % 2 ? 3 : 0, idempotencyKey: "" });
+  }
+  return env;
+}
+
+async function travel(env: Awaited<ReturnType<typeof book>>, to: string, shardCount = 1) {
+  let bd = (await env.deps.businessDates.get("x")).current;
+  while (bd <= to) {
+    env.clock.set(`${bd}T18:00:00Z`);
+    for (let s = 0; s < shardCount; s++) await runEndOfDay(env.deps, { businessDate: bd, shardIndex: s, shardCount });
+    bd = addDays(bd, 1);
+  }
+}
+
+describe("post repayment", () => {
+  it("is idempotent by key: the same key returns the first allocation and changes nothing", async () => {
+    const env = await book(1);
+    await travel(env, "2025-01-02");
+    const first = await postRepayment(env.deps, { accountId: "acc-0", amount: 30_00n, idempotencyKey: "k1", channel: "wallet" });
+    const outbox = env.accounts.outbox.length;
+    const again = await postRepayment(env.deps, { accountId: "acc-0", amount: 30_00n, idempotencyKey: "k1", channel: "wallet" });
+    expect(again.replay).toBe(true);
+    expect(again.paymentId).toBe(first.paymentId);
+    expect(again.allocation).toEqual(first.allocation);
+    expect(env.accounts.outbox.length).toBe(outbox);
+    expect((await env.deps.accounts.get("acc-0"))!.creditBalance).toBe(first.account.creditBalance);
+    await expect(postRepayment(env.deps, { accountId: "acc-0", amount: 31_00n, idempotencyKey: "k1", channel: "wallet" })).rejects.toMatchObject({ reason: "IDEMPOTENCY_KEY_REUSED" });
+  });
+
+  it("refuses unknown accounts and bad amounts without changing anything", async () => {
+    const env = await book(1);
+    await expect(postRepayment(env.deps, { accountId: "nope", amount: 1n, idempotencyKey: "k", channel: "" })).rejects.toMatchObject({ kind: "not_found" });
+    await expect(postRepayment(env.deps, { accountId: "acc-0", amount: 0n, idempotencyKey: "k", channel: "" })).rejects.toMatchObject({ kind: "invalid_argument", violations: [{ field: "amount_fen" }] });
+    await expect(postRepayment(env.deps, { accountId: "acc-0", amount: 1n, idempotencyKey: "", channel: "" })).rejects.toMatchObject({ violations: [{ field: "idempotency_key" }] });
+    expect((await env.deps.accounts.get("acc-0"))!.version).toBe(1);
+  });
+});
+
+describe("run end of day", () => {
+  it("refuses to skip a date and is a no-op on a completed date", async () => {
+    const env = await book(2);
+    env.clock.set("2025-01-05T00:00:00Z");
+    await expect(runEndOfDay(env.deps, { businessDate: "2025-01-02", shardIndex: 0, shardCount: 1 })).rejects.toMatchObject({ reason: "EOD_DATE_OUT_OF_ORDER" });
+    await expect(runEndOfDay(env.deps, { businessDate: "2025-13-01", shardIndex: 0, shardCount: 1 })).rejects.toMatchObject({ kind: "invalid_argument" });
+    await runEndOfDay(env.deps, { businessDate: "2025-01-01", shardIndex: 0, shardCount: 1 });
+    const events = env.accounts.outbox.length;
+    const snapshot = structuredClone([...env.accounts.docs.values()]);
+    const again = await runEndOfDay(env.deps, { businessDate: "2025-01-01", shardIndex: 0, shardCount: 1 });
+    expect(again.status).toBe("COMPLETED");
+    expect(env.accounts.outbox.length).toBe(events);
+    expect([...env.accounts.docs.values()]).toEqual(snapshot);
+    await expect(runEndOfDay(env.deps, { businessDate: "2025-01-03", shardIndex: 0, shardCount: 1 })).rejects.toMatchObject({ reason: "EOD_DATE_OUT_OF_ORDER" });
+  });
+
+  it("refuses a date that has not started yet", async () => {
+    const env = await book(1);
+    await travel(env, "2025-01-01");
+    // clock still on 2025-01-01 (02:00 Shanghai on 01-02 is set by travel for 01-01… move back)
+    env.clock.set("2025-01-01T18:00:00Z");
+    await expect(runEndOfDay(env.deps, { businessDate: "2025-01-03", shardIndex: 0, shardCount: 1 })).rejects.toMatchObject({ kind: "failed_precondition" });
+  });
+
+  it("a run that crashes after the first page resumes to the same events and state as an uninterrupted run", async () => {
+    const straight = await book(7);
+    await travel(straight, "2025-03-10");
+
+    const crashed = await book(7);
+    await travel(crashed, "2025-03-02");
+    let crash = true;
+    crashed.deps.hooks = {
+      afterPage: (page) => {
+        if (crash && page === 1) throw new Error("simulated crash");
+      },
+    };
+    crashed.clock.set("2025-03-03T18:00:00Z");
+    await expect(runEndOfDay(crashed.deps, { businessDate: "2025-03-03", shardIndex: 0, shardCount: 1 })).rejects.toThrow("simulated crash");
+    expect((await crashed.deps.runs.get("2025-03-03"))!.shards[0]!.status).toBe("FAILED");
+    crash = false;
+    await travel(crashed, "2025-03-10");
+    expect(crashed.accounts.outbox.map((e) => e.id)).toEqual(expect.arrayContaining(straight.accounts.outbox.map((e) => e.id)));
+    expect(new Set(crashed.accounts.outbox.map((e) => e.id)).size).toBe(crashed.accounts.outbox.length);
+    expect(crashed.accounts.outbox.length).toBe(straight.accounts.outbox.length);
+    expect([...crashed.accounts.docs.values()]).toEqual([...straight.accounts.docs.values()]);
+  });
+
+  it("sharded runs give the same result as one run, and the date completes only when every shard did", async () => {
+    const one = await book(9);
+    await travel(one, "2025-03-05");
+    const three = await book(9);
+    await travel(three, "2025-03-05", 3);
+    expect(new Set(three.accounts.outbox.map((e) => e.id))).toEqual(new Set(one.accounts.outbox.map((e) => e.id)));
+    const run = (await three.deps.runs.get("2025-03-05"))!;
+    expect(run.shards.map((s) => s.status)).toEqual(["COMPLETED", "COMPLETED", "COMPLETED"]);
+    const partial = await book(3);
+    partial.clock.set("2025-01-01T18:00:00Z");
+    await runEndOfDay(partial.deps, { businessDate: "2025-01-01", shardIndex: 0, shardCount: 2 });
+    expect((await partial.deps.businessDates.get("x")).current).toBe("2025-01-01");
+    await expect(runEndOfDay(partial.deps, { businessDate: "2025-01-01", shardIndex: 0, shardCount: 3 })).rejects.toMatchObject({ reason: "EOD_SHARD_COUNT_MISMATCH" });
+    await runEndOfDay(partial.deps, { businessDate: "2025-01-01", shardIndex: 1, shardCount: 2 });
+    expect((await partial.deps.businessDates.get("x")).current).toBe("2025-01-02");
+  });
+
+  it("counts statements, DueSoon and Overdue, and the portfolio view reflects buckets and inflows", async () => {
+    const env = await book(3);
+    await travel(env, "2025-03-04");
+    const run = (await env.deps.runs.get("2025-03-04"))!;
+    expect(run.shards[0]!.processed).toBe(3);
+    const stats = await getPortfolioStats(env.deps, { asOfDate: "", inflowDays: 60, trendDays: 5 });
+    expect(stats.asOf).toBe("2025-03-04");
+    expect(stats.activeAccounts).toBe(3);
+    expect(stats.buckets.filter((b) => b.bucket !== "M0").reduce((s, b) => s + b.accounts, 0)).toBe(3);
+    expect(stats.delinquencyRate).toBeGreaterThan(0);
+    expect(stats.trend).toHaveLength(5);
+    const overdue = env.accounts.outbox.filter((e) => e.type === "Overdue");
+    const total = (await Promise.all(["2025-03-02", "2025-03-03", "2025-03-04"].map((d) => env.deps.runs.get(d)))).reduce((s, r) => s + r!.shards[0]!.counts.overdue, 0);
+    expect(total).toBe(overdue.filter((e) => (e.data as { businessDate: string }).businessDate >= "2025-03-02").length);
+  });
+});
