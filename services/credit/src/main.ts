@@ -4,7 +4,6 @@
  * rescoring), and starts. Run alone with `pnpm --filter @whiteslip/credit start`.
  */
 import { readFileSync } from "node:fs";
-import { MongoClient } from "mongodb";
 import { z } from "@whiteslip/config";
 import type { Clock } from "@whiteslip/core";
 import { type Background, type RunningService, runMain, startService } from "@whiteslip/runtime";
@@ -89,11 +88,7 @@ export async function startCredit(opts: { env?: Record<string, string | undefine
     ...opts,
     setup: async ({ config, logger, clock, store, pii }) => {
       const model = JSON.parse(readFileSync(config.SCORECARD_MODEL_PATH, "utf8")) as ScorecardModel;
-      // Line writes go through one connection: FerretDB v1 (local/test database) showed stale reads across
-      // pooled connections under racing conditional updates; one connection keeps them in order.
-      const linesClient = new MongoClient(config.MONGODB_URI, { maxPoolSize: 1, retryWrites: false });
-      await linesClient.connect();
-      const c = await creditCollections(store.db, linesClient.db(store.db.databaseName));
+      const c = await creditCollections(store.db);
       deps = {
         clock,
         timeZone: config.BUSINESS_TIME_ZONE,
@@ -119,7 +114,6 @@ export async function startCredit(opts: { env?: Record<string, string | undefine
         grpc: [creditGrpcService(d)],
         consumers: [{ groupId: config.CONSUMER_GROUP, subscriptions: creditSubscriptions(d, logger) }],
         outbox: [c.lines],
-        onStop: () => linesClient.close(),
         background: [
           every(config.HOLD_SWEEP_INTERVAL_MS, "expire-holds", () => expireHolds(d), log),
           every(config.RESCORING_INTERVAL_MS, "run-rescoring", () => runRescoring(d), log),

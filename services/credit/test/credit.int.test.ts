@@ -60,22 +60,26 @@ async function openLine() {
 const authorize = (creditLineId: string, key: string, amountFen: bigint, scenario = credit.MerchantScenario.PLATFORM_RETAIL) =>
   client.authorizePurchase({ creditLineId, amountFen, merchantScenario: scenario, merchantId: "m-1", orderId: `o-${key}`, idempotencyKey: key });
 
+let replica: CreditService;
+let replicaClient: ReturnType<typeof createClient<typeof credit.CreditService>>;
+
 beforeAll(async () => {
   const infra = testInfra();
-  svc = await startCredit({
-    clock,
-    env: {
-      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
-      MONGODB_URI: infra.mongoUri,
-      MONGODB_DB: freshDatabaseName("credit"),
-      GRPC_PORT: "0",
-      GRPC_HOST: "127.0.0.1",
-      CONSUMER_GROUP: uniqueName("credit"),
-      LOG_LEVEL: "warn",
-      HOLD_SWEEP_INTERVAL_MS: "0",
-      RESCORING_INTERVAL_MS: "0",
-    },
-  });
+  const env = {
+    KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+    MONGODB_URI: infra.mongoUri,
+    MONGODB_DB: freshDatabaseName("credit"),
+    GRPC_PORT: "0",
+    GRPC_HOST: "127.0.0.1",
+    CONSUMER_GROUP: uniqueName("credit"),
+    LOG_LEVEL: "warn",
+    HOLD_SWEEP_INTERVAL_MS: "0",
+    RESCORING_INTERVAL_MS: "0",
+  };
+  svc = await startCredit({ clock, env });
+  // a second replica on the same database: nothing in-process may be what keeps the line consistent
+  replica = await startCredit({ clock, env: { ...env, CONSUMER_GROUP: uniqueName("credit-replica") } });
+  replicaClient = createClient(credit.CreditService, `127.0.0.1:${replica.grpcPort}`, { deadlineMs: 20_000 });
   bus = await EventBus.connect({ brokers: infra.kafkaBrokers, clientId: uniqueName("credit-test"), logger: quiet });
   watcher = bus.consumer({
     groupId: uniqueName("credit-test-watch"),
@@ -84,6 +88,8 @@ beforeAll(async () => {
         seen.opened.set(e.data.creditLineId, e.data.statementDay);
       }),
       subscribe(Topics.RestrictionChanged, async (e) => {
+        // two replicas run two outbox relays (at-least-once): a redelivered event id is the same fact, counted once
+        if (seen.restrictions.some((r) => r.id === e.id)) return;
         seen.restrictions.push({ line: e.data.creditLineId, id: e.id, features: [...e.data.restrictedFeatures], reason: e.data.reason });
       }),
     ],
@@ -94,6 +100,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client?.close();
+  replicaClient?.close();
+  await replica?.stop();
   await watcher?.stop();
   await bus?.close();
   await svc?.stop();
@@ -125,11 +133,17 @@ describe("credit service", () => {
     expect(await eventually("CreditLineOpened", async () => seen.opened.get(line.creditLineId))).toBe(7);
   });
 
-  it("never approves more than available: 200 concurrent authorizations on a ¥500 line", async () => {
+  it("never approves more than available: 200 concurrent authorizations on a ¥500 line, across two replicas", async () => {
     const { line } = await openLine();
     await client.adjustCreditLine({ creditLineId: line.creditLineId, newLimitFen: 50_000n, reason: "concurrency proof", actor: "test", idempotencyKey: "small" });
     const amount = 3_000n;
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => authorize(line.creditLineId, `race-${i}`, amount)));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        (i % 2 === 0 ? client : replicaClient).authorizePurchase({
+          creditLineId: line.creditLineId, amountFen: amount, merchantScenario: credit.MerchantScenario.PLATFORM_RETAIL, merchantId: "m-1", orderId: `o-race-${i}`, idempotencyKey: `race-${i}`,
+        }),
+      ),
+    );
     const approved = results.filter((r) => r.decision === credit.AuthorizationDecision.APPROVED);
     expect(approved).toHaveLength(16); // floor(50,000 / 3,000)
     expect(BigInt(approved.length) * amount).toBeLessThanOrEqual(50_000n);

@@ -77,6 +77,16 @@ describe("authorization", () => {
     await releaseAuthorization(d, a1.id);
     expect(await authorizePurchase(d, auth(line.id, "k2", 101n))).toEqual(a2); // a decline is also the same answer
     await expect(authorizePurchase(d, auth(line.id, "k1", 5n))).rejects.toMatchObject({ reason: "IDEMPOTENCY_KEY_REUSED" });
+    // the retries above reserved again (their earlier hold was gone) and undid it: nothing is held
+    expect(await d.lines.get(line.id)).toMatchObject({ openHoldsFen: 0n, holds: {} });
+  });
+
+  it("a retry after capture answers the first approval and holds nothing again", async () => {
+    const { d, line } = await withLine();
+    const a = await authorizePurchase(d, auth(line.id, "k1", 10_000n));
+    await recordPurchasePosted(d, { eventId: "pp1", accountId: line.id, authorizationId: a.id, amountFen: 10_000n });
+    expect(await authorizePurchase(d, auth(line.id, "k1", 10_000n))).toEqual({ ...a, status: "CAPTURED" });
+    expect(await d.lines.get(line.id)).toMatchObject({ postedBalanceFen: 10_000n, openHoldsFen: 0n, holds: {} });
   });
 
   it("declines cash and external scenarios and restricted lines", async () => {

@@ -19,7 +19,6 @@ import type {
 import { type CreditLine, type Hold, type LineUpdate, rawAvailableFen } from "../domain/credit-line";
 import type { Feature } from "../domain/policy";
 import { encodeCreditEvent } from "./event-encoding";
-import { KeyedMutex } from "./keyed-mutex";
 
 /** How many consumed event ids a line remembers for deduplication (redeliveries come soon after the first). */
 export const APPLIED_EVENTS_KEPT = 1000;
@@ -41,12 +40,12 @@ export interface CreditCollections {
   readonly authorizations: Collection<Document>;
 }
 
-/** Opens the collections and ensures their indexes; `linesDb` may be a separate (single-connection) handle of the same database. */
-export async function creditCollections(db: Db, linesDb: Db = db): Promise<CreditCollections> {
+/** Opens the collections and ensures their indexes. */
+export async function creditCollections(db: Db): Promise<CreditCollections> {
   const c = {
     customers: db.collection("customers"),
     applications: db.collection("applications"),
-    lines: linesDb.collection("credit_lines"),
+    lines: db.collection("credit_lines"),
     authorizations: db.collection("authorizations"),
   };
   const customerIdx: IndexDecl[] = [
@@ -65,8 +64,14 @@ export async function creditCollections(db: Db, linesDb: Db = db): Promise<Credi
   return c;
 }
 
-function holdToDoc(h: Hold): Document {
-  return { amountFen: h.amountFen, expiresAt: h.expiresAt, orderId: h.orderId, installmentMonths: h.installmentMonths };
+/**
+ * A hold as stored on the line: `holds.<authorization id>: amount` (int64), the
+ * smallest form — the line document grows with every open hold, and FerretDB
+ * re-reads whole documents on each conditional update (measured: 50 holds of
+ * two fields per line made a reservation 2.5× slower than 50 bare amounts).
+ */
+function holdToDoc(h: Hold): Long {
+  return Long.fromBigInt(h.amountFen);
 }
 
 function lineFields(l: CreditLine): Document {
@@ -97,8 +102,8 @@ function lineFields(l: CreditLine): Document {
 
 function lineFromDoc(d: Document): CreditLine {
   const holds: Record<string, Hold> = {};
-  for (const [k, h] of Object.entries((d.holds ?? {}) as Record<string, Document>)) {
-    holds[k] = { amountFen: fen(h.amountFen), expiresAt: h.expiresAt, orderId: h.orderId, installmentMonths: h.installmentMonths };
+  for (const [k, h] of Object.entries((d.holds ?? {}) as Record<string, unknown>)) {
+    holds[k] = { amountFen: fen(h) };
   }
   return {
     id: d._id,
@@ -132,15 +137,11 @@ const LINE_PROJECTION = { pendingEvents: 0, appliedEvents: 0, history: 0 };
  * and applied event ids.
  *
  * Every write is a single conditional update (version, event id, or the
- * reservation conditions). On MongoDB each is atomic, across replicas. FerretDB
- * v1 (the local and test database) evaluates the filter and applies the update
- * as separate steps — measured: 191 of 200 racing reservations on a line that
- * fits 16 were "matched" — so writes to one line are also serialised in-process
- * (`KeyedMutex`). That makes one replica correct on either database; several
- * replicas need MongoDB (as production uses).
+ * reservation conditions), atomic per document on MongoDB and on the testkit's
+ * FerretDB (which serialises update/findAndModify/delete); correctness rests on
+ * that alone, so any number of replicas may write the same line concurrently.
  */
 export class MongoCreditLines implements CreditLineRepository {
-  private readonly writes = new KeyedMutex();
   constructor(private readonly coll: Collection<Document>) {}
 
   async get(id: string) {
@@ -171,10 +172,6 @@ export class MongoCreditLines implements CreditLineRepository {
   }
 
   async save(u: LineUpdate, eventId: string | null): Promise<SaveResult> {
-    return this.writes.run(u.line.id, () => this.saveNow(u, eventId));
-  }
-
-  private async saveNow(u: LineUpdate, eventId: string | null): Promise<SaveResult> {
     const push: Document = {};
     if (u.events.length > 0) Object.assign(push, pushEvents(u.events.map(encodeCreditEvent)));
     if (u.changes.length > 0) push.history = { $each: u.changes.map((c) => ({ ...c })) };
@@ -194,13 +191,13 @@ export class MongoCreditLines implements CreditLineRepository {
   }
 
   async tryReserve(lineId: string, authorizationId: string, hold: Hold, blockedBy: readonly Feature[]) {
-    return this.writes.run(lineId, () => this.tryReserveNow(lineId, authorizationId, hold, blockedBy));
-  }
-
-  private async tryReserveNow(lineId: string, authorizationId: string, hold: Hold, blockedBy: readonly Feature[]) {
     // One conditional atomic update: every condition of the approval and the
-    // reservation itself commit together, so racing requests cannot overspend.
-    const r = await this.coll.updateOne(
+    // reservation itself commit together, so racing requests cannot overspend;
+    // the hold id in the filter makes a retry of the same authorization a no-op.
+    // findOneAndUpdate (not updateOne + read): the available credit right after
+    // comes back in the same round trip. FerretDB v1 rejects a projection here
+    // (`fields` not implemented), so the whole — deliberately small — line returns.
+    const after = await this.coll.findOneAndUpdate(
       {
         _id: lineId as never,
         status: "ACTIVE",
@@ -212,16 +209,12 @@ export class MongoCreditLines implements CreditLineRepository {
         $set: { [`holds.${authorizationId}`]: holdToDoc(hold) },
         $inc: { availableFen: -hold.amountFen, openHoldsFen: hold.amountFen, version: 1 },
       },
+      { returnDocument: "after" },
     );
-    // updateOne + read instead of findOneAndUpdate: FerretDB's findAndModify costs ~4× an update
-    return r.matchedCount > 0 ? this.available(lineId) : null;
+    return after ? fen(after.availableFen) : null;
   }
 
   async removeHold(lineId: string, authorizationId: string, amountFen: Fen) {
-    return this.writes.run(lineId, () => this.removeHoldNow(lineId, authorizationId, amountFen));
-  }
-
-  private async removeHoldNow(lineId: string, authorizationId: string, amountFen: Fen) {
     const r = await this.coll.updateOne(
       { _id: lineId as never, [`holds.${authorizationId}`]: { $exists: true } },
       { $unset: { [`holds.${authorizationId}`]: "" }, $inc: { availableFen: amountFen, openHoldsFen: -amountFen, version: 1 } },
@@ -229,7 +222,7 @@ export class MongoCreditLines implements CreditLineRepository {
     return r.matchedCount > 0 ? this.available(lineId) : null;
   }
 
-  /** The stored available credit (read inside the line's write turn, so it reflects the update just made). */
+  /** The stored available credit now (at or after the update just made). */
   private async available(lineId: string): Promise<Fen | null> {
     const d = await this.coll.findOne({ _id: lineId as never }, { projection: { availableFen: 1 } });
     return d ? fen(d.availableFen) : null;
@@ -281,12 +274,12 @@ export class MongoAuthorizations implements AuthorizationRepository {
     const { id, ...rest } = a;
     try {
       await this.coll.insertOne({ _id: id as never, ...rest });
-      return a;
+      return { stored: a, inserted: true };
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
       const existing = await this.get(id);
       if (!existing) throw e;
-      return existing;
+      return { stored: existing, inserted: false };
     }
   }
 

@@ -83,7 +83,9 @@ export interface CreditLineRepository {
   hasProcessed(lineId: string, eventId: string): Promise<boolean>;
   /**
    * Atomically reserves `hold` on an ACTIVE line that has none of `blockedBy`
-   * restricted, at least `hold.amountFen` available and no hold with this id.
+   * restricted, at least `hold.amountFen` available and no hold with this id —
+   * one conditional single-document update, so racing reservations (from any
+   * number of processes) never exceed the available credit.
    * Returns the available credit after the reservation, or null when not reserved.
    */
   tryReserve(lineId: string, authorizationId: string, hold: Hold, blockedBy: readonly Feature[]): Promise<Fen | null>;
@@ -119,8 +121,8 @@ export interface AuthorizationRecord {
 export interface AuthorizationRepository {
   /** The authorization, if any. */
   get(id: string): Promise<AuthorizationRecord | null>;
-  /** Inserts unless one with the id exists; returns the stored one (the first answer wins). */
-  insertIfAbsent(a: AuthorizationRecord): Promise<AuthorizationRecord>;
+  /** Inserts unless one with the id exists; returns the stored one (the first answer wins) and whether it is `a`. */
+  insertIfAbsent(a: AuthorizationRecord): Promise<{ readonly stored: AuthorizationRecord; readonly inserted: boolean }>;
   /** Moves an OPEN authorization to `to`; false when it was not OPEN. */
   closeOpen(id: string, to: Exclude<AuthorizationStatus, "OPEN" | "DECLINED">, at: Date): Promise<boolean>;
   /** OPEN authorizations that expired at or before `now`, oldest first, at most `limit`. */

@@ -9,12 +9,14 @@ import type { CreditEvent, LineStatus } from "./events";
 import type { CreditPolicy, Feature, MerchantScenario } from "./policy";
 import type { Tier } from "./scorecard";
 
-/** An open authorization hold: credit reserved at checkout until billing posts the purchase. */
+/**
+ * An open authorization hold: credit reserved at checkout until billing posts
+ * the purchase. Only the amount, on purpose: every open hold adds to the line
+ * document that each reservation rewrites. The order, the expiry (swept by
+ * expire-holds) and the rest of the request are in the authorization record.
+ */
 export interface Hold {
   readonly amountFen: Fen;
-  readonly expiresAt: Date;
-  readonly orderId: string;
-  readonly installmentMonths: number;
 }
 
 /** What the line has observed of the customer's behaviour (input to rescoring). */

@@ -88,9 +88,9 @@ export class MemoryAuthorizations implements AuthorizationRepository {
   }
   async insertIfAbsent(a: AuthorizationRecord) {
     const cur = this.map.get(a.id);
-    if (cur) return cur;
+    if (cur) return { stored: cur, inserted: false };
     this.map.set(a.id, a);
-    return a;
+    return { stored: a, inserted: true };
   }
   async closeOpen(id: string, to: AuthorizationRecord["status"]) {
     const cur = this.map.get(id);
