@@ -93,6 +93,7 @@ export async function ensureFerretBinary(log: (line: string) => void = () => {})
         await chmodWritableRecursive(src);
         await writeFile(join(src, "build", "version", "version.txt"), `${FERRETDB_VERSION}\n`);
         await patchAtomicWrites(src);
+        await patchIdLookups(src);
         // 3. build to a temp name, then rename atomically into place
         const tmpBin = `${bin}.tmp-${process.pid}`;
         await runToCompletion("go build ferretdb", "go", ["build", "-o", tmpBin, "./cmd/ferretdb"], {
@@ -260,4 +261,40 @@ var whiteslipWriteLock sync.Mutex
       text.replace(signature, `${signature}\n\twhiteslipWriteLock.Lock()\n\tdefer whiteslipWriteLock.Unlock()\n`),
     );
   }
+}
+
+/**
+ * FerretDB v1's SQLite backend pushes a filter down to SQL only when it is exactly
+ * `{_id: <value>}`, and even then compares `_ferretdb_sjson->'$._id'` while the `_id_`
+ * index is on `_ferretdb_sjson->"_id"`, so SQLite never uses the index: every update by
+ * `_id` decodes the whole collection (O(N) per update, O(N²) for an end-of-day over N
+ * accounts). This patch (1) writes the id column as the index's expression and (2) pushes
+ * the `_id` equality down whenever the filter has one, whatever else it holds. Both are
+ * safe because every FerretDB handler re-applies the full filter to what the backend returns.
+ * It also (3) stops large bulk updates from hanging; see below.
+ */
+export async function patchIdLookups(src: string): Promise<void> {
+  const meta = join(src, "internal", "backends", "sqlite", "metadata", "metadata.go");
+  const metaText = await readFile(meta, "utf8");
+  const idColumn = `IDColumn = DefaultColumn + "->'$._id'"`;
+  if (!metaText.includes(idColumn)) throw new Error(`FerretDB patch: ${idColumn} not found in metadata.go`);
+  await writeFile(meta, metaText.replace(idColumn, `IDColumn = DefaultColumn + \`->"_id"\``));
+
+  // (3) An `update` command with many statements (a bulkWrite) keeps every statement's read
+  // iterator open until the command ends (`defer` in a loop); from 100 statements on the
+  // SQLite pool (100 connections) is exhausted and the command hangs. Close each one at once.
+  const upd = join(src, "internal", "handler", "msg_update.go");
+  const updText = await readFile(upd, "utf8");
+  const call = `\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n`;
+  if (updText.split(call).length !== 2) throw new Error("FerretDB patch: UpdateDocument call not found once in msg_update.go");
+  await writeFile(upd, updText.replace(call, `${call}\t\tcloser.Close() // whiteslip: release this statement's read connection now\n`));
+
+  const coll = join(src, "internal", "backends", "sqlite", "collection.go");
+  const collText = await readFile(coll, "utf8");
+  const before = `\tif params.Filter.Len() == 1 {\n\t\tv, _ := params.Filter.Get("_id")\n\t\tswitch v.(type) {\n\t\tcase string, types.ObjectID:\n\t\t\twhereClause`;
+  if (collText.split(before).length !== 2) throw new Error("FerretDB patch: the _id pushdown of Query not found once in collection.go");
+  await writeFile(
+    coll,
+    collText.replace(before, before.replace("if params.Filter.Len() == 1 {", "if params.Filter != nil && params.Filter.Len() >= 1 {")),
+  );
 }

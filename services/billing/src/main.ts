@@ -13,7 +13,6 @@ import { accountsCollection, ensureAccountIndexes, MongoAccounts } from "./adapt
 import { MongoBusinessDates, MongoEodRuns } from "./adapters/mongo-eod";
 import { billingHandlers } from "./adapters/grpc-handlers";
 import { creditLineSubscriptions } from "./adapters/credit-consumer";
-import { lockedCollection, WriteLock } from "./adapters/write-lock";
 import { defaultProduct, parseProducts, productCatalog } from "./domain/product";
 
 /** Billing's own configuration variables (on top of the platform's base ones). */
@@ -51,8 +50,9 @@ export async function startBilling(opts: { env?: Record<string, string | undefin
       const catalog = productCatalog(products); // refuses a product whose interest-free period exceeds 59 days
       const raw = accountsCollection(store.db);
       await ensureAccountIndexes(raw);
-      // One write lock for the account writes and the relay's (FerretDB v1 updates are not isolated; see write-lock.ts).
-      const coll = lockedCollection(raw, new WriteLock());
+      // Account writes and the relay's $pullAll rely on atomic single-document updates (MongoDB; FerretDB as
+      // the testkit builds it — see docs/architecture.md), so they need no lock of their own.
+      const coll = raw;
       const runs = new MongoEodRuns(store.db);
       await runs.ensureIndexes();
       deps = {
