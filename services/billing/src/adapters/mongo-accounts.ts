@@ -8,7 +8,7 @@ import { encodeEvent, type OutgoingEvent } from "@whiteslip/bus";
 import { type TopicSpec, Topics } from "@whiteslip/contracts";
 import type { Clock, Fen, LocalDate } from "@whiteslip/core";
 import { ensureIndexes, isDuplicateKey, pushEvents, toStored } from "@whiteslip/store";
-import type { AnyBulkWriteOperation, Collection, Db, Document, Filter } from "mongodb";
+import type { AnyBulkWriteOperation, Collection, Db, Document, Filter, FindCursor } from "mongodb";
 import type { AccountRepository, Shard } from "../app/ports";
 import type { Account } from "../domain/account";
 import type { BillingEvent } from "../domain/events";
@@ -55,6 +55,9 @@ function shardFilter(s: Shard): Filter<AccountDoc> {
 
 /** AccountRepository on Mongo. */
 export class MongoAccounts implements AccountRepository {
+  /** Open end-of-day cursors by (date, shard), with the last id handed out. */
+  private readonly eodCursors = new Map<string, { cursor: FindCursor<AccountDoc>; lastId: string | undefined }>();
+
   constructor(
     private readonly coll: Collection<AccountDoc>,
     private readonly clock: Clock,
@@ -89,10 +92,36 @@ export class MongoAccounts implements AccountRepository {
     return this.coll.countDocuments({ status: "ACTIVE", ...shardFilter(shard) });
   }
 
+  /**
+   * One page of the accounts still to run for `date`, in `_id` order. Pages come from one
+   * cursor per (date, shard) that stays open while the caller keeps asking for the page after
+   * the last one returned: the database reads and orders the book once per run, not once per
+   * page. Any other `afterId` (a resumed run) opens a fresh cursor after it.
+   */
   async eodPage(date: LocalDate, shard: Shard, afterId: string | undefined, limit: number): Promise<Account[]> {
-    const filter: Filter<AccountDoc> = { status: "ACTIVE", eodDate: { $lt: date }, ...shardFilter(shard) };
-    if (afterId !== undefined) filter._id = { $gt: afterId };
-    const docs = await this.coll.find(filter, { projection: { pendingEvents: 0 } }).sort({ _id: 1 }).limit(limit).toArray();
+    const key = `${date}|${JSON.stringify(shard)}`;
+    let open = this.eodCursors.get(key);
+    if (!open || open.lastId !== afterId) {
+      await open?.cursor.close();
+      const filter: Filter<AccountDoc> = { status: "ACTIVE", eodDate: { $lt: date }, ...shardFilter(shard) };
+      if (afterId !== undefined) filter._id = { $gt: afterId };
+      open = {
+        cursor: this.coll.find(filter, { projection: { pendingEvents: 0 } }).sort({ _id: 1 }).batchSize(limit),
+        lastId: afterId,
+      };
+      this.eodCursors.set(key, open);
+    }
+    const docs: AccountDoc[] = [];
+    while (docs.length < limit) {
+      const d = await open.cursor.next();
+      if (!d) break;
+      docs.push(d);
+    }
+    open.lastId = docs.length > 0 ? String(docs[docs.length - 1]!._id) : afterId;
+    if (docs.length < limit) {
+      await open.cursor.close();
+      this.eodCursors.delete(key);
+    }
     return docs.map(fromDoc);
   }
 
