@@ -36,7 +36,9 @@ export function progressLine(run: billing.EndOfDayRun): string {
   const total = Number(run.accountsTotal);
   const done = Number(run.accountsProcessed);
   const width = 20;
-  const filled = total > 0 ? Math.round((done / total) * width) : run.status === billing.EndOfDayStatus.COMPLETED ? width : 0;
+  // Accounts opened while the run goes on can make `done` pass the total counted at its start.
+  const ratio = total > 0 ? Math.min(1, done / total) : run.status === billing.EndOfDayStatus.COMPLETED ? 1 : 0;
+  const filled = Math.round(ratio * width);
   const bar = `${"#".repeat(filled)}${"-".repeat(width - filled)}`;
   return `${run.businessDate} [${bar}] ${done}/${total} accounts · ${run.statementsIssued} statements · ${run.dueSoonEmitted} due-soon · ${run.overdueEmitted} overdue · ${run.chargedOff} charged off`;
 }
