@@ -11,6 +11,7 @@ import { collectionsSubscriptions } from "./adapters/consumers";
 import { collectionsService } from "./adapters/grpc-handlers";
 import { MongoAgentRepository, MongoRiskTierRepository } from "./adapters/mongo-agents";
 import { ensureCaseIndexes, MongoCaseRepository } from "./adapters/mongo-cases";
+import { MongoStrategyTable } from "./adapters/mongo-strategies";
 import { buildPolicy, loadAgents, loadStrategies, parseProductLocales } from "./adapters/policy";
 import { checkPromises } from "./app/check-promises";
 import type { Deps } from "./app/ports";
@@ -25,8 +26,13 @@ export const configShape = {
   CONSUMER_GROUP: z.string().min(1).default("collections"),
   /** Share of accounts (0–100) assigned to challenger strategies. */
   CHALLENGER_PERCENT: z.coerce.number().min(0).max(100).default(20),
-  /** JSON file with `{ champion, challengers }` strategies; built-in defaults when unset. */
+  /**
+   * JSON file with `{ champion, challengers }` strategies; built-in defaults when unset. Only seeds the stored table
+   * (`strategy_policy`, edited through UpdateStrategies) when the database has none, as does CHALLENGER_PERCENT.
+   */
   STRATEGIES_FILE: z.string().optional(),
+  /** How often the stored strategy table is re-read (changes made through another instance apply within it), ms. */
+  STRATEGY_REFRESH_MS: z.coerce.number().int().min(50).default(5_000),
   /** JSON file of seed agents (inserted when missing); `none` to seed nothing. */
   AGENTS_FILE: z.string().default(DEFAULT_AGENTS_FILE),
   /** Jurisdiction and time zone per product, e.g. `US_BNPL=US:America/New_York`. */
@@ -64,6 +70,14 @@ export async function startCollections(
       const agents = new MongoAgentRepository(store.db.collection("agents"), pii);
       await agents.ensureIndexes();
       if (config.AGENTS_FILE !== "none") await agents.seed(await loadAgents(config.AGENTS_FILE));
+      const strategyTable = new MongoStrategyTable(
+        store.db,
+        await loadStrategies(config.STRATEGIES_FILE, config.CHALLENGER_PERCENT),
+        config.STRATEGY_REFRESH_MS,
+        (e) =>
+          logger.warn({ err: (e as Error).message }, "strategy table refresh failed; keeping the last one"),
+      );
+      await strategyTable.seed(clock.now());
       billingClient = new GrpcBilling(config.BILLING_ADDR, logger);
       const deps: Deps = {
         cases: new MongoCaseRepository(casesColl),
@@ -72,13 +86,14 @@ export async function startCollections(
         billing: billingClient,
         clock,
         policy: buildPolicy({
-          strategies: await loadStrategies(config.STRATEGIES_FILE, config.CHALLENGER_PERCENT),
+          strategies: () => strategyTable.inForce,
           productLocales: parseProductLocales(config.PRODUCT_LOCALES),
           defaultLocale: { jurisdiction: config.DEFAULT_JURISDICTION, timeZone: config.DEFAULT_TIME_ZONE },
           creditor: config.CREDITOR_NAME,
           waiverMaxPerCaseFen: config.WAIVER_MAX_PER_CASE_FEN,
           businessTimeZone: config.BUSINESS_TIME_ZONE,
         }),
+        strategyTable,
       };
       let timer: NodeJS.Timeout | undefined;
       let running: Promise<unknown> = Promise.resolve();
@@ -103,7 +118,7 @@ export async function startCollections(
           { groupId: config.CONSUMER_GROUP, subscriptions: collectionsSubscriptions(deps, logger) },
         ],
         outbox: [casesColl],
-        background: [promiseCheck],
+        background: [promiseCheck, strategyTable],
         onStop: async () => billingClient?.close(),
       };
     },

@@ -214,4 +214,43 @@ describe("collections on the real broker, database and gRPC", () => {
     // The RPC trigger is idempotent: nothing more breaks.
     expect((await client.runPromiseCheck({})).broken).toBe(0);
   });
+  it("a risk manager edits the strategy table: bad tables and stale versions change nothing; new cases use it", async () => {
+    const got = (await client.getStrategies({})).current!;
+    expect(got).toMatchObject({ version: 1, updatedBy: "seed", table: { challengerPercent: 20 } });
+    expect(got.table!.champion!.id).toBe("champion");
+
+    const bad = structuredClone(got.table!);
+    bad.challengerPercent = 150;
+    bad.champion!.rules[0]!.treatment = collections.Treatment.UNSPECIFIED;
+    await expect(
+      client.updateStrategies({ table: bad, expectedVersion: 1, actor: "risk.rita" }),
+    ).rejects.toMatchObject({
+      code: 3,
+      violations: [{ field: "table.challenger_percent" }, { field: "table.champion.rules[0].treatment" }],
+    });
+    expect((await client.getStrategies({})).current!.version).toBe(1);
+
+    const allCalls = {
+      champion: {
+        id: "calls-first",
+        description: "calls every M1 case",
+        rules: [{ buckets: [billing.DelinquencyBucket.M1], treatment: collections.Treatment.AGENT_CALLS }],
+      },
+      challengers: [],
+      challengerPercent: 0,
+    };
+    const saved = (await client.updateStrategies({ table: allCalls, expectedVersion: 1, actor: "risk.rita" }))
+      .current!;
+    expect(saved).toMatchObject({ version: 2, updatedBy: "risk.rita" });
+    await expect(
+      client.updateStrategies({ table: got.table!, expectedVersion: 1, actor: "risk.other" }),
+    ).rejects.toMatchObject({ code: 10 });
+    expect((await client.getStrategies({})).current!).toMatchObject({
+      version: 2,
+      table: { champion: { id: "calls-first" }, challengerPercent: 0 },
+    });
+
+    const c = await openCase(uniqueName("acc-strategy"));
+    expect(c).toMatchObject({ strategyId: "calls-first", treatment: collections.Treatment.AGENT_CALLS });
+  });
 });

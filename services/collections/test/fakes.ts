@@ -10,9 +10,11 @@ import type {
   CaseRepository,
   CollectionsPolicy,
   Deps,
+  StrategyTableRepository,
+  StrategyTableVersion,
 } from "../src/app/ports";
 import { isActive } from "../src/domain/case";
-import { DEFAULT_STRATEGIES } from "../src/domain/strategy";
+import { DEFAULT_STRATEGIES, type StrategySet } from "../src/domain/strategy";
 import type { CaseChange, CaseEvent, CollectionCase, RiskTier } from "../src/domain/types";
 
 /** Case repository in memory, with the outbox as a list. */
@@ -27,7 +29,11 @@ export class MemoryCases implements CaseRepository {
   }
   async findCuredSince(accountId: string, since: Date) {
     const cured = [...this.docs.values()].filter(
-      (c) => c.accountId === accountId && c.status === "CLOSED_CURED" && c.closedAt !== null && c.closedAt >= since,
+      (c) =>
+        c.accountId === accountId &&
+        c.status === "CLOSED_CURED" &&
+        c.closedAt !== null &&
+        c.closedAt >= since,
     );
     return cured.sort((a, b) => (b.closedAt?.getTime() ?? 0) - (a.closedAt?.getTime() ?? 0))[0] ?? null;
   }
@@ -118,6 +124,24 @@ export const testPolicy: CollectionsPolicy = {
   businessTimeZone: "Asia/Shanghai",
 };
 
+/** The strategy table in memory, version 1 = the defaults. */
+export class MemoryStrategyTable implements StrategyTableRepository {
+  stored: StrategyTableVersion = {
+    table: DEFAULT_STRATEGIES,
+    version: 1,
+    updatedAt: new Date(0),
+    updatedBy: "seed",
+  };
+  async current() {
+    return this.stored;
+  }
+  async replaceIfVersion(table: StrategySet, expectedVersion: number, actor: string, now: Date) {
+    if (expectedVersion !== this.stored.version) return undefined;
+    this.stored = { table, version: expectedVersion + 1, updatedAt: now, updatedBy: actor };
+    return this.stored;
+  }
+}
+
 /** Wires fakes into Deps. */
 export function fakeDeps(start = "2026-03-02T02:00:00Z") {
   const cases = new MemoryCases();
@@ -146,6 +170,7 @@ export function fakeDeps(start = "2026-03-02T02:00:00Z") {
     billing: bill,
     clock,
     policy: testPolicy,
+    strategyTable: new MemoryStrategyTable(),
   };
   return { deps, cases, bill, clock };
 }

@@ -74,7 +74,7 @@ export async function startNotification(
       });
       loop = new DispatchLoop(dispatcher, config.DISPATCH_INTERVAL_MS, settings.batchSize, logger);
       return {
-        grpc: [notificationService({ messages, customers, engagements, clock, settings })],
+        grpc: [notificationService({ messages, customers, engagements, clock, settings, policies: policy })],
         consumers: [{ groupId: config.CONSUMER_GROUP, subscriptions: factSubscriptions(notify, logger) }],
         outbox: [messages.messages as unknown as Collection<Document>],
         background: [loop],

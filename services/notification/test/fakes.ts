@@ -10,6 +10,7 @@ import type {
   OutboundMessage,
   Page,
   PolicyRepository,
+  PolicyTableRepository,
   ProviderReceipt,
 } from "../src/app/ports";
 import type { CadenceRule } from "../src/domain/cadence-policy";
@@ -164,10 +165,21 @@ export class FakeEngagements implements EngagementRepository {
   }
 }
 
-export class FakePolicy implements PolicyRepository {
+export class FakePolicy implements PolicyRepository, PolicyTableRepository {
+  version = 1;
+  updatedAt = new Date(0);
+  updatedBy = "";
   constructor(public rules: CadenceRule[] = [...DEFAULT_CADENCE_POLICY]) {}
   async load() {
     return this.rules;
+  }
+  async current() {
+    return { rules: this.rules, version: this.version, updatedAt: this.updatedAt, updatedBy: this.updatedBy };
+  }
+  async replaceIfVersion(rules: CadenceRule[], expected: number, actor: string, now: Date) {
+    if (expected !== this.version) return undefined;
+    Object.assign(this, { rules, version: expected + 1, updatedAt: now, updatedBy: actor });
+    return this.current();
   }
 }
 

@@ -365,4 +365,36 @@ describe("notification service", () => {
       await mongo.close();
     }
   });
+  it("a risk manager edits the cadence table: bad rows and stale versions change nothing; the next fact uses the new table", async () => {
+    const got = (await client.getCadencePolicy({})).current!;
+    expect(got.version).toBe(1);
+    const dpd3 = got.rules.findIndex((r) => r.id === "overdue-dpd3");
+    expect(got.rules[dpd3]).toMatchObject({ onDpd: [3], channels: [pb.Channel.EMAIL] });
+
+    const bad = got.rules.map((r, i) => (i === dpd3 ? { ...r, everyNDays: 7, channels: [] } : r));
+    await expect(
+      client.updateCadencePolicy({ rules: bad, expectedVersion: 1, actor: "risk.rita" }),
+    ).rejects.toMatchObject({
+      violations: [{ field: `rules[${dpd3}].channels` }, { field: `rules[${dpd3}].onDpd` }],
+    });
+    expect((await client.getCadencePolicy({})).current!.version).toBe(1);
+
+    const edited = got.rules.map((r, i) => (i === dpd3 ? { ...r, onDpd: [2] } : r));
+    const saved = (
+      await client.updateCadencePolicy({ rules: edited, expectedVersion: 1, actor: "risk.rita" })
+    ).current!;
+    expect(saved).toMatchObject({ version: 2, updatedBy: "risk.rita" });
+    await expect(
+      client.updateCadencePolicy({ rules: got.rules, expectedVersion: 1, actor: "risk.other" }),
+    ).rejects.toMatchObject({ code: 10 });
+    const reread = (await client.getCadencePolicy({})).current!;
+    expect(reread.version).toBe(2);
+    expect(reread.rules[dpd3]!.onDpd).toEqual([2]);
+
+    const c = `${run}-cadence`;
+    await contacts(c, "en", "Cy Dee");
+    await bus.publish([overdue(`${run}-od-cadence`, c, `${run}-acc-cadence`, 2)]);
+    const ms = await messagesOf(c, 1);
+    expect(ms.map((m) => m.channel)).toEqual([pb.Channel.EMAIL]);
+  });
 });

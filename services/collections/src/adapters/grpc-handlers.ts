@@ -4,6 +4,7 @@ import { invalidArgument } from "@whiteslip/core";
 import { type ServiceRegistration, service } from "@whiteslip/grpc";
 import { assignCase } from "../app/assign-case";
 import { checkPromises } from "../app/check-promises";
+import { getStrategies } from "../app/get-strategies";
 import { logContactAttempt } from "../app/log-contact-attempt";
 import { offerRepaymentPlan } from "../app/offer-repayment-plan";
 import type { Deps } from "../app/ports";
@@ -12,6 +13,7 @@ import { recordPromiseToPay } from "../app/record-promise-to-pay";
 import { requestFeeWaiver } from "../app/request-fee-waiver";
 import { resolveDispute } from "../app/resolve-dispute";
 import { sendLegalNotice } from "../app/send-legal-notice";
+import { updateStrategies } from "../app/update-strategies";
 import { upsertAgent } from "../app/upsert-agent";
 import type { CaseStatus } from "../domain/types";
 import { isValidPageToken } from "./mongo-cases";
@@ -28,10 +30,24 @@ import {
   promiseToProto,
   reasonFromProto,
 } from "./proto";
+import { strategyTableFromProto, strategyTableVersionToProto } from "./proto-strategies";
 
 /** The CollectionsService registration. */
 export function collectionsService(deps: Deps): ServiceRegistration {
   return service(collections.CollectionsService, {
+    getStrategies: async () => ({ current: strategyTableVersionToProto(await getStrategies(deps)) }),
+    updateStrategies: async (req) => {
+      const table = strategyTableFromProto(req.table);
+      const stored = await updateStrategies(deps, {
+        table,
+        ...(req.table && !table
+          ? { decodeViolations: [{ field: "table.champion", description: "must be set" }] }
+          : {}),
+        expectedVersion: req.expectedVersion,
+        actor: req.actor,
+      });
+      return { current: strategyTableVersionToProto(stored) };
+    },
     listCases: async (req) => {
       const statuses = req.statuses.map(caseStatusFromProto);
       if (statuses.includes("UNSPECIFIED"))

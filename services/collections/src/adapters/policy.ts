@@ -81,17 +81,23 @@ export function parseProductLocales(spec: string): Map<string, Locale> {
   return m;
 }
 
-/** The policy object the use cases read. */
+/**
+ * The policy object the use cases read; `strategies` may be a function returning the table in force (the stored,
+ * editable table), read on every access.
+ */
 export function buildPolicy(o: {
-  strategies: StrategySet;
+  strategies: StrategySet | (() => StrategySet);
   productLocales: Map<string, Locale>;
   defaultLocale: Locale;
   creditor: string;
   waiverMaxPerCaseFen: bigint;
   businessTimeZone: string;
 }): CollectionsPolicy {
+  const strategies = o.strategies;
   return {
-    strategies: o.strategies,
+    get strategies() {
+      return typeof strategies === "function" ? strategies() : strategies;
+    },
     localeFor: (productCode) => o.productLocales.get(productCode) ?? o.defaultLocale,
     creditor: o.creditor,
     waiverMaxPerCaseFen: o.waiverMaxPerCaseFen,

@@ -108,6 +108,34 @@ export interface CollectionsPolicy {
   businessTimeZone: string;
 }
 
+/** A stored strategy table with its version and audit. */
+export interface StrategyTableVersion {
+  /** The table. */
+  table: StrategySet;
+  /** +1 on every update. */
+  version: number;
+  /** When stored. */
+  updatedAt: Date;
+  /** Who stored it (`seed` for the table seeded from configuration). */
+  updatedBy: string;
+}
+
+/** The strategy table (collections' `strategy_policy` document). */
+export interface StrategyTableRepository {
+  /** The stored table. */
+  current(): Promise<StrategyTableVersion>;
+  /**
+   * Replaces the table if the stored version is still `expectedVersion`; returns the new version, or undefined when
+   * another update won (nothing stored). Cases handled afterwards by this process use the new table.
+   */
+  replaceIfVersion(
+    table: StrategySet,
+    expectedVersion: number,
+    actor: string,
+    now: Date,
+  ): Promise<StrategyTableVersion | undefined>;
+}
+
 /** Everything the use cases need. */
 export interface Deps {
   cases: CaseRepository;
@@ -116,4 +144,6 @@ export interface Deps {
   billing: BillingPort;
   clock: Clock;
   policy: CollectionsPolicy;
+  /** The editable strategy table (policy.strategies reads the version in force). */
+  strategyTable: StrategyTableRepository;
 }

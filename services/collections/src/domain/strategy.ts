@@ -16,6 +16,8 @@ export interface TreatmentRule {
   tiers?: RiskTier[];
   /** Minimum total balance (inclusive). */
   minBalanceFen?: Fen;
+  /** Balance the segment stops at (exclusive); unbounded when omitted. */
+  maxBalanceFen?: Fen;
   /** Minimum days past due (inclusive). */
   minDpd?: number;
   /** Treatment for the segment. */
@@ -91,6 +93,7 @@ export function selectTreatment(strategy: Strategy, seg: Segment): Treatment {
       r.buckets.includes(seg.bucket) &&
       (r.tiers === undefined || r.tiers.includes(tier)) &&
       (r.minBalanceFen === undefined || seg.totalBalanceFen >= r.minBalanceFen) &&
+      (r.maxBalanceFen === undefined || seg.totalBalanceFen < r.maxBalanceFen) &&
       (r.minDpd === undefined || seg.dpd >= r.minDpd),
   );
   const t = rule?.treatment ?? "DIGITAL_ONLY";

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { toJson } from "@bufbuild/protobuf";
+import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import fastifyCookie from "@fastify/cookie";
 import fastifyStatic from "@fastify/static";
 import { billing, collections, credit, creditreporting, notification } from "@whiteslip/contracts";
@@ -88,6 +88,15 @@ function idempotencyKey(req: FastifyRequest, body: Record<string, unknown>): str
 
 function bodyOf(req: FastifyRequest): Record<string, unknown> {
   return req.body && typeof req.body === "object" ? (req.body as Record<string, unknown>) : {};
+}
+
+/** Decodes proto JSON from a request body; a shape error becomes a 400 naming `field`. */
+function parseJson<T>(decode: () => T, field: string): T {
+  try {
+    return decode();
+  } catch (e) {
+    throw badRequest([{ field, description: (e as Error).message }]);
+  }
 }
 
 /** Builds the app (not listening). */
@@ -402,27 +411,57 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get("/api/portfolio", { preHandler: need("portfolio:read") }, async () => portfolioView(c));
 
-  app.get("/api/policies", { preHandler: need("policy:read") }, async () => {
-    const stats = await call("collections", c.collections.getCollectionsStats({}));
+  app.get("/api/policies", { preHandler: need("policy:read") }, async (req) => {
+    const editable = check(userOf(req), "policy:edit").allowed;
+    const [stats, strategies, cadence] = await Promise.all([
+      call("collections", c.collections.getCollectionsStats({})),
+      call("collections", c.collections.getStrategies({})),
+      call("notification", c.notification.getCadencePolicy({})),
+    ]);
     return {
       strategies: stats.strategies.map((s) => toJson(collections.StrategyStatsSchema, s, JSON_OPTS)),
-      editable: { strategies: false, notificationCadence: false },
-      notes: [
-        "collections exposes no RPC to read or edit its strategy rules (they come from STRATEGIES_FILE at start); the strategies in play are listed from GetCollectionsStats",
-        "notification exposes no RPC to read or edit its cadence policy table",
-      ],
+      strategyTable: toJson(collections.StrategyTableVersionSchema, strategies.current!, JSON_OPTS),
+      cadencePolicy: toJson(notification.CadencePolicyVersionSchema, cadence.current!, JSON_OPTS),
+      editable: { strategies: editable, notificationCadence: editable },
     };
   });
 
-  app.put("/api/policies/:table", { preHandler: need("policy:edit") }, async (_req, reply) =>
-    reply.status(501).send({
-      error: {
-        code: "UNIMPLEMENTED",
-        reason: "NO_POLICY_EDIT_RPC",
-        message: "the owning service has no RPC to edit this table; change it in the service's configuration",
-      },
-    }),
-  );
+  // Only a risk manager edits the policy tables (need("policy:edit")); the owning service validates the table,
+  // checks the version read (409 ABORTED when someone saved in between) and records the signed-in user as the actor.
+  app.put("/api/policies/:table", { preHandler: need("policy:edit") }, async (req) => {
+    const user = userOf(req);
+    const body = bodyOf(req);
+    const table = (req.params as { table: string }).table;
+    const expectedVersion = body.expectedVersion;
+    if (typeof expectedVersion !== "number" || !Number.isInteger(expectedVersion))
+      throw badRequest([{ field: "expectedVersion", description: "must be the version read (an integer)" }]);
+    if (table === "strategies") {
+      const parsed = parseJson(
+        () => fromJson(collections.StrategyTableSchema, body.table as JsonValue),
+        "table",
+      );
+      const r = await call(
+        "collections",
+        c.collections.updateStrategies({ table: parsed, expectedVersion, actor: user.username }),
+      );
+      return { strategyTable: toJson(collections.StrategyTableVersionSchema, r.current!, JSON_OPTS) };
+    }
+    if (table === "notification-cadence") {
+      if (!Array.isArray(body.rules))
+        throw badRequest([{ field: "rules", description: "must be a list of rules" }]);
+      const rules = (body.rules as JsonValue[]).map((r, i) =>
+        parseJson(() => fromJson(notification.CadenceRuleSchema, r), `rules[${i}]`),
+      );
+      const r = await call(
+        "notification",
+        c.notification.updateCadencePolicy({ rules, expectedVersion, actor: user.username }),
+      );
+      return { cadencePolicy: toJson(notification.CadencePolicyVersionSchema, r.current!, JSON_OPTS) };
+    }
+    throw new HttpError(404, {
+      error: { code: "NOT_FOUND", message: "no such policy table (strategies, notification-cadence)" },
+    });
+  });
 
   app.all("/api/*", async () => {
     throw new HttpError(404, { error: { code: "NOT_FOUND", message: "no such API route" } });

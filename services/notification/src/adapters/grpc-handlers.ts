@@ -3,16 +3,25 @@ import { notification as pb } from "@whiteslip/contracts";
 import type { Clock } from "@whiteslip/core";
 import { type ServiceRegistration, service } from "@whiteslip/grpc";
 import { maskEmail, maskPhone } from "@whiteslip/pii";
+import { getCadencePolicy } from "../app/get-cadence-policy";
 import { listInbox } from "../app/list-inbox";
 import { listNotifications } from "../app/list-notifications";
 import { markInboxRead } from "../app/mark-inbox-read";
-import type { CustomerRepository, EngagementRepository, MessageRepository } from "../app/ports";
+import type {
+  CustomerRepository,
+  EngagementRepository,
+  MessageRepository,
+  PolicyTableRepository,
+} from "../app/ports";
 import { recordEngagement } from "../app/record-engagement";
 import { setPreferences } from "../app/set-preferences";
 import type { NotificationSettings } from "../app/settings";
+import { updateCadencePolicy } from "../app/update-cadence-policy";
 import { upsertContactPoints } from "../app/upsert-contact-points";
 import type { Category, Channel } from "../domain/model";
 import {
+  cadencePolicyToPb,
+  cadenceRuleFromPb,
   categoryFromPb,
   categoryToPb,
   channelFromPb,
@@ -29,11 +38,23 @@ export interface HandlerDeps {
   engagements: EngagementRepository;
   clock: Clock;
   settings: NotificationSettings;
+  /** The cadence policy table. */
+  policies: PolicyTableRepository;
 }
 
 /** NotificationService bound to the use cases; DomainErrors become gRPC statuses in @whiteslip/grpc. */
 export function notificationService(d: HandlerDeps): ServiceRegistration {
   return service(pb.NotificationService, {
+    getCadencePolicy: async () => ({ current: cadencePolicyToPb(await getCadencePolicy(d.policies)) }),
+    updateCadencePolicy: async (req) => ({
+      current: cadencePolicyToPb(
+        await updateCadencePolicy(d.policies, d.clock, {
+          rules: req.rules.map(cadenceRuleFromPb),
+          expectedVersion: req.expectedVersion,
+          actor: req.actor,
+        }),
+      ),
+    }),
     upsertContactPoints: async (req) => {
       const p = await upsertContactPoints(d.customers, d.clock, req);
       return {

@@ -16,6 +16,7 @@ import type { PiiCipher } from "@whiteslip/pii";
 import { ensureIndexes, insertOnce, pushEvents } from "@whiteslip/store";
 import type { Collection, Db, Document, Filter } from "mongodb";
 import type {
+  CadencePolicyVersion,
   ContactPatch,
   CustomerRepository,
   EngagementRepository,
@@ -23,6 +24,7 @@ import type {
   NotificationEvent,
   Page,
   PolicyRepository,
+  PolicyTableRepository,
 } from "../app/ports";
 import { type CadenceRule, DEFAULT_CADENCE_POLICY, validatePolicy } from "../domain/cadence-policy";
 import {
@@ -378,6 +380,8 @@ interface PolicyDoc {
   rules: CadenceRule[];
   version: number;
   updatedAt: Date;
+  /** Who stored this version (absent for the seeded default). */
+  updatedBy?: string;
 }
 
 /**
@@ -385,7 +389,7 @@ interface PolicyDoc {
  * the default policy when absent; a risk team edits `rules` (validated on load:
  * a broken table is refused and the last good one kept). Cached for `ttlMs`.
  */
-export class MongoPolicyRepository implements PolicyRepository {
+export class MongoPolicyRepository implements PolicyRepository, PolicyTableRepository {
   readonly coll: Collection<PolicyDoc>;
   private cache: { rules: CadenceRule[]; at: number } | undefined;
   constructor(
@@ -414,6 +418,39 @@ export class MongoPolicyRepository implements PolicyRepository {
     );
     this.cache = undefined;
   }
+  /** The stored table (the default, version 0, when none was seeded). */
+  async current(): Promise<CadencePolicyVersion> {
+    const d = await this.coll.findOne({ _id: "current" });
+    if (!d) return { rules: [...DEFAULT_CADENCE_POLICY], version: 0, updatedAt: new Date(0), updatedBy: "" };
+    return {
+      rules: d.rules.map(stripNulls),
+      version: d.version,
+      updatedAt: d.updatedAt,
+      updatedBy: d.updatedBy ?? "",
+    };
+  }
+  /** Compare-and-set on `version` (single-document update, atomic). */
+  async replaceIfVersion(
+    rules: CadenceRule[],
+    expectedVersion: number,
+    actor: string,
+    now: Date,
+  ): Promise<CadencePolicyVersion | undefined> {
+    const r = await this.coll.updateOne(
+      { _id: "current", version: expectedVersion },
+      {
+        $set: {
+          rules: rules.map(stripUndefined),
+          updatedAt: now,
+          updatedBy: actor,
+          version: expectedVersion + 1,
+        },
+      },
+    );
+    if (r.matchedCount === 0) return undefined;
+    this.cache = undefined;
+    return { rules, version: expectedVersion + 1, updatedAt: now, updatedBy: actor };
+  }
   async load(): Promise<CadenceRule[]> {
     if (this.cache && Date.now() - this.cache.at < this.ttlMs) return this.cache.rules;
     const d = await this.coll.findOne({ _id: "current" });
@@ -428,6 +465,10 @@ export class MongoPolicyRepository implements PolicyRepository {
     this.cache = { rules, at: Date.now() };
     return rules;
   }
+}
+
+function stripUndefined(r: CadenceRule): CadenceRule {
+  return Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as unknown as CadenceRule;
 }
 
 function stripNulls(r: CadenceRule): CadenceRule {

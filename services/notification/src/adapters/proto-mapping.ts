@@ -2,7 +2,17 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { notification as pb } from "@whiteslip/contracts";
-import type { Category, Channel, DeliveryStatus, EngagementKind, Message } from "../domain/model";
+import type { CadencePolicyVersion } from "../app/ports";
+import type { CadenceRule } from "../domain/cadence-policy";
+import type {
+  Bucket,
+  Category,
+  Channel,
+  DeliveryStatus,
+  EngagementKind,
+  Message,
+  Trigger,
+} from "../domain/model";
 import { isProminent } from "../domain/model";
 
 const CHANNEL: Record<Channel, pb.Channel> = {
@@ -104,5 +114,54 @@ export function inboxToPb(m: Message): pb.InboxMessage {
     createdAt: timestampFromDate(m.deliveredAt ?? m.createdAt),
     read: m.readAt !== undefined,
     prominent: isProminent(m.category),
+  });
+}
+
+/**
+ * Proto cadence row → domain rule. Unknown enum values become text (`CHANNEL_9`) so that validation reports them;
+ * empty `on_dpd` / `buckets` and unset optionals mean "not used".
+ */
+export function cadenceRuleFromPb(r: pb.CadenceRule): CadenceRule {
+  return {
+    id: r.id,
+    priority: r.priority,
+    trigger: r.trigger as Trigger,
+    ...(r.minDpd !== undefined ? { minDpd: r.minDpd } : {}),
+    ...(r.maxDpd !== undefined ? { maxDpd: r.maxDpd } : {}),
+    ...(r.onDpd.length > 0 ? { onDpd: [...r.onDpd] } : {}),
+    ...(r.everyNDays !== undefined ? { everyNDays: r.everyNDays } : {}),
+    ...(r.buckets.length > 0 ? { buckets: r.buckets as Bucket[] } : {}),
+    channels: r.channels.map(channelFromPb) as Channel[],
+    template: r.template,
+    category: categoryFromPb(r.category) as Category,
+    ...(r.useBestHour !== undefined ? { useBestHour: r.useBestHour } : {}),
+  };
+}
+
+/** Domain rule → proto cadence row. */
+export function cadenceRuleToPb(r: CadenceRule): pb.CadenceRule {
+  return create(pb.CadenceRuleSchema, {
+    id: r.id,
+    priority: r.priority,
+    trigger: r.trigger,
+    ...(r.minDpd !== undefined ? { minDpd: r.minDpd } : {}),
+    ...(r.maxDpd !== undefined ? { maxDpd: r.maxDpd } : {}),
+    onDpd: r.onDpd ?? [],
+    ...(r.everyNDays !== undefined ? { everyNDays: r.everyNDays } : {}),
+    buckets: r.buckets ?? [],
+    channels: r.channels.map((c) => channelToPb(c)),
+    template: r.template,
+    category: categoryToPb(r.category),
+    ...(r.useBestHour !== undefined ? { useBestHour: r.useBestHour } : {}),
+  });
+}
+
+/** Stored cadence table → proto. */
+export function cadencePolicyToPb(p: CadencePolicyVersion): pb.CadencePolicyVersion {
+  return create(pb.CadencePolicyVersionSchema, {
+    rules: p.rules.map(cadenceRuleToPb),
+    version: p.version,
+    updatedAt: timestampFromDate(p.updatedAt),
+    updatedBy: p.updatedBy,
   });
 }

@@ -106,6 +106,34 @@ export interface PolicyRepository {
   load(): Promise<CadenceRule[]>;
 }
 
+/** A stored cadence table with its version and audit. */
+export interface CadencePolicyVersion {
+  /** Rows. */
+  rules: CadenceRule[];
+  /** +1 on every update. */
+  version: number;
+  /** When stored. */
+  updatedAt: Date;
+  /** Who stored it ("" for the seeded default). */
+  updatedBy: string;
+}
+
+/** Reading and replacing the cadence table (the console's policy editor). */
+export interface PolicyTableRepository {
+  /** The stored table. */
+  current(): Promise<CadencePolicyVersion>;
+  /**
+   * Replaces the rules if the stored version is still `expectedVersion`; returns the new version, or undefined when
+   * another update won (nothing stored).
+   */
+  replaceIfVersion(
+    rules: CadenceRule[],
+    expectedVersion: number,
+    actor: string,
+    now: Date,
+  ): Promise<CadencePolicyVersion | undefined>;
+}
+
 /** What a provider is asked to deliver. */
 export interface OutboundMessage {
   /** Our message id (idempotency key at the provider). */

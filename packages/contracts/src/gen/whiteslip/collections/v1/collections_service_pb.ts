@@ -8,7 +8,7 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { AccountSummary, DelinquencyBucket, RepaymentPlan } from "../../billing/v1/billing_pb";
 import { file_whiteslip_billing_v1_billing } from "../../billing/v1/billing_pb";
-import type { Agent, Case, CaseStatus, ContactAttempt, ContactChannel, ContactOutcome, LegalNotice, NonPaymentReason, Promise } from "./collections_pb";
+import type { Agent, Case, CaseStatus, ContactAttempt, ContactChannel, ContactOutcome, LegalNotice, NonPaymentReason, Promise, Treatment } from "./collections_pb";
 import { file_whiteslip_collections_v1_collections } from "./collections_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file whiteslip/collections/v1/collections_service.proto.
  */
 export const file_whiteslip_collections_v1_collections_service: GenFile = /*@__PURE__*/
-  fileDesc("CjJ3aGl0ZXNsaXAvY29sbGVjdGlvbnMvdjEvY29sbGVjdGlvbnNfc2VydmljZS5wcm90bxIYd2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxIt8BChBMaXN0Q2FzZXNSZXF1ZXN0EhAKCGFnZW50X2lkGAEgASgJEjYKCHN0YXR1c2VzGAIgAygOMiQud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNhc2VTdGF0dXMSNwoGYnVja2V0GAMgASgOMicud2hpdGVzbGlwLmJpbGxpbmcudjEuRGVsaW5xdWVuY3lCdWNrZXQSDQoFcXVldWUYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkSEgoKYWNjb3VudF9pZBgHIAEoCSJbChFMaXN0Q2FzZXNSZXNwb25zZRItCgVjYXNlcxgBIAMoCzIeLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhCg5HZXRDYXNlUmVxdWVzdBIPCgdjYXNlX2lkGAEgASgJInAKCkF1ZGl0RW50cnkSCwoDc2VxGAEgASgDEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgDIAEoCRIOCgZhY3Rpb24YBCABKAkSDgoGZGV0YWlsGAUgASgJIuwCCg9HZXRDYXNlUmVzcG9uc2USLAoEY2FzZRgBIAEoCzIeLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlEjoKCGF0dGVtcHRzGAIgAygLMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RBdHRlbXB0EjMKCHByb21pc2VzGAMgAygLMiEud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlByb21pc2USMwoFYXVkaXQYBCADKAsyJC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQXVkaXRFbnRyeRI1CgdhY2NvdW50GAUgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkSEAoIcGxhbl9pZHMYBiADKAkSPAoNbGVnYWxfbm90aWNlcxgHIAMoCzIlLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5MZWdhbE5vdGljZSJXChFBc3NpZ25DYXNlUmVxdWVzdBIPCgdjYXNlX2lkGAEgASgJEhAKCGFnZW50X2lkGAIgASgJEg0KBWFjdG9yGAMgASgJEhAKCHJlYXNzaWduGAQgASgIIkIKEkFzc2lnbkNhc2VSZXNwb25zZRIsCgRjYXNlGAEgASgLMh4ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNhc2UizAIKGExvZ0NvbnRhY3RBdHRlbXB0UmVxdWVzdBIPCgdjYXNlX2lkGAEgASgJEhAKCGFnZW50X2lkGAIgASgJEjkKB2NoYW5uZWwYAyABKA4yKC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQ29udGFjdENoYW5uZWwSOQoHb3V0Y29tZRgEIAEoDjIoLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5Db250YWN0T3V0Y29tZRI6CgZyZWFzb24YBSABKA4yKi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuTm9uUGF5bWVudFJlYXNvbhIMCgRub3RlGAYgASgJEhUKDWNvbnRhY3RfcGFydHkYByABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAggASgJEh0KFWNvbnNlbnRfb3V0c2lkZV9ob3VycxgJIAEoCCKgAQoZTG9nQ29udGFjdEF0dGVtcHRSZXNwb25zZRI5CgdhdHRlbXB0GAEgASgLMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RBdHRlbXB0EhoKEnN1Z2dlc3RlZF9zb2x1dGlvbhgCIAEoCRIsCgRjYXNlGAMgASgLMh4ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNhc2UiggEKGVJlY29yZFByb21pc2VUb1BheVJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRISCgphbW91bnRfZmVuGAIgASgDEhUKDXByb21pc2VkX2RhdGUYAyABKAkSEAoIYWdlbnRfaWQYBCABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAUgASgJIlAKGlJlY29yZFByb21pc2VUb1BheVJlc3BvbnNlEjIKB3Byb21pc2UYASABKAsyIS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUHJvbWlzZSJyChlPZmZlclJlcGF5bWVudFBsYW5SZXF1ZXN0Eg8KB2Nhc2VfaWQYASABKAkSGQoRaW5zdGFsbG1lbnRfY291bnQYAiABKAUSEAoIYWdlbnRfaWQYAyABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIk8KGk9mZmVyUmVwYXltZW50UGxhblJlc3BvbnNlEjEKBHBsYW4YASABKAsyIy53aGl0ZXNsaXAuYmlsbGluZy52MS5SZXBheW1lbnRQbGFuImgKFlNlbmRMZWdhbE5vdGljZVJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRIVCg1kZWFkbGluZV9kYXlzGAIgASgFEg0KBWFjdG9yGAMgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCSJDChdTZW5kTGVnYWxOb3RpY2VSZXNwb25zZRIRCglub3RpY2VfaWQYASABKAkSFQoNZGVhZGxpbmVfZGF0ZRgCIAEoCSIcChpHZXRDb2xsZWN0aW9uc1N0YXRzUmVxdWVzdCKiAQoNU3RyYXRlZ3lTdGF0cxITCgtzdHJhdGVneV9pZBgBIAEoCRINCgVjYXNlcxgCIAEoAxINCgVjdXJlZBgDIAEoAxIRCgljdXJlX3JhdGUYBCABKAESFQoNY29sbGVjdGVkX2ZlbhgFIAEoAxIZChFwcm9taXNlX2tlcHRfcmF0ZRgGIAEoARIZChFjb250YWN0c19wZXJfY2FzZRgHIAEoASJ9Cg1CdWNrZXRPdXRjb21lEjcKBmJ1Y2tldBgBIAEoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0Eg0KBWNhc2VzGAIgASgDEhEKCWN1cmVfcmF0ZRgDIAEoARIRCglyb2xsX3JhdGUYBCABKAEivwEKG0dldENvbGxlY3Rpb25zU3RhdHNSZXNwb25zZRI7CgpzdHJhdGVnaWVzGAEgAygLMicud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlN0cmF0ZWd5U3RhdHMSOAoHYnVja2V0cxgCIAMoCzInLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5CdWNrZXRPdXRjb21lEhIKCm9wZW5fY2FzZXMYAyABKAMSFQoNY29sbGVjdGVkX2ZlbhgEIAEoAyJTChJVcHNlcnRBZ2VudFJlcXVlc3QSLgoFYWdlbnQYASABKAsyHy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQWdlbnQSDQoFYWN0b3IYAiABKAkiRQoTVXBzZXJ0QWdlbnRSZXNwb25zZRIuCgVhZ2VudBgBIAEoCzIfLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5BZ2VudCIiChFMaXN0QWdlbnRzUmVxdWVzdBINCgVza2lsbBgBIAEoCSJFChJMaXN0QWdlbnRzUmVzcG9uc2USLwoGYWdlbnRzGAEgAygLMh8ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkFnZW50IksKFVJlc29sdmVEaXNwdXRlUmVxdWVzdBIPCgdjYXNlX2lkGAEgASgJEg0KBWFjdG9yGAIgASgJEhIKCnJlc29sdXRpb24YAyABKAkiRgoWUmVzb2x2ZURpc3B1dGVSZXNwb25zZRIsCgRjYXNlGAEgASgLMh4ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNhc2UiaQoXUmVxdWVzdEZlZVdhaXZlclJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRISCgphbW91bnRfZmVuGAIgASgDEhAKCGFnZW50X2lkGAMgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCSJHChhSZXF1ZXN0RmVlV2FpdmVyUmVzcG9uc2USEgoKd2FpdmVkX2ZlbhgBIAEoAxIXCg9jYXNlX3dhaXZlZF9mZW4YAiABKAMiLAoWUnVuUHJvbWlzZUNoZWNrUmVxdWVzdBISCgphc19vZl9kYXRlGAEgASgJIj0KF1J1blByb21pc2VDaGVja1Jlc3BvbnNlEhIKCmFzX29mX2RhdGUYASABKAkSDgoGYnJva2VuGAIgASgFMv0LChJDb2xsZWN0aW9uc1NlcnZpY2USZAoJTGlzdENhc2VzEioud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkxpc3RDYXNlc1JlcXVlc3QaKy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuTGlzdENhc2VzUmVzcG9uc2USXgoHR2V0Q2FzZRIoLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5HZXRDYXNlUmVxdWVzdBopLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5HZXRDYXNlUmVzcG9uc2USZwoKQXNzaWduQ2FzZRIrLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5Bc3NpZ25DYXNlUmVxdWVzdBosLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5Bc3NpZ25DYXNlUmVzcG9uc2USfAoRTG9nQ29udGFjdEF0dGVtcHQSMi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuTG9nQ29udGFjdEF0dGVtcHRSZXF1ZXN0GjMud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkxvZ0NvbnRhY3RBdHRlbXB0UmVzcG9uc2USfwoSUmVjb3JkUHJvbWlzZVRvUGF5EjMud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlJlY29yZFByb21pc2VUb1BheVJlcXVlc3QaNC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUmVjb3JkUHJvbWlzZVRvUGF5UmVzcG9uc2USfwoST2ZmZXJSZXBheW1lbnRQbGFuEjMud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLk9mZmVyUmVwYXltZW50UGxhblJlcXVlc3QaNC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuT2ZmZXJSZXBheW1lbnRQbGFuUmVzcG9uc2USdgoPU2VuZExlZ2FsTm90aWNlEjAud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlNlbmRMZWdhbE5vdGljZVJlcXVlc3QaMS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuU2VuZExlZ2FsTm90aWNlUmVzcG9uc2USggEKE0dldENvbGxlY3Rpb25zU3RhdHMSNC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR2V0Q29sbGVjdGlvbnNTdGF0c1JlcXVlc3QaNS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR2V0Q29sbGVjdGlvbnNTdGF0c1Jlc3BvbnNlEmoKC1Vwc2VydEFnZW50Eiwud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlVwc2VydEFnZW50UmVxdWVzdBotLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5VcHNlcnRBZ2VudFJlc3BvbnNlEmcKCkxpc3RBZ2VudHMSKy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuTGlzdEFnZW50c1JlcXVlc3QaLC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuTGlzdEFnZW50c1Jlc3BvbnNlEnMKDlJlc29sdmVEaXNwdXRlEi8ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlJlc29sdmVEaXNwdXRlUmVxdWVzdBowLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5SZXNvbHZlRGlzcHV0ZVJlc3BvbnNlEnkKEFJlcXVlc3RGZWVXYWl2ZXISMS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUmVxdWVzdEZlZVdhaXZlclJlcXVlc3QaMi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUmVxdWVzdEZlZVdhaXZlclJlc3BvbnNlEnYKD1J1blByb21pc2VDaGVjaxIwLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5SdW5Qcm9taXNlQ2hlY2tSZXF1ZXN0GjEud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlJ1blByb21pc2VDaGVja1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing, file_whiteslip_collections_v1_collections]);
+  fileDesc("CjJ3aGl0ZXNsaXAvY29sbGVjdGlvbnMvdjEvY29sbGVjdGlvbnNfc2VydmljZS5wcm90bxIYd2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxIt8BChBMaXN0Q2FzZXNSZXF1ZXN0EhAKCGFnZW50X2lkGAEgASgJEjYKCHN0YXR1c2VzGAIgAygOMiQud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNhc2VTdGF0dXMSNwoGYnVja2V0GAMgASgOMicud2hpdGVzbGlwLmJpbGxpbmcudjEuRGVsaW5xdWVuY3lCdWNrZXQSDQoFcXVldWUYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkSEgoKYWNjb3VudF9pZBgHIAEoCSJbChFMaXN0Q2FzZXNSZXNwb25zZRItCgVjYXNlcxgBIAMoCzIeLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhCg5HZXRDYXNlUmVxdWVzdBIPCgdjYXNlX2lkGAEgASgJInAKCkF1ZGl0RW50cnkSCwoDc2VxGAEgASgDEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgDIAEoCRIOCgZhY3Rpb24YBCABKAkSDgoGZGV0YWlsGAUgASgJIuwCCg9HZXRDYXNlUmVzcG9uc2USLAoEY2FzZRgBIAEoCzIeLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlEjoKCGF0dGVtcHRzGAIgAygLMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RBdHRlbXB0EjMKCHByb21pc2VzGAMgAygLMiEud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlByb21pc2USMwoFYXVkaXQYBCADKAsyJC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQXVkaXRFbnRyeRI1CgdhY2NvdW50GAUgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkSEAoIcGxhbl9pZHMYBiADKAkSPAoNbGVnYWxfbm90aWNlcxgHIAMoCzIlLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5MZWdhbE5vdGljZSJXChFBc3NpZ25DYXNlUmVxdWVzdBIPCgdjYXNlX2lkGAEgASgJEhAKCGFnZW50X2lkGAIgASgJEg0KBWFjdG9yGAMgASgJEhAKCHJlYXNzaWduGAQgASgIIkIKEkFzc2lnbkNhc2VSZXNwb25zZRIsCgRjYXNlGAEgASgLMh4ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNhc2UizAIKGExvZ0NvbnRhY3RBdHRlbXB0UmVxdWVzdBIPCgdjYXNlX2lkGAEgASgJEhAKCGFnZW50X2lkGAIgASgJEjkKB2NoYW5uZWwYAyABKA4yKC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQ29udGFjdENoYW5uZWwSOQoHb3V0Y29tZRgEIAEoDjIoLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5Db250YWN0T3V0Y29tZRI6CgZyZWFzb24YBSABKA4yKi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuTm9uUGF5bWVudFJlYXNvbhIMCgRub3RlGAYgASgJEhUKDWNvbnRhY3RfcGFydHkYByABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAggASgJEh0KFWNvbnNlbnRfb3V0c2lkZV9ob3VycxgJIAEoCCKgAQoZTG9nQ29udGFjdEF0dGVtcHRSZXNwb25zZRI5CgdhdHRlbXB0GAEgASgLMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RBdHRlbXB0EhoKEnN1Z2dlc3RlZF9zb2x1dGlvbhgCIAEoCRIsCgRjYXNlGAMgASgLMh4ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNhc2UiggEKGVJlY29yZFByb21pc2VUb1BheVJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRISCgphbW91bnRfZmVuGAIgASgDEhUKDXByb21pc2VkX2RhdGUYAyABKAkSEAoIYWdlbnRfaWQYBCABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAUgASgJIlAKGlJlY29yZFByb21pc2VUb1BheVJlc3BvbnNlEjIKB3Byb21pc2UYASABKAsyIS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUHJvbWlzZSJyChlPZmZlclJlcGF5bWVudFBsYW5SZXF1ZXN0Eg8KB2Nhc2VfaWQYASABKAkSGQoRaW5zdGFsbG1lbnRfY291bnQYAiABKAUSEAoIYWdlbnRfaWQYAyABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIk8KGk9mZmVyUmVwYXltZW50UGxhblJlc3BvbnNlEjEKBHBsYW4YASABKAsyIy53aGl0ZXNsaXAuYmlsbGluZy52MS5SZXBheW1lbnRQbGFuImgKFlNlbmRMZWdhbE5vdGljZVJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRIVCg1kZWFkbGluZV9kYXlzGAIgASgFEg0KBWFjdG9yGAMgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCSJDChdTZW5kTGVnYWxOb3RpY2VSZXNwb25zZRIRCglub3RpY2VfaWQYASABKAkSFQoNZGVhZGxpbmVfZGF0ZRgCIAEoCSIcChpHZXRDb2xsZWN0aW9uc1N0YXRzUmVxdWVzdCKiAQoNU3RyYXRlZ3lTdGF0cxITCgtzdHJhdGVneV9pZBgBIAEoCRINCgVjYXNlcxgCIAEoAxINCgVjdXJlZBgDIAEoAxIRCgljdXJlX3JhdGUYBCABKAESFQoNY29sbGVjdGVkX2ZlbhgFIAEoAxIZChFwcm9taXNlX2tlcHRfcmF0ZRgGIAEoARIZChFjb250YWN0c19wZXJfY2FzZRgHIAEoASJ9Cg1CdWNrZXRPdXRjb21lEjcKBmJ1Y2tldBgBIAEoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0Eg0KBWNhc2VzGAIgASgDEhEKCWN1cmVfcmF0ZRgDIAEoARIRCglyb2xsX3JhdGUYBCABKAEivwEKG0dldENvbGxlY3Rpb25zU3RhdHNSZXNwb25zZRI7CgpzdHJhdGVnaWVzGAEgAygLMicud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlN0cmF0ZWd5U3RhdHMSOAoHYnVja2V0cxgCIAMoCzInLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5CdWNrZXRPdXRjb21lEhIKCm9wZW5fY2FzZXMYAyABKAMSFQoNY29sbGVjdGVkX2ZlbhgEIAEoAyJTChJVcHNlcnRBZ2VudFJlcXVlc3QSLgoFYWdlbnQYASABKAsyHy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQWdlbnQSDQoFYWN0b3IYAiABKAkiRQoTVXBzZXJ0QWdlbnRSZXNwb25zZRIuCgVhZ2VudBgBIAEoCzIfLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5BZ2VudCIiChFMaXN0QWdlbnRzUmVxdWVzdBINCgVza2lsbBgBIAEoCSJFChJMaXN0QWdlbnRzUmVzcG9uc2USLwoGYWdlbnRzGAEgAygLMh8ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkFnZW50IksKFVJlc29sdmVEaXNwdXRlUmVxdWVzdBIPCgdjYXNlX2lkGAEgASgJEg0KBWFjdG9yGAIgASgJEhIKCnJlc29sdXRpb24YAyABKAkiRgoWUmVzb2x2ZURpc3B1dGVSZXNwb25zZRIsCgRjYXNlGAEgASgLMh4ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNhc2UiaQoXUmVxdWVzdEZlZVdhaXZlclJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRISCgphbW91bnRfZmVuGAIgASgDEhAKCGFnZW50X2lkGAMgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCSJHChhSZXF1ZXN0RmVlV2FpdmVyUmVzcG9uc2USEgoKd2FpdmVkX2ZlbhgBIAEoAxIXCg9jYXNlX3dhaXZlZF9mZW4YAiABKAMiLAoWUnVuUHJvbWlzZUNoZWNrUmVxdWVzdBISCgphc19vZl9kYXRlGAEgASgJIj0KF1J1blByb21pc2VDaGVja1Jlc3BvbnNlEhIKCmFzX29mX2RhdGUYASABKAkSDgoGYnJva2VuGAIgASgFIpYCCg1UcmVhdG1lbnRSdWxlEjgKB2J1Y2tldHMYASADKA4yJy53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWxpbnF1ZW5jeUJ1Y2tldBINCgV0aWVycxgCIAMoCRIcCg9taW5fYmFsYW5jZV9mZW4YAyABKANIAIgBARIcCg9tYXhfYmFsYW5jZV9mZW4YBCABKANIAYgBARIUCgdtaW5fZHBkGAUgASgFSAKIAQESNgoJdHJlYXRtZW50GAYgASgOMiMud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlRyZWF0bWVudEISChBfbWluX2JhbGFuY2VfZmVuQhIKEF9tYXhfYmFsYW5jZV9mZW5CCgoIX21pbl9kcGQibQoSQ29sbGVjdGlvblN0cmF0ZWd5EgoKAmlkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEjYKBXJ1bGVzGAMgAygLMicud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlRyZWF0bWVudFJ1bGUirgEKDVN0cmF0ZWd5VGFibGUSPgoIY2hhbXBpb24YASABKAsyLC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQ29sbGVjdGlvblN0cmF0ZWd5EkEKC2NoYWxsZW5nZXJzGAIgAygLMiwud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbGxlY3Rpb25TdHJhdGVneRIaChJjaGFsbGVuZ2VyX3BlcmNlbnQYAyABKAEiowEKFFN0cmF0ZWd5VGFibGVWZXJzaW9uEjYKBXRhYmxlGAEgASgLMicud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlN0cmF0ZWd5VGFibGUSDwoHdmVyc2lvbhgCIAEoBRIuCgp1cGRhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1cGRhdGVkX2J5GAQgASgJIhYKFEdldFN0cmF0ZWdpZXNSZXF1ZXN0IlgKFUdldFN0cmF0ZWdpZXNSZXNwb25zZRI/CgdjdXJyZW50GAEgASgLMi4ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlN0cmF0ZWd5VGFibGVWZXJzaW9uInoKF1VwZGF0ZVN0cmF0ZWdpZXNSZXF1ZXN0EjYKBXRhYmxlGAEgASgLMicud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlN0cmF0ZWd5VGFibGUSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoBRINCgVhY3RvchgDIAEoCSJbChhVcGRhdGVTdHJhdGVnaWVzUmVzcG9uc2USPwoHY3VycmVudBgBIAEoCzIuLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5TdHJhdGVneVRhYmxlVmVyc2lvbjLqDQoSQ29sbGVjdGlvbnNTZXJ2aWNlEmQKCUxpc3RDYXNlcxIqLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5MaXN0Q2FzZXNSZXF1ZXN0Gisud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkxpc3RDYXNlc1Jlc3BvbnNlEl4KB0dldENhc2USKC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR2V0Q2FzZVJlcXVlc3QaKS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR2V0Q2FzZVJlc3BvbnNlEmcKCkFzc2lnbkNhc2USKy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQXNzaWduQ2FzZVJlcXVlc3QaLC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQXNzaWduQ2FzZVJlc3BvbnNlEnwKEUxvZ0NvbnRhY3RBdHRlbXB0EjIud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkxvZ0NvbnRhY3RBdHRlbXB0UmVxdWVzdBozLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5Mb2dDb250YWN0QXR0ZW1wdFJlc3BvbnNlEn8KElJlY29yZFByb21pc2VUb1BheRIzLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5SZWNvcmRQcm9taXNlVG9QYXlSZXF1ZXN0GjQud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlJlY29yZFByb21pc2VUb1BheVJlc3BvbnNlEn8KEk9mZmVyUmVwYXltZW50UGxhbhIzLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5PZmZlclJlcGF5bWVudFBsYW5SZXF1ZXN0GjQud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLk9mZmVyUmVwYXltZW50UGxhblJlc3BvbnNlEnYKD1NlbmRMZWdhbE5vdGljZRIwLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5TZW5kTGVnYWxOb3RpY2VSZXF1ZXN0GjEud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlNlbmRMZWdhbE5vdGljZVJlc3BvbnNlEoIBChNHZXRDb2xsZWN0aW9uc1N0YXRzEjQud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkdldENvbGxlY3Rpb25zU3RhdHNSZXF1ZXN0GjUud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkdldENvbGxlY3Rpb25zU3RhdHNSZXNwb25zZRJqCgtVcHNlcnRBZ2VudBIsLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5VcHNlcnRBZ2VudFJlcXVlc3QaLS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuVXBzZXJ0QWdlbnRSZXNwb25zZRJnCgpMaXN0QWdlbnRzEisud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkxpc3RBZ2VudHNSZXF1ZXN0Giwud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkxpc3RBZ2VudHNSZXNwb25zZRJzCg5SZXNvbHZlRGlzcHV0ZRIvLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5SZXNvbHZlRGlzcHV0ZVJlcXVlc3QaMC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUmVzb2x2ZURpc3B1dGVSZXNwb25zZRJ5ChBSZXF1ZXN0RmVlV2FpdmVyEjEud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlJlcXVlc3RGZWVXYWl2ZXJSZXF1ZXN0GjIud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlJlcXVlc3RGZWVXYWl2ZXJSZXNwb25zZRJ2Cg9SdW5Qcm9taXNlQ2hlY2sSMC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUnVuUHJvbWlzZUNoZWNrUmVxdWVzdBoxLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5SdW5Qcm9taXNlQ2hlY2tSZXNwb25zZRJwCg1HZXRTdHJhdGVnaWVzEi4ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkdldFN0cmF0ZWdpZXNSZXF1ZXN0Gi8ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkdldFN0cmF0ZWdpZXNSZXNwb25zZRJ5ChBVcGRhdGVTdHJhdGVnaWVzEjEud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlVwZGF0ZVN0cmF0ZWdpZXNSZXF1ZXN0GjIud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlVwZGF0ZVN0cmF0ZWdpZXNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing, file_whiteslip_collections_v1_collections]);
 
 /**
  * ListCasesRequest filters cases.
@@ -1049,6 +1049,267 @@ export const RunPromiseCheckResponseSchema: GenMessage<RunPromiseCheckResponse> 
   messageDesc(file_whiteslip_collections_v1_collections_service, 28);
 
 /**
+ * TreatmentRule maps one segment of cases to a treatment. Criteria left empty/unset match every case; within a
+ * strategy the first matching rule wins, so a rule that an earlier rule fully covers is refused as unreachable.
+ *
+ * @generated from message whiteslip.collections.v1.TreatmentRule
+ */
+export type TreatmentRule = Message<"whiteslip.collections.v1.TreatmentRule"> & {
+  /**
+   * Delinquency buckets matched (at least one).
+   *
+   * @generated from field: repeated whiteslip.billing.v1.DelinquencyBucket buckets = 1;
+   */
+  buckets: DelinquencyBucket[];
+
+  /**
+   * Risk tiers matched (`A`…`E`); empty matches every tier (an unknown tier counts as `C`).
+   *
+   * @generated from field: repeated string tiers = 2;
+   */
+  tiers: string[];
+
+  /**
+   * Lowest total balance matched, in fen (inclusive); unset means 0.
+   *
+   * @generated from field: optional int64 min_balance_fen = 3;
+   */
+  minBalanceFen?: bigint | undefined;
+
+  /**
+   * Balance the segment stops at, in fen (exclusive; must exceed `min_balance_fen`); unset means unbounded.
+   *
+   * @generated from field: optional int64 max_balance_fen = 4;
+   */
+  maxBalanceFen?: bigint | undefined;
+
+  /**
+   * Lowest days past due matched (inclusive); unset means 0.
+   *
+   * @generated from field: optional int32 min_dpd = 5;
+   */
+  minDpd?: number | undefined;
+
+  /**
+   * Treatment given to the segment (not TREATMENT_UNSPECIFIED).
+   *
+   * @generated from field: whiteslip.collections.v1.Treatment treatment = 6;
+   */
+  treatment: Treatment;
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.TreatmentRule.
+ * Use `create(TreatmentRuleSchema)` to create a new message.
+ */
+export const TreatmentRuleSchema: GenMessage<TreatmentRule> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections_service, 29);
+
+/**
+ * CollectionStrategy is a named, ordered list of treatment rules; no matching rule means digital only.
+ *
+ * @generated from message whiteslip.collections.v1.CollectionStrategy
+ */
+export type CollectionStrategy = Message<"whiteslip.collections.v1.CollectionStrategy"> & {
+  /**
+   * Stable id (lower-kebab-case), `champion` for the default strategy; cases record the id they were assigned.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * What the strategy tries, for people.
+   *
+   * @generated from field: string description = 2;
+   */
+  description: string;
+
+  /**
+   * Rules in evaluation order (first match wins).
+   *
+   * @generated from field: repeated whiteslip.collections.v1.TreatmentRule rules = 3;
+   */
+  rules: TreatmentRule[];
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.CollectionStrategy.
+ * Use `create(CollectionStrategySchema)` to create a new message.
+ */
+export const CollectionStrategySchema: GenMessage<CollectionStrategy> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections_service, 30);
+
+/**
+ * StrategyTable is the champion/challenger set in force.
+ *
+ * @generated from message whiteslip.collections.v1.StrategyTable
+ */
+export type StrategyTable = Message<"whiteslip.collections.v1.StrategyTable"> & {
+  /**
+   * The default strategy.
+   *
+   * @generated from field: whiteslip.collections.v1.CollectionStrategy champion = 1;
+   */
+  champion?: CollectionStrategy | undefined;
+
+  /**
+   * Challenger strategies; the challenger share is split evenly among them (ids unique, none equal to the champion's).
+   *
+   * @generated from field: repeated whiteslip.collections.v1.CollectionStrategy challengers = 2;
+   */
+  challengers: CollectionStrategy[];
+
+  /**
+   * Percentage (0–100, at most two decimals) of accounts sent to a challenger, chosen by a stable hash of the account id.
+   *
+   * @generated from field: double challenger_percent = 3;
+   */
+  challengerPercent: number;
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.StrategyTable.
+ * Use `create(StrategyTableSchema)` to create a new message.
+ */
+export const StrategyTableSchema: GenMessage<StrategyTable> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections_service, 31);
+
+/**
+ * StrategyTableVersion is a stored strategy table with its version and audit.
+ *
+ * @generated from message whiteslip.collections.v1.StrategyTableVersion
+ */
+export type StrategyTableVersion = Message<"whiteslip.collections.v1.StrategyTableVersion"> & {
+  /**
+   * The table.
+   *
+   * @generated from field: whiteslip.collections.v1.StrategyTable table = 1;
+   */
+  table?: StrategyTable | undefined;
+
+  /**
+   * Version, +1 on every update; pass it back as `expected_version` to update.
+   *
+   * @generated from field: int32 version = 2;
+   */
+  version: number;
+
+  /**
+   * When this version was stored.
+   *
+   * @generated from field: google.protobuf.Timestamp updated_at = 3;
+   */
+  updatedAt?: Timestamp | undefined;
+
+  /**
+   * Who stored it (`seed` for the table seeded from configuration).
+   *
+   * @generated from field: string updated_by = 4;
+   */
+  updatedBy: string;
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.StrategyTableVersion.
+ * Use `create(StrategyTableVersionSchema)` to create a new message.
+ */
+export const StrategyTableVersionSchema: GenMessage<StrategyTableVersion> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections_service, 32);
+
+/**
+ * GetStrategiesRequest asks for the strategy table.
+ *
+ * @generated from message whiteslip.collections.v1.GetStrategiesRequest
+ */
+export type GetStrategiesRequest = Message<"whiteslip.collections.v1.GetStrategiesRequest"> & {
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.GetStrategiesRequest.
+ * Use `create(GetStrategiesRequestSchema)` to create a new message.
+ */
+export const GetStrategiesRequestSchema: GenMessage<GetStrategiesRequest> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections_service, 33);
+
+/**
+ * GetStrategiesResponse returns the strategy table in force.
+ *
+ * @generated from message whiteslip.collections.v1.GetStrategiesResponse
+ */
+export type GetStrategiesResponse = Message<"whiteslip.collections.v1.GetStrategiesResponse"> & {
+  /**
+   * The table with version and audit.
+   *
+   * @generated from field: whiteslip.collections.v1.StrategyTableVersion current = 1;
+   */
+  current?: StrategyTableVersion | undefined;
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.GetStrategiesResponse.
+ * Use `create(GetStrategiesResponseSchema)` to create a new message.
+ */
+export const GetStrategiesResponseSchema: GenMessage<GetStrategiesResponse> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections_service, 34);
+
+/**
+ * UpdateStrategiesRequest replaces the strategy table.
+ *
+ * @generated from message whiteslip.collections.v1.UpdateStrategiesRequest
+ */
+export type UpdateStrategiesRequest = Message<"whiteslip.collections.v1.UpdateStrategiesRequest"> & {
+  /**
+   * The new table (validated as a whole).
+   *
+   * @generated from field: whiteslip.collections.v1.StrategyTable table = 1;
+   */
+  table?: StrategyTable | undefined;
+
+  /**
+   * The version the editor read; a different stored version refuses the update (ABORTED).
+   *
+   * @generated from field: int32 expected_version = 2;
+   */
+  expectedVersion: number;
+
+  /**
+   * Who makes the change (recorded for audit; required).
+   *
+   * @generated from field: string actor = 3;
+   */
+  actor: string;
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.UpdateStrategiesRequest.
+ * Use `create(UpdateStrategiesRequestSchema)` to create a new message.
+ */
+export const UpdateStrategiesRequestSchema: GenMessage<UpdateStrategiesRequest> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections_service, 35);
+
+/**
+ * UpdateStrategiesResponse returns the stored table.
+ *
+ * @generated from message whiteslip.collections.v1.UpdateStrategiesResponse
+ */
+export type UpdateStrategiesResponse = Message<"whiteslip.collections.v1.UpdateStrategiesResponse"> & {
+  /**
+   * The new table with its version and audit.
+   *
+   * @generated from field: whiteslip.collections.v1.StrategyTableVersion current = 1;
+   */
+  current?: StrategyTableVersion | undefined;
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.UpdateStrategiesResponse.
+ * Use `create(UpdateStrategiesResponseSchema)` to create a new message.
+ */
+export const UpdateStrategiesResponseSchema: GenMessage<UpdateStrategiesResponse> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections_service, 36);
+
+/**
  * CollectionsService owns collection cases, strategies, agents and queues,
  * contact attempts, promises to pay, repayment offers, legal notices and an
  * append-only audit log.
@@ -1185,6 +1446,27 @@ export const CollectionsService: GenService<{
     methodKind: "unary";
     input: typeof RunPromiseCheckRequestSchema;
     output: typeof RunPromiseCheckResponseSchema;
+  },
+  /**
+   * GetStrategies returns the strategy table in force (champion, challengers, challenger share) and its version.
+   *
+   * @generated from rpc whiteslip.collections.v1.CollectionsService.GetStrategies
+   */
+  getStrategies: {
+    methodKind: "unary";
+    input: typeof GetStrategiesRequestSchema;
+    output: typeof GetStrategiesResponseSchema;
+  },
+  /**
+   * UpdateStrategies replaces the strategy table (INVALID_ARGUMENT with field violations on a bad table, ABORTED when
+   * `expected_version` is not the stored version); cases opened or re-segmented afterwards use the new table.
+   *
+   * @generated from rpc whiteslip.collections.v1.CollectionsService.UpdateStrategies
+   */
+  updateStrategies: {
+    methodKind: "unary";
+    input: typeof UpdateStrategiesRequestSchema;
+    output: typeof UpdateStrategiesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_whiteslip_collections_v1_collections_service, 0);

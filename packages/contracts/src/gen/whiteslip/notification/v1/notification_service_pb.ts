@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file whiteslip/notification/v1/notification_service.proto.
  */
 export const file_whiteslip_notification_v1_notification_service: GenFile = /*@__PURE__*/
-  fileDesc("CjR3aGl0ZXNsaXAvbm90aWZpY2F0aW9uL3YxL25vdGlmaWNhdGlvbl9zZXJ2aWNlLnByb3RvEhl3aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxIpwBChpVcHNlcnRDb250YWN0UG9pbnRzUmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRINCgVwaG9uZRgCIAEoCRINCgVlbWFpbBgDIAEoCRISCgpwdXNoX3Rva2VuGAQgASgJEhEKCXRpbWVfem9uZRgFIAEoCRIOCgZsb2NhbGUYBiABKAkSFAoMZGlzcGxheV9uYW1lGAcgASgJIl4KG1Vwc2VydENvbnRhY3RQb2ludHNSZXNwb25zZRITCgtjdXN0b21lcl9pZBgBIAEoCRIUCgxwaG9uZV9tYXNrZWQYAiABKAkSFAoMZW1haWxfbWFza2VkGAMgASgJIoABChFDaGFubmVsUHJlZmVyZW5jZRI1CghjYXRlZ29yeRgBIAEoDjIjLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2F0ZWdvcnkSNAoIY2hhbm5lbHMYAiADKA4yIi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkNoYW5uZWwijAEKFVNldFByZWZlcmVuY2VzUmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRJBCgtwcmVmZXJlbmNlcxgCIAMoCzIsLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2hhbm5lbFByZWZlcmVuY2USGwoTcXVpZXRfaG91cnNfY29uc2VudBgDIAEoCCJbChZTZXRQcmVmZXJlbmNlc1Jlc3BvbnNlEkEKC3ByZWZlcmVuY2VzGAEgAygLMiwud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DaGFubmVsUHJlZmVyZW5jZSJqChhMaXN0Tm90aWZpY2F0aW9uc1JlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSEgoKYWNjb3VudF9pZBgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJ0ChlMaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEj4KDW5vdGlmaWNhdGlvbnMYASADKAsyJy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLk5vdGlmaWNhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiYwoQTGlzdEluYm94UmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRITCgt1bnJlYWRfb25seRgCIAEoCBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJ9ChFMaXN0SW5ib3hSZXNwb25zZRI5CghtZXNzYWdlcxgBIAMoCzInLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuSW5ib3hNZXNzYWdlEhQKDHVucmVhZF9jb3VudBgCIAEoBRIXCg9uZXh0X3BhZ2VfdG9rZW4YAyABKAkiQAoUTWFya0luYm94UmVhZFJlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSEwoLbWVzc2FnZV9pZHMYAiADKAkiPQoVTWFya0luYm94UmVhZFJlc3BvbnNlEg4KBm1hcmtlZBgBIAEoBRIUCgx1bnJlYWRfY291bnQYAiABKAUinAEKF1JlY29yZEVuZ2FnZW1lbnRSZXF1ZXN0EhcKD25vdGlmaWNhdGlvbl9pZBgBIAEoCRI3CgRraW5kGAIgASgOMikud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5FbmdhZ2VtZW50S2luZBIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiawoYUmVjb3JkRW5nYWdlbWVudFJlc3BvbnNlEhEKCWJlc3RfaG91chgBIAEoBRITCgtleHBsYW5hdGlvbhgCIAEoCRIQCghyZWNvcmRlZBgDIAEoCBIVCg1oYXNfYmVzdF9ob3VyGAQgASgIMuwFChNOb3RpZmljYXRpb25TZXJ2aWNlEoQBChNVcHNlcnRDb250YWN0UG9pbnRzEjUud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5VcHNlcnRDb250YWN0UG9pbnRzUmVxdWVzdBo2LndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuVXBzZXJ0Q29udGFjdFBvaW50c1Jlc3BvbnNlEnUKDlNldFByZWZlcmVuY2VzEjAud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5TZXRQcmVmZXJlbmNlc1JlcXVlc3QaMS53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLlNldFByZWZlcmVuY2VzUmVzcG9uc2USfgoRTGlzdE5vdGlmaWNhdGlvbnMSMy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkxpc3ROb3RpZmljYXRpb25zUmVxdWVzdBo0LndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuTGlzdE5vdGlmaWNhdGlvbnNSZXNwb25zZRJmCglMaXN0SW5ib3gSKy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkxpc3RJbmJveFJlcXVlc3QaLC53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkxpc3RJbmJveFJlc3BvbnNlEnIKDU1hcmtJbmJveFJlYWQSLy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLk1hcmtJbmJveFJlYWRSZXF1ZXN0GjAud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5NYXJrSW5ib3hSZWFkUmVzcG9uc2USewoQUmVjb3JkRW5nYWdlbWVudBIyLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuUmVjb3JkRW5nYWdlbWVudFJlcXVlc3QaMy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLlJlY29yZEVuZ2FnZW1lbnRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_whiteslip_notification_v1_notification]);
+  fileDesc("CjR3aGl0ZXNsaXAvbm90aWZpY2F0aW9uL3YxL25vdGlmaWNhdGlvbl9zZXJ2aWNlLnByb3RvEhl3aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxIpwBChpVcHNlcnRDb250YWN0UG9pbnRzUmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRINCgVwaG9uZRgCIAEoCRINCgVlbWFpbBgDIAEoCRISCgpwdXNoX3Rva2VuGAQgASgJEhEKCXRpbWVfem9uZRgFIAEoCRIOCgZsb2NhbGUYBiABKAkSFAoMZGlzcGxheV9uYW1lGAcgASgJIl4KG1Vwc2VydENvbnRhY3RQb2ludHNSZXNwb25zZRITCgtjdXN0b21lcl9pZBgBIAEoCRIUCgxwaG9uZV9tYXNrZWQYAiABKAkSFAoMZW1haWxfbWFza2VkGAMgASgJIoABChFDaGFubmVsUHJlZmVyZW5jZRI1CghjYXRlZ29yeRgBIAEoDjIjLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2F0ZWdvcnkSNAoIY2hhbm5lbHMYAiADKA4yIi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkNoYW5uZWwijAEKFVNldFByZWZlcmVuY2VzUmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRJBCgtwcmVmZXJlbmNlcxgCIAMoCzIsLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2hhbm5lbFByZWZlcmVuY2USGwoTcXVpZXRfaG91cnNfY29uc2VudBgDIAEoCCJbChZTZXRQcmVmZXJlbmNlc1Jlc3BvbnNlEkEKC3ByZWZlcmVuY2VzGAEgAygLMiwud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DaGFubmVsUHJlZmVyZW5jZSJqChhMaXN0Tm90aWZpY2F0aW9uc1JlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSEgoKYWNjb3VudF9pZBgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJ0ChlMaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEj4KDW5vdGlmaWNhdGlvbnMYASADKAsyJy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLk5vdGlmaWNhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiYwoQTGlzdEluYm94UmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRITCgt1bnJlYWRfb25seRgCIAEoCBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJ9ChFMaXN0SW5ib3hSZXNwb25zZRI5CghtZXNzYWdlcxgBIAMoCzInLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuSW5ib3hNZXNzYWdlEhQKDHVucmVhZF9jb3VudBgCIAEoBRIXCg9uZXh0X3BhZ2VfdG9rZW4YAyABKAkiQAoUTWFya0luYm94UmVhZFJlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSEwoLbWVzc2FnZV9pZHMYAiADKAkiPQoVTWFya0luYm94UmVhZFJlc3BvbnNlEg4KBm1hcmtlZBgBIAEoBRIUCgx1bnJlYWRfY291bnQYAiABKAUinAEKF1JlY29yZEVuZ2FnZW1lbnRSZXF1ZXN0EhcKD25vdGlmaWNhdGlvbl9pZBgBIAEoCRI3CgRraW5kGAIgASgOMikud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5FbmdhZ2VtZW50S2luZBIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiawoYUmVjb3JkRW5nYWdlbWVudFJlc3BvbnNlEhEKCWJlc3RfaG91chgBIAEoBRITCgtleHBsYW5hdGlvbhgCIAEoCRIQCghyZWNvcmRlZBgDIAEoCBIVCg1oYXNfYmVzdF9ob3VyGAQgASgIIvoCCgtDYWRlbmNlUnVsZRIKCgJpZBgBIAEoCRIQCghwcmlvcml0eRgCIAEoBRIPCgd0cmlnZ2VyGAMgASgJEhQKB21pbl9kcGQYBCABKAVIAIgBARIUCgdtYXhfZHBkGAUgASgFSAGIAQESDgoGb25fZHBkGAYgAygFEhkKDGV2ZXJ5X25fZGF5cxgHIAEoBUgCiAEBEg8KB2J1Y2tldHMYCCADKAkSNAoIY2hhbm5lbHMYCSADKA4yIi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkNoYW5uZWwSEAoIdGVtcGxhdGUYCiABKAkSNQoIY2F0ZWdvcnkYCyABKA4yIy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkNhdGVnb3J5EhoKDXVzZV9iZXN0X2hvdXIYDCABKAhIA4gBAUIKCghfbWluX2RwZEIKCghfbWF4X2RwZEIPCg1fZXZlcnlfbl9kYXlzQhAKDl91c2VfYmVzdF9ob3VyIqIBChRDYWRlbmNlUG9saWN5VmVyc2lvbhI1CgVydWxlcxgBIAMoCzImLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2FkZW5jZVJ1bGUSDwoHdmVyc2lvbhgCIAEoBRIuCgp1cGRhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1cGRhdGVkX2J5GAQgASgJIhkKF0dldENhZGVuY2VQb2xpY3lSZXF1ZXN0IlwKGEdldENhZGVuY2VQb2xpY3lSZXNwb25zZRJACgdjdXJyZW50GAEgASgLMi8ud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DYWRlbmNlUG9saWN5VmVyc2lvbiJ8ChpVcGRhdGVDYWRlbmNlUG9saWN5UmVxdWVzdBI1CgVydWxlcxgBIAMoCzImLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2FkZW5jZVJ1bGUSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoBRINCgVhY3RvchgDIAEoCSJfChtVcGRhdGVDYWRlbmNlUG9saWN5UmVzcG9uc2USQAoHY3VycmVudBgBIAEoCzIvLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2FkZW5jZVBvbGljeVZlcnNpb24y8AcKE05vdGlmaWNhdGlvblNlcnZpY2UShAEKE1Vwc2VydENvbnRhY3RQb2ludHMSNS53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLlVwc2VydENvbnRhY3RQb2ludHNSZXF1ZXN0GjYud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5VcHNlcnRDb250YWN0UG9pbnRzUmVzcG9uc2USdQoOU2V0UHJlZmVyZW5jZXMSMC53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLlNldFByZWZlcmVuY2VzUmVxdWVzdBoxLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuU2V0UHJlZmVyZW5jZXNSZXNwb25zZRJ+ChFMaXN0Tm90aWZpY2F0aW9ucxIzLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuTGlzdE5vdGlmaWNhdGlvbnNSZXF1ZXN0GjQud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5MaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEmYKCUxpc3RJbmJveBIrLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuTGlzdEluYm94UmVxdWVzdBosLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuTGlzdEluYm94UmVzcG9uc2UScgoNTWFya0luYm94UmVhZBIvLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuTWFya0luYm94UmVhZFJlcXVlc3QaMC53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLk1hcmtJbmJveFJlYWRSZXNwb25zZRJ7ChBSZWNvcmRFbmdhZ2VtZW50EjIud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5SZWNvcmRFbmdhZ2VtZW50UmVxdWVzdBozLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuUmVjb3JkRW5nYWdlbWVudFJlc3BvbnNlEnsKEEdldENhZGVuY2VQb2xpY3kSMi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkdldENhZGVuY2VQb2xpY3lSZXF1ZXN0GjMud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5HZXRDYWRlbmNlUG9saWN5UmVzcG9uc2UShAEKE1VwZGF0ZUNhZGVuY2VQb2xpY3kSNS53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLlVwZGF0ZUNhZGVuY2VQb2xpY3lSZXF1ZXN0GjYud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5VcGRhdGVDYWRlbmNlUG9saWN5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_whiteslip_notification_v1_notification]);
 
 /**
  * UpsertContactPointsRequest sets contact points; empty fields are left unchanged.
@@ -480,6 +480,239 @@ export const RecordEngagementResponseSchema: GenMessage<RecordEngagementResponse
   messageDesc(file_whiteslip_notification_v1_notification_service, 12);
 
 /**
+ * CadenceRule is one row of the cadence policy table: facts it matches and the channels it sends on. Every matching
+ * rule contributes its channels; the rule with the lowest priority claims a channel first.
+ *
+ * @generated from message whiteslip.notification.v1.CadenceRule
+ */
+export type CadenceRule = Message<"whiteslip.notification.v1.CadenceRule"> & {
+  /**
+   * Stable id (lower-kebab-case), e.g. `overdue-dpd1`.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Lower sorts first; decides which rule owns a channel when two match.
+   *
+   * @generated from field: int32 priority = 2;
+   */
+  priority: number;
+
+  /**
+   * Fact kind matched: DUE_SOON, OVERDUE, PAYMENT_RECEIVED, CREDIT_LINE_CHANGED, NEGATIVE_REPORT_PENDING, LEGAL_NOTICE.
+   *
+   * @generated from field: string trigger = 3;
+   */
+  trigger: string;
+
+  /**
+   * Lowest DPD matched (inclusive); unset means 0.
+   *
+   * @generated from field: optional int32 min_dpd = 4;
+   */
+  minDpd?: number | undefined;
+
+  /**
+   * Highest DPD matched (inclusive, ≥ min_dpd); unset means unbounded.
+   *
+   * @generated from field: optional int32 max_dpd = 5;
+   */
+  maxDpd?: number | undefined;
+
+  /**
+   * Exact DPDs on which to send (e.g. [1]); empty means not used. Exclusive with `every_n_days`.
+   *
+   * @generated from field: repeated int32 on_dpd = 6;
+   */
+  onDpd: number[];
+
+  /**
+   * Send every N days from min_dpd (min_dpd, min_dpd+N, …); exclusive with `on_dpd`.
+   *
+   * @generated from field: optional int32 every_n_days = 7;
+   */
+  everyNDays?: number | undefined;
+
+  /**
+   * Delinquency buckets matched (`M0`…`M6`, `CHARGED_OFF`); empty matches all.
+   *
+   * @generated from field: repeated string buckets = 8;
+   */
+  buckets: string[];
+
+  /**
+   * Channels to send on (at least one), filtered by the customer's preferences unless the category is LEGAL.
+   *
+   * @generated from field: repeated whiteslip.notification.v1.Channel channels = 9;
+   */
+  channels: Channel[];
+
+  /**
+   * Template `id@version`, e.g. `overdue-notice@1`.
+   *
+   * @generated from field: string template = 10;
+   */
+  template: string;
+
+  /**
+   * Category (caps, preferences and legal rules follow it).
+   *
+   * @generated from field: whiteslip.notification.v1.Category category = 11;
+   */
+  category: Category;
+
+  /**
+   * Send at the customer's best hour; unset means the default (true for reminders and collection messages).
+   *
+   * @generated from field: optional bool use_best_hour = 12;
+   */
+  useBestHour?: boolean | undefined;
+};
+
+/**
+ * Describes the message whiteslip.notification.v1.CadenceRule.
+ * Use `create(CadenceRuleSchema)` to create a new message.
+ */
+export const CadenceRuleSchema: GenMessage<CadenceRule> = /*@__PURE__*/
+  messageDesc(file_whiteslip_notification_v1_notification_service, 13);
+
+/**
+ * CadencePolicyVersion is a stored cadence table with its version and audit.
+ *
+ * @generated from message whiteslip.notification.v1.CadencePolicyVersion
+ */
+export type CadencePolicyVersion = Message<"whiteslip.notification.v1.CadencePolicyVersion"> & {
+  /**
+   * Rows of the table.
+   *
+   * @generated from field: repeated whiteslip.notification.v1.CadenceRule rules = 1;
+   */
+  rules: CadenceRule[];
+
+  /**
+   * Version, +1 on every update; pass it back as `expected_version` to update.
+   *
+   * @generated from field: int32 version = 2;
+   */
+  version: number;
+
+  /**
+   * When this version was stored.
+   *
+   * @generated from field: google.protobuf.Timestamp updated_at = 3;
+   */
+  updatedAt?: Timestamp | undefined;
+
+  /**
+   * Who stored it (empty for the seeded default table).
+   *
+   * @generated from field: string updated_by = 4;
+   */
+  updatedBy: string;
+};
+
+/**
+ * Describes the message whiteslip.notification.v1.CadencePolicyVersion.
+ * Use `create(CadencePolicyVersionSchema)` to create a new message.
+ */
+export const CadencePolicyVersionSchema: GenMessage<CadencePolicyVersion> = /*@__PURE__*/
+  messageDesc(file_whiteslip_notification_v1_notification_service, 14);
+
+/**
+ * GetCadencePolicyRequest asks for the cadence table.
+ *
+ * @generated from message whiteslip.notification.v1.GetCadencePolicyRequest
+ */
+export type GetCadencePolicyRequest = Message<"whiteslip.notification.v1.GetCadencePolicyRequest"> & {
+};
+
+/**
+ * Describes the message whiteslip.notification.v1.GetCadencePolicyRequest.
+ * Use `create(GetCadencePolicyRequestSchema)` to create a new message.
+ */
+export const GetCadencePolicyRequestSchema: GenMessage<GetCadencePolicyRequest> = /*@__PURE__*/
+  messageDesc(file_whiteslip_notification_v1_notification_service, 15);
+
+/**
+ * GetCadencePolicyResponse returns the cadence table in force.
+ *
+ * @generated from message whiteslip.notification.v1.GetCadencePolicyResponse
+ */
+export type GetCadencePolicyResponse = Message<"whiteslip.notification.v1.GetCadencePolicyResponse"> & {
+  /**
+   * The table with version and audit.
+   *
+   * @generated from field: whiteslip.notification.v1.CadencePolicyVersion current = 1;
+   */
+  current?: CadencePolicyVersion | undefined;
+};
+
+/**
+ * Describes the message whiteslip.notification.v1.GetCadencePolicyResponse.
+ * Use `create(GetCadencePolicyResponseSchema)` to create a new message.
+ */
+export const GetCadencePolicyResponseSchema: GenMessage<GetCadencePolicyResponse> = /*@__PURE__*/
+  messageDesc(file_whiteslip_notification_v1_notification_service, 16);
+
+/**
+ * UpdateCadencePolicyRequest replaces the cadence table.
+ *
+ * @generated from message whiteslip.notification.v1.UpdateCadencePolicyRequest
+ */
+export type UpdateCadencePolicyRequest = Message<"whiteslip.notification.v1.UpdateCadencePolicyRequest"> & {
+  /**
+   * The new rows (validated as a whole).
+   *
+   * @generated from field: repeated whiteslip.notification.v1.CadenceRule rules = 1;
+   */
+  rules: CadenceRule[];
+
+  /**
+   * The version the editor read; a different stored version refuses the update (ABORTED).
+   *
+   * @generated from field: int32 expected_version = 2;
+   */
+  expectedVersion: number;
+
+  /**
+   * Who makes the change (recorded for audit; required).
+   *
+   * @generated from field: string actor = 3;
+   */
+  actor: string;
+};
+
+/**
+ * Describes the message whiteslip.notification.v1.UpdateCadencePolicyRequest.
+ * Use `create(UpdateCadencePolicyRequestSchema)` to create a new message.
+ */
+export const UpdateCadencePolicyRequestSchema: GenMessage<UpdateCadencePolicyRequest> = /*@__PURE__*/
+  messageDesc(file_whiteslip_notification_v1_notification_service, 17);
+
+/**
+ * UpdateCadencePolicyResponse returns the stored table.
+ *
+ * @generated from message whiteslip.notification.v1.UpdateCadencePolicyResponse
+ */
+export type UpdateCadencePolicyResponse = Message<"whiteslip.notification.v1.UpdateCadencePolicyResponse"> & {
+  /**
+   * The new table with its version and audit.
+   *
+   * @generated from field: whiteslip.notification.v1.CadencePolicyVersion current = 1;
+   */
+  current?: CadencePolicyVersion | undefined;
+};
+
+/**
+ * Describes the message whiteslip.notification.v1.UpdateCadencePolicyResponse.
+ * Use `create(UpdateCadencePolicyResponseSchema)` to create a new message.
+ */
+export const UpdateCadencePolicyResponseSchema: GenMessage<UpdateCadencePolicyResponse> = /*@__PURE__*/
+  messageDesc(file_whiteslip_notification_v1_notification_service, 18);
+
+/**
  * NotificationService owns contact points and preferences, templates, the
  * send-time model, every message and its delivery attempts, and the in-app inbox.
  *
@@ -545,6 +778,27 @@ export const NotificationService: GenService<{
     methodKind: "unary";
     input: typeof RecordEngagementRequestSchema;
     output: typeof RecordEngagementResponseSchema;
+  },
+  /**
+   * GetCadencePolicy returns the cadence policy table in force and its version.
+   *
+   * @generated from rpc whiteslip.notification.v1.NotificationService.GetCadencePolicy
+   */
+  getCadencePolicy: {
+    methodKind: "unary";
+    input: typeof GetCadencePolicyRequestSchema;
+    output: typeof GetCadencePolicyResponseSchema;
+  },
+  /**
+   * UpdateCadencePolicy replaces the cadence policy table (INVALID_ARGUMENT with field violations on bad rows,
+   * ABORTED when `expected_version` is not the stored version).
+   *
+   * @generated from rpc whiteslip.notification.v1.NotificationService.UpdateCadencePolicy
+   */
+  updateCadencePolicy: {
+    methodKind: "unary";
+    input: typeof UpdateCadencePolicyRequestSchema;
+    output: typeof UpdateCadencePolicyResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_whiteslip_notification_v1_notification_service, 0);
