@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { MongoClient } from "mongodb";
 import { withFileLock } from "./lock";
 import { cacheRoot, FERRETDB_MODULE, FERRETDB_VERSION, ferretBinaryPath } from "./paths";
-import { freePort } from "./ports";
+import { freePort, retryOnPortClash } from "./ports";
 import { ManagedProcess, runToCompletion, tailFile, type Watchdog } from "./process";
 
 const execFileP = promisify(execFile);
@@ -211,17 +211,7 @@ async function startOnce(bin: string, opts: StartFerretOptions, attempt: number)
 
 export async function startLocalFerret(opts: StartFerretOptions): Promise<LocalFerret> {
   const bin = await ensureFerretBinary(opts.log);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await startOnce(bin, opts, attempt);
-    } catch (err) {
-      if ((err as { portClash?: boolean }).portClash && attempt < 3) {
-        opts.log?.("ferretdb: port clash, retrying with a new port");
-        continue;
-      }
-      throw err;
-    }
-  }
+  return retryOnPortClash("ferretdb", opts.log, (attempt) => startOnce(bin, opts, attempt));
 }
 
 /**
@@ -248,9 +238,18 @@ var whiteslipWriteLock sync.Mutex
 `,
   );
   const targets: [string, string][] = [
-    ["msg_update.go", "func (h *Handler) MsgUpdate(connCtx context.Context, msg *wire.OpMsg) (*wire.OpMsg, error) {"],
-    ["msg_findandmodify.go", "func (h *Handler) MsgFindAndModify(connCtx context.Context, msg *wire.OpMsg) (*wire.OpMsg, error) {"],
-    ["msg_delete.go", "func (h *Handler) MsgDelete(connCtx context.Context, msg *wire.OpMsg) (*wire.OpMsg, error) {"],
+    [
+      "msg_update.go",
+      "func (h *Handler) MsgUpdate(connCtx context.Context, msg *wire.OpMsg) (*wire.OpMsg, error) {",
+    ],
+    [
+      "msg_findandmodify.go",
+      "func (h *Handler) MsgFindAndModify(connCtx context.Context, msg *wire.OpMsg) (*wire.OpMsg, error) {",
+    ],
+    [
+      "msg_delete.go",
+      "func (h *Handler) MsgDelete(connCtx context.Context, msg *wire.OpMsg) (*wire.OpMsg, error) {",
+    ],
   ];
   for (const [file, signature] of targets) {
     const path = join(dir, file);
@@ -258,7 +257,10 @@ var whiteslipWriteLock sync.Mutex
     if (!text.includes(signature)) throw new Error(`FerretDB patch: ${signature} not found in ${file}`);
     await writeFile(
       path,
-      text.replace(signature, `${signature}\n\twhiteslipWriteLock.Lock()\n\tdefer whiteslipWriteLock.Unlock()\n`),
+      text.replace(
+        signature,
+        `${signature}\n\twhiteslipWriteLock.Lock()\n\tdefer whiteslipWriteLock.Unlock()\n`,
+      ),
     );
   }
 }
@@ -286,15 +288,29 @@ export async function patchIdLookups(src: string): Promise<void> {
   const upd = join(src, "internal", "handler", "msg_update.go");
   const updText = await readFile(upd, "utf8");
   const call = `\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n`;
-  if (updText.split(call).length !== 2) throw new Error("FerretDB patch: UpdateDocument call not found once in msg_update.go");
-  await writeFile(upd, updText.replace(call, `${call}\t\tcloser.Close() // whiteslip: release this statement's read connection now\n`));
+  if (updText.split(call).length !== 2)
+    throw new Error("FerretDB patch: UpdateDocument call not found once in msg_update.go");
+  await writeFile(
+    upd,
+    updText.replace(
+      call,
+      `${call}\t\tcloser.Close() // whiteslip: release this statement's read connection now\n`,
+    ),
+  );
 
   const coll = join(src, "internal", "backends", "sqlite", "collection.go");
   const collText = await readFile(coll, "utf8");
   const before = `\tif params.Filter.Len() == 1 {\n\t\tv, _ := params.Filter.Get("_id")\n\t\tswitch v.(type) {\n\t\tcase string, types.ObjectID:\n\t\t\twhereClause`;
-  if (collText.split(before).length !== 2) throw new Error("FerretDB patch: the _id pushdown of Query not found once in collection.go");
+  if (collText.split(before).length !== 2)
+    throw new Error("FerretDB patch: the _id pushdown of Query not found once in collection.go");
   await writeFile(
     coll,
-    collText.replace(before, before.replace("if params.Filter.Len() == 1 {", "if params.Filter != nil && params.Filter.Len() >= 1 {")),
+    collText.replace(
+      before,
+      before.replace(
+        "if params.Filter.Len() == 1 {",
+        "if params.Filter != nil && params.Filter.Len() >= 1 {",
+      ),
+    ),
   );
 }

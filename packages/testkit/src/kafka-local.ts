@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel } from "kafkajs";
 import { withFileLock } from "./lock";
 import { KAFKA_VERSION, kafkaHome } from "./paths";
-import { freePorts } from "./ports";
+import { freePorts, retryOnPortClash } from "./ports";
 import { ManagedProcess, runToCompletion, tailFile, type Watchdog } from "./process";
 
 /* ------------------------------------------------------------------------------------------ */
@@ -304,17 +304,7 @@ async function startOnce(libs: string, opts: StartKafkaOptions, attempt: number)
 /** Starts a single-node KRaft Kafka from the cached jars; retries with new ports on a port clash. */
 export async function startLocalKafka(opts: StartKafkaOptions): Promise<LocalKafka> {
   const libs = await ensureKafkaLibs(opts.log);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await startOnce(libs, opts, attempt);
-    } catch (err) {
-      if ((err as { portClash?: boolean }).portClash && attempt < 3) {
-        opts.log?.("kafka: port clash, retrying with new ports");
-        continue;
-      }
-      throw err;
-    }
-  }
+  return retryOnPortClash("kafka", opts.log, (attempt) => startOnce(libs, opts, attempt));
 }
 
 /** Reads back a server.properties file into a map (used by tests and diagnostics). */

@@ -46,3 +46,26 @@ export function parseBrokers(value: string): string[] {
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 }
+
+/**
+ * Starts something on freshly chosen ports, retrying (up to `retries` times) when the start
+ * failed with `portClash` set — another process took the port between choosing and binding.
+ */
+export async function retryOnPortClash<T>(
+  what: string,
+  log: ((line: string) => void) | undefined,
+  start: (attempt: number) => Promise<T>,
+  retries = 3,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await start(attempt);
+    } catch (err) {
+      if ((err as { portClash?: boolean }).portClash && attempt < retries) {
+        log?.(`${what}: port clash, retrying with new ports`);
+        continue;
+      }
+      throw err;
+    }
+  }
+}
