@@ -81,7 +81,7 @@ describe("environment and paths", () => {
     expect(cacheRoot({ XDG_CACHE_HOME: "/x" })).toBe("/x/whiteslip");
     expect(cacheRoot({})).toMatch(/\.cache\/whiteslip$/);
     expect(kafkaHome("/c")).toBe("/c/kafka-3.9.1");
-    expect(ferretBinaryPath("/c")).toBe("/c/bin/ferretdb-v1.24.2-ws3");
+    expect(ferretBinaryPath("/c")).toBe("/c/bin/ferretdb-v1.24.2-ws4");
   });
 
   it("adds -mod=mod to GOFLAGS, keeping other flags", () => {
@@ -93,7 +93,7 @@ describe("environment and paths", () => {
     expect(ferretArgs({ port: 5, dataDir: "/d", stateDir: "/s" })).toEqual(
       expect.arrayContaining([
         "--handler=sqlite",
-        "--sqlite-url=file:/d/",
+        "--sqlite-url=file:/d/?_pragma=synchronous(normal)&_pragma=wal_autocheckpoint(0)",
         "--listen-addr=127.0.0.1:5",
         "--state-dir=/s",
         "--telemetry=disable",
