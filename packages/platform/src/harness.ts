@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -51,6 +52,10 @@ export async function startTestPlatform(
       KAFKA_BROKERS: infra.kafkaBrokers.join(","),
       MONGODB_URI: infra.mongoUri,
       CLOCK_FILE: clockFile,
+      // a key of its own, as a separate deployment has: customer ids are derived from the blind index of the
+      // national id, so two test platforms on the shared broker would otherwise give the same person the same
+      // ids and each would consume the other's events about them
+      PII_KEY: randomBytes(32).toString("base64"),
       LOG_LEVEL: "warn",
       NODE_ENV: "test",
       ...(opts.env ?? {}),

@@ -3,6 +3,7 @@
  * (startAllServices of @whiteslip/platform) on free ports, each with its own database and consumer group, sharing a
  * file clock; and a small seeded portfolio reached through the services' RPCs only.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -90,6 +91,9 @@ export async function startPlatform(
       KAFKA_BROKERS: infra.kafkaBrokers.join(","),
       MONGODB_URI: infra.mongoUri,
       CLOCK_FILE: clockFile,
+      // a key of its own (customer ids derive from the national id's blind index): no cross-talk with other
+      // test platforms on the shared broker
+      PII_KEY: randomBytes(32).toString("base64"),
       LOG_LEVEL: "warn",
       NODE_ENV: "test",
       // Fast background loops for a short test.
