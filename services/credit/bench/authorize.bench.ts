@@ -2,12 +2,16 @@
  * AuthorizePurchase under concurrent load for a fixed time against the real
  * service (gRPC → use case → database), and in the same run the same load
  * against a bare echo server on the same gRPC adapter with a trivial handler.
- * Prints rps, p50/p99 latency of each and the ratio.
+ * Prints rps, p50/p99 latency of each and the ratio. Also, as a yardstick for the
+ * database on this machine, the same load on the database alone: the two writes of an
+ * approval (one conditional findOneAndUpdate of a line-sized document by _id, one insert)
+ * with the MongoDB driver and no service in between.
  *
  * Usage: pnpm --filter @whiteslip/credit bench:authorize [seconds=15] [concurrency=32] [lines=32]
  * Infrastructure: KAFKA_BROKERS + MONGODB_URI if set, else the testkit starts Kafka + a database.
  */
 import { credit } from "@whiteslip/contracts";
+import { MongoClient } from "mongodb";
 import { createClient, service, startGrpcServer } from "@whiteslip/grpc";
 import { startInfra } from "@whiteslip/testkit";
 import { startCredit } from "../src/main";
@@ -80,16 +84,23 @@ async function main() {
   const echoClient = createClient(credit.CreditService, `127.0.0.1:${echo.port}`, { deadlineMs: 10_000 });
   try {
     // lines with the maximum limit (¥50,000): 50,000 authorizations of ¥1 each
-    const lines: string[] = [];
-    for (let i = 0; i < lineCount; i++) {
-      const first17 = `310101199001${String(10 + (i % 18)).padStart(2, "0")}${String(i).padStart(3, "0")}`;
-      const c = await client.registerCustomer({ name: "bench", nationalId: first17 + nationalIdCheckChar(first17), phone: "+8613800138000", email: "b@example.cn" });
-      const a = await client.applyForCredit({
-        customerId: c.customerId, monthlyIncomeFen: 5_000_000n, employment: credit.Employment.SALARIED, ordersLast12m: 50,
-        spendLast12mFen: 5_000_000n, accountAgeMonths: 100, returnsLast12m: 0, ageYears: 40, statementDay: 1, idempotencyKey: `bench-${run}`,
-      });
-      lines.push(a.creditLine!.creditLineId);
-    }
+    const lines: string[] = new Array(lineCount);
+    const setupStart = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let i = next++; i < lineCount; i = next++) {
+          const first17 = `3101011990${String(1 + (i % 12)).padStart(2, "0")}${String(10 + (i % 18)).padStart(2, "0")}${String(i % 1000).padStart(3, "0")}`;
+          const c = await client.registerCustomer({ name: "bench", nationalId: first17 + nationalIdCheckChar(first17), phone: "+8613800138000", email: "b@example.cn" });
+          const a = await client.applyForCredit({
+            customerId: c.customerId, monthlyIncomeFen: 5_000_000n, employment: credit.Employment.SALARIED, ordersLast12m: 50,
+            spendLast12mFen: 5_000_000n, accountAgeMonths: 100, returnsLast12m: 0, ageYears: 40, statementDay: 1, idempotencyKey: `bench-${run}`,
+          });
+          lines[i] = a.creditLine!.creditLineId;
+        }
+      }),
+    );
+    console.log(`${lineCount} lines opened in ${((performance.now() - setupStart) / 1000).toFixed(1)} s`);
     const request = (w: number, i: number) => ({
       creditLineId: lines[(w + i) % lines.length]!,
       amountFen: 100n,
@@ -103,9 +114,11 @@ async function main() {
     await load((w, i) => client.authorizePurchase({ ...request(w, i), idempotencyKey: `warm-${run}-${w}-${i}`, orderId: `warm-${w}-${i}` }), 1_000);
     const e = await load((w, i) => echoClient.authorizePurchase(request(w, i)), seconds * 1000);
     const s = await load((w, i) => client.authorizePurchase(request(w, i)), seconds * 1000);
+    const db = await databaseAlone(infra.mongoUri, `credit_bench_raw_${run}`, seconds * 1000);
     console.log(`AuthorizePurchase bench: ${seconds}s per target, ${concurrency} concurrent callers, ${lineCount} lines, database ${infra.kind}`);
     console.log(`echo (same gRPC adapter, trivial handler): ${fmt(e)}`);
     console.log(`credit AuthorizePurchase:                  ${fmt(s)}`);
+    console.log(`database alone, an approval's two writes:  ${fmt(db)}`);
     console.log(`ratio credit/echo rps: ${((100 * s.rps) / e.rps).toFixed(1)}%   target: p99 < 10 ms and ratio ≥ 60% → ${s.p99 < 10 && s.rps / e.rps >= 0.6 ? "MET" : "NOT MET"}`);
   } finally {
     client.close();
@@ -113,6 +126,30 @@ async function main() {
     await echo.stop();
     await svc.stop();
     await infra.stop();
+  }
+}
+
+/** The approve path's writes straight to the database: the ceiling any service on this database has. */
+async function databaseAlone(uri: string, dbName: string, durationMs: number): Promise<Result> {
+  const mc = new MongoClient(uri, { maxPoolSize: Math.max(concurrency, 10) });
+  try {
+    const db = mc.db(dbName);
+    const lines = db.collection<{ _id: string } & Record<string, unknown>>("credit_lines");
+    const auths = db.collection<{ _id: string } & Record<string, unknown>>("authorizations");
+    const body = { status: "ACTIVE", restriction: { features: [] }, limitFen: 5_000_000n, availableFen: 5_000_000n, openHoldsFen: 0n, holds: {}, version: 0, filler: "x".repeat(400) };
+    await lines.insertMany(Array.from({ length: lineCount }, (_, i) => ({ _id: `l${i}`, ...body })));
+    return await load(async (w, i) => {
+      const id = `a-${w}-${i}`;
+      const amount = 100n;
+      await lines.findOneAndUpdate(
+        { _id: `l${(w + i) % lineCount}`, status: "ACTIVE", "restriction.features": { $nin: ["NEW_PURCHASES"] }, availableFen: { $gte: amount }, [`holds.${id}`]: { $exists: false } },
+        { $set: { [`holds.${id}`]: amount }, $inc: { availableFen: -amount, openHoldsFen: amount, version: 1 } },
+        { returnDocument: "after" },
+      );
+      await auths.insertOne({ _id: id, creditLineId: `l${(w + i) % lineCount}`, amountFen: amount, decision: "APPROVED", status: "OPEN", createdAt: new Date(), expiresAt: new Date() });
+    }, durationMs);
+  } finally {
+    await mc.close();
   }
 }
 
