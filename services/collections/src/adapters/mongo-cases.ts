@@ -97,6 +97,7 @@ function fromDoc(d: CaseDoc): CollectionCase {
     })),
     attempts: d.attempts ?? [],
     planIds: d.planIds ?? [],
+    planKeys: d.planKeys ?? [],
     legalNotices: (d.legalNotices ?? []).map((n: Document) => ({
       ...n,
       overdueFen: fen(n.overdueFen),

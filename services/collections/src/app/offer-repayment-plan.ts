@@ -1,6 +1,6 @@
 import type { billing } from "@whiteslip/contracts";
 import { notFound, Violations } from "@whiteslip/core";
-import { PLAN_INSTALLMENTS, planGate, recordPlan } from "../domain/work";
+import { notePlanRequest, PLAN_INSTALLMENTS, planGate, recordPlan } from "../domain/work";
 import { mutateCase, refusalError } from "./mutate-case";
 import type { Deps } from "./ports";
 
@@ -14,7 +14,9 @@ export interface OfferPlanInput {
 
 /**
  * Books a repayment plan (re-scheduled installments) in billing over gRPC, then records it on the case and
- * publishes PlanAgreed. Billing's call carries a key derived from the client's, so a retry books nothing twice.
+ * publishes PlanAgreed. Billing's call carries a key derived from the client's, so a retry books nothing twice;
+ * the key is noted on the case first, so a retry is answered with the plan even when the case closed meanwhile
+ * (the plan cures the account, and billing's AccountCured closes the case).
  */
 export async function offerRepaymentPlan(deps: Deps, i: OfferPlanInput): Promise<billing.RepaymentPlan> {
   new Violations()
@@ -28,8 +30,13 @@ export async function offerRepaymentPlan(deps: Deps, i: OfferPlanInput): Promise
     .throwIfAny();
   const c = await deps.cases.get(i.caseId);
   if (!c) throw notFound("case", i.caseId);
-  const gate = planGate(c);
-  if (gate) throw refusalError(gate, c.caseId);
+  if (!c.planKeys.includes(i.idempotencyKey)) {
+    const gate = planGate(c);
+    if (gate) throw refusalError(gate, c.caseId);
+    await mutateCase(deps.cases, c.caseId, (cur) => ({
+      change: notePlanRequest(cur, i.idempotencyKey, i.agentId || "system", i.installmentCount, deps.clock.now()),
+    }));
+  }
   const plan = await deps.billing.createRepaymentPlan({
     accountId: c.accountId,
     installmentCount: i.installmentCount,

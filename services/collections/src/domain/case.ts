@@ -132,6 +132,7 @@ function blankCase(
     promises: [],
     attempts: [],
     planIds: [],
+    planKeys: [],
     legalNotices: [],
     waivers: [],
     processedEventIds: [],

@@ -187,6 +187,8 @@ export interface CollectionCase {
   promises: PromiseToPay[];
   attempts: ContactAttempt[];
   planIds: string[];
+  /** Idempotency keys of the repayment plans requested on this case (a retry is answered, not gated again). */
+  planKeys: string[];
   legalNotices: LegalNotice[];
   waivers: FeeWaiver[];
   /** Ids of events already applied to this case (consumer idempotency). */

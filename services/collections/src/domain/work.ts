@@ -284,6 +284,19 @@ export function planGate(c: CollectionCase): Refusal | null {
 }
 
 /** Records a plan booked in billing (idempotent by plan id) and emits PlanAgreed. */
+/**
+ * Notes that a repayment plan is being requested under `key`, before billing is asked: from then on a
+ * retry with the same key gets billing's (idempotent) answer even if the case has moved on meanwhile
+ * (booking the plan makes the account current, so billing's AccountCured may close the case first).
+ */
+export function notePlanRequest(c: CollectionCase, key: string, actor: string, installmentCount: number, now: Date): CaseChange {
+  const b = new ChangeBuilder(c, now);
+  if (c.planKeys.includes(key)) return b.done();
+  b.set({ planKeys: [...c.planKeys, key] });
+  b.audit(actor, "PLAN_REQUESTED", `${installmentCount} installments requested from billing`);
+  return b.done();
+}
+
 export function recordPlan(
   c: CollectionCase,
   plan: { planId: string; installmentCount: number; totalFen: Fen },
