@@ -73,10 +73,22 @@ export class EventBus {
     private readonly producer: Producer,
     private readonly admin: Admin,
     private readonly logger: BusLogger,
+    /**
+     * Put before every topic name this bus creates, produces to and consumes from
+     * (dead-letter topics included), so several platforms can share one cluster
+     * without reading each other's facts: e.g. `staging.`, or one per test platform.
+     * Empty by default: the names of the contract.
+     */
+    readonly topicPrefix: string,
   ) {}
 
+  /** The topic on the cluster for a contract topic name. */
+  topicName(topic: string): string {
+    return this.topicPrefix + topic;
+  }
+
   /** Connects the producer and admin client. */
-  static async connect(opts: { brokers: string[]; clientId: string; logger: BusLogger }): Promise<EventBus> {
+  static async connect(opts: { brokers: string[]; clientId: string; logger: BusLogger; topicPrefix?: string }): Promise<EventBus> {
     const kafka = new Kafka({
       clientId: opts.clientId,
       brokers: opts.brokers,
@@ -88,7 +100,7 @@ export class EventBus {
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     const admin = kafka.admin();
     await Promise.all([producer.connect(), admin.connect()]);
-    return new EventBus(kafka, producer, admin, opts.logger);
+    return new EventBus(kafka, producer, admin, opts.logger, opts.topicPrefix ?? "");
   }
 
   /**
@@ -98,7 +110,7 @@ export class EventBus {
    */
   async ensureTopics(topics: string[], partitions = 3): Promise<void> {
     const existing = new Set(await this.admin.listTopics());
-    const missing = [...new Set(topics)].filter((t) => !existing.has(t));
+    const missing = [...new Set(topics.map((t) => this.topicName(t)))].filter((t) => !existing.has(t));
     if (missing.length === 0) return;
     try {
       await this.admin.createTopics({
@@ -129,9 +141,10 @@ export class EventBus {
     propagation.inject(context.active(), carrier);
     const byTopic = new Map<string, OutgoingEvent[]>();
     for (const e of events) {
-      const list = byTopic.get(e.topic) ?? [];
+      const topic = this.topicName(e.topic);
+      const list = byTopic.get(topic) ?? [];
       list.push(e);
-      byTopic.set(e.topic, list);
+      byTopic.set(topic, list);
     }
     await this.producer.sendBatch({
       acks: -1,
@@ -175,9 +188,10 @@ class GroupConsumer implements ConsumerHandle {
   }
 
   async start(): Promise<void> {
-    const bySpec = new Map(this.opts.subscriptions.map((s) => [s.spec.topic, s]));
+    const logical = this.opts.subscriptions.map((s) => s.spec.topic);
+    await this.bus.ensureTopics([...logical, ...logical.map((t) => deadLetterTopic(t, this.groupId))]);
+    const bySpec = new Map(this.opts.subscriptions.map((s) => [this.bus.topicName(s.spec.topic), s]));
     const topics = [...bySpec.keys()];
-    await this.bus.ensureTopics([...topics, ...topics.map((t) => deadLetterTopic(t, this.groupId))]);
     const consumer = this.bus.kafka.consumer({
       groupId: this.groupId,
       sessionTimeout: 10_000,
@@ -270,14 +284,16 @@ class GroupConsumer implements ConsumerHandle {
     err: Error,
     attempts: number,
   ) {
-    const dlq = deadLetterTopic(topic, this.groupId);
+    // `topic` is the name on the cluster; publish() puts the prefix before the dead-letter name again
+    const logicalDlq = deadLetterTopic(topic.slice(this.bus.topicPrefix.length), this.groupId);
+    const dlq = this.bus.topicName(logicalDlq);
     this.logger.error(
       { topic, partition, offset: message.offset, eventId: headers.ce_id, dlq, attempts, err: err.message },
       err instanceof UndecodableEventError ? "undecodable message dead-lettered" : "event dead-lettered after retries",
     );
     await this.bus.publish([
       {
-        topic: dlq,
+        topic: logicalDlq,
         key: message.key?.toString("utf8") ?? "",
         value: message.value ?? new Uint8Array(),
         headers: {

@@ -141,4 +141,33 @@ describe("EventBus on the real broker", () => {
     await consumer.stop();
     expect(calls).toBe(3);
   });
+
+  it("a topic prefix keeps two platforms on one cluster apart, dead-letter topics included", async () => {
+    const [pa, pb] = [`${uniqueName("pa")}.`, `${uniqueName("pb")}.`];
+    const a = await EventBus.connect({ brokers: kafkaBrokers, clientId: "bus-test-a", logger: silent, topicPrefix: pa });
+    const b = await EventBus.connect({ brokers: kafkaBrokers, clientId: "bus-test-b", logger: silent, topicPrefix: pb });
+    const seenByA: string[] = [];
+    const groupId = uniqueName("g");
+    const consumer = a.consumer({ groupId, subscriptions: [subscribe(Topics.Overdue, async (e) => void seenByA.push(e.id))] });
+    try {
+      await consumer.start();
+      await b.ensureTopics([Topics.Overdue.topic]);
+      const ev = (who: string) =>
+        encodeEvent(Topics.Overdue, { id: `${who}-1`, key: who, time: new Date(), data: { accountId: who, daysPastDue: 1 } });
+      await b.publish([ev("from-b")]);
+      await a.publish([ev("from-a")]);
+      await waitFor(() => (seenByA.includes("from-a-1") ? true : undefined));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(seenByA).toEqual(["from-a-1"]);
+      const admin = a.kafka.admin();
+      await admin.connect();
+      const topics = await admin.listTopics();
+      await admin.disconnect();
+      expect(topics).toEqual(expect.arrayContaining([`${pa}${Topics.Overdue.topic}`, `${pb}${Topics.Overdue.topic}`, `${pa}${deadLetterTopic(Topics.Overdue.topic, groupId)}`]));
+      expect(topics).not.toContain(`${pa}${pa}${Topics.Overdue.topic}`);
+    } finally {
+      await consumer.stop();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
 });

@@ -26,6 +26,8 @@ export const baseShape = {
   METRICS_PORT: port.default(0),
   KAFKA_BROKERS: csv,
   KAFKA_CLIENT_ID: z.string().optional(),
+  /** Put before every Kafka topic name (several platforms on one cluster); letters, digits, `.`, `_`, `-`. */
+  TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, "letters, digits, '.', '_' or '-' only").max(100).default(""),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, "must be a mongodb:// URI"),
   /** Database name; defaults to the service name (one database per service). */
   MONGODB_DB: z.string().optional(),

@@ -21,6 +21,8 @@ export interface TestPlatform {
   processes: Record<ServiceName, ServiceProcess>;
   /** Consumer group of each service. */
   groups: Record<ServiceName, string>;
+  /** Put before every topic name of this platform (TOPIC_PREFIX): its facts are its own. */
+  topicPrefix: string;
   /** Moves the shared clock to `date` `hour`:`minute` Asia/Shanghai. */
   setClock(date: LocalDate, hour?: number, minute?: number): void;
   stop(): Promise<void>;
@@ -37,6 +39,7 @@ export async function startTestPlatform(
   opts: { start: LocalDate; tag: string; env?: Record<string, string> },
 ): Promise<TestPlatform> {
   const dir = mkdtempSync(join(tmpdir(), `whiteslip-${opts.tag}-`));
+  const topicPrefix = `${uniqueName(opts.tag)}.`;
   const clockFile = join(dir, "clock.json");
   setFileClock(clockFile, zonedInstant(opts.start, 10, 0, "Asia/Shanghai"));
   const free = await freePorts(SERVICES.length);
@@ -56,6 +59,9 @@ export async function startTestPlatform(
       // national id, so two test platforms on the shared broker would otherwise give the same person the same
       // ids and each would consume the other's events about them
       PII_KEY: randomBytes(32).toString("base64"),
+      // topics of its own: with the shared broker's topics, one platform's notification service sent
+      // notices for another platform's facts, whose credit-reporting then took them as delivered
+      TOPIC_PREFIX: topicPrefix,
       LOG_LEVEL: "warn",
       NODE_ENV: "test",
       ...(opts.env ?? {}),
@@ -84,6 +90,7 @@ export async function startTestPlatform(
     sandbox,
     processes,
     groups: Object.fromEntries(SERVICES.map((s) => [s.name, serviceEnv[s.name].CONSUMER_GROUP!])) as Record<ServiceName, string>,
+    topicPrefix,
     setClock: (date, hour = 10, minute = 0) => setFileClock(clockFile, zonedInstant(date, hour, minute, "Asia/Shanghai")),
     async stop() {
       closeClients(clients);

@@ -29,7 +29,7 @@ describe("walking skeleton: five services as processes on real Kafka and a Mongo
   let customerId = "";
 
   /** True once `group` has committed offsets up to the end of every partition of `topic`. */
-  async function caughtUp(group: string, topic = Topics.Overdue.topic): Promise<boolean> {
+  async function caughtUp(group: string, topic = p.topicPrefix + Topics.Overdue.topic): Promise<boolean> {
     const ends = await admin.fetchTopicOffsets(topic);
     const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
     return ends.every((e) => {
@@ -64,7 +64,7 @@ describe("walking skeleton: five services as processes on real Kafka and a Mongo
 
   beforeAll(async () => {
     p = await startTestPlatform(infra, { start: START, tag: "skeleton" });
-    bus = await EventBus.connect({ brokers: infra.kafkaBrokers, clientId: "skeleton-test", logger: quiet });
+    bus = await EventBus.connect({ brokers: infra.kafkaBrokers, clientId: "skeleton-test", logger: quiet, topicPrefix: p.topicPrefix });
     admin = new Kafka({ brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const reg = await p.clients.credit.registerCustomer({
@@ -141,7 +141,7 @@ describe("walking skeleton: five services as processes on real Kafka and a Mongo
     await p.processes["credit-reporting"].stop();
     const raw = new Kafka({ brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
     await raw.connect();
-    const [garbage] = await raw.send({ topic: Topics.Overdue.topic, messages: [{ key: accountId, value: Buffer.from("not protobuf"), headers: { ce_id: "garbage-1" } }] });
+    const [garbage] = await raw.send({ topic: p.topicPrefix + Topics.Overdue.topic, messages: [{ key: accountId, value: Buffer.from("not protobuf"), headers: { ce_id: "garbage-1" } }] });
     await raw.disconnect();
     await bus.publish([overdue(30)]); // same key → same partition, after the garbage
 
@@ -163,7 +163,7 @@ describe("walking skeleton: five services as processes on real Kafka and a Mongo
 
     // every consumer group dead-lettered the garbage, with the error in headers
     for (const s of CONSUMERS) {
-      const dlq = `${Topics.Overdue.topic}.${p.groups[s]}.dlq`;
+      const dlq = `${p.topicPrefix}${Topics.Overdue.topic}.${p.groups[s]}.dlq`;
       const consumer = new Kafka({ brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).consumer({ groupId: `${p.groups[s]}-dlq-reader` });
       const seen: Record<string, string>[] = [];
       await consumer.connect();

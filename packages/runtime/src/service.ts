@@ -91,13 +91,14 @@ export async function startService<S extends z.ZodRawShape>(
   const bus = await EventBus.connect({
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID ?? opts.name,
+    topicPrefix: config.TOPIC_PREFIX,
     logger,
   });
   await bus.ensureTopics(allTopics.map((t) => t.topic));
   const context: ServiceContext<Config<S>> = { config, logger, clock, store, bus, pii };
   const parts = await opts.setup(context);
 
-  const relay = new OutboxRelay({ bus, logger, collections: parts.outbox ?? [] });
+  const relay = new OutboxRelay({ bus, logger, collections: parts.outbox ?? [], client: store.client });
   relay.start();
   const consumers = (parts.consumers ?? []).map((c) =>
     bus.consumer({ groupId: c.groupId ?? opts.name, subscriptions: c.subscriptions }),

@@ -94,6 +94,8 @@ export async function startPlatform(
       // a key of its own (customer ids derive from the national id's blind index): no cross-talk with other
       // test platforms on the shared broker
       PII_KEY: randomBytes(32).toString("base64"),
+      // and topics of its own (TOPIC_PREFIX): no service here reacts to another test platform's facts
+      TOPIC_PREFIX: `${uniqueName("console")}.`,
       LOG_LEVEL: "warn",
       NODE_ENV: "test",
       // Fast background loops for a short test.
