@@ -34,6 +34,8 @@ export async function connectStore(opts: { uri: string; dbName: string; logger?:
     // FerretDB v1 and standalone mongod have no retryable-writes support guarantees; writes are idempotent by design.
     retryWrites: false,
     maxPoolSize: 20,
+    // the outbox relay watches this client's writes to find new events without scanning (OutboxRelay)
+    monitorCommands: true,
   });
   await client.connect();
   const db = client.db(opts.dbName);

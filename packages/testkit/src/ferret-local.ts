@@ -292,7 +292,7 @@ var whiteslipWriteLock sync.Mutex
  * accounts). This patch (1) writes the id column as the index's expression and (2) pushes
  * the `_id` equality down whenever the filter has one, whatever else it holds. Both are
  * safe because every FerretDB handler re-applies the full filter to what the backend returns.
- * It also (3) stops large bulk updates from hanging; see below.
+ * It also (3) stops large bulk updates from hanging and (4) pushes \`_id: {$in: [...]}\` down; see below.
  */
 export async function patchIdLookups(src: string): Promise<void> {
   const meta = join(src, "internal", "backends", "sqlite", "metadata", "metadata.go");
@@ -330,6 +330,45 @@ export async function patchIdLookups(src: string): Promise<void> {
         "if params.Filter.Len() == 1 {",
         "if params.Filter != nil && params.Filter.Len() >= 1 {",
       ),
+    ),
+  );
+
+  // (4) \`{_id: {$in: [strings]}}\` pushed down as \`WHERE id IN (...)\` (the outbox relay reads the
+  // documents it was told about this way; MongoDB serves it from the _id index).
+  const patched = await readFile(coll, "utf8");
+  const endOfIdCase = "\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}\n\t\t}\n\t}\n\n\tq += whereClause\n";
+  if (patched.split(endOfIdCase).length !== 2)
+    throw new Error("FerretDB patch: the end of the _id pushdown of Query not found once in collection.go");
+  const inCase = [
+    'if d, ok := v.(*types.Document); ok && whereClause == "" && d.Len() == 1 {',
+    '\tif in, err := d.Get("$in"); err == nil {',
+    "\t\tif arr, ok := in.(*types.Array); ok && arr.Len() > 0 && arr.Len() <= 1000 {",
+    "\t\t\tmarks := make([]string, 0, arr.Len())",
+    "\t\t\tinArgs := make([]any, 0, arr.Len())",
+    "\t\t\tfor i := 0; i < arr.Len(); i++ {",
+    "\t\t\t\tid, isString := must.NotFail(arr.Get(i)).(string)",
+    "\t\t\t\tif !isString {",
+    "\t\t\t\t\tinArgs = nil",
+    "\t\t\t\t\tbreak",
+    "\t\t\t\t}",
+    '\t\t\t\tmarks = append(marks, "?")',
+    "\t\t\t\tinArgs = append(inArgs, string(must.NotFail(sjson.MarshalSingleValue(id))))",
+    "\t\t\t}",
+    "\t\t\tif inArgs != nil {",
+    '\t\t\t\twhereClause = fmt.Sprintf(" WHERE %s IN (%s)", metadata.IDColumn, strings.Join(marks, ", "))',
+    "\t\t\t\targs = inArgs",
+    "\t\t\t}",
+    "\t\t}",
+    "\t}",
+    "}",
+  ]
+    .map((l) => `\t\t${l}\n`)
+    .join("");
+  await writeFile(
+    coll,
+    patched.replace(
+      endOfIdCase,
+      endOfIdCase.replace("\t\t}\n\t}\n\n", `\t\t}\n${inCase}\t}\n\n`),
     ),
   );
 }

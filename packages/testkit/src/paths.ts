@@ -4,7 +4,7 @@ import { join } from "node:path";
 export const KAFKA_VERSION = "3.9.1";
 export const FERRETDB_VERSION = "v1.24.2";
 /** Bumped whenever the build-time patch of FerretDB changes, so a cached binary is rebuilt. */
-export const FERRETDB_PATCH_LEVEL = "ws4";
+export const FERRETDB_PATCH_LEVEL = "ws5";
 export const FERRETDB_MODULE = "github.com/FerretDB/FerretDB";
 
 /**

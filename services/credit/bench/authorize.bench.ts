@@ -11,7 +11,7 @@
  * Infrastructure: KAFKA_BROKERS + MONGODB_URI if set, else the testkit starts Kafka + a database.
  */
 import { credit } from "@whiteslip/contracts";
-import { MongoClient } from "mongodb";
+import { type Document, MongoClient } from "mongodb";
 import { createClient, service, startGrpcServer } from "@whiteslip/grpc";
 import { startInfra } from "@whiteslip/testkit";
 import { startCredit } from "../src/main";
@@ -134,19 +134,19 @@ async function databaseAlone(uri: string, dbName: string, durationMs: number): P
   const mc = new MongoClient(uri, { maxPoolSize: Math.max(concurrency, 10) });
   try {
     const db = mc.db(dbName);
-    const lines = db.collection<{ _id: string } & Record<string, unknown>>("credit_lines");
-    const auths = db.collection<{ _id: string } & Record<string, unknown>>("authorizations");
+    const lines = db.collection<Document>("credit_lines");
+    const auths = db.collection<Document>("authorizations");
     const body = { status: "ACTIVE", restriction: { features: [] }, limitFen: 5_000_000n, availableFen: 5_000_000n, openHoldsFen: 0n, holds: {}, version: 0, filler: "x".repeat(400) };
-    await lines.insertMany(Array.from({ length: lineCount }, (_, i) => ({ _id: `l${i}`, ...body })));
+    await lines.insertMany(Array.from({ length: lineCount }, (_, i) => ({ _id: `l${i}` as never, ...body })));
     return await load(async (w, i) => {
       const id = `a-${w}-${i}`;
       const amount = 100n;
       await lines.findOneAndUpdate(
-        { _id: `l${(w + i) % lineCount}`, status: "ACTIVE", "restriction.features": { $nin: ["NEW_PURCHASES"] }, availableFen: { $gte: amount }, [`holds.${id}`]: { $exists: false } },
+        { _id: `l${(w + i) % lineCount}` as never, status: "ACTIVE", "restriction.features": { $nin: ["NEW_PURCHASES"] }, availableFen: { $gte: amount }, [`holds.${id}`]: { $exists: false } },
         { $set: { [`holds.${id}`]: amount }, $inc: { availableFen: -amount, openHoldsFen: amount, version: 1 } },
         { returnDocument: "after" },
       );
-      await auths.insertOne({ _id: id, creditLineId: `l${(w + i) % lineCount}`, amountFen: amount, decision: "APPROVED", status: "OPEN", createdAt: new Date(), expiresAt: new Date() });
+      await auths.insertOne({ _id: id as never, creditLineId: `l${(w + i) % lineCount}`, amountFen: amount, decision: "APPROVED", status: "OPEN", createdAt: new Date(), expiresAt: new Date() });
     }, durationMs);
   } finally {
     await mc.close();
