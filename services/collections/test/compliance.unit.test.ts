@@ -135,7 +135,7 @@ describe("US Regulation F", () => {
   it("1006.14(b)(2)(i): the 7th call in 7 days is allowed, the 8th refused", () => {
     const now = at("2026-07-10", 12, 0, NY);
     const six = Array.from({ length: 6 }, (_, i) =>
-      attempt(at(`2026-07-0${4 + i}`, 10, 0, NY), "RIGHT_PARTY"),
+      attempt(at(`2026-07-0${4 + i}`, 10, 0, NY), "NO_ANSWER"),
     );
     expect(checkContact(us(now, { priorAttempts: six }))).toBeNull();
     const seven = [...six, attempt(at("2026-07-10", 9, 0, NY))];
@@ -149,6 +149,37 @@ describe("US Regulation F", () => {
       ...Array.from({ length: 6 }, (_, i) => attempt(at(`2026-07-0${4 + i}`, 10, 0, NY))),
     ];
     expect(checkContact(us(now, { priorAttempts: seven }))).toBeNull();
+  });
+
+  it("1006.14(b)(2)(ii): after a conversation, no call for 7 days counting the day of the conversation", () => {
+    const talked = [attempt(at("2026-07-03", 15, 0, NY), "PROMISE_TO_PAY")];
+    const refusal = checkContact(us(at("2026-07-09", 12, 0, NY), { priorAttempts: talked }));
+    expect(refusal?.rule).toBe("US_CALL_AFTER_CONVERSATION");
+    expect(refusal?.message).toContain("2026-07-03");
+    expect(refusal?.message).toContain("2026-07-10");
+    expect(checkContact(us(at("2026-07-10", 9, 0, NY), { priorAttempts: talked }))).toBeNull();
+    // other channels are not calls
+    expect(checkContact(us(at("2026-07-05", 12, 0, NY), { priorAttempts: talked, channel: "EMAIL" }))).toBeNull();
+  });
+
+  it.each([
+    ["NO_ANSWER", null],
+    ["WRONG_NUMBER", null],
+    ["RIGHT_PARTY", "US_CALL_AFTER_CONVERSATION"],
+    ["REFUSED", "US_CALL_AFTER_CONVERSATION"],
+    ["DISPUTE", "US_CALL_AFTER_CONVERSATION"],
+    ["HARDSHIP", "US_CALL_AFTER_CONVERSATION"],
+  ] as const)("a call ending %s starts the 7-day wait: %s", (outcome, rule) => {
+    const prior = [attempt(at("2026-07-08", 15, 0, NY), outcome)];
+    expect(checkContact(us(at("2026-07-09", 12, 0, NY), { priorAttempts: prior }))?.rule ?? null).toBe(rule);
+  });
+
+  it("a conversation with a third party or a refused attempt does not start the wait", () => {
+    const prior = [
+      attempt(at("2026-07-08", 15, 0, NY), "RIGHT_PARTY", { contactParty: "employer" }),
+      attempt(at("2026-07-08", 16, 0, NY), "RIGHT_PARTY", { refused: true, refusedRule: "US_INCONVENIENT_TIME" }),
+    ];
+    expect(checkContact(us(at("2026-07-09", 12, 0, NY), { priorAttempts: prior }))).toBeNull();
   });
 
   it("has no daily unanswered-call rule of its own (CN's does not apply)", () => {

@@ -9,11 +9,13 @@
  * US — Regulation F (12 CFR part 1006):
  *   - 1006.6(b)(1)(i): no communication before 08:00 or after 21:00 local time (absent consent) → `US_INCONVENIENT_TIME`
  *   - 1006.14(b)(2)(i): no more than 7 calls within 7 consecutive days about a debt            → `US_CALL_FREQUENCY`
+ *   - 1006.14(b)(2)(ii): no call within 7 consecutive days after a telephone conversation with the
+ *     consumer about the debt (the day of the conversation is the first of the 7)             → `US_CALL_AFTER_CONVERSATION`
  *   - 1006.6(d)(1): no communication with third parties about the debt                         → `US_THIRD_PARTY`
  * Letters are not time-of-day contacts and are not subject to the hour rules.
  */
 import { addDays, dateInZone, timeInZone } from "@whiteslip/core";
-import type { Channel, ContactAttempt, Jurisdiction, Refusal } from "./types";
+import type { Channel, ContactAttempt, Jurisdiction, Outcome, Refusal } from "./types";
 
 /** The debtor themself; `debtor:<label>` names one of the debtor's own contact points; anything else is a third party. */
 export const DEBTOR = "debtor";
@@ -59,6 +61,8 @@ export const CN_MAX_UNANSWERED_CALLS_PER_DAY = 6;
 export const US_EARLIEST_MIN = 8 * 60;
 export const US_LATEST_MIN = 21 * 60;
 export const US_MAX_CALLS_IN_7_DAYS = 7;
+/** Call outcomes that mean the agent spoke with the debtor (a "telephone conversation" in Regulation F). */
+export const CONVERSATION_OUTCOMES: ReadonlySet<Outcome> = new Set(["RIGHT_PARTY", "PROMISE_TO_PAY", "REFUSED", "DISPUTE", "HARDSHIP"]);
 
 const CN_GUIDELINE = "China Banking Association 个人消费类贷款催收工作指引 (2026)";
 
@@ -142,6 +146,26 @@ const usRules: ComplianceRule[] = [
       }).length;
       return n >= US_MAX_CALLS_IN_7_DAYS
         ? `${n} calls about this debt in the 7 days ${from}..${today} already (max ${US_MAX_CALLS_IN_7_DAYS})`
+        : null;
+    },
+  },
+  {
+    code: "US_CALL_AFTER_CONVERSATION",
+    citation:
+      "12 CFR 1006.14(b)(2)(ii): no call within 7 consecutive days after a telephone conversation about the debt",
+    check: (c) => {
+      if (c.channel !== "CALL") return null;
+      const today = dateInZone(c.now, c.timeZone);
+      const last = madeCalls(c)
+        .filter((a) => isDebtor(a.contactParty) && CONVERSATION_OUTCOMES.has(a.outcome))
+        .map((a) => dateInZone(a.occurredAt, c.timeZone))
+        .filter((d) => d <= today)
+        .sort()
+        .at(-1);
+      if (last === undefined) return null;
+      const allowedFrom = addDays(last, 7);
+      return today < allowedFrom
+        ? `a telephone conversation about this debt took place on ${last}; no call before ${allowedFrom}`
         : null;
     },
   },
