@@ -39,6 +39,8 @@ export const configShape = {
   RESCORING_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
   /** Days between rescorings of one line (monthly by default). */
   RESCORING_CADENCE_DAYS: z.coerce.number().int().min(1).default(DEFAULT_POLICY.rescoringCadenceDays),
+  /** Days after the last delinquency (Overdue or cure) in which rescoring does not increase a line. */
+  LINE_INCREASE_COOLING_DAYS: z.coerce.number().int().min(0).max(3650).default(DEFAULT_POLICY.lineIncreaseCoolingDays),
   /** Scorecard artifact to load. */
   SCORECARD_MODEL_PATH: z.string().default(new URL("../models/scorecard-v1.json", import.meta.url).pathname),
 };
@@ -99,6 +101,7 @@ export async function startCredit(opts: { env?: Record<string, string | undefine
           restrictFromDpd: config.RESTRICT_FROM_DPD,
           holdTtlDays: config.HOLD_TTL_DAYS,
           rescoringCadenceDays: config.RESCORING_CADENCE_DAYS,
+          lineIncreaseCoolingDays: config.LINE_INCREASE_COOLING_DAYS,
         },
         model,
         customers: new MongoCustomers(c.customers),

@@ -51,7 +51,7 @@ describe("restrictions while overdue", () => {
 });
 
 describe("dynamic rescoring", () => {
-  const cause = { causeId: "ev", at };
+  const cause = { causeId: "ev", at, today: "2026-03-10" };
   // application score 590 is tier B (580–599) with the v1 cut-offs
   const b = aLine({ applicationScore: 590, score: 590, tier: "B" });
 
@@ -82,6 +82,33 @@ describe("dynamic rescoring", () => {
     const u = rescore(r, model, DEFAULT_POLICY, cause)!;
     expect(u.line).toMatchObject({ tier: "A", limitFen: 1_000_000n });
     expect(u.changes[0]!.reason).toBe("RESCORE_TIER_UP");
+  });
+
+  it("no increase within the cooling period after the last delinquency; the tier still moves up", () => {
+    const good = { ...b, behaviour: { ...b.behaviour, onTimePayments: 5, worstDpd: 0, lastOverdueOn: "2026-02-01", lastCuredOn: "2026-02-20" } };
+    const u = rescore(good, model, DEFAULT_POLICY, cause)!;
+    expect(u.line).toMatchObject({ tier: "A", limitFen: 1_000_000n });
+    expect(u.changes[0]!.reason).toBe("RESCORE_TIER_UP_COOLING_PERIOD");
+    // 180 days after the cure (2026-02-20 + 180 = 2026-08-19) the increase is allowed again
+    expect(rescore(good, model, DEFAULT_POLICY, { ...cause, today: "2026-08-18" })!.line.limitFen).toBe(1_000_000n);
+    const later = rescore(good, model, DEFAULT_POLICY, { ...cause, today: "2026-08-19" })!;
+    expect(later.line.limitFen).toBe(1_250_000n);
+    expect(later.changes[0]!.reason).toBe("RESCORE_TIER_UP_LINE_INCREASE");
+    // configurable
+    expect(rescore(good, model, { ...DEFAULT_POLICY, lineIncreaseCoolingDays: 10 }, cause)!.line.limitFen).toBe(1_250_000n);
+  });
+
+  it("a cure does not grow the line at once, although lifting the overdue penalty moves the tier up", () => {
+    // 620 + on-time 20 + low utilisation 5 − DPD reached 30 = 615 (A); while overdue −20 more = 595 (B)
+    const line = aLine({ applicationScore: 620, score: 595, tier: "B", behaviour: { ...b.behaviour, onTimePayments: 5 } });
+    const overdue = applyOverdue(line, { eventId: "o1", businessDate: "2026-03-02", daysPastDue: 1, at }, DEFAULT_POLICY)!.line;
+    const cured = applyCured(overdue, { eventId: "c1", businessDate: "2026-03-05", at })!.line;
+    const u = rescore(cured, model, DEFAULT_POLICY, { causeId: "c1", at, today: "2026-03-05" })!;
+    expect(u.line).toMatchObject({ tier: "A", limitFen: line.limitFen });
+    expect(u.changes[0]!.reason).toBe("RESCORE_TIER_UP_COOLING_PERIOD");
+    // without a cooling period the same cure would have grown the line
+    const eager = rescore(cured, model, { ...DEFAULT_POLICY, lineIncreaseCoolingDays: 0 }, { causeId: "c1", at, today: "2026-03-05" })!;
+    expect(eager.line.limitFen).toBeGreaterThan(line.limitFen);
   });
 
   it("tier down to D cuts the line to 70%; to E freezes it; recovery to C unfreezes", () => {

@@ -1,4 +1,4 @@
-import type { Fen } from "@whiteslip/core";
+import { dateInZone, type Fen } from "@whiteslip/core";
 import { chain, recordPayment } from "../domain/credit-line";
 import { rescore } from "../domain/rescoring";
 import type { CreditDeps } from "./deps";
@@ -16,10 +16,10 @@ export interface PaymentReceivedFact {
  * Billing received a payment: the posted balance falls, on-time/late behaviour
  * is counted and the line is rescored (a tier change applies the line policy).
  */
-export async function recordPaymentReceived(d: Pick<CreditDeps, "clock" | "lines" | "model" | "policy">, f: PaymentReceivedFact): Promise<MutationOutcome["outcome"]> {
+export async function recordPaymentReceived(d: Pick<CreditDeps, "clock" | "lines" | "model" | "policy" | "timeZone">, f: PaymentReceivedFact): Promise<MutationOutcome["outcome"]> {
   const at = d.clock.now();
   const r = await mutateLine(d.lines, f.accountId, f.eventId, (line) =>
-    chain(line, { line: recordPayment(line, f.amountFen, f.onTime), events: [], changes: [] }, (l) => rescore(l, d.model, d.policy, { causeId: f.eventId, at })),
+    chain(line, { line: recordPayment(line, f.amountFen, f.onTime), events: [], changes: [] }, (l) => rescore(l, d.model, d.policy, { causeId: f.eventId, at, today: dateInZone(at, d.timeZone) })),
   );
   return r.outcome;
 }

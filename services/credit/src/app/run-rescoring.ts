@@ -28,7 +28,7 @@ export async function runRescoring(d: Pick<CreditDeps, "clock" | "timeZone" | "l
     for (const line of batch) {
       if (line.status === "CLOSED") continue;
       const r = await mutateLine(d.lines, line.id, null, (l) =>
-        l.lastRescoredOn && l.lastRescoredOn >= dueBefore ? null : rescore(l, d.model, d.policy, { causeId: `periodic:${today}`, at, periodicOn: today }),
+        l.lastRescoredOn && l.lastRescoredOn >= dueBefore ? null : rescore(l, d.model, d.policy, { causeId: `periodic:${today}`, at, periodicOn: today, today }),
       );
       if (r.outcome === "applied" && r.update) {
         rescored++;

@@ -38,6 +38,12 @@ export interface CreditPolicy {
   readonly lineIncreasePct: number;
   /** Line decrease on a downgrade to D, percent kept (*default* 70 → −30%). */
   readonly lineDecreasePct: number;
+  /**
+   * No line increase by rescoring within this many days of the line's last delinquency (its last Overdue or
+   * cure business date) (*default* 180). A cure lifts the overlay's "currently overdue" penalty at once, and
+   * without a cooling period that alone could grow the line of an account that was 30 days late last week.
+   */
+  readonly lineIncreaseCoolingDays: number;
 }
 
 /** The defaults of the domain rules. */
@@ -54,4 +60,5 @@ export const DEFAULT_POLICY: CreditPolicy = {
   rescoringCadenceDays: 30,
   lineIncreasePct: 125,
   lineDecreasePct: 70,
+  lineIncreaseCoolingDays: 180,
 };

@@ -5,7 +5,7 @@
  * a tier change drives the line policy (increase for good tiers, decrease or
  * freeze for bad), each change with a reason and a CreditLineChanged event.
  */
-import { type Fen, type LocalDate, deterministicId } from "@whiteslip/core";
+import { addDays, type Fen, type LocalDate, deterministicId } from "@whiteslip/core";
 import { type CreditLine, type LineUpdate, changed } from "./credit-line";
 import type { RiskFlagRaisedEvent } from "./events";
 import type { CreditPolicy } from "./policy";
@@ -62,13 +62,23 @@ export interface RescoreCause {
   readonly at: Date;
   /** Business date of a periodic run (stored as lastRescoredOn). */
   readonly periodicOn?: LocalDate;
+  /** Today's business date (for the cooling period after a delinquency). */
+  readonly today: LocalDate;
+}
+
+/** The first business date a rescoring may increase the line again after its last delinquency, or null. */
+export function lineIncreaseAllowedFrom(line: CreditLine, policy: Pick<CreditPolicy, "lineIncreaseCoolingDays">): LocalDate | null {
+  const { lastOverdueOn, lastCuredOn } = line.behaviour;
+  const last = [lastOverdueOn, lastCuredOn].filter((d): d is LocalDate => d !== null).sort().at(-1);
+  return last === undefined ? null : addDays(last, policy.lineIncreaseCoolingDays);
 }
 
 /**
  * Rescores a line and applies the tier policy:
  * - better tier: a line frozen by rescoring is unfrozen once back in A–C; in A/B an
  *   active, unrestricted line grows to min(limit × lineIncreasePct%, the tier's line
- *   for the declared income), rounded down to ¥100;
+ *   for the declared income), rounded down to ¥100 — not within the cooling period
+ *   after its last delinquency (reason RESCORE_TIER_UP_COOLING_PERIOD);
  * - worse tier: E freezes the line; D cuts the limit to lineDecreasePct% (not below
  *   the product minimum); C keeps the limit.
  * Returns null when neither score nor tier changed (and it is not a periodic run).
@@ -92,7 +102,10 @@ export function rescore(line: CreditLine, model: Pick<ScorecardModel, "tiers" | 
       const grown = roundDownToYuan100((line.limitFen * BigInt(policy.lineIncreasePct)) / 100n);
       const limit = grown < target ? grown : target;
       const canGrow = (tier === "A" || tier === "B") && line.status === "ACTIVE" && !line.restriction.features.includes("LINE_INCREASES");
-      if (canGrow && limit > line.limitFen) {
+      const coolingUntil = lineIncreaseAllowedFrom(line, policy);
+      if (canGrow && limit > line.limitFen && coolingUntil !== null && cause.today < coolingUntil) {
+        reason = "RESCORE_TIER_UP_COOLING_PERIOD";
+      } else if (canGrow && limit > line.limitFen) {
         next = { ...next, limitFen: limit };
         reason = "RESCORE_TIER_UP_LINE_INCREASE";
       } else reason = "RESCORE_TIER_UP";
