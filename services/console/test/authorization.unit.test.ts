@@ -17,7 +17,7 @@ import {
 } from "../src/server/authz";
 import { DEV_SESSION_SECRET, loadConsoleConfig } from "../src/server/config";
 import { forbidden, HTTP_OF_GRPC, toHttpError } from "../src/server/errors";
-import { countByChannelAndStatus, mapLimit } from "../src/server/portfolio";
+import { chartRows } from "../src/server/portfolio";
 
 const agent: SessionUser = { username: "li.na", role: "agent", agentId: "agent-m1-1", displayName: "Li Na" };
 const otherAgent: SessionUser = {
@@ -231,39 +231,21 @@ describe("gRPC errors as HTTP", () => {
 });
 
 describe("portfolio helpers", () => {
-  it("counts notifications by channel and status", () => {
-    const n = (channel: notification.Channel, status: notification.DeliveryStatus) =>
-      create(notification.NotificationSchema, { channel, status });
+  it("turns notification's portfolio counts into chart rows", () => {
     const C = notification.Channel;
     const S = notification.DeliveryStatus;
     expect(
-      countByChannelAndStatus([
-        n(C.SMS, S.FAILED),
-        n(C.IN_APP, S.DELIVERED),
-        n(C.SMS, S.FAILED),
-        n(C.EMAIL, S.SCHEDULED),
-        n(C.SMS, S.DELIVERED),
+      chartRows([
+        { channel: C.SMS, status: S.FAILED, count: 2n },
+        { channel: C.IN_APP, status: S.DELIVERED, count: 1n },
+        { channel: C.EMAIL, status: S.SCHEDULED, count: 1n },
+        { channel: C.SMS, status: S.DELIVERED, count: 0n },
       ]),
     ).toEqual([
       { channel: "EMAIL", status: "SCHEDULED", count: 1 },
       { channel: "IN_APP", status: "DELIVERED", count: 1 },
-      { channel: "SMS", status: "DELIVERED", count: 1 },
       { channel: "SMS", status: "FAILED", count: 2 },
     ]);
-    expect(countByChannelAndStatus([])).toEqual([]);
-  });
-
-  it("mapLimit keeps order and never runs more than the limit at once", async () => {
-    let running = 0;
-    let peak = 0;
-    const out = await mapLimit([5, 1, 4, 2, 3], 2, async (x) => {
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, x));
-      running--;
-      return x * 10;
-    });
-    expect(out).toEqual([50, 10, 40, 20, 30]);
-    expect(peak).toBe(2);
+    expect(chartRows([])).toEqual([]);
   });
 });

@@ -107,6 +107,17 @@ export class FakeMessages implements MessageRepository {
         out[m.capDay] = (out[m.capDay] ?? 0) + 1;
     return out;
   }
+  async countByChannelStatus(range: { from?: Date; to?: Date }) {
+    const cells = new Map<string, { channel: Message["channel"]; status: Message["status"]; count: number }>();
+    for (const m of this.rows.values()) {
+      if ((range.from && m.createdAt < range.from) || (range.to && m.createdAt >= range.to)) continue;
+      const k = `${m.channel}/${m.status}`;
+      const c = cells.get(k) ?? { channel: m.channel, status: m.status, count: 0 };
+      c.count++;
+      cells.set(k, c);
+    }
+    return [...cells.values()];
+  }
   async listForCustomer(customerId: string, accountId: string | undefined, p: Page) {
     return [...this.rows.values()]
       .filter((m) => m.customerId === customerId && (!accountId || m.accountId === accountId))

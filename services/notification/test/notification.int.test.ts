@@ -397,4 +397,38 @@ describe("notification service", () => {
     const ms = await messagesOf(c, 1);
     expect(ms.map((m) => m.channel)).toEqual([pb.Channel.EMAIL]);
   });
+
+  it("portfolio stats count every message by channel and status, by business date of creation", async () => {
+    const c = `${run}-stats`;
+    await contacts(c, "en", "Sam Stats");
+    clock.set(at("2026-12-20T11:00"));
+    await bus.publish([overdue(`${run}-st-1`, c, `${run}-acc-st`, 1)]);
+    await messagesOf(c, 2);
+    const day = await client.getNotificationStats({ fromDate: "2026-12-20", toDate: "2026-12-20" });
+    // what the database holds for that Shanghai day, counted another way
+    const mongo = await MongoClient.connect(infra.mongoUri);
+    try {
+      const msgs = mongo.db(dbName).collection("messages");
+      const range = { createdAt: { $gte: at("2026-12-20T00:00"), $lt: at("2026-12-21T00:00") } };
+      expect(Number(day.total)).toBe(await msgs.countDocuments(range));
+      expect(Number(day.total)).toBeGreaterThanOrEqual(2);
+      for (const cell of day.counts) {
+        const channel = pb.Channel[cell.channel].toString();
+        const status = pb.DeliveryStatus[cell.status].toString();
+        expect(Number(cell.count), `${channel}/${status}`).toBe(await msgs.countDocuments({ ...range, channel, status }));
+      }
+      const next = await client.getNotificationStats({ fromDate: "2026-12-21", toDate: "2026-12-21" });
+      expect(Number(next.total)).toBe(await msgs.countDocuments({ createdAt: { $gte: at("2026-12-21T00:00"), $lt: at("2026-12-22T00:00") } }));
+      const all = await client.getNotificationStats({ fromDate: "", toDate: "" });
+      expect(Number(all.total)).toBe(await msgs.countDocuments({}));
+    } finally {
+      await mongo.close();
+    }
+    await expect(client.getNotificationStats({ fromDate: "2026-12-21", toDate: "2026-12-20" })).rejects.toMatchObject({
+      violations: [{ field: "to_date" }],
+    });
+    await expect(client.getNotificationStats({ fromDate: "20261220", toDate: "" })).rejects.toMatchObject({
+      violations: [{ field: "from_date" }],
+    });
+  });
 });

@@ -1,8 +1,7 @@
 /**
  * The portfolio dashboard's data: billing's portfolio stats (delinquency by bucket, roll rates, charge-off trend,
  * expected inflows), collections' outcomes per strategy (champion vs challenger), and notifications by channel and
- * status. Notification has no portfolio RPC, so the console counts the messages of the customers that have
- * collection cases (ListCases → ListNotifications per customer), bounded by `maxCustomers`.
+ * status over the whole portfolio (notification's GetNotificationStats).
  */
 import { toJson } from "@bufbuild/protobuf";
 import { billing, collections, notification } from "@whiteslip/contracts";
@@ -28,71 +27,24 @@ function shortName(
   return v ? v.name.replace(prefix, "") : String(n);
 }
 
-/** Counts messages by channel and delivery status, sorted by channel then status. */
-export function countByChannelAndStatus(
-  messages: readonly Pick<notification.Notification, "channel" | "status">[],
-): ChannelStatusCount[] {
-  const counts = new Map<string, ChannelStatusCount>();
-  for (const m of messages) {
-    const channel = shortName(notification.ChannelSchema, m.channel, "CHANNEL_");
-    const status = shortName(notification.DeliveryStatusSchema, m.status, "DELIVERY_STATUS_");
-    const key = `${channel}/${status}`;
-    const cell = counts.get(key) ?? { channel, status, count: 0 };
-    cell.count++;
-    counts.set(key, cell);
-  }
-  return [...counts.values()].sort(
-    (a, b) => a.channel.localeCompare(b.channel) || a.status.localeCompare(b.status),
-  );
+/** The chart's rows from notification's portfolio counts, sorted by channel then status. */
+export function chartRows(counts: readonly Pick<notification.ChannelStatusCount, "channel" | "status" | "count">[]): ChannelStatusCount[] {
+  return counts
+    .map((c) => ({
+      channel: shortName(notification.ChannelSchema, c.channel, "CHANNEL_"),
+      status: shortName(notification.DeliveryStatusSchema, c.status, "DELIVERY_STATUS_"),
+      count: Number(c.count),
+    }))
+    .filter((r) => r.count > 0)
+    .sort((a, b) => a.channel.localeCompare(b.channel) || a.status.localeCompare(b.status));
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (t: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return out;
-}
-
-/** Customer ids of collection cases (all statuses), at most `max`, in first-seen order. */
-export async function caseCustomers(
-  c: Pick<ServiceClients, "collections">,
-  max: number,
-): Promise<{ ids: string[]; truncated: boolean }> {
-  const ids = new Set<string>();
-  let pageToken = "";
-  for (let page = 0; page < 20; page++) {
-    const res = await c.collections.listCases({ pageSize: 200, pageToken });
-    for (const k of res.cases) {
-      if (ids.size >= max) return { ids: [...ids], truncated: true };
-      ids.add(k.customerId);
-    }
-    if (!res.nextPageToken) break;
-    pageToken = res.nextPageToken;
-  }
-  return { ids: [...ids], truncated: false };
-}
-
-/** Notifications by channel and status over the customers with collection cases. */
+/** Notifications by channel and status over the whole portfolio (notification's GetNotificationStats). */
 export async function notificationCounts(
-  c: Pick<ServiceClients, "collections" | "notification">,
-  maxCustomers = 300,
-): Promise<{ rows: ChannelStatusCount[]; customers: number; truncated: boolean }> {
-  const { ids, truncated } = await caseCustomers(c, maxCustomers);
-  const lists = await mapLimit(ids, 8, (customerId) =>
-    c.notification.listNotifications({ customerId, pageSize: 200 }).then((r) => r.notifications),
-  );
-  return { rows: countByChannelAndStatus(lists.flat()), customers: ids.length, truncated };
+  c: Pick<ServiceClients, "notification">,
+): Promise<{ rows: ChannelStatusCount[]; total: number }> {
+  const r = await c.notification.getNotificationStats({});
+  return { rows: chartRows(r.counts), total: Number(r.total) };
 }
 
 /** Everything the dashboard shows; each part is null (with its error in `unavailable`) when its service failed. */

@@ -4,6 +4,7 @@ import type { Clock } from "@whiteslip/core";
 import { type ServiceRegistration, service } from "@whiteslip/grpc";
 import { maskEmail, maskPhone } from "@whiteslip/pii";
 import { getCadencePolicy } from "../app/get-cadence-policy";
+import { getNotificationStats } from "../app/get-notification-stats";
 import { listInbox } from "../app/list-inbox";
 import { listNotifications } from "../app/list-notifications";
 import { markInboxRead } from "../app/mark-inbox-read";
@@ -29,6 +30,7 @@ import {
   inboxToPb,
   kindFromPb,
   notificationToPb,
+  statusToPb,
 } from "./proto-mapping";
 
 /** What the handlers need. */
@@ -77,6 +79,13 @@ export function notificationService(d: HandlerDeps): ServiceRegistration {
           category: categoryToPb(category as Category),
           channels: (channels as Channel[]).map(channelToPb),
         })),
+      };
+    },
+    getNotificationStats: async (req) => {
+      const r = await getNotificationStats(d.messages, d.settings.defaultTimeZone, req);
+      return {
+        counts: r.counts.map((c) => ({ channel: channelToPb(c.channel), status: statusToPb(c.status), count: BigInt(c.count) })),
+        total: BigInt(r.total),
       };
     },
     listNotifications: async (req) => {

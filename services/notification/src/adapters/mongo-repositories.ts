@@ -17,6 +17,7 @@ import { ensureIndexes, insertOnce, pushEvents } from "@whiteslip/store";
 import type { Collection, Db, Document, Filter } from "mongodb";
 import type {
   CadencePolicyVersion,
+  ChannelStatusCount,
   ContactPatch,
   CustomerRepository,
   EngagementRepository,
@@ -213,6 +214,18 @@ export class MongoMessageRepository implements MessageRepository {
     const out: Record<string, number> = {};
     for (const d of docs) if (d.capDay) out[d.capDay] = (out[d.capDay] ?? 0) + 1;
     return out;
+  }
+  async countByChannelStatus(range: { from?: Date; to?: Date }): Promise<ChannelStatusCount[]> {
+    const createdAt: Document = {};
+    if (range.from) createdAt.$gte = range.from;
+    if (range.to) createdAt.$lt = range.to;
+    const rows = await this.messages
+      .aggregate<{ _id: { channel: Message["channel"]; status: Message["status"] }; count: number }>([
+        ...(range.from || range.to ? [{ $match: { createdAt } }] : []),
+        { $group: { _id: { channel: "$channel", status: "$status" }, count: { $sum: 1 } } },
+      ])
+      .toArray();
+    return rows.map((r) => ({ channel: r._id.channel, status: r._id.status, count: Number(r.count) }));
   }
   async listForCustomer(customerId: string, accountId: string | undefined, p: Page): Promise<Message[]> {
     const docs = await this.messages

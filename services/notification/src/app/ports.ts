@@ -80,6 +80,8 @@ export interface MessageRepository {
   listForFact(factEventId: string): Promise<Message[]>;
   /** Counts of cap-counted messages sent per local day among `days`. */
   cappedSentPerDay(customerId: string, days: string[]): Promise<Record<string, number>>;
+  /** Messages by channel and status (non-zero cells), created in [from, to) where given. */
+  countByChannelStatus(range: { from?: Date; to?: Date }): Promise<ChannelStatusCount[]>;
   /** A customer's messages, newest first. */
   listForCustomer(customerId: string, accountId: string | undefined, page: Page): Promise<Message[]>;
   /** Delivered in-app messages: unread prominent first, then newest. */
@@ -176,4 +178,11 @@ export class ProviderError extends Error {
 export interface ChannelProvider {
   /** Hands the message over; resolves with the receipt or rejects (ProviderError for known failures). */
   send(message: OutboundMessage): Promise<ProviderReceipt>;
+}
+
+/** How many messages are on one channel in one delivery status. */
+export interface ChannelStatusCount {
+  channel: Message["channel"];
+  status: Message["status"];
+  count: number;
 }
