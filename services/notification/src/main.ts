@@ -7,6 +7,7 @@ import type { Clock } from "@whiteslip/core";
 import { runMain, startService } from "@whiteslip/runtime";
 import type { Collection, Document } from "mongodb";
 import { factSubscriptions } from "./adapters/consumers";
+import { attributePayment } from "./app/attribute-payment";
 import { notificationService } from "./adapters/grpc-handlers";
 import { HttpChannelProvider } from "./adapters/http-channel-provider";
 import {
@@ -75,7 +76,14 @@ export async function startNotification(
       loop = new DispatchLoop(dispatcher, config.DISPATCH_INTERVAL_MS, settings.batchSize, logger);
       return {
         grpc: [notificationService({ messages, customers, engagements, clock, settings, policies: policy })],
-        consumers: [{ groupId: config.CONSUMER_GROUP, subscriptions: factSubscriptions(notify, logger) }],
+        consumers: [
+          {
+            groupId: config.CONSUMER_GROUP,
+            subscriptions: factSubscriptions(notify, logger, (p) =>
+              attributePayment({ messages, engagements, customers, clock, settings }, p),
+            ),
+          },
+        ],
         outbox: [messages.messages as unknown as Collection<Document>],
         background: [loop],
         onStop: async () => smtp.close(),

@@ -26,7 +26,7 @@ let service: Awaited<ReturnType<typeof startNotification>>;
 let bus: EventBus;
 let client: ReturnType<typeof createClient<typeof pb.NotificationService>>;
 let watcher: ConsumerHandle;
-const published = { failed: new Set<string>(), delivered: new Set<string>() };
+const published = { failed: new Set<string>(), delivered: new Set<string>(), engaged: [] as { id: string; kind: pb.EngagementKind; at: Date }[] };
 
 async function tick() {
   await service.tick!();
@@ -137,6 +137,15 @@ beforeAll(async () => {
       subscribe(
         Topics.NotificationDelivered,
         async (e) => void published.delivered.add(e.data.ref?.notificationId ?? ""),
+      ),
+      subscribe(
+        Topics.NotificationEngaged,
+        async (e) =>
+          void published.engaged.push({
+            id: e.data.ref?.notificationId ?? "",
+            kind: e.data.kind,
+            at: e.data.occurredAt ? timestampDate(e.data.occurredAt) : e.time,
+          }),
       ),
     ],
   });
@@ -430,5 +439,49 @@ describe("notification service", () => {
     await expect(client.getNotificationStats({ fromDate: "20261220", toDate: "" })).rejects.toMatchObject({
       violations: [{ field: "from_date" }],
     });
+  });
+
+  it("a payment within 24 hours of an overdue notice is recorded as PAID on it, once, at the payment's time", async () => {
+    const c = `${run}-paid`;
+    const acc = `${run}-acc-paid`;
+    await contacts(c, "en", "Pat Payer");
+    clock.set(at("2026-12-22T10:00"));
+    await bus.publish([overdue(`${run}-od-paid`, c, acc, 1)]);
+    await messagesOf(c, 2);
+    await tick();
+    const sms = (await listAll(c)).find((m) => m.channel === pb.Channel.SMS && m.status === pb.DeliveryStatus.DELIVERED)!;
+    expect(sms).toBeDefined();
+    clock.set(at("2026-12-22T14:30"));
+    const payment = encodeEvent(Topics.PaymentReceived, {
+      id: `${run}-pay-paid`,
+      key: acc,
+      time: clock.now(),
+      data: { accountId: acc, customerId: c, paymentId: "p-paid", amountFen: 50000n, receivedAt: timestampFromDate(at("2026-12-22T14:25")), businessDate: "2026-12-22" },
+    });
+    await bus.publish([payment, payment]); // delivered twice
+    await waitFor("NotificationEngaged PAID", async () => (published.engaged.some((x) => x.id === sms.notificationId) ? true : undefined));
+    await tick();
+    await new Promise((r) => setTimeout(r, 500));
+    const engaged = published.engaged.filter((x) => x.id === sms.notificationId);
+    expect(engaged).toHaveLength(1);
+    expect(engaged[0]).toMatchObject({ kind: pb.EngagementKind.PAID, at: at("2026-12-22T14:25") });
+    // the receipt of the payment itself is not what was paid
+    const receipt = (await listAll(c)).filter((m) => m.factType === Topics.PaymentReceived.schema.typeName);
+    expect(receipt.length).toBeGreaterThan(0);
+    expect(published.engaged.filter((x) => receipt.some((r) => r.notificationId === x.id))).toHaveLength(0);
+    // a payment more than 24 hours after the notice is not attributed to it
+    clock.set(at("2026-12-24T11:00"));
+    await bus.publish([
+      encodeEvent(Topics.PaymentReceived, {
+        id: `${run}-pay-late`,
+        key: acc,
+        time: clock.now(),
+        data: { accountId: acc, customerId: c, paymentId: "p-late", amountFen: 100n, receivedAt: timestampFromDate(clock.now()), businessDate: "2026-12-24" },
+      }),
+    ]);
+    await messagesOf(c, receipt.length + 3);
+    await tick();
+    await new Promise((r) => setTimeout(r, 1_000)); // the consumer attributes right after planning the receipt
+    expect(published.engaged.filter((x) => x.id === sms.notificationId)).toHaveLength(1);
   });
 });

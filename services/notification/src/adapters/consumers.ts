@@ -1,6 +1,7 @@
 import { type Subscription, subscribe } from "@whiteslip/bus";
 import { Topics } from "@whiteslip/contracts";
-import { invalidArgument } from "@whiteslip/core";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { DomainError, invalidArgument } from "@whiteslip/core";
 import type { NotifyOnFact } from "../app/notify-on-fact";
 import type { Fact } from "../domain/model";
 import {
@@ -15,7 +16,11 @@ import {
 /** Minimal logger surface. */
 interface Log {
   info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
 }
+
+/** Attributes a payment to the message it answers (see attributePayment). */
+export type OnPayment = (p: { customerId: string; accountId: string; paidAt: Date }) => Promise<{ messageId: string | null; recorded: boolean }>;
 
 /**
  * Subscriptions of the fact consumer (own group, default `notification`) for
@@ -23,7 +28,7 @@ interface Log {
  * NotifyOnFact); a fact without customer or account is dead-lettered at once
  * (invalid_argument).
  */
-export function factSubscriptions(notify: NotifyOnFact, log: Log): Subscription[] {
+export function factSubscriptions(notify: NotifyOnFact, log: Log, onPayment?: OnPayment): Subscription[] {
   const run = async (fact: Fact | undefined) => {
     if (!fact) return;
     const v = [];
@@ -44,7 +49,19 @@ export function factSubscriptions(notify: NotifyOnFact, log: Log): Subscription[
   return [
     subscribe(Topics.DueSoon, (e) => run(dueSoonFact(e, e.data))),
     subscribe(Topics.Overdue, (e) => run(overdueFact(e, e.data))),
-    subscribe(Topics.PaymentReceived, (e) => run(paymentReceivedFact(e, e.data))),
+    subscribe(Topics.PaymentReceived, async (e) => {
+      await run(paymentReceivedFact(e, e.data));
+      if (!onPayment) return;
+      const paidAt = e.data.receivedAt ? timestampDate(e.data.receivedAt) : e.time;
+      try {
+        const r = await onPayment({ customerId: e.data.customerId, accountId: e.data.accountId, paidAt });
+        if (r.messageId) log.info({ eventId: e.id, messageId: r.messageId, recorded: r.recorded }, "payment attributed to a message");
+      } catch (err) {
+        // a refusal (not an outage) is logged and skipped: the payment's receipt above must not be dead-lettered
+        if (!(err instanceof DomainError)) throw err;
+        log.warn({ eventId: e.id, err: err.message }, "payment not attributed");
+      }
+    }),
     subscribe(Topics.CreditLineChanged, (e) => run(creditLineChangedFact(e, e.data))),
     subscribe(Topics.NegativeReportPending, (e) => run(negativeReportPendingFact(e, e.data))),
     subscribe(Topics.LegalNoticeRequested, (e) => run(legalNoticeRequestedFact(e, e.data))),
