@@ -7,7 +7,6 @@
 import { execSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { zonedInstant } from "@whiteslip/core";
 import { testInfra } from "@whiteslip/testkit/vitest";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +15,6 @@ import {
   type Platform,
   type Seeded,
   seedPortfolio,
-  setClock,
   startPlatform,
   upsertConsoleAgents,
 } from "./support/platform";
@@ -165,7 +163,7 @@ describe("operations console on the real platform", () => {
     const page = await signIn("li.na", "agent1-demo", "zh-CN");
     await page.goto(`${base}/#/cases/${mine[1]!.caseId}`);
     await page.waitForSelector("[data-testid=case-page]");
-    setClock(platform.clockFile, zonedInstant(seeded.businessDate, 22, 30, "Asia/Shanghai"));
+    platform.setClock(seeded.businessDate, 22, 30);
     try {
       await new Promise((r) => setTimeout(r, 150)); // the services re-read the clock file every 50 ms
       await page.selectOption("[data-testid=contact-form] select[name=channel]", "CALL");
@@ -188,7 +186,7 @@ describe("operations console on the real platform", () => {
         .toBe(1);
       await shot(page, "04-quiet-hours-refusal-zh");
     } finally {
-      setClock(platform.clockFile, zonedInstant(seeded.businessDate, 10, 0, "Asia/Shanghai"));
+      platform.setClock(seeded.businessDate, 10, 0);
     }
     await page.context().close();
   });

@@ -1,59 +1,15 @@
 /**
- * The real platform for the console's browser tests and the local dev script: the five services as processes
- * (startAllServices of @whiteslip/platform) on free ports, each with its own database and consumer group, sharing a
- * file clock; and a small seeded portfolio reached through the services' RPCs only.
+ * The real platform for the console's browser tests and the local dev script: @whiteslip/platform's test harness
+ * (the five services as processes with their own databases, consumer groups, PII key and topic prefix, a shared file
+ * clock, the provider sandboxes) plus the console's own typed clients, and a small seeded portfolio reached through
+ * the services' RPCs only.
  */
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { billing, collections, credit } from "@whiteslip/contracts";
-import { addDays, dayOfMonth, type LocalDate, zonedInstant } from "@whiteslip/core";
-import { freePorts, uniqueName } from "@whiteslip/testkit";
+import { addDays, dayOfMonth, type LocalDate } from "@whiteslip/core";
+import { eventually, playDemo, startTestPlatform, type TestPlatform } from "@whiteslip/platform";
 import { closeClients, type ServiceClients, serviceClients } from "../../src/server/clients";
 
-type ServiceName = "credit" | "billing" | "notification" | "collections" | "credit-reporting";
-interface ServiceProcess {
-  name: ServiceName;
-  stop(graceMs?: number): Promise<void>;
-}
-interface PlatformModule {
-  startAllServices(opts: {
-    env: Record<string, string>;
-    serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
-    ports?: Partial<Record<ServiceName, number>>;
-    logDir?: string;
-  }): Promise<Record<ServiceName, ServiceProcess>>;
-  /** The lead's demo journey (packages/platform/src/demo.ts), when it exists. */
-  playDemo?(o: {
-    clients: unknown;
-    clockFile: string;
-    startDate: LocalDate;
-    days: number;
-    print(line: string): void;
-  }): Promise<unknown>;
-}
-
-/** @whiteslip/platform (its index may not exist yet: then the process runner's file itself). */
-export async function platformModule(): Promise<PlatformModule> {
-  const name = "@whiteslip/platform";
-  try {
-    return (await import(/* @vite-ignore */ name)) as PlatformModule;
-  } catch {
-    const file = new URL("../../../../packages/platform/src/processes.ts", import.meta.url).href;
-    return (await import(/* @vite-ignore */ file)) as PlatformModule;
-  }
-}
-
-/** Moves the shared clock so that it reads `instant` now (same file format as @whiteslip/runtime's FileClock). */
-export function setClock(path: string, instant: Date): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(
-    tmp,
-    JSON.stringify({ offsetMs: instant.getTime() - Date.now(), instant: instant.toISOString() }),
-  );
-  renameSync(tmp, path);
-}
+export { eventually };
 
 /** A running platform. */
 export interface Platform {
@@ -62,97 +18,40 @@ export interface Platform {
   addressEnv: Record<string, string>;
   clockFile: string;
   logDir: string;
+  /** Moves the shared clock to `date` `hour`:`minute` Asia/Shanghai. */
+  setClock: TestPlatform["setClock"];
   stop(): Promise<void>;
 }
 
-/** Starts the five services on free ports with fresh databases, consumer groups and a clock at `start` 10:00 Shanghai. */
+/** Starts the platform (harness) with a clock at `start` 10:00 Shanghai, and the console's clients to it. */
 export async function startPlatform(
   infra: { kafkaBrokers: string[]; mongoUri: string },
   start: LocalDate,
 ): Promise<Platform> {
-  const dir = mkdtempSync(join(tmpdir(), "whiteslip-console-"));
-  const clockFile = join(dir, "clock.json");
-  setClock(clockFile, zonedInstant(start, 10, 0, "Asia/Shanghai"));
-  const [p1, p2, p3, p4, p5] = await freePorts(5);
-  const ports = { credit: p1!, billing: p2!, notification: p3!, collections: p4!, "credit-reporting": p5! };
-  const names: ServiceName[] = ["credit", "billing", "notification", "collections", "credit-reporting"];
-  const serviceEnv = Object.fromEntries(
-    names.map((n) => [
-      n,
-      { MONGODB_DB: uniqueName(`console-${n}`).slice(0, 60), CONSUMER_GROUP: uniqueName(`console-${n}`) },
-    ]),
-  ) as unknown as Record<ServiceName, Record<string, string>>;
-  // credit's default product code (WHITESLIP_STANDARD) is not in billing's default catalog (baitiao-standard).
-  serviceEnv.credit!.PRODUCT_CODE = "baitiao-standard";
-  const { startAllServices } = await platformModule();
-  const logDir = join(dir, "logs");
-  const procs = await startAllServices({
-    env: {
-      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
-      MONGODB_URI: infra.mongoUri,
-      CLOCK_FILE: clockFile,
-      // a key of its own (customer ids derive from the national id's blind index): no cross-talk with other
-      // test platforms on the shared broker
-      PII_KEY: randomBytes(32).toString("base64"),
-      // and topics of its own (TOPIC_PREFIX): no service here reacts to another test platform's facts
-      TOPIC_PREFIX: `${uniqueName("console")}.`,
-      LOG_LEVEL: "warn",
-      NODE_ENV: "test",
-      // Fast background loops for a short test.
-      PROMISE_CHECK_INTERVAL_MS: "2000",
-    },
-    serviceEnv,
-    ports,
-    logDir,
-  });
-  const addressEnv = {
-    CREDIT_ADDR: `127.0.0.1:${ports.credit}`,
-    BILLING_ADDR: `127.0.0.1:${ports.billing}`,
-    NOTIFICATION_ADDR: `127.0.0.1:${ports.notification}`,
-    COLLECTIONS_ADDR: `127.0.0.1:${ports.collections}`,
-    CREDIT_REPORTING_ADDR: `127.0.0.1:${ports["credit-reporting"]}`,
-  };
+  // fast background loops for a short test
+  const p = await startTestPlatform(infra, { start, tag: "console", env: { PROMISE_CHECK_INTERVAL_MS: "2000" } });
+  const a = p.addressEnv;
   const clients = serviceClients(
     {
-      credit: addressEnv.CREDIT_ADDR,
-      billing: addressEnv.BILLING_ADDR,
-      notification: addressEnv.NOTIFICATION_ADDR,
-      collections: addressEnv.COLLECTIONS_ADDR,
-      creditReporting: addressEnv.CREDIT_REPORTING_ADDR,
+      credit: a.CREDIT_ADDR!,
+      billing: a.BILLING_ADDR!,
+      notification: a.NOTIFICATION_ADDR!,
+      collections: a.COLLECTIONS_ADDR!,
+      creditReporting: a.CREDIT_REPORTING_ADDR!,
     },
     30_000,
   );
   return {
     clients,
-    addressEnv,
-    clockFile,
-    logDir,
+    addressEnv: a,
+    clockFile: p.clockFile,
+    logDir: p.logDir,
+    setClock: p.setClock,
     async stop() {
       closeClients(clients);
-      await Promise.all(Object.values(procs).map((p) => p.stop(5_000)));
+      await p.stop();
     },
   };
-}
-
-/** Polls `fn` until it returns a value (not undefined) or the time is up. */
-export async function eventually<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
 }
 
 /** A valid resident identity number (GB 11643 check character). */
@@ -170,7 +69,7 @@ export function nationalId(seq: number): string {
  */
 export async function advance(
   c: ServiceClients,
-  clockFile: string,
+  setClock: Platform["setClock"],
   days: number,
   onDay?: (date: LocalDate) => Promise<void>,
 ): Promise<LocalDate> {
@@ -179,7 +78,7 @@ export async function advance(
     const bd = await c.billing.getBusinessDate({});
     date = bd.businessDate || addDays(bd.lastCompletedDate, 1);
     const next = addDays(date, 1);
-    setClock(clockFile, zonedInstant(next, 0, 5, "Asia/Shanghai"));
+    setClock(next, 0, 5);
     const run = (await c.billing.runEndOfDay({ businessDate: date }, { deadlineMs: 60_000 })).run;
     if (run?.status !== billing.EndOfDayStatus.COMPLETED) {
       await eventually(
@@ -193,7 +92,7 @@ export async function advance(
         60_000,
       );
     }
-    setClock(clockFile, zonedInstant(next, 10, 0, "Asia/Shanghai"));
+    setClock(next, 10, 0);
     await onDay?.(next);
   }
   return addDays(date, 1);
@@ -294,7 +193,7 @@ export const DEMO_STATEMENT_DAY = 5;
 
 /**
  * Seeds a portfolio whose accounts reach their first days past due. `count` console customers buy on `start`
- * (statement day = the day after). When @whiteslip/platform's `playDemo` exists (and `useDemo`), the demo journey
+ * (statement day = the day after). With `useDemo` (default) @whiteslip/platform's `playDemo` journey
  * plays alongside for ~40 business days (its six personas: on time, cured, promise kept, promise broken then plan,
  * never pays, declined) — `start` must then be the 4th of a month. Otherwise the platform travels to `daysPastDue`
  * days past the due date, and every fourth console customer pays in full before the due date and buys again.
@@ -308,17 +207,16 @@ export async function seedPortfolio(
   const count = o.count ?? 6;
   const statementDay = dayOfMonth(addDays(start, 1));
   if (statementDay > 28) throw new Error("pick a start date whose next day is the 1st–28th");
-  const mod = await platformModule();
-  const demo =
-    (o.useDemo ?? true) && typeof mod.playDemo === "function" && statementDay === DEMO_STATEMENT_DAY;
+  const demo = (o.useDemo ?? true) && statementDay === DEMO_STATEMENT_DAY;
   const accounts = await openAccounts(c, count, statementDay, (i) => !demo && i % 4 === 3);
   const demoLog: string[] = [];
   let businessDate: LocalDate;
   if (demo) {
     // First due date = statement date + 29; the demo's last actions fall 8 days after it.
     const days = 1 + 29 + 8 + 2;
-    await mod.playDemo!({
-      clients: c,
+    await playDemo({
+      // the console's clients are the same typed gRPC clients of the same five services
+      clients: c as unknown as Parameters<typeof playDemo>[0]["clients"],
       clockFile: p.clockFile,
       startDate: start,
       days,
@@ -328,7 +226,7 @@ export async function seedPortfolio(
   } else {
     const dueDate = addDays(addDays(start, 1), 29);
     const payDay = addDays(dueDate, -7);
-    businessDate = await advance(c, p.clockFile, 29 + 1 + (o.daysPastDue ?? 3) + 1, async (date) => {
+    businessDate = await advance(c, p.setClock, 29 + 1 + (o.daysPastDue ?? 3) + 1, async (date) => {
       if (date !== payDay) return;
       for (const a of accounts.filter((x) => x.payer)) await payAndBuyAgain(c, a);
     });
