@@ -1,10 +1,9 @@
 /**
- * Serialises work per key (account id) inside one process. The stores' version
- * guard is what keeps replicas apart on MongoDB; FerretDB v1 does not make a
- * conditional update atomic against a concurrent one, so two consumers of one
- * account (e.g. AccountOpened and Overdue on different topics) could both win
- * the same version there. Running an account's writes one at a time in-process
- * closes that gap and avoids needless version conflicts everywhere.
+ * Serialises work per key (account id) inside one process. Correctness does not rest on it: every write is
+ * guarded by the account's version (a conditional single-document update, atomic on MongoDB and on the
+ * testkit's patched FerretDB), and a lost race is retried on fresh state. It only saves those retries when
+ * several consumers of one process (AccountOpened, Overdue, PaymentReceived on different topics) touch the same
+ * account at once.
  */
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<void>>();
