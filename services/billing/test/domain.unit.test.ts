@@ -4,7 +4,7 @@ import { type Account, balancesOf, costAllowance, daysPastDue, newAccount, parts
 import { bucketFor } from "../src/domain/delinquency";
 import { endOfDayForAccount } from "../src/domain/end-of-day";
 import type { BillingEvent } from "../src/domain/events";
-import { createRepaymentPlan, postPurchase, postRepayment, refundPurchase, waiveFees } from "../src/domain/ledger";
+import { createRepaymentPlan, deferPayment, postPurchase, postRepayment, refundPurchase, waiveFees } from "../src/domain/ledger";
 import { defaultProduct, longestInterestFreeDays, type ProductConfig, productViolations, validateProduct } from "../src/domain/product";
 
 const p = defaultProduct;
@@ -334,6 +334,42 @@ describe("refunds, waivers and repayment plans", () => {
     // paying every installment ends the plan
     const paid = postRepayment(r.account, { paymentId: "pay", amount: overdue, channel: "x" }, "2025-03-11", p, now).account;
     expect(paid.plan!.active).toBe(false);
+  });
+});
+
+describe("hardship deferral", () => {
+  const overdueAccount = () => travel(buy(open(1), 1000_00n, "2025-01-02"), "2025-01-02", "2025-03-10").account;
+
+  it("moves the delinquent dues to today + days: current until then, no fee or penalty meanwhile, delinquent again after", () => {
+    const a = overdueAccount();
+    const dpd = daysPastDue(a, "2025-03-10", p);
+    expect(dpd).toBeGreaterThan(0);
+    const owed = balancesOf(a, "2025-03-10", p).overdue;
+    const r = deferPayment(a, { deferralId: "df-1", days: 30, requestedBy: "collections:case-1", reason: "hardship" }, "2025-03-10", p);
+    expect(r.events.map((e) => e.type)).toEqual(["AccountCured"]);
+    expect(r.result.deferral).toMatchObject({ id: "df-1", grantedOn: "2025-03-10", dueDate: "2025-04-09", amount: owed, days: 30 });
+    expect(daysPastDue(r.account, "2025-03-10", p)).toBe(0);
+    // the days up to the new due date: nothing is charged, nothing is overdue
+    const quiet = travel(r.account, "2025-03-11", "2025-04-09");
+    expect(quiet.events.filter((e) => e.type === "Overdue")).toEqual([]);
+    expect(quiet.events.some((e) => e.type === "DueSoon")).toBe(true); // reminded before the new date
+    expect(partsTotal(quiet.account.dues.find((d) => d.dueDate === "2025-04-09")!.unpaid)).toBe(owed);
+    // not paid by the new date: overdue again from the day after
+    const after = travel(quiet.account, "2025-04-10", "2025-04-10");
+    expect(daysPastDue(after.account, "2025-04-10", p)).toBe(1);
+    expect(after.events.some((e) => e.type === "Overdue")).toBe(true);
+  });
+
+  it("is refused for more than 30 days, a current account, or twice within 365 days", () => {
+    const a = overdueAccount();
+    expect(() => deferPayment(a, { deferralId: "x", days: 31, requestedBy: "c", reason: "hardship" }, "2025-03-10", p)).toThrow(/days 31 must be 1–30/);
+    expect(() => deferPayment(open(), { deferralId: "x", days: 10, requestedBy: "c", reason: "hardship" }, "2025-01-01", p)).toThrow(/not overdue/);
+    const once = deferPayment(a, { deferralId: "df-1", days: 5, requestedBy: "c", reason: "hardship" }, "2025-03-10", p).account;
+    const late = travel(once, "2025-03-11", "2025-03-20").account;
+    expect(daysPastDue(late, "2025-03-20", p)).toBeGreaterThan(0);
+    expect(() => deferPayment(late, { deferralId: "df-2", days: 5, requestedBy: "c", reason: "hardship" }, "2025-03-20", p)).toThrow(
+      /deferred on 2025-03-10; the next deferral is possible from 2026-03-10/,
+    );
   });
 });
 

@@ -7,6 +7,7 @@ import { type LogContactInput, logContactAttempt } from "../src/app/log-contact-
 import { offerRepaymentPlan } from "../src/app/offer-repayment-plan";
 import { getCollectionsStats } from "../src/app/queries";
 import { recordPromiseToPay } from "../src/app/record-promise-to-pay";
+import { grantDeferral } from "../src/app/grant-deferral";
 import { requestFeeWaiver } from "../src/app/request-fee-waiver";
 import { resolveDispute } from "../src/app/resolve-dispute";
 import { sendLegalNotice } from "../src/app/send-legal-notice";
@@ -187,6 +188,34 @@ describe("solutions booked elsewhere", () => {
     await expect(
       offerRepaymentPlan(deps, { caseId, installmentCount: 5, agentId: "a", idempotencyKey: "x" }),
     ).rejects.toMatchObject({ kind: "invalid_argument" });
+  });
+
+  it("grants a deferral only for hardship; a retry after the cure closed the case gets the same answer", async () => {
+    const { deps, bill, cases, caseId } = await openCase();
+    await expect(grantDeferral(deps, { caseId, days: 20, agentId: "ag1", idempotencyKey: "d1" })).rejects.toMatchObject({
+      reason: "DEFERRAL_REQUIRES_HARDSHIP",
+    });
+    await expect(grantDeferral(deps, { caseId, days: 31, agentId: "ag1", idempotencyKey: "d1" })).rejects.toMatchObject({
+      kind: "invalid_argument",
+    });
+    expect(bill.deferrals).toHaveLength(0);
+    await logContactAttempt(deps, call(caseId, "k1", { outcome: "HARDSHIP", reason: "HARDSHIP_ILLNESS" }));
+    const d = await grantDeferral(deps, { caseId, days: 20, agentId: "ag1", idempotencyKey: "d1" });
+    expect(d).toMatchObject({ deferralId: "df-collections:" + caseId + ":deferral:d1" });
+    expect(bill.deferrals[0]).toMatchObject({ accountId: "a1", days: 20 });
+    const after = (await cases.get(caseId))!;
+    expect(after.deferrals).toHaveLength(1);
+    expect(after.audit.map((a) => a.action)).toEqual(expect.arrayContaining(["DEFERRAL_REQUESTED", "DEFERRAL_GRANTED"]));
+    // billing's AccountCured closes the case; the client's retry is still answered, nothing granted twice
+    await handleAccountCured(deps, "a1", "cure-1", "2026-04-01");
+    expect((await cases.get(caseId))!.status).toBe("CLOSED_CURED");
+    expect(await grantDeferral(deps, { caseId, days: 20, agentId: "ag1", idempotencyKey: "d1" })).toEqual(d);
+    expect(bill.deferrals).toHaveLength(1);
+    expect((await cases.get(caseId))!.deferrals).toHaveLength(1);
+    // a new request on the closed case is refused
+    await expect(grantDeferral(deps, { caseId, days: 20, agentId: "ag1", idempotencyKey: "d2" })).rejects.toMatchObject({
+      kind: "failed_precondition",
+    });
   });
 
   it("waives fees only for hardship and within the per-case limit", async () => {

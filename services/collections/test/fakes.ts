@@ -107,6 +107,11 @@ export class FakeBilling implements BillingPort {
     this.waivers.push(r);
     return minFen(r.maxAmountFen, this.feesAvailableFen);
   }
+  readonly deferrals: { accountId: string; days: number; idempotencyKey: string }[] = [];
+  async deferPayment(r: { accountId: string; days: number; reason: string; requestedBy: string; idempotencyKey: string }) {
+    if (!this.deferrals.some((d) => d.idempotencyKey === r.idempotencyKey)) this.deferrals.push(r);
+    return { deferralId: `df-${r.idempotencyKey}`, dueDate: "2026-04-09", deferredFen: 120_000n };
+  }
   async getAccountSummary(accountId: string) {
     return create(billing.AccountSummarySchema, { accountId, totalBalanceFen: 100_000n });
   }

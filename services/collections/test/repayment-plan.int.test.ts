@@ -1,3 +1,4 @@
+import { status } from "@grpc/grpc-js";
 import { billing, collections } from "@whiteslip/contracts";
 import { addDays, ManualClock, zonedInstant } from "@whiteslip/core";
 import { createClient } from "@whiteslip/grpc";
@@ -120,5 +121,50 @@ describe("repayment plan through billing (real gRPC)", () => {
     });
     expect(again.plan?.planId).toBe(plan!.planId);
     expect((await client.getCase({ caseId })).planIds).toHaveLength(1);
+  });
+
+  it("grants a hardship deferral in billing: current until the new due date; the retry after the cure is answered", async () => {
+    const accountId = uniqueName("acct");
+    await billingClient.openAccount({ accountId, customerId: `cus-${accountId}`, statementDay: 3, productCode: "fast", creditLimitFen: 1_000_000n });
+    await billingClient.postPurchase({ accountId, authorizationId: uniqueName("auth"), amountFen: 40_000n, merchantId: "self", idempotencyKey: "buy-1" });
+    // business days until the account is overdue and collections has opened its case
+    let caseId = "";
+    for (let i = 0; i < 45 && !caseId; i++) {
+      const bd = await billingClient.getBusinessDate({});
+      const date = bd.businessDate || addDays(bd.lastCompletedDate, 1);
+      clock.set(zonedInstant(date, 10, 0, SH));
+      await billingClient.runEndOfDay({ businessDate: date });
+      const s = (await billingClient.getAccountSummary({ accountId })).account;
+      if ((s?.daysPastDue ?? 0) > 0)
+        caseId = await waitFor(async () => (await client.listCases({ accountId })).cases[0]?.caseId, 2_000, "case from Overdue").catch(() => "");
+    }
+    expect(caseId).not.toBe("");
+    const before = (await billingClient.getAccountSummary({ accountId })).account!;
+    expect(before.daysPastDue).toBeGreaterThan(0);
+
+    // not without hardship
+    await expect(client.grantDeferral({ caseId, days: 20, agentId: "agent-m1-1", idempotencyKey: "d-1" })).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+    });
+    await client.logContactAttempt({
+      caseId,
+      agentId: "agent-m1-1",
+      channel: collections.ContactChannel.CALL,
+      outcome: collections.ContactOutcome.HARDSHIP,
+      reason: collections.NonPaymentReason.HARDSHIP_ILLNESS,
+      note: "in hospital",
+      contactParty: "debtor",
+      idempotencyKey: "call-1",
+      consentOutsideHours: false,
+    });
+    const d = await client.grantDeferral({ caseId, days: 20, agentId: "agent-m1-1", idempotencyKey: "d-1" });
+    expect(d.deferredFen).toBe(before.overdueFen);
+    const after = (await billingClient.getAccountSummary({ accountId })).account!;
+    expect(after).toMatchObject({ daysPastDue: 0, overdueFen: 0n });
+    // billing's AccountCured closes the case; the same request again gets the same deferral, nothing twice
+    await waitFor(async () => ((await client.getCase({ caseId })).case?.status === collections.CaseStatus.CLOSED_CURED ? true : undefined), 15_000, "case closed as cured");
+    const again = await client.grantDeferral({ caseId, days: 20, agentId: "agent-m1-1", idempotencyKey: "d-1" });
+    expect(again).toEqual(d);
+    expect((await client.getCase({ caseId })).audit.filter((a) => a.action === "DEFERRAL_GRANTED")).toHaveLength(1);
   });
 });

@@ -5,6 +5,7 @@ import type { ServiceHandlers } from "@whiteslip/grpc";
 import type { Logger } from "@whiteslip/telemetry";
 import { productOf } from "../app/context";
 import { createRepaymentPlan } from "../app/create-repayment-plan";
+import { deferPayment } from "../app/defer-payment";
 import { getAccountSummary } from "../app/get-account-summary";
 import { getBusinessDate } from "../app/get-business-date";
 import { getEndOfDayRun } from "../app/get-end-of-day-run";
@@ -100,6 +101,10 @@ export function billingHandlers(deps: BillingDeps, logger: Logger): ServiceHandl
       const r = await createRepaymentPlan(deps, { accountId: req.accountId, installmentCount: req.installmentCount, requestedBy: req.requestedBy, idempotencyKey: req.idempotencyKey });
       const plan = r.account.plan!;
       return { plan: planToProto(r.account, plan), account: summary(r.account, r.date) };
+    },
+    async deferPayment(req) {
+      const r = await deferPayment(deps, { accountId: req.accountId, days: req.days, reason: req.reason, requestedBy: req.requestedBy, idempotencyKey: req.idempotencyKey });
+      return { deferralId: r.deferral.id, dueDate: r.deferral.dueDate, deferredFen: r.deferral.amount, account: summary(r.account, r.date) };
     },
     async waiveFees(req) {
       const r = await waiveFees(deps, { accountId: req.accountId, maxAmount: req.maxAmountFen, reason: req.reason, approvedBy: req.approvedBy, idempotencyKey: req.idempotencyKey });

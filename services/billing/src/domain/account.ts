@@ -111,6 +111,24 @@ export interface InstallmentSchedule {
   feePerMonth: Fen;
 }
 
+/** A hardship deferral: the delinquent dues moved to a later due date. */
+export interface DeferralRecord {
+  /** Ledger id. */
+  id: string;
+  /** Business date granted. */
+  grantedOn: LocalDate;
+  /** Days granted. */
+  days: number;
+  /** The new due date of the deferred dues. */
+  dueDate: LocalDate;
+  /** Unpaid amount deferred. */
+  amount: Fen;
+  /** Who asked (e.g. `collections:<case>`). */
+  requestedBy: string;
+  /** Why. */
+  reason: string;
+}
+
 /** A repayment plan that re-scheduled overdue balances. */
 export interface PlanRecord {
   /** Plan id. */
@@ -204,6 +222,8 @@ export interface Account {
   chargedOffFen: Fen;
   /** The repayment plan, if any. */
   plan?: PlanRecord;
+  /** Hardship deferrals granted (newest last); absent on accounts stored before deferrals existed. */
+  deferrals?: DeferralRecord[];
   /** Recent idempotency keys. */
   processedKeys: ProcessedKey[];
 }

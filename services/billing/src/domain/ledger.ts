@@ -5,12 +5,13 @@
  * validation of the caller's input happens here so a refused change never
  * reaches storage.
  */
-import { addMonths, applyPpm, compareDates, type Fen, failedPrecondition, invalidArgument, type LocalDate, notFound } from "@whiteslip/core";
+import { addDays, addMonths, applyPpm, compareDates, daysBetween, type Fen, failedPrecondition, invalidArgument, type LocalDate, notFound } from "@whiteslip/core";
 import {
   type Account,
   balancesOf,
   cloneAccount,
   daysPastDue,
+  type DeferralRecord,
   type Due,
   isDelinquentDue,
   openDues,
@@ -346,6 +347,51 @@ export function createRepaymentPlan(acc: Account, i: { planId: string; count: nu
   refreshDelinquency(a, date, p);
   a.version++;
   return { account: a, events, result: { plan: a.plan } };
+}
+
+/** Hardship deferral policy: at most this many days, at most once in this many days. */
+export const MAX_DEFERRAL_DAYS = 30;
+export const DEFERRAL_COOLDOWN_DAYS = 365;
+
+/**
+ * Hardship deferral (forbearance): every delinquent due is due again on `date + days` (at most 30 days, at most
+ * once in 365 days). The whole unpaid amount of those dues is due on the new date; no new late fee is charged for
+ * them (one was when they were missed) and no penalty interest accrues while they are not past due; the account is
+ * current until then (AccountCured carries the deferral id as the ledger id). Missing the new date makes them
+ * delinquent again from that date.
+ */
+export function deferPayment(acc: Account, i: { deferralId: string; days: number; requestedBy: string; reason: string }, date: LocalDate, p: ProductConfig): Change<{ deferral: DeferralRecord }> {
+  const v = [];
+  if (!Number.isInteger(i.days) || i.days < 1 || i.days > MAX_DEFERRAL_DAYS) v.push({ field: "days", description: `days ${i.days} must be 1–${MAX_DEFERRAL_DAYS}` });
+  if (!i.requestedBy) v.push({ field: "requested_by", description: "requested_by is required" });
+  if (!i.reason) v.push({ field: "reason", description: "a reason is required" });
+  if (v.length) throw invalidArgument(v);
+  requireActive(acc);
+  const last = acc.deferrals?.at(-1);
+  if (last && daysBetween(last.grantedOn, date) < DEFERRAL_COOLDOWN_DAYS) {
+    const next = addDays(last.grantedOn, DEFERRAL_COOLDOWN_DAYS);
+    throw failedPrecondition("DEFERRAL_TOO_SOON", `account ${acc.id} was deferred on ${last.grantedOn}; the next deferral is possible from ${next}`, { lastDeferredOn: last.grantedOn, nextAllowedOn: next });
+  }
+  const dpd = daysPastDue(acc, date, p);
+  if (dpd === 0) throw failedPrecondition("ACCOUNT_NOT_OVERDUE", `account ${acc.id} is not overdue; nothing to defer`, { accountId: acc.id });
+  const a = cloneAccount(acc);
+  const before = { dpd, start: a.delinquencyStartDate };
+  const dueDate = addDays(date, i.days);
+  let amount = 0n;
+  for (const d of openDues(a)) {
+    if (!isDelinquentDue(d, date, p)) continue;
+    amount += partsTotal(d.unpaid);
+    d.dueDate = dueDate;
+    d.missed = false;
+    // everything still unpaid is due on the new date
+    d.minimumPayment = d.amountDue;
+  }
+  const deferral: DeferralRecord = { id: i.deferralId, grantedOn: date, days: i.days, dueDate, amount, requestedBy: i.requestedBy, reason: i.reason };
+  a.deferrals = [...(a.deferrals ?? []), deferral];
+  const events = cureEvents(a, before, date, i.deferralId, p);
+  refreshDelinquency(a, date, p);
+  a.version++;
+  return { account: a, events, result: { deferral } };
 }
 
 /** The protobuf init shape of a plan. */

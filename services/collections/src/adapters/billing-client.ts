@@ -42,6 +42,17 @@ export class GrpcBilling implements BillingPort {
     return (await this.client.waiveFees(r).catch(rethrowAsDomain)).waivedFen;
   }
 
+  async deferPayment(r: {
+    accountId: string;
+    days: number;
+    reason: string;
+    requestedBy: string;
+    idempotencyKey: string;
+  }) {
+    const res = await this.client.deferPayment(r).catch(rethrowAsDomain);
+    return { deferralId: res.deferralId, dueDate: res.dueDate, deferredFen: res.deferredFen };
+  }
+
   async getAccountSummary(accountId: string) {
     try {
       return (await this.client.getAccountSummary({ accountId })).account ?? null;

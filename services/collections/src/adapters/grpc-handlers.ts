@@ -10,6 +10,7 @@ import { offerRepaymentPlan } from "../app/offer-repayment-plan";
 import type { Deps } from "../app/ports";
 import { getCase, getCollectionsStats, listAgents, listCases } from "../app/queries";
 import { recordPromiseToPay } from "../app/record-promise-to-pay";
+import { grantDeferral } from "../app/grant-deferral";
 import { requestFeeWaiver } from "../app/request-fee-waiver";
 import { resolveDispute } from "../app/resolve-dispute";
 import { sendLegalNotice } from "../app/send-legal-notice";
@@ -197,6 +198,8 @@ export function collectionsService(deps: Deps): ServiceRegistration {
       });
       return { waivedFen: r.waivedFen, caseWaivedFen: r.caseWaivedFen };
     },
+    grantDeferral: async (req) =>
+      grantDeferral(deps, { caseId: req.caseId, days: req.days, agentId: req.agentId, idempotencyKey: req.idempotencyKey }),
     runPromiseCheck: async (req) => {
       const r = await checkPromises(deps, req.asOfDate);
       return { asOfDate: r.asOfDate, broken: r.broken };

@@ -97,7 +97,8 @@ function fromDoc(d: CaseDoc): CollectionCase {
     })),
     attempts: d.attempts ?? [],
     planIds: d.planIds ?? [],
-    planKeys: d.planKeys ?? [],
+    requestKeys: d.requestKeys ?? [],
+    deferrals: (d.deferrals ?? []).map((x: Document) => ({ ...x, deferredFen: fen(x.deferredFen) })),
     legalNotices: (d.legalNotices ?? []).map((n: Document) => ({
       ...n,
       overdueFen: fen(n.overdueFen),

@@ -1,6 +1,6 @@
 import type { billing } from "@whiteslip/contracts";
 import { notFound, Violations } from "@whiteslip/core";
-import { notePlanRequest, PLAN_INSTALLMENTS, planGate, recordPlan } from "../domain/work";
+import { noteBillingRequest, PLAN_INSTALLMENTS, planGate, recordPlan } from "../domain/work";
 import { mutateCase, refusalError } from "./mutate-case";
 import type { Deps } from "./ports";
 
@@ -30,11 +30,11 @@ export async function offerRepaymentPlan(deps: Deps, i: OfferPlanInput): Promise
     .throwIfAny();
   const c = await deps.cases.get(i.caseId);
   if (!c) throw notFound("case", i.caseId);
-  if (!c.planKeys.includes(i.idempotencyKey)) {
+  if (!c.requestKeys.includes(`plan:${i.idempotencyKey}`)) {
     const gate = planGate(c);
     if (gate) throw refusalError(gate, c.caseId);
     await mutateCase(deps.cases, c.caseId, (cur) => ({
-      change: notePlanRequest(cur, i.idempotencyKey, i.agentId || "system", i.installmentCount, deps.clock.now()),
+      change: noteBillingRequest(cur, "plan", i.idempotencyKey, i.agentId || "system", `${i.installmentCount} installments requested from billing`, deps.clock.now()),
     }));
   }
   const plan = await deps.billing.createRepaymentPlan({

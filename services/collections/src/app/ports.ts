@@ -90,6 +90,14 @@ export interface BillingPort {
     approvedBy: string;
     idempotencyKey: string;
   }): Promise<Fen>;
+  /** Defers the overdue dues (billing's DeferPayment). */
+  deferPayment(req: {
+    accountId: string;
+    days: number;
+    reason: string;
+    requestedBy: string;
+    idempotencyKey: string;
+  }): Promise<{ deferralId: string; dueDate: string; deferredFen: Fen }>;
   /** The account's summary, or null when billing cannot answer. */
   getAccountSummary(accountId: string): Promise<billing.AccountSummary | null>;
 }

@@ -187,8 +187,10 @@ export interface CollectionCase {
   promises: PromiseToPay[];
   attempts: ContactAttempt[];
   planIds: string[];
-  /** Idempotency keys of the repayment plans requested on this case (a retry is answered, not gated again). */
-  planKeys: string[];
+  /** `<op>:<idempotency key>` of the plans and deferrals requested from billing on this case (a retry is answered, not gated again). */
+  requestKeys: string[];
+  /** Hardship deferrals granted through billing. */
+  deferrals: { key: string; deferralId: string; days: number; dueDate: string; deferredFen: Fen; at: Date }[];
   legalNotices: LegalNotice[];
   waivers: FeeWaiver[];
   /** Ids of events already applied to this case (consumer idempotency). */

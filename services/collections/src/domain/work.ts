@@ -285,15 +285,43 @@ export function planGate(c: CollectionCase): Refusal | null {
 
 /** Records a plan booked in billing (idempotent by plan id) and emits PlanAgreed. */
 /**
- * Notes that a repayment plan is being requested under `key`, before billing is asked: from then on a
- * retry with the same key gets billing's (idempotent) answer even if the case has moved on meanwhile
- * (booking the plan makes the account current, so billing's AccountCured may close the case first).
+ * Notes that a plan or a deferral is being requested from billing under `key`, before billing is asked: from then
+ * on a retry with the same key gets billing's (idempotent) answer even if the case has moved on meanwhile (both
+ * make the account current, so billing's AccountCured may close the case first).
  */
-export function notePlanRequest(c: CollectionCase, key: string, actor: string, installmentCount: number, now: Date): CaseChange {
+export function noteBillingRequest(c: CollectionCase, op: "plan" | "deferral", key: string, actor: string, what: string, now: Date): CaseChange {
   const b = new ChangeBuilder(c, now);
-  if (c.planKeys.includes(key)) return b.done();
-  b.set({ planKeys: [...c.planKeys, key] });
-  b.audit(actor, "PLAN_REQUESTED", `${installmentCount} installments requested from billing`);
+  if (c.requestKeys.includes(`${op}:${key}`)) return b.done();
+  b.set({ requestKeys: [...c.requestKeys, `${op}:${key}`] });
+  b.audit(actor, op === "plan" ? "PLAN_REQUESTED" : "DEFERRAL_REQUESTED", what);
+  return b.done();
+}
+
+/** Whether a hardship deferral may be granted on the case (an active, workable case whose latest reason is hardship). */
+export function deferralGate(c: CollectionCase): Refusal | null {
+  const g = workGate(c);
+  if (g) return g;
+  if (!isHardship(c.lastReason))
+    return {
+      rule: "DEFERRAL_REQUIRES_HARDSHIP",
+      message: "deferrals are for hardship (job loss, illness) only",
+      citation: "collections policy: hardship → deferral or fee waiver",
+    };
+  return null;
+}
+
+/** Records a deferral granted by billing (idempotent by key). */
+export function recordDeferral(
+  c: CollectionCase,
+  key: string,
+  d: { deferralId: string; days: number; dueDate: string; deferredFen: Fen },
+  actor: string,
+  now: Date,
+): CaseChange {
+  const b = new ChangeBuilder(c, now);
+  if (c.deferrals.some((x) => x.key === key)) return b.done();
+  b.set({ deferrals: [...c.deferrals, { key, ...d, at: now }] });
+  b.audit(actor, "DEFERRAL_GRANTED", `${formatCny(d.deferredFen)} deferred ${d.days} days to ${d.dueDate}`);
   return b.done();
 }
 
