@@ -152,6 +152,18 @@ describe("operations console on the real platform", () => {
       .toBe(1);
     await shot(page, "02-agent-case");
 
+    // the hardship treatments are on the page; collections refuses them while the reason is not hardship
+    expect(await page.locator("[data-testid=deferral-form]").count()).toBe(1);
+    expect(await page.locator("[data-testid=waiver-form]").count()).toBe(1);
+    const deferral = await apiFromPage(page, "POST", `/api/cases/${mine[0]!.caseId}/deferrals`, { days: 20 });
+    expect(deferral.status).toBe(400);
+    expect(deferral.body.error.reason).toBe("DEFERRAL_REQUIRES_HARDSHIP");
+    const tooLong = await apiFromPage(page, "POST", `/api/cases/${mine[0]!.caseId}/deferrals`, { days: 31 });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error.violations).toEqual([expect.objectContaining({ field: "days" })]);
+    const waiver = await apiFromPage(page, "POST", `/api/cases/${mine[0]!.caseId}/waivers`, { amount: "50.00" });
+    expect(waiver.body.error.reason).toBe("WAIVER_REQUIRES_HARDSHIP");
+
     await page.click("[data-testid=customer-view-link]");
     await page.waitForSelector("[data-testid=customer-view]");
     expect(await page.locator("[data-testid=inbox-message]").count()).toBeGreaterThan(0);
@@ -208,6 +220,7 @@ describe("operations console on the real platform", () => {
       outcome: "NO_ANSWER",
     });
     expect(act.status).toBe(403);
+    expect((await apiFromPage(page, "POST", `/api/cases/${mine[2]!.caseId}/deferrals`, { days: 20 })).status).toBe(403);
     expect((await apiFromPage(page, "GET", `/api/accounts/${mine[2]!.accountId}`)).status).toBe(403);
     expect((await apiFromPage(page, "GET", "/api/portfolio")).status).toBe(403);
     expect((await apiFromPage(page, "GET", "/api/queue?agentId=agent-m1-2")).status).toBe(403);

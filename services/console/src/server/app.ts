@@ -327,6 +327,47 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return toJson(collections.OfferRepaymentPlanResponseSchema, res, JSON_OPTS);
   });
 
+  // Hardship treatments: collections checks the case's reason and the policy limits and names the rule it applies.
+  app.post("/api/cases/:caseId/waivers", async (req) => {
+    const { user, kase } = await loadCase(req, canWorkCase);
+    const body = bodyOf(req);
+    let amountFen = 0n;
+    try {
+      amountFen = parseCny(str(body.amount));
+    } catch {
+      throw badRequest([{ field: "amount", description: "must be an amount in yuan like 1234.56" }]);
+    }
+    if (amountFen <= 0n) throw badRequest([{ field: "amount", description: "must be more than zero" }]);
+    const res = await call(
+      "collections",
+      c.collections.requestFeeWaiver({
+        caseId: kase.caseId,
+        amountFen,
+        agentId: user.agentId ?? "",
+        idempotencyKey: idempotencyKey(req, body),
+      }),
+    );
+    return toJson(collections.RequestFeeWaiverResponseSchema, res, JSON_OPTS);
+  });
+
+  app.post("/api/cases/:caseId/deferrals", async (req) => {
+    const { user, kase } = await loadCase(req, canWorkCase);
+    const body = bodyOf(req);
+    const days = Number(body.days);
+    if (!Number.isInteger(days) || days < 1 || days > 30)
+      throw badRequest([{ field: "days", description: "must be 1–30 days" }]);
+    const res = await call(
+      "collections",
+      c.collections.grantDeferral({
+        caseId: kase.caseId,
+        days,
+        agentId: user.agentId ?? "",
+        idempotencyKey: idempotencyKey(req, body),
+      }),
+    );
+    return toJson(collections.GrantDeferralResponseSchema, res, JSON_OPTS);
+  });
+
   app.post("/api/cases/:caseId/legal-notices", async (req) => {
     const { user, kase } = await loadCase(req, canWorkCase);
     const body = bodyOf(req);

@@ -442,6 +442,26 @@ function Actions(props: { caseId: string; onDone(): void }) {
           </label>
         </Form>
         <Form
+          title={t("requestWaiver")}
+          testId="waiver-form"
+          onSubmit={(f) => after(api("POST", path("waivers"), { amount: f.get("amount") }))}
+        >
+          <label>
+            {t("amountYuan")}
+            <input name="amount" inputMode="decimal" placeholder="50.00" required />
+          </label>
+        </Form>
+        <Form
+          title={t("grantDeferral")}
+          testId="deferral-form"
+          onSubmit={(f) => after(api("POST", path("deferrals"), { days: Number(f.get("days")) }))}
+        >
+          <label>
+            {t("deferralDays")}
+            <input name="days" type="number" min={1} max={30} defaultValue={30} />
+          </label>
+        </Form>
+        <Form
           title={t("sendLegalNotice")}
           testId="legal-form"
           onSubmit={(f) =>
