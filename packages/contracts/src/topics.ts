@@ -35,6 +35,7 @@ export const Topics = {
   AccountCured: spec("billing", billing.AccountCuredSchema),
   ChargedOff: spec("billing", billing.ChargedOffSchema),
   RepaymentPlanCreated: spec("billing", billing.RepaymentPlanCreatedSchema),
+  PaymentDeferred: spec("billing", billing.PaymentDeferredSchema),
   // credit
   CreditLineOpened: spec("credit", credit.CreditLineOpenedSchema),
   CreditLineChanged: spec("credit", credit.CreditLineChangedSchema),

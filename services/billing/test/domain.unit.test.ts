@@ -346,7 +346,8 @@ describe("hardship deferral", () => {
     expect(dpd).toBeGreaterThan(0);
     const owed = balancesOf(a, "2025-03-10", p).overdue;
     const r = deferPayment(a, { deferralId: "df-1", days: 30, requestedBy: "collections:case-1", reason: "hardship" }, "2025-03-10", p);
-    expect(r.events.map((e) => e.type)).toEqual(["AccountCured"]);
+    expect(r.events.map((e) => e.type)).toEqual(["PaymentDeferred", "AccountCured"]);
+    expect(r.events[0]!.data).toMatchObject({ deferralId: "df-1", dueDate: "2025-04-09", days: 30, deferredFen: owed });
     expect(r.result.deferral).toMatchObject({ id: "df-1", grantedOn: "2025-03-10", dueDate: "2025-04-09", amount: owed, days: 30 });
     expect(daysPastDue(r.account, "2025-03-10", p)).toBe(0);
     // the days up to the new due date: nothing is charged, nothing is overdue

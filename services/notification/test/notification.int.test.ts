@@ -484,4 +484,26 @@ describe("notification service", () => {
     await new Promise((r) => setTimeout(r, 1_000)); // the consumer attributes right after planning the receipt
     expect(published.engaged.filter((x) => x.id === sms.notificationId)).toHaveLength(1);
   });
+
+  it("a deferral is confirmed to the customer with the new due date (SMS + inbox), once", async () => {
+    const c = `${run}-defer`;
+    const acc = `${run}-acc-defer`;
+    await contacts(c, "zh-CN", "韩梅梅");
+    clock.set(at("2026-12-23T10:00"));
+    const deferred = encodeEvent(Topics.PaymentDeferred, {
+      id: `${run}-df-1`,
+      key: acc,
+      time: clock.now(),
+      data: { accountId: acc, customerId: c, deferralId: "df-1", businessDate: "2026-12-23", dueDate: "2027-01-12", days: 20, deferredFen: 123_456n },
+    });
+    await bus.publish([deferred, deferred]);
+    const ms = await messagesOf(c, 2);
+    await tick();
+    expect(ms.map((m) => m.template)).toEqual(["payment-deferred@1", "payment-deferred@1"]);
+    expect(ms.map((m) => m.channel).sort()).toEqual([pb.Channel.SMS, pb.Channel.IN_APP].sort());
+    expect(ms[0]!.body).toContain("¥1,234.56");
+    expect(ms[0]!.body).toContain("2027年1月12日");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await listAll(c)).toHaveLength(2); // delivered twice, planned once
+  });
 });

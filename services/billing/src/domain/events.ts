@@ -17,6 +17,7 @@ interface Schemas {
   AccountCured: typeof billing.AccountCuredSchema;
   ChargedOff: typeof billing.ChargedOffSchema;
   RepaymentPlanCreated: typeof billing.RepaymentPlanCreatedSchema;
+  PaymentDeferred: typeof billing.PaymentDeferredSchema;
 }
 
 /** One event to publish: topic name (a key of `Topics`), deterministic id, key = account id, payload. */
@@ -47,6 +48,8 @@ export const eventIds = {
   chargedOff: (accountId: string) => deterministicId("charged-off", accountId),
   /** A repayment plan booked. */
   repaymentPlanCreated: (planId: string) => deterministicId("repayment-plan-created", planId),
+  /** A hardship deferral granted. */
+  paymentDeferred: (deferralId: string) => deterministicId("payment-deferred", deferralId),
 };
 
 const BUCKETS: Record<Bucket, billing.DelinquencyBucket> = {

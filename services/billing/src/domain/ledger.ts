@@ -388,7 +388,15 @@ export function deferPayment(acc: Account, i: { deferralId: string; days: number
   }
   const deferral: DeferralRecord = { id: i.deferralId, grantedOn: date, days: i.days, dueDate, amount, requestedBy: i.requestedBy, reason: i.reason };
   a.deferrals = [...(a.deferrals ?? []), deferral];
-  const events = cureEvents(a, before, date, i.deferralId, p);
+  const events: BillingEvent[] = [
+    {
+      type: "PaymentDeferred",
+      id: eventIds.paymentDeferred(i.deferralId),
+      key: a.id,
+      data: { accountId: a.id, customerId: a.customerId, deferralId: i.deferralId, businessDate: date, dueDate, days: i.days, deferredFen: amount },
+    },
+    ...cureEvents(a, before, date, i.deferralId, p),
+  ];
   refreshDelinquency(a, date, p);
   a.version++;
   return { account: a, events, result: { deferral } };

@@ -10,6 +10,7 @@ import {
   legalNoticeRequestedFact,
   negativeReportPendingFact,
   overdueFact,
+  paymentDeferredFact,
   paymentReceivedFact,
 } from "./fact-mapping";
 
@@ -62,6 +63,7 @@ export function factSubscriptions(notify: NotifyOnFact, log: Log, onPayment?: On
         log.warn({ eventId: e.id, err: err.message }, "payment not attributed");
       }
     }),
+    subscribe(Topics.PaymentDeferred, (e) => run(paymentDeferredFact(e, e.data))),
     subscribe(Topics.CreditLineChanged, (e) => run(creditLineChangedFact(e, e.data))),
     subscribe(Topics.NegativeReportPending, (e) => run(negativeReportPendingFact(e, e.data))),
     subscribe(Topics.LegalNoticeRequested, (e) => run(legalNoticeRequestedFact(e, e.data))),

@@ -89,6 +89,20 @@ export function paymentReceivedFact(e: EventMeta, d: billing.PaymentReceived): F
   };
 }
 
+/** PaymentDeferred → confirmation with the new due date. */
+export function paymentDeferredFact(e: EventMeta, d: billing.PaymentDeferred): Fact {
+  return {
+    eventId: e.id,
+    factId: e.id,
+    factType: e.type,
+    occurredAt: e.time,
+    trigger: "PAYMENT_DEFERRED",
+    customerId: d.customerId,
+    accountId: d.accountId,
+    vars: { deferred: d.deferredFen, dueDate: d.dueDate, days: d.days },
+  };
+}
+
 /** CreditLineChanged → notice (only when the limit changed; status/tier-only changes are not customer news). */
 export function creditLineChangedFact(e: EventMeta, d: credit.CreditLineChanged): Fact | undefined {
   if (d.limitFen === d.previousLimitFen) return undefined;

@@ -132,6 +132,14 @@ export const DEFAULT_CADENCE_POLICY: readonly CadenceRule[] = [
     category: "TRANSACTIONAL",
   },
   {
+    id: "payment-deferred",
+    priority: 65,
+    trigger: "PAYMENT_DEFERRED",
+    channels: ["SMS", "IN_APP"],
+    template: "payment-deferred@1",
+    category: "TRANSACTIONAL",
+  },
+  {
     id: "credit-line-changed",
     priority: 70,
     trigger: "CREDIT_LINE_CHANGED",

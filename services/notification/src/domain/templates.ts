@@ -87,6 +87,22 @@ export const TEMPLATES: readonly TemplateVersion[] = [
     },
   },
   {
+    id: "payment-deferred",
+    version: 1,
+    text: {
+      "zh-CN": {
+        subject: "延期还款已生效",
+        body: "您的逾期款项{deferred|money}已延期至{dueDate|date}还款，延期期间不再收取滞纳金。请在{dueDate|date}前还款，以免再次逾期。",
+        greeting: GREETING["zh-CN"],
+      },
+      en: {
+        subject: "Your payment is deferred",
+        body: "Your overdue amount of {deferred|money} is now due on {dueDate|date}; no late fees are charged until then. Please pay by {dueDate|date} so the account does not fall overdue again.",
+        greeting: GREETING.en,
+      },
+    },
+  },
+  {
     id: "credit-line-changed",
     version: 1,
     text: {

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file whiteslip/billing/v1/events.proto.
  */
 export const file_whiteslip_billing_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("CiF3aGl0ZXNsaXAvYmlsbGluZy92MS9ldmVudHMucHJvdG8SFHdoaXRlc2xpcC5iaWxsaW5nLnYxInwKDUFjY291bnRPcGVuZWQSEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIUCgxwcm9kdWN0X2NvZGUYAyABKAkSFQoNc3RhdGVtZW50X2RheRgEIAEoBRIVCg1idXNpbmVzc19kYXRlGAUgASgJIsoBCg5QdXJjaGFzZVBvc3RlZBISCgphY2NvdW50X2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhMKC3B1cmNoYXNlX2lkGAMgASgJEhgKEGF1dGhvcml6YXRpb25faWQYBCABKAkSEgoKYW1vdW50X2ZlbhgFIAEoAxIaChJpbnN0YWxsbWVudF9tb250aHMYBiABKAUSFQoNYnVzaW5lc3NfZGF0ZRgHIAEoCRIZChF0b3RhbF9iYWxhbmNlX2ZlbhgIIAEoAyJuCg9TdGF0ZW1lbnRJc3N1ZWQSEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIyCglzdGF0ZW1lbnQYAyABKAsyHy53aGl0ZXNsaXAuYmlsbGluZy52MS5TdGF0ZW1lbnQi1AEKB0R1ZVNvb24SEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIUCgxzdGF0ZW1lbnRfaWQYAyABKAkSEAoIZHVlX2RhdGUYBCABKAkSFgoOZGF5c191bnRpbF9kdWUYBSABKAUSFgoOYW1vdW50X2R1ZV9mZW4YBiABKAMSGwoTbWluaW11bV9wYXltZW50X2ZlbhgHIAEoAxIVCg1idXNpbmVzc19kYXRlGAggASgJEhQKDHByb2R1Y3RfY29kZRgJIAEoCSLIAgoHT3ZlcmR1ZRISCgphY2NvdW50X2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhUKDWJ1c2luZXNzX2RhdGUYAyABKAkSFQoNZGF5c19wYXN0X2R1ZRgEIAEoBRI3CgZidWNrZXQYBSABKA4yJy53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWxpbnF1ZW5jeUJ1Y2tldBIXCg9vbGRlc3RfZHVlX2RhdGUYBiABKAkSEwoLb3ZlcmR1ZV9mZW4YByABKAMSGQoRdG90YWxfYmFsYW5jZV9mZW4YCCABKAMSEAoIZmVlc19mZW4YCSABKAMSHAoUcGVuYWx0eV9pbnRlcmVzdF9mZW4YCiABKAMSHgoWZGVsaW5xdWVuY3lfc3RhcnRfZGF0ZRgLIAEoCRIUCgxwcm9kdWN0X2NvZGUYDCABKAki6AIKD1BheW1lbnRSZWNlaXZlZBISCgphY2NvdW50X2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhIKCnBheW1lbnRfaWQYAyABKAkSEgoKYW1vdW50X2ZlbhgEIAEoAxI0CgphbGxvY2F0aW9uGAUgASgLMiAud2hpdGVzbGlwLmJpbGxpbmcudjEuQWxsb2NhdGlvbhIvCgtyZWNlaXZlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNYnVzaW5lc3NfZGF0ZRgHIAEoCRIcChRkYXlzX3Bhc3RfZHVlX2JlZm9yZRgIIAEoBRIbChNkYXlzX3Bhc3RfZHVlX2FmdGVyGAkgASgFEhkKEW92ZXJkdWVfZmVuX2FmdGVyGAogASgDEh8KF3RvdGFsX2JhbGFuY2VfZmVuX2FmdGVyGAsgASgDEg8KB29uX3RpbWUYDCABKAgi5AEKDEFjY291bnRDdXJlZBISCgphY2NvdW50X2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhUKDWJ1c2luZXNzX2RhdGUYAyABKAkSEgoKcGF5bWVudF9pZBgEIAEoCRIeChZwcmV2aW91c19kYXlzX3Bhc3RfZHVlGAUgASgFEkAKD3ByZXZpb3VzX2J1Y2tldBgGIAEoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0Eh4KFmRlbGlucXVlbmN5X3N0YXJ0X2RhdGUYByABKAkinAEKCkNoYXJnZWRPZmYSEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIVCg1idXNpbmVzc19kYXRlGAMgASgJEhUKDWRheXNfcGFzdF9kdWUYBCABKAUSFwoPY2hhcmdlZF9vZmZfZmVuGAUgASgDEh4KFmRlbGlucXVlbmN5X3N0YXJ0X2RhdGUYBiABKAkicgoUUmVwYXltZW50UGxhbkNyZWF0ZWQSEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIxCgRwbGFuGAMgASgLMiMud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVwYXltZW50UGxhbmIGcHJvdG8z", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing]);
+  fileDesc("CiF3aGl0ZXNsaXAvYmlsbGluZy92MS9ldmVudHMucHJvdG8SFHdoaXRlc2xpcC5iaWxsaW5nLnYxInwKDUFjY291bnRPcGVuZWQSEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIUCgxwcm9kdWN0X2NvZGUYAyABKAkSFQoNc3RhdGVtZW50X2RheRgEIAEoBRIVCg1idXNpbmVzc19kYXRlGAUgASgJIsoBCg5QdXJjaGFzZVBvc3RlZBISCgphY2NvdW50X2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhMKC3B1cmNoYXNlX2lkGAMgASgJEhgKEGF1dGhvcml6YXRpb25faWQYBCABKAkSEgoKYW1vdW50X2ZlbhgFIAEoAxIaChJpbnN0YWxsbWVudF9tb250aHMYBiABKAUSFQoNYnVzaW5lc3NfZGF0ZRgHIAEoCRIZChF0b3RhbF9iYWxhbmNlX2ZlbhgIIAEoAyJuCg9TdGF0ZW1lbnRJc3N1ZWQSEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIyCglzdGF0ZW1lbnQYAyABKAsyHy53aGl0ZXNsaXAuYmlsbGluZy52MS5TdGF0ZW1lbnQi1AEKB0R1ZVNvb24SEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIUCgxzdGF0ZW1lbnRfaWQYAyABKAkSEAoIZHVlX2RhdGUYBCABKAkSFgoOZGF5c191bnRpbF9kdWUYBSABKAUSFgoOYW1vdW50X2R1ZV9mZW4YBiABKAMSGwoTbWluaW11bV9wYXltZW50X2ZlbhgHIAEoAxIVCg1idXNpbmVzc19kYXRlGAggASgJEhQKDHByb2R1Y3RfY29kZRgJIAEoCSLIAgoHT3ZlcmR1ZRISCgphY2NvdW50X2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhUKDWJ1c2luZXNzX2RhdGUYAyABKAkSFQoNZGF5c19wYXN0X2R1ZRgEIAEoBRI3CgZidWNrZXQYBSABKA4yJy53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWxpbnF1ZW5jeUJ1Y2tldBIXCg9vbGRlc3RfZHVlX2RhdGUYBiABKAkSEwoLb3ZlcmR1ZV9mZW4YByABKAMSGQoRdG90YWxfYmFsYW5jZV9mZW4YCCABKAMSEAoIZmVlc19mZW4YCSABKAMSHAoUcGVuYWx0eV9pbnRlcmVzdF9mZW4YCiABKAMSHgoWZGVsaW5xdWVuY3lfc3RhcnRfZGF0ZRgLIAEoCRIUCgxwcm9kdWN0X2NvZGUYDCABKAki6AIKD1BheW1lbnRSZWNlaXZlZBISCgphY2NvdW50X2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhIKCnBheW1lbnRfaWQYAyABKAkSEgoKYW1vdW50X2ZlbhgEIAEoAxI0CgphbGxvY2F0aW9uGAUgASgLMiAud2hpdGVzbGlwLmJpbGxpbmcudjEuQWxsb2NhdGlvbhIvCgtyZWNlaXZlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNYnVzaW5lc3NfZGF0ZRgHIAEoCRIcChRkYXlzX3Bhc3RfZHVlX2JlZm9yZRgIIAEoBRIbChNkYXlzX3Bhc3RfZHVlX2FmdGVyGAkgASgFEhkKEW92ZXJkdWVfZmVuX2FmdGVyGAogASgDEh8KF3RvdGFsX2JhbGFuY2VfZmVuX2FmdGVyGAsgASgDEg8KB29uX3RpbWUYDCABKAgi5AEKDEFjY291bnRDdXJlZBISCgphY2NvdW50X2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhUKDWJ1c2luZXNzX2RhdGUYAyABKAkSEgoKcGF5bWVudF9pZBgEIAEoCRIeChZwcmV2aW91c19kYXlzX3Bhc3RfZHVlGAUgASgFEkAKD3ByZXZpb3VzX2J1Y2tldBgGIAEoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0Eh4KFmRlbGlucXVlbmN5X3N0YXJ0X2RhdGUYByABKAkinAEKCkNoYXJnZWRPZmYSEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIVCg1idXNpbmVzc19kYXRlGAMgASgJEhUKDWRheXNfcGFzdF9kdWUYBCABKAUSFwoPY2hhcmdlZF9vZmZfZmVuGAUgASgDEh4KFmRlbGlucXVlbmN5X3N0YXJ0X2RhdGUYBiABKAkinAEKD1BheW1lbnREZWZlcnJlZBISCgphY2NvdW50X2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhMKC2RlZmVycmFsX2lkGAMgASgJEhUKDWJ1c2luZXNzX2RhdGUYBCABKAkSEAoIZHVlX2RhdGUYBSABKAkSDAoEZGF5cxgGIAEoBRIUCgxkZWZlcnJlZF9mZW4YByABKAMicgoUUmVwYXltZW50UGxhbkNyZWF0ZWQSEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIxCgRwbGFuGAMgASgLMiMud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVwYXltZW50UGxhbmIGcHJvdG8z", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing]);
 
 /**
  * AccountOpened: an account was opened. Topic `whiteslip.billing.account-opened.v1`.
@@ -567,6 +567,70 @@ export const ChargedOffSchema: GenMessage<ChargedOff> = /*@__PURE__*/
   messageDesc(file_whiteslip_billing_v1_events, 7);
 
 /**
+ * PaymentDeferred: a hardship deferral moved the overdue dues to a later due date. Topic
+ * `whiteslip.billing.payment-deferred.v1`.
+ *
+ * @generated from message whiteslip.billing.v1.PaymentDeferred
+ */
+export type PaymentDeferred = Message<"whiteslip.billing.v1.PaymentDeferred"> & {
+  /**
+   * The account.
+   *
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * The customer.
+   *
+   * @generated from field: string customer_id = 2;
+   */
+  customerId: string;
+
+  /**
+   * Ledger id of the deferral.
+   *
+   * @generated from field: string deferral_id = 3;
+   */
+  deferralId: string;
+
+  /**
+   * Business date it was granted.
+   *
+   * @generated from field: string business_date = 4;
+   */
+  businessDate: string;
+
+  /**
+   * The new due date of the deferred amount.
+   *
+   * @generated from field: string due_date = 5;
+   */
+  dueDate: string;
+
+  /**
+   * Days granted.
+   *
+   * @generated from field: int32 days = 6;
+   */
+  days: number;
+
+  /**
+   * Unpaid amount deferred.
+   *
+   * @generated from field: int64 deferred_fen = 7;
+   */
+  deferredFen: bigint;
+};
+
+/**
+ * Describes the message whiteslip.billing.v1.PaymentDeferred.
+ * Use `create(PaymentDeferredSchema)` to create a new message.
+ */
+export const PaymentDeferredSchema: GenMessage<PaymentDeferred> = /*@__PURE__*/
+  messageDesc(file_whiteslip_billing_v1_events, 8);
+
+/**
  * RepaymentPlanCreated: overdue balances were re-scheduled. Topic `whiteslip.billing.repayment-plan-created.v1`.
  *
  * @generated from message whiteslip.billing.v1.RepaymentPlanCreated
@@ -599,5 +663,5 @@ export type RepaymentPlanCreated = Message<"whiteslip.billing.v1.RepaymentPlanCr
  * Use `create(RepaymentPlanCreatedSchema)` to create a new message.
  */
 export const RepaymentPlanCreatedSchema: GenMessage<RepaymentPlanCreated> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_events, 8);
+  messageDesc(file_whiteslip_billing_v1_events, 9);
 
