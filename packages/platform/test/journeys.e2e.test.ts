@@ -7,7 +7,7 @@
  *  - Chen: overdue past 30 DPD and reported, promises to pay, pays — case closed,
  *    restrictions lifted, and the next bureau file carries the correction.
  */
-import { billing, collections, credit } from "@whiteslip/contracts";
+import { billing, collections, credit, notification } from "@whiteslip/contracts";
 import { addDays, daysBetween, type LocalDate } from "@whiteslip/core";
 import { advance } from "@whiteslip/ops";
 import { testInfra } from "@whiteslip/testkit/vitest";
@@ -66,6 +66,9 @@ describe("journeys across the five services", () => {
     if (days > 0) await advance(p.clients, days, p.clockFile, () => {});
     today = date;
   }
+  /** A date as notification's en templates write it: `12 Jan 2027`. */
+  const formatDateEn = (d: LocalDate) =>
+    `${Number(d.slice(8, 10))} ${["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][Number(d.slice(5, 7)) - 1]} ${d.slice(0, 4)}`;
   const summary = async (who: string) => (await p.clients.billing.getAccountSummary({ accountId: people[who]!.accountId })).account!;
   const bureau = async (asOf: LocalDate) => {
     const f = await p.clients.creditReporting.generateBureauFile({ asOfDate: asOf });
@@ -78,6 +81,7 @@ describe("journeys across the five services", () => {
     await onboard("alice", 51, { monthlyIncomeFen: 3_000_000n, employment: E.SALARIED, ordersLast12m: 80, spendLast12mFen: 6_000_000n, accountAgeMonths: 72, returnsLast12m: 2, ageYears: 36 }, 100_000n);
     await onboard("dan", 52, { monthlyIncomeFen: 1_200_000n, employment: E.SALARIED, ordersLast12m: 30, spendLast12mFen: 1_500_000n, accountAgeMonths: 36, returnsLast12m: 3, ageYears: 29 }, 80_000n);
     await onboard("chen", 53, { monthlyIncomeFen: 1_200_000n, employment: E.SALARIED, ordersLast12m: 30, spendLast12mFen: 1_500_000n, accountAgeMonths: 36, returnsLast12m: 3, ageYears: 29 }, 60_000n);
+    await onboard("fang", 54, { monthlyIncomeFen: 1_200_000n, employment: E.SALARIED, ordersLast12m: 30, spendLast12mFen: 1_500_000n, accountAgeMonths: 36, returnsLast12m: 3, ageYears: 29 }, 45_000n);
   }, 240_000);
 
   afterAll(async () => p?.stop());
@@ -204,5 +208,32 @@ describe("journeys across the five services", () => {
     // The 24-month history keeps the delinquency on record (1 = 30–59 days past due).
     expect(chen?.paymentHistoryProfile, JSON.stringify(chen)).toMatch(/^[0D]*1/);
     expect(baseOf(file, "dan")?.accountStatus).toBe("71");
+  });
+
+  it("Fang falls ill: a 20-day deferral through collections, confirmed by SMS; current until the new date, overdue again after it", async () => {
+    const acc = people.fang!.accountId;
+    expect((await summary("fang")).daysPastDue).toBeGreaterThan(30);
+    const caseId = (await p.clients.collections.listCases({ accountId: acc })).cases[0]!.caseId;
+    const agentId = (await p.clients.collections.assignCase({ caseId, actor: "supervisor-1" })).case!.agentId;
+    await p.clients.collections.logContactAttempt({ caseId, agentId, channel: collections.ContactChannel.CALL, outcome: collections.ContactOutcome.HARDSHIP, reason: collections.NonPaymentReason.HARDSHIP_ILLNESS, contactParty: "debtor", idempotencyKey: "fang-call" });
+    const owed = (await summary("fang")).overdueFen;
+    const d = await p.clients.collections.grantDeferral({ caseId, days: 20, agentId, idempotencyKey: "fang-deferral" });
+    expect(d).toMatchObject({ dueDate: addDays(today, 20), deferredFen: owed });
+    expect(await summary("fang")).toMatchObject({ daysPastDue: 0, overdueFen: 0n });
+    // told by SMS (through the provider sandbox) of the new date; restrictions lifted; the case closes as cured
+    const confirmation = await eventually("Fang's deferral confirmation delivered", async () => {
+      const ms = (await p.clients.notification.listNotifications({ customerId: people.fang!.customerId })).notifications;
+      return ms.find((m) => m.template === "payment-deferred@1" && m.channel === notification.Channel.SMS && m.status === notification.DeliveryStatus.DELIVERED);
+    }, 30_000);
+    expect(confirmation.body).toContain(formatDateEn(d.dueDate));
+    await eventually("Fang's restrictions lifted", async () => ((await p.clients.credit.getRestrictions({ accountId: acc })).restrictedFeatures.length === 0 ? true : undefined));
+    await eventually("Fang's case closed", async () => ((await p.clients.collections.getCase({ caseId })).case?.status === collections.CaseStatus.CLOSED_CURED ? true : undefined));
+    // not paid by the new date: overdue again the day after it, and restricted again
+    await travelTo(d.dueDate);
+    expect((await summary("fang")).daysPastDue).toBe(0);
+    await travelTo(addDays(d.dueDate, 1));
+    expect((await summary("fang")).daysPastDue).toBe(1);
+    await travelTo(addDays(d.dueDate, 2)); // end-of-day of the first day past the new date publishes the Overdue
+    await eventually("Fang restricted again", async () => ((await p.clients.credit.getRestrictions({ accountId: acc })).restrictedFeatures.length > 0 ? true : undefined));
   });
 });
