@@ -127,9 +127,7 @@ export class OutboxRelay {
         const hint = this.started.get(e.requestId);
         if (!hint) return;
         this.started.delete(e.requestId);
-        let set = this.hinted.get(hint.coll);
-        if (!set) this.hinted.set(hint.coll, (set = new Set()));
-        for (const id of hint.ids) set.add(id);
+        for (const id of hint.ids) this.hint(hint.coll, id);
         this.wake();
       };
       const onFailed = (e: CommandFailedEvent) => void this.started.delete(e.requestId);
@@ -159,7 +157,7 @@ export class OutboxRelay {
     }, ms);
   }
 
-  /** A write announced events: run a round now unless one is running (it loops while there is work). */
+  /** A write announced events: run a round now unless one is running (the loop goes on at once while there is work). */
   private wake(): void {
     if (!this.stopped && !this.running && this.timer) this.schedule(0);
   }
