@@ -54,7 +54,7 @@ export const TOPIC_CONSUMERS: { readonly [K in TopicName]: readonly ServiceName[
   AccountCured: ["credit", "collections", "credit-reporting"],
   ChargedOff: ["credit", "collections", "credit-reporting"],
   RepaymentPlanCreated: [],
-  PaymentDeferred: ["notification"],
+  PaymentDeferred: ["notification", "credit-reporting"],
   CreditLineOpened: ["billing", "collections", "credit-reporting"],
   CreditLineChanged: ["billing", "notification", "collections", "credit-reporting"],
   RestrictionChanged: [],

@@ -231,9 +231,12 @@ describe("journeys across the five services", () => {
     // not paid by the new date: overdue again the day after it, and restricted again
     await travelTo(d.dueDate);
     expect((await summary("fang")).daysPastDue).toBe(0);
+    // reported current and in forbearance (Metro 2 special comment CP) up to the new date
+    expect(baseOf(await bureau(d.dueDate), "fang")).toMatchObject({ accountStatus: "11", specialComment: "CP" });
     await travelTo(addDays(d.dueDate, 1));
     expect((await summary("fang")).daysPastDue).toBe(1);
     await travelTo(addDays(d.dueDate, 2)); // end-of-day of the first day past the new date publishes the Overdue
     await eventually("Fang restricted again", async () => ((await p.clients.credit.getRestrictions({ accountId: acc })).restrictedFeatures.length > 0 ? true : undefined));
+    expect(baseOf(await bureau(addDays(d.dueDate, 2)), "fang")?.specialComment.trim()).toBe("");
   });
 });

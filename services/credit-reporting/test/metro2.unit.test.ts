@@ -38,6 +38,7 @@ function line(accountId: string, over: Partial<ReportLine> = {}): ReportLine {
     paymentRating: "",
     profile: "000000000000000000BBBBBB",
     complianceCode: "",
+    specialComment: "",
     firstDelinquencyOn: null,
     lastPaymentOn: "2026-02-03",
     closedOn: null,

@@ -131,6 +131,22 @@ describe("bureau view: notice delivered + waiting period", () => {
     expect(reported(paid, "2026-03-31")).toMatchObject({ status: "13", paymentRating: "0" });
   });
 
+  it("reports a hardship deferral as in forbearance (special comment CP) until its due date, and as it is after", () => {
+    const delivered_ = run([delivered(noticeIdFor("acc-1", START), "2026-02-02")], base().s).s;
+    const deferral: AccountFact = { kind: "deferred", eventId: "df-1", at: new Date("2026-02-20T02:00:00Z"), customerId: "cus-acc-1", businessDate: "2026-02-20", dueDate: "2026-03-12" };
+    const { s } = run([deferral, cured("acc-1", "2026-02-20", START)], delivered_);
+    expect(s.deferredUntil).toBe("2026-03-12");
+    expect(reported(s, "2026-02-28")).toMatchObject({ status: "11", specialComment: "CP" });
+    expect(reported(s, "2026-03-12").specialComment).toBe("CP");
+    expect(reported(s, "2026-03-31").specialComment).toBe("");
+    // the same deferral again changes nothing; a later one extends it
+    expect(run([deferral], s).s.deferredUntil).toBe("2026-03-12");
+    // in the file, the base segment carries it
+    const furnisher = { identificationNumber: "F1", name: "W", address: "A", telephone: "", programIdentifier: "P" };
+    const file = parseMetro2File(buildBureauFile([s], "2026-02-28", metro2Format, furnisher, RP).content);
+    expect(file.bases[0]!.specialComment).toBe("CP");
+  });
+
   it("shows months of a delinquency whose notice was never delivered as no data (D)", () => {
     const { s } = run([cured("acc-1", "2026-02-20", START)], base().s);
     const line = reported(s, "2026-03-31");

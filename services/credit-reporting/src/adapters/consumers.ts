@@ -114,6 +114,11 @@ export function subscriptions(
         delinquencyStart: d.delinquencyStartDate,
       });
     }),
+    subscribe(Topics.PaymentDeferred, async (e) => {
+      const d = e.data;
+      check(d.accountId, d.businessDate, d.dueDate);
+      await apply(e, d.accountId, { kind: "deferred", ...base(e), customerId: d.customerId, businessDate: d.businessDate, dueDate: d.dueDate });
+    }),
     subscribe(Topics.ChargedOff, async (e) => {
       const d = e.data;
       check(d.accountId, d.businessDate, d.delinquencyStartDate);

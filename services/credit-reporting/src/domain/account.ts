@@ -143,6 +143,8 @@ export interface AccountState {
   score: ScoreState;
   /** Score history, oldest first. */
   history: ScoreChange[];
+  /** Last day of a hardship deferral (forbearance), if one was granted; absent on older documents. */
+  deferredUntil?: LocalDate | null;
 }
 
 /** A new aggregate for an account first seen on `date`. */

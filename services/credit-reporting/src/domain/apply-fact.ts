@@ -118,6 +118,9 @@ export function applyFact(
       score = onCured(s.score, fact, sp);
       break;
     }
+    case "deferred":
+      if (!s.deferredUntil || fact.dueDate > s.deferredUntil) s.deferredUntil = fact.dueDate;
+      break;
     case "chargedOff": {
       const d =
         s.delinquencies.find((x) => x.start === fact.delinquencyStart) ??

@@ -43,6 +43,8 @@ export interface ReportLine {
   profile: string;
   /** Compliance condition code or empty. */
   complianceCode: "" | "XB" | "XC" | "XH";
+  /** Special comment code: `CP` (account in forbearance) during a hardship deferral, else empty. */
+  specialComment: "" | "CP";
   /** Date of first delinquency (statuses 71–97). */
   firstDelinquencyOn: LocalDate | null;
   /** Date of last payment. */
@@ -144,6 +146,7 @@ export function bureauView(s: AccountState, asOf: LocalDate, rp: ReportingPolicy
       paymentRating: status === "13" ? "0" : "",
       profile,
       complianceCode: complianceCode(s, asOf, rp),
+      specialComment: !chargedOff && s.deferredUntil && asOf <= s.deferredUntil ? "CP" : "",
       firstDelinquencyOn: delinquent && negativeDelinquency ? negativeDelinquency.start : null,
       lastPaymentOn: s.lastPaymentOn !== null && s.lastPaymentOn <= asOf ? s.lastPaymentOn : null,
       closedOn: chargedOff ? s.chargedOffOn : null,

@@ -86,8 +86,17 @@ export interface NoticeDeliveredFact extends FactBase {
 }
 
 /** Any fact about an account. */
+/** A hardship deferral (forbearance) until `dueDate`. */
+export interface DeferredFact extends FactBase {
+  kind: "deferred";
+  customerId: string;
+  businessDate: LocalDate;
+  dueDate: LocalDate;
+}
+
 export type AccountFact =
   | OpenedFact
+  | DeferredFact
   | CreditLimitFact
   | PurchaseFact
   | OverdueFact

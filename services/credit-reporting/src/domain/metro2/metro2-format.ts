@@ -84,7 +84,7 @@ export function baseFor(line: ReportLine, f: Furnisher): BaseSegment {
     accountStatus: line.status,
     paymentRating: line.paymentRating,
     paymentHistoryProfile: line.profile,
-    specialComment: "",
+    specialComment: line.specialComment,
     complianceConditionCode: line.complianceCode,
     currentBalance: wholeYuan(line.balanceFen),
     amountPastDue: wholeYuan(line.pastDueFen),

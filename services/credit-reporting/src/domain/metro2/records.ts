@@ -108,7 +108,7 @@ export interface BaseSegment {
   paymentRating: string;
   /** 24-month payment history profile; position 1 is the month before the activity date's month. */
   paymentHistoryProfile: string;
-  /** Special comment code (blank). */
+  /** Special comment code (`CP` = account in forbearance, else blank). */
   specialComment: string;
   /** Compliance condition code: XB dispute open, XC verified – consumer disagrees, XH dispute resolved. */
   complianceConditionCode: string;
