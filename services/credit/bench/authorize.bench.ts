@@ -7,7 +7,8 @@
  * approval (one conditional findOneAndUpdate of a line-sized document by _id, one insert)
  * with the MongoDB driver and no service in between.
  *
- * Usage: pnpm --filter @whiteslip/credit bench:authorize [seconds=15] [concurrency=32] [lines=32]
+ * Usage: pnpm --filter @whiteslip/credit bench:authorize [seconds=15] [concurrency=16] [lines=500]
+ * (500 lines keep a realistic handful of open holds per line; with few lines every line collects hundreds.)
  * Infrastructure: KAFKA_BROKERS + MONGODB_URI if set, else the testkit starts Kafka + a database.
  */
 import { credit } from "@whiteslip/contracts";
@@ -18,8 +19,8 @@ import { startCredit } from "../src/main";
 import { nationalIdCheckChar } from "../src/domain/identity";
 
 const seconds = Number(process.argv[2] ?? 15);
-const concurrency = Number(process.argv[3] ?? 32);
-const lineCount = Number(process.argv[4] ?? 32);
+const concurrency = Number(process.argv[3] ?? 16);
+const lineCount = Number(process.argv[4] ?? 500);
 
 interface Result {
   rps: number;
