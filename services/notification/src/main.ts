@@ -57,7 +57,8 @@ export async function startNotification(
       );
       await messages.ensureIndexes();
       await engagements.ensureIndexes();
-      await policy.seed(clock.now());
+      const added = await policy.seed(clock.now());
+      if (added.length > 0) logger.info({ rules: added }, "new default cadence rules added to the stored table");
 
       const { providers, smtp } = providersFrom(config);
       const notify = new NotifyOnFact({ messages, customers, engagements, policy, clock, settings });

@@ -2,7 +2,7 @@ import { DomainError, ManualClock } from "@whiteslip/core";
 import { describe, expect, it } from "vitest";
 import { getCadencePolicy } from "../src/app/get-cadence-policy";
 import { updateCadencePolicy } from "../src/app/update-cadence-policy";
-import { DEFAULT_CADENCE_POLICY } from "../src/domain/cadence-policy";
+import { DEFAULT_CADENCE_POLICY, DEFAULTS_REVISION, newDefaultRules, validatePolicy } from "../src/domain/cadence-policy";
 import { FakePolicy } from "./fakes";
 
 const clock = new ManualClock(new Date("2026-12-01T02:00:00Z"));
@@ -54,3 +54,14 @@ describe("editing the cadence policy table", () => {
     expect(p).toMatchObject({ version: 2, updatedBy: "a", rules: first });
   });
 });
+
+describe("default rules added after a table was stored", () => {
+  it("offers the rules of later revisions once, and never one the table already has", () => {
+    const old = DEFAULT_CADENCE_POLICY.filter((r) => r.id !== "payment-deferred");
+    expect(newDefaultRules(old, 1).map((r) => r.id)).toEqual(["payment-deferred"]);
+    expect(newDefaultRules(old, DEFAULTS_REVISION)).toEqual([]); // seen (and deleted by a risk manager): stays deleted
+    expect(newDefaultRules(DEFAULT_CADENCE_POLICY, 1)).toEqual([]); // already there
+    expect(() => validatePolicy([...old, ...newDefaultRules(old, 1)])).not.toThrow();
+  });
+});
+

@@ -10,6 +10,8 @@ import { ManualClock } from "@whiteslip/core";
 import { createClient } from "@whiteslip/grpc";
 import { freshDatabaseName, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
 import { MongoClient } from "mongodb";
+import { MongoPolicyRepository } from "../src/adapters/mongo-repositories";
+import { DEFAULT_CADENCE_POLICY } from "../src/domain/cadence-policy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNotification } from "../src/main";
 import { startHttpProvider, startSmtpSink } from "./local-servers";
@@ -506,4 +508,28 @@ describe("notification service", () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(await listAll(c)).toHaveLength(2); // delivered twice, planned once
   });
+
+  it("a table stored before a default rule existed gets it once on start; one that saw it and deleted it does not", async () => {
+    const mongo = await MongoClient.connect(infra.mongoUri);
+    try {
+      const db = mongo.db(`${dbName}_defaults`);
+      const old = DEFAULT_CADENCE_POLICY.filter((r) => r.id !== "payment-deferred").map((r) => ({ ...r }));
+      // stored by an earlier release: no revision recorded, edited once by a risk manager
+      await db.collection("cadence_policy").insertOne({ _id: "current" as never, rules: old, version: 3, updatedAt: new Date(0), updatedBy: "risk-1" });
+      const repo = new MongoPolicyRepository(db, 0);
+      expect(await repo.seed(clock.now())).toEqual(["payment-deferred"]);
+      const after = await repo.current();
+      expect(after).toMatchObject({ version: 4, updatedBy: "system:defaults" });
+      expect(after.rules.map((r) => r.id)).toEqual([...old.map((r) => r.id), "payment-deferred"]);
+      expect(await repo.seed(clock.now())).toEqual([]); // once
+      expect((await repo.current()).version).toBe(4);
+      // a risk manager removes it again: it stays removed
+      await repo.replaceIfVersion(old, 4, "risk-1", clock.now());
+      expect(await repo.seed(clock.now())).toEqual([]);
+      expect((await repo.current()).rules.some((r) => r.id === "payment-deferred")).toBe(false);
+    } finally {
+      await mongo.close();
+    }
+  });
 });
+

@@ -27,7 +27,13 @@ import type {
   PolicyRepository,
   PolicyTableRepository,
 } from "../app/ports";
-import { type CadenceRule, DEFAULT_CADENCE_POLICY, validatePolicy } from "../domain/cadence-policy";
+import {
+  type CadenceRule,
+  DEFAULT_CADENCE_POLICY,
+  DEFAULTS_REVISION,
+  newDefaultRules,
+  validatePolicy,
+} from "../domain/cadence-policy";
 import {
   type CustomerProfile,
   type EngagementKind,
@@ -395,6 +401,8 @@ interface PolicyDoc {
   updatedAt: Date;
   /** Who stored this version (absent for the seeded default). */
   updatedBy?: string;
+  /** The defaults revision this table has seen (absent = 1, before revisions were kept). */
+  defaultsRevision?: number;
 }
 
 /**
@@ -412,14 +420,41 @@ export class MongoPolicyRepository implements PolicyRepository, PolicyTableRepos
   ) {
     this.coll = db.collection<PolicyDoc>("cadence_policy");
   }
-  /** Inserts the default table if there is none. */
-  async seed(now: Date): Promise<void> {
-    await insertOnce(this.coll, {
+  /**
+   * Inserts the default table if there is none; otherwise appends the default rules added since the revision the
+   * stored table has seen (see DEFAULT_RULES_ADDED), as a new version by `system:defaults`. Returns the ids added.
+   */
+  async seed(now: Date): Promise<string[]> {
+    const inserted = await insertOnce(this.coll, {
       _id: "current",
       rules: DEFAULT_CADENCE_POLICY.map((r) => ({ ...r })),
       version: 1,
       updatedAt: now,
+      defaultsRevision: DEFAULTS_REVISION,
     });
+    if (inserted === "applied") return [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const d = await this.coll.findOne({ _id: "current" });
+      if (!d || (d.defaultsRevision ?? 1) >= DEFAULTS_REVISION) return [];
+      const added = newDefaultRules(d.rules, d.defaultsRevision ?? 1);
+      const rules = [...d.rules.map(stripNulls), ...added];
+      validatePolicy(rules);
+      const r = await this.coll.updateOne(
+        { _id: "current", version: d.version },
+        {
+          $set: {
+            rules: rules.map(stripUndefined),
+            defaultsRevision: DEFAULTS_REVISION,
+            ...(added.length > 0 ? { updatedAt: now, updatedBy: "system:defaults", version: d.version + 1 } : {}),
+          },
+        },
+      );
+      if (r.matchedCount > 0) {
+        this.cache = undefined;
+        return added.map((a) => a.id);
+      }
+    }
+    return [];
   }
   /** Replaces the table after validating it (for ops tooling and tests). */
   async replace(rules: CadenceRule[], now: Date): Promise<void> {

@@ -203,6 +203,26 @@ export function selectChannels(rules: readonly CadenceRule[], fact: Fact): Chann
   return out;
 }
 
+/**
+ * Rules that joined the defaults after the first release, with the defaults revision that brought them. A stored
+ * table remembers the revision it has seen; on start the rules of later revisions are appended to it once, so a
+ * deployment whose table was seeded (or edited) before gets them — and a rule a risk manager deleted after seeing it
+ * stays deleted.
+ */
+export const DEFAULT_RULES_ADDED: readonly { readonly revision: number; readonly ruleId: string }[] = [
+  { revision: 2, ruleId: "payment-deferred" },
+];
+/** The defaults revision of DEFAULT_CADENCE_POLICY. */
+export const DEFAULTS_REVISION = Math.max(1, ...DEFAULT_RULES_ADDED.map((a) => a.revision));
+
+/** The default rules to append to a stored table that has seen the defaults up to revision `seen`. */
+export function newDefaultRules(stored: readonly CadenceRule[], seen: number): CadenceRule[] {
+  const have = new Set(stored.map((r) => r.id));
+  return DEFAULT_RULES_ADDED.filter((a) => a.revision > seen && !have.has(a.ruleId)).map(
+    (a) => ({ ...DEFAULT_CADENCE_POLICY.find((r) => r.id === a.ruleId)! }),
+  );
+}
+
 /** Checks a policy table; throws INVALID_ARGUMENT naming each bad field (`rules[2].everyNDays`). */
 export function validatePolicy(rules: readonly CadenceRule[]): void {
   const v: FieldViolation[] = [];
