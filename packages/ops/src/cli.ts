@@ -10,7 +10,7 @@
  *   whiteslip-ops portfolio                      delinquency, roll rates, charge-offs, inflows
  *
  * Service addresses: CREDIT_ADDR, BILLING_ADDR, NOTIFICATION_ADDR, COLLECTIONS_ADDR,
- * CREDIT_REPORTING_ADDR (default 127.0.0.1:50051…50055); Kafka: KAFKA_BROKERS;
+ * CREDIT_REPORTING_ADDR (default 127.0.0.1:50051…50055); Kafka: KAFKA_BROKERS (and TOPIC_PREFIX when the platform uses one);
  * CLOCK_FILE: the local run's shared clock (advance moves it).
  */
 import { parseArgs } from "node:util";
@@ -59,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
       topics: resolveTopics(positionals),
       fromBeginning: values["from-beginning"],
       ...(values.key ? { filterKey: values.key } : {}),
+      topicPrefix: process.env.TOPIC_PREFIX ?? "",
       signal: ac.signal,
     });
     return 0;

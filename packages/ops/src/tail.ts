@@ -18,10 +18,18 @@ export function resolveTopics(names: string[]): string[] {
   });
 }
 
-/** A consumed record as JSON: CloudEvents attributes, headers and the decoded payload. */
-export function decodeRecord(topic: string, partition: number, message: { offset: string; key: Buffer | null; value: Buffer | null; headers?: Record<string, unknown> }) {
+/**
+ * A consumed record as JSON: CloudEvents attributes, headers and the decoded payload. `topicPrefix` is the
+ * platform's TOPIC_PREFIX (the record's topic is the contract name behind it).
+ */
+export function decodeRecord(
+  topic: string,
+  partition: number,
+  message: { offset: string; key: Buffer | null; value: Buffer | null; headers?: Record<string, unknown> },
+  topicPrefix = "",
+) {
   const headers = headersToStrings(message.headers);
-  const spec = topicSpec(topic);
+  const spec = topic.startsWith(topicPrefix) ? topicSpec(topic.slice(topicPrefix.length)) : undefined;
   if (!spec) return { topic, partition, offset: message.offset, headers, error: "unknown topic" };
   try {
     const e = decodeEvent(spec, { topic, partition, offset: message.offset, key: message.key, value: message.value, headers });
@@ -48,18 +56,21 @@ export async function tail(opts: {
   topics: string[];
   fromBeginning?: boolean;
   filterKey?: string;
+  /** The platform's TOPIC_PREFIX (default none). */
+  topicPrefix?: string;
   signal?: AbortSignal;
   print?: (line: string) => void;
 }): Promise<void> {
+  const prefix = opts.topicPrefix ?? "";
   const kafka = new Kafka({ clientId: "whiteslip-ops", brokers: opts.brokers, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `whiteslip-ops-tail-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 250 });
   await consumer.connect();
-  await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? false });
+  await consumer.subscribe({ topics: opts.topics.map((t) => prefix + t), fromBeginning: opts.fromBeginning ?? false });
   const print = opts.print ?? ((l: string) => process.stdout.write(`${l}\n`));
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
       if (opts.filterKey && message.key?.toString() !== opts.filterKey) return;
-      print(JSON.stringify(decodeRecord(topic, partition, message)));
+      print(JSON.stringify(decodeRecord(topic, partition, message, prefix)));
     },
   });
   await new Promise<void>((resolve) => {

@@ -34,6 +34,10 @@ describe("ops CLI helpers", () => {
       time: "2026-03-02T00:05:00.000Z",
       data: { accountId: "acc_1", daysPastDue: 3, overdueFen: "12345", bucket: "DELINQUENCY_BUCKET_M1" },
     });
+    // under a TOPIC_PREFIX the record's topic carries it
+    const prefixed = decodeRecord(`staging.${ev.topic}`, 0, { offset: "7", key: Buffer.from(ev.key), value: Buffer.from(ev.value), headers: Object.fromEntries(Object.entries(ev.headers).map(([k, v]) => [k, Buffer.from(v)])) }, "staging.");
+    expect(prefixed).toMatchObject({ id: "e1", data: { daysPastDue: 3 } });
+    expect(decodeRecord(`staging.${ev.topic}`, 0, { offset: "7", key: null, value: null, headers: {} })).toMatchObject({ error: "unknown topic" });
     expect(decodeRecord(ev.topic, 0, { offset: "8", key: null, value: Buffer.from([1, 2]), headers: {} })).toMatchObject({
       error: "missing header ce_id",
     });
