@@ -1,5 +1,4 @@
 /** Authorization rules, sessions and passwords, and the gRPC → HTTP error mapping. */
-import { create } from "@bufbuild/protobuf";
 import { notification } from "@whiteslip/contracts";
 import { GrpcError, GrpcStatus } from "@whiteslip/grpc";
 import { SignJWT } from "jose";

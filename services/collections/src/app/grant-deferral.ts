@@ -1,6 +1,6 @@
 import { type Fen, notFound, Violations } from "@whiteslip/core";
-import { deferralGate, noteBillingRequest, recordDeferral } from "../domain/work";
-import { mutateCase, refusalError } from "./mutate-case";
+import { deferralGate, recordDeferral } from "../domain/work";
+import { admitBillingRequest, mutateCase } from "./mutate-case";
 import type { Deps } from "./ports";
 
 /** The longest deferral an agent can grant (billing enforces the same). */
@@ -31,13 +31,12 @@ export async function grantDeferral(
   const c = await deps.cases.get(i.caseId);
   if (!c) throw notFound("case", i.caseId);
   const actor = i.agentId || "system";
-  if (!c.requestKeys.includes(`deferral:${i.idempotencyKey}`)) {
-    const gate = deferralGate(c);
-    if (gate) throw refusalError(gate, c.caseId);
-    await mutateCase(deps.cases, c.caseId, (cur) => ({
-      change: noteBillingRequest(cur, "deferral", i.idempotencyKey, actor, `deferral of ${i.days} days requested from billing`, deps.clock.now()),
-    }));
-  }
+  await admitBillingRequest(
+    deps,
+    c,
+    { op: "deferral", key: i.idempotencyKey, actor, what: `deferral of ${i.days} days requested from billing` },
+    deferralGate,
+  );
   const d = await deps.billing.deferPayment({
     accountId: c.accountId,
     days: i.days,

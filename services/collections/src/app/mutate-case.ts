@@ -1,6 +1,7 @@
 import { aborted, type DomainError, failedPrecondition, notFound } from "@whiteslip/core";
 import type { CaseChange, CollectionCase, Refusal } from "../domain/types";
-import type { CaseRepository } from "./ports";
+import { noteBillingRequest } from "../domain/work";
+import type { CaseRepository, Deps } from "./ports";
 
 /** What a mutation decides: a change to save, optionally followed by a refusal to report (after saving it). */
 export type Mutation =
@@ -67,4 +68,23 @@ export async function applyToFoundCase(
     if ((await repo.save(fn(c), c.version)) === "saved") return "applied";
   }
   throw aborted("CASE_CONTENDED", `active case of account ${accountId} changed concurrently; retry`);
+}
+
+/**
+ * Admits a request that billing will carry out (a plan, a deferral) under the client's idempotency key: the first
+ * time, the case must pass `gate` and the key is noted on the case (audited) before billing is asked; a retry with a
+ * noted key skips the gate, so it gets billing's idempotent answer even after billing's AccountCured closed the case.
+ */
+export async function admitBillingRequest(
+  deps: Pick<Deps, "cases" | "clock">,
+  c: CollectionCase,
+  req: { op: "plan" | "deferral"; key: string; actor: string; what: string },
+  gate: (c: CollectionCase) => Refusal | null,
+): Promise<void> {
+  if (c.requestKeys.includes(`${req.op}:${req.key}`)) return;
+  const refusal = gate(c);
+  if (refusal) throw refusalError(refusal, c.caseId);
+  await mutateCase(deps.cases, c.caseId, (cur) => ({
+    change: noteBillingRequest(cur, req.op, req.key, req.actor, req.what, deps.clock.now()),
+  }));
 }

@@ -1,7 +1,7 @@
 import type { billing } from "@whiteslip/contracts";
 import { notFound, Violations } from "@whiteslip/core";
-import { noteBillingRequest, PLAN_INSTALLMENTS, planGate, recordPlan } from "../domain/work";
-import { mutateCase, refusalError } from "./mutate-case";
+import { PLAN_INSTALLMENTS, planGate, recordPlan } from "../domain/work";
+import { admitBillingRequest, mutateCase } from "./mutate-case";
 import type { Deps } from "./ports";
 
 /** OfferRepaymentPlan input. */
@@ -30,13 +30,12 @@ export async function offerRepaymentPlan(deps: Deps, i: OfferPlanInput): Promise
     .throwIfAny();
   const c = await deps.cases.get(i.caseId);
   if (!c) throw notFound("case", i.caseId);
-  if (!c.requestKeys.includes(`plan:${i.idempotencyKey}`)) {
-    const gate = planGate(c);
-    if (gate) throw refusalError(gate, c.caseId);
-    await mutateCase(deps.cases, c.caseId, (cur) => ({
-      change: noteBillingRequest(cur, "plan", i.idempotencyKey, i.agentId || "system", `${i.installmentCount} installments requested from billing`, deps.clock.now()),
-    }));
-  }
+  await admitBillingRequest(
+    deps,
+    c,
+    { op: "plan", key: i.idempotencyKey, actor: i.agentId || "system", what: `${i.installmentCount} installments requested from billing` },
+    planGate,
+  );
   const plan = await deps.billing.createRepaymentPlan({
     accountId: c.accountId,
     installmentCount: i.installmentCount,

@@ -86,6 +86,22 @@ function idempotencyKey(req: FastifyRequest, body: Record<string, unknown>): str
   return str(body.idempotencyKey) || (typeof header === "string" ? header : "") || randomUUID();
 }
 
+/**
+ * The money amount of a request body: `amountFen` (integer string) or `amount` in yuan (`1234.56`); a bad or
+ * non-positive amount adds a violation on `amount` and gives 0.
+ */
+function amountOf(body: Record<string, unknown>, v: { field: string; description: string }[]): bigint {
+  let fen = 0n;
+  try {
+    fen = typeof body.amountFen === "string" && /^\d+$/.test(body.amountFen) ? BigInt(body.amountFen) : parseCny(str(body.amount));
+  } catch {
+    v.push({ field: "amount", description: "must be an amount in yuan like 1234.56" });
+    return 0n;
+  }
+  if (fen <= 0n) v.push({ field: "amount", description: "must be more than zero" });
+  return fen;
+}
+
 function bodyOf(req: FastifyRequest): Record<string, unknown> {
   return req.body && typeof req.body === "object" ? (req.body as Record<string, unknown>) : {};
 }
@@ -283,16 +299,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const { user, kase } = await loadCase(req, canWorkCase);
     const body = bodyOf(req);
     const v: { field: string; description: string }[] = [];
-    let amountFen = 0n;
-    try {
-      amountFen =
-        typeof body.amountFen === "string" && /^\d+$/.test(body.amountFen)
-          ? BigInt(body.amountFen)
-          : parseCny(str(body.amount));
-    } catch {
-      v.push({ field: "amount", description: "must be an amount in yuan like 1234.56" });
-    }
-    if (amountFen <= 0n && v.length === 0) v.push({ field: "amount", description: "must be more than zero" });
+    const amountFen = amountOf(body, v);
     if (!isLocalDate(str(body.promisedDate)))
       v.push({ field: "promisedDate", description: "must be a YYYY-MM-DD date" });
     if (v.length) throw badRequest(v);
@@ -331,13 +338,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.post("/api/cases/:caseId/waivers", async (req) => {
     const { user, kase } = await loadCase(req, canWorkCase);
     const body = bodyOf(req);
-    let amountFen = 0n;
-    try {
-      amountFen = parseCny(str(body.amount));
-    } catch {
-      throw badRequest([{ field: "amount", description: "must be an amount in yuan like 1234.56" }]);
-    }
-    if (amountFen <= 0n) throw badRequest([{ field: "amount", description: "must be more than zero" }]);
+    const v: { field: string; description: string }[] = [];
+    const amountFen = amountOf(body, v);
+    if (v.length) throw badRequest(v);
     const res = await call(
       "collections",
       c.collections.requestFeeWaiver({
