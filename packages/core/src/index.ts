@@ -2,4 +2,5 @@ export * from "./clock";
 export * from "./dates";
 export * from "./errors";
 export * from "./ids";
+export * from "./infrastructure";
 export * from "./money";
