@@ -7,5 +7,6 @@ export * as collections from "./collections";
 export * as credit from "./credit";
 export * as creditreporting from "./creditreporting";
 export * as googleRpc from "./google-rpc";
+export * as grpcHealth from "./grpc-health";
 export * as notification from "./notification";
 export * from "./topics";

@@ -5,10 +5,13 @@
  * messages dead-lettered without blocking the partition; bad gRPC input refused with
  * field details and no change; health and reflection on every server.
  */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { encodeEvent, EventBus } from "@whiteslip/bus";
 import { billing, credit, Topics } from "@whiteslip/contracts";
 import { addDays, deterministicId, zonedInstant } from "@whiteslip/core";
 import { checkHealth, isGrpcError, listServices } from "@whiteslip/grpc";
+import { ensureGrpcurl } from "@whiteslip/testkit";
 import { testInfra } from "@whiteslip/testkit/vitest";
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -114,6 +117,25 @@ describe("walking skeleton: five services as processes on real Kafka and a Mongo
     }
   });
 
+  // grpcurl resolves every reflected descriptor with Go's protodesc, a strict implementation: a malformed one
+  // (grpc-health-check's protobufjs descriptor named the map entry of HealthListResponse.statuses "Statuses")
+  // fails here as it failed for a user: "incorrect implicit map entry name".
+  it("grpcurl describes every reflected service and checks health through reflection on all five", async () => {
+    const grpcurl = await ensureGrpcurl();
+    const run = async (...args: string[]) =>
+      (await promisify(execFile)(grpcurl, [...grpcurlFlags(), ...args], { timeout: 20_000 })).stdout;
+    for (const name of Object.keys(p.ports) as ServiceName[]) {
+      const address = `127.0.0.1:${p.ports[name]}`;
+      const listed = (await run(address, "list")).split("\n").filter(Boolean);
+      expect(listed).toContain("grpc.health.v1.Health");
+      for (const svc of listed) {
+        expect(await run(address, "describe", svc)).toContain(`service ${svc.split(".").pop()}`);
+      }
+      const health = JSON.parse(await run("-d", "{}", address, "grpc.health.v1.Health/Check"));
+      expect(health).toEqual({ status: "SERVING" });
+    }
+  }, 180_000);
+
   it("one Overdue, delivered twice, is recorded exactly once by each of the four consumers", async () => {
     const first = overdue(1);
     await bus.publish([first]);
@@ -196,3 +218,8 @@ describe("walking skeleton: five services as processes on real Kafka and a Mongo
     expect(bad.violations.map((v: { field: string }) => v.field)).toEqual(expect.arrayContaining(["national_id", "phone", "email"]));
   });
 });
+
+/** grpcurl's transport flags for the test platform's servers. */
+function grpcurlFlags(): string[] {
+  return ["-plaintext"];
+}

@@ -9,6 +9,7 @@ export {
   randomClusterId,
   waitForKafka,
 } from "./kafka-local";
+export { ensureGrpcurl, GRPCURL_VERSION, grpcurlPath } from "./grpcurl";
 export { freshDatabaseName, uniqueName } from "./names";
 export { cacheRoot, FERRETDB_VERSION, ferretBinaryPath, KAFKA_VERSION, kafkaHome } from "./paths";
 export { freePort, freePorts, parseBrokers } from "./ports";
