@@ -1,8 +1,9 @@
 import { inject } from "vitest";
 import type {} from "./global-setup";
 import { infraFromEnv } from "./infra";
+import { freshDatabaseName, uniqueName } from "./names";
 
-export { freshDatabaseName, uniqueName } from "./names";
+export { freshDatabaseName, uniqueName };
 
 export interface TestInfra {
   kafkaBrokers: string[];
@@ -36,4 +37,55 @@ export function testInfra(): TestInfra {
 /** Human description of the infrastructure (from the global setup), if any. */
 export function infraDescribe(): string | undefined {
   return inject("infraDescribe");
+}
+
+/**
+ * What one integration test file keeps to itself on the shared broker and database: its own topic prefix
+ * (TOPIC_PREFIX — services and buses of this file see only this file's facts), its own databases and consumer
+ * groups. Services react to every fact on their topics, so filtering by key is not isolation: with shared topic
+ * names one file's services handled another file's events. Call once per file, at module level or in beforeAll.
+ */
+export interface TestScope extends TestInfra {
+  /** Put before every topic name of this file. */
+  readonly topicPrefix: string;
+  /** A fresh database name for `service` in this file. */
+  database(service: string): string;
+  /** A consumer group of this file. */
+  group(name: string): string;
+  /** Environment of a service started in-process by this file (broker, database, prefix, group, port 0). */
+  serviceEnv(service: string, extra?: Record<string, string>): Record<string, string>;
+  /** Options for `EventBus.connect` of a test-side producer/consumer of this file. */
+  busOptions(clientId: string): {
+    brokers: string[];
+    clientId: string;
+    topicPrefix: string;
+    logger: { info(): void; warn(): void; error(): void; debug(): void };
+  };
+}
+
+const silent = { info() {}, warn() {}, error() {}, debug() {} };
+
+/** The scope of one integration test file (see `TestScope`). */
+export function testScope(fileTag: string): TestScope {
+  const infra = testInfra();
+  const topicPrefix = `${uniqueName(fileTag)}.`;
+  return {
+    ...infra,
+    topicPrefix,
+    database: (service) => freshDatabaseName(`${fileTag}_${service}`),
+    group: (name) => uniqueName(`${fileTag}-${name}`),
+    serviceEnv(service, extra = {}) {
+      return {
+        KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+        MONGODB_URI: infra.mongoUri,
+        MONGODB_DB: freshDatabaseName(`${fileTag}_${service}`),
+        CONSUMER_GROUP: uniqueName(`${fileTag}-${service}`),
+        TOPIC_PREFIX: topicPrefix,
+        GRPC_PORT: "0",
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+        ...extra,
+      };
+    },
+    busOptions: (clientId) => ({ brokers: infra.kafkaBrokers, clientId: uniqueName(clientId), topicPrefix, logger: silent }),
+  };
 }

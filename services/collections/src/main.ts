@@ -54,6 +54,8 @@ export async function startCollections(
   opts: { env?: Record<string, string | undefined>; clock?: Clock } = {},
 ): Promise<{
   grpcPort: number;
+  /** The outbox relay (tests flush it as a barrier). */
+  relay: { flush(): Promise<number> };
   stop(): Promise<void>;
 }> {
   let billingClient: GrpcBilling | undefined;
@@ -123,7 +125,7 @@ export async function startCollections(
       };
     },
   });
-  return { grpcPort: svc.grpcPort, stop: svc.stop };
+  return { grpcPort: svc.grpcPort, relay: svc.relay, stop: svc.stop };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) runMain(() => startCollections());

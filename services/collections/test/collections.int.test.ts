@@ -1,39 +1,28 @@
-import { EventBus, subscribe } from "@whiteslip/bus";
+import { EventBus, encodeEvent, subscribe } from "@whiteslip/bus";
 import { billing, collections, Topics } from "@whiteslip/contracts";
 import { ManualClock, zonedInstant } from "@whiteslip/core";
 import { createClient } from "@whiteslip/grpc";
-import { createLogger } from "@whiteslip/telemetry";
-import { testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { testScope, uniqueName } from "@whiteslip/testkit/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCollections } from "../src/main";
 import { overdueData, publish, waitFor } from "./helpers";
 
 const SH = "Asia/Shanghai";
+const scope = testScope("collections-int");
 const clock = new ManualClock(zonedInstant("2026-03-10", 10, 0, SH));
 let svc: Awaited<ReturnType<typeof startCollections>>;
 let bus: EventBus;
 let client: ReturnType<typeof createClient<typeof collections.CollectionsService>>;
 
 beforeAll(async () => {
-  const { kafkaBrokers, mongoUri } = testInfra();
   svc = await startCollections({
     clock,
-    env: {
-      KAFKA_BROKERS: kafkaBrokers.join(","),
-      MONGODB_URI: mongoUri,
-      MONGODB_DB: uniqueName("collections"),
-      CONSUMER_GROUP: uniqueName("collections"),
-      GRPC_PORT: "0",
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    env: scope.serviceEnv("collections", {
       BILLING_ADDR: "127.0.0.1:1", // no billing here: GetCase shows the case without balances
       PROMISE_CHECK_INTERVAL_MS: "100",
-    },
+    }),
   });
-  bus = await EventBus.connect({
-    brokers: kafkaBrokers,
-    clientId: uniqueName("collections-test"),
-    logger: createLogger({ service: "collections-test", level: "silent" }),
-  });
+  bus = await EventBus.connect(scope.busOptions("collections-test"));
   client = createClient(collections.CollectionsService, `127.0.0.1:${svc.grpcPort}`);
 });
 
@@ -117,13 +106,17 @@ describe("collections on the real broker, database and gRPC", () => {
 
       // One CaseOpened fact and one CaseClosed fact (delivery is at least once, so count distinct event ids;
       // separate topics have no order between them).
-      await waitFor(
-        async () => seen.some((s) => s.type === "closed") && seen.some((s) => s.type === "opened"),
-        30_000,
-        "events on Kafka",
-      );
-      await new Promise((r) => setTimeout(r, 300));
-      expect([...new Set(seen.map((s) => `${s.type}:${s.id}`))].map((k) => k.split(":")[0]).sort()).toEqual([
+      // Barrier, not a wait: once the relay has published everything committed and the watcher has seen a marker
+      // published after it on the same partitions (same key), any second CaseOpened/CaseClosed would have been seen.
+      await svc.relay.flush();
+      const markers = [uniqueName("marker-opened"), uniqueName("marker-closed")];
+      await bus.publish([
+        encodeEvent(Topics.CaseOpened, { id: markers[0]!, key: accountId, time: new Date(), data: {} }),
+        encodeEvent(Topics.CaseClosed, { id: markers[1]!, key: accountId, time: new Date(), data: {} }),
+      ]);
+      await waitFor(async () => markers.every((m) => seen.some((s) => s.id === m)), 30_000, "markers on Kafka");
+      const facts = seen.filter((s) => !markers.includes(s.id));
+      expect([...new Set(facts.map((s) => `${s.type}:${s.id}`))].map((k) => k.split(":")[0]).sort()).toEqual([
         "closed",
         "opened",
       ]);
@@ -194,7 +187,8 @@ describe("collections on the real broker, database and gRPC", () => {
     });
     expect(promise?.status).toBe(collections.PromiseStatus.PENDING);
     clock.set(zonedInstant("2026-03-11", 23, 0, SH)); // still the promised day: nothing breaks
-    await new Promise((r) => setTimeout(r, 400));
+    // a check that has run at this time (the RPC trigger runs the same check as the background loop)
+    expect((await client.runPromiseCheck({})).broken).toBe(0);
     expect((await client.getCase({ caseId: c.caseId })).promises[0]?.status).toBe(
       collections.PromiseStatus.PENDING,
     );

@@ -2,7 +2,7 @@ import { status } from "@grpc/grpc-js";
 import { billing, collections } from "@whiteslip/contracts";
 import { addDays, ManualClock, zonedInstant } from "@whiteslip/core";
 import { createClient } from "@whiteslip/grpc";
-import { testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { testScope, uniqueName } from "@whiteslip/testkit/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBilling } from "../../billing/src/main";
 import { startCollections } from "../src/main";
@@ -17,34 +17,20 @@ let billingClient: ReturnType<typeof createClient<typeof billing.BillingService>
 let client: ReturnType<typeof createClient<typeof collections.CollectionsService>>;
 
 beforeAll(async () => {
-  const { kafkaBrokers, mongoUri } = testInfra();
-  const common = {
-    KAFKA_BROKERS: kafkaBrokers.join(","),
-    MONGODB_URI: mongoUri,
-    GRPC_PORT: "0",
-    LOG_LEVEL: "silent",
-  };
+  const scope = testScope("repayment-plan-int");
   billingSvc = await startBilling({
     clock,
-    env: {
-      ...common,
-      MONGODB_DB: uniqueName("billing"),
-      CONSUMER_GROUP: uniqueName("billing"),
+    env: scope.serviceEnv("billing", {
       // A short grace period so the account is overdue after a few business days.
       BILLING_PRODUCTS_JSON: JSON.stringify([
         { code: "baitiao-standard" },
         { code: "fast", graceDays: 3, reminderOffsets: [1] },
       ]),
-    },
+    }),
   });
   collectionsSvc = await startCollections({
     clock,
-    env: {
-      ...common,
-      MONGODB_DB: uniqueName("collections"),
-      CONSUMER_GROUP: uniqueName("collections"),
-      BILLING_ADDR: `127.0.0.1:${billingSvc.grpcPort}`,
-    },
+    env: scope.serviceEnv("collections", { BILLING_ADDR: `127.0.0.1:${billingSvc.grpcPort}` }),
   });
   billingClient = createClient(billing.BillingService, `127.0.0.1:${billingSvc.grpcPort}`, {
     deadlineMs: 20_000,

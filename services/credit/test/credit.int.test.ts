@@ -9,11 +9,11 @@ import { type ConsumerHandle, EventBus, encodeEvent, subscribe } from "@whitesli
 import { Topics, billing, credit } from "@whiteslip/contracts";
 import { ManualClock, deterministicId } from "@whiteslip/core";
 import { GrpcError, createClient } from "@whiteslip/grpc";
-import { freshDatabaseName, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { testScope, uniqueName } from "@whiteslip/testkit/vitest";
 import { type CreditService, startCredit } from "../src/main";
 import { validNationalId } from "./support/fixtures";
 
-const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+const scope = testScope("credit-int");
 const clock = new ManualClock("2026-03-10T02:00:00Z");
 let svc: CreditService;
 let bus: EventBus;
@@ -64,25 +64,19 @@ let replica: CreditService;
 let replicaClient: ReturnType<typeof createClient<typeof credit.CreditService>>;
 
 beforeAll(async () => {
-  const infra = testInfra();
-  const env = {
-    KAFKA_BROKERS: infra.kafkaBrokers.join(","),
-    MONGODB_URI: infra.mongoUri,
-    MONGODB_DB: freshDatabaseName("credit"),
-    GRPC_PORT: "0",
+  const env = scope.serviceEnv("credit", {
     GRPC_HOST: "127.0.0.1",
-    CONSUMER_GROUP: uniqueName("credit"),
     LOG_LEVEL: "warn",
     HOLD_SWEEP_INTERVAL_MS: "0",
     RESCORING_INTERVAL_MS: "0",
-  };
+  });
   svc = await startCredit({ clock, env });
   // a second replica on the same database: nothing in-process may be what keeps the line consistent
   replica = await startCredit({ clock, env: { ...env, CONSUMER_GROUP: uniqueName("credit-replica") } });
   replicaClient = createClient(credit.CreditService, `127.0.0.1:${replica.grpcPort}`, { deadlineMs: 20_000 });
-  bus = await EventBus.connect({ brokers: infra.kafkaBrokers, clientId: uniqueName("credit-test"), logger: quiet });
+  bus = await EventBus.connect(scope.busOptions("credit-test"));
   watcher = bus.consumer({
-    groupId: uniqueName("credit-test-watch"),
+    groupId: scope.group("watch"),
     subscriptions: [
       subscribe(Topics.CreditLineOpened, async (e) => {
         seen.opened.set(e.data.creditLineId, e.data.statementDay);
@@ -203,7 +197,12 @@ describe("credit service", () => {
       const mine = seen.restrictions.filter((e) => e.line === id);
       return mine.length >= 2 ? mine : undefined;
     });
-    await new Promise((r) => setTimeout(r, 500));
+    // Barrier, not a wait: both replicas' relays have published what they committed, and a marker published after
+    // that on the same partition (same key) has reached the watcher — a third RestrictionChanged would be in `seen`.
+    await Promise.all([svc.service.relay.flush(), replica.service.relay.flush()]);
+    const marker = encodeEvent(Topics.RestrictionChanged, { id: uniqueName("marker"), key: id, time: clock.now(), data: { creditLineId: `marker-${id}` } });
+    await bus.publish([marker]);
+    await eventually("the marker", async () => (seen.restrictions.some((r) => r.id === marker.headers.ce_id) ? true : undefined));
     expect(seen.restrictions.filter((e) => e.line === id).map((e) => e.reason)).toEqual(["OVERDUE", "CURED"]);
     expect(events[1]!.features).toEqual([]);
   });
