@@ -1,10 +1,12 @@
 // Container health check for compose: asks the service's gRPC health service
-// (grpc.health.v1.Health/Check, service "") over plain HTTP/2 and exits 0 only
+// (grpc.health.v1.Health/Check, service "" unless named: "readiness" follows Kafka
+// and MongoDB, "liveness" the process only) over plain HTTP/2 and exits 0 only
 // on SERVING. No dependencies, so it runs from any working directory.
-//   node deploy/docker/healthcheck.mjs [port]   (default $GRPC_PORT, else 50051)
+//   node deploy/docker/healthcheck.mjs [port] [service]   (default $GRPC_PORT, else 50051; service "")
 import { connect } from "node:http2";
 
 const port = Number(process.argv[2] ?? process.env.GRPC_PORT ?? 50051);
+const service = Buffer.from(process.argv[3] ?? "", "utf8");
 const SERVING = 1;
 const fail = (why) => {
   process.stderr.write(`unhealthy: ${why}\n`);
@@ -39,5 +41,10 @@ req.on("end", () => {
   if (status !== SERVING) fail(`status ${status}`);
   process.exit(0);
 });
-// An empty HealthCheckRequest (service ""): uncompressed flag + zero length.
-req.end(Buffer.alloc(5));
+// HealthCheckRequest { service (field 1, length-delimited) }, empty for "": uncompressed flag + length + message.
+if (service.length > 127) fail("service name too long");
+const message = service.length > 0 ? Buffer.concat([Buffer.from([0x0a, service.length]), service]) : Buffer.alloc(0);
+const frame = Buffer.alloc(5 + message.length);
+frame.writeUInt32BE(message.length, 1);
+message.copy(frame, 5);
+req.end(frame);

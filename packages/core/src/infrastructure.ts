@@ -69,6 +69,9 @@ interface ErrorLike {
   originalError?: unknown;
 }
 
+/** Which part of the infrastructure failed: our database, our broker, a service we call, or the network in between. */
+export type InfrastructureSource = "database" | "broker" | "dependency" | "network";
+
 /**
  * True when `e` (or an error in its cause chain) is infrastructure trouble:
  * a database or broker that is unreachable, shutting down or timing out, a
@@ -77,31 +80,41 @@ interface ErrorLike {
  * dead-letter a message or quarantine an account.
  */
 export function isInfrastructureError(e: unknown): boolean {
+  return infrastructureSource(e) !== undefined;
+}
+
+/**
+ * The same classification, naming the failed part (the gRPC edge puts it in the
+ * UNAVAILABLE answer's reason), or undefined when `e` is not infrastructure trouble.
+ */
+export function infrastructureSource(e: unknown): InfrastructureSource | undefined {
   const seen = new Set<unknown>();
   let cur: unknown = e;
   while (cur && typeof cur === "object" && !seen.has(cur)) {
     seen.add(cur);
-    if (isTransientHere(cur as ErrorLike)) return true;
+    const here = sourceHere(cur as ErrorLike);
+    if (here) return here;
     const x = cur as ErrorLike;
     cur = x.cause ?? x.originalError;
   }
-  return false;
+  return undefined;
 }
 
-function isTransientHere(x: ErrorLike): boolean {
+function sourceHere(x: ErrorLike): InfrastructureSource | undefined {
   const name = typeof x.name === "string" ? x.name : "";
-  if (MONGO_TRANSIENT_NAMES.has(name) || KAFKA_TRANSIENT_NAMES.has(name)) return true;
-  if (name === "DomainError" && x.kind === "unavailable") return true;
+  if (MONGO_TRANSIENT_NAMES.has(name)) return "database";
+  if (KAFKA_TRANSIENT_NAMES.has(name)) return "broker";
+  if (name === "DomainError" && x.kind === "unavailable") return "dependency";
   if (name.startsWith("Mongo")) {
-    if (typeof x.code === "number" && MONGO_TRANSIENT_CODES.has(x.code)) return true;
+    if (typeof x.code === "number" && MONGO_TRANSIENT_CODES.has(x.code)) return "database";
     const labels = Array.isArray(x.errorLabels) ? x.errorLabels : [];
-    if (labels.includes("RetryableWriteError") || labels.includes("ResetPool")) return true;
+    if (labels.includes("RetryableWriteError") || labels.includes("ResetPool")) return "database";
   }
   // kafkajs marks its retriable protocol errors (leader moved, coordinator loading, …)
-  if (name.startsWith("KafkaJS") && x.retriable === true) return true;
+  if (name.startsWith("KafkaJS") && x.retriable === true) return "broker";
   // our GrpcError, or grpc-js' own ServiceError (an Error with code, details and metadata)
   const grpcLike = name === "GrpcError" || ("details" in x && "metadata" in x);
-  if (grpcLike && typeof x.code === "number" && GRPC_TRANSIENT_CODES.has(x.code)) return true;
-  if (typeof x.code === "string" && SOCKET_CODES.has(x.code)) return true;
-  return false;
+  if (grpcLike && typeof x.code === "number" && GRPC_TRANSIENT_CODES.has(x.code)) return "dependency";
+  if (typeof x.code === "string" && SOCKET_CODES.has(x.code)) return "network";
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { aborted, failedPrecondition, invalidArgument, isInfrastructureError } from "../src";
+import { aborted, failedPrecondition, infrastructureSource, invalidArgument, isInfrastructureError } from "../src";
 import { DomainError } from "../src/errors";
 
 function named(name: string, extra: Record<string, unknown> = {}): Error {
@@ -46,5 +46,17 @@ describe("isInfrastructureError", () => {
       isInfrastructureError(new DomainError("unavailable", "billing down", "DEPENDENCY_UNAVAILABLE")),
     ).toBe(true);
     expect(isInfrastructureError(undefined)).toBe(false);
+  });
+});
+
+describe("infrastructureSource", () => {
+  it("names the failed part, following the cause chain, and nothing for our own errors", () => {
+    expect(infrastructureSource(named("MongoServerSelectionError"))).toBe("database");
+    expect(infrastructureSource(new Error("load", { cause: named("MongoNetworkError") }))).toBe("database");
+    expect(infrastructureSource(named("KafkaJSConnectionError"))).toBe("broker");
+    expect(infrastructureSource(named("GrpcError", { code: 14 }))).toBe("dependency");
+    expect(infrastructureSource(Object.assign(new Error("x"), { code: "ETIMEDOUT" }))).toBe("network");
+    expect(infrastructureSource(aborted("CONCURRENT_MODIFICATION", "retry"))).toBeUndefined();
+    expect(infrastructureSource(named("MongoServerError", { code: 11000 }))).toBeUndefined();
   });
 });

@@ -33,6 +33,13 @@ interface EnvVar {
     configMapKeyRef?: { name: string; key: string };
   };
 }
+/**
+ * The grpc.health.v1 service each probe must ask (packages/grpc LIVENESS / READINESS): liveness and
+ * startup follow the process only, readiness its dependencies; asking "" for liveness would restart
+ * every pod during a database outage.
+ */
+const PROBE_HEALTH_SERVICE = { livenessProbe: "liveness", startupProbe: "liveness", readinessProbe: "readiness" } as const;
+
 interface Probe {
   grpc?: { port: number; service?: string };
   httpGet?: unknown;
@@ -294,8 +301,9 @@ export function checkPlatform(
       else {
         if (p.grpc.port !== grpcPort)
           problems.push(`${where}: ${kind} targets port ${p.grpc.port}, not GRPC_PORT ${grpcPort}`);
-        if (p.grpc.service)
-          problems.push(`${where}: ${kind} asks health of "${p.grpc.service}", the servers answer for ""`);
+        const want = PROBE_HEALTH_SERVICE[kind];
+        if (p.grpc.service !== want)
+          problems.push(`${where}: ${kind} asks health of "${p.grpc.service ?? ""}", not "${want}"`);
       }
     }
     for (const key of SECRET_KEYS)

@@ -130,6 +130,9 @@ describe("Kubernetes manifests", () => {
       spec: DeploymentSpec;
     };
     billing.spec.template.metadata!.labels!["app.kubernetes.io/name"] = "billing-v2";
+    // a liveness probe that follows the dependencies (service "") would restart every pod during an outage
+    const billingContainer = billing.spec.template.spec.containers[0] as unknown as { livenessProbe: { grpc: { service?: string } } };
+    delete billingContainer.livenessProbe.grpc.service;
     const withoutPdb = objects.filter(
       (o) => !(o.kind === "PodDisruptionBudget" && o.metadata.name === "credit"),
     );
@@ -138,6 +141,7 @@ describe("Kubernetes manifests", () => {
     expect(problems).toContain(
       "Deployment notification: readinessProbe targets port 50051, not GRPC_PORT 50052",
     );
+    expect(problems).toContain('Deployment billing: livenessProbe asks health of "", not "liveness"');
     expect(problems).toContain("Deployment billing: selector does not select its pod template");
     expect(problems).toContain("Service billing: selects nothing, not billing");
     expect(problems).toContain("credit: no PodDisruptionBudget");
@@ -297,7 +301,7 @@ describe("image", () => {
         `import * as grpc from "@grpc/grpc-js";
          import { HealthImplementation } from "grpc-health-check";
          const server = new grpc.Server();
-         const health = new HealthImplementation({ "": "SERVING" });
+         const health = new HealthImplementation({ "": "SERVING", liveness: "SERVING" });
          health.addToServer(server);
          server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, port) => {
            if (e) throw e;
@@ -324,6 +328,8 @@ describe("image", () => {
       server.stdin.write("flip\n");
       expect(await next()).toBe("flipped");
       await expect(execFileP(process.execPath, [check, port])).rejects.toMatchObject({ code: 1 });
+      // a named service is asked for itself: liveness still SERVING after "" flipped
+      await expect(execFileP(process.execPath, [check, port, "liveness"])).resolves.toBeDefined();
     } finally {
       server.kill();
     }
@@ -382,6 +388,14 @@ describe("the container's commands on real infrastructure", () => {
           throw new Error(`billing never SERVING:\n${stderr}`);
         await sleep(500);
       }
+      // what kubelet asks: each probe's health service, as the Deployment names it, answers SERVING
+      const deployment = objectsOf("prod").find((o) => o.kind === "Deployment" && o.metadata.name === "billing") as Manifest & { spec: DeploymentSpec };
+      const probes = deployment.spec.template.spec.containers[0] as unknown as Record<string, { grpc: { service?: string } }>;
+      const asked = ["startupProbe", "readinessProbe", "livenessProbe"].map((k) => probes[k]!.grpc.service ?? "");
+      expect(asked).toEqual(["liveness", "readiness", "liveness"]);
+      for (const name of asked) await execFileP(process.execPath, [check, String(grpcPort), name]);
+      // a name the server does not know is not SERVING (the check can fail)
+      await expect(execFileP(process.execPath, [check, String(grpcPort), "no-such-service"])).rejects.toThrow();
       const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
       expect(metrics.status).toBe(200);
 

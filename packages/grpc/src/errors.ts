@@ -8,7 +8,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { anyIs, anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
 import { status as Code, Metadata, type ServiceError, type StatusObject } from "@grpc/grpc-js";
 import { googleRpc } from "@whiteslip/contracts";
-import { DomainError, type ErrorKind, type FieldViolation } from "@whiteslip/core";
+import { DomainError, type ErrorKind, type FieldViolation, type InfrastructureSource, infrastructureSource } from "@whiteslip/core";
 
 /** Trailer carrying a serialized `google.rpc.Status`. */
 export const STATUS_DETAILS_KEY = "grpc-status-details-bin";
@@ -138,13 +138,30 @@ export interface MappedStatus extends Partial<StatusObject> {
   metadata: Metadata;
   /** True when the error was not expected (INTERNAL): log it. */
   unexpected: boolean;
+  /** True when infrastructure failed (UNAVAILABLE): log it as a warning, the caller may retry. */
+  infrastructure?: boolean;
 }
 
 /**
+ * The UNAVAILABLE answer for each failed part of the infrastructure
+ * (`isInfrastructureError` in @whiteslip/core is the one classifier): a retryable
+ * code with a reason a client can act on, and a message that names no host.
+ */
+const UNAVAILABLE: Readonly<Record<InfrastructureSource, { reason: string; message: string }>> = {
+  database: { reason: "DATABASE_UNAVAILABLE", message: "the database is unavailable; retry" },
+  broker: { reason: "BROKER_UNAVAILABLE", message: "the message broker is unavailable; retry" },
+  dependency: { reason: "DEPENDENCY_UNAVAILABLE", message: "a dependency is unavailable; retry" },
+  network: { reason: "DEPENDENCY_UNAVAILABLE", message: "a dependency could not be reached; retry" },
+};
+
+/**
  * Maps anything a handler threw to the status sent to the client:
- * `DomainError` by kind with google.rpc details, `StatusError` as is, a
- * downstream `GrpcError` of UNAVAILABLE/DEADLINE_EXCEEDED to UNAVAILABLE, and
- * everything else to INTERNAL with a generic message (never leaking the error).
+ * `DomainError` by kind with google.rpc details, `StatusError` as is, any
+ * infrastructure failure (database or broker unreachable or timing out, a
+ * dependency's UNAVAILABLE / DEADLINE_EXCEEDED, a socket error) to UNAVAILABLE
+ * with an ErrorInfo reason naming the part (`DATABASE_UNAVAILABLE`,
+ * `BROKER_UNAVAILABLE`, `DEPENDENCY_UNAVAILABLE`), and everything else to
+ * INTERNAL with a generic message (never leaking the error).
  */
 export function toStatus(err: unknown): MappedStatus {
   const metadata = new Metadata();
@@ -170,8 +187,10 @@ export function toStatus(err: unknown): MappedStatus {
       reason: err.reason ?? codeName(err.code),
     });
   }
-  if (err instanceof GrpcError && (err.code === Code.UNAVAILABLE || err.code === Code.DEADLINE_EXCEEDED)) {
-    return build(Code.UNAVAILABLE, "a dependency is unavailable", { reason: "DEPENDENCY_UNAVAILABLE" }, true);
+  const source = infrastructureSource(err);
+  if (source) {
+    const u = UNAVAILABLE[source];
+    return { ...build(Code.UNAVAILABLE, u.message, { reason: u.reason }), infrastructure: true };
   }
   return build(Code.INTERNAL, "internal error", { reason: "INTERNAL" }, true);
 }

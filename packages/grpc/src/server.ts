@@ -141,13 +141,30 @@ export interface GrpcServer {
   readonly port: number;
   /** The grpc-js server. */
   readonly server: Server;
-  /** Sets the health status of the server ("") and of every service to SERVING or NOT_SERVING. */
+  /**
+   * Readiness: sets the health status of `readiness`, of the server ("") and of
+   * every service to SERVING or NOT_SERVING. `liveness` is not touched: it stays
+   * SERVING while the process runs (until `stop`).
+   */
   setServing(serving: boolean): void;
   /** Marks NOT_SERVING, waits up to `graceMs` for calls in flight, then forces shutdown. */
   stop(graceMs?: number): Promise<void>;
 }
 
 const tracer = trace.getTracer("@whiteslip/grpc");
+
+/**
+ * Health service name of liveness: SERVING while the process runs and its event
+ * loop answers (a wedged loop answers nothing, so the probe's timeout fails it);
+ * never follows dependencies, so a database or broker outage restarts no pod.
+ */
+export const LIVENESS = "liveness";
+
+/**
+ * Health service name of readiness (the server "" and every service follow it):
+ * SERVING while the dependencies are reachable (see `setServing`).
+ */
+export const READINESS = "readiness";
 
 /** Longest delay setTimeout accepts (longer ones fire at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -300,6 +317,7 @@ function unaryHandler(
       span.end();
       const line = { code: codeName(st.code), durationMs };
       if (st.unexpected) logger.error({ ...line, err }, "grpc call failed");
+      else if (st.infrastructure) logger.warn({ ...line, err: String(err) }, "grpc call failed: infrastructure unavailable");
       else logger.info(err instanceof DomainError ? { ...line, reason: err.reason } : line, "grpc call");
     }
   };
@@ -329,7 +347,8 @@ function hostPort(host: string, port: number): string {
 
 /**
  * Starts a gRPC server with the given services plus `grpc.health.v1.Health`
- * (everything SERVING) and server reflection v1/v1alpha.
+ * (`liveness`, `readiness`, "" and every service SERVING) and server reflection
+ * v1/v1alpha.
  */
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServer> {
   const logger = opts.logger ?? silentLogger;
@@ -347,8 +366,9 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   const health = new HealthImplementation();
   const setServing = (serving: boolean) => {
     const st = serving ? "SERVING" : "NOT_SERVING";
-    for (const n of ["", HEALTH_SERVICE_NAME, ...names]) health.setStatus(n, st);
+    for (const n of [READINESS, "", HEALTH_SERVICE_NAME, ...names]) health.setStatus(n, st);
   };
+  health.setStatus(LIVENESS, "SERVING");
   setServing(true);
   health.addToServer(server);
   addReflection(
@@ -369,6 +389,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   const stop = (graceMs = 5_000): Promise<void> => {
     stopping ??= new Promise<void>((resolve) => {
       setServing(false);
+      health.setStatus(LIVENESS, "NOT_SERVING");
       const timer = setTimeout(() => {
         logger.warn({ graceMs }, "grpc server: forcing shutdown");
         server.forceShutdown();

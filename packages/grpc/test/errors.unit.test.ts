@@ -14,6 +14,8 @@ import {
   permissionDenied,
   resourceExhausted,
 } from "@whiteslip/core";
+import { KafkaJSConnectionError, KafkaJSRequestTimeoutError } from "kafkajs";
+import { MongoNetworkError, MongoNetworkTimeoutError, MongoServerError, MongoServerSelectionError } from "mongodb";
 import { describe, expect, it } from "vitest";
 import {
   codeName,
@@ -112,8 +114,7 @@ describe("DomainError → gRPC status", () => {
     expect(toStatus("a string").code).toBe(Code.INTERNAL);
   });
 
-  it("maps a downstream UNAVAILABLE/DEADLINE_EXCEEDED to UNAVAILABLE and other downstream errors to INTERNAL", () => {
-    expect(toStatus(new GrpcError(Code.DEADLINE_EXCEEDED, "slow")).code).toBe(Code.UNAVAILABLE);
+  it("maps other downstream errors (a dependency's NOT_FOUND) to INTERNAL", () => {
     expect(toStatus(new GrpcError(Code.NOT_FOUND, "their resource")).code).toBe(Code.INTERNAL);
   });
 
@@ -213,5 +214,45 @@ describe("trace context in metadata", () => {
     expect(md.get("traceparent")).toEqual([]);
     md.set("traceparent", "00-zz-1-01");
     expect(trace.getSpanContext(extractTraceContext(ROOT_CONTEXT, md))).toBeUndefined();
+  });
+});
+
+/** Infrastructure trouble reaches callers as UNAVAILABLE (retryable) with a reason naming the part, never INTERNAL. */
+describe("infrastructure errors → UNAVAILABLE", () => {
+  const address = new MongoServerSelectionError("connect ECONNREFUSED 10.0.0.7:27017", {
+    type: "Unknown",
+  } as never);
+  const cases: [string, unknown, string][] = [
+    ["the database cannot be selected (down)", address, "DATABASE_UNAVAILABLE"],
+    ["the database connection broke", new MongoNetworkError("connection 3 to 10.0.0.7:27017 closed"), "DATABASE_UNAVAILABLE"],
+    ["the database timed out", new MongoNetworkTimeoutError("connection timed out"), "DATABASE_UNAVAILABLE"],
+    ["the database is shutting down", Object.assign(new MongoServerError({ errmsg: "shutdown in progress" }), { code: 91 }), "DATABASE_UNAVAILABLE"],
+    ["the broker cannot be reached", new KafkaJSConnectionError("Connection error: connect ECONNREFUSED 10.0.0.8:9092"), "BROKER_UNAVAILABLE"],
+    ["the broker timed out", new KafkaJSRequestTimeoutError("Request Produce(key: 0, version: 7) timed out"), "BROKER_UNAVAILABLE"],
+    ["a dependency answered UNAVAILABLE", new GrpcError(Code.UNAVAILABLE, "billing is down"), "DEPENDENCY_UNAVAILABLE"],
+    ["a dependency answered DEADLINE_EXCEEDED", new GrpcError(Code.DEADLINE_EXCEEDED, "slow"), "DEPENDENCY_UNAVAILABLE"],
+    [
+      "a raw grpc-js ServiceError UNAVAILABLE",
+      Object.assign(new Error("14 UNAVAILABLE: No connection established"), { code: Code.UNAVAILABLE, details: "No connection established", metadata: new Metadata() }),
+      "DEPENDENCY_UNAVAILABLE",
+    ],
+    ["a socket was refused", Object.assign(new Error("connect ECONNREFUSED 10.0.0.9:443"), { code: "ECONNREFUSED" }), "DEPENDENCY_UNAVAILABLE"],
+    ["a wrapped database error", new Error("could not load account", { cause: address }), "DATABASE_UNAVAILABLE"],
+  ];
+  it.each(cases)("%s → UNAVAILABLE %s", (_what, err, reason) => {
+    const st = toStatus(err);
+    expect(st.code).toBe(Code.UNAVAILABLE);
+    expect(st.unexpected).toBe(false);
+    expect(st.infrastructure).toBe(true);
+    const e = roundTrip(err);
+    expect(e.code).toBe(Code.UNAVAILABLE);
+    expect(e.reason).toBe(reason);
+    expect(e.domain).toBe("whiteslip");
+    // the answer names no host or port of our infrastructure
+    expect(e.message).not.toMatch(/10\.0\.0\.|27017|9092/);
+  });
+
+  it("keeps a database error that is ours (duplicate key) INTERNAL", () => {
+    expect(toStatus(Object.assign(new MongoServerError({ errmsg: "E11000 duplicate key" }), { code: 11000 })).code).toBe(Code.INTERNAL);
   });
 });

@@ -10,13 +10,16 @@ import { credit } from "@whiteslip/contracts";
 import { DomainError, invalidArgument, notFound, permissionDenied, Violations } from "@whiteslip/core";
 import { createLogger } from "@whiteslip/telemetry";
 import { service as healthServiceDef } from "grpc-health-check";
+import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createClient,
   GrpcError,
   type GrpcServer,
+  LIVENESS,
   type LoggerLike,
   type Principal,
+  READINESS,
   service,
   startGrpcServer,
 } from "../src/index";
@@ -66,6 +69,15 @@ describe("gRPC server + typed client on loopback", () => {
             seen.principal = ctx.principal;
             ctx.logger.info({ creditLineId: req.creditLineId }, "looking up");
             if (req.creditLineId === "boom") throw new Error("secret connection string");
+            if (req.creditLineId === "db-down") {
+              // a real driver against a port where no database listens
+              const db = new MongoClient("mongodb://127.0.0.1:1/?directConnection=true", { serverSelectionTimeoutMS: 300 });
+              try {
+                await db.db("x").command({ ping: 1 });
+              } finally {
+                await db.close();
+              }
+            }
             if (req.creditLineId === "slow") {
               seen.slowCalls++;
               await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()));
@@ -160,6 +172,15 @@ describe("gRPC server + typed client on loopback", () => {
     expect(un.message).toContain("RegisterCustomer");
   });
 
+  it("answers UNAVAILABLE DATABASE_UNAVAILABLE, not INTERNAL, when the database cannot be reached", async () => {
+    lines.length = 0;
+    const e = (await client.getCreditLine({ creditLineId: "db-down" }).catch((x) => x)) as GrpcError;
+    expect(e.code).toBe(grpc.status.UNAVAILABLE);
+    expect(e.reason).toBe("DATABASE_UNAVAILABLE");
+    expect(e.message).toBe("the database is unavailable; retry");
+    expect(lines.find((l) => l.msg === "grpc call failed: infrastructure unavailable")).toMatchObject({ level: "warn", code: "UNAVAILABLE" });
+  });
+
   it("answers INVALID_ARGUMENT to a request that does not decode", async () => {
     const raw = new grpc.Client(address, grpc.credentials.createInsecure());
     try {
@@ -225,7 +246,7 @@ describe("gRPC server + typed client on loopback", () => {
     expect(pre.code).toBe(grpc.status.CANCELLED);
   });
 
-  it("serves grpc.health.v1.Health: SERVING, then NOT_SERVING after setServing(false)", async () => {
+  it("serves grpc.health.v1.Health: readiness follows setServing, liveness stays SERVING", async () => {
     const Health = grpc.makeClientConstructor(healthServiceDef, "Health");
     const health = new Health(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
       check(
@@ -239,12 +260,18 @@ describe("gRPC server + typed client on loopback", () => {
       );
     try {
       expect(await check("")).toBe("SERVING");
+      expect(await check(READINESS)).toBe("SERVING");
+      expect(await check(LIVENESS)).toBe("SERVING");
       expect(await check("whiteslip.credit.v1.CreditService")).toBe("SERVING");
+      // a dependency went away: not ready, but alive (a liveness probe must not restart the pod)
       server.setServing(false);
       expect(await check("")).toBe("NOT_SERVING");
+      expect(await check(READINESS)).toBe("NOT_SERVING");
       expect(await check("whiteslip.credit.v1.CreditService")).toBe("NOT_SERVING");
+      expect(await check(LIVENESS)).toBe("SERVING");
       server.setServing(true);
       expect(await check("")).toBe("SERVING");
+      expect(await check(READINESS)).toBe("SERVING");
       await expect(check("no.Such")).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
     } finally {
       health.close();

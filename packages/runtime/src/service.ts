@@ -37,6 +37,50 @@ export interface ServiceParts {
   background?: Background[];
   /** Called last on stop. */
   onStop?: () => Promise<void>;
+  /** Further terms of readiness, on top of the database and the broker (see ReadinessCheck). */
+  readiness?: ReadinessCheck[];
+}
+
+/**
+ * One term of readiness. The service is ready (health `readiness`, "" and each
+ * service SERVING) while every term holds; `liveness` never follows them, so a
+ * dependency outage makes the pod unready and restarts nothing.
+ */
+export interface ReadinessCheck {
+  /** What is checked, for the log line of a change (e.g. `database`). */
+  readonly name: string;
+  /** True while the term holds. A check that throws or takes longer than READINESS_CHECK_TIMEOUT_MS is false. */
+  check(): Promise<boolean>;
+}
+
+/** How long one readiness term may take before it counts as failed (a probe answers from the last result). */
+export const READINESS_CHECK_TIMEOUT_MS = 3_000;
+
+/** A term's check still running (a slow one is not started again while it runs: no pile-up during an outage). */
+const inFlight = new WeakMap<ReadinessCheck, Promise<boolean>>();
+
+/** Evaluates all terms concurrently; the names of those that do not hold (empty: ready). */
+export async function failingChecks(checks: readonly ReadinessCheck[], timeoutMs = READINESS_CHECK_TIMEOUT_MS): Promise<string[]> {
+  const results = await Promise.all(
+    checks.map(async (c) => {
+      let running = inFlight.get(c);
+      if (!running) {
+        running = c.check().catch(() => false);
+        inFlight.set(c, running);
+        void running.finally(() => inFlight.delete(c));
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      try {
+        return await Promise.race([running, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return checks.filter((_, i) => !results[i]).map((c) => c.name);
 }
 
 /** A started service. */
@@ -62,13 +106,16 @@ export interface StartServiceOptions<S extends z.ZodRawShape> {
   auth?: AuthHook;
   /** Builds the service's parts (repositories, handlers, consumers). */
   setup(ctx: ServiceContext<Config<S>>): Promise<ServiceParts>;
+  /** How often readiness is evaluated, ms (default 5,000). */
+  readinessIntervalMs?: number;
 }
 
 /**
  * Starts a service the same way every time: config validated once, logger,
  * telemetry, its own database, the bus with all platform topics, outbox relay,
- * consumers, gRPC with health and reflection, and readiness that follows Kafka
- * and Mongo reachability.
+ * consumers, gRPC with health and reflection, liveness that stays SERVING while
+ * the process runs, and readiness that follows Kafka and Mongo reachability
+ * (plus the service's own ReadinessCheck terms).
  */
 export async function startService<S extends z.ZodRawShape>(
   opts: StartServiceOptions<S>,
@@ -113,21 +160,36 @@ export async function startService<S extends z.ZodRawShape>(
     ...(opts.auth ? { auth: opts.auth } : {}),
   });
 
-  // Readiness follows the dependencies: NOT_SERVING while Mongo or Kafka is unreachable.
+  // Readiness follows the dependencies: NOT_SERVING while any term fails. Liveness (the gRPC server's
+  // `liveness` health service) is not touched here: it stays SERVING while the process answers.
+  // Add a term to `checks` (or return it in ServiceParts.readiness) to make readiness follow more.
+  let stopping: Promise<void> | undefined;
   const admin = bus.kafka.admin();
+  const checks: ReadinessCheck[] = [
+    { name: "database", check: () => store.ping() },
+    { name: "broker", check: () => admin.connect().then(() => admin.describeCluster()).then(() => true) },
+    ...(parts.readiness ?? []),
+  ];
+  let failing: string[] = [];
+  let evaluating = false;
   const readiness = setInterval(async () => {
-    const mongoOk = await store.ping();
-    const kafkaOk = await admin
-      .connect()
-      .then(() => admin.describeCluster())
-      .then(() => true)
-      .catch(() => false);
-    grpc.setServing(mongoOk && kafkaOk);
-  }, 5_000);
+    if (evaluating) return; // a slow term: the last answer stands until this round ends
+    evaluating = true;
+    try {
+      const now = await failingChecks(checks);
+      if (now.join() !== failing.join()) {
+        if (now.length > 0) logger.warn({ failing: now }, "not ready: readiness NOT_SERVING");
+        else logger.info({ recovered: failing }, "ready again: readiness SERVING");
+      }
+      failing = now;
+      if (!stopping) grpc.setServing(now.length === 0);
+    } finally {
+      evaluating = false;
+    }
+  }, opts.readinessIntervalMs ?? 5_000);
   readiness.unref();
 
   logger.info({ grpcPort: grpc.port, db: config.MONGODB_DB ?? opts.name }, `${opts.name} started`);
-  let stopping: Promise<void> | undefined;
   return {
     name: opts.name,
     grpcPort: grpc.port,

@@ -2,7 +2,7 @@ import { encodeEvent, subscribe } from "@whiteslip/bus";
 import { z } from "@whiteslip/config";
 import { creditreporting, Topics } from "@whiteslip/contracts";
 import { invalidArgument } from "@whiteslip/core";
-import { createClient, service } from "@whiteslip/grpc";
+import { checkHealth, createClient, LIVENESS, READINESS, service } from "@whiteslip/grpc";
 import { insertOnce } from "@whiteslip/store";
 import { testInfra, uniqueName } from "@whiteslip/testkit/vitest";
 import { describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ describe("startService", () => {
     const { kafkaBrokers, mongoUri } = testInfra();
     const db = uniqueName("runtime");
     const accountId = uniqueName("acc");
+    let termHolds = true;
     const svc = await startService({
       name: "runtime-test",
       configShape: { GROUP: z.string() },
@@ -24,9 +25,11 @@ describe("startService", () => {
         LOG_LEVEL: "silent",
         GROUP: uniqueName("runtime-group"),
       },
+      readinessIntervalMs: 100,
       setup: async ({ config, store }) => {
         const seen = store.db.collection<{ _id: string; dpd: number }>("seen");
         return {
+          readiness: [{ name: "test-term", check: async () => termHolds }],
           grpc: [
             service(creditreporting.CreditReportingService, {
               getCreditScore: async (req) => {
@@ -63,6 +66,26 @@ describe("startService", () => {
         if (Date.now() > until) throw new Error("event not consumed");
         await new Promise((r) => setTimeout(r, 100));
       }
+
+      // readiness follows its terms (database, broker, the service's own); liveness does not
+      const address = `127.0.0.1:${svc.grpcPort}`;
+      const waitFor = async (svcName: string, want: string) => {
+        const by = Date.now() + 10_000;
+        for (;;) {
+          const got = await checkHealth(address, svcName);
+          if (got === want) return got;
+          if (Date.now() > by) throw new Error(`${svcName} is ${got}, not ${want}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      expect(await checkHealth(address, READINESS)).toBe("SERVING");
+      termHolds = false;
+      await waitFor(READINESS, "NOT_SERVING");
+      expect(await checkHealth(address, "")).toBe("NOT_SERVING");
+      expect(await checkHealth(address, LIVENESS)).toBe("SERVING");
+      termHolds = true;
+      await waitFor(READINESS, "SERVING");
+      expect(await checkHealth(address, "")).toBe("SERVING");
     } finally {
       client.close();
       await svc.stop();

@@ -27,10 +27,23 @@ export interface StoreLogger {
   error(obj: object, msg?: string): void;
 }
 
+/** The database timeouts every service uses (see connectStore for why these values). */
+export const DATABASE_TIMEOUTS = { serverSelectionMs: 3_000, connectMs: 3_000, socketMs: 60_000 } as const;
+
 /** Connects to the service's own database (one database per service; no service reads another's). */
 export async function connectStore(opts: { uri: string; dbName: string; logger?: StoreLogger }): Promise<Store> {
   const client = new MongoClient(opts.uri, {
-    serverSelectionTimeoutMS: 10_000,
+    // A database that is down must be answered as UNAVAILABLE before the caller gives up: gRPC clients
+    // wait 5 s by default (DEFAULT_DEADLINE_MS), so finding a server may take at most 3 s (the driver's
+    // default is 30 s, which turned every outage into the caller's DEADLINE_EXCEEDED), and so may
+    // opening a connection. A running server is selected in milliseconds; a replica-set election that
+    // takes longer is answered UNAVAILABLE and retried by the caller or the bus.
+    serverSelectionTimeoutMS: DATABASE_TIMEOUTS.serverSelectionMs,
+    connectTimeoutMS: DATABASE_TIMEOUTS.connectMs,
+    // Bounds a half-open socket (a database that vanished without closing it). Far above any single
+    // command we issue (the longest: the outbox relay's full-collection scan on FerretDB), so it never
+    // cuts real work short.
+    socketTimeoutMS: DATABASE_TIMEOUTS.socketMs,
     // FerretDB v1 and standalone mongod have no retryable-writes support guarantees; writes are idempotent by design.
     retryWrites: false,
     maxPoolSize: 20,
