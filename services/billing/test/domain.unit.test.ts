@@ -1,4 +1,4 @@
-import { addDays, type LocalDate } from "@whiteslip/core";
+import { addDays, daysBetween, type LocalDate } from "@whiteslip/core";
 import { describe, expect, it } from "vitest";
 import { type Account, balancesOf, costAllowance, daysPastDue, newAccount, partsTotal } from "../src/domain/account";
 import { bucketFor } from "../src/domain/delinquency";
@@ -49,10 +49,17 @@ describe("product configuration", () => {
     expect(() => validateProduct({ ...p, graceDays: 30 })).toThrow(/maximum is 59/);
   });
 
-  it("the shortest cycle (February of a common year) gives 56 days, a leap February 57", () => {
-    // statement 2025-02-10 → 2025-03-10 (28 days): purchase 02-11, due 03-10 + 29 = 04-08
-    expect(Number((Date.parse("2025-04-08") - Date.parse("2025-02-11")) / 86_400_000)).toBe(56);
-    expect(Number((Date.parse("2024-04-07") - Date.parse("2024-02-11")) / 86_400_000)).toBe(56);
+  it("the shortest cycle (February of a common year) gives 56 days interest-free, a leap February 57", () => {
+    // statement day 10: a purchase the day after the 02-10 statement closes into the 03-10 statement, due 29 days later
+    const interestFreeDays = (year: number) => {
+      let a = buy(open(10, `${year}-01-20`), 100_00n, `${year}-02-11`);
+      a = travel(a, `${year}-02-11`, `${year}-03-10`).account;
+      const due = a.dues.find((d) => d.amountDue > 0n)!;
+      expect(due.dueDate).toBe(`${year}-04-08`);
+      return daysBetween(`${year}-02-11`, due.dueDate);
+    };
+    expect(interestFreeDays(2025)).toBe(56);
+    expect(interestFreeDays(2024)).toBe(57);
   });
 
   it("names every bad setting", () => {
@@ -223,6 +230,39 @@ describe("delinquency, fees and charge-off", () => {
     expect(small.dues[0]!.unpaid.fees).toBe(1_00n); // 5% of ¥10 = ¥0.50 → minimum ¥1
     const again = travel(small, "2025-03-04", "2025-03-10", generous).account;
     expect(again.dues[0]!.unpaid.fees).toBe(1_00n); // once per missed statement
+  });
+
+  /** Two consecutive missed statements: ¥1000 bought 01-02 (statement 02-01, due 03-02), ¥400 bought 02-05 (03-01, due 03-30). */
+  function twoMissed(product: ProductConfig): Account {
+    let a = buy(open(1, "2025-01-01"), 1000_00n, "2025-01-02", 0, "pur-1", product);
+    a = travel(a, "2025-01-02", "2025-02-04", product).account;
+    a = buy(a, 400_00n, "2025-02-05", 0, "pur-2", product);
+    return travel(a, "2025-02-05", "2025-03-30", product).account;
+  }
+
+  it("a second missed statement gets a late fee of its own, once, on its own overdue amount", () => {
+    const generous = { ...p, costCapPpmPerYear: 1_000_000, penaltyInterestPpmPerDay: 0 };
+    const before = twoMissed(generous);
+    const [first, second] = before.dues;
+    expect([first!.dueDate, second!.dueDate]).toEqual(["2025-03-02", "2025-03-30"]);
+    expect(first!.unpaid.fees).toBe(50_00n); // 5% of ¥1000, charged at DPD 1 of the first statement
+    expect(second!.unpaid.fees).toBe(0n); // not missed yet on its due date
+    const after = travel(before, "2025-03-31", "2025-04-30", generous).account;
+    expect(after.dues[0]!.unpaid.fees).toBe(50_00n); // still once
+    expect(after.dues[1]!.unpaid.fees).toBe((after.dues[1]!.amountDue * 5n) / 100n); // 5% of its own amount
+    expect(after.dues[1]!.unpaid.fees).toBeGreaterThan(0n);
+  });
+
+  it("with two missed statements the cost cap holds every day and both late fees share its room", () => {
+    let acc = twoMissed(p);
+    const cap = (a: Account) => (a.principalDays * 240_000n) / 365_000_000n;
+    for (let d = "2025-03-31"; d <= "2025-05-31"; d = addDays(d, 1)) {
+      acc = endOfDayForAccount(acc, d, p).account;
+      expect(acc.costCharged).toBeLessThanOrEqual(cap(acc));
+    }
+    const charged = acc.dues.reduce((s, d) => s + d.unpaid.fees + d.unpaid.penaltyInterest, 0n);
+    expect(charged).toBe(acc.costCharged);
+    expect(acc.dues[1]!.unpaid.fees).toBeGreaterThan(0n); // the second statement was charged too, within the cap
   });
 
   it("moves buckets at 30/31, 60/61 … 180/181 and charges off at 181 with one ChargedOff", () => {
