@@ -1,3 +1,4 @@
+export { type BenchScope, benchScope } from "./bench";
 export { dockerEndpointHint, probeDocker } from "./docker";
 export { ensureFerretBinary, ferretArgs, waitForMongo } from "./ferret-local";
 export { type Infra, type InfraKind, infraFromEnv, type StartInfraOptions, startInfra } from "./infra";

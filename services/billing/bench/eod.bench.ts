@@ -7,7 +7,7 @@
  * documents, kafkajs produce msgs/s with same-size messages) and the ratios.
  */
 import { addDays, type LocalDate, ManualClock, zonedInstant } from "@whiteslip/core";
-import { freshDatabaseName, startInfra } from "@whiteslip/testkit";
+import { benchScope, freshDatabaseName, startInfra } from "@whiteslip/testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { MongoClient } from "mongodb";
 import { accountsCollection } from "../src/adapters/mongo-accounts";
@@ -45,8 +45,10 @@ async function main() {
   const infra = await startInfra({ log: () => {} });
   console.log(`infra: ${infra.describe}; N = ${N}`);
   const db = freshDatabaseName("bench_eod");
+  // its own topics: the services' events and the raw-produce ceiling never touch the platform's topics
+  const scope = benchScope("eod", infra);
   const clock = new ManualClock(zonedInstant(D, 10, 0, TZ));
-  const svc = await startBilling({ env: { KAFKA_BROKERS: infra.kafkaBrokers.join(","), MONGODB_URI: infra.mongoUri, MONGODB_DB: db, GRPC_PORT: "0", LOG_LEVEL: "warn", CONSUMER_GROUP: `bench-${db}` }, clock, hooks: { afterPage: (page) => { if (process.env.BENCH_VERBOSE) console.error(`page ${page} at ${Date.now() - started} ms`); } } });
+  const svc = await startBilling({ env: { KAFKA_BROKERS: infra.kafkaBrokers.join(","), MONGODB_URI: infra.mongoUri, MONGODB_DB: db, GRPC_PORT: "0", LOG_LEVEL: "warn", CONSUMER_GROUP: `bench-${db}`, TOPIC_PREFIX: scope.topicPrefix }, clock, hooks: { afterPage: (page) => { if (process.env.BENCH_VERBOSE) console.error(`page ${page} at ${Date.now() - started} ms`); } } });
   const mongo = new MongoClient(infra.mongoUri);
   await mongo.connect();
   try {
@@ -93,7 +95,11 @@ async function main() {
     const kafka = new Kafka({ brokers: infra.kafkaBrokers, clientId: "bench", logLevel: logLevel.NOTHING });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    const topic = "whiteslip.billing.overdue.v1";
+    const topic = scope.topic("raw-produce");
+    const kafkaAdmin = kafka.admin();
+    await kafkaAdmin.connect();
+    await kafkaAdmin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await kafkaAdmin.disconnect();
     const msgs = Math.max(events, 10_000);
     const value = Buffer.alloc(260, 1);
     const t3 = Date.now();
@@ -107,6 +113,7 @@ async function main() {
   } finally {
     await mongo.close();
     await svc.stop();
+    await scope.cleanUp([db]);
     await infra.stop();
   }
 }

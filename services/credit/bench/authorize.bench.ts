@@ -14,7 +14,7 @@
 import { credit } from "@whiteslip/contracts";
 import { type Document, MongoClient } from "mongodb";
 import { createClient, service, startGrpcServer } from "@whiteslip/grpc";
-import { startInfra } from "@whiteslip/testkit";
+import { benchScope, startInfra } from "@whiteslip/testkit";
 import { startCredit } from "../src/main";
 import { nationalIdCheckChar } from "../src/domain/identity";
 
@@ -59,6 +59,7 @@ const fmt = (r: Result) => `${r.rps.toFixed(0).padStart(6)} rps  p50 ${r.p50.toF
 async function main() {
   const infra = await startInfra();
   const run = Date.now().toString(36);
+  const scope = benchScope("authorize", infra); // its own topics, removed afterwards
   const svc = await startCredit({
     env: {
       KAFKA_BROKERS: infra.kafkaBrokers.join(","),
@@ -70,6 +71,7 @@ async function main() {
       LOG_LEVEL: "warn",
       HOLD_SWEEP_INTERVAL_MS: "0",
       RESCORING_INTERVAL_MS: "0",
+      TOPIC_PREFIX: scope.topicPrefix,
     },
   });
   const echo = await startGrpcServer({
@@ -126,6 +128,7 @@ async function main() {
     echoClient.close();
     await echo.stop();
     await svc.stop();
+    await scope.cleanUp([`credit_bench_${run}`, `credit_bench_raw_${run}`]);
     await infra.stop();
   }
 }
