@@ -9,13 +9,13 @@ import { type ConsumerHandle, EventBus, encodeEvent, subscribe } from "@whitesli
 import { billing, creditreporting, Topics } from "@whiteslip/contracts";
 import { deterministicId, type LocalDate, ManualClock } from "@whiteslip/core";
 import { createClient } from "@whiteslip/grpc";
-import { freshDatabaseName, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { testScope, uniqueName } from "@whiteslip/testkit/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseMetro2File } from "../src/domain/metro2/file";
 import { fitId } from "../src/domain/metro2/metro2-format";
 import { startCreditReporting } from "../src/main";
 
-const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+const scope = testScope("credit-reporting-int");
 const clock = new ManualClock("2026-02-05T02:00:00Z"); // 10:00 in Shanghai
 const run = uniqueName("cr")
   .replace(/[^a-z0-9]/gi, "")
@@ -74,26 +74,13 @@ const baseOf = (parsed: ReturnType<typeof parseMetro2File>, accountId: string) =
   parsed.bases.find((b) => b.consumerAccountNumber === fitId(accountId, 30));
 
 beforeAll(async () => {
-  const infra = testInfra();
   svc = await startCreditReporting({
     clock,
-    env: {
-      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
-      MONGODB_URI: infra.mongoUri,
-      MONGODB_DB: freshDatabaseName("credit_reporting"),
-      GRPC_PORT: "0",
-      GRPC_HOST: "127.0.0.1",
-      CONSUMER_GROUP: uniqueName("credit-reporting"),
-      LOG_LEVEL: "warn",
-    },
+    env: scope.serviceEnv("credit-reporting", { GRPC_HOST: "127.0.0.1", LOG_LEVEL: "warn" }),
   });
-  bus = await EventBus.connect({
-    brokers: infra.kafkaBrokers,
-    clientId: uniqueName("cr-test"),
-    logger: quiet,
-  });
+  bus = await EventBus.connect(scope.busOptions("cr-test"));
   watcher = bus.consumer({
-    groupId: uniqueName("cr-test-watch"),
+    groupId: scope.group("watch"),
     subscriptions: [
       subscribe(Topics.NegativeReportPending, async (e) => {
         if (e.data.accountId.includes(run)) notices.set(e.data.accountId, e.data.noticeId);
