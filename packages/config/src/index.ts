@@ -73,3 +73,20 @@ function isSecret(name: string): boolean {
 }
 
 export { z };
+
+/**
+ * Ports the local run gives the services: the one home of these defaults, read by the ops CLI, the console
+ * and services that call another service (collections → billing) when no `*_ADDR` is set.
+ */
+export const LOCAL_PORTS = {
+  credit: 50051,
+  billing: 50052,
+  notification: 50053,
+  collections: 50054,
+  creditReporting: 50055,
+} as const;
+
+/** `127.0.0.1:<port>` of a service in the local run. */
+export function localAddress(service: keyof typeof LOCAL_PORTS): string {
+  return `127.0.0.1:${LOCAL_PORTS[service]}`;
+}

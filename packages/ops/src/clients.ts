@@ -1,5 +1,8 @@
+import { LOCAL_PORTS, localAddress } from "@whiteslip/config";
 import { billing, collections, credit, creditreporting, notification } from "@whiteslip/contracts";
 import { createClient } from "@whiteslip/grpc";
+
+export { LOCAL_PORTS };
 
 /** Where the services listen; from env (`BILLING_ADDR`, …) or the local-run defaults. */
 export interface Addresses {
@@ -10,24 +13,14 @@ export interface Addresses {
   creditReporting: string;
 }
 
-/** Ports the local run gives the services (also the defaults of the ops CLI). */
-export const LOCAL_PORTS = {
-  credit: 50051,
-  billing: 50052,
-  notification: 50053,
-  collections: 50054,
-  creditReporting: 50055,
-} as const;
-
 /** Addresses from the environment, defaulting to the local run's ports on 127.0.0.1. */
 export function addressesFromEnv(env: Record<string, string | undefined> = process.env): Addresses {
-  const local = (p: number) => `127.0.0.1:${p}`;
   return {
-    credit: env.CREDIT_ADDR ?? local(LOCAL_PORTS.credit),
-    billing: env.BILLING_ADDR ?? local(LOCAL_PORTS.billing),
-    notification: env.NOTIFICATION_ADDR ?? local(LOCAL_PORTS.notification),
-    collections: env.COLLECTIONS_ADDR ?? local(LOCAL_PORTS.collections),
-    creditReporting: env.CREDIT_REPORTING_ADDR ?? local(LOCAL_PORTS.creditReporting),
+    credit: env.CREDIT_ADDR ?? localAddress("credit"),
+    billing: env.BILLING_ADDR ?? localAddress("billing"),
+    notification: env.NOTIFICATION_ADDR ?? localAddress("notification"),
+    collections: env.COLLECTIONS_ADDR ?? localAddress("collections"),
+    creditReporting: env.CREDIT_REPORTING_ADDR ?? localAddress("creditReporting"),
   };
 }
 

@@ -3,7 +3,7 @@
  * promise check and the gRPC server; nothing else. Run alone with `pnpm --filter @whiteslip/collections start`.
  */
 import { fileURLToPath } from "node:url";
-import { z } from "@whiteslip/config";
+import { localAddress, z } from "@whiteslip/config";
 import type { Clock } from "@whiteslip/core";
 import { runMain, startService } from "@whiteslip/runtime";
 import { GrpcBilling } from "./adapters/billing-client";
@@ -21,7 +21,8 @@ const DEFAULT_AGENTS_FILE = fileURLToPath(new URL("../config/agents.json", impor
 /** Collections' own configuration variables (on top of the platform's base ones). */
 export const configShape = {
   /** Billing's gRPC address (host:port). */
-  BILLING_ADDR: z.string().min(1).default("127.0.0.1:50051"),
+  // billing's local-run address by default (it used to default to credit's port)
+  BILLING_ADDR: z.string().min(1).default(localAddress("billing")),
   /** Consumer group; tests give each file its own. */
   CONSUMER_GROUP: z.string().min(1).default("collections"),
   /** Share of accounts (0–100) assigned to challenger strategies. */

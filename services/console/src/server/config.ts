@@ -4,7 +4,7 @@
  * the session secret.
  */
 import { fileURLToPath } from "node:url";
-import { ConfigError, z } from "@whiteslip/config";
+import { ConfigError, localAddress, z } from "@whiteslip/config";
 
 /** Development default of the session secret; refused when NODE_ENV=production. */
 export const DEV_SESSION_SECRET = "whiteslip-console-dev-secret-change-me-in-production";
@@ -28,11 +28,11 @@ const shape = {
   CONSOLE_USERS_FILE: z.string().default(DEFAULT_USERS_FILE),
   /** `skip` serves dist as it is; `auto` builds the SPA with vite when dist is missing or older than src/web. */
   CONSOLE_BUILD: z.enum(["auto", "skip", "always"]).default("auto"),
-  CREDIT_ADDR: z.string().min(1).default("127.0.0.1:50051"),
-  BILLING_ADDR: z.string().min(1).default("127.0.0.1:50052"),
-  NOTIFICATION_ADDR: z.string().min(1).default("127.0.0.1:50053"),
-  COLLECTIONS_ADDR: z.string().min(1).default("127.0.0.1:50054"),
-  CREDIT_REPORTING_ADDR: z.string().min(1).default("127.0.0.1:50055"),
+  CREDIT_ADDR: z.string().min(1).default(localAddress("credit")),
+  BILLING_ADDR: z.string().min(1).default(localAddress("billing")),
+  NOTIFICATION_ADDR: z.string().min(1).default(localAddress("notification")),
+  COLLECTIONS_ADDR: z.string().min(1).default(localAddress("collections")),
+  CREDIT_REPORTING_ADDR: z.string().min(1).default(localAddress("creditReporting")),
   /** Deadline of each gRPC call to a service, ms. */
   CONSOLE_GRPC_DEADLINE_MS: z.coerce.number().int().min(100).default(10_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
