@@ -9,17 +9,42 @@ export interface SandboxMessage {
   subject?: string;
   text: string;
   receivedAt: Date;
+  /**
+   * Notification's message id: the `Idempotency-Key` of an HTTP request, the `X-Whiteslip-Message-Id` header of an
+   * email. What a fault test counts duplicates by.
+   */
+  messageId?: string;
+}
+
+/** One POST the HTTP sandbox answered, first delivery or idempotent replay. */
+export interface SandboxRequest {
+  channel: "SMS" | "PUSH" | "VOICE";
+  idempotencyKey: string;
+  /** True when the key was seen before: the stored response was replayed and nothing was delivered again. */
+  replayed: boolean;
 }
 
 /**
  * Provider sandboxes for the local run: a real SMTP server for email and an HTTP
  * provider API (`POST /v1/messages`, the shape notification's adapters speak) for
  * SMS, push and voice. Nothing leaves the machine; the demo shows what arrived.
+ *
+ * The HTTP sandbox behaves like a real provider with idempotency keys (Stripe's and
+ * most SMS gateways' contract): the first POST with an `Idempotency-Key` delivers and
+ * stores its response; any later POST with the same key (per channel) gets the same
+ * response and delivers nothing. `GET <base>/<channel>/v1/messages?idempotency_key=K`
+ * answers 200 with the stored response or 404 — how a client asks "did you get it?".
+ * SMTP has no such contract: the SMTP sink accepts every DATA, as a real relay does.
  */
 export interface ProviderSandbox {
   smtpPort: number;
   httpBase: string;
+  /** Every delivery (an idempotent replay is not one). */
   messages: SandboxMessage[];
+  /** Every POST the HTTP sandbox answered, replays included. */
+  requests: SandboxRequest[];
+  /** True when the HTTP sandbox holds `key` for `channel`. */
+  hasKey(channel: "SMS" | "PUSH" | "VOICE", key: string): boolean;
   onMessage?: (m: SandboxMessage) => void;
   /** Environment for the notification service. */
   env(): Record<string, string>;
@@ -29,6 +54,7 @@ export interface ProviderSandbox {
 /** Starts the SMTP and HTTP sandboxes on free loopback ports. */
 export async function startProviderSandbox(): Promise<ProviderSandbox> {
   const messages: SandboxMessage[] = [];
+  const requests: SandboxRequest[] = [];
   const sandbox: Partial<ProviderSandbox> & { messages: SandboxMessage[] } = { messages };
   const push = (m: SandboxMessage) => {
     messages.push(m);
@@ -45,8 +71,11 @@ export async function startProviderSandbox(): Promise<ProviderSandbox> {
       stream.on("end", () => {
         const raw = Buffer.concat(chunks).toString("utf8");
         const subject = decodeMimeWords(/^Subject: (.*(?:\r?\n[ \t].*)*)$/im.exec(raw)?.[1]?.replace(/\r?\n[ \t]/g, " ").trim());
+        const head = raw.split(/\r?\n\r?\n/)[0] ?? "";
+        const messageId = /^X-Whiteslip-Message-Id:\s*(\S+)/im.exec(head)?.[1];
         push({
           channel: "EMAIL",
+          ...(messageId ? { messageId } : {}),
           to: session.envelope.rcptTo.map((r) => r.address).join(","),
           ...(subject ? { subject } : {}),
           text: raw.split(/\r?\n\r?\n/).slice(1).join("\n\n").slice(0, 2000),
@@ -60,25 +89,52 @@ export async function startProviderSandbox(): Promise<ProviderSandbox> {
   const smtpPort = ((smtp as unknown as { server: Server }).server.address() as AddressInfo).port;
 
   let seq = 0;
+  type Channel = SandboxRequest["channel"];
+  /** Stored responses by `${channel}:${idempotency key}`. */
+  const byKey = new Map<string, { status: number; body: string }>();
   const http = createServer((req, res) => {
-    const channel = (req.url ?? "").split("/")[1]?.toUpperCase();
-    if (req.method !== "POST" || !["SMS", "PUSH", "VOICE"].includes(channel ?? "")) {
+    const url = new URL(req.url ?? "/", "http://sandbox");
+    const [, channelPart, version, resource] = url.pathname.split("/");
+    const channel = channelPart?.toUpperCase() as Channel | undefined;
+    if (!channel || !["SMS", "PUSH", "VOICE"].includes(channel) || version !== "v1" || resource !== "messages") {
       res.writeHead(404).end();
+      return;
+    }
+    if (req.method === "GET") {
+      const stored = byKey.get(`${channel}:${url.searchParams.get("idempotency_key") ?? ""}`);
+      if (!stored) res.writeHead(404, { "content-type": "application/json" }).end('{"error":"unknown idempotency key"}');
+      else res.writeHead(200, { "content-type": "application/json" }).end(stored.body);
+      return;
+    }
+    if (req.method !== "POST") {
+      res.writeHead(405).end();
       return;
     }
     const body: Buffer[] = [];
     req.on("data", (c: Buffer) => body.push(c));
     req.on("end", () => {
+      const key = String(req.headers["idempotency-key"] ?? "");
+      const stored = key ? byKey.get(`${channel}:${key}`) : undefined;
+      requests.push({ channel, idempotencyKey: key, replayed: stored !== undefined });
+      if (stored) {
+        // A retry of a request already handled: the same answer, no second delivery.
+        res.writeHead(stored.status, { "content-type": "application/json", "idempotent-replayed": "true" });
+        res.end(stored.body);
+        return;
+      }
       const json = JSON.parse(Buffer.concat(body).toString("utf8") || "{}") as Record<string, string>;
       push({
-        channel: channel as SandboxMessage["channel"],
+        channel,
         to: json.to ?? json.token ?? "",
         ...(json.title ? { subject: json.title } : {}),
         text: json.text ?? json.body ?? json.script ?? "",
         receivedAt: new Date(),
+        ...(key ? { messageId: key } : {}),
       });
-      res.writeHead(202, { "content-type": "application/json" });
-      res.end(JSON.stringify({ id: `sandbox-${++seq}`, status: "delivered" }));
+      const answer = { status: 202, body: JSON.stringify({ id: `sandbox-${++seq}`, status: "delivered" }) };
+      if (key) byKey.set(`${channel}:${key}`, answer);
+      res.writeHead(answer.status, { "content-type": "application/json" });
+      res.end(answer.body);
     });
   });
   await new Promise<void>((r) => http.listen(0, "127.0.0.1", () => r()));
@@ -87,6 +143,8 @@ export async function startProviderSandbox(): Promise<ProviderSandbox> {
   return Object.assign(sandbox, {
     smtpPort,
     httpBase,
+    requests,
+    hasKey: (channel: Channel, key: string) => byKey.has(`${channel}:${key}`),
     env: () => ({
       SMTP_HOST: "127.0.0.1",
       SMTP_PORT: String(smtpPort),
