@@ -51,7 +51,7 @@ export const TOPIC_CONSUMERS: { readonly [K in TopicName]: readonly ServiceName[
   DueSoon: ["credit", "notification", "collections"],
   Overdue: ["credit", "notification", "collections", "credit-reporting"],
   PaymentReceived: ["credit", "notification", "collections", "credit-reporting"],
-  AccountCured: ["credit", "collections", "credit-reporting"],
+  AccountCured: ["credit", "notification", "collections", "credit-reporting"],
   ChargedOff: ["credit", "collections", "credit-reporting"],
   RepaymentPlanCreated: [],
   PaymentDeferred: ["notification", "credit-reporting"],

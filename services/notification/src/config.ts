@@ -29,6 +29,8 @@ export const notificationShape = {
   /** Dispatcher loop period; 0 = no loop (tests and demos call tick()). */
   DISPATCH_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
   DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  /** How long a dispatcher's claim on a message holds (SENDING) before another may recover it. */
+  DISPATCH_CLAIM_MS: z.coerce.number().int().min(1_000).default(120_000),
   QUIET_HOURS_START: hour.default(21),
   QUIET_HOURS_END: hour.default(8),
   CAP_PER_DAY: z.coerce.number().int().min(0).default(3),

@@ -11,6 +11,7 @@ import { attributePayment } from "./app/attribute-payment";
 import { notificationService } from "./adapters/grpc-handlers";
 import { HttpChannelProvider } from "./adapters/http-channel-provider";
 import {
+  MongoAccountFactsRepository,
   MongoCustomerRepository,
   MongoEngagementRepository,
   MongoMessageRepository,
@@ -19,6 +20,7 @@ import {
 import { SmtpEmailProvider } from "./adapters/smtp-email-provider";
 import { Dispatcher } from "./app/dispatch-due-messages";
 import { NotifyOnFact } from "./app/notify-on-fact";
+import { supersedeNotices } from "./app/supersede-notices";
 import type { ChannelProvider } from "./app/ports";
 import { DEFAULT_SETTINGS, type NotificationSettings } from "./app/settings";
 import { type NotificationConfig, notificationShape } from "./config";
@@ -52,6 +54,7 @@ export async function startNotification(
         locale: config.DEFAULT_LOCALE,
       });
       const engagements = new MongoEngagementRepository(store.db);
+      const accounts = new MongoAccountFactsRepository(store.db);
       const policy = new MongoPolicyRepository(store.db, config.POLICY_CACHE_MS, (err) =>
         logger.error({ err: (err as Error).message }, "cadence table invalid; keeping the last good one"),
       );
@@ -61,17 +64,18 @@ export async function startNotification(
       if (added.length > 0) logger.info({ rules: added }, "new default cadence rules added to the stored table");
 
       const { providers, smtp } = providersFrom(config);
-      const notify = new NotifyOnFact({ messages, customers, engagements, policy, clock, settings });
+      const notify = new NotifyOnFact({ messages, customers, engagements, accounts, policy, clock, settings });
       dispatcher = new Dispatcher({
         messages,
         customers,
+        accounts,
         providers,
         clock,
         settings,
         onError: (err, messageId) =>
           logger.error(
             { messageId, err: (err as Error).message },
-            "dispatch failed; retried after the lease",
+            "dispatch failed; retried next round, or recovered after its claim expires",
           ),
       });
       loop = new DispatchLoop(dispatcher, config.DISPATCH_INTERVAL_MS, settings.batchSize, logger);
@@ -80,8 +84,11 @@ export async function startNotification(
         consumers: [
           {
             groupId: config.CONSUMER_GROUP,
-            subscriptions: factSubscriptions(notify, logger, (p) =>
-              attributePayment({ messages, engagements, customers, clock, settings }, p),
+            subscriptions: factSubscriptions(
+              notify,
+              logger,
+              (p) => attributePayment({ messages, engagements, customers, clock, settings }, p),
+              (e) => supersedeNotices({ messages, accounts }, e),
             ),
           },
         ],
@@ -159,6 +166,7 @@ function settingsFrom(cfg: NotificationConfig): NotificationSettings {
     defaultTimeZone: cfg.BUSINESS_TIME_ZONE,
     defaultLocale: cfg.DEFAULT_LOCALE,
     batchSize: cfg.DISPATCH_BATCH_SIZE,
+    claimMs: cfg.DISPATCH_CLAIM_MS,
     maxFactAgeHours: cfg.MAX_FACT_AGE_HOURS,
   };
 }

@@ -1,6 +1,7 @@
 /** In-memory fakes of the ports, for unit tests of the use cases only (int tests use Mongo). */
 
 import type {
+  AccountFactsRepository,
   ChannelProvider,
   ContactPatch,
   CustomerRepository,
@@ -19,10 +20,12 @@ import {
   type CustomerProfile,
   type EngagementKind,
   isProminent,
+  type Channel,
   type Message,
   type Preferences,
 } from "../src/domain/model";
 import type { EngagementSample } from "../src/domain/schedule";
+import type { AccountFacts } from "../src/domain/validity";
 
 export class FakeCustomers implements CustomerRepository {
   readonly rows = new Map<string, CustomerProfile>();
@@ -77,21 +80,42 @@ export class FakeMessages implements MessageRepository {
   }
   async findDue(now: Date, limit: number) {
     return [...this.rows.values()]
-      .filter((m) => ["SCHEDULED", "HELD", "SENDING"].includes(m.status) && m.scheduledAt <= now)
+      .filter(
+        (m) =>
+          (["SCHEDULED", "HELD"].includes(m.status) && m.scheduledAt <= now) ||
+          (m.status === "SENDING" && m.claimExpiresAt !== undefined && m.claimExpiresAt <= now),
+      )
       .sort((a, b) => a.scheduledAt.getTime() - b.scheduledAt.getTime() || a.id.localeCompare(b.id))
       .slice(0, limit)
       .map((m) => structuredClone(m));
   }
-  async claim(m: Message, leaseUntil: Date) {
-    const cur = this.rows.get(m.id);
-    if (!cur || cur.status !== m.status || cur.scheduledAt.getTime() !== m.scheduledAt.getTime()) return null;
-    const next = { ...cur, status: "SENDING" as const, scheduledAt: leaseUntil };
-    this.rows.set(m.id, next);
-    return { ...structuredClone(next), status: m.status, scheduledAt: m.scheduledAt };
+  async transition(
+    next: Message,
+    events: NotificationEvent[],
+    expected: Pick<Message, "status" | "scheduledAt" | "claimToken">,
+  ) {
+    const cur = this.rows.get(next.id);
+    if (
+      !cur ||
+      cur.status !== expected.status ||
+      cur.scheduledAt.getTime() !== expected.scheduledAt.getTime() ||
+      (cur.claimToken ?? null) !== (expected.claimToken ?? null)
+    )
+      return false;
+    this.rows.set(next.id, structuredClone(next));
+    for (const event of events) this.events.push({ messageId: next.id, event });
+    return true;
   }
-  async save(m: Message, events: NotificationEvent[]) {
-    this.rows.set(m.id, structuredClone(m));
-    for (const event of events) this.events.push({ messageId: m.id, event });
+  async supersedeQueued(accountId: string, before: Date, reason: string, channels?: readonly Channel[]) {
+    let n = 0;
+    for (const m of this.rows.values()) {
+      if (m.accountId !== accountId || !m.supersedable || !["SCHEDULED", "HELD"].includes(m.status)) continue;
+      if (!m.factAt || m.factAt >= before || (channels && !channels.includes(m.channel))) continue;
+      m.status = "SUPERSEDED";
+      m.statusReason = reason;
+      n++;
+    }
+    return n;
   }
   async get(id: string) {
     const m = this.rows.get(id);
@@ -163,6 +187,28 @@ export class FakeMessages implements MessageRepository {
   }
 }
 
+export class FakeAccounts implements AccountFactsRepository {
+  readonly rows = new Map<string, AccountFacts>();
+  async get(accountId: string) {
+    const f = this.rows.get(accountId);
+    return f ? structuredClone(f) : null;
+  }
+  async record(
+    accountId: string,
+    f: { paymentAt?: Date; curedAt?: Date; notice?: { channels: readonly Channel[]; at: Date } },
+  ) {
+    const cur = this.rows.get(accountId) ?? {};
+    const max = (a: Date | undefined, b: Date | undefined) => (!a ? b : !b ? a : a > b ? a : b);
+    const latestNoticeAt = { ...cur.latestNoticeAt };
+    for (const c of f.notice?.channels ?? []) latestNoticeAt[c] = max(latestNoticeAt[c], f.notice!.at);
+    this.rows.set(accountId, {
+      lastPaymentAt: max(cur.lastPaymentAt, f.paymentAt),
+      curedAt: max(cur.curedAt, f.curedAt),
+      latestNoticeAt,
+    });
+  }
+}
+
 export class FakeEngagements implements EngagementRepository {
   readonly rows = new Map<string, { customerId: string; sample: EngagementSample }>();
   async add(customerId: string, messageId: string, sample: EngagementSample) {
@@ -197,6 +243,9 @@ export class FakePolicy implements PolicyRepository, PolicyTableRepository {
 /** A provider that records what it got and fails as scripted. */
 export class RecordingProvider implements ChannelProvider {
   readonly sent: OutboundMessage[] = [];
+  /** Set by a test that wants the provider asked whether it had a message. */
+  lookup?: (messageId: string) => Promise<ProviderReceipt | null>;
+  constructor(readonly deduplicates = true) {}
   failures: Error[] = [];
   delivered = true;
   async send(m: OutboundMessage): Promise<ProviderReceipt> {

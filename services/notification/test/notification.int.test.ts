@@ -6,7 +6,7 @@
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type ConsumerHandle, EventBus, encodeEvent, subscribe } from "@whiteslip/bus";
 import { billing, notification as pb, Topics } from "@whiteslip/contracts";
-import { ManualClock } from "@whiteslip/core";
+import { addDays, dateInZone, ManualClock } from "@whiteslip/core";
 import { createClient } from "@whiteslip/grpc";
 import { freshDatabaseName, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
 import { MongoClient } from "mongodb";
@@ -18,6 +18,7 @@ import { startHttpProvider, startSmtpSink } from "./local-servers";
 
 const at = (local: string) => new Date(`${local}+08:00`);
 const run = uniqueName("n");
+const topicPrefix = `${run}.`;
 const infra = testInfra();
 const dbName = freshDatabaseName("notification");
 const clock = new ManualClock(at("2026-12-01T10:00"));
@@ -75,7 +76,8 @@ function dueSoon(id: string, customerId: string, accountId: string) {
       accountId,
       customerId,
       statementId: `st-${id}`,
-      dueDate: "2026-12-05",
+      // a few days ahead of the clock (2026-12-05 for the first test): a reminder after its due date expires
+      dueDate: addDays(dateInZone(clock.now()), 4),
       daysUntilDue: 5,
       amountDueFen: 123456n,
       minimumPaymentFen: 12346n,
@@ -92,7 +94,8 @@ function overdue(id: string, customerId: string, accountId: string, dpd: number)
     data: {
       accountId,
       customerId,
-      businessDate: "2026-12-03",
+      // end-of-day of the clock's day: the notice is valid that day and the next
+      businessDate: dateInZone(clock.now()),
       daysPastDue: dpd,
       bucket: billing.DelinquencyBucket.M1,
       overdueFen: 50000n,
@@ -109,6 +112,7 @@ beforeAll(async () => {
       KAFKA_BROKERS: infra.kafkaBrokers.join(","),
       MONGODB_URI: infra.mongoUri,
       MONGODB_DB: dbName,
+      TOPIC_PREFIX: topicPrefix,
       CONSUMER_GROUP: `${run}-notification`,
       KAFKA_CLIENT_ID: run,
       GRPC_HOST: "127.0.0.1",
@@ -127,6 +131,7 @@ beforeAll(async () => {
   bus = await EventBus.connect({
     brokers: infra.kafkaBrokers,
     clientId: `${run}-test`,
+    topicPrefix,
     logger: { info() {}, warn() {}, error() {}, debug() {} } as never,
   });
   watcher = bus.consumer({
@@ -446,6 +451,21 @@ describe("notification service", () => {
   it("a payment within 24 hours of an overdue notice is recorded as PAID on it, once, at the payment's time", async () => {
     const c = `${run}-paid`;
     const acc = `${run}-acc-paid`;
+    /** A payment on the same key for another customer: once its receipt is planned, everything before it was handled. */
+    const sentinelPayment = (n: string) =>
+      encodeEvent(Topics.PaymentReceived, {
+        id: `${run}-pay-sentinel-${n}`,
+        key: acc,
+        time: clock.now(),
+        data: { accountId: acc, customerId: `${c}-sentinel-${n}`, paymentId: `p-s-${n}`, amountFen: 1n, receivedAt: timestampFromDate(clock.now()), businessDate: dateInZone(clock.now()) },
+      });
+    /** Records an engagement on the notice and waits until the watcher saw its event: the same key and partition as
+     * every earlier engaged event of the account, so all of them were seen before it. */
+    const engagedMarker = async (id: string, kind: pb.EngagementKind) => {
+      expect((await client.recordEngagement({ notificationId: id, kind })).recorded).toBe(true);
+      await tick(); // relay flush
+      await waitFor("the marker engagement", async () => (published.engaged.some((x) => x.id === id && x.kind === kind) ? true : undefined));
+    };
     await contacts(c, "en", "Pat Payer");
     clock.set(at("2026-12-22T10:00"));
     await bus.publish([overdue(`${run}-od-paid`, c, acc, 1)]);
@@ -460,17 +480,17 @@ describe("notification service", () => {
       time: clock.now(),
       data: { accountId: acc, customerId: c, paymentId: "p-paid", amountFen: 50000n, receivedAt: timestampFromDate(at("2026-12-22T14:25")), businessDate: "2026-12-22" },
     });
-    await bus.publish([payment, payment]); // delivered twice
-    await waitFor("NotificationEngaged PAID", async () => (published.engaged.some((x) => x.id === sms.notificationId) ? true : undefined));
-    await tick();
-    await new Promise((r) => setTimeout(r, 500));
-    const engaged = published.engaged.filter((x) => x.id === sms.notificationId);
+    await bus.publish([payment, payment, sentinelPayment("1")]); // delivered twice, then a marker on the same key
+    await messagesOf(`${c}-sentinel-1`, 2); // both copies handled (one partition, in order)
+    await engagedMarker(sms.notificationId, pb.EngagementKind.CLICKED); // every engaged event before it was seen
+    const engaged = published.engaged.filter((x) => x.id === sms.notificationId && x.kind === pb.EngagementKind.PAID);
     expect(engaged).toHaveLength(1);
     expect(engaged[0]).toMatchObject({ kind: pb.EngagementKind.PAID, at: at("2026-12-22T14:25") });
     // the receipt of the payment itself is not what was paid
     const receipt = (await listAll(c)).filter((m) => m.factType === Topics.PaymentReceived.schema.typeName);
     expect(receipt.length).toBeGreaterThan(0);
     expect(published.engaged.filter((x) => receipt.some((r) => r.notificationId === x.id))).toHaveLength(0);
+    const paidBefore = published.engaged.filter((x) => x.kind === pb.EngagementKind.PAID).length;
     // a payment more than 24 hours after the notice is not attributed to it
     clock.set(at("2026-12-24T11:00"));
     await bus.publish([
@@ -480,11 +500,13 @@ describe("notification service", () => {
         time: clock.now(),
         data: { accountId: acc, customerId: c, paymentId: "p-late", amountFen: 100n, receivedAt: timestampFromDate(clock.now()), businessDate: "2026-12-24" },
       }),
+      sentinelPayment("2"),
     ]);
-    await messagesOf(c, receipt.length + 3);
-    await tick();
-    await new Promise((r) => setTimeout(r, 1_000)); // the consumer attributes right after planning the receipt
-    expect(published.engaged.filter((x) => x.id === sms.notificationId)).toHaveLength(1);
+    await messagesOf(c, receipt.length + 4);
+    await messagesOf(`${c}-sentinel-2`, 2); // the late payment was handled, attribution included
+    await engagedMarker(sms.notificationId, pb.EngagementKind.OPENED);
+    // no PAID anywhere since: not on the notice, not on anything else
+    expect(published.engaged.filter((x) => x.kind === pb.EngagementKind.PAID)).toHaveLength(paidBefore);
   });
 
   it("a deferral is confirmed to the customer with the new due date (SMS + inbox), once", async () => {
@@ -498,14 +520,20 @@ describe("notification service", () => {
       time: clock.now(),
       data: { accountId: acc, customerId: c, deferralId: "df-1", businessDate: "2026-12-23", dueDate: "2027-01-12", days: 20, deferredFen: 123_456n },
     });
-    await bus.publish([deferred, deferred]);
+    const marker = encodeEvent(Topics.PaymentDeferred, {
+      id: `${run}-df-marker`,
+      key: acc,
+      time: clock.now(),
+      data: { accountId: acc, customerId: `${c}-marker`, deferralId: "df-m", businessDate: "2026-12-23", dueDate: "2027-01-12", days: 20, deferredFen: 1n },
+    });
+    await bus.publish([deferred, deferred, marker]);
+    await messagesOf(`${c}-marker`, 2); // both copies were handled before the marker (one partition, in order)
     const ms = await messagesOf(c, 2);
     await tick();
     expect(ms.map((m) => m.template)).toEqual(["payment-deferred@1", "payment-deferred@1"]);
     expect(ms.map((m) => m.channel).sort()).toEqual([pb.Channel.SMS, pb.Channel.IN_APP].sort());
     expect(ms[0]!.body).toContain("¥1,234.56");
     expect(ms[0]!.body).toContain("2027年1月12日");
-    await new Promise((r) => setTimeout(r, 500));
     expect(await listAll(c)).toHaveLength(2); // delivered twice, planned once
   });
 

@@ -12,7 +12,8 @@ import { DEFAULT_SETTINGS } from "../src/app/settings";
 import { upsertContactPoints } from "../src/app/upsert-contact-points";
 import type { Fact } from "../src/domain/model";
 import { messageId } from "../src/domain/plan";
-import { FakeCustomers, FakeEngagements, FakeMessages, FakePolicy, RecordingProvider } from "./fakes";
+import { supersedeNotices } from "../src/app/supersede-notices";
+import { FakeAccounts, FakeCustomers, FakeEngagements, FakeMessages, FakePolicy, RecordingProvider } from "./fakes";
 
 const at = (local: string) => new Date(`${local}+08:00`);
 
@@ -21,13 +22,17 @@ function world(start = "2026-12-01T10:00") {
   const messages = new FakeMessages();
   const customers = new FakeCustomers();
   const engagements = new FakeEngagements();
+  const accounts = new FakeAccounts();
   const sms = new RecordingProvider();
-  const email = new RecordingProvider();
+  // like SMTP: a second send is a second email
+  const email = new RecordingProvider(false);
   const settings = DEFAULT_SETTINGS;
+  let tokens = 0;
   const notify = new NotifyOnFact({
     messages,
     customers,
     engagements,
+    accounts,
     policy: new FakePolicy(),
     clock,
     settings,
@@ -35,11 +40,14 @@ function world(start = "2026-12-01T10:00") {
   const dispatcher = new Dispatcher({
     messages,
     customers,
+    accounts,
     providers: { SMS: sms, EMAIL: email },
     clock,
     settings,
+    newToken: () => `t${++tokens}`,
+    sleep: async () => {},
   });
-  return { clock, messages, customers, engagements, sms, email, notify, dispatcher, settings };
+  return { clock, messages, customers, engagements, accounts, sms, email, notify, dispatcher, settings };
 }
 
 const overdue = (n: number, dpd = 1, customerId = "c1"): Fact => ({
@@ -156,23 +164,86 @@ describe("Dispatcher", () => {
     expect(w.sms.sent).toHaveLength(4);
   });
 
-  it("a held message is suppressed when the cap keeps it back longer than 72 h", async () => {
-    const settings = { ...DEFAULT_SETTINGS, caps: { ...DEFAULT_SETTINGS.caps, perDay: 0 } };
+  it("a held message is suppressed when the cap keeps it back longer than the hold expiry", async () => {
+    const settings = { ...DEFAULT_SETTINGS, caps: { ...DEFAULT_SETTINGS.caps, perDay: 0, holdExpiryHours: 20 } };
     const d = new Dispatcher({
       messages: w.messages,
       customers: w.customers,
+      accounts: w.accounts,
       providers: { SMS: w.sms },
       clock: w.clock,
       settings,
     });
     await w.notify.handle(overdue(7, 7));
-    for (let day = 0; day < 5; day++) {
-      await d.tick();
-      expect(w.messages.rows.get(messageId("od-7", "SMS"))!.status).toBe(day < 4 ? "HELD" : "SUPPRESSED");
-      w.clock.set(at(`2026-12-0${2 + day}T08:00`));
-    }
+    await d.tick();
+    expect(w.messages.rows.get(messageId("od-7", "SMS"))!.status).toBe("HELD");
+    w.clock.set(at("2026-12-02T08:00"));
+    await d.tick();
     expect(w.messages.rows.get(messageId("od-7", "SMS"))!.status).toBe("SUPPRESSED");
     expect(w.sms.sent).toHaveLength(0);
+  });
+
+  it("a notice held by the cap past its validity window is EXPIRED, not sent", async () => {
+    const settings = { ...DEFAULT_SETTINGS, caps: { ...DEFAULT_SETTINGS.caps, perDay: 0 } };
+    const d = new Dispatcher({ messages: w.messages, customers: w.customers, accounts: w.accounts, providers: { SMS: w.sms }, clock: w.clock, settings });
+    await w.notify.handle(overdue(7, 7)); // as of 2026-12-01: valid until the end of 2026-12-02
+    await d.tick();
+    w.clock.set(at("2026-12-02T08:00"));
+    await d.tick();
+    expect(w.messages.rows.get(messageId("od-7", "SMS"))!.status).toBe("HELD");
+    w.clock.set(at("2026-12-03T08:00"));
+    expect(await d.tick()).toMatchObject({ expired: 1, sent: 0 });
+    const m = w.messages.rows.get(messageId("od-7", "SMS"))!;
+    expect(m).toMatchObject({ status: "EXPIRED", statusReason: `validity window ended ${at("2026-12-03T00:00").toISOString()}` });
+    expect(w.sms.sent).toHaveLength(0);
+  });
+
+  it("a reminder that waited behind quiet hours past its due date is EXPIRED at dispatch", async () => {
+    w.clock.set(at("2026-12-05T22:00")); // due date 2026-12-05: the reminder is planned for 08:00 on the 6th
+    await w.notify.handle({ ...dueSoon(), occurredAt: w.clock.now() });
+    w.clock.set(at("2026-12-06T08:00"));
+    expect(await w.dispatcher.tick()).toMatchObject({ due: 3, expired: 3, sent: 0 });
+    expect(w.sms.sent).toHaveLength(0);
+    expect(w.email.sent).toHaveLength(0);
+    expect(await w.messages.listInbox("c1", false, { offset: 0, limit: 10 })).toHaveLength(0);
+  });
+
+  it("a payment, a cure or a newer notice supersedes queued overdue notices; a payment before the notice does not", async () => {
+    w.clock.set(at("2026-12-01T22:00")); // quiet hours: queued until 08:00
+    await w.notify.handle({ ...overdue(1), occurredAt: w.clock.now() });
+    await supersedeNotices(w, { accountId: "a1", kind: "PAYMENT", at: at("2026-12-01T21:00") }); // before it
+    await supersedeNotices(w, { accountId: "a1", kind: "PAYMENT", at: at("2026-12-01T23:30") });
+    const ids = [messageId("od-1", "SMS"), messageId("od-1", "IN_APP")];
+    for (const id of ids)
+      expect(w.messages.rows.get(id)).toMatchObject({
+        status: "SUPERSEDED",
+        statusReason: `superseded by a payment received ${at("2026-12-01T23:30").toISOString()}`,
+      });
+    // an older notice that arrives after the payment (another topic, no order) is superseded at dispatch
+    await w.notify.handle({ ...overdue(2), accountId: "a1", occurredAt: at("2026-12-01T22:30") });
+    w.clock.set(at("2026-12-02T08:00"));
+    expect(await w.dispatcher.tick()).toMatchObject({ superseded: 2, sent: 0 });
+    expect(w.sms.sent).toHaveLength(0);
+
+    // a newer notice on the same channel supersedes the queued one on that channel only
+    w.clock.set(at("2026-12-09T22:00"));
+    await w.notify.handle({ ...overdue(3, 1), accountId: "a9", occurredAt: at("2026-12-09T22:00") }); // SMS + in-app
+    await w.notify.handle({ ...overdue(4, 7), accountId: "a9", occurredAt: at("2026-12-09T22:05") }); // SMS
+    expect(w.messages.rows.get(messageId("od-3", "SMS"))!.status).toBe("SUPERSEDED");
+    expect(w.messages.rows.get(messageId("od-3", "IN_APP"))!.status).toBe("SCHEDULED");
+    // a cure supersedes what is left
+    await supersedeNotices(w, { accountId: "a9", kind: "CURE", at: at("2026-12-09T23:00") });
+    expect(w.messages.rows.get(messageId("od-4", "SMS"))!.status).toBe("SUPERSEDED");
+    expect(w.messages.rows.get(messageId("od-3", "IN_APP"))!.statusReason).toMatch(/^superseded: account cured/);
+  });
+
+  it("legal notices never expire nor are superseded", async () => {
+    w.clock.set(at("2026-12-01T22:00"));
+    await w.notify.handle({ ...overdue(5), eventId: "legal-5", trigger: "LEGAL_NOTICE_REQUESTED", occurredAt: w.clock.now() });
+    await supersedeNotices(w, { accountId: "a5", kind: "PAYMENT", at: at("2026-12-01T23:00") });
+    w.clock.set(at("2026-12-20T10:00"));
+    const r = await w.dispatcher.tick();
+    expect(r).toMatchObject({ sent: 3, expired: 0, superseded: 0 });
   });
 
   it("email failing retries with backoff, then falls back to SMS", async () => {
@@ -243,11 +314,96 @@ describe("Dispatcher", () => {
     expect(w.messages.rows.get(messageId("od-7", "SMS"))!.status).toBe("SUPPRESSED");
   });
 
-  it("a claimed message is not sent twice by a second worker", async () => {
+  it("a message read by two workers is claimed and sent by one", async () => {
     await w.notify.handle(overdue(7, 7));
     const due = await w.messages.findDue(w.clock.now(), 10);
-    expect(await w.messages.claim(due[0]!, new Date(w.clock.now().getTime() + 1000))).not.toBeNull();
-    expect(await w.messages.claim(due[0]!, new Date(w.clock.now().getTime() + 1000))).toBeNull();
+    const claimed = (token: string) => ({ ...due[0]!, status: "SENDING" as const, claimToken: token });
+    expect(await w.messages.transition(claimed("a"), [], due[0]!)).toBe(true);
+    expect(await w.messages.transition(claimed("b"), [], due[0]!)).toBe(false);
+  });
+
+  /** A dispatcher whose record after the provider call dies (the process stopping there). */
+  function crashingAfterSend() {
+    const messages = Object.create(w.messages) as FakeMessages;
+    messages.transition = async (next, events, expected) => {
+      if (expected.status === "SENDING" && next.status !== "SENDING") throw new Error("killed between send and record");
+      return w.messages.transition(next, events, expected);
+    };
+    return new Dispatcher({ messages, customers: w.customers, accounts: w.accounts, providers: { SMS: w.sms, EMAIL: w.email }, clock: w.clock, settings: w.settings, newToken: () => "dead" });
+  }
+
+  it("killed between send and record: after the claim expires the SMS is re-sent with the same key, the email goes to RECONCILE", async () => {
+    await w.notify.handle(overdue(3, 3)); // email
+    await w.notify.handle({ ...overdue(7, 7), accountId: "a3" }); // SMS
+    await crashingAfterSend().tick();
+    expect(w.sms.sent).toHaveLength(1);
+    expect(w.email.sent).toHaveLength(1);
+    const smsId = messageId("od-7", "SMS");
+    const emailId = messageId("od-3", "EMAIL");
+    expect(w.messages.rows.get(smsId)).toMatchObject({ status: "SENDING", claimToken: "dead" });
+    // before the claim expires nobody touches it
+    expect((await w.dispatcher.tick()).due).toBe(0);
+    w.clock.advance(w.settings.claimMs);
+    expect(await w.dispatcher.tick()).toMatchObject({ due: 2, sent: 1, reconcile: 1 });
+    expect(w.sms.sent.map((m) => m.messageId)).toEqual([smsId, smsId]); // same idempotency key: the provider dedupes
+    expect(w.messages.rows.get(smsId)).toMatchObject({ status: "DELIVERED", attempts: 1 });
+    expect(w.email.sent).toHaveLength(1); // never re-sent blindly
+    expect(w.messages.rows.get(emailId)).toMatchObject({ status: "RECONCILE" });
+    expect(w.messages.rows.get(emailId)!.statusReason).toContain("cannot deduplicate");
+    w.clock.advance(w.settings.claimMs * 10);
+    expect((await w.dispatcher.tick()).due).toBe(0); // RECONCILE waits for an operator
+  });
+
+  it("a recovered SMS that may not be sent now is recorded from the provider's lookup when the provider had it", async () => {
+    const lookups: string[] = [];
+    w.sms.lookup = async (id: string) => {
+      lookups.push(id);
+      return w.sms.sent.some((m) => m.messageId === id) ? { providerMessageId: "p-1", delivered: true } : null;
+    };
+    w.clock.set(at("2026-12-01T20:50"));
+    await w.notify.handle({ ...overdue(7, 7), occurredAt: w.clock.now() });
+    await crashingAfterSend().tick();
+    w.clock.set(at("2026-12-01T21:30")); // claim expired, now quiet hours: not to be sent now
+    expect(await w.dispatcher.tick()).toMatchObject({ sent: 1 });
+    expect(lookups).toEqual([messageId("od-7", "SMS")]);
+    expect(w.sms.sent).toHaveLength(1);
+    expect(w.messages.rows.get(messageId("od-7", "SMS"))!.status).toBe("DELIVERED");
+  });
+
+  it("a record after the provider call that meets a database outage is retried, not marked failed", async () => {
+    await w.notify.handle({ ...overdue(7, 7) });
+    let outages = 2;
+    const real = w.messages.transition.bind(w.messages);
+    w.messages.transition = async (next, events, expected) => {
+      if (expected.status === "SENDING" && outages-- > 0)
+        throw Object.assign(new Error("connection reset"), { name: "MongoNetworkError" });
+      return real(next, events, expected);
+    };
+    expect(await w.dispatcher.tick()).toMatchObject({ sent: 1, failed: 0, retried: 0 });
+    expect(w.sms.sent).toHaveLength(1);
+    expect(w.messages.rows.get(messageId("od-7", "SMS"))).toMatchObject({ status: "DELIVERED", attempts: 1 });
+  });
+
+  it("a dispatcher whose claim was taken over records nothing over the new holder's outcome", async () => {
+    await w.notify.handle({ ...overdue(7, 7) });
+    const slow = Object.create(w.messages) as FakeMessages;
+    const errors: unknown[] = [];
+    let stolen = false;
+    const sms = new RecordingProvider();
+    sms.send = async (m) => {
+      if (!stolen) {
+        stolen = true;
+        // meanwhile the claim expired and another dispatcher recovered and delivered it
+        w.clock.advance(w.settings.claimMs);
+        await w.dispatcher.tick();
+      }
+      return { providerMessageId: `late-${m.messageId}`, delivered: true };
+    };
+    const d = new Dispatcher({ messages: slow, customers: w.customers, accounts: w.accounts, providers: { SMS: sms }, clock: w.clock, settings: w.settings, onError: (e) => errors.push(e) });
+    await d.tick();
+    expect(errors.map((e) => (e as Error).name)).toEqual(["ClaimLostError"]);
+    const m = w.messages.rows.get(messageId("od-7", "SMS"))!;
+    expect(m).toMatchObject({ status: "DELIVERED", providerMessageId: "p-1" }); // the new holder's record stands
   });
 });
 

@@ -3,6 +3,7 @@ import { Topics } from "@whiteslip/contracts";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { DomainError, invalidArgument } from "@whiteslip/core";
 import type { NotifyOnFact } from "../app/notify-on-fact";
+import type { AccountEvent } from "../app/supersede-notices";
 import type { Fact } from "../domain/model";
 import {
   creditLineChangedFact,
@@ -23,13 +24,27 @@ interface Log {
 /** Attributes a payment to the message it answers (see attributePayment). */
 export type OnPayment = (p: { customerId: string; accountId: string; paidAt: Date }) => Promise<{ messageId: string | null; recorded: boolean }>;
 
+/** A payment or a cure supersedes the account's queued overdue notices (see supersedeNotices). */
+export type OnAccountEvent = (e: AccountEvent) => Promise<{ superseded: number }>;
+
 /**
  * Subscriptions of the fact consumer (own group, default `notification`) for
- * every fact that notifies a customer. Idempotent by event id (see
+ * every fact that notifies a customer, and for the payments and cures that
+ * supersede queued overdue notices. Idempotent by event id (see
  * NotifyOnFact); a fact without customer or account is dead-lettered at once
  * (invalid_argument).
  */
-export function factSubscriptions(notify: NotifyOnFact, log: Log, onPayment?: OnPayment): Subscription[] {
+export function factSubscriptions(
+  notify: NotifyOnFact,
+  log: Log,
+  onPayment?: OnPayment,
+  onAccountEvent?: OnAccountEvent,
+): Subscription[] {
+  const supersede = async (eventId: string, e: AccountEvent) => {
+    if (!onAccountEvent || !e.accountId) return;
+    const r = await onAccountEvent(e);
+    if (r.superseded > 0) log.info({ eventId, kind: e.kind, superseded: r.superseded }, "queued overdue notices superseded");
+  };
   const run = async (fact: Fact | undefined) => {
     if (!fact) return;
     const v = [];
@@ -52,8 +67,9 @@ export function factSubscriptions(notify: NotifyOnFact, log: Log, onPayment?: On
     subscribe(Topics.Overdue, (e) => run(overdueFact(e, e.data))),
     subscribe(Topics.PaymentReceived, async (e) => {
       await run(paymentReceivedFact(e, e.data));
-      if (!onPayment) return;
       const paidAt = e.data.receivedAt ? timestampDate(e.data.receivedAt) : e.time;
+      await supersede(e.id, { accountId: e.data.accountId, kind: "PAYMENT", at: paidAt });
+      if (!onPayment) return;
       try {
         const r = await onPayment({ customerId: e.data.customerId, accountId: e.data.accountId, paidAt });
         if (r.messageId) log.info({ eventId: e.id, messageId: r.messageId, recorded: r.recorded }, "payment attributed to a message");
@@ -63,6 +79,7 @@ export function factSubscriptions(notify: NotifyOnFact, log: Log, onPayment?: On
         log.warn({ eventId: e.id, err: err.message }, "payment not attributed");
       }
     }),
+    subscribe(Topics.AccountCured, (e) => supersede(e.id, { accountId: e.data.accountId, kind: "CURE", at: e.time })),
     subscribe(Topics.PaymentDeferred, (e) => run(paymentDeferredFact(e, e.data))),
     subscribe(Topics.CreditLineChanged, (e) => run(creditLineChangedFact(e, e.data))),
     subscribe(Topics.NegativeReportPending, (e) => run(negativeReportPendingFact(e, e.data))),

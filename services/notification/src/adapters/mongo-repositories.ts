@@ -16,6 +16,7 @@ import type { PiiCipher } from "@whiteslip/pii";
 import { ensureIndexes, insertOnce, pushEvents } from "@whiteslip/store";
 import type { Collection, Db, Document, Filter } from "mongodb";
 import type {
+  AccountFactsRepository,
   CadencePolicyVersion,
   ChannelStatusCount,
   ContactPatch,
@@ -35,6 +36,7 @@ import {
   validatePolicy,
 } from "../domain/cadence-policy";
 import {
+  type Channel,
   type CustomerProfile,
   type EngagementKind,
   isProminent,
@@ -43,6 +45,7 @@ import {
   type Preferences,
 } from "../domain/model";
 import type { EngagementSample } from "../domain/schedule";
+import type { AccountFacts } from "../domain/validity";
 import { channelToPb, kindToPb, refOf } from "./proto-mapping";
 
 type MessageDoc = Omit<Message, "id"> & { _id: string; inboxRank: number; pendingEvents?: unknown[] };
@@ -57,6 +60,12 @@ const OPTIONAL: (keyof Message)[] = [
   "heldSince",
   "capDay",
   "readAt",
+  "factAt",
+  "validUntil",
+  "supersedable",
+  "statusReason",
+  "claimToken",
+  "claimExpiresAt",
 ];
 
 /** Untyped filter (nullable fields are queried with null). */
@@ -154,7 +163,9 @@ export class MongoMessageRepository implements MessageRepository {
         serves: "listForFact; uniqueness per (fact, channel)",
         options: { unique: true },
       },
-      { key: { status: 1, scheduledAt: 1 }, serves: "findDue (dispatcher)" },
+      { key: { status: 1, scheduledAt: 1 }, serves: "findDue (dispatcher): SCHEDULED/HELD due" },
+      { key: { status: 1, claimExpiresAt: 1 }, serves: "findDue (dispatcher): SENDING whose claim expired" },
+      { key: { accountId: 1, status: 1 }, serves: "supersedeQueued (payment, cure, newer notice)" },
       { key: { customerId: 1, capDay: 1 }, serves: "cappedSentPerDay (frequency caps)" },
       { key: { customerId: 1, createdAt: -1 }, serves: "ListNotifications" },
       {
@@ -183,7 +194,12 @@ export class MongoMessageRepository implements MessageRepository {
   async findDue(now: Date, limit: number): Promise<Message[]> {
     const docs = await this.messages
       .find(
-        { status: { $in: ["SCHEDULED", "HELD", "SENDING"] }, scheduledAt: { $lte: now } },
+        {
+          $or: [
+            { status: { $in: ["SCHEDULED", "HELD"] }, scheduledAt: { $lte: now } },
+            { status: "SENDING", claimExpiresAt: { $lte: now } },
+          ],
+        },
         { projection: { pendingEvents: 0 } },
       )
       .sort({ scheduledAt: 1, _id: 1 })
@@ -191,18 +207,33 @@ export class MongoMessageRepository implements MessageRepository {
       .toArray();
     return docs.map(fromDoc);
   }
-  async claim(m: Message, leaseUntil: Date): Promise<Message | null> {
-    const r = await this.messages.updateOne(
-      { _id: m.id, status: m.status, scheduledAt: m.scheduledAt },
-      { $set: { status: "SENDING", scheduledAt: leaseUntil } },
-    );
-    return r.modifiedCount === 1 ? m : null;
-  }
-  async save(m: Message, events: NotificationEvent[]): Promise<void> {
-    const { _id, ...set } = toDoc(m);
+  async transition(
+    next: Message,
+    events: NotificationEvent[],
+    expected: Pick<Message, "status" | "scheduledAt" | "claimToken">,
+  ): Promise<boolean> {
+    const { _id, ...set } = toDoc(next);
     const update: Document = { $set: set };
-    if (events.length > 0) update.$push = pushEvents(encodeNotificationEvents(m, events));
-    await this.messages.updateOne({ _id }, update);
+    if (events.length > 0) update.$push = pushEvents(encodeNotificationEvents(next, events));
+    // The fencing filter: the state the caller read, claim token included (null = unclaimed).
+    const r = await this.messages.updateOne(
+      q({ _id, status: expected.status, scheduledAt: expected.scheduledAt, claimToken: expected.claimToken ?? null }),
+      update,
+    );
+    return r.matchedCount === 1;
+  }
+  async supersedeQueued(accountId: string, before: Date, reason: string, channels?: readonly Channel[]): Promise<number> {
+    const r = await this.messages.updateMany(
+      q({
+        accountId,
+        supersedable: true,
+        status: { $in: ["SCHEDULED", "HELD"] },
+        factAt: { $lt: before },
+        ...(channels ? { channel: { $in: [...channels] } } : {}),
+      }),
+      { $set: { status: "SUPERSEDED", statusReason: reason } },
+    );
+    return r.modifiedCount;
   }
   async get(id: string): Promise<Message | null> {
     const d = await this.messages.findOne({ _id: id }, { projection: { pendingEvents: 0 } });
@@ -274,6 +305,47 @@ export class MongoMessageRepository implements MessageRepository {
       },
     } as Document);
     return r.modifiedCount === 1 ? "applied" : "duplicate";
+  }
+}
+
+interface AccountFactsDoc {
+  _id: string;
+  lastPaymentAt?: Date;
+  curedAt?: Date;
+  latestNoticeAt?: Partial<Record<Channel, Date>>;
+}
+
+/** Per account, the latest payment, cure and overdue notice per channel (`accounts`, `_id` = account id). */
+export class MongoAccountFactsRepository implements AccountFactsRepository {
+  readonly accounts: Collection<AccountFactsDoc>;
+  constructor(db: Db) {
+    this.accounts = db.collection<AccountFactsDoc>("accounts");
+  }
+  async get(accountId: string): Promise<AccountFacts | null> {
+    const d = await this.accounts.findOne({ _id: accountId });
+    if (!d) return null;
+    const { _id, ...facts } = d;
+    return facts;
+  }
+  async record(
+    accountId: string,
+    facts: { paymentAt?: Date; curedAt?: Date; notice?: { channels: readonly Channel[]; at: Date } },
+  ): Promise<void> {
+    const max: Document = {};
+    if (facts.paymentAt) max.lastPaymentAt = facts.paymentAt;
+    if (facts.curedAt) max.curedAt = facts.curedAt;
+    for (const c of facts.notice?.channels ?? []) max[`latestNoticeAt.${c}`] = facts.notice!.at;
+    if (Object.keys(max).length === 0) return;
+    // $max: an older or redelivered fact changes nothing; one single-document upsert. Two first upserts of one
+    // account racing each other: one gets a duplicate key, and its retry updates the document the other created.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.accounts.updateOne({ _id: accountId }, { $max: max }, { upsert: true });
+        return;
+      } catch (err) {
+        if ((err as { code?: number }).code !== 11000 || attempt >= 3) throw err;
+      }
+    }
   }
 }
 

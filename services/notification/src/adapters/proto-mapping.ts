@@ -38,6 +38,9 @@ const STATUS: Record<DeliveryStatus, pb.DeliveryStatus> = {
   DELIVERED: pb.DeliveryStatus.DELIVERED,
   FAILED: pb.DeliveryStatus.FAILED,
   SUPPRESSED: pb.DeliveryStatus.SUPPRESSED,
+  EXPIRED: pb.DeliveryStatus.EXPIRED,
+  SUPERSEDED: pb.DeliveryStatus.SUPERSEDED,
+  RECONCILE: pb.DeliveryStatus.RECONCILE,
 };
 const KIND: Record<EngagementKind, pb.EngagementKind> = {
   OPENED: pb.EngagementKind.OPENED,
@@ -101,6 +104,8 @@ export function notificationToPb(m: Message): pb.Notification {
     factId: m.factId,
     factType: m.factType,
     fallbackFrom: channelToPb(m.fallbackFrom),
+    statusReason: m.statusReason ?? "",
+    validUntil: m.validUntil ? timestampFromDate(m.validUntil) : undefined,
   });
 }
 

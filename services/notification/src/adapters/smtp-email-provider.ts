@@ -7,6 +7,11 @@ import {
 } from "../app/ports";
 import { redactContacts } from "./redact";
 
+/** The RFC 5322 Message-ID of our message `id` (ids are hex/dash dot-atom text, valid as `id-left`). */
+export function emailMessageId(id: string): string {
+  return `<${id}@notification.whiteslip>`;
+}
+
 /** SMTP settings. */
 export interface SmtpOptions {
   /** Server host. */
@@ -32,8 +37,15 @@ export interface SmtpOptions {
  * (the receiving server accepted it: the synchronous receipt); a 5xx is permanent
  * (no retry, fall back); anything else — connection refused, timeouts, 4xx — is
  * transient and retried with backoff.
+ *
+ * SMTP cannot deduplicate: a second DATA is a second email. The Message-ID is
+ * deterministic (RFC 5322 `msg-id`, `<message id@notification.whiteslip>`), so a
+ * mail log, the recipient's client or an operator can recognise a copy, but the
+ * relay accepts it. Hence `deduplicates = false` and no `lookup`: a send whose
+ * outcome was lost goes to reconciliation, never to a blind resend.
  */
 export class SmtpEmailProvider implements ChannelProvider {
+  readonly deduplicates = false;
   private readonly transport: Transporter;
   constructor(private readonly opts: SmtpOptions) {
     this.transport = nodemailer.createTransport({
@@ -56,7 +68,7 @@ export class SmtpEmailProvider implements ChannelProvider {
         to: m.to,
         subject: m.subject,
         text: m.body,
-        messageId: `<${m.messageId}@notification.whiteslip>`,
+        messageId: emailMessageId(m.messageId),
         headers: {
           "X-Whiteslip-Message-Id": m.messageId,
           "X-Whiteslip-Category": m.category,

@@ -1,4 +1,5 @@
-import { addDays, type Clock, dateInZone } from "@whiteslip/core";
+import { randomUUID } from "node:crypto";
+import { addDays, type Clock, dateInZone, isInfrastructureError } from "@whiteslip/core";
 import {
   capDecision,
   channelAllowed,
@@ -7,16 +8,19 @@ import {
   fallbackChannel,
   retryDelayMs,
 } from "../domain/delivery-rules";
-import { type Channel, type CustomerProfile, defaultProfile, type Message } from "../domain/model";
+import { type CustomerProfile, defaultProfile, type Channel, type Message } from "../domain/model";
 import { fallbackMessage } from "../domain/plan";
 import { isInWindow, nextAllowed, nextDayWindowStart } from "../domain/schedule";
 import { greeting } from "../domain/templates";
+import { obsolescence } from "../domain/validity";
 import {
+  type AccountFactsRepository,
   type ChannelProvider,
   type CustomerRepository,
   type MessageRepository,
   type NotificationEvent,
   ProviderError,
+  type ProviderReceipt,
 } from "./ports";
 import type { NotificationSettings } from "./settings";
 
@@ -24,12 +28,18 @@ import type { NotificationSettings } from "./settings";
 export interface DispatcherDeps {
   messages: MessageRepository;
   customers: CustomerRepository;
+  /** Payments, cures and newer notices per account (supersession at dispatch time). */
+  accounts: AccountFactsRepository;
   /** Providers per channel; IN_APP needs none (the inbox is the message store). */
   providers: Partial<Record<Channel, ChannelProvider>>;
   clock: Clock;
   settings: NotificationSettings;
   /** Called with non-personal diagnostics (message id, channel, error text). */
   onError?: (err: unknown, messageId: string) => void;
+  /** Fresh fencing tokens (default: random UUIDs). */
+  newToken?: () => string;
+  /** Waits between retries of a record that met a database outage (default: a real timer). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** What one round did. */
@@ -48,23 +58,76 @@ export interface TickResult {
   deferred: number;
   /** Suppressed (opt-out after scheduling, hold expired). */
   suppressed: number;
+  /** Past their validity window: recorded EXPIRED, not sent. */
+  expired: number;
+  /** Made wrong by a later payment, cure or notice: recorded SUPERSEDED, not sent. */
+  superseded: number;
+  /** Found SENDING with an expired claim on a channel that cannot deduplicate: marked RECONCILE, not re-sent. */
+  reconcile: number;
+}
+
+type Outcome = Exclude<keyof TickResult, "due">;
+
+/** Why a due message is not sent now, and what becomes of it. */
+type Decision =
+  | { kind: "obsolete"; status: "EXPIRED" | "SUPERSEDED"; reason: string }
+  | { kind: "suppress"; error: string; scheduleReason?: string }
+  | { kind: "defer"; at: Date }
+  | { kind: "hold"; heldSince: Date; at: Date; reason: string };
+
+/** The state a write expects to find (for a record after a claim: the claim itself, token included). */
+type Held = Pick<Message, "status" | "scheduledAt" | "claimToken">;
+
+/** A record whose claim was taken over: nothing was written (see transition). */
+export class ClaimLostError extends Error {
+  override readonly name = "ClaimLostError";
+  constructor(messageId: string) {
+    super(`claim on message ${messageId} lost before its outcome was recorded; the new holder decides`);
+  }
 }
 
 /**
  * Sends due messages. A loop in production (main.ts calls `tick()` on an
- * interval); tests advance a ManualClock and call `tick()` themselves. Each due
- * message is claimed with a lease so two replicas never send it twice, then:
- * opt-out re-check (not LEGAL) → quiet hours → frequency cap → contact point →
- * provider, with exponential backoff on failure and a fallback channel after
- * the last attempt or when the contact point is missing.
+ * interval); tests advance a ManualClock and call `tick()` themselves.
+ *
+ * For each due message: validity (expired / superseded) → opt-out re-check (not
+ * LEGAL) → quiet hours → frequency cap → contact point, each outcome stored by a
+ * conditional update from the state read. A message to send is then **claimed**
+ * — one conditional update to SENDING with a fresh fencing token and a claim
+ * expiry — and only then handed to the provider with its idempotency key (our
+ * message id); the outcome is recorded with a filter on that token, so a
+ * dispatcher whose claim was taken over records nothing over the new holder's
+ * work. A database outage during the record is retried (infrastructure), never
+ * taken for a provider failure.
+ *
+ * A SENDING message whose claim expired is one whose dispatcher died between
+ * claim and record: on a channel whose provider deduplicates by key it is sent
+ * again with the same key (or, if it may not be sent now, the provider is asked
+ * whether it had it); on SMTP it is marked RECONCILE and never re-sent blindly.
  */
 export class Dispatcher {
-  constructor(private readonly d: DispatcherDeps) {}
+  private readonly newToken: () => string;
+  private readonly sleep: (ms: number) => Promise<void>;
+  constructor(private readonly d: DispatcherDeps) {
+    this.newToken = d.newToken ?? randomUUID;
+    this.sleep = d.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
 
   /** One round: processes up to `batchSize` due messages in order of due time. */
   async tick(): Promise<TickResult> {
     const now = this.d.clock.now();
-    const r: TickResult = { due: 0, sent: 0, retried: 0, failed: 0, held: 0, deferred: 0, suppressed: 0 };
+    const r: TickResult = {
+      due: 0,
+      sent: 0,
+      retried: 0,
+      failed: 0,
+      held: 0,
+      deferred: 0,
+      suppressed: 0,
+      expired: 0,
+      superseded: 0,
+      reconcile: 0,
+    };
     const due = await this.d.messages.findDue(now, this.d.settings.batchSize);
     r.due = due.length;
     // Sequential on purpose: cap counts must see the previous message of the same customer.
@@ -79,42 +142,58 @@ export class Dispatcher {
     return r;
   }
 
-  private async process(due: Message, now: Date): Promise<Exclude<keyof TickResult, "due"> | undefined> {
+  private async profileOf(m: Message): Promise<CustomerProfile> {
     const s = this.d.settings;
-    const m = await this.d.messages.claim(due, new Date(now.getTime() + s.leaseMs));
-    if (!m) return undefined;
-    const profile: CustomerProfile =
-      (await this.d.customers.get(m.customerId)) ??
-      defaultProfile(m.customerId, s.defaultTimeZone, s.defaultLocale);
-    const tz = profile.timeZone;
+    return (
+      (await this.d.customers.get(m.customerId)) ?? defaultProfile(m.customerId, s.defaultTimeZone, s.defaultLocale)
+    );
+  }
 
-    if (!channelAllowed(profile, m.category, m.channel)) {
-      await this.d.messages.save(
-        {
-          ...m,
-          status: "SUPPRESSED",
-          lastError: "opted out",
-          scheduleReason: `${m.scheduleReason}; opted out before sending`,
-        },
-        [],
-      );
-      return "suppressed";
+  private async process(m: Message, now: Date): Promise<Outcome | undefined> {
+    const profile = await this.profileOf(m);
+    if (m.status === "SENDING") return this.recover(m, profile, now);
+    const decision = await this.decide(m, profile, now);
+    if (decision) return (await this.d.messages.transition(...this.apply(m, decision), m)) ? outcomeOf(decision) : undefined;
+
+    if (m.channel === "IN_APP") {
+      const delivered: Message = { ...m, status: "DELIVERED", sentAt: now, deliveredAt: now, attempts: m.attempts + 1 };
+      const events: NotificationEvent[] = [
+        { type: "SENT", at: now },
+        { type: "DELIVERED", at: now },
+      ];
+      return (await this.d.messages.transition(delivered, events, m)) ? "sent" : undefined;
     }
-    if (!isInWindow(now, tz, s.window)) {
-      const at = nextAllowed(now, tz, s.window);
-      await this.d.messages.save(
-        {
-          ...m,
-          status: m.heldSince ? "HELD" : "SCHEDULED",
-          scheduledAt: at,
-          scheduleReason: `${m.scheduleReason}; quiet hours at dispatch, moved to next window`,
-        },
-        [],
-      );
-      return "deferred";
-    }
-    const counted = countsTowardCap(m.category, m.channel, s.caps);
-    if (counted) {
+    const to = contactFor(profile, m.channel);
+    if (!to) return this.fail(m, profile, now, `no contact point for ${m.channel}`, m.attempts, m);
+    const provider = this.d.providers[m.channel];
+    if (!provider) return this.fail(m, profile, now, `no provider configured for ${m.channel}`, m.attempts, m);
+
+    const claimExpiresAt = new Date(now.getTime() + this.d.settings.claimMs);
+    const claimed: Message = {
+      ...m,
+      status: "SENDING",
+      claimToken: this.newToken(),
+      claimExpiresAt,
+      attempts: m.attempts + 1,
+    };
+    if (!(await this.d.messages.transition(claimed, [], m))) return undefined; // another dispatcher won
+    return this.send(claimed, profile, provider, to, now);
+  }
+
+  /**
+   * Why `m` is not to be sent now, or null when it is: expired or superseded (checked first: a message past its
+   * window is never sent), opted out (not LEGAL), quiet hours, frequency cap.
+   */
+  private async decide(m: Message, profile: CustomerProfile, now: Date): Promise<Decision | null> {
+    const s = this.d.settings;
+    const tz = profile.timeZone;
+    const facts = m.supersedable ? await this.d.accounts.get(m.accountId) : null;
+    const obsolete = obsolescence(m, now, facts);
+    if (obsolete) return { kind: "obsolete", ...obsolete };
+    if (!channelAllowed(profile, m.category, m.channel))
+      return { kind: "suppress", error: "opted out", scheduleReason: `${m.scheduleReason}; opted out before sending` };
+    if (!isInWindow(now, tz, s.window)) return { kind: "defer", at: nextAllowed(now, tz, s.window) };
+    if (countsTowardCap(m.category, m.channel, s.caps)) {
       const today = dateInZone(now, tz);
       const days = Array.from({ length: 7 }, (_, i) => addDays(today, -i));
       const perDay = await this.d.messages.cappedSentPerDay(m.customerId, days);
@@ -122,91 +201,186 @@ export class Dispatcher {
       const cap = capDecision(m.category, m.channel, sent, s.caps);
       if (cap.hold) {
         const heldSince = m.heldSince ?? now;
-        if (now.getTime() - heldSince.getTime() >= s.caps.holdExpiryHours * 3_600_000) {
-          await this.d.messages.save(
-            {
-              ...m,
-              status: "SUPPRESSED",
-              lastError: `held by frequency cap for over ${s.caps.holdExpiryHours} h`,
-            },
-            [],
-          );
-          return "suppressed";
-        }
-        await this.d.messages.save(
-          {
-            ...m,
-            status: "HELD",
-            heldSince,
-            scheduledAt: nextDayWindowStart(now, tz, s.window),
-            scheduleReason: `${cap.reason}; held until the next day's window`,
-          },
-          [],
-        );
-        return "held";
+        if (now.getTime() - heldSince.getTime() >= s.caps.holdExpiryHours * 3_600_000)
+          return { kind: "suppress", error: `held by frequency cap for over ${s.caps.holdExpiryHours} h` };
+        return { kind: "hold", heldSince, at: nextDayWindowStart(now, tz, s.window), reason: cap.reason };
       }
     }
+    return null;
+  }
 
-    if (m.channel === "IN_APP") {
-      await this.d.messages.save(
-        { ...m, status: "DELIVERED", sentAt: now, deliveredAt: now, attempts: m.attempts + 1 },
-        [
-          { type: "SENT", at: now },
-          { type: "DELIVERED", at: now },
-        ],
-      );
-      return "sent";
+  /** The message after a decision not to send it now (claim fields cleared). */
+  private apply(m: Message, d: Decision): [Message, NotificationEvent[]] {
+    const base: Message = { ...m, claimToken: undefined, claimExpiresAt: undefined };
+    switch (d.kind) {
+      case "obsolete":
+        return [{ ...base, status: d.status, statusReason: d.reason }, []];
+      case "suppress":
+        return [
+          { ...base, status: "SUPPRESSED", lastError: d.error, scheduleReason: d.scheduleReason ?? m.scheduleReason },
+          [],
+        ];
+      case "defer":
+        return [
+          {
+            ...base,
+            status: m.heldSince ? "HELD" : "SCHEDULED",
+            scheduledAt: d.at,
+            scheduleReason: `${m.scheduleReason}; quiet hours at dispatch, moved to next window`,
+          },
+          [],
+        ];
+      case "hold":
+        return [
+          {
+            ...base,
+            status: "HELD",
+            heldSince: d.heldSince,
+            scheduledAt: d.at,
+            scheduleReason: `${d.reason}; held until the next day's window`,
+          },
+          [],
+        ];
     }
-    const to = contactFor(profile, m.channel);
-    if (!to) return this.fail(m, profile, now, `no contact point for ${m.channel}`, m.attempts);
-    const provider = this.d.providers[m.channel];
-    if (!provider) return this.fail(m, profile, now, `no provider configured for ${m.channel}`, m.attempts);
+  }
 
-    const attempts = m.attempts + 1;
+  /** Hands a claimed message to its provider (idempotency key = message id) and records the outcome under the claim. */
+  private async send(
+    claimed: Message,
+    profile: CustomerProfile,
+    provider: ChannelProvider,
+    to: string,
+    now: Date,
+  ): Promise<Outcome> {
+    const s = this.d.settings;
+    let receipt: ProviderReceipt;
     try {
-      const receipt = await provider.send({
-        messageId: m.id,
-        channel: m.channel,
+      receipt = await provider.send({
+        messageId: claimed.id,
+        channel: claimed.channel,
         to,
-        subject: m.subject,
-        body: `${greeting(m.template, m.locale, profile.displayName)}${m.body}`,
-        locale: m.locale,
-        category: m.category,
+        subject: claimed.subject,
+        body: `${greeting(claimed.template, claimed.locale, profile.displayName)}${claimed.body}`,
+        locale: claimed.locale,
+        category: claimed.category,
       });
-      const events: NotificationEvent[] = [{ type: "SENT", at: now }];
-      if (receipt.delivered) events.push({ type: "DELIVERED", at: now });
-      await this.d.messages.save(
-        {
-          ...m,
-          status: receipt.delivered ? "DELIVERED" : "SENT",
-          attempts,
-          sentAt: now,
-          deliveredAt: receipt.delivered ? now : undefined,
-          providerMessageId: receipt.providerMessageId,
-          lastError: undefined,
-          capDay: counted ? dateInZone(now, tz) : undefined,
-        },
-        events,
-      );
-      return "sent";
     } catch (err) {
       const text = errorText(err);
       const permanent = err instanceof ProviderError && err.permanent;
-      if (permanent || attempts >= s.retry.maxAttempts) return this.fail(m, profile, now, text, attempts);
-      const at = nextAllowed(new Date(now.getTime() + retryDelayMs(attempts, s.retry)), tz, s.window);
-      await this.d.messages.save(
+      if (permanent || claimed.attempts >= s.retry.maxAttempts)
+        return this.fail(claimed, profile, now, text, claimed.attempts, claimed);
+      const at = nextAllowed(new Date(now.getTime() + retryDelayMs(claimed.attempts, s.retry)), profile.timeZone, s.window);
+      await this.record(
         {
-          ...m,
+          ...claimed,
           status: "SCHEDULED",
-          attempts,
+          claimToken: undefined,
+          claimExpiresAt: undefined,
           lastError: text,
           scheduledAt: at,
-          scheduleReason: `retry ${attempts + 1} of ${s.retry.maxAttempts} after: ${text}`,
+          scheduleReason: `retry ${claimed.attempts + 1} of ${s.retry.maxAttempts} after: ${text}`,
         },
         [],
+        claimed,
       );
       return "retried";
     }
+    await this.recordSent(claimed, receipt, profile, now);
+    return "sent";
+  }
+
+  private async recordSent(
+    claimed: Message,
+    receipt: ProviderReceipt,
+    profile: CustomerProfile,
+    now: Date,
+  ): Promise<void> {
+    const events: NotificationEvent[] = [{ type: "SENT", at: now }];
+    if (receipt.delivered) events.push({ type: "DELIVERED", at: now });
+    const counted = countsTowardCap(claimed.category, claimed.channel, this.d.settings.caps);
+    await this.record(
+      {
+        ...claimed,
+        status: receipt.delivered ? "DELIVERED" : "SENT",
+        claimToken: undefined,
+        claimExpiresAt: undefined,
+        sentAt: now,
+        deliveredAt: receipt.delivered ? now : undefined,
+        providerMessageId: receipt.providerMessageId,
+        lastError: undefined,
+        capDay: counted ? dateInZone(now, profile.timeZone) : undefined,
+      },
+      events,
+      claimed,
+    );
+  }
+
+  /**
+   * Records the outcome of a claimed message, only while the claim holds. A database outage is infrastructure: the
+   * record is retried with capped backoff while the claim lasts, never taken for a provider failure; if it outlasts
+   * the claim the error propagates and the message is recovered after the claim expires. A claim taken over by
+   * another dispatcher throws ClaimLostError (nothing written).
+   */
+  private async record(next: Message, events: NotificationEvent[], held: Held & { claimExpiresAt?: Date }): Promise<void> {
+    const { recordRetry } = this.d.settings;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (await this.d.messages.transition(next, events, held)) return;
+        throw new ClaimLostError(next.id);
+      } catch (err) {
+        const claimLeft = (held.claimExpiresAt?.getTime() ?? 0) - this.d.clock.now().getTime();
+        if (!isInfrastructureError(err) || attempt >= recordRetry.attempts || claimLeft <= 0) throw err;
+        const delay = Math.min(recordRetry.baseDelayMs * 2 ** (attempt - 1), recordRetry.maxDelayMs);
+        await this.sleep(delay / 2 + Math.random() * (delay / 2));
+      }
+    }
+  }
+
+  /**
+   * A SENDING message whose claim expired: its dispatcher died (or stalled) between claim and record, so the
+   * provider may or may not have it. Takes a fresh claim, then: a provider that deduplicates by key gets the same
+   * message (same key) again when it may be sent now — a first delivery or an idempotent replay, either way exactly
+   * one — or, when it may not be sent now (expired, quiet hours, …), is asked whether it had it; SMTP cannot tell
+   * and cannot deduplicate, so the message is marked RECONCILE instead of risking a second email.
+   */
+  private async recover(due: Message, profile: CustomerProfile, now: Date): Promise<Outcome | undefined> {
+    const claimExpiresAt = new Date(now.getTime() + this.d.settings.claimMs);
+    const reclaimed: Message = { ...due, claimToken: this.newToken(), claimExpiresAt };
+    if (!(await this.d.messages.transition(reclaimed, [], due))) return undefined;
+    const provider = this.d.providers[due.channel];
+    if (due.channel === "IN_APP" || !provider) {
+      // Nothing left our store (the inbox is the message store; no provider was called): decide afresh.
+      const fresh: Message = { ...reclaimed, status: "SCHEDULED", claimToken: undefined, claimExpiresAt: undefined, scheduledAt: now };
+      await this.record(fresh, [], reclaimed);
+      return undefined;
+    }
+    if (!provider.deduplicates) {
+      await this.record(
+        {
+          ...reclaimed,
+          status: "RECONCILE",
+          claimToken: undefined,
+          claimExpiresAt: undefined,
+          statusReason: `claim expired between the ${due.channel.toLowerCase()} provider call and its record; the provider cannot deduplicate, so it is not re-sent: reconcile against the provider's log by Message-ID (derived from the message id)`,
+        },
+        [],
+        reclaimed,
+      );
+      return "reconcile";
+    }
+    const decision = await this.decide(reclaimed, profile, now);
+    if (!decision) {
+      const to = contactFor(profile, due.channel);
+      if (!to) return this.fail(reclaimed, profile, now, `no contact point for ${due.channel}`, due.attempts, reclaimed);
+      return this.send(reclaimed, profile, provider, to, now);
+    }
+    const had = provider.lookup ? await provider.lookup(due.id) : null;
+    if (had) {
+      await this.recordSent(reclaimed, had, profile, now);
+      return "sent";
+    }
+    await this.record(...this.apply(reclaimed, decision), reclaimed);
+    return outcomeOf(decision);
   }
 
   /** Marks the message FAILED, publishes it, and schedules the fallback channel if there is one. */
@@ -216,16 +390,40 @@ export class Dispatcher {
     now: Date,
     error: string,
     attempts: number,
+    expected: Held & { claimExpiresAt?: Date },
   ): Promise<"failed"> {
     const used = new Set((await this.d.messages.listForFact(m.factEventId)).map((x) => x.channel));
     const fb = fallbackChannel(profile, m.category, m.channel, used);
-    const failed: Message = { ...m, status: "FAILED", attempts, lastError: error, fallbackTo: fb };
-    // Fallback first: if we crash before saving the failure, the lease expires and this runs again (ids dedupe).
+    const failed: Message = {
+      ...m,
+      status: "FAILED",
+      attempts,
+      lastError: error,
+      fallbackTo: fb,
+      claimToken: undefined,
+      claimExpiresAt: undefined,
+    };
+    // Fallback first: if we crash before recording the failure, the claim expires and this runs again (ids dedupe).
     if (fb) await this.d.messages.insertNew([fallbackMessage(failed, fb, now)]);
-    await this.d.messages.save(failed, [
-      { type: "FAILED", at: now, error, attempts, ...(fb ? { fallbackChannel: fb } : {}) },
-    ]);
+    await this.record(
+      failed,
+      [{ type: "FAILED", at: now, error, attempts, ...(fb ? { fallbackChannel: fb } : {}) }],
+      expected,
+    );
     return "failed";
+  }
+}
+
+function outcomeOf(d: Decision): Outcome {
+  switch (d.kind) {
+    case "obsolete":
+      return d.status === "EXPIRED" ? "expired" : "superseded";
+    case "suppress":
+      return "suppressed";
+    case "defer":
+      return "deferred";
+    case "hold":
+      return "held";
   }
 }
 

@@ -1,8 +1,15 @@
 import type { Clock } from "@whiteslip/core";
 import { defaultProfile, type Fact, isStale } from "../domain/model";
 import { planMessages } from "../domain/plan";
+import { supersededReason } from "../domain/validity";
 import { loadBestHour } from "./best-hour";
-import type { CustomerRepository, EngagementRepository, MessageRepository, PolicyRepository } from "./ports";
+import type {
+  AccountFactsRepository,
+  CustomerRepository,
+  EngagementRepository,
+  MessageRepository,
+  PolicyRepository,
+} from "./ports";
 import type { NotificationSettings } from "./settings";
 
 /** Dependencies of NotifyOnFact. */
@@ -10,6 +17,8 @@ export interface NotifyOnFactDeps {
   messages: MessageRepository;
   customers: CustomerRepository;
   engagements: EngagementRepository;
+  /** Newest overdue notice per account and channel (supersession). */
+  accounts: AccountFactsRepository;
   policy: PolicyRepository;
   clock: Clock;
   settings: NotificationSettings;
@@ -25,6 +34,9 @@ export type NotifyOutcome =
  * Reacts to a fact (DueSoon, Overdue, …): plans one message per selected channel
  * and stores the new ones. Idempotent by event id twice over: a processed-fact
  * marker, and message ids derived from (event id, channel) under a unique index.
+ * An overdue notice supersedes the account's older ones still queued on the same
+ * channels (and is remembered as the newest, so an older one found later is
+ * superseded at dispatch).
  */
 export class NotifyOnFact {
   constructor(private readonly d: NotifyOnFactDeps) {}
@@ -47,8 +59,19 @@ export class NotifyOnFact {
       now,
       window: settings.window,
       maxDeferralHours: settings.maxDeferralHours,
+      businessTimeZone: settings.defaultTimeZone,
     });
     const inserted = planned.length > 0 ? await messages.insertNew(planned) : [];
+    const notices = planned.filter((m) => m.supersedable && m.status === "SCHEDULED").map((m) => m.channel);
+    if (notices.length > 0) {
+      await this.d.accounts.record(fact.accountId, { notice: { channels: notices, at: fact.occurredAt } });
+      await messages.supersedeQueued(
+        fact.accountId,
+        fact.occurredAt,
+        supersededReason("NEWER_NOTICE", fact.occurredAt),
+        notices,
+      );
+    }
     const ids = planned.map((m) => m.id);
     await messages.markFactProcessed(fact.eventId, fact.factType, ids, now);
     return { outcome: "planned", messageIds: ids, inserted };

@@ -13,6 +13,7 @@ import type {
   Preferences,
 } from "../domain/model";
 import type { EngagementSample } from "../domain/schedule";
+import type { AccountFacts } from "../domain/validity";
 
 /** A status change to publish (through the outbox on the message document). */
 export type NotificationEvent =
@@ -68,12 +69,29 @@ export interface MessageRepository {
   markFactProcessed(factEventId: string, factType: string, messageIds: string[], now: Date): Promise<void>;
   /** Inserts messages whose id is new; returns the ids inserted (existing ids are left as they are). */
   insertNew(messages: Message[]): Promise<string[]>;
-  /** Messages due (SCHEDULED, HELD, or SENDING with an expired lease) with scheduledAt ≤ now, oldest first. */
+  /**
+   * Messages due: SCHEDULED or HELD with scheduledAt ≤ now, or SENDING whose claim expired (scheduledAt is the
+   * claim expiry while SENDING), oldest first.
+   */
   findDue(now: Date, limit: number): Promise<Message[]>;
-  /** Claims a due message for sending (status → SENDING, lease until `leaseUntil`); null when another worker won. */
-  claim(message: Message, leaseUntil: Date): Promise<Message | null>;
-  /** Stores the new state of a claimed message and its events atomically (one document). */
-  save(message: Message, events: NotificationEvent[]): Promise<void>;
+  /**
+   * Stores `next` (state and events, one single-document conditional update) only if the stored message is still
+   * in the state `expected` the caller read — same status, scheduledAt and claim token. A claim is such a
+   * transition (→ SENDING with a fresh token); so is every record after it, which therefore holds only while the
+   * caller's token is the stored one. False when the stored message moved on (another dispatcher, a supersession):
+   * nothing was written.
+   */
+  transition(
+    next: Message,
+    events: NotificationEvent[],
+    expected: Pick<Message, "status" | "scheduledAt" | "claimToken">,
+  ): Promise<boolean>;
+  /**
+   * Marks the account's queued (SCHEDULED/HELD) supersedable messages whose fact is older than `before` as
+   * SUPERSEDED with `reason` (only on `channels` when given); returns how many. A message being sent (SENDING) is
+   * left to its dispatcher, which re-checks before the provider call.
+   */
+  supersedeQueued(accountId: string, before: Date, reason: string, channels?: readonly Channel[]): Promise<number>;
   /** One message. */
   get(id: string): Promise<Message | null>;
   /** Messages of a fact (to avoid a fallback onto a channel already used). */
@@ -92,6 +110,17 @@ export interface MessageRepository {
   markRead(customerId: string, ids: string[] | undefined, now: Date): Promise<number>;
   /** Adds an engagement kind to a message with its event once; "duplicate" when that kind was recorded before. */
   recordEngagement(message: Message, kind: EngagementKind, at: Date): Promise<"applied" | "duplicate">;
+}
+
+/** What notification remembers of each account's facts, for supersession (see domain/validity.ts). */
+export interface AccountFactsRepository {
+  /** The account's facts, or null when none was seen. */
+  get(accountId: string): Promise<AccountFacts | null>;
+  /** Keeps the latest of each given time (a redelivered or older fact changes nothing). */
+  record(
+    accountId: string,
+    facts: { paymentAt?: Date; curedAt?: Date; notice?: { channels: readonly Channel[]; at: Date } },
+  ): Promise<void>;
 }
 
 /** Engagement samples per customer for the best-hour model. */
@@ -176,8 +205,16 @@ export class ProviderError extends Error {
 
 /** One channel's provider (SMTP, an SMS/push/voice HTTP API). */
 export interface ChannelProvider {
+  /**
+   * True when the provider deduplicates by our message id (an idempotency key): a second send of the same message
+   * delivers nothing and answers the first receipt, so a send whose outcome was lost may simply be repeated.
+   * False for SMTP: a second DATA is a second email.
+   */
+  readonly deduplicates: boolean;
   /** Hands the message over; resolves with the receipt or rejects (ProviderError for known failures). */
   send(message: OutboundMessage): Promise<ProviderReceipt>;
+  /** Asks the provider whether it has the message (by idempotency key): its receipt, or null when it never got it. */
+  lookup?(messageId: string): Promise<ProviderReceipt | null>;
 }
 
 /** How many messages are on one channel in one delivery status. */

@@ -23,8 +23,14 @@ export interface NotificationSettings {
   batchSize: number;
   /** Non-legal facts older (or further ahead) than this are skipped as stale. */
   maxFactAgeHours: number;
-  /** How long a claimed message stays claimed before another worker may retry it. */
-  leaseMs: number;
+  /**
+   * How long a claim (SENDING, fencing token) holds before another dispatcher may recover the message. Must
+   * exceed the longest provider call plus its record, or a slow send is recovered while still in flight (safe on
+   * deduplicating channels; an email then goes to RECONCILE although it was sent once).
+   */
+  claimMs: number;
+  /** Retries of a record (the write after the provider call) that meets a database outage, within the claim. */
+  recordRetry: { attempts: number; baseDelayMs: number; maxDelayMs: number };
 }
 
 /** Defaults. */
@@ -37,6 +43,7 @@ export const DEFAULT_SETTINGS: NotificationSettings = {
   defaultTimeZone: "Asia/Shanghai",
   defaultLocale: "zh-CN",
   batchSize: 100,
-  leaseMs: 5 * 60_000,
+  claimMs: 2 * 60_000,
+  recordRetry: { attempts: 8, baseDelayMs: 200, maxDelayMs: 5_000 },
   maxFactAgeHours: 48,
 };

@@ -51,7 +51,13 @@ export type Locale = "zh-CN" | "en";
 /** Supported locales. */
 export const LOCALES: readonly Locale[] = ["zh-CN", "en"];
 
-/** State of one message on one channel. */
+/**
+ * State of one message on one channel. SENDING = claimed by a dispatcher (fencing token, claim expiry) that is
+ * handing it to the provider; EXPIRED = its validity window closed before it could be sent; SUPERSEDED = a later
+ * fact (a payment, a cure, a newer notice) made it wrong before it was sent; RECONCILE = a dispatcher died between
+ * the provider call and the record on a channel that cannot deduplicate (SMTP): whether it went out is unknown,
+ * and it is never re-sent blindly (see README, "Side effects").
+ */
 export type DeliveryStatus =
   | "SCHEDULED"
   | "HELD"
@@ -59,7 +65,13 @@ export type DeliveryStatus =
   | "SENT"
   | "DELIVERED"
   | "FAILED"
-  | "SUPPRESSED";
+  | "SUPPRESSED"
+  | "EXPIRED"
+  | "SUPERSEDED"
+  | "RECONCILE";
+
+/** Statuses a dispatcher may still act on (the rest are final, RECONCILE waits for an operator). */
+export const PENDING_STATUSES: readonly DeliveryStatus[] = ["SCHEDULED", "HELD", "SENDING"];
 
 /** What the customer did with a message. */
 export type EngagementKind = "OPENED" | "CLICKED" | "PAID";
@@ -197,6 +209,18 @@ export interface Message {
   readAt?: Date;
   /** Engagement kinds recorded. */
   engagedKinds: EngagementKind[];
+  /** When the fact happened (its CloudEvents time): what a payment, a cure or a newer notice is compared with. */
+  factAt?: Date;
+  /** End of the validity window: after it the message is worthless and is EXPIRED instead of sent. */
+  validUntil?: Date;
+  /** An overdue notice: superseded by a later payment, cure or newer notice on the same account and channel. */
+  supersedable?: boolean;
+  /** Why the message is EXPIRED, SUPERSEDED or RECONCILE. */
+  statusReason?: string;
+  /** Fencing token of the dispatcher holding the message (SENDING); a record must match it. */
+  claimToken?: string;
+  /** When the claim lapses and another dispatcher may recover the message. */
+  claimExpiresAt?: Date;
 }
 
 /** True for categories shown pinned in the inbox until read. */

@@ -9,6 +9,7 @@ import { channelAllowed } from "./delivery-rules";
 import type { Channel, CustomerProfile, Fact, Message } from "./model";
 import { type BestHour, chooseSendTime, type SendWindow, usesBestHourByDefault } from "./schedule";
 import { renderTemplate } from "./templates";
+import { validityOf } from "./validity";
 
 /** The id of the message for a fact on a channel: one per (fact, channel), forever. */
 export function messageId(factEventId: string, channel: Channel): string {
@@ -31,6 +32,8 @@ export interface PlanInput {
   window?: SendWindow;
   /** Max deferral for the best hour. */
   maxDeferralHours?: number;
+  /** Zone of business dates (due dates, as-of dates) for validity windows (default Asia/Shanghai). */
+  businessTimeZone?: string;
 }
 
 /**
@@ -41,6 +44,7 @@ export interface PlanInput {
 export function planMessages(input: PlanInput): Message[] {
   const { fact, profile, now } = input;
   const out: Message[] = [];
+  const validity = validityOf(fact, input.businessTimeZone ?? "Asia/Shanghai");
   for (const { rule, channel } of selectChannels(input.rules, fact)) {
     const { subject, body } = renderTemplate(rule.template, profile.locale, fact.vars);
     const allowed = channelAllowed(profile, rule.category, channel);
@@ -72,6 +76,9 @@ export function planMessages(input: PlanInput): Message[] {
       factType: fact.factType,
       ruleId: rule.id,
       engagedKinds: [],
+      factAt: fact.occurredAt,
+      supersedable: validity.supersedable && rule.category !== "LEGAL",
+      ...(validity.validUntil && rule.category !== "LEGAL" ? { validUntil: validity.validUntil } : {}),
       ...(allowed ? {} : { lastError: "opted out" }),
     });
   }
@@ -99,5 +106,8 @@ export function fallbackMessage(failed: Message, channel: Channel, now: Date): M
     capDay: undefined,
     readAt: undefined,
     engagedKinds: [],
+    statusReason: undefined,
+    claimToken: undefined,
+    claimExpiresAt: undefined,
   };
 }

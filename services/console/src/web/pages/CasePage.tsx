@@ -134,7 +134,8 @@ export function CasePage(props: { caseId: string; me: Me }) {
                   e(shortEnum(n.channel, "CHANNEL_")),
                   e(shortEnum(n.status, "DELIVERY_STATUS_")),
                   n.template,
-                  n.subject || n.body,
+                  // why an EXPIRED / SUPERSEDED / RECONCILE notice was not (or may not have been) sent
+                  n.statusReason ? `${n.subject || n.body} — ${n.statusReason}` : n.subject || n.body,
                 ])}
               />
               <h3>{t("legalNotices")}</h3>

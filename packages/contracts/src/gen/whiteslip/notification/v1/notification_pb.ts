@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file whiteslip/notification/v1/notification.proto.
  */
 export const file_whiteslip_notification_v1_notification: GenFile = /*@__PURE__*/
-  fileDesc("Cix3aGl0ZXNsaXAvbm90aWZpY2F0aW9uL3YxL25vdGlmaWNhdGlvbi5wcm90bxIZd2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MSK1BAoMTm90aWZpY2F0aW9uEhcKD25vdGlmaWNhdGlvbl9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRISCgphY2NvdW50X2lkGAMgASgJEjUKCGNhdGVnb3J5GAQgASgOMiMud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DYXRlZ29yeRIzCgdjaGFubmVsGAUgASgOMiIud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DaGFubmVsEhAKCHRlbXBsYXRlGAYgASgJEg4KBmxvY2FsZRgHIAEoCRIPCgdzdWJqZWN0GAggASgJEgwKBGJvZHkYCSABKAkSOQoGc3RhdHVzGAogASgOMikud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5EZWxpdmVyeVN0YXR1cxIwCgxzY2hlZHVsZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB3NlbnRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD3NjaGVkdWxlX3JlYXNvbhgNIAEoCRIQCghhdHRlbXB0cxgOIAEoBRISCgpsYXN0X2Vycm9yGA8gASgJEg8KB2ZhY3RfaWQYECABKAkSEQoJZmFjdF90eXBlGBEgASgJEjkKDWZhbGxiYWNrX2Zyb20YEiABKA4yIi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkNoYW5uZWwiyQEKDEluYm94TWVzc2FnZRISCgptZXNzYWdlX2lkGAEgASgJEg8KB3N1YmplY3QYAiABKAkSDAoEYm9keRgDIAEoCRI1CghjYXRlZ29yeRgEIAEoDjIjLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2F0ZWdvcnkSLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEcmVhZBgGIAEoCBIRCglwcm9taW5lbnQYByABKAgqfwoHQ2hhbm5lbBIXChNDSEFOTkVMX1VOU1BFQ0lGSUVEEAASDwoLQ0hBTk5FTF9TTVMQARIRCg1DSEFOTkVMX0VNQUlMEAISEgoOQ0hBTk5FTF9JTl9BUFAQAxIQCgxDSEFOTkVMX1BVU0gQBBIRCg1DSEFOTkVMX1ZPSUNFEAUqnAEKCENhdGVnb3J5EhgKFENBVEVHT1JZX1VOU1BFQ0lGSUVEEAASFQoRQ0FURUdPUllfUkVNSU5ERVIQARIXChNDQVRFR09SWV9DT0xMRUNUSU9OEAISGgoWQ0FURUdPUllfVFJBTlNBQ1RJT05BTBADEhIKDkNBVEVHT1JZX0xFR0FMEAQSFgoSQ0FURUdPUllfTUFSS0VUSU5HEAUq3wEKDkRlbGl2ZXJ5U3RhdHVzEh8KG0RFTElWRVJZX1NUQVRVU19VTlNQRUNJRklFRBAAEh0KGURFTElWRVJZX1NUQVRVU19TQ0hFRFVMRUQQARIYChRERUxJVkVSWV9TVEFUVVNfSEVMRBACEhgKFERFTElWRVJZX1NUQVRVU19TRU5UEAMSHQoZREVMSVZFUllfU1RBVFVTX0RFTElWRVJFRBAEEhoKFkRFTElWRVJZX1NUQVRVU19GQUlMRUQQBRIeChpERUxJVkVSWV9TVEFUVVNfU1VQUFJFU1NFRBAGKoQBCg5FbmdhZ2VtZW50S2luZBIfChtFTkdBR0VNRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIaChZFTkdBR0VNRU5UX0tJTkRfT1BFTkVEEAESGwoXRU5HQUdFTUVOVF9LSU5EX0NMSUNLRUQQAhIYChRFTkdBR0VNRU5UX0tJTkRfUEFJRBADYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Cix3aGl0ZXNsaXAvbm90aWZpY2F0aW9uL3YxL25vdGlmaWNhdGlvbi5wcm90bxIZd2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MSL9BAoMTm90aWZpY2F0aW9uEhcKD25vdGlmaWNhdGlvbl9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRISCgphY2NvdW50X2lkGAMgASgJEjUKCGNhdGVnb3J5GAQgASgOMiMud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DYXRlZ29yeRIzCgdjaGFubmVsGAUgASgOMiIud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DaGFubmVsEhAKCHRlbXBsYXRlGAYgASgJEg4KBmxvY2FsZRgHIAEoCRIPCgdzdWJqZWN0GAggASgJEgwKBGJvZHkYCSABKAkSOQoGc3RhdHVzGAogASgOMikud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5EZWxpdmVyeVN0YXR1cxIwCgxzY2hlZHVsZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB3NlbnRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD3NjaGVkdWxlX3JlYXNvbhgNIAEoCRIQCghhdHRlbXB0cxgOIAEoBRISCgpsYXN0X2Vycm9yGA8gASgJEg8KB2ZhY3RfaWQYECABKAkSEQoJZmFjdF90eXBlGBEgASgJEjkKDWZhbGxiYWNrX2Zyb20YEiABKA4yIi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkNoYW5uZWwSFQoNc3RhdHVzX3JlYXNvbhgTIAEoCRIvCgt2YWxpZF91bnRpbBgUIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiyQEKDEluYm94TWVzc2FnZRISCgptZXNzYWdlX2lkGAEgASgJEg8KB3N1YmplY3QYAiABKAkSDAoEYm9keRgDIAEoCRI1CghjYXRlZ29yeRgEIAEoDjIjLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2F0ZWdvcnkSLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEcmVhZBgGIAEoCBIRCglwcm9taW5lbnQYByABKAgqfwoHQ2hhbm5lbBIXChNDSEFOTkVMX1VOU1BFQ0lGSUVEEAASDwoLQ0hBTk5FTF9TTVMQARIRCg1DSEFOTkVMX0VNQUlMEAISEgoOQ0hBTk5FTF9JTl9BUFAQAxIQCgxDSEFOTkVMX1BVU0gQBBIRCg1DSEFOTkVMX1ZPSUNFEAUqnAEKCENhdGVnb3J5EhgKFENBVEVHT1JZX1VOU1BFQ0lGSUVEEAASFQoRQ0FURUdPUllfUkVNSU5ERVIQARIXChNDQVRFR09SWV9DT0xMRUNUSU9OEAISGgoWQ0FURUdPUllfVFJBTlNBQ1RJT05BTBADEhIKDkNBVEVHT1JZX0xFR0FMEAQSFgoSQ0FURUdPUllfTUFSS0VUSU5HEAUquwIKDkRlbGl2ZXJ5U3RhdHVzEh8KG0RFTElWRVJZX1NUQVRVU19VTlNQRUNJRklFRBAAEh0KGURFTElWRVJZX1NUQVRVU19TQ0hFRFVMRUQQARIYChRERUxJVkVSWV9TVEFUVVNfSEVMRBACEhgKFERFTElWRVJZX1NUQVRVU19TRU5UEAMSHQoZREVMSVZFUllfU1RBVFVTX0RFTElWRVJFRBAEEhoKFkRFTElWRVJZX1NUQVRVU19GQUlMRUQQBRIeChpERUxJVkVSWV9TVEFUVVNfU1VQUFJFU1NFRBAGEhsKF0RFTElWRVJZX1NUQVRVU19FWFBJUkVEEAcSHgoaREVMSVZFUllfU1RBVFVTX1NVUEVSU0VERUQQCBIdChlERUxJVkVSWV9TVEFUVVNfUkVDT05DSUxFEAkqhAEKDkVuZ2FnZW1lbnRLaW5kEh8KG0VOR0FHRU1FTlRfS0lORF9VTlNQRUNJRklFRBAAEhoKFkVOR0FHRU1FTlRfS0lORF9PUEVORUQQARIbChdFTkdBR0VNRU5UX0tJTkRfQ0xJQ0tFRBACEhgKFEVOR0FHRU1FTlRfS0lORF9QQUlEEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Notification is one message on one channel.
@@ -145,6 +145,20 @@ export type Notification = Message<"whiteslip.notification.v1.Notification"> & {
    * @generated from field: whiteslip.notification.v1.Channel fallback_from = 18;
    */
   fallbackFrom: Channel;
+
+  /**
+   * Why the message is EXPIRED, SUPERSEDED or RECONCILE; empty otherwise.
+   *
+   * @generated from field: string status_reason = 19;
+   */
+  statusReason: string;
+
+  /**
+   * End of the message's validity window (after it, it is expired, not sent); unset when it has none.
+   *
+   * @generated from field: google.protobuf.Timestamp valid_until = 20;
+   */
+  validUntil?: Timestamp | undefined;
 };
 
 /**
@@ -381,6 +395,32 @@ export enum DeliveryStatus {
    * @generated from enum value: DELIVERY_STATUS_SUPPRESSED = 6;
    */
   SUPPRESSED = 6,
+
+  /**
+   * Not sent: its validity window ended before it could be (a reminder after its
+   * due date, an overdue notice a day after its as-of date); `status_reason` says when.
+   *
+   * @generated from enum value: DELIVERY_STATUS_EXPIRED = 7;
+   */
+  EXPIRED = 7,
+
+  /**
+   * Not sent: a later fact made it wrong before it was sent (a payment or a cure
+   * of the account, or a newer overdue notice on the same channel); `status_reason` says which.
+   *
+   * @generated from enum value: DELIVERY_STATUS_SUPERSEDED = 8;
+   */
+  SUPERSEDED = 8,
+
+  /**
+   * Unknown whether it went out: the dispatcher stopped between the provider call
+   * and its record on a channel that cannot deduplicate (SMTP email). It is never
+   * re-sent blindly; an operator reconciles it against the provider's log by its
+   * Message-ID. `status_reason` says so.
+   *
+   * @generated from enum value: DELIVERY_STATUS_RECONCILE = 9;
+   */
+  RECONCILE = 9,
 }
 
 /**
