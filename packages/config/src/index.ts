@@ -32,8 +32,25 @@ export const baseShape = {
   /** Database name; defaults to the service name (one database per service). */
   MONGODB_DB: z.string().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  /** 32-byte base64 key for personal data at rest; required in production. */
-  PII_KEY: z.string().optional(),
+  /**
+   * Personal-data keyring JSON (encryption keys, separate blind-index keys, active ids; see packages/pii/README.md),
+   * from a Secret. In production this or PII_KEYRING_PATH is required; elsewhere the local run's generated keyring
+   * in the cache is used.
+   */
+  PII_KEYRING: z.string().optional(),
+  /**
+   * Where a mounted Secret puts the keyring: a JSON file, or a directory with `encryption.json` and `index.json`
+   * (and `legacyV1` while `v1:` values remain) — the blind-index keys in a Secret key of their own.
+   */
+  PII_KEYRING_PATH: z.string().optional(),
+  /** The machine's cache folder (the local run's generated keyring is in `<cache>/keys`); see cacheRoot in @whiteslip/core. */
+  WHITESLIP_CACHE: z.string().optional(),
+  /** `sweep`: at start, re-encrypt stored personal data not under the active keys (background); `off`: do not. */
+  PII_REENCRYPT: z.enum(["sweep", "off"]).default("sweep"),
+  /** The single key of the versions before key ids: no longer read (put it in the keyring as `legacyV1`). */
+  PII_KEY: z
+    .undefined({ error: "no longer read: put this key in PII_KEYRING as legacyV1 (see packages/pii/README.md)" })
+    .optional(),
   BUSINESS_TIME_ZONE: z.string().default("Asia/Shanghai"),
 } as const;
 

@@ -25,4 +25,11 @@ describe("loadConfig", () => {
       expect(m).toContain("KAFKA_BROKERS: ");
     }
   });
+
+  it("refuses the old single PII_KEY, naming its new home and hiding its value", () => {
+    expect(() => loadConfig({}, { ...good, PII_KEY: "c2VjcmV0LWtleS1ub3QtdG8tYmUtc2hvd24=" })).toThrow(
+      /PII_KEY: no longer read: put this key in PII_KEYRING as legacyV1 \(see packages\/pii\/README.md\) \(got \(value hidden\)\)/,
+    );
+    expect(loadConfig({}, good).PII_REENCRYPT).toBe("sweep");
+  });
 });

@@ -1,3 +1,4 @@
+export * from "./cache";
 export * from "./clock";
 export * from "./dates";
 export * from "./errors";

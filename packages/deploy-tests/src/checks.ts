@@ -12,7 +12,10 @@ export const SERVICES = ["credit", "billing", "notification", "collections", "cr
 /** The Secret every service reads, and its keys. */
 export const SECRET_NAME = "whiteslip-secrets";
 /** Keys of the Secret that every service needs. */
-export const SECRET_KEYS = ["PII_KEY", "MONGODB_URI"] as const;
+export const SECRET_KEYS = ["MONGODB_URI"] as const;
+/** The Secret of the personal-data keys (mounted, never in the environment), its keys and where it is mounted. */
+export const PII_SECRET_NAME = "whiteslip-pii-keys";
+export const PII_SECRET_KEYS = ["encryption.json", "index.json"] as const;
 
 type Labels = Record<string, string>;
 
@@ -63,7 +66,7 @@ interface Container {
     allowPrivilegeEscalation?: boolean;
     runAsNonRoot?: boolean;
   };
-  volumeMounts?: { name: string; mountPath: string }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 interface PodSpec {
   containers: Container[];
@@ -71,7 +74,7 @@ interface PodSpec {
   restartPolicy?: string;
   terminationGracePeriodSeconds?: number;
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
-  volumes?: { name: string; emptyDir?: unknown }[];
+  volumes?: { name: string; emptyDir?: unknown; secret?: { secretName: string } }[];
   topologySpreadConstraints?: { topologyKey: string; labelSelector?: LabelSelector }[];
 }
 interface PodTemplate {
@@ -204,6 +207,20 @@ function checkSecurity(where: string, pod: PodSpec, c: Container, problems: stri
       if (!c.resources?.[kind]?.[r]) problems.push(`${where}: resources.${kind}.${r} missing`);
 }
 
+/** The personal-data keys: the Secret whiteslip-pii-keys mounted read-only where PII_KEYRING_PATH points. */
+function checkPiiKeys(where: string, pod: PodSpec, c: Container, problems: string[]): void {
+  const vol = pod.volumes?.find((v) => v.secret?.secretName === PII_SECRET_NAME);
+  const mount = vol && c.volumeMounts?.find((m) => m.name === vol.name);
+  if (!vol || !mount) problems.push(`${where}: Secret ${PII_SECRET_NAME} must be mounted (personal-data keys)`);
+  else {
+    if (mount.readOnly !== true) problems.push(`${where}: the ${PII_SECRET_NAME} mount must be readOnly`);
+    if (c.env?.find((e) => e.name === "PII_KEYRING_PATH")?.value !== mount.mountPath)
+      problems.push(`${where}: PII_KEYRING_PATH must be the ${PII_SECRET_NAME} mount (${mount.mountPath})`);
+  }
+  if (c.env?.some((e) => e.name === "PII_KEYRING" || e.name === "PII_KEY"))
+    problems.push(`${where}: personal-data keys come from the mounted Secret, not the environment`);
+}
+
 function checkEnvRefs(where: string, c: Container, cm: Manifest | undefined, problems: string[]): void {
   for (const f of c.envFrom ?? []) {
     if (f.configMapRef && f.configMapRef.name !== cm?.metadata.name)
@@ -310,6 +327,7 @@ export function checkPlatform(
       if (c.env?.find((e) => e.name === key)?.valueFrom?.secretKeyRef?.key !== key)
         problems.push(`${where}: ${key} must come from Secret ${SECRET_NAME}`);
     checkEnvRefs(where, c, cm, problems);
+    checkPiiKeys(where, pod, c, problems);
     if (!c.envFrom?.some((f) => f.configMapRef)) problems.push(`${where}: does not read the ConfigMap`);
     checkSecurity(where, pod, c, problems);
 

@@ -15,11 +15,12 @@ import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, open, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { cacheRoot } from "@whiteslip/core";
 
 const execFileP = promisify(execFile);
 
@@ -47,14 +48,8 @@ export interface DeployTools {
   composeSchema: string;
 }
 
-/** The cache root shared with @whiteslip/testkit. */
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  const explicit = env.WHITESLIP_CACHE?.trim();
-  if (explicit) return explicit;
-  const xdg = env.XDG_CACHE_HOME?.trim();
-  if (xdg) return join(xdg, "whiteslip");
-  return join(homedir(), ".cache", "whiteslip");
-}
+/** The cache root shared with @whiteslip/testkit (one home: @whiteslip/core). */
+export { cacheRoot };
 
 function pidAlive(pid: number): boolean {
   try {

@@ -24,6 +24,8 @@ import {
   type Manifest,
   platformConfig,
   SECRET_KEYS,
+  PII_SECRET_KEYS,
+  PII_SECRET_NAME,
   SECRET_NAME,
   SERVICES,
 } from "../src/checks";
@@ -193,13 +195,18 @@ describe("Kubernetes manifests", () => {
     }
   });
 
-  it("the Secret is only an example: valid, with the keys the services read, in no kustomization", () => {
-    const [secret, ...rest] = objectsOf("secret-example");
+  it("the Secrets are only examples: valid, with the keys the services read, in no kustomization", () => {
+    const [secret, piiKeys, ...rest] = objectsOf("secret-example");
     expect(rest).toEqual([]);
     expect(secret?.kind).toBe("Secret");
     expect(secret?.metadata.name).toBe(SECRET_NAME);
     expect(Object.keys((secret as unknown as { stringData: object }).stringData).sort()).toEqual(
       [...SECRET_KEYS].sort(),
+    );
+    // the personal-data keys: a Secret of their own, the blind-index keys in a key (file) of their own
+    expect(piiKeys?.metadata.name).toBe(PII_SECRET_NAME);
+    expect(Object.keys((piiKeys as unknown as { stringData: object }).stringData).sort()).toEqual(
+      [...PII_SECRET_KEYS].sort(),
     );
     for (const dir of Object.values(KUSTOMIZATIONS)) {
       const text = readFileSync(join(repoRoot, dir, "kustomization.yaml"), "utf8");
@@ -362,7 +369,11 @@ describe("the container's commands on real infrastructure", () => {
       MONGODB_URI: provided("mongoUri") as string,
       MONGODB_DB: `deploy_tests_billing_${suffix}`,
       CONSUMER_GROUP: `deploy-tests-billing-${suffix}`,
-      PII_KEY: randomBytes(32).toString("base64"),
+      // what the Secret gives the pod: separate random encryption and blind-index keys
+      PII_KEYRING: JSON.stringify({
+        encryption: { active: "e1", keys: { e1: randomBytes(32).toString("base64") } },
+        index: { active: "i1", keys: { i1: randomBytes(32).toString("base64") } },
+      }),
       BILLING_ADDR: `127.0.0.1:${grpcPort}`,
     };
     const entry = join(repoRoot, "deploy/docker/entrypoint.sh");

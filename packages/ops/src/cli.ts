@@ -8,6 +8,7 @@
  *   whiteslip-ops case <caseId | --account ID>   collection case with history
  *   whiteslip-ops score <accountId>              internal credit score and history
  *   whiteslip-ops portfolio                      delinquency, roll rates, charge-offs, inflows
+ *   whiteslip-ops pii <keys|add-key|activate|retire> [id] [--index] [--file F]   rotate personal-data keys (pii-keys.ts)
  *
  * Service addresses: CREDIT_ADDR, BILLING_ADDR, NOTIFICATION_ADDR, COLLECTIONS_ADDR,
  * CREDIT_REPORTING_ADDR (default 127.0.0.1:50051…50055); Kafka: KAFKA_BROKERS (and TOPIC_PREFIX when the platform uses one);
@@ -21,13 +22,15 @@ import { isGrpcError } from "@whiteslip/grpc";
 import { setFileClock } from "@whiteslip/runtime";
 import { addressesFromEnv, closeClients, platformClients } from "./clients";
 import { nextBusinessDate, progressLine, runEndOfDay } from "./end-of-day";
+import { piiCommand } from "./pii-keys";
 import { resolveTopics, tail } from "./tail";
 
-const USAGE = `usage: whiteslip-ops <eod|advance|tail|account|case|score|portfolio> [options]
+const USAGE = `usage: whiteslip-ops <eod|advance|tail|account|case|score|portfolio|pii> [options]
   eod [--date YYYY-MM-DD]                 run end-of-day for a business date
   advance [--days N]                      move the platform N business days forward
   tail [topic...] [--from-beginning] [--key ID]
-  account <accountId> | case <caseId> | case --account <accountId> | score <accountId> | portfolio`;
+  account <accountId> | case <caseId> | case --account <accountId> | score <accountId> | portfolio
+  pii <keys|add-key|activate|retire> [id] [--index] [--file keyring.json]   personal-data key rotation`;
 
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
@@ -42,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       "from-beginning": { type: "boolean", default: false },
       key: { type: "string" },
       account: { type: "string" },
+      index: { type: "boolean", default: false },
+      file: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -49,6 +54,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
   }
+  if (command === "pii")
+    return piiCommand({ sub: positionals[0], id: positionals[1], index: values.index, file: values.file }, (l) =>
+      process.stdout.write(`${l}\n`),
+    );
   if (command === "tail") {
     const brokers = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
     const ac = new AbortController();

@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LocalDate, zonedInstant } from "@whiteslip/core";
 import { closeClients, type PlatformClients, platformClients } from "@whiteslip/ops";
+import { generateKeyring } from "@whiteslip/pii";
 import { setFileClock } from "@whiteslip/runtime";
 import { freePorts, uniqueName } from "@whiteslip/testkit";
 import { addressEnv, SERVICES, type ServiceName, type ServiceProcess, startAllServices } from "./processes";
@@ -21,6 +21,8 @@ export interface TestPlatform {
   processes: Record<ServiceName, ServiceProcess>;
   /** Consumer group of each service. */
   groups: Record<ServiceName, string>;
+  /** Database of each service (on the infrastructure's MongoDB-wire server). */
+  databases: Record<ServiceName, string>;
   /** Put before every topic name of this platform (TOPIC_PREFIX): its facts are its own. */
   topicPrefix: string;
   /** Moves the shared clock to `date` `hour`:`minute` Asia/Shanghai. */
@@ -55,10 +57,9 @@ export async function startTestPlatform(
       KAFKA_BROKERS: infra.kafkaBrokers.join(","),
       MONGODB_URI: infra.mongoUri,
       CLOCK_FILE: clockFile,
-      // a key of its own, as a separate deployment has: customer ids are derived from the blind index of the
-      // national id, so two test platforms on the shared broker would otherwise give the same person the same
-      // ids and each would consume the other's events about them
-      PII_KEY: randomBytes(32).toString("base64"),
+      // keys of their own (random encryption and index keys), as a separate deployment has: nothing one
+      // platform stores can be read with another's keys
+      PII_KEYRING: JSON.stringify(generateKeyring()),
       // topics of its own: with the shared broker's topics, one platform's notification service sent
       // notices for another platform's facts, whose credit-reporting then took them as delivered
       TOPIC_PREFIX: topicPrefix,
@@ -90,6 +91,7 @@ export async function startTestPlatform(
     sandbox,
     processes,
     groups: Object.fromEntries(SERVICES.map((s) => [s.name, serviceEnv[s.name].CONSUMER_GROUP!])) as Record<ServiceName, string>,
+    databases: Object.fromEntries(SERVICES.map((s) => [s.name, serviceEnv[s.name].MONGODB_DB!])) as Record<ServiceName, string>,
     topicPrefix,
     setClock: (date, hour = 10, minute = 0) => setFileClock(clockFile, zonedInstant(date, hour, minute, "Asia/Shanghai")),
     async stop() {

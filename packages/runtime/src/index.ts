@@ -1,2 +1,3 @@
 export * from "./file-clock";
 export * from "./service";
+export * from "./pii";

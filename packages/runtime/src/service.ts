@@ -3,11 +3,12 @@ import { EventBus, type Subscription } from "@whiteslip/bus";
 import { type Config, loadConfig, type z } from "@whiteslip/config";
 import { type Clock, systemClock } from "@whiteslip/core";
 import { type AuthHook, type GrpcServer, type ServiceRegistration, startGrpcServer } from "@whiteslip/grpc";
-import { DEV_PII_KEY, PiiCipher } from "@whiteslip/pii";
+import type { PiiCipher } from "@whiteslip/pii";
 import { connectStore, OutboxRelay, type Store } from "@whiteslip/store";
 import { createLogger, type Logger, startTelemetry, type Telemetry } from "@whiteslip/telemetry";
 import type { Collection, Document } from "mongodb";
 import { FileClock } from "./file-clock";
+import { loadPiiCipher, PiiReencryption, type SealedCollection, type SweepProgress } from "./pii";
 
 /** What a service's wiring gets to build its parts from. */
 export interface ServiceContext<C> {
@@ -39,6 +40,8 @@ export interface ServiceParts {
   onStop?: () => Promise<void>;
   /** Further terms of readiness, on top of the database and the broker (see ReadinessCheck). */
   readiness?: ReadinessCheck[];
+  /** Collections holding sealed personal data: re-encrypted in the background after a key rotation (PII_REENCRYPT). */
+  sealed?: SealedCollection[];
 }
 
 /**
@@ -90,6 +93,8 @@ export interface RunningService<C> {
   readonly context: ServiceContext<C>;
   readonly grpc: GrpcServer;
   readonly relay: OutboxRelay;
+  /** The start-up sweep that moves stored personal data to the active keys (absent with PII_REENCRYPT=off). */
+  readonly piiReencryption?: { finished(): Promise<SweepProgress[]> };
   /** Graceful stop: not serving, stop consumers, finish in flight, flush the outbox, close. */
   stop(): Promise<void>;
 }
@@ -124,11 +129,7 @@ export async function startService<S extends z.ZodRawShape>(
   const logger = createLogger({ service: opts.name, level: config.LOG_LEVEL });
   const clockFile = (opts.env ?? process.env).CLOCK_FILE;
   const clock = opts.clock ?? (clockFile ? new FileClock(clockFile) : systemClock);
-  if (!config.PII_KEY && config.NODE_ENV === "production") {
-    throw new Error("PII_KEY is required in production (32 random bytes, base64)");
-  }
-  if (!config.PII_KEY) logger.warn("PII_KEY not set: using the development key");
-  const pii = new PiiCipher(config.PII_KEY ?? DEV_PII_KEY);
+  const pii = await loadPiiCipher(config, logger, { env: { ...process.env, ...(opts.env ?? {}) } });
 
   let telemetry: Telemetry | undefined;
   if (config.METRICS_PORT > 0 || process.env.OTEL_TRACES_EXPORTER) {
@@ -145,6 +146,10 @@ export async function startService<S extends z.ZodRawShape>(
   const context: ServiceContext<Config<S>> = { config, logger, clock, store, bus, pii };
   const parts = await opts.setup(context);
 
+  const reencryption =
+    parts.sealed?.length && config.PII_REENCRYPT === "sweep"
+      ? new PiiReencryption({ pii, collections: parts.sealed, progress: store.db.collection("pii_rotation"), logger })
+      : undefined;
   const relay = new OutboxRelay({ bus, logger, collections: parts.outbox ?? [], client: store.client });
   relay.start();
   const consumers = (parts.consumers ?? []).map((c) =>
@@ -152,6 +157,7 @@ export async function startService<S extends z.ZodRawShape>(
   );
   for (const c of consumers) await c.start();
   for (const b of parts.background ?? []) b.start();
+  reencryption?.start();
   const grpc = await startGrpcServer({
     port: config.GRPC_PORT,
     host: config.GRPC_HOST,
@@ -196,9 +202,11 @@ export async function startService<S extends z.ZodRawShape>(
     context,
     grpc,
     relay,
+    ...(reencryption ? { piiReencryption: reencryption } : {}),
     stop: () => {
       stopping ??= (async () => {
         clearInterval(readiness);
+        await reencryption?.stop();
         grpc.setServing(false);
         for (const c of consumers) await c.stop();
         for (const b of [...(parts.background ?? [])].reverse()) await b.stop();

@@ -121,6 +121,7 @@ export async function startCollections(
           { groupId: config.CONSUMER_GROUP, subscriptions: collectionsSubscriptions(deps, logger) },
         ],
         outbox: [casesColl],
+        sealed: [{ collection: agents.coll, fields: ["displayName"] }],
         background: [promiseCheck, strategyTable],
         onStop: async () => billingClient?.close(),
       };

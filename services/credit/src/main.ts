@@ -14,7 +14,7 @@ import { DEFAULT_POLICY, FEATURES, type Feature } from "./domain/policy";
 import type { ScorecardModel } from "./domain/scorecard";
 import { creditGrpcService } from "./adapters/grpc-handlers";
 import { creditSubscriptions } from "./adapters/kafka-consumers";
-import { MongoApplications, MongoAuthorizations, MongoCreditLines, MongoCustomers, creditCollections } from "./adapters/mongo-repositories";
+import { CUSTOMER_SEALED, MongoApplications, MongoAuthorizations, MongoCreditLines, MongoCustomers, creditCollections } from "./adapters/mongo-repositories";
 
 const featureList = z
   .string()
@@ -117,6 +117,7 @@ export async function startCredit(opts: { env?: Record<string, string | undefine
         grpc: [creditGrpcService(d)],
         consumers: [{ groupId: config.CONSUMER_GROUP, subscriptions: creditSubscriptions(d, logger) }],
         outbox: [c.lines],
+        sealed: [{ collection: c.customers, ...CUSTOMER_SEALED }],
         background: [
           every(config.HOLD_SWEEP_INTERVAL_MS, "expire-holds", () => expireHolds(d), log),
           every(config.RESCORING_INTERVAL_MS, "run-rescoring", () => runRescoring(d), log),

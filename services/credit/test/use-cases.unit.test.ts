@@ -37,6 +37,24 @@ describe("register and apply", () => {
     for (const clear of [person.name, person.nationalId, person.phone, person.email]) expect(stored).not.toContain(clear);
   });
 
+  it("customer ids are random: the same person in two deployments gets unrelated ids, none derived from the ID number", async () => {
+    const a = await registerCustomer(memoryDeps(), person);
+    const b = await registerCustomer(memoryDeps(), person);
+    expect(a.customerId).toMatch(/^cus_[0-9a-f]{32}$/);
+    expect(b.customerId).not.toBe(a.customerId);
+  });
+
+  it("a registration that loses the race to the unique blind index returns the winner's customer", async () => {
+    const d = memoryDeps();
+    const first = await registerCustomer(d, person);
+    // a second registration whose lookup ran before the first one stored: the unique index refuses its insert
+    const real = d.customers.findByNationalIdIndex.bind(d.customers);
+    let calls = 0;
+    d.customers.findByNationalIdIndex = async (ix) => (calls++ === 0 ? null : real(ix));
+    expect(await registerCustomer(d, person)).toEqual({ ...first, created: false });
+    expect(d.customers.map.size).toBe(1);
+  });
+
   it("approves a good applicant, opens a line with CreditLineOpened, and the same key returns the same decision", async () => {
     const { d, line, customerId } = await withLine();
     expect(line).toMatchObject({ customerId, status: "ACTIVE", statementDay: 5 });

@@ -13,6 +13,7 @@ import { HttpChannelProvider } from "./adapters/http-channel-provider";
 import {
   MongoAccountFactsRepository,
   MongoCustomerRepository,
+  SEALED,
   MongoEngagementRepository,
   MongoMessageRepository,
   MongoPolicyRepository,
@@ -93,6 +94,7 @@ export async function startNotification(
           },
         ],
         outbox: [messages.messages as unknown as Collection<Document>],
+        sealed: [{ collection: customers.customers as unknown as Collection<Document>, fields: SEALED }],
         background: [loop],
         onStop: async () => smtp.close(),
       };

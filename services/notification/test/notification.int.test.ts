@@ -365,7 +365,7 @@ describe("notification service", () => {
       expect(text).not.toContain("13800138000");
       expect(text).not.toContain("wang.fang");
       expect(text).not.toContain("王芳");
-      expect(String(doc!.phone)).toMatch(/^v1:/);
+      expect(String(doc!.phone)).toMatch(/^v2:[A-Za-z0-9_-]+:/); // sealed, naming its key
       await expect(
         client.upsertContactPoints({ customerId: c, phone: "12345", locale: "fr" }),
       ).rejects.toMatchObject({ violations: [{ field: "phone" }, { field: "locale" }] });

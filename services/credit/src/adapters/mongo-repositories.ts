@@ -49,7 +49,7 @@ export async function creditCollections(db: Db): Promise<CreditCollections> {
     authorizations: db.collection("authorizations"),
   };
   const customerIdx: IndexDecl[] = [
-    { key: { nationalIdIndex: 1 }, serves: "RegisterCustomer dedupe: findByNationalIdIndex", options: { unique: true } },
+    { key: { nationalIdIndex: 1 }, serves: "RegisterCustomer dedupe: findByNationalIdIndex ($in the index under each key)", options: { unique: true } },
   ];
   const lineIdx: IndexDecl[] = [
     { key: { customerId: 1 }, serves: "ApplyForCredit: findByCustomer (one line per customer)", options: { unique: true } },
@@ -294,6 +294,12 @@ export class MongoAuthorizations implements AuthorizationRepository {
   }
 }
 
+/** Sealed fields of a customer document (re-encrypted after a key rotation) and its blind index. */
+export const CUSTOMER_SEALED = {
+  fields: ["nameEnc", "nationalIdEnc", "phoneEnc", "emailEnc"],
+  indexes: [{ field: "nationalIdIndex", of: "nationalIdEnc" }],
+} as const;
+
 /** Customers: personal data as ciphertext; the blind index is unique (one customer per national id). */
 export class MongoCustomers implements CustomerRepository {
   constructor(private readonly coll: Collection<Document>) {}
@@ -309,8 +315,8 @@ export class MongoCustomers implements CustomerRepository {
     }
   }
 
-  async findByNationalIdIndex(index: string) {
-    const d = await this.coll.findOne({ nationalIdIndex: index });
+  async findByNationalIdIndex(indexes: readonly string[]) {
+    const d = await this.coll.findOne({ nationalIdIndex: { $in: [...indexes] } });
     return d ? customerFromDoc(d) : null;
   }
 

@@ -12,7 +12,7 @@ import type { ApplicationDecision, ApplicationInputs, Contribution, Reason, Tier
 /** A registered customer; personal data only as ciphertext and a blind index. */
 export interface CustomerRecord {
   readonly id: string;
-  /** HMAC blind index of the normalised national id (dedupe, equality lookups). */
+  /** HMAC blind index of the normalised national id, `<index key id>.<hmac>` (dedupe, equality lookups). */
   readonly nationalIdIndex: string;
   readonly nameEnc: string;
   readonly nationalIdEnc: string;
@@ -28,8 +28,8 @@ export interface CustomerRecord {
 export interface CustomerRepository {
   /** Inserts; "duplicate" when the national id index is already registered. */
   insert(c: CustomerRecord): Promise<"inserted" | "duplicate">;
-  /** The customer with this national id index, if any. */
-  findByNationalIdIndex(index: string): Promise<CustomerRecord | null>;
+  /** The customer whose national id index is one of `indexes` (the value under each index key), if any. */
+  findByNationalIdIndex(indexes: readonly string[]): Promise<CustomerRecord | null>;
   /** The customer by id, if any. */
   get(id: string): Promise<CustomerRecord | null>;
 }
@@ -133,8 +133,10 @@ export interface AuthorizationRepository {
 export interface PiiProtector {
   /** Ciphertext of `text`. */
   encrypt(text: string): string;
-  /** Keyed hash of `text` for equality lookups. */
+  /** Keyed hash of `text` under the active index key, to store. */
   blindIndex(text: string): string;
+  /** Keyed hashes of `text` under every index key (the active one first), to look up. */
+  blindIndexes(text: string): string[];
 }
 
 /** Re-export for use cases that publish (events travel in the line's outbox). */

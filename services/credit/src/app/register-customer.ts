@@ -1,4 +1,4 @@
-import { dateInZone, deterministicId, invalidArgument } from "@whiteslip/core";
+import { dateInZone, invalidArgument, newId } from "@whiteslip/core";
 import { maskNationalId, maskPhone, validateRegistration } from "../domain/identity";
 import type { CreditDeps } from "./deps";
 
@@ -21,19 +21,22 @@ export interface RegisterCustomerResult {
 
 /**
  * Registers a customer: validates ID number, phone and email, stores personal
- * data encrypted with a blind index of the national id, and deduplicates on it
- * (the customer id derives from the blind index, so racing registrations agree).
+ * data encrypted with a blind index of the national id, and deduplicates on it:
+ * the lookup matches the index under every index key of the ring (so a re-index
+ * in progress finds the customer either way), and the index is unique, so of two
+ * racing registrations the second finds the first's customer. The customer id is
+ * random — nothing about the person can be read or guessed from it.
  */
 export async function registerCustomer(d: Pick<CreditDeps, "clock" | "timeZone" | "customers" | "pii">, input: RegisterCustomerInput): Promise<RegisterCustomerResult> {
   const v = validateRegistration(input, dateInZone(d.clock.now(), d.timeZone));
   if (!v.ok) throw invalidArgument(v.violations);
   const { name, nationalId, phone, email } = v.value;
-  const nationalIdIndex = d.pii.blindIndex(nationalId.value);
-  const existing = await d.customers.findByNationalIdIndex(nationalIdIndex);
-  if (existing) return { customerId: existing.id, nationalIdMasked: existing.nationalIdMasked, phoneMasked: existing.phoneMasked, created: false };
+  const lookup = d.pii.blindIndexes(nationalId.value);
+  const existing = await d.customers.findByNationalIdIndex(lookup);
+  if (existing) return found(existing);
   const record = {
-    id: `cus_${deterministicId("customer", nationalIdIndex).replaceAll("-", "").slice(0, 24)}`,
-    nationalIdIndex,
+    id: newId("cus"),
+    nationalIdIndex: d.pii.blindIndex(nationalId.value),
     nameEnc: d.pii.encrypt(name),
     nationalIdEnc: d.pii.encrypt(nationalId.value),
     phoneEnc: d.pii.encrypt(phone),
@@ -42,6 +45,14 @@ export async function registerCustomer(d: Pick<CreditDeps, "clock" | "timeZone" 
     phoneMasked: maskPhone(phone),
     createdAt: d.clock.now(),
   };
-  const created = (await d.customers.insert(record)) === "inserted";
-  return { customerId: record.id, nationalIdMasked: record.nationalIdMasked, phoneMasked: record.phoneMasked, created };
+  if ((await d.customers.insert(record)) === "inserted")
+    return { customerId: record.id, nationalIdMasked: record.nationalIdMasked, phoneMasked: record.phoneMasked, created: true };
+  // A racing registration of the same ID number stored its customer first (the unique blind index refused ours).
+  const winner = await d.customers.findByNationalIdIndex(lookup);
+  if (!winner) throw new Error("customer insert refused as a duplicate, but no customer has the ID number");
+  return found(winner);
+}
+
+function found(c: { id: string; nationalIdMasked: string; phoneMasked: string }): RegisterCustomerResult {
+  return { customerId: c.id, nationalIdMasked: c.nationalIdMasked, phoneMasked: c.phoneMasked, created: false };
 }

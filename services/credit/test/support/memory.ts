@@ -3,8 +3,8 @@
  * integration tests run on the real database).
  */
 import { readFileSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { type Fen, type LocalDate, ManualClock } from "@whiteslip/core";
+import { generateKeyring, PiiCipher } from "@whiteslip/pii";
 import type { CreditDeps } from "../../src/app/deps";
 import type {
   ApplicationRecord,
@@ -111,8 +111,8 @@ export class MemoryCustomers implements CustomerRepository {
     this.map.set(c.id, c);
     return "inserted" as const;
   }
-  async findByNationalIdIndex(index: string) {
-    return [...this.map.values()].find((x) => x.nationalIdIndex === index) ?? null;
+  async findByNationalIdIndex(indexes: readonly string[]) {
+    return [...this.map.values()].find((x) => indexes.includes(x.nationalIdIndex)) ?? null;
   }
   async get(id: string) {
     return this.map.get(id) ?? null;
@@ -133,11 +133,8 @@ export class MemoryApplications implements ApplicationRepository {
   }
 }
 
-/** A reversible stand-in for PiiCipher that still never stores clear text. */
-export const fakePii: PiiProtector = {
-  encrypt: (t) => `enc:${Buffer.from(t).toString("base64")}`,
-  blindIndex: (t) => createHash("sha256").update(`k:${t}`).digest("hex"),
-};
+/** The real cipher under a keyring of its own (random keys). */
+export const testPii: PiiProtector = new PiiCipher(generateKeyring());
 
 /** Use-case dependencies over the in-memory repositories. */
 export function memoryDeps(policy: Partial<CreditPolicy> = {}) {
@@ -151,7 +148,7 @@ export function memoryDeps(policy: Partial<CreditPolicy> = {}) {
     applications: new MemoryApplications(),
     lines: new MemoryLines(),
     authorizations: new MemoryAuthorizations(),
-    pii: fakePii,
+    pii: testPii,
   } satisfies CreditDeps;
   return deps;
 }

@@ -362,7 +362,8 @@ interface CustomerDoc {
   updatedAt: Date;
 }
 
-const SEALED: (keyof ContactPatch & keyof CustomerDoc)[] = ["phone", "email", "pushToken", "displayName"];
+/** Fields of a customer document sealed by PiiCipher (re-encrypted after a key rotation). */
+export const SEALED: (keyof ContactPatch & keyof CustomerDoc)[] = ["phone", "email", "pushToken", "displayName"];
 
 /** Customers with contact points and display name encrypted at rest (PiiCipher). */
 export class MongoCustomerRepository implements CustomerRepository {
