@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bucketForDpd } from "../src/domain/buckets";
+import { bucketFor } from "@whiteslip/core";
 import {
   assignStrategy,
   DEFAULT_CHALLENGER,
@@ -31,7 +31,7 @@ describe("buckets", () => {
     [91, "M4"],
     [180, "M6"],
     [181, "CHARGED_OFF"],
-  ])("DPD %i is %s", (dpd, b) => expect(bucketForDpd(dpd)).toBe(b));
+  ])("DPD %i is %s", (dpd, b) => expect(bucketFor(dpd)).toBe(b));
 });
 
 describe("champion strategy (bucket × tier × balance)", () => {

@@ -13,7 +13,7 @@ import { handlePaymentReceived } from "../app/handle-payment-received";
 import { openPreDelinquency } from "../app/open-pre-delinquency";
 import type { Deps } from "../app/ports";
 import { recordRiskTier } from "../app/record-risk-tier";
-import { bucketForDpd } from "../domain/buckets";
+import { bucketFor } from "@whiteslip/core";
 import { bucketFromProto, tierFromProto } from "./proto";
 
 /** Debug-level logging surface. */
@@ -41,7 +41,7 @@ export function collectionsSubscriptions(deps: Deps, logger: DebugLogger): Subsc
         productCode: d.productCode,
         businessDate: d.businessDate,
         dpd: d.daysPastDue,
-        bucket: bucket === "UNSPECIFIED" ? bucketForDpd(d.daysPastDue) : bucket,
+        bucket: bucket === "UNSPECIFIED" ? bucketFor(d.daysPastDue) : bucket,
         overdueFen: d.overdueFen,
         totalBalanceFen: d.totalBalanceFen,
         delinquencyStartDate: d.delinquencyStartDate || d.oldestDueDate || d.businessDate,

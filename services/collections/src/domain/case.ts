@@ -5,7 +5,7 @@
  * the changed case, its new audit lines and the events to publish.
  */
 import { deterministicId, type Fen, formatCny, type LocalDate } from "@whiteslip/core";
-import { bucketForDpd, bucketRank } from "./buckets";
+import { bucketFor, bucketRank } from "@whiteslip/core";
 import { ChangeBuilder } from "./change";
 import { breakExpired, matchPayment } from "./promises";
 import {
@@ -452,4 +452,4 @@ export function handToRecovery(
 }
 
 /** The bucket billing would give a DPD (exported for adapters that only get DPD). */
-export { bucketForDpd, bucketRank };
+export { bucketFor, bucketRank };

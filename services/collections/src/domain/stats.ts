@@ -3,7 +3,7 @@
  * case and amount collected, per strategy.
  */
 import { type Fen, sumFen } from "@whiteslip/core";
-import { BUCKET_ORDER, nextBucket } from "./buckets";
+import { BUCKETS, nextBucket } from "@whiteslip/core";
 import { isActive } from "./case";
 import type { Bucket, CollectionCase } from "./types";
 
@@ -67,7 +67,7 @@ export function computeStats(cases: readonly CollectionCase[]): CollectionsStats
       };
     });
   const buckets: BucketRates[] = [];
-  for (const bucket of BUCKET_ORDER) {
+  for (const bucket of BUCKETS) {
     if (bucket === "M0" || bucket === "CHARGED_OFF") continue;
     const entered = cases.filter((c) => c.bucketsEntered.includes(bucket));
     if (entered.length === 0) continue;

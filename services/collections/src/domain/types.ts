@@ -3,10 +3,10 @@
  * names as the proto enums without their prefix (e.g. `CASE_STATUS_OPEN` → `OPEN`),
  * so the gRPC edge maps them by name.
  */
-import type { Fen, LocalDate } from "@whiteslip/core";
+import type { Bucket, Fen, LocalDate } from "@whiteslip/core";
 
 /** Delinquency bucket (billing's 30-day bands; charge-off at 181 DPD by default). */
-export type Bucket = "M0" | "M1" | "M2" | "M3" | "M4" | "M5" | "M6" | "CHARGED_OFF";
+export type { Bucket } from "@whiteslip/core";
 
 /** Risk tier from credit's scorecard, A (lowest risk) to E; "" when unknown. */
 export type RiskTier = "A" | "B" | "C" | "D" | "E" | "";

@@ -3,7 +3,7 @@
  * proto enums) so the domain has no dependency on transport code; adapters map
  * between the two.
  */
-import type { LocalDate } from "@whiteslip/core";
+import type { Bucket, LocalDate } from "@whiteslip/core";
 
 /** A way to reach a customer. */
 export type Channel = "SMS" | "EMAIL" | "IN_APP" | "PUSH" | "VOICE";
@@ -41,10 +41,8 @@ export const TRIGGERS: readonly Trigger[] = [
   "LEGAL_NOTICE_REQUESTED",
 ];
 
-/** Delinquency bucket (billing's M0–M6, charge-off). */
-export type Bucket = "M0" | "M1" | "M2" | "M3" | "M4" | "M5" | "M6" | "CHARGED_OFF";
-/** All buckets, ordered by severity. */
-export const BUCKETS: readonly Bucket[] = ["M0", "M1", "M2", "M3", "M4", "M5", "M6", "CHARGED_OFF"];
+/** Delinquency bucket (billing's M0–M6, charge-off) and all buckets by severity: one home, @whiteslip/core. */
+export { type Bucket, BUCKETS } from "@whiteslip/core";
 
 /** Locales with templates. */
 export type Locale = "zh-CN" | "en";
