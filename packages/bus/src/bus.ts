@@ -1,9 +1,10 @@
 import type { DescMessage } from "@bufbuild/protobuf";
-import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, propagation } from "@opentelemetry/api";
 import type { TopicSpec } from "@whiteslip/contracts";
-import { isDomainError } from "@whiteslip/core";
-import { type Admin, type Consumer, Kafka, type KafkaMessage, logLevel, type Producer } from "kafkajs";
-import { decodeEvent, type EventEnvelope, headersToStrings, type OutgoingEvent, UndecodableEventError } from "./envelope";
+import { type Admin, Kafka, logLevel, type Producer } from "kafkajs";
+import { GroupConsumer } from "./consumer";
+import type { EventEnvelope, OutgoingEvent } from "./envelope";
+import type { FailureClass } from "./failure";
 
 /** The logging surface the bus needs (pino-compatible). */
 export interface BusLogger {
@@ -32,10 +33,17 @@ export interface ConsumerOptions {
   /** The group; one per consuming service (and purpose). */
   groupId: string;
   subscriptions: Subscription[];
-  /** Tries of a failing handler before the message goes to the dead-letter topic (default 5). */
+  /**
+   * Tries of a handler failing with an unexpected error (a bug) before the message goes to the dead-letter topic
+   * (default 5). Permanent errors are dead-lettered at once, infrastructure failures never (see failure.ts).
+   */
   maxAttempts?: number;
-  /** First retry delay in ms, doubled each try (default 200). */
+  /** First retry delay in ms, doubled each try, jittered (default 200). */
   backoffMs?: number;
+  /** Longest retry delay in ms (default 30,000): an outage is retried at least this often for as long as it lasts. */
+  maxBackoffMs?: number;
+  /** How often offsets of handled messages are committed, in ms (default 1,000; and always before leaving the group). */
+  commitIntervalMs?: number;
   /** Read a new group's topics from the start (default true: no fact is missed). */
   fromBeginning?: boolean;
   /** Partitions handled in parallel (order is kept within a partition, i.e. per account). Default 3. */
@@ -50,20 +58,36 @@ export interface ConsumerHandle {
   stop(): Promise<void>;
   /** Messages handled (or dead-lettered) since start. */
   readonly processed: number;
+  /**
+   * False while a partition is held back for infrastructure trouble (or the consumer crashed for good): the
+   * service's readiness reports NOT_SERVING meanwhile. Retries of a bug do not make it unhealthy.
+   */
+  readonly healthy: boolean;
+  /** The partitions held back right now, each at the message it retries. */
+  readonly heldPartitions: HeldPartition[];
 }
 
-const tracer = trace.getTracer("whiteslip.bus");
-
-/** Dead-letter topic of a topic for a consumer group. */
-export function deadLetterTopic(topic: string, groupId: string): string {
-  return `${topic}.${groupId}.dlq`;
+/** A partition a consumer holds back at a message it has not handled yet. */
+export interface HeldPartition {
+  topic: string;
+  partition: number;
+  /** Offset of the message being retried (nothing after it is handled or committed before it). */
+  offset: string;
+  /** Failed handler calls so far. */
+  attempts: number;
+  failureClass: FailureClass;
+  /** When the first call failed. */
+  since: Date;
+  /** The last error, `name: message`. */
+  error: string;
 }
 
 /**
  * Kafka for the platform: an idempotent producer with CloudEvents headers and
  * trace propagation, topic creation, and consumers that commit an offset only
- * after its effect is stored, retry with backoff and dead-letter what cannot be
- * handled.
+ * after its effect is stored and act on the failure class of an error: permanent
+ * → dead-letter at once, infrastructure → hold the partition and retry for as long
+ * as it takes, unexpected → bounded retries, then dead-letter (see failure.ts).
  */
 export class EventBus {
   private readonly consumers = new Set<ConsumerHandle>();
@@ -166,155 +190,16 @@ export class EventBus {
     return handle;
   }
 
+  /** False while any consumer of this bus holds a partition back for infrastructure trouble. */
+  get healthy(): boolean {
+    for (const c of this.consumers) if (!c.healthy) return false;
+    return true;
+  }
+
   /** Stops consumers, disconnects producer and admin. */
   async close(): Promise<void> {
     await Promise.all([...this.consumers].map((c) => c.stop()));
     await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
-  }
-}
-
-class GroupConsumer implements ConsumerHandle {
-  private consumer: Consumer | undefined;
-  private stopping = false;
-  processed = 0;
-  readonly groupId: string;
-
-  constructor(
-    private readonly bus: EventBus,
-    private readonly opts: ConsumerOptions,
-    private readonly logger: BusLogger,
-  ) {
-    this.groupId = opts.groupId;
-  }
-
-  async start(): Promise<void> {
-    const logical = this.opts.subscriptions.map((s) => s.spec.topic);
-    await this.bus.ensureTopics([...logical, ...logical.map((t) => deadLetterTopic(t, this.groupId))]);
-    const bySpec = new Map(this.opts.subscriptions.map((s) => [this.bus.topicName(s.spec.topic), s]));
-    const topics = [...bySpec.keys()];
-    const consumer = this.bus.kafka.consumer({
-      groupId: this.groupId,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      rebalanceTimeout: 10_000,
-      // Long-poll at most 250 ms: new events are picked up fast and stop() does not wait 5 s.
-      maxWaitTimeInMs: 250,
-      retry: { initialRetryTime: 100, retries: 10 },
-    });
-    this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: this.opts.fromBeginning ?? true });
-    await consumer.run({
-      // Offsets are resolved only after handleMessage returns (effect stored or
-      // dead-lettered), and committed by kafkajs after that.
-      autoCommit: true,
-      autoCommitInterval: 1000,
-      partitionsConsumedConcurrently: this.opts.partitionsConcurrently ?? 3,
-      eachMessage: async ({ topic, partition, message }) => {
-        const sub = bySpec.get(topic);
-        if (sub) await this.handleMessage(sub, topic, partition, message);
-        this.processed++;
-      },
-    });
-  }
-
-  private async handleMessage(sub: Subscription, topic: string, partition: number, message: KafkaMessage) {
-    const headers = headersToStrings(message.headers as Record<string, unknown>);
-    let event: EventEnvelope;
-    try {
-      event = decodeEvent(sub.spec, {
-        topic,
-        partition,
-        offset: message.offset,
-        key: message.key,
-        value: message.value,
-        headers,
-      });
-    } catch (e) {
-      await this.deadLetter(topic, partition, message, headers, e as Error, 0);
-      return;
-    }
-    const parent = propagation.extract(context.active(), headers);
-    const maxAttempts = this.opts.maxAttempts ?? 5;
-    const backoff = this.opts.backoffMs ?? 200;
-    for (let attempt = 1; ; attempt++) {
-      const span = tracer.startSpan(
-        `${topic} process`,
-        {
-          kind: SpanKind.CONSUMER,
-          attributes: {
-            "messaging.system": "kafka",
-            "messaging.destination.name": topic,
-            "messaging.consumer.group.name": this.groupId,
-            "messaging.message.id": event.id,
-          },
-        },
-        parent,
-      );
-      try {
-        await context.with(trace.setSpan(parent, span), () => sub.handle(event));
-        span.end();
-        return;
-      } catch (e) {
-        const err = e as Error;
-        span.recordException(err);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
-        span.end();
-        // A caller's mistake in the payload will not get better by retrying.
-        const permanent = isDomainError(e) && e.kind === "invalid_argument";
-        if (permanent || attempt >= maxAttempts || this.stopping) {
-          if (this.stopping && !permanent && attempt < maxAttempts) throw err; // redelivered after restart
-          await this.deadLetter(topic, partition, message, headers, err, attempt);
-          return;
-        }
-        this.logger.warn(
-          { topic, partition, offset: message.offset, eventId: event.id, attempt, err: err.message },
-          "event handler failed; retrying",
-        );
-        await sleep(backoff * 2 ** (attempt - 1));
-      }
-    }
-  }
-
-  private async deadLetter(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    headers: Record<string, string>,
-    err: Error,
-    attempts: number,
-  ) {
-    // `topic` is the name on the cluster; publish() puts the prefix before the dead-letter name again
-    const logicalDlq = deadLetterTopic(topic.slice(this.bus.topicPrefix.length), this.groupId);
-    const dlq = this.bus.topicName(logicalDlq);
-    this.logger.error(
-      { topic, partition, offset: message.offset, eventId: headers.ce_id, dlq, attempts, err: err.message },
-      err instanceof UndecodableEventError ? "undecodable message dead-lettered" : "event dead-lettered after retries",
-    );
-    await this.bus.publish([
-      {
-        topic: logicalDlq,
-        key: message.key?.toString("utf8") ?? "",
-        value: message.value ?? new Uint8Array(),
-        headers: {
-          ...headers,
-          dlq_error: err.message.slice(0, 1000),
-          dlq_error_kind: err.name,
-          dlq_attempts: String(attempts),
-          dlq_original_topic: topic,
-          dlq_original_partition: String(partition),
-          dlq_original_offset: message.offset,
-          dlq_consumer_group: this.groupId,
-        },
-      },
-    ]);
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    const c = this.consumer;
-    this.consumer = undefined;
-    if (c) await c.disconnect().catch(() => undefined);
   }
 }
 

@@ -1,2 +1,4 @@
 export * from "./bus";
+export * from "./dead-letter";
 export * from "./envelope";
+export * from "./failure";

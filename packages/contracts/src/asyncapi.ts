@@ -91,11 +91,15 @@ export const EVENT_CONTENT_TYPE = "application/protobuf";
 export const DEAD_LETTER_HEADERS: Readonly<Record<string, string>> = {
   dlq_error: "Error message of the last attempt (at most 1000 characters).",
   dlq_error_kind: "Error class, e.g. `UndecodableEventError` for a message that could not be decoded.",
-  dlq_attempts: "Number of attempts made (decimal).",
+  dlq_error_class: "`permanent` (undecodable, or rejected by the handler as invalid) or `unexpected` (a bug: retried, then given up).",
+  dlq_error_stack: "Stack of the last error (at most 4000 characters).",
+  dlq_attempts: "Number of handler calls made (decimal; 0 when the message could not be decoded).",
   dlq_original_topic: "Topic the message was read from.",
   dlq_original_partition: "Partition it was read from (decimal).",
   dlq_original_offset: "Offset it was read at (decimal).",
   dlq_consumer_group: "Consumer group that gave up on it.",
+  dlq_first_failure_at: "When the first handler call for it failed (RFC 3339).",
+  dlq_dead_lettered_at: "When it was dead-lettered (RFC 3339).",
 };
 
 const JSON_MAPPING_NOTE =

@@ -174,6 +174,8 @@ export async function startService<S extends z.ZodRawShape>(
   const checks: ReadinessCheck[] = [
     { name: "database", check: () => store.ping() },
     { name: "broker", check: () => admin.connect().then(() => admin.describeCluster()).then(() => true) },
+    // a consumer holding a partition back for infrastructure trouble (the bus retries it meanwhile)
+    { name: "consumers", check: async () => bus.healthy },
     ...(parts.readiness ?? []),
   ];
   let failing: string[] = [];
