@@ -202,7 +202,7 @@ describe("EventBus on the real broker: failure classes", () => {
     const points = resourceMetrics.scopeMetrics
       .flatMap((s) => s.metrics)
       .filter((x) => x.descriptor.name === "whiteslip.bus.dead_letters")
-      .flatMap((x) => x.dataPoints)
+      .flatMap((x) => x.dataPoints as { attributes: Record<string, unknown>; value: unknown }[])
       .filter((p) => p.attributes.topic === dlq && p.attributes.group === groupId);
     expect(points.map((p) => [p.attributes.error_class, p.value])).toEqual([["permanent", 3]]);
   });

@@ -495,7 +495,7 @@ export function deadLetterHeadersSchema(): JsonObject {
   return {
     type: "object",
     description:
-      "A message a consumer could not process after its retries, or could not decode, copied unchanged (key, value, original headers) to `<topic>.<consumer-group>.dlq`, with these headers added.",
+      "A message a consumer could not decode, rejected as permanent, or gave up on after bounded retries of an unexpected error (infrastructure failures are retried, never dead-lettered), copied unchanged (key, value, original headers) to `<topic>.<consumer-group>.dlq`, with these headers added.",
     required: Object.keys(DEAD_LETTER_HEADERS),
     properties: Object.fromEntries(
       Object.entries(DEAD_LETTER_HEADERS).map(([k, d]) => [k, { type: "string", description: d }]),

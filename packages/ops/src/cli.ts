@@ -9,6 +9,9 @@
  *   whiteslip-ops score <accountId>              internal credit score and history
  *   whiteslip-ops portfolio                      delinquency, roll rates, charge-offs, inflows
  *   whiteslip-ops pii <keys|add-key|activate|retire> [id] [--index] [--file F]   rotate personal-data keys (pii-keys.ts)
+ *   whiteslip-ops dlq list                       every dead-letter topic of the platform with its message count
+ *   whiteslip-ops dlq show <topic> [--group G] [--limit N]   dead letters decoded (attributes, dlq headers, payload)
+ *   whiteslip-ops dlq replay <topic> --group G [--id CE_ID…] redeliver dead letters to that consumer group only
  *
  * Service addresses: CREDIT_ADDR, BILLING_ADDR, NOTIFICATION_ADDR, COLLECTIONS_ADDR,
  * CREDIT_REPORTING_ADDR (default 127.0.0.1:50051…50055); Kafka: KAFKA_BROKERS (and TOPIC_PREFIX when the platform uses one);
@@ -21,14 +24,18 @@ import { addDays, zonedInstant } from "@whiteslip/core";
 import { isGrpcError } from "@whiteslip/grpc";
 import { setFileClock } from "@whiteslip/runtime";
 import { addressesFromEnv, closeClients, platformClients } from "./clients";
+import { listDeadLetterTopics, printable, readDeadLetters, replayDeadLetters, resolveDeadLetterTopic } from "./dlq";
 import { nextBusinessDate, progressLine, runEndOfDay } from "./end-of-day";
 import { piiCommand } from "./pii-keys";
 import { resolveTopics, tail } from "./tail";
 
-const USAGE = `usage: whiteslip-ops <eod|advance|tail|account|case|score|portfolio|pii> [options]
+const USAGE = `usage: whiteslip-ops <eod|advance|tail|dlq|account|case|score|portfolio|pii> [options]
   eod [--date YYYY-MM-DD]                 run end-of-day for a business date
   advance [--days N]                      move the platform N business days forward
   tail [topic...] [--from-beginning] [--key ID]
+  dlq list                                dead-letter topics with message counts
+  dlq show <topic> [--group G] [--limit N]
+  dlq replay <topic> --group G [--id CE_ID]...   redeliver to that group only (all with a ce_id if no --id)
   account <accountId> | case <caseId> | case --account <accountId> | score <accountId> | portfolio
   pii <keys|add-key|activate|retire> [id] [--index] [--file keyring.json]   personal-data key rotation`;
 
@@ -47,6 +54,9 @@ async function main(argv: string[]): Promise<number> {
       account: { type: "string" },
       index: { type: "boolean", default: false },
       file: { type: "string" },
+      group: { type: "string" },
+      limit: { type: "string" },
+      id: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -72,6 +82,31 @@ async function main(argv: string[]): Promise<number> {
       signal: ac.signal,
     });
     return 0;
+  }
+  if (command === "dlq") {
+    const target = { brokers: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","), topicPrefix: process.env.TOPIC_PREFIX ?? "" };
+    const [sub, topic] = positionals;
+    if (sub === "list") {
+      print(await listDeadLetterTopics(target));
+      return 0;
+    }
+    if (sub === "show") {
+      const dlq = resolveDeadLetterTopic(need(topic, "topic"), values.group, target.topicPrefix);
+      const limit = values.limit === undefined ? Number.POSITIVE_INFINITY : Number(values.limit);
+      if (!(limit > 0)) throw new Error(`--limit must be a positive integer, got ${values.limit}`);
+      const records = await readDeadLetters({ ...target, topic: dlq.topic });
+      for (const r of records.slice(-limit)) process.stdout.write(`${JSON.stringify(printable(r))}\n`);
+      process.stderr.write(`${records.length} dead letter(s) in ${dlq.topic}${records.length > limit ? `, last ${limit} shown` : ""}\n`);
+      return 0;
+    }
+    if (sub === "replay") {
+      if (!values.group) throw new Error(`dlq replay needs --group: a replay reaches one consumer group\n${USAGE}`);
+      const audit = await replayDeadLetters({ ...target, topic: need(topic, "topic"), group: values.group, ids: values.id ?? [] });
+      print(audit);
+      return 0;
+    }
+    process.stderr.write(`unknown dlq command ${JSON.stringify(sub ?? "")}\n${USAGE}\n`);
+    return 2;
   }
   const clients = platformClients(addressesFromEnv());
   try {

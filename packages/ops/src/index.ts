@@ -2,3 +2,4 @@ export * from "./clients";
 export * from "./end-of-day";
 export * from "./tail";
 export { advance } from "./cli";
+export * from "./dlq";

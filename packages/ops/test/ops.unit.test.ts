@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { encodeEvent } from "@whiteslip/bus";
 import { billing, Topics } from "@whiteslip/contracts";
 import { describe, expect, it } from "vitest";
-import { decodeRecord, progressLine, resolveTopics } from "../src/index";
+import { decodeRecord, parseDeadLetterTopic, progressLine, resolveDeadLetterTopic, resolveTopics } from "../src/index";
 
 describe("ops CLI helpers", () => {
   it("resolves short topic names", () => {
@@ -57,5 +57,29 @@ describe("ops CLI helpers", () => {
     );
     // accounts opened during the run can push processed past the total counted at its start
     expect(progressLine({ ...run, accountsProcessed: 103n })).toContain("[####################] 103/100");
+  });
+
+  it("names dead-letter topics from a topic and a group, and back, under a prefix (groups may hold dots)", () => {
+    expect(parseDeadLetterTopic("staging.whiteslip.billing.overdue.v1.collections.dlq", "staging.")).toEqual({
+      sourceTopic: "whiteslip.billing.overdue.v1",
+      group: "collections",
+    });
+    expect(parseDeadLetterTopic("whiteslip.billing.overdue.v1.notification.v2.dlq")).toEqual({
+      sourceTopic: "whiteslip.billing.overdue.v1",
+      group: "notification.v2",
+    });
+    expect(parseDeadLetterTopic("whiteslip.billing.overdue.v1.collections.dlq", "staging.")).toBeUndefined();
+    expect(parseDeadLetterTopic("whiteslip.billing.overdue.v1.collections.replay")).toBeUndefined();
+    expect(parseDeadLetterTopic("whiteslip.billing.overdue.v1.dlq")).toBeUndefined();
+    expect(resolveDeadLetterTopic("overdue", "collections", "staging.")).toEqual({
+      topic: "staging.whiteslip.billing.overdue.v1.collections.dlq",
+      sourceTopic: "whiteslip.billing.overdue.v1",
+      group: "collections",
+    });
+    expect(resolveDeadLetterTopic("whiteslip.billing.overdue.v1.collections.dlq", undefined, "staging.").topic).toBe(
+      "staging.whiteslip.billing.overdue.v1.collections.dlq",
+    );
+    expect(() => resolveDeadLetterTopic("overdue", undefined)).toThrow(/--group is required/);
+    expect(() => resolveDeadLetterTopic("whiteslip.billing.overdue.v1.collections.dlq", "billing")).toThrow(/of group collections, not billing/);
   });
 });
