@@ -2,7 +2,7 @@ import { metrics } from "@opentelemetry/api";
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { billing, Topics } from "@whiteslip/contracts";
 import { deterministicId, invalidArgument } from "@whiteslip/core";
-import { testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { testScope, uniqueName } from "@whiteslip/testkit/vitest";
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -28,9 +28,6 @@ async function waitFor<T>(fn: () => T | undefined | Promise<T | undefined>, what
   }
 }
 
-// This file's own platform on the shared cluster: every topic it touches carries this prefix.
-const PREFIX = `${uniqueName("bus-int")}.`;
-const OVERDUE = PREFIX + Topics.Overdue.topic;
 
 interface Record_ {
   key: string;
@@ -41,7 +38,10 @@ interface Record_ {
 }
 
 describe("EventBus on the real broker: failure classes", () => {
-  const { kafkaBrokers } = testInfra();
+  // This file's own platform on the shared cluster: every topic it touches carries this prefix.
+  const scope = testScope("bus-int");
+  const { kafkaBrokers, topicPrefix: PREFIX } = scope;
+  const OVERDUE = PREFIX + Topics.Overdue.topic;
   const kafka = new Kafka({ brokers: kafkaBrokers, logLevel: logLevel.NOTHING });
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
@@ -53,7 +53,7 @@ describe("EventBus on the real broker: failure classes", () => {
   beforeAll(async () => {
     // before any consumer exists: the bus takes its meter when a consumer is made
     metrics.setGlobalMeterProvider(provider);
-    bus = await EventBus.connect({ brokers: kafkaBrokers, clientId: "bus-test", logger: silent, topicPrefix: PREFIX });
+    bus = await EventBus.connect(scope.busOptions("bus-test"));
     await bus.ensureTopics([Topics.Overdue.topic]);
     admin = kafka.admin();
     await admin.connect();
@@ -110,7 +110,7 @@ describe("EventBus on the real broker: failure classes", () => {
     const accountId = uniqueName("acc");
     const seen: EventEnvelope<typeof billing.OverdueSchema>[] = [];
     const c = consumer({
-      groupId: uniqueName("g"),
+      groupId: scope.group("g"),
       subscriptions: [subscribe(Topics.Overdue, async (e) => void (e.key === accountId && seen.push(e)))],
     });
     await c.start();
@@ -137,7 +137,7 @@ describe("EventBus on the real broker: failure classes", () => {
 
   it("dead-letters poison messages and a permanent error at once, commits past them and counts them", async () => {
     const accountId = uniqueName("acc");
-    const groupId = uniqueName("g");
+    const groupId = scope.group("g");
     const calls = new Map<string, number>();
     const handled: EventEnvelope[] = [];
     const rejected = deterministicId("rejected", accountId);
@@ -209,7 +209,7 @@ describe("EventBus on the real broker: failure classes", () => {
 
   it("holds a partition back through an infrastructure outage: retried, never dead-lettered, applied once; unhealthy meanwhile", async () => {
     const accountId = uniqueName("acc");
-    const groupId = uniqueName("g");
+    const groupId = scope.group("g");
     let databaseUp = false;
     const calls = new Map<string, number>();
     const applied = new Map<string, EventEnvelope>();
@@ -271,7 +271,7 @@ describe("EventBus on the real broker: failure classes", () => {
 
   it("retries a bug a bounded number of times, then dead-letters it with error, stack and attempts", async () => {
     const accountId = uniqueName("acc");
-    const groupId = uniqueName("g");
+    const groupId = scope.group("g");
     let calls = 0;
     const firstCallAt: Date[] = [];
     const c = consumer({
@@ -313,7 +313,7 @@ describe("EventBus on the real broker: failure classes", () => {
 
   it("stopping while retrying neither dead-letters nor commits: the next member gets the message again", async () => {
     const accountId = uniqueName("acc");
-    const groupId = uniqueName("g");
+    const groupId = scope.group("g");
     let calls = 0;
     const first = bus.consumer({
       groupId,
@@ -356,7 +356,7 @@ describe("EventBus on the real broker: failure classes", () => {
     const a = await EventBus.connect({ brokers: kafkaBrokers, clientId: "bus-test-a", logger: silent, topicPrefix: pa });
     const b = await EventBus.connect({ brokers: kafkaBrokers, clientId: "bus-test-b", logger: silent, topicPrefix: pb });
     const seenByA: EventEnvelope[] = [];
-    const groupId = uniqueName("g");
+    const groupId = scope.group("g");
     const c = a.consumer({ groupId, subscriptions: [subscribe(Topics.Overdue, async (e) => void seenByA.push(e))] });
     try {
       await c.start();

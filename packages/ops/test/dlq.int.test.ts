@@ -4,12 +4,11 @@ import { promisify } from "node:util";
 import { type ConsumerHandle, encodeEvent, EventBus, type EventEnvelope, PermanentEventError, replayTopic, subscribe } from "@whiteslip/bus";
 import { Topics } from "@whiteslip/contracts";
 import { deterministicId } from "@whiteslip/core";
-import { testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { testScope, uniqueName } from "@whiteslip/testkit/vitest";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listDeadLetterTopics, readDeadLetters, readReplayAudit, replayDeadLetters, resolveDeadLetterTopic } from "../src/index";
 
-const silent = { info() {}, warn() {}, error() {}, debug() {} };
 const repoRoot = join(import.meta.dirname, "../../..");
 
 async function waitFor<T>(fn: () => T | undefined | Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
@@ -22,16 +21,15 @@ async function waitFor<T>(fn: () => T | undefined | Promise<T | undefined>, what
   }
 }
 
-// This file's own platform on the shared cluster.
-const PREFIX = `${uniqueName("ops-dlq")}.`;
-
 describe("whiteslip-ops dlq against the real broker", () => {
-  const { kafkaBrokers } = testInfra();
+  // This file's own platform on the shared cluster.
+  const scope = testScope("ops-dlq");
+  const { kafkaBrokers, topicPrefix: PREFIX } = scope;
   const target = { brokers: kafkaBrokers, topicPrefix: PREFIX };
   let bus: EventBus;
   const consumers: ConsumerHandle[] = [];
   beforeAll(async () => {
-    bus = await EventBus.connect({ brokers: kafkaBrokers, clientId: "ops-dlq-test", logger: silent, topicPrefix: PREFIX });
+    bus = await EventBus.connect(scope.busOptions("ops-dlq-test"));
   });
   afterAll(async () => {
     await Promise.all(consumers.map((c) => c.stop()));
@@ -40,7 +38,7 @@ describe("whiteslip-ops dlq against the real broker", () => {
 
   it("lists, shows and replays dead letters to the one group that gave up on them, with the original ce_id, and records the replay", async () => {
     const accountId = uniqueName("acc");
-    const [g1, g2] = [uniqueName("collections"), uniqueName("notification")];
+    const [g1, g2] = [scope.group("collections"), scope.group("notification")];
     const x = deterministicId("overdue", accountId, "x");
     const y = deterministicId("overdue", accountId, "y");
     // each group refuses one event until its "fix" is deployed
@@ -118,7 +116,7 @@ describe("whiteslip-ops dlq against the real broker", () => {
     expect(replayed.topic).toBe(PREFIX + replayTopic(Topics.Overdue.topic, g1));
     expect(replayed.headers).toMatchObject({ ce_id: x, ce_type: "whiteslip.billing.v1.Overdue", replay_id: audit.replayId, replay_by: "ops-test" });
     expect(Object.keys(replayed.headers).filter((k) => k.startsWith("dlq_"))).toEqual([]);
-    expect(replayed.data.daysPastDue).toBe(1);
+    expect((replayed.data as unknown as { daysPastDue: number }).daysPastDue).toBe(1);
 
     // Barrier for "the other group saw nothing": replay g2's own dead letter Y (same key, so the same partition of
     // g2's replay topic — X would be ahead of it there). When g2 has Y, it has all it will ever get before it.
