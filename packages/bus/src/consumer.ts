@@ -277,13 +277,13 @@ export class GroupConsumer implements ConsumerHandle {
     if (hold) hold.timer = timer;
   }
 
-  private release(key: string, hold: Hold) {
+  private release(key: string, hold: Hold, why: "done" | "revoked" = "done") {
     if (hold.timer) clearTimeout(hold.timer);
     this.holds.delete(key);
-    if (hold.failureClass === "infrastructure") {
+    if (hold.failureClass === "infrastructure" || why === "revoked") {
       this.logger.info(
         { topic: hold.topic, partition: hold.partition, offset: hold.offset, attempts: hold.attempts, heldMs: Date.now() - hold.firstFailureAt.getTime() },
-        "partition recovered",
+        why === "done" ? "partition recovered" : "held partition revoked; its next owner retries the message",
       );
     }
   }
@@ -316,7 +316,7 @@ export class GroupConsumer implements ConsumerHandle {
   /** After a (re)join: forget holds and uncommitted offsets of partitions this member no longer owns. */
   private onAssignment(assignment: Record<string, number[]>) {
     const owned = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => tpKey(t, p))));
-    for (const [k, h] of this.holds) if (!owned.has(k)) this.release(k, h);
+    for (const [k, h] of this.holds) if (!owned.has(k)) this.release(k, h, "revoked");
     for (const k of this.pending.keys()) if (!owned.has(k)) this.pending.delete(k);
   }
 
