@@ -257,8 +257,28 @@ async function act(o: DemoOptions, p: Persona, today: LocalDate): Promise<void> 
   }
 }
 
+/**
+ * Waits until notification has sent everything due at the demo's clock (its backlog is 0), at most `timeoutMs`: the
+ * last day's notices go out before the demo says it finished, not after. What waited past its window was expired or
+ * superseded rather than delivered late (notification's validity windows).
+ */
+async function notificationsSettled(clients: PlatformClients, timeoutMs = 60_000): Promise<notification.GetNotificationStatsResponse> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await clients.notification.getNotificationStats({});
+    if (s.dueNow === 0n || Date.now() > until) return s;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function finale(o: DemoOptions, people: Persona[]): Promise<void> {
   const { clients, print } = o;
+  const sent = await notificationsSettled(clients);
+  const count = (st: notification.DeliveryStatus) => sent.counts.filter((c) => c.status === st).reduce((a, c) => a + c.count, 0n);
+  const S = notification.DeliveryStatus;
+  print(
+    `\n  Notifications: ${count(S.DELIVERED) + count(S.SENT)} delivered, ${count(S.EXPIRED)} expired and ${count(S.SUPERSEDED)} superseded before sending (never sent late), ${count(S.SCHEDULED) + count(S.HELD)} waiting for a later time${sent.dueNow > 0n ? `, ${sent.dueNow} still due` : ""}`,
+  );
   const today = (await clients.billing.getBusinessDate({})).businessDate;
   const asOf = addDays(today, -1);
   print(`\n== ${asOf}: where everyone stands`);
@@ -280,5 +300,4 @@ async function finale(o: DemoOptions, people: Persona[]): Promise<void> {
   if (inflow) print(`  Expected inflows: ${inflow}`);
   const cs = await clients.collections.getCollectionsStats({});
   print(`  Collections: ${cs.openCases} open cases, collected ${formatCny(cs.collectedFen)}; ${cs.strategies.map((x) => `${x.strategyId}: cure ${(x.cureRate * 100).toFixed(0)}% of ${x.cases}`).join(" · ")}`);
-  void notification;
 }

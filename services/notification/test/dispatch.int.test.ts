@@ -260,7 +260,9 @@ describe("two dispatchers racing one due wave", () => {
 
     const errors: unknown[] = [];
     const [a, b] = await Promise.all([replica(undefined, (e) => errors.push(e)), replica(undefined, (e) => errors.push(e))]);
+    expect((await client.getNotificationStats({})).dueNow).toBe(0n); // not due before 08:00
     clock.set(at("2027-01-05T08:00"));
+    expect((await client.getNotificationStats({})).dueNow).toBe(36n); // the backlog
     const [ra, rb] = await Promise.all([a.tick(), b.tick()]);
     expect(errors).toEqual([]);
     expect(ra.sent + rb.sent).toBe(36);
@@ -276,6 +278,7 @@ describe("two dispatchers racing one due wave", () => {
     const after = (await Promise.all(customers.map((c) => listAll(c)))).flat();
     expect(after.every((m) => m.status === pb.DeliveryStatus.DELIVERED)).toBe(true);
     expect((await a.tick()).due).toBe(0);
+    expect((await client.getNotificationStats({})).dueNow).toBe(0n);
   });
 });
 

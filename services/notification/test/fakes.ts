@@ -131,6 +131,9 @@ export class FakeMessages implements MessageRepository {
         out[m.capDay] = (out[m.capDay] ?? 0) + 1;
     return out;
   }
+  async countDue(now: Date) {
+    return (await this.findDue(now, Number.MAX_SAFE_INTEGER)).length + [...this.rows.values()].filter((m) => m.status === "SENDING" && !(m.claimExpiresAt && m.claimExpiresAt <= now)).length;
+  }
   async countByChannelStatus(range: { from?: Date; to?: Date }) {
     const cells = new Map<string, { channel: Message["channel"]; status: Message["status"]; count: number }>();
     for (const m of this.rows.values()) {

@@ -82,10 +82,11 @@ export function notificationService(d: HandlerDeps): ServiceRegistration {
       };
     },
     getNotificationStats: async (req) => {
-      const r = await getNotificationStats(d.messages, d.settings.defaultTimeZone, req);
+      const r = await getNotificationStats(d.messages, d.settings.defaultTimeZone, req, d.clock.now());
       return {
         counts: r.counts.map((c) => ({ channel: channelToPb(c.channel), status: statusToPb(c.status), count: BigInt(c.count) })),
         total: BigInt(r.total),
+        dueNow: BigInt(r.dueNow),
       };
     },
     listNotifications: async (req) => {

@@ -191,17 +191,22 @@ export class MongoMessageRepository implements MessageRepository {
     for (const m of ms) if ((await insertOnce(this.messages, toDoc(m))) === "applied") out.push(m.id);
     return out;
   }
+  /** Due: SCHEDULED/HELD whose time has come, or SENDING whose claim expired. */
+  private dueFilter(now: Date): Filter<MessageDoc> {
+    return q({
+      $or: [
+        { status: { $in: ["SCHEDULED", "HELD"] }, scheduledAt: { $lte: now } },
+        { status: "SENDING", claimExpiresAt: { $lte: now } },
+      ],
+    });
+  }
+  async countDue(now: Date): Promise<number> {
+    // claims in flight count too: they are not sent yet
+    return this.messages.countDocuments(q({ $or: [this.dueFilter(now), { status: "SENDING" }] }));
+  }
   async findDue(now: Date, limit: number): Promise<Message[]> {
     const docs = await this.messages
-      .find(
-        {
-          $or: [
-            { status: { $in: ["SCHEDULED", "HELD"] }, scheduledAt: { $lte: now } },
-            { status: "SENDING", claimExpiresAt: { $lte: now } },
-          ],
-        },
-        { projection: { pendingEvents: 0 } },
-      )
+      .find(this.dueFilter(now), { projection: { pendingEvents: 0 } })
       .sort({ scheduledAt: 1, _id: 1 })
       .limit(limit)
       .toArray();

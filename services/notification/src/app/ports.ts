@@ -98,6 +98,8 @@ export interface MessageRepository {
   listForFact(factEventId: string): Promise<Message[]>;
   /** Counts of cap-counted messages sent per local day among `days`. */
   cappedSentPerDay(customerId: string, days: string[]): Promise<Record<string, number>>;
+  /** Messages due at `now` and not sent yet (what findDue would return, uncapped): the dispatcher's backlog. */
+  countDue(now: Date): Promise<number>;
   /** Messages by channel and status (non-zero cells), created in [from, to) where given. */
   countByChannelStatus(range: { from?: Date; to?: Date }): Promise<ChannelStatusCount[]>;
   /** A customer's messages, newest first. */
