@@ -5,13 +5,12 @@
  * over Kafka to the service (own TOPIC_PREFIX and database); the crash and race scenarios drive extra Dispatcher
  * instances on the same database, each with its own connection, as separate replicas would.
  */
-import { randomBytes } from "node:crypto";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { EventBus, encodeEvent } from "@whiteslip/bus";
 import { billing, notification as pb, Topics } from "@whiteslip/contracts";
 import { dateInZone, ManualClock } from "@whiteslip/core";
 import { createClient } from "@whiteslip/grpc";
-import { PiiCipher } from "@whiteslip/pii";
+import { generateKeyring, PiiCipher } from "@whiteslip/pii";
 import { eventually, type ProviderSandbox, startProviderSandbox } from "@whiteslip/platform";
 import { freshDatabaseName, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
 import { MongoClient } from "mongodb";
@@ -35,7 +34,8 @@ const dbName = freshDatabaseName("notification_dispatch");
 const topicPrefix = `${run}.`;
 const clock = new ManualClock(at("2027-01-04T10:00"));
 const CLAIM_MS = 60_000;
-const PII_KEY = randomBytes(32).toString("base64");
+/** The service's keyring, shared with the replicas (they decrypt the contact points it stored). */
+const KEYRING = generateKeyring();
 
 let sandbox: ProviderSandbox;
 let service: Awaited<ReturnType<typeof startNotification>>;
@@ -67,7 +67,7 @@ async function replica(
   };
   return new Dispatcher({
     messages: wrap(new MongoMessageRepository(db)),
-    customers: new MongoCustomerRepository(db, new PiiCipher(PII_KEY), { timeZone: "Asia/Shanghai", locale: "zh-CN" }),
+    customers: new MongoCustomerRepository(db, new PiiCipher(KEYRING), { timeZone: "Asia/Shanghai", locale: "zh-CN" }),
     accounts: new MongoAccountFactsRepository(db),
     providers,
     clock,
@@ -85,7 +85,7 @@ async function messagesOf(customerId: string, n: number) {
   return eventually(`${n} messages for ${customerId}`, async () => {
     const ms = await listAll(customerId);
     return ms.length >= n ? ms : undefined;
-  });
+  }, 90_000);
 }
 
 async function contacts(customerId: string) {
@@ -158,7 +158,7 @@ beforeAll(async () => {
       LOG_LEVEL: "silent",
       DISPATCH_INTERVAL_MS: "0",
       DISPATCH_CLAIM_MS: String(CLAIM_MS),
-      PII_KEY,
+      PII_KEYRING: JSON.stringify(KEYRING),
       SMTP_TIMEOUT_MS: "5000",
       ...sandbox.env(),
     },
@@ -255,7 +255,8 @@ describe("two dispatchers racing one due wave", () => {
     for (const c of customers) await contacts(c);
     clock.set(at("2027-01-05T07:00")); // quiet hours: the wave is due at 08:00
     await bus.publish(customers.map((c, i) => dueSoon(`${run}-ds-race-${i}`, c, `${run}-acc-race-${i}`, "2027-01-10")));
-    const wave = (await Promise.all(customers.map((c) => messagesOf(c, 3)))).flat();
+    const wave: pb.Notification[] = [];
+    for (const c of customers) wave.push(...(await messagesOf(c, 3)));
     expect(wave).toHaveLength(36);
 
     const errors: unknown[] = [];
@@ -338,8 +339,8 @@ describe("messages expire", () => {
       const ms = (await listAll(c)).filter((m) => m.template === template);
       return ms.length === 2 && ms.every((m) => m.status === pb.DeliveryStatus.SUPERSEDED) ? ms : undefined;
     };
-    const byPayment = await eventually("the payment to supersede the notices", () => isSuperseded(paid, "overdue-notice@1"));
-    const byCure = await eventually("the cure to supersede the notices", () => isSuperseded(cured, "overdue-notice@1"));
+    const byPayment = await eventually("the payment to supersede the notices", () => isSuperseded(paid, "overdue-notice@1"), 60_000);
+    const byCure = await eventually("the cure to supersede the notices", () => isSuperseded(cured, "overdue-notice@1"), 60_000);
     expect(byPayment[0]!.statusReason).toBe(`superseded by a payment received ${at("2027-01-08T23:00").toISOString()}`);
     expect(byCure[0]!.statusReason).toBe(`superseded: account cured ${at("2027-01-08T23:00").toISOString()}`);
 
