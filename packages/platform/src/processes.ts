@@ -72,6 +72,8 @@ export async function startServiceProcess(name: ServiceName, opts: ProcessOption
     ...(opts.serviceEnv?.[name] ?? {}),
     GRPC_PORT: String(port),
     GRPC_HOST: "127.0.0.1",
+    // the service stops by itself if this process dies without stopping it (a killed test run, a crashed npm start)
+    WHITESLIP_PARENT_PID: String(process.pid),
   };
   const child = spawn(process.execPath, ["--import", "tsx", join(spec.dir, "src/main.ts")], {
     cwd: ROOT,

@@ -248,10 +248,33 @@ export function runMain(start: () => Promise<{ stop(): Promise<void> }>): void {
       };
       process.on("SIGTERM", onSignal);
       process.on("SIGINT", onSignal);
+      exitWithParent(() => onSignal("SIGTERM"));
     },
     (e) => {
       process.stderr.write(`start-up failed: ${(e as Error).message}\n`);
       process.exit(1);
     },
   );
+}
+
+/**
+ * A service started by a local supervisor (the local run, a test platform) that names itself in
+ * `WHITESLIP_PARENT_PID` stops when that process is gone. Without it, a test run killed by a timeout or a
+ * SIGKILL left its five services running, polling a broker and database nobody used, on a 2-core machine.
+ * Never set in production, where the orchestrator owns the process.
+ */
+function exitWithParent(stop: () => void): void {
+  const parent = Number(process.env.WHITESLIP_PARENT_PID);
+  if (!Number.isInteger(parent) || parent <= 1) return;
+  const timer = setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      clearInterval(timer);
+      process.stderr.write(`parent ${parent} is gone: shutting down\n`);
+      setTimeout(() => process.exit(1), 15_000).unref(); // a stop that hangs on a dead broker does not keep us
+      stop();
+    }
+  }, 1_000);
+  timer.unref();
 }
