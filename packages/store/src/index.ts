@@ -1,2 +1,3 @@
+export * from "./command";
 export * from "./outbox";
 export * from "./store";
