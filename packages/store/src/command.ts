@@ -27,9 +27,10 @@ import { isDuplicateKey } from "./store";
 export const CONCURRENT_MODIFICATION = "CONCURRENT_MODIFICATION";
 
 /** What `decide` answers: a write to make (and the result to return once it applied), or an outcome without a write. */
-export type Decision<C, R> =
-  | { readonly kind: "write"; readonly write: C; readonly result: R }
-  | { readonly kind: "outcome"; readonly result: R };
+export type Decision<C, R> = { readonly kind: "write"; readonly write: C; readonly result: R } | Outcome<R>;
+
+/** A result without a write. */
+export type Outcome<R> = { readonly kind: "outcome"; readonly result: R };
 
 /** Decides to write `change`; the command returns `result` once the write applied. */
 export function write<C, R>(change: C, result: R): Decision<C, R> {
@@ -37,21 +38,23 @@ export function write<C, R>(change: C, result: R): Decision<C, R> {
 }
 
 /** Decides that nothing is written (a duplicate, not found, a no-op, a decline): the command returns `result`. */
-export function outcome<R>(result: R): Decision<never, R> {
+export function outcome<R>(result: R): Outcome<R> {
   return { kind: "outcome", result };
 }
 
 /**
  * Where an aggregate lives. `load` reads its current state (with the version
  * the write will check; absent may be a state too, for a creation); `write`
- * makes one version-checked single-document write and answers false when the
- * version moved or, for a creation, the document exists by now.
+ * makes one version-checked single-document write and answers true when it
+ * applied, false when the version moved or, for a creation, the document
+ * exists by now — or an `outcome` when the write's own guard found the change
+ * applied already (an idempotency mark kept in the document but not loaded).
  */
-export interface AggregateStore<S, C> {
+export interface AggregateStore<S, C, O = never> {
   /** The current state, with its version. */
   load(): Promise<S>;
   /** Writes `change` if the version it was decided on still holds; false on a conflict. Throws only for real failures. */
-  write(change: C): Promise<boolean>;
+  write(change: C): Promise<boolean | Outcome<O>>;
 }
 
 /** How conflicts are retried: capped exponential backoff with full jitter. */
@@ -125,11 +128,13 @@ export async function retryOnConflict<R>(attempt: (n: number) => Promise<R | typ
  * times, and only the last run's decision is written. Returns the decision's
  * result.
  */
-export function handleCommand<S, C, R>(store: AggregateStore<S, C>, decide: (state: S) => Decision<C, R>, opts: CommandOptions): Promise<R> {
+export function handleCommand<S, C, R>(store: AggregateStore<S, C, R>, decide: (state: S) => Decision<C, R>, opts: CommandOptions): Promise<R> {
   return retryOnConflict(async () => {
     const d = decide(await store.load());
     if (d.kind === "outcome") return d.result;
-    return (await store.write(d.write)) ? d.result : CONFLICT;
+    const w = await store.write(d.write);
+    if (w === true) return d.result;
+    return w === false ? CONFLICT : w.result;
   }, opts);
 }
 

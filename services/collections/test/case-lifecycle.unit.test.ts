@@ -37,6 +37,27 @@ describe("case lifecycle from events", () => {
     expect(c.audit.map((a) => a.action)).toEqual(["CASE_OPENED"]);
   });
 
+  it("two Overdues racing to open the account's case: one opens it, the other decides again and updates it", async () => {
+    const { deps, cases } = setup();
+    const effects = await Promise.all([handleOverdue(deps, overdue("a1", "2026-03-02", 1)), handleOverdue(deps, overdue("a1", "2026-03-03", 2))]);
+    expect(effects.sort()).toEqual(["opened", "updated"]);
+    expect(cases.docs.size).toBe(1);
+    const c = [...cases.docs.values()][0]!;
+    expect(c.processedEventIds).toEqual(expect.arrayContaining(["overdue-a1-2026-03-02", "overdue-a1-2026-03-03"]));
+    expect(cases.outbox.filter((e) => e.type === "CaseOpened")).toHaveLength(1);
+  });
+
+  it("a case that keeps changing under an event answers ABORTED CONCURRENT_MODIFICATION (the bus redelivers it)", async () => {
+    const { deps, cases } = setup();
+    await handleOverdue(deps, overdue("a1", "2026-03-02", 1));
+    cases.save = async () => "conflict";
+    await expect(handleOverdue(deps, overdue("a1", "2026-03-03", 2))).rejects.toMatchObject({
+      kind: "aborted",
+      reason: "CONCURRENT_MODIFICATION",
+      message: "case of account a1 kept changing (10 attempts); retry",
+    });
+  });
+
   it("follows DPD daily and escalates treatment by bucket", async () => {
     const { deps, cases } = setup();
     await handleOverdue(deps, overdue("a1", "2026-03-02", 1));

@@ -3,7 +3,7 @@ import { adjustCreditLine } from "../src/app/adjust-credit-line";
 import { applyAccountCured } from "../src/app/apply-account-cured";
 import { applyForCredit } from "../src/app/apply-for-credit";
 import { applyOverdueFact } from "../src/app/apply-overdue";
-import { authorizePurchase } from "../src/app/authorize-purchase";
+import { authorizationIdFor, authorizePurchase } from "../src/app/authorize-purchase";
 import { expireHolds } from "../src/app/expire-holds";
 import { flagHighRiskDueSoon } from "../src/app/flag-due-soon";
 import { recordPaymentReceived } from "../src/app/record-payment-received";
@@ -97,6 +97,29 @@ describe("authorization", () => {
     await expect(authorizePurchase(d, auth(line.id, "k1", 5n))).rejects.toMatchObject({ reason: "IDEMPOTENCY_KEY_REUSED" });
     // the retries above reserved again (their earlier hold was gone) and undid it: nothing is held
     expect(await d.lines.get(line.id)).toMatchObject({ openHoldsFen: 0n, holds: {} });
+  });
+
+  it("a line that keeps changing between the reservation and the read answers ABORTED CONCURRENT_MODIFICATION and holds nothing", async () => {
+    const { d, line } = await withLine();
+    let reservations = 0;
+    // every reservation loses to a concurrent change, and every read finds no reason to decline
+    d.lines.tryReserve = async () => {
+      reservations++;
+      return null;
+    };
+    const e = await authorizePurchase(d, auth(line.id, "k1", 100n)).catch((x) => x);
+    expect(e).toMatchObject({ kind: "aborted", reason: "CONCURRENT_MODIFICATION" });
+    expect(reservations).toBe(10);
+    expect(await d.lines.get(line.id)).toMatchObject({ openHoldsFen: 0n, holds: {} });
+    expect(await d.authorizations.get(authorizationIdFor(line.id, "k1"))).toBeNull();
+  });
+
+  it("a consumed event on a line that keeps changing is ABORTED CONCURRENT_MODIFICATION (the bus retries it), applied nowhere", async () => {
+    const { d, line } = await withLine();
+    d.lines.save = async () => "conflict";
+    const e = await applyOverdueFact(d, { eventId: "ov1", accountId: line.id, businessDate: "2026-03-09", daysPastDue: 1 }).catch((x) => x);
+    expect(e).toMatchObject({ kind: "aborted", reason: "CONCURRENT_MODIFICATION", message: `credit line ${line.id} kept changing (10 attempts); retry` });
+    expect(d.lines.processed.get(line.id)?.has("ov1") ?? false).toBe(false);
   });
 
   it("a retry after capture answers the first approval and holds nothing again", async () => {

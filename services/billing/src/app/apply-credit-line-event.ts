@@ -1,5 +1,6 @@
 import { type Fen } from "@whiteslip/core";
-import { cloneAccount } from "../domain/account";
+import { handleCommand, outcome, write } from "@whiteslip/store";
+import { type Account, cloneAccount } from "../domain/account";
 import { openAccount } from "./open-account";
 import type { BillingDeps } from "./ports";
 
@@ -12,17 +13,20 @@ export async function applyCreditLineOpened(
   return r.created ? "opened" : "duplicate";
 }
 
-/** CreditLineChanged → updates the limit once per event id (kept among the account's processed keys). */
-export async function applyCreditLineChanged(deps: BillingDeps, eventId: string, e: { creditLineId: string; limitFen: Fen }): Promise<"applied" | "duplicate"> {
-  for (let attempt = 0; attempt < 8; attempt++) {
-    const a = await deps.accounts.get(e.creditLineId);
-    if (!a) throw new Error(`account ${e.creditLineId} not opened yet; retry after CreditLineOpened`);
-    if (a.processedKeys.some((k) => k.key === eventId && k.op === "credit-line-changed")) return "duplicate";
-    const next = cloneAccount(a);
-    next.creditLimit = e.limitFen;
-    next.version++;
-    next.processedKeys.push({ key: eventId, op: "credit-line-changed", fingerprint: `${e.limitFen}`, result: {} });
-    if (await deps.accounts.update(next, a.version, [])) return "applied";
-  }
-  throw new Error(`account ${e.creditLineId} kept changing`);
+/** CreditLineChanged → updates the limit once per event id (kept among the account's processed keys); a command on the account. */
+export function applyCreditLineChanged(deps: BillingDeps, eventId: string, e: { creditLineId: string; limitFen: Fen }): Promise<"applied" | "duplicate"> {
+  return handleCommand<Account | null, { next: Account; expected: number }, "applied" | "duplicate">(
+    { load: () => deps.accounts.get(e.creditLineId), write: ({ next, expected }) => deps.accounts.update(next, expected, []) },
+    (a) => {
+      // an unexpected error (not a DomainError): the bus retries it until CreditLineOpened has opened the account
+      if (!a) throw new Error(`account ${e.creditLineId} not opened yet; retry after CreditLineOpened`);
+      if (a.processedKeys.some((k) => k.key === eventId && k.op === "credit-line-changed")) return outcome("duplicate");
+      const next = cloneAccount(a);
+      next.creditLimit = e.limitFen;
+      next.version++;
+      next.processedKeys.push({ key: eventId, op: "credit-line-changed", fingerprint: `${e.limitFen}`, result: {} });
+      return write({ next, expected: a.version }, "applied");
+    },
+    { what: `account ${e.creditLineId}` },
+  );
 }

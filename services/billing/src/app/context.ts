@@ -1,5 +1,6 @@
 /** Shared helpers of the use cases: business date, product lookup, optimistic read-modify-write with idempotency keys. */
-import { aborted, dateInZone, failedPrecondition, invalidArgument, type LocalDate, notFound } from "@whiteslip/core";
+import { dateInZone, failedPrecondition, invalidArgument, type LocalDate, notFound } from "@whiteslip/core";
+import { handleCommand, outcome, write } from "@whiteslip/store";
 import type { Account } from "../domain/account";
 import type { Change } from "../domain/ledger";
 import type { ProductConfig } from "../domain/product";
@@ -38,33 +39,38 @@ export interface Mutation<R> {
 }
 
 /**
- * Applies `change` to an account in one single-document update guarded by its
- * version; retries on a concurrent change. With an idempotency key, the same key
- * returns the first result and changes nothing; the same key with other
- * parameters is refused.
+ * A command on one account (the store's handleCommand): applies `change` in one
+ * single-document update guarded by its version, deciding again on a concurrent
+ * change (ABORTED CONCURRENT_MODIFICATION when it keeps changing). With an
+ * idempotency key, the same key returns the first result and changes nothing;
+ * the same key with other parameters is refused.
  */
-export async function mutateAccount<R extends object>(
+export function mutateAccount<R extends object>(
   deps: BillingDeps,
   accountId: string,
   key: { key: string; op: string; fingerprint: string } | undefined,
   change: (a: Account, date: LocalDate, p: ProductConfig) => Change<R>,
 ): Promise<Mutation<R>> {
-  for (let attempt = 0; attempt < 8; attempt++) {
-    const a = await loadAccount(deps, accountId);
-    const date = await businessDate(deps);
-    if (key) {
-      const seen = a.processedKeys.find((k) => k.key === key.key && k.op === key.op);
-      if (seen) {
-        if (seen.fingerprint !== key.fingerprint)
-          throw failedPrecondition("IDEMPOTENCY_KEY_REUSED", `idempotency key ${key.key} was used for a different ${key.op}`, { idempotencyKey: key.key });
-        return { account: a, result: seen.result as R, replay: true, date };
+  return handleCommand<{ a: Account; date: LocalDate }, { c: Change<R>; expected: number }, Mutation<R>>(
+    {
+      load: async () => ({ a: await loadAccount(deps, accountId), date: await businessDate(deps) }),
+      write: ({ c, expected }) => deps.accounts.update(c.account, expected, c.events),
+    },
+    ({ a, date }) => {
+      if (key) {
+        const seen = a.processedKeys.find((k) => k.key === key.key && k.op === key.op);
+        if (seen) {
+          if (seen.fingerprint !== key.fingerprint)
+            throw failedPrecondition("IDEMPOTENCY_KEY_REUSED", `idempotency key ${key.key} was used for a different ${key.op}`, { idempotencyKey: key.key });
+          return outcome({ account: a, result: seen.result as R, replay: true, date });
+        }
       }
-    }
-    const c = change(a, date, productOf(deps, a.productCode));
-    if (key) c.account.processedKeys.push({ key: key.key, op: key.op, fingerprint: key.fingerprint, result: c.result as unknown as Record<string, unknown> });
-    if (await deps.accounts.update(c.account, a.version, c.events)) return { account: c.account, result: c.result, replay: false, date };
-  }
-  throw aborted("CONCURRENT_MODIFICATION", `account ${accountId} kept changing; retry`);
+      const c = change(a, date, productOf(deps, a.productCode));
+      if (key) c.account.processedKeys.push({ key: key.key, op: key.op, fingerprint: key.fingerprint, result: c.result as unknown as Record<string, unknown> });
+      return write({ c, expected: a.version }, { account: c.account, result: c.result, replay: false, date });
+    },
+    { what: `account ${accountId}` },
+  );
 }
 
 /** Requires a non-empty idempotency key. */

@@ -1,4 +1,5 @@
-import { aborted, type DomainError, failedPrecondition, notFound } from "@whiteslip/core";
+import { type DomainError, failedPrecondition, notFound } from "@whiteslip/core";
+import { handleCommand, outcome, write } from "@whiteslip/store";
 import type { CaseChange, CollectionCase, Refusal } from "../domain/types";
 import { noteBillingRequest } from "../domain/work";
 import type { CaseRepository, Deps } from "./ports";
@@ -13,8 +14,17 @@ export function refusalError(r: Refusal, caseId: string): DomainError {
   return failedPrecondition(r.rule, r.message, { caseId, rule: r.rule, citation: r.citation });
 }
 
+/** A case write: the change and the version it was decided on. */
+type CaseWrite = { change: CaseChange; expected: number };
+
+/** The store's command port over the case repository: save conditional on the version read. */
+function caseStore<S>(repo: CaseRepository, load: () => Promise<S>) {
+  return { load, write: async ({ change, expected }: CaseWrite) => (await repo.save(change, expected)) === "saved" };
+}
+
 /**
- * Loads a case, applies `fn`, and saves with an optimistic version check, retrying on a concurrent change.
+ * A command on one case (the store's handleCommand): loads it, applies `fn`, and saves with an optimistic
+ * version check, deciding again on a concurrent change (ABORTED CONCURRENT_MODIFICATION when it keeps changing).
  * Throws NOT_FOUND for an unknown case and FAILED_PRECONDITION (after saving the change) for a refusal.
  */
 export async function mutateCase(
@@ -22,19 +32,20 @@ export async function mutateCase(
   caseId: string,
   fn: (c: CollectionCase) => Mutation,
 ): Promise<CollectionCase> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const c = await repo.get(caseId);
-    if (!c) throw notFound("case", caseId);
-    const m = fn(c);
-    let saved = c;
-    if (m.change && (m.change.audit.length > 0 || m.change.events.length > 0)) {
-      if ((await repo.save(m.change, c.version)) === "conflict") continue;
-      saved = { ...m.change.case, version: c.version + 1 };
-    }
-    if (m.refusal) throw refusalError(m.refusal, caseId);
-    return saved;
-  }
-  throw aborted("CASE_CONTENDED", `case ${caseId} changed concurrently; retry`);
+  const done = await handleCommand<CollectionCase | null, CaseWrite, { saved: CollectionCase; refusal: Refusal | null }>(
+    caseStore(repo, () => repo.get(caseId)),
+    (c) => {
+      if (!c) throw notFound("case", caseId);
+      const m = fn(c);
+      const refusal = m.refusal ?? null;
+      if (m.change && (m.change.audit.length > 0 || m.change.events.length > 0))
+        return write({ change: m.change, expected: c.version }, { saved: { ...m.change.case, version: c.version + 1 }, refusal });
+      return outcome({ saved: c, refusal });
+    },
+    { what: `case ${caseId}` },
+  );
+  if (done.refusal) throw refusalError(done.refusal, caseId);
+  return done.saved;
 }
 
 /** Outcome of applying an event to an account's active case. */
@@ -42,7 +53,7 @@ export type EventEffect = "applied" | "duplicate" | "no-case";
 
 /**
  * Applies an event to the account's active case, once: an event id already on the case changes nothing.
- * Retries on a concurrent change.
+ * Decides again on a concurrent change.
  */
 export async function applyToActiveCase(
   repo: CaseRepository,
@@ -54,20 +65,22 @@ export async function applyToActiveCase(
 }
 
 /** Like applyToActiveCase, for the case that `find` returns. */
-export async function applyToFoundCase(
+export function applyToFoundCase(
   repo: CaseRepository,
   find: () => Promise<CollectionCase | null>,
   accountId: string,
   eventId: string,
   fn: (c: CollectionCase) => CaseChange,
 ): Promise<EventEffect> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const c = await find();
-    if (!c) return "no-case";
-    if (c.processedEventIds.includes(eventId)) return "duplicate";
-    if ((await repo.save(fn(c), c.version)) === "saved") return "applied";
-  }
-  throw aborted("CASE_CONTENDED", `active case of account ${accountId} changed concurrently; retry`);
+  return handleCommand<CollectionCase | null, CaseWrite, EventEffect>(
+    caseStore(repo, find),
+    (c) => {
+      if (!c) return outcome("no-case");
+      if (c.processedEventIds.includes(eventId)) return outcome("duplicate");
+      return write({ change: fn(c), expected: c.version }, "applied");
+    },
+    { what: `active case of account ${accountId}` },
+  );
 }
 
 /**

@@ -1,18 +1,18 @@
 /**
  * Applies one fact from another service's event to its account, once: a
  * redelivered event (same id) changes nothing and publishes nothing again.
- * Optimistic concurrency: a concurrent write to the same account makes this
- * re-read and re-decide.
+ * A command on the account (the store's handleCommand): a concurrent write to
+ * the same account makes it re-read and re-decide; ABORTED
+ * CONCURRENT_MODIFICATION (the bus retries the event) when it keeps changing.
  */
-import { aborted } from "@whiteslip/core";
+import { handleCommand, outcome, write } from "@whiteslip/store";
 import { applyFact } from "../domain/apply-fact";
 import type { AccountFact } from "../domain/facts";
+import { type AccountWrite, accountStore } from "./account-store";
 import type { Deps, OutgoingEvent, StoredAccount } from "./ports";
 
 /** What happened to the fact. */
 export type ApplyResult = "applied" | "duplicate" | "ignored";
-
-const MAX_ATTEMPTS = 8;
 
 /**
  * Applies `fact` to account `accountId`. A NoticeDelivered fact is matched by
@@ -33,43 +33,42 @@ export async function applyAccountFact(
   return deps.locks.run(id, () => applyLocked(deps, id, fact));
 }
 
-async function applyLocked(
+function applyLocked(
   deps: Pick<Deps, "accounts" | "scorePolicy" | "reportingPolicy">,
   accountId: string,
   fact: AccountFact,
 ): Promise<ApplyResult> {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const cur: StoredAccount | null = await deps.accounts.get(accountId);
-    if (cur && seen(cur, fact.eventId)) return "duplicate";
-    const out = applyFact(cur?.state ?? null, accountId, fact, deps.scorePolicy, deps.reportingPolicy);
-    if (!out?.changed) return "ignored";
-    const events: OutgoingEvent[] = [];
-    if (out.change) {
-      events.push({
-        type: "ScoreChanged",
-        id: out.change.changeId,
-        key: out.state.accountId,
-        time: out.change.changedAt,
-        accountId: out.state.accountId,
-        customerId: out.state.customerId,
-        change: out.change,
-      });
-    }
-    if (out.notice) {
-      events.push({
-        type: "NegativeReportPending",
-        id: out.notice.noticeId,
-        key: out.state.accountId,
-        time: out.notice.at,
-        notice: out.notice,
-      });
-    }
-    if (await deps.accounts.save(out.state, cur?.version ?? null, { eventId: fact.eventId, events }))
-      return "applied";
-  }
-  throw aborted(
-    "CONCURRENT_UPDATE",
-    `account ${accountId} kept changing; event ${fact.eventId} will be retried`,
+  // expected null creates the account (false when another writer created it first: decide again)
+  return handleCommand<StoredAccount | null, AccountWrite, ApplyResult>(
+    accountStore(deps.accounts, accountId, fact.eventId),
+    (cur) => {
+      if (cur && seen(cur, fact.eventId)) return outcome("duplicate");
+      const out = applyFact(cur?.state ?? null, accountId, fact, deps.scorePolicy, deps.reportingPolicy);
+      if (!out?.changed) return outcome("ignored");
+      const events: OutgoingEvent[] = [];
+      if (out.change) {
+        events.push({
+          type: "ScoreChanged",
+          id: out.change.changeId,
+          key: out.state.accountId,
+          time: out.change.changedAt,
+          accountId: out.state.accountId,
+          customerId: out.state.customerId,
+          change: out.change,
+        });
+      }
+      if (out.notice) {
+        events.push({
+          type: "NegativeReportPending",
+          id: out.notice.noticeId,
+          key: out.state.accountId,
+          time: out.notice.at,
+          notice: out.notice,
+        });
+      }
+      return write({ state: out.state, expected: cur?.version ?? null, events }, "applied");
+    },
+    { what: `account ${accountId}` },
   );
 }
 

@@ -1,8 +1,10 @@
 /** FileDispute: a consumer disputes the account's reported information; XB is reported while it is open. */
-import { aborted, dateInZone, notFound, Violations } from "@whiteslip/core";
+import { dateInZone, notFound, Violations } from "@whiteslip/core";
+import { handleCommand, outcome, write } from "@whiteslip/store";
 import type { Dispute } from "../domain/account";
 import { fileDispute as decide } from "../domain/disputes";
-import type { Deps } from "./ports";
+import { type AccountWrite, accountStore } from "./account-store";
+import type { Deps, StoredAccount } from "./ports";
 
 const MAX_REASON = 2000;
 
@@ -20,22 +22,23 @@ export async function fileDispute(
   return deps.locks.run(req.accountId, () => fileLocked(deps, req));
 }
 
-async function fileLocked(
+function fileLocked(
   deps: Pick<Deps, "accounts" | "clock" | "timeZone">,
   req: { accountId: string; reason: string; idempotencyKey: string },
 ): Promise<Dispute> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const cur = await deps.accounts.get(req.accountId);
-    if (!cur) throw notFound("account", req.accountId);
-    const now = deps.clock.now();
-    const out = decide(cur.state, {
-      idempotencyKey: req.idempotencyKey,
-      reason: req.reason,
-      at: now,
-      today: dateInZone(now, deps.timeZone),
-    });
-    if (!out.changed || (await deps.accounts.save(out.state, cur.version, { events: [] })))
-      return out.dispute;
-  }
-  throw aborted("CONCURRENT_UPDATE", `account ${req.accountId} kept changing; retry`);
+  return handleCommand<StoredAccount | null, AccountWrite, Dispute>(
+    accountStore(deps.accounts, req.accountId),
+    (cur) => {
+      if (!cur) throw notFound("account", req.accountId);
+      const now = deps.clock.now();
+      const out = decide(cur.state, {
+        idempotencyKey: req.idempotencyKey,
+        reason: req.reason,
+        at: now,
+        today: dateInZone(now, deps.timeZone),
+      });
+      return out.changed ? write({ state: out.state, expected: cur.version }, out.dispute) : outcome(out.dispute);
+    },
+    { what: `account ${req.accountId}` },
+  );
 }

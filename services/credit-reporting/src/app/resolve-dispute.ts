@@ -1,8 +1,10 @@
 /** ResolveDispute: closes a dispute; a correction (corrected = true) shows in the next file. */
-import { aborted, dateInZone, notFound, Violations } from "@whiteslip/core";
+import { dateInZone, notFound, Violations } from "@whiteslip/core";
+import { handleCommand, outcome, write } from "@whiteslip/store";
 import type { Dispute } from "../domain/account";
 import { resolveDispute as decide } from "../domain/disputes";
-import type { Deps } from "./ports";
+import { type AccountWrite, accountStore } from "./account-store";
+import type { Deps, StoredAccount } from "./ports";
 
 /** Resolves `disputeId` (repeating the same resolution returns the same dispute); returns it with its account. */
 export async function resolveDispute(
@@ -16,21 +18,23 @@ export async function resolveDispute(
   const owner = await deps.accounts.findByDisputeId(req.disputeId);
   if (!owner) throw notFound("dispute", req.disputeId);
   const accountId = owner.state.accountId;
-  return deps.locks.run(accountId, async () => {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const cur = await deps.accounts.get(accountId);
-      if (!cur) throw notFound("dispute", req.disputeId);
-      const now = deps.clock.now();
-      const out = decide(cur.state, {
-        disputeId: req.disputeId,
-        corrected: req.corrected,
-        resolution: req.resolution,
-        at: now,
-        today: dateInZone(now, deps.timeZone),
-      });
-      if (!out.changed || (await deps.accounts.save(out.state, cur.version, { events: [] })))
-        return { accountId: cur.state.accountId, dispute: out.dispute };
-    }
-    throw aborted("CONCURRENT_UPDATE", `dispute ${req.disputeId} kept changing; retry`);
-  });
+  return deps.locks.run(accountId, () =>
+    handleCommand<StoredAccount | null, AccountWrite, { accountId: string; dispute: Dispute }>(
+      accountStore(deps.accounts, accountId),
+      (cur) => {
+        if (!cur) throw notFound("dispute", req.disputeId);
+        const now = deps.clock.now();
+        const out = decide(cur.state, {
+          disputeId: req.disputeId,
+          corrected: req.corrected,
+          resolution: req.resolution,
+          at: now,
+          today: dateInZone(now, deps.timeZone),
+        });
+        const result = { accountId: cur.state.accountId, dispute: out.dispute };
+        return out.changed ? write({ state: out.state, expected: cur.version }, result) : outcome(result);
+      },
+      { what: `account ${accountId}` },
+    ),
+  );
 }

@@ -1,4 +1,5 @@
 import { deterministicId, failedPrecondition, notFound } from "@whiteslip/core";
+import { CONFLICT, retryOnConflict } from "@whiteslip/store";
 import { type AuthorizationRequest, availableFen, declineReason, featuresNeeded, validateAuthorizationRequest } from "../domain/credit-line";
 import type { CreditDeps } from "./deps";
 import type { AuthorizationRecord } from "./ports";
@@ -26,7 +27,9 @@ export function authorizationIdFor(creditLineId: string, idempotencyKey: string)
  * (declined, captured, released, expired), the reservation of the retry succeeds
  * but the insert finds the first record: that reservation is undone and the first
  * answer returned. Decline path: the update matches nothing, the line is read for
- * the reason, the decline is recorded.
+ * the reason, the decline is recorded. When the read finds no reason to decline
+ * (the line changed between the two), the store's retryOnConflict tries again
+ * after a jittered backoff: ABORTED CONCURRENT_MODIFICATION when it keeps changing.
  */
 export async function authorizePurchase(d: Pick<CreditDeps, "clock" | "lines" | "authorizations" | "policy">, req: AuthorizationRequest): Promise<AuthorizationRecord> {
   validateAuthorizationRequest(req, d.policy);
@@ -44,7 +47,7 @@ export async function authorizePurchase(d: Pick<CreditDeps, "clock" | "lines" | 
     installmentMonths: req.installmentMonths,
     createdAt: now,
   };
-  for (let attempt = 0; attempt < 5; attempt++) {
+  return retryOnConflict<AuthorizationRecord>(async () => {
     if (d.policy.allowedScenarios.includes(req.merchantScenario)) {
       const available = await d.lines.tryReserve(req.creditLineId, id, { amountFen: req.amountFen }, featuresNeeded(req.installmentMonths));
       if (available !== null) {
@@ -72,8 +75,8 @@ export async function authorizePurchase(d: Pick<CreditDeps, "clock" | "lines" | 
       return sameAnswer(stored, req);
     }
     // the line changed between the reservation and the read (e.g. a payment freed credit): try again
-  }
-  throw failedPrecondition("AUTHORIZATION_CONTENDED", `credit line ${req.creditLineId} is changing too fast; retry`);
+    return CONFLICT;
+  }, { what: `credit line ${req.creditLineId}` });
 }
 
 function keyReused(authorizationId: string) {

@@ -1,4 +1,4 @@
-import { aborted } from "@whiteslip/core";
+import { handleCommand, outcome, write } from "@whiteslip/store";
 import type { CreditLine, LineUpdate } from "../domain/credit-line";
 import type { CreditLineRepository } from "./ports";
 
@@ -9,27 +9,37 @@ export type MutationOutcome =
   | { readonly outcome: "not_found" };
 
 /**
- * Read–decide–write on one line with optimistic concurrency: loads the line,
- * lets the pure `decide` compute the update, and saves it conditionally on the
- * version (and, for a consumed event, on the event id being new). A concurrent
- * change makes it retry on fresh state; a replayed event is reported as a
- * duplicate and changes nothing.
+ * A command on one line (the store's handleCommand): loads the line, lets the
+ * pure `decide` compute the update, and saves it conditionally on the version
+ * (and, for a consumed event, on the event id being new). A concurrent change
+ * makes it decide again on fresh state (ABORTED CONCURRENT_MODIFICATION when it
+ * keeps changing); a replayed event is reported as a duplicate and changes
+ * nothing.
  */
-export async function mutateLine(
+export function mutateLine(
   lines: CreditLineRepository,
   lineId: string,
   eventId: string | null,
   decide: (line: CreditLine) => LineUpdate | null,
-  attempts = 20,
 ): Promise<MutationOutcome> {
-  for (let i = 0; i < attempts; i++) {
-    const line = await lines.get(lineId);
-    if (!line) return { outcome: "not_found" };
-    const update = decide(line);
-    if (!update && !eventId) return { outcome: "applied", line, update: null };
-    const result = await lines.save(update ?? { line, events: [], changes: [] }, eventId);
-    if (result === "saved") return { outcome: "applied", line: { ...(update?.line ?? line), version: line.version + 1 }, update };
-    if (result === "duplicate") return { outcome: "duplicate", line };
-  }
-  throw aborted("CONCURRENT_MODIFICATION", `credit line ${lineId} kept changing; retry`);
+  return handleCommand<CreditLine | null, { loaded: CreditLine; update: LineUpdate }, MutationOutcome>(
+    {
+      load: () => lines.get(lineId),
+      async write({ loaded, update }) {
+        const r = await lines.save(update, eventId);
+        if (r === "duplicate") return outcome({ outcome: "duplicate", line: loaded });
+        return r === "saved";
+      },
+    },
+    (line) => {
+      if (!line) return outcome({ outcome: "not_found" });
+      const update = decide(line);
+      if (!update && !eventId) return outcome({ outcome: "applied", line, update: null });
+      return write(
+        { loaded: line, update: update ?? { line, events: [], changes: [] } },
+        { outcome: "applied", line: { ...(update?.line ?? line), version: line.version + 1 }, update },
+      );
+    },
+    { what: `credit line ${lineId}` },
+  );
 }

@@ -13,7 +13,7 @@ import { encodeEvent, type OutgoingEvent } from "@whiteslip/bus";
 import { notification as pb, Topics } from "@whiteslip/contracts";
 import { deterministicId } from "@whiteslip/core";
 import type { PiiCipher } from "@whiteslip/pii";
-import { ensureIndexes, insertOnce, pushEvents } from "@whiteslip/store";
+import { ensureIndexes, handleCommand, insertOnce, outcome, pushEvents, write } from "@whiteslip/store";
 import type { Collection, Db, Document, Filter } from "mongodb";
 import type {
   AccountFactsRepository,
@@ -511,28 +511,34 @@ export class MongoPolicyRepository implements PolicyRepository, PolicyTableRepos
       defaultsRevision: DEFAULTS_REVISION,
     });
     if (inserted === "applied") return [];
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const d = await this.coll.findOne({ _id: "current" });
-      if (!d || (d.defaultsRevision ?? 1) >= DEFAULTS_REVISION) return [];
-      const added = newDefaultRules(d.rules, d.defaultsRevision ?? 1);
-      const rules = [...d.rules.map(stripNulls), ...added];
-      validatePolicy(rules);
-      const r = await this.coll.updateOne(
-        { _id: "current", version: d.version },
-        {
-          $set: {
-            rules: rules.map(stripUndefined),
-            defaultsRevision: DEFAULTS_REVISION,
-            ...(added.length > 0 ? { updatedAt: now, updatedBy: "system:defaults", version: d.version + 1 } : {}),
-          },
+    // a command on the table (the store's handleCommand): another replica seeding at once makes it decide again
+    return handleCommand<PolicyDoc | null, { d: PolicyDoc; rules: CadenceRule[]; added: CadenceRule[] }, string[]>(
+      {
+        load: () => this.coll.findOne({ _id: "current" }),
+        write: async ({ d, rules, added }) => {
+          const r = await this.coll.updateOne(
+            { _id: "current", version: d.version },
+            {
+              $set: {
+                rules: rules.map(stripUndefined),
+                defaultsRevision: DEFAULTS_REVISION,
+                ...(added.length > 0 ? { updatedAt: now, updatedBy: "system:defaults", version: d.version + 1 } : {}),
+              },
+            },
+          );
+          if (r.matchedCount > 0) this.cache = undefined;
+          return r.matchedCount > 0;
         },
-      );
-      if (r.matchedCount > 0) {
-        this.cache = undefined;
-        return added.map((a) => a.id);
-      }
-    }
-    return [];
+      },
+      (d) => {
+        if (!d || (d.defaultsRevision ?? 1) >= DEFAULTS_REVISION) return outcome([]);
+        const added = newDefaultRules(d.rules, d.defaultsRevision ?? 1);
+        const rules = [...d.rules.map(stripNulls), ...added];
+        validatePolicy(rules);
+        return write({ d, rules, added }, added.map((a) => a.id));
+      },
+      { what: "cadence policy" },
+    );
   }
   /** Replaces the table after validating it (for ops tooling and tests). */
   async replace(rules: CadenceRule[], now: Date): Promise<void> {
