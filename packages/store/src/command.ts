@@ -72,12 +72,17 @@ export interface RetryPolicy {
 }
 
 /**
- * Ten attempts with waits drawn from [0, 10·2^i) ms, capped at 500 ms: at most
- * about 2.1 s of waiting in all (1 s on average), inside the 5 s default gRPC
- * deadline; with full jitter a burst of N writers on one aggregate spreads out
- * instead of colliding again in lockstep.
+ * Twelve attempts with waits drawn from [0, 10·2^i) ms, capped at 1 s: about
+ * 2.6 s of waiting on average, 5.3 s at worst (a caller's 5 s default deadline
+ * may pass first: DEADLINE_EXCEEDED, as retryable as ABORTED). With full jitter
+ * a burst of N writers on one aggregate spreads out instead of colliding again
+ * in lockstep. Sized by measurement (packages/store/test/command.int.test.ts on
+ * a 2-core machine at load average ~100): 16 writers from three connections on
+ * one document needed at most 7–8 attempts; 24 needed 10–12+, which is where a
+ * single document's write rate (one per load+write round trip) runs out — such
+ * a hot aggregate gets ABORTED, retryable, never a lost or doubled change.
  */
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 10, baseDelayMs: 10, maxDelayMs: 500 };
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 12, baseDelayMs: 10, maxDelayMs: 1_000 };
 
 /** The wait before attempt `attempt + 1` (attempt counts from 0): full jitter under a capped exponential. */
 export function backoffMs(attempt: number, policy: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">, random: () => number = Math.random): number {

@@ -54,7 +54,7 @@ describe("case lifecycle from events", () => {
     await expect(handleOverdue(deps, overdue("a1", "2026-03-03", 2))).rejects.toMatchObject({
       kind: "aborted",
       reason: "CONCURRENT_MODIFICATION",
-      message: "case of account a1 kept changing (10 attempts); retry",
+      message: "case of account a1 kept changing (12 attempts); retry",
     });
   });
 
