@@ -1,7 +1,7 @@
 import { context, type ObservableResult, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { meter } from "@whiteslip/telemetry";
 import type { Consumer, KafkaMessage } from "kafkajs";
-import { type DeadLetterCause, deadLetterHeaders, deadLetterTopic, replayTopic } from "./dead-letter";
+import { type DeadLetterCause, deadLetterHeaders, deadLetterTopic, REPLAY_PARTITIONS, replayTopic } from "./dead-letter";
 import { decodeEvent, type EventEnvelope, headersToStrings, UndecodableEventError } from "./envelope";
 import { backoffDelay, classifyFailure, type FailureClass } from "./failure";
 import type { BusLogger, ConsumerHandle, ConsumerOptions, EventBus, HeldPartition, Subscription } from "./bus";
@@ -89,7 +89,10 @@ export class GroupConsumer implements ConsumerHandle {
   async start(): Promise<void> {
     const logical = this.opts.subscriptions.map((s) => s.spec.topic);
     const replays = logical.map((t) => replayTopic(t, this.groupId));
-    await this.bus.ensureTopics([...logical, ...logical.map((t) => deadLetterTopic(t, this.groupId)), ...replays]);
+    await this.bus.ensureTopics([...logical, ...logical.map((t) => deadLetterTopic(t, this.groupId))]);
+    // A replay topic carries a few operator-chosen messages now and then: one partition is plenty (and every
+    // partition is in each fetch of every member of the group).
+    await this.bus.ensureTopics(replays, REPLAY_PARTITIONS);
     // cluster topic name → its subscription and the contract topic it belongs to (a replay topic belongs to its source)
     const routes = new Map<string, { sub: Subscription; logical: string }>();
     for (const s of this.opts.subscriptions) {

@@ -14,6 +14,9 @@ export function replayTopic(topic: string, groupId: string): string {
   return `${topic}.${groupId}.replay`;
 }
 
+/** Partitions of a replay topic (whoever creates it first: the consumer at start, or `dlq replay`). */
+export const REPLAY_PARTITIONS = 1;
+
 /** Topic where `whiteslip-ops dlq replay` records what was replayed (JSON, one record per replay). */
 export const REPLAY_AUDIT_TOPIC = "whiteslip.ops.dlq-replays.v1";
 

@@ -12,6 +12,7 @@ import {
   EventBus,
   headersToStrings,
   REPLAY_AUDIT_TOPIC,
+  REPLAY_PARTITIONS,
   ReplayHeaders,
   replayHeaders,
   replayTopic,
@@ -228,7 +229,7 @@ export async function replayDeadLetters(
   };
   const bus = await EventBus.connect({ brokers: t.brokers, clientId: "whiteslip-ops", topicPrefix: prefix, logger: quiet });
   try {
-    await bus.ensureTopics([replayTopic(target.sourceTopic, target.group), REPLAY_AUDIT_TOPIC]);
+    await bus.ensureTopics([replayTopic(target.sourceTopic, target.group), REPLAY_AUDIT_TOPIC], REPLAY_PARTITIONS);
     await bus.publish(
       chosen.map((r) => ({
         topic: replayTopic(target.sourceTopic, target.group),
