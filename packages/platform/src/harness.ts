@@ -25,6 +25,10 @@ export interface TestPlatform {
   databases: Record<ServiceName, string>;
   /** Put before every topic name of this platform (TOPIC_PREFIX): its facts are its own. */
   topicPrefix: string;
+  /** kill -9 of one service's process (no graceful shutdown: leases, claims and the outbox stay as they were). */
+  kill(name: ServiceName): Promise<void>;
+  /** Starts one service again (after `kill` or a stop) with the same environment, port and database; waits for SERVING. */
+  restart(name: ServiceName): Promise<ServiceProcess>;
   /** Moves the shared clock to `date` `hour`:`minute` Asia/Shanghai. */
   setClock(date: LocalDate, hour?: number, minute?: number): void;
   stop(): Promise<void>;
@@ -93,6 +97,13 @@ export async function startTestPlatform(
     groups: Object.fromEntries(SERVICES.map((s) => [s.name, serviceEnv[s.name].CONSUMER_GROUP!])) as Record<ServiceName, string>,
     databases: Object.fromEntries(SERVICES.map((s) => [s.name, serviceEnv[s.name].MONGODB_DB!])) as Record<ServiceName, string>,
     topicPrefix,
+    kill: (name) => platform.processes[name].kill(),
+    async restart(name) {
+      const current = platform.processes[name];
+      await current.stop(5_000);
+      platform.processes[name] = await current.restart();
+      return platform.processes[name];
+    },
     setClock: (date, hour = 10, minute = 0) => setFileClock(clockFile, zonedInstant(date, hour, minute, "Asia/Shanghai")),
     async stop() {
       closeClients(clients);

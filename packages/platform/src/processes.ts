@@ -25,6 +25,8 @@ export interface ServiceProcess {
   readonly child: ChildProcess;
   /** SIGTERM, wait for a graceful exit (SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
+  /** SIGKILL (kill -9: no shutdown hook runs), resolved once the process is gone. */
+  kill(): Promise<void>;
   /** Starts it again with the same environment (after stop). */
   restart(): Promise<ServiceProcess>;
 }
@@ -61,6 +63,13 @@ export function addressEnv(opts: Pick<ProcessOptions, "ports">): Record<string, 
   };
 }
 
+// Service processes still running; killed if this process exits without stopping them (a test that timed
+// out, a runner that exits), so no service outlives its test and keeps consuming from the broker.
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+});
+
 /** Starts one service as a child process and waits until its gRPC health says SERVING. */
 export async function startServiceProcess(name: ServiceName, opts: ProcessOptions): Promise<ServiceProcess> {
   const spec = SERVICES.find((s) => s.name === name)!;
@@ -94,10 +103,22 @@ export async function startServiceProcess(name: ServiceName, opts: ProcessOption
   };
   child.stdout?.on("data", onData);
   child.stderr?.on("data", onData);
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  live.add(child);
+  const exited = new Promise<number | null>((r) =>
+    child.once("exit", (code) => {
+      live.delete(child);
+      r(code);
+    }),
+  );
   const address = `127.0.0.1:${port}`;
   const ready = waitForServing(address, 90_000);
-  const first = await Promise.race([ready.then(() => "ready" as const), exited.then((code) => ({ code }))]);
+  const first = await Promise.race([ready.then(() => "ready" as const), exited.then((code) => ({ code }))]).catch(async (e: Error) => {
+    // not SERVING in time: do not leave the process behind
+    child.kill("SIGKILL");
+    await exited;
+    log?.end();
+    throw new Error(`${name}: ${e.message}:\n${tailText}`);
+  });
   if (first !== "ready") {
     log?.end();
     throw new Error(`${name} exited with code ${first.code} before serving:\n${tailText}`);
@@ -112,6 +133,11 @@ export async function startServiceProcess(name: ServiceName, opts: ProcessOption
       const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
       await exited;
       clearTimeout(timer);
+      log?.end();
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
       log?.end();
     },
     restart: () => startServiceProcess(name, opts),

@@ -123,10 +123,14 @@ export async function ensureFerretBinary(log: (line: string) => void = () => {})
 export interface LocalFerret {
   uri: string;
   port: number;
-  process: ManagedProcess;
+  /** The FerretDB process running now (a new one after `start()`). */
+  readonly process: ManagedProcess;
   dir: string;
   logFile: string;
+  /** Stops the server; its port and data dir are kept for `start()`. */
   stop(): Promise<void>;
+  /** Starts the server again on the same port with the same data dir; waits until it answers `ping`. */
+  start(): Promise<void>;
 }
 
 export interface StartFerretOptions {
@@ -202,21 +206,40 @@ async function startOnce(bin: string, opts: StartFerretOptions, attempt: number)
   await mkdir(stateDir, { recursive: true });
   const port = await freePort();
   const logFile = join(dir, "ferretdb.log");
-  const proc = new ManagedProcess("ferretdb", bin, ferretArgs({ port, dataDir, stateDir }), {
-    cwd: dir,
-    env: { ...process.env, DO_NOT_TRACK: "1" },
-    logFile,
-  });
-  opts.watchdog?.track(proc);
+  const spawnServer = (): ManagedProcess => {
+    const p = new ManagedProcess("ferretdb", bin, ferretArgs({ port, dataDir, stateDir }), {
+      cwd: dir,
+      env: { ...process.env, DO_NOT_TRACK: "1" },
+      logFile,
+    });
+    opts.watchdog?.track(p);
+    return p;
+  };
+  let proc = spawnServer();
   const uri = `mongodb://127.0.0.1:${port}/`;
   const stop = async (): Promise<void> => {
     await proc.stop(10_000);
   };
-  try {
+  const ready = async (): Promise<void> => {
+    const current = proc;
     await waitForMongo(uri, {
       timeoutMs: opts.readyTimeoutMs ?? 60_000,
-      aborted: () => (proc.hasExited ? `FerretDB process exited early (${JSON.stringify(proc.exit)})` : null),
+      aborted: () => (current.hasExited ? `FerretDB process exited early (${JSON.stringify(current.exit)})` : null),
     });
+  };
+  // Restart for the fault suite: the same port and SQLite data dir.
+  const start = async (): Promise<void> => {
+    if (!proc.hasExited) return;
+    proc = spawnServer();
+    try {
+      await ready();
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- ${logFile} ---\n${await tailFile(logFile)}`);
+    }
+    opts.log?.(`ferretdb ${FERRETDB_VERSION}: restarted on 127.0.0.1:${port} (pid ${proc.pid})`);
+  };
+  try {
+    await ready();
   } catch (err) {
     await stop();
     const tail = await tailFile(logFile);
@@ -225,7 +248,17 @@ async function startOnce(bin: string, opts: StartFerretOptions, attempt: number)
     throw e;
   }
   opts.log?.(`ferretdb ${FERRETDB_VERSION}: up on 127.0.0.1:${port} (pid ${proc.pid})`);
-  return { uri, port, process: proc, dir, logFile, stop };
+  return {
+    uri,
+    port,
+    get process() {
+      return proc;
+    },
+    dir,
+    logFile,
+    stop,
+    start,
+  };
 }
 
 export async function startLocalFerret(opts: StartFerretOptions): Promise<LocalFerret> {

@@ -1,11 +1,12 @@
 export { type BenchScope, benchScope } from "./bench";
 export { dockerEndpointHint, probeDocker } from "./docker";
-export { ensureFerretBinary, ferretArgs, waitForMongo } from "./ferret-local";
+export { ensureFerretBinary, ferretArgs, type LocalFerret, waitForMongo } from "./ferret-local";
 export { type Infra, type InfraKind, infraFromEnv, type StartInfraOptions, startInfra } from "./infra";
 export {
   ensureKafkaLibs,
   kafkaLog4jProperties,
   kafkaServerProperties,
+  type LocalKafka,
   parseProperties,
   randomClusterId,
   waitForKafka,

@@ -24,6 +24,11 @@ export interface Infra {
   logFiles?: string[];
   /** Wall time startInfra took, in ms. */
   startedInMs: number;
+  /**
+   * The broker and database processes, only when this run started them ("local-process"): the fault
+   * suite stops and starts them again (same port, same data dir) to prove the platform survives it.
+   */
+  local?: { kafka: LocalKafka; database: LocalFerret };
 }
 
 export interface StartInfraOptions {
@@ -166,5 +171,6 @@ async function startLocalInfra(log: (line: string) => void, t0: number): Promise
     tmpDir,
     logFiles: [...kv.logFiles, fv.logFile],
     startedInMs: Date.now() - t0,
+    local: { kafka: kv, database: fv },
   };
 }

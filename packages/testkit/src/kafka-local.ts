@@ -161,10 +161,14 @@ export async function ensureKafkaLibs(log: (line: string) => void = () => {}): P
 export interface LocalKafka {
   brokers: string[];
   port: number;
-  process: ManagedProcess;
+  /** The broker process running now (a new one after `start()`). */
+  readonly process: ManagedProcess;
   dir: string;
   logFiles: string[];
+  /** Stops the broker (SIGTERM: a controlled shutdown); its port and data dir are kept for `start()`. */
   stop(): Promise<void>;
+  /** Starts the broker again on the same port with the same data dir (topics, offsets kept); waits until it answers. */
+  start(): Promise<void>;
 }
 
 export interface StartKafkaOptions {
@@ -260,36 +264,55 @@ async function startOnce(libs: string, opts: StartKafkaOptions, attempt: number)
     { cwd: dir, logFile: formatLog, timeoutMs: 120_000 },
   );
 
-  const proc = new ManagedProcess(
-    "kafka",
-    java,
-    [
-      "-Xmx512m",
-      "-Xms256m",
-      "-XX:+UseSerialGC",
-      "-Djava.awt.headless=true",
-      `-Dkafka.logs.dir=${dir}`,
-      log4jArg,
-      "-cp",
-      classpath,
-      "kafka.Kafka",
-      propsFile,
-    ],
-    { cwd: dir, logFile: stdoutLog },
-  );
-  opts.watchdog?.track(proc);
+  const spawnBroker = (): ManagedProcess => {
+    const p = new ManagedProcess(
+      "kafka",
+      java,
+      [
+        "-Xmx512m",
+        "-Xms256m",
+        "-XX:+UseSerialGC",
+        "-Djava.awt.headless=true",
+        `-Dkafka.logs.dir=${dir}`,
+        log4jArg,
+        "-cp",
+        classpath,
+        "kafka.Kafka",
+        propsFile,
+      ],
+      { cwd: dir, logFile: stdoutLog },
+    );
+    opts.watchdog?.track(p);
+    return p;
+  };
+  let proc = spawnBroker();
   const brokers = [`127.0.0.1:${port}`];
   const logFiles = [brokerLog, stdoutLog];
   const stop = async (): Promise<void> => {
     await proc.stop(15_000);
   };
-  try {
+  const ready = async (): Promise<void> => {
+    const current = proc;
     await waitForKafka(brokers, {
       timeoutMs: opts.readyTimeoutMs ?? 90_000,
       warmGroupCoordinator: true,
       aborted: () =>
-        proc.hasExited ? `Kafka broker process exited early (${JSON.stringify(proc.exit)})` : null,
+        current.hasExited ? `Kafka broker process exited early (${JSON.stringify(current.exit)})` : null,
     });
+  };
+  // Restart for the fault suite: the same server.properties (port, data dir), no new storage format.
+  const start = async (): Promise<void> => {
+    if (!proc.hasExited) return;
+    proc = spawnBroker();
+    try {
+      await ready();
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- ${brokerLog} ---\n${await tailFile(brokerLog)}`);
+    }
+    log(`kafka ${KAFKA_VERSION}: restarted on ${brokers[0]} (pid ${proc.pid})`);
+  };
+  try {
+    await ready();
   } catch (err) {
     await stop();
     const tail = `--- ${brokerLog} ---\n${await tailFile(brokerLog)}\n--- ${stdoutLog} ---\n${await tailFile(stdoutLog)}`;
@@ -298,7 +321,17 @@ async function startOnce(libs: string, opts: StartKafkaOptions, attempt: number)
     throw e;
   }
   log(`kafka ${KAFKA_VERSION}: up on ${brokers[0]} (pid ${proc.pid})`);
-  return { brokers, port, process: proc, dir, logFiles, stop };
+  return {
+    brokers,
+    port,
+    get process() {
+      return proc;
+    },
+    dir,
+    logFiles,
+    stop,
+    start,
+  };
 }
 
 /** Starts a single-node KRaft Kafka from the cached jars; retries with new ports on a port clash. */
