@@ -1,9 +1,10 @@
 import { defineConfig } from "vitest/config";
 
-// Two tiers, picked by file name: *.unit.test.ts (pure, no infrastructure) and
+// Three tiers, picked by file name: *.unit.test.ts (pure, no infrastructure),
 // *.int.test.ts / *.e2e.test.ts (real Kafka + MongoDB-wire database, provisioned
-// once per run by the testkit's global setup). `vitest run --project unit` runs
-// only the fast tier.
+// once per run by the testkit's global setup), and *.fault.test.ts (the fault
+// suite: its own broker and database, which it stops; runs last, one file at a
+// time). `vitest run --project unit` runs only the fast tier.
 export default defineConfig({
   test: {
     reporters: ["default"],
@@ -27,6 +28,20 @@ export default defineConfig({
           // 2 cores: the broker and the database share them with the tests.
           maxWorkers: 2,
           fileParallelism: true,
+        },
+      },
+      {
+        // The fault suite (packages/fault-suite): kills services, stops the broker and the database, so it
+        // starts a broker and a database of its own (in each file) and runs its files one at a time, last.
+        test: {
+          name: "fault",
+          sequence: { groupOrder: 2 },
+          include: ["{packages,services}/*/test/**/*.fault.test.ts"],
+          globalSetup: ["./packages/fault-suite/src/global-setup.ts"],
+          testTimeout: 900_000,
+          hookTimeout: 900_000,
+          maxWorkers: 1,
+          fileParallelism: false,
         },
       },
     ],

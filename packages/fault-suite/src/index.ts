@@ -1,0 +1,6 @@
+export * from "./book";
+export * from "./effects";
+export * from "./observe";
+export * from "./results";
+export * from "./run";
+export * from "./scenario";

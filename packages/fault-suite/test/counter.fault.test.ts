@@ -1,0 +1,75 @@
+/**
+ * Fault scenarios on the small book (src/book.ts with 280 accounts and the counter: 300 purchases
+ * authorized by 8 concurrent callers on 10 lines before the day closes): kill -9 credit during the
+ * authorizations; poison messages and a message that makes handlers throw, among the good Overdue
+ * events of the burst. The fault-free run is played once (beforeAll).
+ */
+import { create, toBinary } from "@bufbuild/protobuf";
+import { billing, Topics } from "@whiteslip/contracts";
+import { Kafka, logLevel } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BOOK_DATE, runBook } from "../src/book";
+import { type FaultInfra, killWhen, type RunContext, type ScriptRun, scriptKey } from "../src/run";
+import { judge, startFaultInfra } from "../src/scenario";
+
+const ACCOUNTS = 280;
+const AUTHORIZATIONS = 300;
+
+describe("fault suite: the counter and a small book", () => {
+  let infra: FaultInfra & { stop(): Promise<void> };
+  let baseline: ScriptRun;
+  const piiKey = scriptKey();
+  const small = { accounts: ACCOUNTS, authorizations: AUTHORIZATIONS };
+
+  beforeAll(async () => {
+    infra = await startFaultInfra();
+    baseline = await runBook(infra, { tag: "fault-counter-base", piiKey, ...small });
+    process.stdout.write(`\nfault-free run of the small book: ${JSON.stringify(baseline.figures)}\n`);
+  }, 900_000);
+  afterAll(async () => infra?.stop());
+
+  it("kill -9 credit during concurrent authorizations", async () => {
+    let kill = { at: 0, total: AUTHORIZATIONS };
+    const run = await runBook(infra, {
+      tag: "fault-counter-credit",
+      piiKey,
+      ...small,
+      baseline: baseline.figures,
+      hooks: { authorizations: async (ctx, answered) => void (kill = await killWhen(ctx, "credit", "authorizations answered", async () => answered(), 100, AUTHORIZATIONS)) },
+    });
+    const r = judge("kill -9 credit during concurrent authorizations", baseline, run, [[kill.at < kill.total, `credit was killed after ${kill.at} of ${kill.total} authorizations`]]);
+    expect(r.failures, r.failures.join("\n")).toEqual([]);
+  }, 900_000);
+
+  it("poison messages and a handler bug among good messages", async () => {
+    const poison: string[] = [];
+    const put = async (ctx: RunContext) => {
+      const topic = `${ctx.p.topicPrefix}${Topics.Overdue.topic}`;
+      const kafka = new Kafka({ clientId: "fault-suite-poison", brokers: ctx.infra.kafkaBrokers, logLevel: logLevel.NOTHING });
+      const producer = kafka.producer();
+      await producer.connect();
+      const headers = (id: string) => ({ ce_specversion: "1.0", ce_id: id, ce_source: "//whiteslip/billing", ce_type: billing.OverdueSchema.typeName, ce_time: new Date().toISOString(), "content-type": "application/protobuf" });
+      // keyed like the good Overdue events of the burst, so they sit in the same partitions, ahead of them
+      const messages = [];
+      for (let k = 0; k < 3; k++) {
+        const key = `fault-${String(k * 10).padStart(4, "0")}`;
+        messages.push({ key, value: Buffer.from([0xff, 0xff, 0xff, 0x0f, k]), headers: headers(`poison-undecodable-${k}`) }); // not protobuf
+        messages.push({ key, value: Buffer.from("{}"), headers: { ce_id: `poison-no-envelope-${k}` } }); // not a CloudEvent
+        // decodes, but its content (an impossible date, a negative DPD) makes a handler throw: a bug's signature
+        const bad = create(billing.OverdueSchema, { accountId: key, customerId: `cus-fault-${k * 10}`, businessDate: "2027-02-31", daysPastDue: -7 });
+        messages.push({ key, value: Buffer.from(toBinary(billing.OverdueSchema, bad)), headers: headers(`poison-bug-${k}`) });
+      }
+      await producer.send({ topic, messages });
+      await producer.disconnect();
+      poison.push(...messages.map((m) => m.headers.ce_id));
+      ctx.note(`${messages.length} poison messages put on ${Topics.Overdue.topic} ahead of the burst`);
+    };
+    const run = await runBook(infra, { tag: "fault-counter-poison", piiKey, ...small, baseline: baseline.figures, hooks: { beforeEod: put } });
+    const dead = new Set(run.observation.deadLetters.map((d) => d.split(" ")[1]));
+    const undecodable = poison.filter((id) => !id.startsWith("poison-bug"));
+    const r = judge("poison messages and a handler bug among good messages", baseline, run, [
+      [undecodable.every((id) => dead.has(id)), `every undecodable message is dead-lettered (${undecodable.filter((id) => !dead.has(id)).join(", ") || "all"} missing)`],
+    ]);
+    expect(r.failures, r.failures.join("\n")).toEqual([]);
+  }, 900_000);
+});
