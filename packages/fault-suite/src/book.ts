@@ -3,12 +3,12 @@
  *
  *  1. D = 2027-03-10, 10:00: 2,000 billing accounts seeded as of the close of D−1 (the bench's mix, ids
  *     `fault-0000`…): 1 in 28 has its statement day on D, 1 in 28 a statement due on D+5 (DueSoon),
- *     1 in 10 a statement missed on 02-20 (17 days past due → Overdue), with contact points in
+ *     1 in 33 a statement missed on 02-20 (17 days past due → Overdue), with contact points in
  *     notification for every customer who will be told something.
  *  2. D+1 01:00: the end-of-day Job closes D → statements, DueSoon, Overdue (the burst: credit,
  *     collections, credit-reporting and notification react at once); reminders wait for quiet hours.
  *  3. D+1 09:00: the quiet hours end → notification's due wave goes out to the SMTP and HTTP sinks.
- *  4. D+1 11:00: 100 overdue customers pay what is overdue (8 callers, one idempotency key each,
+ *  4. D+1 11:00: 31 overdue customers pay what is overdue (8 callers, one idempotency key each,
  *     retried on infrastructure errors) → PaymentReceived, AccountCured, cases closed, scores up.
  *
  * Hooks put a fault beside phase 2 (`eod`), 3 (`wave`) or 4 (`payments`); `afterEod` runs between
@@ -31,8 +31,8 @@ const PAGE_SIZE = "200";
 const idOf = (i: number) => `fault-${String(i).padStart(4, "0")}`;
 const isStatementDay = (i: number) => i % 28 === 9;
 const isDueSoon = (i: number) => i % 28 === 1;
-const isOverdue = (i: number) => i % 10 === 0;
-const pays = (i: number) => i % 20 === 0;
+const isOverdue = (i: number) => i % 33 === 0;
+const pays = (i: number) => i % 66 === 0;
 
 function seededAccount(i: number): Account {
   const D = BOOK_DATE;

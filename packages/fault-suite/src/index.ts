@@ -4,3 +4,4 @@ export * from "./observe";
 export * from "./results";
 export * from "./run";
 export * from "./scenario";
+export * from "./pending";

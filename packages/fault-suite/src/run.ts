@@ -60,10 +60,21 @@ export async function withPlatform(
   const note = (line: string) => {
     const l = `${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${line}`;
     story.push(l);
-    appendFileSync(storyFile, `${l}\n`);
+    try {
+      appendFileSync(storyFile, `${l}\n`);
+    } catch {
+      /* the timeline file is a convenience; the story is still returned */
+    }
   };
   note("starting the platform");
-  const p = await startTestPlatform(infra, { start: opts.start, tag: opts.tag, env: { PII_KEY: opts.piiKey, ...(opts.env ?? {}) } });
+  // five services starting at once on two cores (and restarted ones later) may take minutes on a busy machine
+  const start = () => startTestPlatform(infra, { start: opts.start, tag: opts.tag, env: { PII_KEY: opts.piiKey, ...(opts.env ?? {}) }, readyTimeoutMs: 300_000 });
+  // A fresh broker on a busy machine can take longer than a service's start-up allows to give ~100 new topics a
+  // leader; the service then exits, as a pod would, and is started again (the topics exist by then).
+  const p = await start().catch((e: Error) => {
+    note(`platform start failed, starting it again: ${e.message.split("\n").slice(0, 2).join(" ")}`);
+    return start();
+  });
   note(`platform up (${p.topicPrefix})`);
   const figures: Record<string, number> = {};
   try {
@@ -115,10 +126,13 @@ export async function retrying<T>(what: string, fn: () => Promise<T>, timeoutMs 
 }
 
 /**
- * Closes `date` as the end-of-day Job does (RunEndOfDay, then GetEndOfDayRun until COMPLETED); when the
- * call fails (billing killed, unavailable), the Job is retried, up to `backoffLimit` times, as Kubernetes would.
+ * Closes `date` as the end-of-day Job does (RunEndOfDay, then GetEndOfDayRun until COMPLETED). When an
+ * attempt fails (billing killed or unavailable), the Job is retried with a growing pause, as Kubernetes
+ * retries a failed Job's pod, until `giveUpMs` has passed.
  */
-export async function endOfDayJob(ctx: RunContext, date: LocalDate, backoffLimit = 8): Promise<void> {
+export async function endOfDayJob(ctx: RunContext, date: LocalDate, giveUpMs = 300_000): Promise<void> {
+  const deadline = Date.now() + giveUpMs;
+  let pause = 1_000;
   for (let attempt = 1; ; attempt++) {
     try {
       await runEndOfDay(ctx.p.clients, { date, pollMs: 50 });
@@ -126,8 +140,9 @@ export async function endOfDayJob(ctx: RunContext, date: LocalDate, backoffLimit
       return;
     } catch (e) {
       ctx.note(`end-of-day Job attempt ${attempt} failed: ${(e as Error).message.slice(0, 160)}`);
-      if (attempt > backoffLimit) throw e;
-      await new Promise((r) => setTimeout(r, 1_000));
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(10_000, pause * 2);
     }
   }
 }

@@ -42,7 +42,7 @@ export interface TestPlatform {
  */
 export async function startTestPlatform(
   infra: { kafkaBrokers: string[]; mongoUri: string },
-  opts: { start: LocalDate; tag: string; env?: Record<string, string> },
+  opts: { start: LocalDate; tag: string; env?: Record<string, string>; readyTimeoutMs?: number },
 ): Promise<TestPlatform> {
   const dir = mkdtempSync(join(tmpdir(), `whiteslip-${opts.tag}-`));
   const topicPrefix = `${uniqueName(opts.tag)}.`;
@@ -74,6 +74,7 @@ export async function startTestPlatform(
     serviceEnv,
     ports,
     logDir,
+    ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
   });
   const env = addressEnv({ ports });
   const clients = platformClients(

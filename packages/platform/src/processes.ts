@@ -41,6 +41,8 @@ export interface ProcessOptions {
   ports?: Partial<Record<ServiceName, number>>;
   /** Where each service's log goes (`<dir>/<name>.log`); default inherit-free: discarded. */
   logDir?: string;
+  /** How long a service may take to become SERVING (default 90 s). */
+  readyTimeoutMs?: number;
   /** Line sink for the service's output, e.g. a prefixed console. */
   onLine?: (service: ServiceName, line: string) => void;
 }
@@ -111,7 +113,7 @@ export async function startServiceProcess(name: ServiceName, opts: ProcessOption
     }),
   );
   const address = `127.0.0.1:${port}`;
-  const ready = waitForServing(address, 90_000);
+  const ready = waitForServing(address, opts.readyTimeoutMs ?? 90_000);
   const first = await Promise.race([ready.then(() => "ready" as const), exited.then((code) => ({ code }))]).catch(async (e: Error) => {
     // not SERVING in time: do not leave the process behind
     child.kill("SIGKILL");
