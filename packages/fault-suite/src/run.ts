@@ -6,10 +6,12 @@
 import { randomBytes } from "node:crypto";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { allTopics } from "@whiteslip/contracts";
 import { isInfrastructureError, type LocalDate } from "@whiteslip/core";
 import { runEndOfDay } from "@whiteslip/ops";
 import { type ServiceName, startTestPlatform, type TestPlatform } from "@whiteslip/platform";
-import type { Infra } from "@whiteslip/testkit";
+import { type Infra, uniqueName } from "@whiteslip/testkit";
+import { Kafka, logLevel } from "kafkajs";
 import { type Observation, observe, settle } from "./observe";
 import { RESULTS_DIR } from "./results";
 
@@ -68,13 +70,13 @@ export async function withPlatform(
   };
   note("starting the platform");
   // five services starting at once on two cores (and restarted ones later) may take minutes on a busy machine
-  const start = () => startTestPlatform(infra, { start: opts.start, tag: opts.tag, env: { PII_KEY: opts.piiKey, ...(opts.env ?? {}) }, readyTimeoutMs: 300_000 });
-  // A fresh broker on a busy machine can take longer than a service's start-up allows to give ~100 new topics a
-  // leader; the service then exits, as a pod would, and is started again (the topics exist by then).
-  const p = await start().catch((e: Error) => {
-    note(`platform start failed, starting it again: ${e.message.split("\n").slice(0, 2).join(" ")}`);
-    return start();
-  });
+  // On a fresh broker of a busy machine, giving ~30 new topics a leader can take longer than a service's
+  // start-up waits (it then exits: "This server does not host this topic-partition"): the topics of the
+  // platform are created first, with a generous wait, so the services find them led.
+  const topicPrefix = `${uniqueName(opts.tag)}.`;
+  await createTopics(infra.kafkaBrokers, allTopics.map((t) => `${topicPrefix}${t.topic}`));
+  note("topics created and led");
+  const p = await startTestPlatform(infra, { start: opts.start, tag: opts.tag, topicPrefix, env: { PII_KEY: opts.piiKey, ...(opts.env ?? {}) }, readyTimeoutMs: 300_000 });
   note(`platform up (${p.topicPrefix})`);
   const figures: Record<string, number> = {};
   try {
@@ -88,6 +90,26 @@ export async function withPlatform(
     throw new Error(`${(e as Error).message}\n${story.join("\n")}\n${await logTails(p)}`, { cause: e });
   } finally {
     await p.stop();
+  }
+}
+
+async function createTopics(brokers: string[], topics: string[], timeoutMs = 240_000): Promise<void> {
+  const admin = new Kafka({ clientId: "fault-suite-topics", brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: false });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const led = await admin
+        .fetchTopicMetadata({ topics })
+        .then((md) => md.topics.every((t) => t.partitions.length > 0 && t.partitions.every((x) => x.leader >= 0)))
+        .catch(() => false);
+      if (led) return;
+      if (Date.now() > deadline) throw new Error(`the platform's topics have no leader after ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await admin.disconnect();
   }
 }
 

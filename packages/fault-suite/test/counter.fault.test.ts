@@ -1,5 +1,5 @@
 /**
- * Fault scenarios on the small book (src/book.ts with 280 accounts and the counter: 300 purchases
+ * Fault scenarios on the small book (src/book.ts with 140 accounts and the counter: 150 purchases
  * authorized by 8 concurrent callers on 10 lines before the day closes): kill -9 credit during the
  * authorizations; poison messages and a message that makes handlers throw, among the good Overdue
  * events of the burst. The fault-free run is played once (beforeAll).
@@ -13,8 +13,8 @@ import { type FaultInfra, killWhen, type RunContext, type ScriptRun, scriptKey }
 import { runs } from "../src/pending";
 import { judge, startFaultInfra } from "../src/scenario";
 
-const ACCOUNTS = 280;
-const AUTHORIZATIONS = 300;
+const ACCOUNTS = 140;
+const AUTHORIZATIONS = 150;
 
 describe("fault suite: the counter and a small book", () => {
   let infra: FaultInfra & { stop(): Promise<void> };
@@ -38,7 +38,7 @@ describe("fault suite: the counter and a small book", () => {
       piiKey,
       ...small,
       baseline: baseline.figures,
-      hooks: { authorizations: async (ctx, answered) => void (kill = await killWhen(ctx, "credit", "authorizations answered", async () => answered(), 100, AUTHORIZATIONS)) },
+      hooks: { authorizations: async (ctx, answered) => void (kill = await killWhen(ctx, "credit", "authorizations answered", async () => answered(), 50, AUTHORIZATIONS)) },
     });
     const r = judge(CREDIT, baseline, run, [[kill.at < kill.total, `credit was killed after ${kill.at} of ${kill.total} authorizations`]]);
     expect(r.failures, r.failures.join("\n")).toEqual([]);

@@ -42,10 +42,10 @@ export interface TestPlatform {
  */
 export async function startTestPlatform(
   infra: { kafkaBrokers: string[]; mongoUri: string },
-  opts: { start: LocalDate; tag: string; env?: Record<string, string>; readyTimeoutMs?: number },
+  opts: { start: LocalDate; tag: string; env?: Record<string, string>; readyTimeoutMs?: number; topicPrefix?: string },
 ): Promise<TestPlatform> {
   const dir = mkdtempSync(join(tmpdir(), `whiteslip-${opts.tag}-`));
-  const topicPrefix = `${uniqueName(opts.tag)}.`;
+  const topicPrefix = opts.topicPrefix ?? `${uniqueName(opts.tag)}.`;
   const clockFile = join(dir, "clock.json");
   setFileClock(clockFile, zonedInstant(opts.start, 10, 0, "Asia/Shanghai"));
   const free = await freePorts(SERVICES.length);
