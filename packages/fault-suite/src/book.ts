@@ -111,12 +111,12 @@ async function inParallel<T>(items: T[], width: number, fn: (item: T, n: number)
 /** Runs the book script once (a hook per phase, or none for the fault-free run). */
 export async function runBook(
   infra: FaultInfra,
-  opts: { tag: string; piiKey: string; hooks?: BookHooks; baseline?: Record<string, number>; accounts?: number; authorizations?: number },
+  opts: { tag: string; hooks?: BookHooks; baseline?: Record<string, number>; accounts?: number; authorizations?: number },
 ): Promise<ScriptRun> {
   const hooks = opts.hooks ?? {};
   const D = BOOK_DATE;
   const BOOK_ACCOUNTS = opts.accounts ?? BOOK_SIZE;
-  return withPlatform(infra, { tag: opts.tag, start: D, piiKey: opts.piiKey, env: { EOD_PAGE_SIZE: PAGE_SIZE }, ...(opts.baseline ? { baseline: opts.baseline } : {}) }, async (ctx, figures) => {
+  return withPlatform(infra, { tag: opts.tag, start: D, env: { EOD_PAGE_SIZE: PAGE_SIZE }, ...(opts.baseline ? { baseline: opts.baseline } : {}) }, async (ctx, figures) => {
     const { p } = ctx;
     // 1. the book as of the close of D−1
     await p.clients.billing.getBusinessDate({});
@@ -189,13 +189,17 @@ async function counter(ctx: RunContext, n: number, hooks: BookHooks, figures: Re
     const d = await p.clients.credit.applyForCredit({ customerId: reg.customerId, monthlyIncomeFen: 3_000_000n, employment: credit.Employment.SALARIED, ordersLast12m: 80, spendLast12mFen: 6_000_000n, accountAgeMonths: 72, returnsLast12m: 2, ageYears: 36, statementDay: 2, idempotencyKey: `fault-apply-${c}` });
     if (d.decision !== credit.Decision.APPROVE || !d.creditLine) throw new Error(`counter customer ${c} was not approved`);
     lines.push(d.creditLine.creditLineId);
+    ctx.labels.set(reg.customerId, `customer-${c}`);
+    ctx.labels.set(d.applicationId, `application-${c}`);
+    ctx.labels.set(d.creditLine.creditLineId, `line-${c}`);
   }
   let answered = 0;
   const orders = Array.from({ length: n }, (_, k) => k);
   const authorizing = inParallel(orders, 8, async (k) => {
-    await retrying(`authorization ${k}`, () =>
+    const a = await retrying(`authorization ${k}`, () =>
       p.clients.credit.authorizePurchase({ creditLineId: lines[k % LINES]!, amountFen: 1_000n, merchantScenario: credit.MerchantScenario.PLATFORM_RETAIL, merchantId: "fault-store", orderId: `fault-order-${k}`, idempotencyKey: `fault-auth-${k}` }),
     );
+    ctx.labels.set(a.authorizationId, `authorization-${k}`);
     answered++;
   });
   await Promise.all([authorizing, hooks.authorizations?.(ctx, () => answered)]);

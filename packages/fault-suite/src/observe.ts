@@ -44,7 +44,7 @@ async function platformTopics(k: Kafka, prefix: string): Promise<{ topics: strin
 }
 
 /** Every message of `topics` up to their current end, as (topic, ce_id). */
-async function readTopics(k: Kafka, topics: string[]): Promise<{ topic: string; ceId: string }[]> {
+async function readTopics(k: Kafka, topics: string[]): Promise<{ topic: string; ceId: string; key: string }[]> {
   if (topics.length === 0) return [];
   const admin = k.admin();
   await admin.connect();
@@ -55,7 +55,7 @@ async function readTopics(k: Kafka, topics: string[]): Promise<{ topic: string; 
     await admin.disconnect();
   }
   if (ends.size === 0) return [];
-  const out: { topic: string; ceId: string }[] = [];
+  const out: { topic: string; ceId: string; key: string }[] = [];
   const consumer = k.consumer({ groupId: `fault-suite-reader-${process.pid}-${Date.now()}`, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   await consumer.connect();
   try {
@@ -67,7 +67,7 @@ async function readTopics(k: Kafka, topics: string[]): Promise<{ topic: string; 
         .run({
           eachBatchAutoResolve: true,
           eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) out.push({ topic: batch.topic, ceId: m.headers?.ce_id?.toString() ?? `(no ce_id, offset ${m.offset})` });
+            for (const m of batch.messages) out.push({ topic: batch.topic, key: m.key?.toString() ?? "", ceId: m.headers?.ce_id?.toString() ?? `(no ce_id, offset ${m.offset})` });
             const id = `${batch.topic}/${batch.partition}`;
             const end = ends.get(id);
             const last = batch.messages.at(-1);
@@ -86,9 +86,14 @@ async function readTopics(k: Kafka, topics: string[]): Promise<{ topic: string; 
   return out;
 }
 
-/** The effects of the script on `p`, read after `settle`. */
-export async function observe(p: TestPlatform, at: Endpoints): Promise<Observation> {
-  const e = emptyEffects();
+/**
+ * The effects of the script on `p`, read after `settle`. Ids a run draws at random (credit's customer ids,
+ * and what derives from them: lines, authorizations, their events' ids) are written as the script's labels
+ * for them (`labels`: id → label), so two runs of one script compare; an event about a labelled entity is
+ * keyed by topic, label and its rank among that entity's distinct ce_ids.
+ */
+export async function observe(p: TestPlatform, at: Endpoints, labels: ReadonlyMap<string, string> = new Map()): Promise<Observation> {
+  const raw = emptyEffects();
   const mongo = new MongoClient(at.mongoUri);
   await mongo.connect();
   try {
@@ -96,44 +101,63 @@ export async function observe(p: TestPlatform, at: Endpoints): Promise<Observati
     // ledger: billing's accounts — what was posted, billed and charged, and what is owed
     for (const a of await db("billing").collection("accounts").find({}, { useBigInt64: true }).toArray()) {
       const id = String(a._id);
-      count(e, "ledger", `closed-through ${id} ${a.eodDate}`);
-      for (const x of (a.purchases ?? []) as Document[]) count(e, "ledger", `purchase ${id} ${x.id} ${big(x.amount)}`);
+      count(raw, "ledger", `closed-through ${id} ${a.eodDate}`);
+      for (const x of (a.purchases ?? []) as Document[]) count(raw, "ledger", `purchase ${id} ${x.id} ${big(x.amount)}`);
       for (const d of (a.dues ?? []) as Document[]) {
-        count(e, "ledger", `due ${id} ${d.id} ${big(d.amountDue)}`);
-        if (d.lateFeeCharged) count(e, "ledger", `late-fee ${id} ${d.id}`);
+        count(raw, "ledger", `due ${id} ${d.id} ${big(d.amountDue)}`);
+        if (d.lateFeeCharged) count(raw, "ledger", `late-fee ${id} ${d.id}`);
       }
-      for (const k of (a.processedKeys ?? []) as Document[]) if (k.op !== "purchase") count(e, "ledger", `${k.op} ${id} ${k.key}`);
+      for (const k of (a.processedKeys ?? []) as Document[]) if (k.op !== "purchase") count(raw, "ledger", `${k.op} ${id} ${k.key}`);
       const owed = sum(((a.dues ?? []) as Document[]).filter((d) => d.settledDate === undefined).map((d) => sum(Object.values(d.unpaid ?? {}).map(big))));
-      count(e, "ledger", `owed ${id} ${owed} credit-balance ${big(a.creditBalance)}`);
+      count(raw, "ledger", `owed ${id} ${owed} credit-balance ${big(a.creditBalance)}`);
     }
     // cases: collections
     for (const c of await db("collections").collection("cases").find({}, { projection: { accountId: 1, status: 1 } }).toArray())
-      count(e, "cases", `case ${c.accountId} ${c.status}`);
+      count(raw, "cases", `case ${c.accountId} ${c.status}`);
     // score changes: credit-reporting's score history
     for (const a of await db("credit-reporting").collection("accounts").find({}, { projection: { "state.history": 1 } }).toArray())
-      for (const h of ((a.state as Document | undefined)?.history ?? []) as Document[]) count(e, "scores", `score ${a._id} ${h.changeId} ${h.previousScore}→${h.score}`);
+      for (const h of ((a.state as Document | undefined)?.history ?? []) as Document[]) count(raw, "scores", `score ${a._id} ${h.changeId} ${h.previousScore}→${h.score}`);
     // authorizations: credit's authorization records and the holds on the lines
-    for (const x of await db("credit").collection("authorizations").find({}).toArray()) count(e, "authorizations", `authorization ${x._id} ${x.decision ?? ""} ${x.status ?? ""}`);
+    for (const x of await db("credit").collection("authorizations").find({}).toArray()) count(raw, "authorizations", `authorization ${x._id} ${x.decision ?? ""} ${x.status ?? ""}`);
     for (const l of await db("credit").collection("credit_lines").find({}).toArray()) {
-      for (const h of Object.keys((l.holds ?? {}) as Document)) count(e, "authorizations", `hold ${l._id} ${h}`);
-      count(e, "authorizations", `line ${l._id} holds ${String(l.openHoldsFen)} posted ${String(l.postedBalanceFen)}`);
+      for (const h of Object.keys((l.holds ?? {}) as Document)) count(raw, "authorizations", `hold ${l._id} ${h}`);
+      count(raw, "authorizations", `line ${l._id} holds ${String(l.openHoldsFen)} posted ${String(l.postedBalanceFen)}`);
     }
   } finally {
     await mongo.close();
   }
   // messages at the SMTP and HTTP sinks
-  for (const m of p.sandbox.messages) count(e, "messages", `${m.channel} ${m.to} ${m.subject ?? m.text.slice(0, 60).replace(/\s+/g, " ")}`);
+  for (const m of p.sandbox.messages) count(raw, "messages", `${m.channel} ${m.to} ${m.subject ?? m.text.slice(0, 60).replace(/\s+/g, " ")}`);
+  const ids = [...labels.keys()].filter((id) => id.length >= 8);
+  const norm = (key: string) => {
+    if (ids.length === 0) return key;
+    let out = key;
+    for (const id of ids) if (out.includes(id)) out = out.split(id).join(`<${labels.get(id)}>`);
+    return out;
+  };
+  const e = emptyEffects();
+  for (const kind of Object.keys(raw) as (keyof Effects)[]) for (const [key, n] of raw[kind]) count(e, kind, norm(key), n);
   // events on the platform's topics, by ce_id
   const k = kafka(at.kafkaBrokers);
   const { topics, dlq } = await platformTopics(k, p.topicPrefix);
   const seen = new Set<string>();
+  const rank = new Map<string, number>();
   let republished = 0;
   for (const m of await readTopics(k, topics)) {
-    const key = `${m.topic.slice(p.topicPrefix.length)} ${m.ceId}`;
-    if (seen.has(key)) republished++;
+    const topic = m.topic.slice(p.topicPrefix.length);
+    const id = `${topic} ${m.ceId}`;
+    if (seen.has(id)) {
+      republished++;
+      continue;
+    }
+    seen.add(id);
+    const label = labels.get(m.key);
+    if (label === undefined) count(e, "events", id);
     else {
-      seen.add(key);
-      count(e, "events", key);
+      const entity = `${topic} <${label}>`;
+      const n = (rank.get(entity) ?? 0) + 1;
+      rank.set(entity, n);
+      count(e, "events", `${entity} #${n}`);
     }
   }
   const deadLetters = (await readTopics(k, dlq)).map((m) => `${m.topic.slice(p.topicPrefix.length)} ${m.ceId}`);

@@ -3,7 +3,6 @@
  * hooks a scenario puts its fault in, a client that retries like a real one, and a Job that
  * retries end-of-day like the CronJob's.
  */
-import { randomBytes } from "node:crypto";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { allTopics } from "@whiteslip/contracts";
@@ -28,6 +27,8 @@ export interface RunContext {
   infra: FaultInfra;
   /** Adds a line to the scenario's story (printed with its table). */
   note(line: string): void;
+  /** Labels of ids the run drew at random (id → label), so that its effects compare with another run's. */
+  labels: Map<string, string>;
   /** Figures of the fault-free run (e.g. how many messages its wave sent), to pick the moment of a fault. */
   baseline?: Record<string, number>;
 }
@@ -43,15 +44,10 @@ export interface ScriptRun {
   story: string[];
 }
 
-/** Per-script constants that make two runs comparable: ids derive from the PII key (blind index), so one key per script. */
-export function scriptKey(): string {
-  return randomBytes(32).toString("base64");
-}
-
 /** Starts a platform for one run, runs `body`, settles, observes and stops it. */
 export async function withPlatform(
   infra: FaultInfra,
-  opts: { tag: string; start: LocalDate; piiKey: string; env?: Record<string, string>; baseline?: Record<string, number> },
+  opts: { tag: string; start: LocalDate; env?: Record<string, string>; baseline?: Record<string, number> },
   body: (ctx: RunContext, figures: Record<string, number>) => Promise<void>,
 ): Promise<ScriptRun> {
   const story: string[] = [];
@@ -76,14 +72,14 @@ export async function withPlatform(
   const topicPrefix = `${uniqueName(opts.tag)}.`;
   await createTopics(infra.kafkaBrokers, allTopics.map((t) => `${topicPrefix}${t.topic}`));
   note("topics created and led");
-  const p = await startTestPlatform(infra, { start: opts.start, tag: opts.tag, topicPrefix, env: { PII_KEY: opts.piiKey, ...(opts.env ?? {}) }, readyTimeoutMs: 300_000 });
+  const p = await startTestPlatform(infra, { start: opts.start, tag: opts.tag, topicPrefix, env: opts.env ?? {}, readyTimeoutMs: 300_000 });
   note(`platform up (${p.topicPrefix})`);
   const figures: Record<string, number> = {};
   try {
-    const ctx: RunContext = { p, infra, note, ...(opts.baseline ? { baseline: opts.baseline } : {}) };
+    const ctx: RunContext = { p, infra, note, labels: new Map(), ...(opts.baseline ? { baseline: opts.baseline } : {}) };
     await body(ctx, figures);
     await settled(ctx);
-    const observation = await observe(p, infra);
+    const observation = await observe(p, infra, ctx.labels);
     note(`observed (${observation.republished} republished copies, ${observation.deadLetters.length} dead letters)`);
     return { observation, figures, story };
   } catch (e) {

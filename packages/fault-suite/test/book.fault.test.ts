@@ -10,19 +10,18 @@ import { billing } from "@whiteslip/contracts";
 import { runEndOfDay } from "@whiteslip/ops";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BOOK_SIZE, BOOK_DATE, probes, runBook } from "../src/book";
-import { type FaultInfra, killWhen, type ScriptRun, scriptKey, whenReached } from "../src/run";
+import { type FaultInfra, killWhen, type ScriptRun, whenReached } from "../src/run";
 import { runs } from "../src/pending";
 import { judge, startFaultInfra } from "../src/scenario";
 
 describe("fault suite: the book", () => {
   let infra: FaultInfra & { stop(): Promise<void> };
   let baseline: ScriptRun;
-  const piiKey = scriptKey();
   const third = (n: number | undefined) => Math.max(1, Math.ceil((n ?? 0) / 3));
 
   beforeAll(async () => {
     infra = await startFaultInfra();
-    baseline = await runBook(infra, { tag: "fault-book-base", piiKey });
+    baseline = await runBook(infra, { tag: "fault-book-base" });
     process.stdout.write(`\nfault-free run of the book: ${JSON.stringify(baseline.figures)}\n${baseline.story.map((l) => `    ${l}`).join("\n")}\n`);
   }, 900_000);
   afterAll(async () => infra?.stop());
@@ -38,7 +37,6 @@ describe("fault suite: the book", () => {
     let kill = { at: 0, total: BOOK_SIZE };
     const run = await runBook(infra, {
       tag: "fault-book-billing",
-      piiKey,
       baseline: baseline.figures,
       hooks: { eod: async (ctx) => void (kill = await killWhen(ctx, "billing", "accounts closed by end-of-day", () => probes.eodProcessed(ctx), 800, BOOK_SIZE)) },
     });
@@ -50,7 +48,6 @@ describe("fault suite: the book", () => {
     let kill = { at: 0, total };
     const run = await runBook(infra, {
       tag: "fault-book-collections",
-      piiKey,
       baseline: baseline.figures,
       hooks: { eod: async (ctx) => void (kill = await killWhen(ctx, "collections", "cases opened", () => probes.cases(ctx), third(total), total)) },
     });
@@ -62,7 +59,6 @@ describe("fault suite: the book", () => {
     let kill = { at: 0, total };
     const run = await runBook(infra, {
       tag: "fault-book-reporting",
-      piiKey,
       baseline: baseline.figures,
       hooks: { eod: async (ctx) => void (kill = await killWhen(ctx, "credit-reporting", "accounts re-scored", () => probes.scoredAccounts(ctx), third(total), total)) },
     });
@@ -74,7 +70,6 @@ describe("fault suite: the book", () => {
     let kill = { at: 0, total };
     const run = await runBook(infra, {
       tag: "fault-book-notification",
-      piiKey,
       baseline: baseline.figures,
       hooks: {
         wave: async (ctx) => {
@@ -91,7 +86,6 @@ describe("fault suite: the book", () => {
     let at = 0;
     const run = await runBook(infra, {
       tag: "fault-book-kafka",
-      piiKey,
       baseline: baseline.figures,
       hooks: {
         eod: async (ctx) => {
@@ -111,7 +105,6 @@ describe("fault suite: the book", () => {
     let at = 0;
     const run = await runBook(infra, {
       tag: "fault-book-database",
-      piiKey,
       baseline: baseline.figures,
       hooks: {
         payments: async (ctx, paid) => {
@@ -132,7 +125,6 @@ describe("fault suite: the book", () => {
     let retry = "";
     const run = await runBook(infra, {
       tag: "fault-book-rerun",
-      piiKey,
       baseline: baseline.figures,
       hooks: {
         afterEod: async (ctx) => {

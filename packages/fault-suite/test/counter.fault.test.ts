@@ -9,7 +9,7 @@ import { billing, Topics } from "@whiteslip/contracts";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BOOK_DATE, runBook } from "../src/book";
-import { type FaultInfra, killWhen, type RunContext, type ScriptRun, scriptKey } from "../src/run";
+import { type FaultInfra, killWhen, type RunContext, type ScriptRun } from "../src/run";
 import { runs } from "../src/pending";
 import { judge, startFaultInfra } from "../src/scenario";
 
@@ -19,12 +19,11 @@ const AUTHORIZATIONS = 150;
 describe("fault suite: the counter and a small book", () => {
   let infra: FaultInfra & { stop(): Promise<void> };
   let baseline: ScriptRun;
-  const piiKey = scriptKey();
   const small = { accounts: ACCOUNTS, authorizations: AUTHORIZATIONS };
 
   beforeAll(async () => {
     infra = await startFaultInfra();
-    baseline = await runBook(infra, { tag: "fault-counter-base", piiKey, ...small });
+    baseline = await runBook(infra, { tag: "fault-counter-base", ...small });
     process.stdout.write(`\nfault-free run of the small book: ${JSON.stringify(baseline.figures)}\n`);
   }, 900_000);
   afterAll(async () => infra?.stop());
@@ -35,7 +34,6 @@ describe("fault suite: the counter and a small book", () => {
     let kill = { at: 0, total: AUTHORIZATIONS };
     const run = await runBook(infra, {
       tag: "fault-counter-credit",
-      piiKey,
       ...small,
       baseline: baseline.figures,
       hooks: { authorizations: async (ctx, answered) => void (kill = await killWhen(ctx, "credit", "authorizations answered", async () => answered(), 50, AUTHORIZATIONS)) },
@@ -67,7 +65,7 @@ describe("fault suite: the counter and a small book", () => {
       poison.push(...messages.map((m) => m.headers.ce_id));
       ctx.note(`${messages.length} poison messages put on ${Topics.Overdue.topic} ahead of the burst`);
     };
-    const run = await runBook(infra, { tag: "fault-counter-poison", piiKey, ...small, baseline: baseline.figures, hooks: { beforeEod: put } });
+    const run = await runBook(infra, { tag: "fault-counter-poison", ...small, baseline: baseline.figures, hooks: { beforeEod: put } });
     const dead = new Set(run.observation.deadLetters.map((d) => d.split(" ")[1]));
     const undecodable = poison.filter((id) => !id.startsWith("poison-bug"));
     const r = judge(POISON, baseline, run, [
