@@ -128,17 +128,19 @@ export class EventBus {
   }
 
   /**
-   * Creates the topics that do not exist yet and waits until every partition has
+   * Creates the topics that do not exist yet (`partitions` each, or as the function says for a contract topic
+   * name) and waits until every partition has
    * a leader. (kafkajs' own `waitForLeaders` gives up on UNKNOWN_TOPIC_OR_PARTITION,
    * which a KRaft broker answers for a moment after creation.)
    */
-  async ensureTopics(topics: string[], partitions = 3): Promise<void> {
+  async ensureTopics(topics: string[], partitions: number | ((topic: string) => number) = 3): Promise<void> {
     const existing = new Set(await this.admin.listTopics());
-    const missing = [...new Set(topics.map((t) => this.topicName(t)))].filter((t) => !existing.has(t));
+    const wanted = new Map(topics.map((t) => [this.topicName(t), typeof partitions === "number" ? partitions : partitions(t)]));
+    const missing = [...wanted.keys()].filter((t) => !existing.has(t));
     if (missing.length === 0) return;
     try {
       await this.admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
+        topics: missing.map((topic) => ({ topic, numPartitions: wanted.get(topic)! })),
         waitForLeaders: false,
       });
     } catch (e) {

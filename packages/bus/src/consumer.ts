@@ -89,10 +89,12 @@ export class GroupConsumer implements ConsumerHandle {
   async start(): Promise<void> {
     const logical = this.opts.subscriptions.map((s) => s.spec.topic);
     const replays = logical.map((t) => replayTopic(t, this.groupId));
-    await this.bus.ensureTopics([...logical, ...logical.map((t) => deadLetterTopic(t, this.groupId))]);
     // A replay topic carries a few operator-chosen messages now and then: one partition is plenty (and every
-    // partition is in each fetch of every member of the group).
-    await this.bus.ensureTopics(replays, REPLAY_PARTITIONS);
+    // partition is in each fetch of every member of the group). One request creates them all.
+    const replaySet = new Set(replays);
+    await this.bus.ensureTopics([...logical, ...logical.map((t) => deadLetterTopic(t, this.groupId)), ...replays], (t) =>
+      replaySet.has(t) ? REPLAY_PARTITIONS : 3,
+    );
     // cluster topic name → its subscription and the contract topic it belongs to (a replay topic belongs to its source)
     const routes = new Map<string, { sub: Subscription; logical: string }>();
     for (const s of this.opts.subscriptions) {

@@ -375,6 +375,11 @@ describe("EventBus on the real broker: failure classes", () => {
         ]),
       );
       expect(topics).not.toContain(`${pa}${pa}${Topics.Overdue.topic}`);
+      // the DLQ keeps the source topic's partitions; a replay topic has one
+      const md = await admin.fetchTopicMetadata({
+        topics: [`${pa}${Topics.Overdue.topic}.${groupId}.dlq`, `${pa}${Topics.Overdue.topic}.${groupId}.replay`],
+      });
+      expect(md.topics.map((t) => t.partitions.length)).toEqual([3, 1]);
     } finally {
       await c.stop();
       await Promise.all([a.close(), b.close()]);
