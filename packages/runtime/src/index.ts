@@ -1,3 +1,4 @@
+export * from "./every";
 export * from "./file-clock";
 export * from "./service";
 export * from "./pii";

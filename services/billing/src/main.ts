@@ -9,6 +9,7 @@ import type { Clock } from "@whiteslip/core";
 import { service } from "@whiteslip/grpc";
 import { runMain, type RunningService, startService } from "@whiteslip/runtime";
 import type { BillingDeps, EodHooks } from "./app/ports";
+import { EndOfDayRunner } from "./app/run-end-of-day";
 import { accountsCollection, ensureAccountIndexes, MongoAccounts } from "./adapters/mongo-accounts";
 import { MongoBusinessDates, MongoEodRuns } from "./adapters/mongo-eod";
 import { billingHandlers } from "./adapters/grpc-handlers";
@@ -21,6 +22,15 @@ export const configShape = {
   BILLING_PRODUCTS_JSON: z.string().optional(),
   /** Accounts per end-of-day page (one read + one bulk write each). */
   EOD_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+  /**
+   * Minutes after the end of business date D (midnight in BUSINESS_TIME_ZONE) before end-of-day D may run,
+   * so that the day's last transactions land first. The CronJob runs at 00:05; keep this below 5.
+   */
+  EOD_CUTOFF_MINUTES: z.coerce.number().min(0).max(720).default(3),
+  /** Lease of an end-of-day shard (ms): its owner renews it every third; a dead owner's shard is taken over once it expires. */
+  EOD_LEASE_MS: z.coerce.number().int().min(200).max(600_000).default(15_000),
+  /** How often (ms, ±20%) each replica's supervisor looks for end-of-day shards whose lease expired. */
+  EOD_SUPERVISE_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
   /** Consumer group of the credit-line consumer (tests give each file its own). */
   CONSUMER_GROUP: z.string().default("billing"),
 };
@@ -35,11 +45,14 @@ export interface StartedBilling {
   service: RunningService<unknown>;
   /** Use-case dependencies (tests call use cases directly). */
   deps: BillingDeps;
+  /** This replica's end-of-day worker. */
+  eod: EndOfDayRunner;
 }
 
 /** Starts billing in-process; `env` overrides the environment (GRPC_PORT=0 → random port). */
 export async function startBilling(opts: { env?: Record<string, string | undefined>; clock?: Clock; hooks?: EodHooks } = {}): Promise<StartedBilling> {
   let deps: BillingDeps | undefined;
+  let eod: EndOfDayRunner | undefined;
   const svc = await startService({
     name: "billing",
     configShape,
@@ -63,16 +76,25 @@ export async function startBilling(opts: { env?: Record<string, string | undefin
         clock,
         timeZone: config.BUSINESS_TIME_ZONE,
         eodPageSize: config.EOD_PAGE_SIZE,
+        eodCutoffMs: config.EOD_CUTOFF_MINUTES * 60_000,
+        eodLeaseMs: config.EOD_LEASE_MS,
         ...(opts.hooks ? { hooks: opts.hooks } : {}),
       };
+      const runner = new EndOfDayRunner(deps, logger);
+      eod = runner;
+      // Every replica supervises: a RUNNING shard whose lease expired is taken over within
+      // EOD_LEASE_MS + 1.2 × EOD_SUPERVISE_INTERVAL_MS of its owner's last heartbeat. On stop the
+      // supervisor ends first, then the runner hands its leases back.
+      const supervisor = runner.supervisor(config.EOD_SUPERVISE_INTERVAL_MS);
       return {
-        grpc: [service(billing.BillingService, billingHandlers(deps, logger))],
+        grpc: [service(billing.BillingService, billingHandlers(deps, logger, runner))],
+        background: [{ start: () => supervisor.start(), stop: async () => { await supervisor.stop(); await runner.stop(); } }],
         consumers: [{ groupId: config.CONSUMER_GROUP, subscriptions: creditLineSubscriptions(deps, logger) }],
         outbox: [coll as never],
       };
     },
   });
-  return { grpcPort: svc.grpcPort, stop: svc.stop, service: svc as RunningService<unknown>, deps: deps! };
+  return { grpcPort: svc.grpcPort, stop: svc.stop, service: svc as RunningService<unknown>, deps: deps!, eod: eod! };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) runMain(() => startBilling());

@@ -3,7 +3,7 @@ import { addDays, compareDates, type LocalDate, ManualClock } from "@whiteslip/c
 import type { Account } from "../src/domain/account";
 import type { BillingEvent } from "../src/domain/events";
 import { defaultProduct, productCatalog, type ProductConfig } from "../src/domain/product";
-import type { AccountRepository, BillingDeps, BusinessDate, BusinessDateRepository, DateRun, EodRunRepository, PageDelta, RunStatus, Shard } from "../src/app/ports";
+import type { AccountRepository, BillingDeps, BusinessDate, BusinessDateRepository, DateRun, EodItem, EodMark, EodRunRepository, Lease, PageDelta, QuarantinedAccount, Shard, ShardRun } from "../src/app/ports";
 import { emptyAgg } from "../src/app/run-end-of-day";
 
 export class MemoryAccounts implements AccountRepository {
@@ -31,23 +31,41 @@ export class MemoryAccounts implements AccountRepository {
   async countActive(s: Shard) {
     return [...this.docs.values()].filter((a) => a.status === "ACTIVE" && this.inShard(a, s)).length;
   }
-  async eodPage(date: LocalDate, s: Shard, afterId: string | undefined, limit: number) {
+  readonly marks = new Map<string, EodMark>();
+  async getMany(ids: string[]) {
+    return ids.flatMap((id) => (this.docs.has(id) ? [structuredClone(this.docs.get(id)!)] : []));
+  }
+  async eodPage(date: LocalDate, s: Shard, afterId: string | undefined, limit: number, throughId?: string) {
     return [...this.docs.values()]
-      .filter((a) => a.status === "ACTIVE" && this.inShard(a, s) && compareDates(a.eodDate, date) < 0 && (afterId === undefined || a.id > afterId))
+      .filter((a) => a.status === "ACTIVE" && this.inShard(a, s) && compareDates(a.eodDate, date) < 0 && (afterId === undefined || a.id > afterId) && (throughId === undefined || a.id <= throughId))
       .sort((x, y) => (x.id < y.id ? -1 : 1))
       .slice(0, limit)
       .map((a) => structuredClone(a));
   }
-  async applyEodPage(date: LocalDate, items: { account: Account; expectedVersion: number; events: BillingEvent[] }[]) {
-    const failed: string[] = [];
+  async applyEodPage(date: LocalDate, items: EodItem[]) {
+    const applied: string[] = [];
+    const redo: string[] = [];
     for (const i of items) {
       const cur = this.docs.get(i.account.id)!;
       if (cur.version === i.expectedVersion && compareDates(cur.eodDate, date) < 0) {
         this.docs.set(i.account.id, structuredClone(i.account));
+        this.marks.set(i.account.id, structuredClone(i.mark));
         this.outbox.push(...i.events);
-      } else if (compareDates(cur.eodDate, date) < 0) failed.push(i.account.id);
+        applied.push(i.account.id);
+      } else if (compareDates(cur.eodDate, date) < 0) redo.push(i.account.id);
     }
-    return failed;
+    return { applied, redo };
+  }
+  async pageMarks(pageId: string, afterId: string | undefined, throughId: string) {
+    return [...this.marks].filter(([id, m]) => m.page === pageId && (afterId === undefined || id > afterId) && id <= throughId).map(([, m]) => m);
+  }
+  async *marksOf(date: LocalDate, s: Shard) {
+    for (const [id, m] of this.marks) if (m.date === date && this.inShard(this.docs.get(id)!, s)) yield m;
+  }
+  async countMarks(date: LocalDate, s: Shard) {
+    let n = 0;
+    for await (const _ of this.marksOf(date, s)) n++;
+    return n;
   }
   async chargedOffBetween(from: LocalDate, to: LocalDate) {
     return [...this.docs.values()].filter((a) => a.chargedOffDate && a.chargedOffDate > from && a.chargedOffDate <= to);
@@ -70,24 +88,69 @@ export class MemoryBusinessDates implements BusinessDateRepository {
 
 export class MemoryRuns implements EodRunRepository {
   readonly runs = new Map<string, DateRun>();
+  readonly pages = new Set<string>();
+  readonly quarantine_ = new Map<string, QuarantinedAccount>();
+  private shard(date: LocalDate, s: Shard): ShardRun | undefined {
+    return this.runs.get(date)?.shards.find((y) => y.index === s.index);
+  }
   async get(date: LocalDate) {
     const r = this.runs.get(date);
-    return r ? structuredClone(r) : null;
+    if (!r) return null;
+    const c = structuredClone(r);
+    if (c.status !== "COMPLETED" && c.shards.some((s) => s.status === "FAILED")) c.status = "FAILED";
+    return c;
   }
   async createIfAbsent(date: LocalDate, shardCount: number, at: Date) {
     if (!this.runs.has(date)) this.runs.set(date, { date, shardCount, status: "RUNNING", startedAt: at, shards: [] });
-    return structuredClone(this.runs.get(date)!);
+    return (await this.get(date))!;
   }
-  async startShard(date: LocalDate, s: Shard, total: number, at: Date) {
+  async ensureShard(date: LocalDate, s: Shard, at: Date) {
     const r = this.runs.get(date)!;
-    const x = r.shards.find((y) => y.index === s.index);
-    if (x) {
-      x.status = "RUNNING";
-      x.total = total;
-    } else r.shards.push({ index: s.index, status: "RUNNING", total, processed: 0, counts: { statementsIssued: 0, dueSoon: 0, overdue: 0, chargedOff: 0, lateFees: 0 }, stats: emptyAgg(), startedAt: at });
+    if (!this.shard(date, s))
+      r.shards.push({ index: s.index, status: "RUNNING", total: 0, processed: 0, counts: { statementsIssued: 0, dueSoon: 0, overdue: 0, chargedOff: 0, lateFees: 0 }, stats: emptyAgg(), startedAt: at, takeovers: 0 });
+    r.shards.sort((a, b) => a.index - b.index);
   }
-  async addPage(date: LocalDate, s: Shard, d: PageDelta) {
-    const x = this.runs.get(date)!.shards.find((y) => y.index === s.index)!;
+  async reopen(date: LocalDate, s: Shard) {
+    const x = this.shard(date, s);
+    if (x?.status === "FAILED") {
+      x.status = "RUNNING";
+      delete x.error;
+      delete x.owner;
+      delete x.leaseToken;
+    }
+  }
+  async acquire(date: LocalDate, s: Shard, lease: Lease, now: Date, until: Date, total: () => Promise<number>) {
+    const x = this.shard(date, s);
+    if (!x || x.status !== "RUNNING") return null;
+    const free = !x.leaseToken;
+    if (!free && !(x.leaseUntil! < now)) return null;
+    x.total = await total();
+    if (!free) x.takeovers++;
+    Object.assign(x, { owner: lease.owner, leaseToken: lease.token, leaseUntil: until, heartbeatAt: now });
+    return structuredClone(x);
+  }
+  async renew(date: LocalDate, s: Shard, token: string, now: Date, until: Date) {
+    const x = this.shard(date, s);
+    if (x?.leaseToken !== token) return false;
+    Object.assign(x, { leaseUntil: until, heartbeatAt: now });
+    return true;
+  }
+  async release(date: LocalDate, s: Shard, token: string) {
+    const x = this.shard(date, s);
+    if (x?.leaseToken !== token) return;
+    x.leaseUntil = new Date(0);
+    delete x.owner;
+    delete x.leaseToken;
+  }
+  async addPage(date: LocalDate, s: Shard, token: string | null, pageId: string, d: PageDelta, cursor: string | undefined, until: Date) {
+    const x = this.shard(date, s)!;
+    if (this.pages.has(pageId)) return "duplicate" as const;
+    if (token ? x.leaseToken !== token : x.status !== "COMPLETED") return "lost" as const;
+    this.pages.add(pageId);
+    if (token) {
+      x.leaseUntil = until;
+      if (cursor !== undefined) x.cursor = cursor;
+    }
     x.processed += d.processed;
     for (const k of Object.keys(d.counts) as (keyof PageDelta["counts"])[]) x.counts[k] += d.counts[k];
     for (const [b, v] of Object.entries(d.stats.buckets)) {
@@ -102,20 +165,57 @@ export class MemoryRuns implements EodRunRepository {
       t.amount += v.amount;
       t.accounts += v.accounts;
     }
+    return "applied" as const;
   }
-  async finishShard(date: LocalDate, s: Shard, status: RunStatus, at: Date, error?: string) {
-    const x = this.runs.get(date)!.shards.find((y) => y.index === s.index)!;
+  async replaceCounts(date: LocalDate, s: Shard, token: string, c: PageDelta) {
+    const x = this.shard(date, s)!;
+    if (x.leaseToken !== token) return false;
+    Object.assign(x, structuredClone({ processed: c.processed, counts: c.counts, stats: c.stats }));
+    return true;
+  }
+  async finishShard(date: LocalDate, s: Shard, token: string, status: "COMPLETED" | "FAILED", at: Date, error?: string) {
+    const x = this.shard(date, s)!;
+    if (x.leaseToken !== token) return false;
     x.status = status;
-    if (status === "COMPLETED") x.completedAt = at;
+    if (status === "COMPLETED") {
+      x.completedAt = at;
+      delete x.error;
+    }
     if (error) x.error = error;
+    x.leaseUntil = new Date(0);
+    delete x.owner;
+    delete x.leaseToken;
+    return true;
   }
   async complete(date: LocalDate, at: Date) {
     const r = this.runs.get(date)!;
+    if (r.status === "COMPLETED") return;
     r.status = "COMPLETED";
     r.completedAt = at;
   }
   async list(from: LocalDate, to: LocalDate) {
     return [...this.runs.values()].filter((r) => r.date >= from && r.date <= to).map((r) => structuredClone(r));
+  }
+  async orphaned(now: Date) {
+    return [...this.runs.values()].flatMap((r) =>
+      r.shards.filter((s) => s.status === "RUNNING" && (!s.leaseToken || s.leaseUntil! < now)).map((s) => ({ date: r.date, shard: { index: s.index, count: r.shardCount } })),
+    );
+  }
+  async quarantine(q: QuarantinedAccount) {
+    const k = `${q.date}#${q.shardIndex}#${q.accountId}`;
+    const isNew = !this.quarantine_.has(k);
+    this.quarantine_.set(k, structuredClone(q));
+    return isNew;
+  }
+  async clearQuarantine(ids: string[], date: LocalDate) {
+    for (const [k, q] of this.quarantine_) if (ids.includes(q.accountId) && q.date <= date) this.quarantine_.delete(k);
+  }
+  async quarantinedIds(date: LocalDate) {
+    return [...new Set([...this.quarantine_.values()].filter((q) => q.date <= date).map((q) => q.accountId))];
+  }
+  async quarantined(date: LocalDate, limit: number) {
+    const all = [...this.quarantine_.values()].filter((q) => q.date === date).sort((a, b) => a.at.getTime() - b.at.getTime());
+    return { count: all.length, accounts: all.slice(0, limit).map((q) => structuredClone(q)) };
   }
 }
 
@@ -132,6 +232,8 @@ export function memoryDeps(start: LocalDate = "2025-01-01", products: ProductCon
     clock,
     timeZone: "Asia/Shanghai",
     eodPageSize: 2,
+    eodCutoffMs: 3 * 60_000,
+    eodLeaseMs: 60_000,
   };
   return { deps, accounts, clock };
 }

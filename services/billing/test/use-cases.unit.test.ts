@@ -129,3 +129,77 @@ describe("run end of day", () => {
     expect(total).toBe(overdue.filter((e) => (e.data as { businessDate: string }).businessDate >= "2025-03-02").length);
   });
 });
+
+describe("end-of-day rules of time, failures and quarantine", () => {
+  it("closes D only from the end of D in Shanghai plus the cutoff (exact boundary), then refuses D+1 until it has ended", async () => {
+    const env = await book(2);
+    // D = 2025-01-01 ends at 2025-01-01T16:00Z (midnight in Shanghai); cutoff 3 minutes → 16:03Z.
+    env.clock.set("2025-01-01T16:02:59.999Z");
+    const early = await runEndOfDay(env.deps, { businessDate: "2025-01-01", shardIndex: 0, shardCount: 1 }).catch((e) => e);
+    expect(early).toMatchObject({ kind: "failed_precondition", reason: "EOD_DAY_NOT_ENDED", metadata: { notBefore: "2025-01-01T16:03:00.000Z", timeZone: "Asia/Shanghai" } });
+    expect(early.message).toContain("2025-01-02 00:03 Asia/Shanghai");
+    expect(await env.deps.runs.get("2025-01-01")).toBeNull();
+    env.clock.set("2025-01-01T16:03:00.000Z");
+    const run = await runEndOfDay(env.deps, { businessDate: "2025-01-01", shardIndex: 0, shardCount: 1 });
+    expect(run.status).toBe("COMPLETED");
+    const events = env.accounts.outbox.length;
+    env.clock.set("2025-01-01T16:04:00.000Z"); // a Job retry a minute later
+    expect(await runEndOfDay(env.deps, { businessDate: "2025-01-01", shardIndex: 0, shardCount: 1 })).toEqual(run);
+    await expect(runEndOfDay(env.deps, { businessDate: "2025-01-02", shardIndex: 0, shardCount: 1 })).rejects.toMatchObject({ reason: "EOD_DAY_NOT_ENDED", metadata: { notBefore: "2025-01-02T16:03:00.000Z" } });
+    expect(env.accounts.outbox.length).toBe(events);
+    expect(await env.deps.runs.get("2025-01-02")).toBeNull();
+  });
+
+  it("a database blip mid-page pauses and retries: nothing quarantined, counts equal a recount and an uninterrupted run", async () => {
+    const straight = await book(7);
+    await travel(straight, "2025-01-03");
+    const blip = await book(7);
+    const real = blip.accounts.applyEodPage.bind(blip.accounts);
+    let failures = 0;
+    blip.accounts.applyEodPage = async (date, items) => {
+      // The write lands for the first account, then the connection drops (a partially applied bulk write).
+      if (date === "2025-01-02" && failures < 2) {
+        failures++;
+        await real(date, items.slice(0, 1));
+        throw Object.assign(new Error("connection reset"), { name: "MongoNetworkError" });
+      }
+      return real(date, items);
+    };
+    await travel(blip, "2025-01-03");
+    expect(failures).toBe(2);
+    expect(await blip.deps.runs.quarantined("2025-01-02", 10)).toEqual({ count: 0, accounts: [] });
+    expect([...blip.accounts.docs.values()]).toEqual([...straight.accounts.docs.values()]);
+    const a = (await blip.deps.runs.get("2025-01-02"))!.shards[0]!;
+    const b = (await straight.deps.runs.get("2025-01-02"))!.shards[0]!;
+    expect({ p: a.processed, c: a.counts, s: a.stats }).toEqual({ p: b.processed, c: b.counts, s: b.stats });
+  });
+
+  it("quarantines an account whose product is gone or whose amounts overflow int64; the rest completes; the next run catches it up", async () => {
+    const straight = await book(5);
+    await travel(straight, "2025-01-04");
+    const env = await book(5);
+    const saved = env.accounts.docs.get("acc-1")!;
+    env.accounts.docs.set("acc-1", { ...saved, productCode: "retired" });
+    env.accounts.docs.get("acc-3")!.principalDays = 2n ** 63n - 1n;
+    await travel(env, "2025-01-02");
+    const q = await env.deps.runs.quarantined("2025-01-02", 10);
+    expect(q.accounts.map((x) => [x.accountId, x.reason]).sort()).toEqual([["acc-1", "PRODUCT_UNKNOWN"], ["acc-3", "INT64_OVERFLOW"]]);
+    expect((await env.deps.runs.get("2025-01-02"))!.status).toBe("COMPLETED");
+    expect((await env.deps.runs.get("2025-01-02"))!.shards[0]!.processed).toBe(3);
+    expect(env.accounts.docs.get("acc-1")!.eodDate).toBe("2024-12-31");
+    // Fixed: the product is configured again and the corrupt figure repaired; a re-run of the completed
+    // date retries its quarantined accounts, and the next date catches the rest up day by day.
+    env.accounts.docs.set("acc-1", { ...env.accounts.docs.get("acc-1")!, productCode: saved.productCode });
+    await runEndOfDay(env.deps, { businessDate: "2025-01-02", shardIndex: 0, shardCount: 1 });
+    expect((await env.deps.runs.quarantined("2025-01-02", 10)).accounts.map((x) => x.accountId)).toEqual(["acc-3"]);
+    expect(env.accounts.docs.get("acc-1")!.eodDate).toBe("2025-01-02");
+    env.accounts.docs.get("acc-3")!.principalDays = straight.accounts.docs.get("acc-3")!.principalDays;
+    await travel(env, "2025-01-04");
+    expect(await env.deps.runs.quarantined("2025-01-03", 10)).toEqual({ count: 0, accounts: [] });
+    expect(await env.deps.runs.quarantinedIds("2025-01-04")).toEqual([]);
+    const strip = (a: ReturnType<typeof env.accounts.docs.get>) => ({ ...a!, principalDays: 0n, version: 0 });
+    for (const id of ["acc-0", "acc-1", "acc-2", "acc-4"]) expect(env.accounts.docs.get(id)).toEqual(straight.accounts.docs.get(id));
+    expect(strip(env.accounts.docs.get("acc-3"))).toEqual(strip(straight.accounts.docs.get("acc-3")));
+    expect(new Set(env.accounts.outbox.map((e) => e.id))).toEqual(new Set(straight.accounts.outbox.map((e) => e.id)));
+  });
+});

@@ -12,11 +12,12 @@ import { getEndOfDayRun } from "../app/get-end-of-day-run";
 import { getPortfolioStats } from "../app/get-portfolio-stats";
 import { listStatements } from "../app/list-statements";
 import { openAccount } from "../app/open-account";
-import type { BillingDeps, DateRun } from "../app/ports";
+import type { BillingDeps, DateRun, QuarantinedAccount } from "../app/ports";
 import { postPurchase } from "../app/post-purchase";
 import { postRepayment } from "../app/post-repayment";
 import { refundPurchase } from "../app/refund-purchase";
-import { prepareEndOfDay, totalsOf } from "../app/run-end-of-day";
+import { type EndOfDayRunner, totalsOf } from "../app/run-end-of-day";
+import { QUARANTINE_LIST_LIMIT } from "../app/get-end-of-day-run";
 import { waiveFees } from "../app/waive-fees";
 import type { Account } from "../domain/account";
 import type { Bucket } from "../domain/delinquency";
@@ -27,8 +28,8 @@ import { summaryOf } from "../domain/summary";
 
 const STATUS = { RUNNING: billing.EndOfDayStatus.RUNNING, COMPLETED: billing.EndOfDayStatus.COMPLETED, FAILED: billing.EndOfDayStatus.FAILED };
 
-/** EndOfDayRun message of a date's run (counts summed over shards). */
-export function runToProto(run: DateRun) {
+/** EndOfDayRun message of a date's run (counts summed over shards) with its quarantined accounts. */
+export function runToProto(run: DateRun, quarantine: { count: number; accounts: QuarantinedAccount[] } = { count: 0, accounts: [] }) {
   const t = totalsOf(run);
   return {
     businessDate: run.date,
@@ -45,11 +46,31 @@ export function runToProto(run: DateRun) {
     shardsCompleted: t.shardsCompleted,
     shardCount: run.shardCount,
     error: run.shards.find((s) => s.error)?.error ?? "",
+    accountsQuarantined: BigInt(quarantine.count),
+    quarantinedAccounts: quarantine.accounts.map((q) => ({
+      accountId: q.accountId,
+      businessDate: q.date,
+      shardIndex: q.shardIndex,
+      reason: q.reason,
+      message: q.message,
+      quarantinedAt: timestampFromDate(q.at),
+    })),
+    shards: run.shards.map((s) => ({
+      shardIndex: s.index,
+      status: STATUS[s.status],
+      accountsTotal: BigInt(s.total),
+      accountsProcessed: BigInt(s.processed),
+      owner: s.owner ?? "",
+      leaseExpiresAt: s.owner && s.leaseUntil ? timestampFromDate(s.leaseUntil) : undefined,
+      heartbeatAt: s.heartbeatAt ? timestampFromDate(s.heartbeatAt) : undefined,
+      takeovers: s.takeovers,
+      error: s.error ?? "",
+    })),
   };
 }
 
 /** The handlers of every BillingService RPC. */
-export function billingHandlers(deps: BillingDeps, logger: Logger): ServiceHandlers<typeof billing.BillingService> {
+export function billingHandlers(deps: BillingDeps, _logger: Logger, eod: EndOfDayRunner): ServiceHandlers<typeof billing.BillingService> {
   const summary = (a: Account, date: string) => summaryOf(a, date, productOf(deps, a.productCode));
   return {
     async openAccount(req) {
@@ -83,19 +104,16 @@ export function billingHandlers(deps: BillingDeps, logger: Logger): ServiceHandl
       return { statements: r.statements.map((d) => statementToProto(req.accountId, d)), nextPageToken: r.nextPageToken };
     },
     async runEndOfDay(req) {
-      const { run, execute } = await prepareEndOfDay(deps, { businessDate: req.businessDate, shardIndex: req.shardIndex, shardCount: req.shardCount });
-      if (req.async) {
-        execute().catch((e) => logger.error({ err: (e as Error).message, businessDate: req.businessDate }, "end-of-day failed"));
-        return { run: runToProto(run) };
-      }
-      return { run: runToProto(await execute()) };
+      const run = await eod.run({ businessDate: req.businessDate, shardIndex: req.shardIndex, shardCount: req.shardCount }, { wait: !req.async });
+      return { run: runToProto(run, await deps.runs.quarantined(run.date, QUARANTINE_LIST_LIMIT)) };
     },
     async getEndOfDayRun(req) {
-      return { run: runToProto(await getEndOfDayRun(deps, req.businessDate)) };
+      const r = await getEndOfDayRun(deps, req.businessDate);
+      return { run: runToProto(r.run, r.quarantine) };
     },
     async getBusinessDate() {
       const bd = await getBusinessDate(deps);
-      return { businessDate: bd.current, lastCompletedDate: bd.lastCompleted ?? "" };
+      return { businessDate: bd.current, lastCompletedDate: bd.lastCompleted ?? "", endOfDayNotBefore: timestampFromDate(bd.endOfDayNotBefore) };
     },
     async createRepaymentPlan(req) {
       const r = await createRepaymentPlan(deps, { accountId: req.accountId, installmentCount: req.installmentCount, requestedBy: req.requestedBy, idempotencyKey: req.idempotencyKey });

@@ -6,15 +6,18 @@
  */
 import { encodeEvent, type OutgoingEvent } from "@whiteslip/bus";
 import { type TopicSpec, Topics } from "@whiteslip/contracts";
-import type { Clock, Fen, LocalDate } from "@whiteslip/core";
+import { type Clock, compareDates, type Fen, type LocalDate } from "@whiteslip/core";
 import { ensureIndexes, isDuplicateKey, pushEvents, toStored } from "@whiteslip/store";
 import type { AnyBulkWriteOperation, Collection, Db, Document, Filter, FindCursor } from "mongodb";
-import type { AccountRepository, Shard } from "../app/ports";
+import type { AccountRepository, EodItem, EodMark, Shard } from "../app/ports";
 import type { Account } from "../domain/account";
 import type { BillingEvent } from "../domain/events";
 
 /** Stored shape: the aggregate minus `id` (it is `_id`) plus the outbox. */
-export type AccountDoc = Omit<Account, "id"> & { _id: string; pendingEvents?: unknown[] };
+export type AccountDoc = Omit<Account, "id"> & { _id: string; pendingEvents?: unknown[]; eodMark?: EodMark };
+
+/** Not part of the aggregate: the outbox and the last end-of-day's contribution (see EodMark). */
+const NOT_AGGREGATE = { pendingEvents: 0, eodMark: 0 } as const;
 
 /** Optional top-level fields that must be `$unset` when the domain clears them. */
 const OPTIONAL_FIELDS = ["delinquencyStartDate", "chargedOffDate", "plan"] as const;
@@ -45,7 +48,7 @@ function toDoc(a: Account): { set: Document; unset: Document } {
 }
 
 function fromDoc(d: AccountDoc): Account {
-  const { _id, pendingEvents: _p, ...rest } = d;
+  const { _id, pendingEvents: _p, eodMark: _m, ...rest } = d;
   return { id: _id, ...(rest as Omit<Account, "id">) };
 }
 
@@ -64,8 +67,13 @@ export class MongoAccounts implements AccountRepository {
   ) {}
 
   async get(id: string): Promise<Account | null> {
-    const d = await this.coll.findOne({ _id: id }, { projection: { pendingEvents: 0 } });
+    const d = await this.coll.findOne({ _id: id }, { projection: NOT_AGGREGATE });
     return d ? fromDoc(d) : null;
+  }
+
+  async getMany(ids: string[]): Promise<Account[]> {
+    if (ids.length === 0) return [];
+    return (await this.coll.find({ _id: { $in: ids } }, { projection: NOT_AGGREGATE }).toArray()).map(fromDoc);
   }
 
   async insert(a: Account, events: BillingEvent[]): Promise<"inserted" | "exists"> {
@@ -98,49 +106,83 @@ export class MongoAccounts implements AccountRepository {
    * the last one returned: the database reads and orders the book once per run, not once per
    * page. Any other `afterId` (a resumed run) opens a fresh cursor after it.
    */
-  async eodPage(date: LocalDate, shard: Shard, afterId: string | undefined, limit: number): Promise<Account[]> {
+  async eodPage(date: LocalDate, shard: Shard, afterId: string | undefined, limit: number, throughId?: string): Promise<Account[]> {
+    const filter: Filter<AccountDoc> = { status: "ACTIVE", eodDate: { $lt: date }, ...shardFilter(shard) };
+    if (throughId !== undefined) {
+      // A retried page: exactly its own range again, from a cursor of its own.
+      filter._id = afterId !== undefined ? { $gt: afterId, $lte: throughId } : { $lte: throughId };
+      return (await this.coll.find(filter, { projection: NOT_AGGREGATE }).sort({ _id: 1 }).limit(limit).toArray()).map(fromDoc);
+    }
     const key = `${date}|${JSON.stringify(shard)}`;
     let open = this.eodCursors.get(key);
     if (!open || open.lastId !== afterId) {
-      await open?.cursor.close();
-      const filter: Filter<AccountDoc> = { status: "ACTIVE", eodDate: { $lt: date }, ...shardFilter(shard) };
+      await open?.cursor.close().catch(() => undefined);
       if (afterId !== undefined) filter._id = { $gt: afterId };
       open = {
-        cursor: this.coll.find(filter, { projection: { pendingEvents: 0 } }).sort({ _id: 1 }).batchSize(limit),
+        cursor: this.coll.find(filter, { projection: NOT_AGGREGATE }).sort({ _id: 1 }).batchSize(limit),
         lastId: afterId,
       };
       this.eodCursors.set(key, open);
     }
     const docs: AccountDoc[] = [];
-    while (docs.length < limit) {
-      const d = await open.cursor.next();
-      if (!d) break;
-      docs.push(d);
+    try {
+      while (docs.length < limit) {
+        const d = await open.cursor.next();
+        if (!d) break;
+        docs.push(d);
+      }
+    } catch (e) {
+      // A cursor broken by a database blip is not reused: the retry opens a fresh one after `afterId`.
+      this.eodCursors.delete(key);
+      await open.cursor.close().catch(() => undefined);
+      throw e;
     }
     open.lastId = docs.length > 0 ? String(docs[docs.length - 1]!._id) : afterId;
     if (docs.length < limit) {
-      await open.cursor.close();
+      await open.cursor.close().catch(() => undefined);
       this.eodCursors.delete(key);
     }
     return docs.map(fromDoc);
   }
 
-  async applyEodPage(date: LocalDate, items: { account: Account; expectedVersion: number; events: BillingEvent[] }[]): Promise<string[]> {
-    if (items.length === 0) return [];
+  async applyEodPage(date: LocalDate, items: EodItem[]): Promise<{ applied: string[]; redo: string[] }> {
+    if (items.length === 0) return { applied: [], redo: [] };
     const now = this.clock.now();
-    const ops: AnyBulkWriteOperation<AccountDoc>[] = items.map(({ account, expectedVersion, events }) => {
+    const ops: AnyBulkWriteOperation<AccountDoc>[] = items.map(({ account, expectedVersion, events, mark }) => {
       const { set, unset } = toDoc(account);
-      const update: Document = { $set: set };
+      const update: Document = { $set: { ...set, eodMark: mark } };
       if (Object.keys(unset).length) update.$unset = unset;
       if (events.length) update.$push = pushEvents(encodeEvents(events, now));
       return { updateOne: { filter: { _id: account.id, version: expectedVersion, eodDate: { $lt: date } }, update } };
     });
     const r = await this.coll.bulkWrite(ops, { ordered: false });
-    if (r.matchedCount === items.length) return [];
-    const left = await this.coll
-      .find({ _id: { $in: items.map((i) => i.account.id) }, eodDate: { $lt: date }, status: "ACTIVE" }, { projection: { _id: 1 } })
+    // Every matched update is ours (the filter requires "not yet through date"): all applied.
+    if (r.matchedCount === items.length) return { applied: items.map((i) => i.account.id), redo: [] };
+    const page = items[0]!.mark.page;
+    const now2 = await this.coll
+      .find({ _id: { $in: items.map((i) => i.account.id) } }, { projection: { _id: 1, eodDate: 1, status: 1, "eodMark.page": 1 } })
       .toArray();
-    return left.map((d) => d._id);
+    const applied: string[] = [];
+    const redo: string[] = [];
+    for (const d of now2) {
+      if (d.eodMark?.page === page && d.eodDate === date) applied.push(d._id);
+      else if (d.status === "ACTIVE" && compareDates(d.eodDate, date) < 0) redo.push(d._id);
+    }
+    return { applied, redo };
+  }
+
+  async pageMarks(pageId: string, afterId: string | undefined, throughId: string): Promise<EodMark[]> {
+    const range = afterId !== undefined ? { $gt: afterId, $lte: throughId } : { $lte: throughId };
+    const docs = await this.coll.find({ _id: range, "eodMark.page": pageId }, { projection: { eodMark: 1 } }).toArray();
+    return docs.map((d) => d.eodMark!);
+  }
+
+  async *marksOf(date: LocalDate, shard: Shard): AsyncIterable<EodMark> {
+    for await (const d of this.coll.find({ "eodMark.date": date, ...shardFilter(shard) }, { projection: { eodMark: 1 } })) yield d.eodMark!;
+  }
+
+  async countMarks(date: LocalDate, shard: Shard): Promise<number> {
+    return this.coll.countDocuments({ "eodMark.date": date, ...shardFilter(shard) });
   }
 
   async chargedOffBetween(from: LocalDate, to: LocalDate) {

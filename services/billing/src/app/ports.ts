@@ -6,7 +6,7 @@
 import type { Clock, Fen, LocalDate } from "@whiteslip/core";
 import type { Account } from "../domain/account";
 import type { Bucket } from "../domain/delinquency";
-import type { EodCounts } from "../domain/end-of-day";
+import type { EodCounts, EodSnapshot } from "../domain/end-of-day";
 import type { BillingEvent } from "../domain/events";
 import type { ProductCatalog } from "../domain/product";
 
@@ -28,14 +28,26 @@ export interface AccountRepository {
   update(account: Account, expectedVersion: number, events: BillingEvent[]): Promise<boolean>;
   /** Active accounts in the shard (the run's scope). */
   countActive(shard: Shard): Promise<number>;
-  /** Next page of active accounts of the shard not yet through end-of-day `date`, by id after `afterId`. */
-  eodPage(date: LocalDate, shard: Shard, afterId: string | undefined, limit: number): Promise<Account[]>;
   /**
-   * Writes a page of end-of-day results in one bulk write; each update applies only
-   * if the account is still at `expectedVersion` and not yet through `date`.
-   * Returns the ids that were not applied and are still not through `date` (to redo).
+   * Next page of active accounts of the shard not yet through end-of-day `date`, by id after `afterId`
+   * (and, with `throughId`, not after it: a retried page reads exactly its own range again).
    */
-  applyEodPage(date: LocalDate, items: { account: Account; expectedVersion: number; events: BillingEvent[] }[]): Promise<string[]>;
+  eodPage(date: LocalDate, shard: Shard, afterId: string | undefined, limit: number, throughId?: string): Promise<Account[]>;
+  /** The accounts with these ids (those that exist). */
+  getMany(ids: string[]): Promise<Account[]>;
+  /**
+   * Writes a page of end-of-day results in one bulk write; each update applies only if the account is
+   * still at `expectedVersion` and not yet through `date`, and stamps the account with its `mark` (the
+   * contribution to the run's counts and stats, and the page that committed it) in the same update.
+   * Returns the ids this write applied and the ids to redo (changed concurrently, still not through `date`).
+   */
+  applyEodPage(date: LocalDate, items: EodItem[]): Promise<{ applied: string[]; redo: string[] }>;
+  /** The marks of the accounts in (afterId, throughId] that page `pageId` committed. */
+  pageMarks(pageId: string, afterId: string | undefined, throughId: string): Promise<EodMark[]>;
+  /** Every mark of `date` in the shard: what the date's committed account updates contributed (a recount). */
+  marksOf(date: LocalDate, shard: Shard): AsyncIterable<EodMark>;
+  /** How many accounts of the shard carry a mark of `date`. */
+  countMarks(date: LocalDate, shard: Shard): Promise<number>;
   /** Accounts charged off in (from, to], with their bucket log (for roll rates). */
   chargedOffBetween(from: LocalDate, to: LocalDate): Promise<Pick<Account, "id" | "bucketLog" | "chargedOffDate" | "chargedOffFen">[]>;
   /** Sum of balances charged off on or before `date`. */
@@ -48,6 +60,33 @@ export interface BusinessDate {
   current: LocalDate;
   /** Last completed end-of-day, if any. */
   lastCompleted?: LocalDate;
+}
+
+/**
+ * What one account's end-of-day of `date` contributed, stored on the account in the same single-document
+ * update as the effects (so it exists exactly when the effects do) and tagged with the page that wrote it.
+ */
+export interface EodMark {
+  /** Business date. */
+  date: LocalDate;
+  /** The page (run attempt + sequence) whose write committed it. */
+  page: string;
+  /** Counts. */
+  counts: EodCounts;
+  /** Portfolio snapshot at `date`. */
+  snapshot: EodSnapshot;
+}
+
+/** One account's write in an end-of-day page. */
+export interface EodItem {
+  /** The account after the date. */
+  account: Account;
+  /** Version it was read at. */
+  expectedVersion: number;
+  /** Events of the date(s). */
+  events: BillingEvent[];
+  /** Its contribution, stored with it. */
+  mark: EodMark;
 }
 
 /** The business-date state document. */
@@ -93,6 +132,42 @@ export interface ShardRun {
   completedAt?: Date;
   /** Last error. */
   error?: string;
+  /** The replica holding the lease. */
+  owner?: string;
+  /** The lease's fencing token: every write of the owner is conditional on it. */
+  leaseToken?: string;
+  /** When the lease expires unless renewed. */
+  leaseUntil?: Date;
+  /** The owner's last heartbeat. */
+  heartbeatAt?: Date;
+  /** Times taken over from an owner whose lease had expired. */
+  takeovers: number;
+  /** Id of the last account of the last counted page: a resumed run continues after it. */
+  cursor?: string;
+}
+
+/** A shard's lease as its owner holds it. */
+export interface Lease {
+  /** The replica. */
+  owner: string;
+  /** Fencing token of this acquisition. */
+  token: string;
+}
+
+/** An account held out of a run. */
+export interface QuarantinedAccount {
+  /** Account. */
+  accountId: string;
+  /** Business date of the run that quarantined it. */
+  date: LocalDate;
+  /** Shard index. */
+  shardIndex: number;
+  /** Machine-readable reason. */
+  reason: string;
+  /** Error message. */
+  message: string;
+  /** When. */
+  at: Date;
 }
 
 /** A date's run. */
@@ -121,28 +196,64 @@ export interface PageDelta {
   stats: PortfolioAgg;
 }
 
-/** Run records per (date, shard). */
+/**
+ * Run records: one per date, one per (date, shard) — the shard record is also the lease document — and
+ * one per quarantined (date, shard, account). Every write of a lease holder is a single-document update
+ * conditional on its token.
+ */
 export interface EodRunRepository {
   /** The run of a date with its shards, or null. */
   get(date: LocalDate): Promise<DateRun | null>;
   /** Creates the date's run if absent (returns what is stored). */
   createIfAbsent(date: LocalDate, shardCount: number, startedAt: Date): Promise<DateRun>;
-  /** Marks the shard running with its scope (creating the record if absent; keeps counts on resume). */
-  startShard(date: LocalDate, shard: Shard, total: number, startedAt: Date): Promise<void>;
-  /** Adds a page's counts to the shard. */
-  addPage(date: LocalDate, shard: Shard, delta: PageDelta): Promise<void>;
-  /** Marks the shard completed or failed. */
-  finishShard(date: LocalDate, shard: Shard, status: RunStatus, at: Date, error?: string): Promise<void>;
+  /** Creates the shard record (RUNNING, no lease) if absent. */
+  ensureShard(date: LocalDate, shard: Shard, startedAt: Date): Promise<void>;
+  /** A FAILED shard back to RUNNING (a retried RunEndOfDay resumes it). */
+  reopen(date: LocalDate, shard: Shard): Promise<void>;
+  /**
+   * Takes the lease of a RUNNING shard that nobody holds or whose lease expired before `now`; sets
+   * the shard's scope to `total()` accounts. Returns the shard, or null when a live lease is held.
+   */
+  acquire(date: LocalDate, shard: Shard, lease: Lease, now: Date, until: Date, total: () => Promise<number>): Promise<ShardRun | null>;
+  /** Heartbeat: extends the lease if `token` still holds it; false when it was lost. */
+  renew(date: LocalDate, shard: Shard, token: string, now: Date, until: Date): Promise<boolean>;
+  /** Hands the lease back (expired at once) if `token` holds it. */
+  release(date: LocalDate, shard: Shard, token: string): Promise<void>;
+  /**
+   * Adds a page's counts once per `pageId` and moves the cursor to `cursor` (a completed shard, `token`
+   * null, takes counts of retried quarantined accounts without a lease). "applied", "duplicate" (already
+   * counted) or "lost" (another replica holds the lease).
+   */
+  addPage(date: LocalDate, shard: Shard, token: string | null, pageId: string, delta: PageDelta, cursor: string | undefined, until: Date): Promise<"applied" | "duplicate" | "lost">;
+  /** Replaces the shard's counts with a recount (the holder of `token` only). */
+  replaceCounts(date: LocalDate, shard: Shard, token: string, counted: PageDelta): Promise<boolean>;
+  /** Marks the shard completed (or failed with `error`) and releases the lease; false if `token` lost it. */
+  finishShard(date: LocalDate, shard: Shard, token: string, status: "COMPLETED" | "FAILED", at: Date, error?: string): Promise<boolean>;
   /** Marks the date completed. */
   complete(date: LocalDate, at: Date): Promise<void>;
   /** Runs of dates in [from, to]. */
   list(from: LocalDate, to: LocalDate): Promise<DateRun[]>;
+  /** RUNNING shards whose lease expired before `now` or that nobody holds (the supervisor's work). */
+  orphaned(now: Date): Promise<{ date: LocalDate; shard: Shard }[]>;
+  /** Records (or refreshes) a quarantined account; true when it was not quarantined for that date yet. */
+  quarantine(q: QuarantinedAccount): Promise<boolean>;
+  /** Clears the quarantine of accounts whose end-of-day went through `date` (entries of dates ≤ `date`). */
+  clearQuarantine(accountIds: string[], date: LocalDate): Promise<void>;
+  /** Accounts still quarantined for any date up to `date`. */
+  quarantinedIds(date: LocalDate): Promise<string[]>;
+  /** A date's quarantined accounts (oldest first, at most `limit`) and their count. */
+  quarantined(date: LocalDate, limit: number): Promise<{ count: number; accounts: QuarantinedAccount[] }>;
 }
 
 /** Test hooks to simulate crashes (never set in production). */
 export interface EodHooks {
-  /** Called after each page is stored; throwing simulates a crash mid-run. */
-  afterPage?: (page: number, date: LocalDate, shard: Shard) => void | Promise<void>;
+  /**
+   * Called after each page is stored. Throwing is a bug in the run (the shard FAILS); returning "abandon"
+   * stops the run at once without a word to anyone — no release, no more heartbeats — as a SIGKILL would.
+   */
+  afterPage?: (page: number, date: LocalDate, shard: Shard) => void | "abandon" | Promise<void | "abandon">;
+  /** Called after a page's account writes, before its counts are stored (a crash here leaves marks no page counted). */
+  beforeCount?: (page: number, date: LocalDate, shard: Shard) => void | "abandon" | Promise<void | "abandon">;
 }
 
 /** Everything the use cases need. */
@@ -161,6 +272,12 @@ export interface BillingDeps {
   timeZone: string;
   /** Accounts per end-of-day page (default 1000). */
   eodPageSize?: number;
+  /** End-of-day of D may run from the end of D in `timeZone` plus this cutoff (ms). */
+  eodCutoffMs: number;
+  /** Lease duration of an end-of-day shard (ms); the owner renews it every third of it. */
+  eodLeaseMs: number;
+  /** Wall clock for leases (never the business clock, which time travel moves); default the system clock. */
+  leaseClock?: Clock;
   /** Test hooks. */
   hooks?: EodHooks;
 }

@@ -7,7 +7,7 @@
  * stores all of it in one single-document update that also sets the account's
  * `eodDate = D` marker, so a replay of D is a no-op.
  */
-import { addDays, addMonths, applyPpm, compareDates, dayOfMonth, daysBetween, type Fen, type LocalDate } from "@whiteslip/core";
+import { addDays, addMonths, applyPpm, compareDates, dayOfMonth, daysBetween, type Fen, isLocalDate, type LocalDate, zonedInstant } from "@whiteslip/core";
 import {
   type Account,
   balancesOf,
@@ -311,4 +311,67 @@ export function endOfDayForAccount(acc: Account, date: LocalDate, p: ProductConf
       inflows: [...inflows].map(([d, amount]) => ({ date: d, amount })),
     },
   };
+}
+
+/**
+ * The end-of-day rule of time: business date D may be closed only once D has ended in the business time
+ * zone, plus a cutoff that lets the day's last transactions land (payments accepted at 23:59:59 that
+ * commit a moment later). Returns the earliest instant end-of-day of D may run.
+ */
+export function endOfDayNotBefore(date: LocalDate, timeZone: string, cutoffMs: number): Date {
+  return new Date(zonedInstant(addDays(date, 1), 0, 0, timeZone).getTime() + cutoffMs);
+}
+
+/** Longest gap an account's end-of-day may catch up in one run (a year); longer means corrupt data. */
+export const MAX_CATCH_UP_DAYS = 366;
+
+/**
+ * Runs every end-of-day an account has not been through, up to and including `date` — one day for an
+ * account that went through yesterday, more for one that was quarantined and is retried on a later date.
+ * The days run in order so nothing is skipped; events and counts are those of all the days, the snapshot
+ * that of `date`. Throws (for quarantine) when the account's own data cannot be run.
+ */
+export function endOfDayThrough(acc: Account, date: LocalDate, p: ProductConfig): AccountEod {
+  if (!isLocalDate(acc.eodDate)) throw new RangeError(`account ${acc.id} has no valid end-of-day date (${JSON.stringify(acc.eodDate)})`);
+  const gap = daysBetween(acc.eodDate, date);
+  if (gap < 1) throw new RangeError(`account ${acc.id} is already through ${acc.eodDate}, not before ${date}`);
+  if (gap > MAX_CATCH_UP_DAYS) throw new RangeError(`account ${acc.id} is ${gap} days behind (through ${acc.eodDate}); more than ${MAX_CATCH_UP_DAYS} days cannot be caught up in one run`);
+  let cur = acc;
+  const events: BillingEvent[] = [];
+  const counts: EodCounts = { statementsIssued: 0, dueSoon: 0, overdue: 0, chargedOff: 0, lateFees: 0 };
+  let last: AccountEod | undefined;
+  for (let d = addDays(acc.eodDate, 1); compareDates(d, date) <= 0; d = addDays(d, 1)) {
+    if (cur.status !== "ACTIVE") break; // charged off on a caught-up day: nothing more to run
+    last = endOfDayForAccount(cur, d, p);
+    events.push(...last.events);
+    for (const k of Object.keys(counts) as (keyof EodCounts)[]) counts[k] += last.counts[k];
+    cur = last.account;
+  }
+  const r = last!;
+  // A caught-up account that was charged off on an earlier day still ends at `date` (off the book).
+  r.account.eodDate = date;
+  assertInt64(r.account, `account ${acc.id}`);
+  return { account: r.account, events, counts, snapshot: r.snapshot };
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Error of an amount that does not fit the int64 every store and contract holds money in. */
+export class Int64OverflowError extends RangeError {
+  override readonly name = "Int64OverflowError";
+  readonly reason = "INT64_OVERFLOW";
+}
+
+/**
+ * Throws when any amount in `value` leaves int64: the BSON encoder would silently wrap it (a balance of
+ * 2^63 fen stored as a negative one), so the overflow is caught here and the account quarantined.
+ */
+export function assertInt64(value: unknown, path: string): void {
+  if (typeof value === "bigint") {
+    if (value < INT64_MIN || value > INT64_MAX) throw new Int64OverflowError(`${path} is ${value} fen, outside int64`);
+    return;
+  }
+  if (Array.isArray(value)) value.forEach((v, i) => assertInt64(v, `${path}[${i}]`));
+  else if (value && typeof value === "object" && !(value instanceof Date)) for (const [k, v] of Object.entries(value)) assertInt64(v, `${path}.${k}`);
 }

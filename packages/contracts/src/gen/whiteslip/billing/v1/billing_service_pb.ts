@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file whiteslip/billing/v1/billing_service.proto.
  */
 export const file_whiteslip_billing_v1_billing_service: GenFile = /*@__PURE__*/
-  fileDesc("Cip3aGl0ZXNsaXAvYmlsbGluZy92MS9iaWxsaW5nX3NlcnZpY2UucHJvdG8SFHdoaXRlc2xpcC5iaWxsaW5nLnYxIoQBChJPcGVuQWNjb3VudFJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIVCg1zdGF0ZW1lbnRfZGF5GAMgASgFEhQKDHByb2R1Y3RfY29kZRgEIAEoCRIYChBjcmVkaXRfbGltaXRfZmVuGAUgASgDIl0KE09wZW5BY2NvdW50UmVzcG9uc2USNQoHYWNjb3VudBgBIAEoCzIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkFjY291bnRTdW1tYXJ5Eg8KB2NyZWF0ZWQYAiABKAgitgEKE1Bvc3RQdXJjaGFzZVJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIYChBhdXRob3JpemF0aW9uX2lkGAIgASgJEhIKCmFtb3VudF9mZW4YAyABKAMSGgoSaW5zdGFsbG1lbnRfbW9udGhzGAQgASgFEhMKC21lcmNoYW50X2lkGAUgASgJEhMKC2Rlc2NyaXB0aW9uGAYgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCSKJAQoUUG9zdFB1cmNoYXNlUmVzcG9uc2USEwoLcHVyY2hhc2VfaWQYASABKAkSNQoHYWNjb3VudBgCIAEoCzIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkFjY291bnRTdW1tYXJ5EiUKHWluc3RhbGxtZW50X2ZlZV9wZXJfbW9udGhfZmVuGAMgASgDIm0KFVJlZnVuZFB1cmNoYXNlUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhMKC3B1cmNoYXNlX2lkGAIgASgJEhIKCmFtb3VudF9mZW4YAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJImIKFlJlZnVuZFB1cmNoYXNlUmVzcG9uc2USEQoJcmVmdW5kX2lkGAEgASgJEjUKB2FjY291bnQYAiABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeSJoChRQb3N0UmVwYXltZW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhIKCmFtb3VudF9mZW4YAiABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJEg8KB2NoYW5uZWwYBCABKAkipwEKFVBvc3RSZXBheW1lbnRSZXNwb25zZRISCgpwYXltZW50X2lkGAEgASgJEjQKCmFsbG9jYXRpb24YAiABKAsyIC53aGl0ZXNsaXAuYmlsbGluZy52MS5BbGxvY2F0aW9uEjUKB2FjY291bnQYAyABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeRINCgVjdXJlZBgEIAEoCCIuChhHZXRBY2NvdW50U3VtbWFyeVJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCSJSChlHZXRBY2NvdW50U3VtbWFyeVJlc3BvbnNlEjUKB2FjY291bnQYASABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeSJSChVMaXN0U3RhdGVtZW50c1JlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJmChZMaXN0U3RhdGVtZW50c1Jlc3BvbnNlEjMKCnN0YXRlbWVudHMYASADKAsyHy53aGl0ZXNsaXAuYmlsbGluZy52MS5TdGF0ZW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImQKElJ1bkVuZE9mRGF5UmVxdWVzdBIVCg1idXNpbmVzc19kYXRlGAEgASgJEhMKC3NoYXJkX2luZGV4GAIgASgFEhMKC3NoYXJkX2NvdW50GAMgASgFEg0KBWFzeW5jGAQgASgIIkUKE1J1bkVuZE9mRGF5UmVzcG9uc2USLgoDcnVuGAEgASgLMiEud2hpdGVzbGlwLmJpbGxpbmcudjEuRW5kT2ZEYXlSdW4iLgoVR2V0RW5kT2ZEYXlSdW5SZXF1ZXN0EhUKDWJ1c2luZXNzX2RhdGUYASABKAkiSAoWR2V0RW5kT2ZEYXlSdW5SZXNwb25zZRIuCgNydW4YASABKAsyIS53aGl0ZXNsaXAuYmlsbGluZy52MS5FbmRPZkRheVJ1biKsAwoLRW5kT2ZEYXlSdW4SFQoNYnVzaW5lc3NfZGF0ZRgBIAEoCRI0CgZzdGF0dXMYAiABKA4yJC53aGl0ZXNsaXAuYmlsbGluZy52MS5FbmRPZkRheVN0YXR1cxIWCg5hY2NvdW50c190b3RhbBgDIAEoAxIaChJhY2NvdW50c19wcm9jZXNzZWQYBCABKAMSGQoRc3RhdGVtZW50c19pc3N1ZWQYBSABKAMSGAoQZHVlX3Nvb25fZW1pdHRlZBgGIAEoAxIXCg9vdmVyZHVlX2VtaXR0ZWQYByABKAMSEwoLY2hhcmdlZF9vZmYYCCABKAMSGQoRbGF0ZV9mZWVzX2NoYXJnZWQYCSABKAMSLgoKc3RhcnRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY29tcGxldGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzaGFyZHNfY29tcGxldGVkGAwgASgFEhMKC3NoYXJkX2NvdW50GA0gASgFEg0KBWVycm9yGA4gASgJIhgKFkdldEJ1c2luZXNzRGF0ZVJlcXVlc3QiTQoXR2V0QnVzaW5lc3NEYXRlUmVzcG9uc2USFQoNYnVzaW5lc3NfZGF0ZRgBIAEoCRIbChNsYXN0X2NvbXBsZXRlZF9kYXRlGAIgASgJInoKGkNyZWF0ZVJlcGF5bWVudFBsYW5SZXF1ZXN0EhIKCmFjY291bnRfaWQYASABKAkSGQoRaW5zdGFsbG1lbnRfY291bnQYAiABKAUSFAoMcmVxdWVzdGVkX2J5GAMgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCSKHAQobQ3JlYXRlUmVwYXltZW50UGxhblJlc3BvbnNlEjEKBHBsYW4YASABKAsyIy53aGl0ZXNsaXAuYmlsbGluZy52MS5SZXBheW1lbnRQbGFuEjUKB2FjY291bnQYAiABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeSJ8ChBXYWl2ZUZlZXNSZXF1ZXN0EhIKCmFjY291bnRfaWQYASABKAkSFgoObWF4X2Ftb3VudF9mZW4YAiABKAMSDgoGcmVhc29uGAMgASgJEhMKC2FwcHJvdmVkX2J5GAQgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgFIAEoCSJeChFXYWl2ZUZlZXNSZXNwb25zZRISCgp3YWl2ZWRfZmVuGAEgASgDEjUKB2FjY291bnQYAiABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeSJ2ChNEZWZlclBheW1lbnRSZXF1ZXN0EhIKCmFjY291bnRfaWQYASABKAkSDAoEZGF5cxgCIAEoBRIOCgZyZWFzb24YAyABKAkSFAoMcmVxdWVzdGVkX2J5GAQgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgFIAEoCSKKAQoURGVmZXJQYXltZW50UmVzcG9uc2USEwoLZGVmZXJyYWxfaWQYASABKAkSEAoIZHVlX2RhdGUYAiABKAkSFAoMZGVmZXJyZWRfZmVuGAMgASgDEjUKB2FjY291bnQYBCABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeSJXChhHZXRQb3J0Zm9saW9TdGF0c1JlcXVlc3QSEgoKYXNfb2ZfZGF0ZRgBIAEoCRITCgtpbmZsb3dfZGF5cxgCIAEoBRISCgp0cmVuZF9kYXlzGAMgASgFIpQDChlHZXRQb3J0Zm9saW9TdGF0c1Jlc3BvbnNlEhIKCmFzX29mX2RhdGUYASABKAkSFwoPYWN0aXZlX2FjY291bnRzGAIgASgDEhcKD291dHN0YW5kaW5nX2ZlbhgDIAEoAxIxCgdidWNrZXRzGAQgAygLMiAud2hpdGVzbGlwLmJpbGxpbmcudjEuQnVja2V0U3RhdBIYChBkZWxpbnF1ZW5jeV9yYXRlGAUgASgBEjIKCnJvbGxfcmF0ZXMYBiADKAsyHi53aGl0ZXNsaXAuYmlsbGluZy52MS5Sb2xsUmF0ZRIXCg9jaGFyZ2VkX29mZl9mZW4YByABKAMSFwoPY2hhcmdlX29mZl9yYXRlGAggASgBEhEKCWN1cmVfcmF0ZRgJIAEoARI6ChBleHBlY3RlZF9pbmZsb3dzGAogAygLMiAud2hpdGVzbGlwLmJpbGxpbmcudjEuSW5mbG93U3RhdBIvCgV0cmVuZBgLIAMoCzIgLndoaXRlc2xpcC5iaWxsaW5nLnYxLlRyZW5kUG9pbnQiggEKCkJ1Y2tldFN0YXQSNwoGYnVja2V0GAEgASgOMicud2hpdGVzbGlwLmJpbGxpbmcudjEuRGVsaW5xdWVuY3lCdWNrZXQSEAoIYWNjb3VudHMYAiABKAMSEwoLYmFsYW5jZV9mZW4YAyABKAMSFAoMYmFsYW5jZV9yYXRlGAQgASgBIqQBCghSb2xsUmF0ZRI8Cgtmcm9tX2J1Y2tldBgBIAEoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0EjoKCXRvX2J1Y2tldBgCIAEoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0EhAKCGFjY291bnRzGAMgASgDEgwKBHJhdGUYBCABKAEiQAoKSW5mbG93U3RhdBIMCgRkYXRlGAEgASgJEhIKCmFtb3VudF9mZW4YAiABKAMSEAoIYWNjb3VudHMYAyABKAMiZgoKVHJlbmRQb2ludBIMCgRkYXRlGAEgASgJEhgKEGRlbGlucXVlbmN5X3JhdGUYAiABKAESFwoPY2hhcmdlZF9vZmZfZmVuGAMgASgDEhcKD291dHN0YW5kaW5nX2ZlbhgEIAEoAyqRAQoORW5kT2ZEYXlTdGF0dXMSIQodRU5EX09GX0RBWV9TVEFUVVNfVU5TUEVDSUZJRUQQABIdChlFTkRfT0ZfREFZX1NUQVRVU19SVU5OSU5HEAESHwobRU5EX09GX0RBWV9TVEFUVVNfQ09NUExFVEVEEAISHAoYRU5EX09GX0RBWV9TVEFUVVNfRkFJTEVEEAMyjQsKDkJpbGxpbmdTZXJ2aWNlEmIKC09wZW5BY2NvdW50Eigud2hpdGVzbGlwLmJpbGxpbmcudjEuT3BlbkFjY291bnRSZXF1ZXN0Gikud2hpdGVzbGlwLmJpbGxpbmcudjEuT3BlbkFjY291bnRSZXNwb25zZRJlCgxQb3N0UHVyY2hhc2USKS53aGl0ZXNsaXAuYmlsbGluZy52MS5Qb3N0UHVyY2hhc2VSZXF1ZXN0Gioud2hpdGVzbGlwLmJpbGxpbmcudjEuUG9zdFB1cmNoYXNlUmVzcG9uc2USawoOUmVmdW5kUHVyY2hhc2USKy53aGl0ZXNsaXAuYmlsbGluZy52MS5SZWZ1bmRQdXJjaGFzZVJlcXVlc3QaLC53aGl0ZXNsaXAuYmlsbGluZy52MS5SZWZ1bmRQdXJjaGFzZVJlc3BvbnNlEmgKDVBvc3RSZXBheW1lbnQSKi53aGl0ZXNsaXAuYmlsbGluZy52MS5Qb3N0UmVwYXltZW50UmVxdWVzdBorLndoaXRlc2xpcC5iaWxsaW5nLnYxLlBvc3RSZXBheW1lbnRSZXNwb25zZRJ0ChFHZXRBY2NvdW50U3VtbWFyeRIuLndoaXRlc2xpcC5iaWxsaW5nLnYxLkdldEFjY291bnRTdW1tYXJ5UmVxdWVzdBovLndoaXRlc2xpcC5iaWxsaW5nLnYxLkdldEFjY291bnRTdW1tYXJ5UmVzcG9uc2USawoOTGlzdFN0YXRlbWVudHMSKy53aGl0ZXNsaXAuYmlsbGluZy52MS5MaXN0U3RhdGVtZW50c1JlcXVlc3QaLC53aGl0ZXNsaXAuYmlsbGluZy52MS5MaXN0U3RhdGVtZW50c1Jlc3BvbnNlEmIKC1J1bkVuZE9mRGF5Eigud2hpdGVzbGlwLmJpbGxpbmcudjEuUnVuRW5kT2ZEYXlSZXF1ZXN0Gikud2hpdGVzbGlwLmJpbGxpbmcudjEuUnVuRW5kT2ZEYXlSZXNwb25zZRJrCg5HZXRFbmRPZkRheVJ1bhIrLndoaXRlc2xpcC5iaWxsaW5nLnYxLkdldEVuZE9mRGF5UnVuUmVxdWVzdBosLndoaXRlc2xpcC5iaWxsaW5nLnYxLkdldEVuZE9mRGF5UnVuUmVzcG9uc2USbgoPR2V0QnVzaW5lc3NEYXRlEiwud2hpdGVzbGlwLmJpbGxpbmcudjEuR2V0QnVzaW5lc3NEYXRlUmVxdWVzdBotLndoaXRlc2xpcC5iaWxsaW5nLnYxLkdldEJ1c2luZXNzRGF0ZVJlc3BvbnNlEnoKE0NyZWF0ZVJlcGF5bWVudFBsYW4SMC53aGl0ZXNsaXAuYmlsbGluZy52MS5DcmVhdGVSZXBheW1lbnRQbGFuUmVxdWVzdBoxLndoaXRlc2xpcC5iaWxsaW5nLnYxLkNyZWF0ZVJlcGF5bWVudFBsYW5SZXNwb25zZRJcCglXYWl2ZUZlZXMSJi53aGl0ZXNsaXAuYmlsbGluZy52MS5XYWl2ZUZlZXNSZXF1ZXN0Gicud2hpdGVzbGlwLmJpbGxpbmcudjEuV2FpdmVGZWVzUmVzcG9uc2USdAoRR2V0UG9ydGZvbGlvU3RhdHMSLi53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRQb3J0Zm9saW9TdGF0c1JlcXVlc3QaLy53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRQb3J0Zm9saW9TdGF0c1Jlc3BvbnNlEmUKDERlZmVyUGF5bWVudBIpLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlZmVyUGF5bWVudFJlcXVlc3QaKi53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWZlclBheW1lbnRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing]);
+  fileDesc("Cip3aGl0ZXNsaXAvYmlsbGluZy92MS9iaWxsaW5nX3NlcnZpY2UucHJvdG8SFHdoaXRlc2xpcC5iaWxsaW5nLnYxIoQBChJPcGVuQWNjb3VudFJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIVCg1zdGF0ZW1lbnRfZGF5GAMgASgFEhQKDHByb2R1Y3RfY29kZRgEIAEoCRIYChBjcmVkaXRfbGltaXRfZmVuGAUgASgDIl0KE09wZW5BY2NvdW50UmVzcG9uc2USNQoHYWNjb3VudBgBIAEoCzIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkFjY291bnRTdW1tYXJ5Eg8KB2NyZWF0ZWQYAiABKAgitgEKE1Bvc3RQdXJjaGFzZVJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIYChBhdXRob3JpemF0aW9uX2lkGAIgASgJEhIKCmFtb3VudF9mZW4YAyABKAMSGgoSaW5zdGFsbG1lbnRfbW9udGhzGAQgASgFEhMKC21lcmNoYW50X2lkGAUgASgJEhMKC2Rlc2NyaXB0aW9uGAYgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCSKJAQoUUG9zdFB1cmNoYXNlUmVzcG9uc2USEwoLcHVyY2hhc2VfaWQYASABKAkSNQoHYWNjb3VudBgCIAEoCzIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkFjY291bnRTdW1tYXJ5EiUKHWluc3RhbGxtZW50X2ZlZV9wZXJfbW9udGhfZmVuGAMgASgDIm0KFVJlZnVuZFB1cmNoYXNlUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhMKC3B1cmNoYXNlX2lkGAIgASgJEhIKCmFtb3VudF9mZW4YAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJImIKFlJlZnVuZFB1cmNoYXNlUmVzcG9uc2USEQoJcmVmdW5kX2lkGAEgASgJEjUKB2FjY291bnQYAiABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeSJoChRQb3N0UmVwYXltZW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhIKCmFtb3VudF9mZW4YAiABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJEg8KB2NoYW5uZWwYBCABKAkipwEKFVBvc3RSZXBheW1lbnRSZXNwb25zZRISCgpwYXltZW50X2lkGAEgASgJEjQKCmFsbG9jYXRpb24YAiABKAsyIC53aGl0ZXNsaXAuYmlsbGluZy52MS5BbGxvY2F0aW9uEjUKB2FjY291bnQYAyABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeRINCgVjdXJlZBgEIAEoCCIuChhHZXRBY2NvdW50U3VtbWFyeVJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCSJSChlHZXRBY2NvdW50U3VtbWFyeVJlc3BvbnNlEjUKB2FjY291bnQYASABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeSJSChVMaXN0U3RhdGVtZW50c1JlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJmChZMaXN0U3RhdGVtZW50c1Jlc3BvbnNlEjMKCnN0YXRlbWVudHMYASADKAsyHy53aGl0ZXNsaXAuYmlsbGluZy52MS5TdGF0ZW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImQKElJ1bkVuZE9mRGF5UmVxdWVzdBIVCg1idXNpbmVzc19kYXRlGAEgASgJEhMKC3NoYXJkX2luZGV4GAIgASgFEhMKC3NoYXJkX2NvdW50GAMgASgFEg0KBWFzeW5jGAQgASgIIkUKE1J1bkVuZE9mRGF5UmVzcG9uc2USLgoDcnVuGAEgASgLMiEud2hpdGVzbGlwLmJpbGxpbmcudjEuRW5kT2ZEYXlSdW4iLgoVR2V0RW5kT2ZEYXlSdW5SZXF1ZXN0EhUKDWJ1c2luZXNzX2RhdGUYASABKAkiSAoWR2V0RW5kT2ZEYXlSdW5SZXNwb25zZRIuCgNydW4YASABKAsyIS53aGl0ZXNsaXAuYmlsbGluZy52MS5FbmRPZkRheVJ1biLHBAoLRW5kT2ZEYXlSdW4SFQoNYnVzaW5lc3NfZGF0ZRgBIAEoCRI0CgZzdGF0dXMYAiABKA4yJC53aGl0ZXNsaXAuYmlsbGluZy52MS5FbmRPZkRheVN0YXR1cxIWCg5hY2NvdW50c190b3RhbBgDIAEoAxIaChJhY2NvdW50c19wcm9jZXNzZWQYBCABKAMSGQoRc3RhdGVtZW50c19pc3N1ZWQYBSABKAMSGAoQZHVlX3Nvb25fZW1pdHRlZBgGIAEoAxIXCg9vdmVyZHVlX2VtaXR0ZWQYByABKAMSEwoLY2hhcmdlZF9vZmYYCCABKAMSGQoRbGF0ZV9mZWVzX2NoYXJnZWQYCSABKAMSLgoKc3RhcnRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY29tcGxldGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzaGFyZHNfY29tcGxldGVkGAwgASgFEhMKC3NoYXJkX2NvdW50GA0gASgFEg0KBWVycm9yGA4gASgJEhwKFGFjY291bnRzX3F1YXJhbnRpbmVkGA8gASgDEkYKFHF1YXJhbnRpbmVkX2FjY291bnRzGBAgAygLMigud2hpdGVzbGlwLmJpbGxpbmcudjEuUXVhcmFudGluZWRBY2NvdW50EjMKBnNoYXJkcxgRIAMoCzIjLndoaXRlc2xpcC5iaWxsaW5nLnYxLkVuZE9mRGF5U2hhcmQiqQEKElF1YXJhbnRpbmVkQWNjb3VudBISCgphY2NvdW50X2lkGAEgASgJEhUKDWJ1c2luZXNzX2RhdGUYAiABKAkSEwoLc2hhcmRfaW5kZXgYAyABKAUSDgoGcmVhc29uGAQgASgJEg8KB21lc3NhZ2UYBSABKAkSMgoOcXVhcmFudGluZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqcCCg1FbmRPZkRheVNoYXJkEhMKC3NoYXJkX2luZGV4GAEgASgFEjQKBnN0YXR1cxgCIAEoDjIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkVuZE9mRGF5U3RhdHVzEhYKDmFjY291bnRzX3RvdGFsGAMgASgDEhoKEmFjY291bnRzX3Byb2Nlc3NlZBgEIAEoAxINCgVvd25lchgFIAEoCRI0ChBsZWFzZV9leHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxoZWFydGJlYXRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXRha2VvdmVycxgIIAEoBRINCgVlcnJvchgJIAEoCSIYChZHZXRCdXNpbmVzc0RhdGVSZXF1ZXN0IogBChdHZXRCdXNpbmVzc0RhdGVSZXNwb25zZRIVCg1idXNpbmVzc19kYXRlGAEgASgJEhsKE2xhc3RfY29tcGxldGVkX2RhdGUYAiABKAkSOQoVZW5kX29mX2RheV9ub3RfYmVmb3JlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ6ChpDcmVhdGVSZXBheW1lbnRQbGFuUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhkKEWluc3RhbGxtZW50X2NvdW50GAIgASgFEhQKDHJlcXVlc3RlZF9ieRgDIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkihwEKG0NyZWF0ZVJlcGF5bWVudFBsYW5SZXNwb25zZRIxCgRwbGFuGAEgASgLMiMud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVwYXltZW50UGxhbhI1CgdhY2NvdW50GAIgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkifAoQV2FpdmVGZWVzUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhYKDm1heF9hbW91bnRfZmVuGAIgASgDEg4KBnJlYXNvbhgDIAEoCRITCgthcHByb3ZlZF9ieRgEIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkiXgoRV2FpdmVGZWVzUmVzcG9uc2USEgoKd2FpdmVkX2ZlbhgBIAEoAxI1CgdhY2NvdW50GAIgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkidgoTRGVmZXJQYXltZW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEgwKBGRheXMYAiABKAUSDgoGcmVhc29uGAMgASgJEhQKDHJlcXVlc3RlZF9ieRgEIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkiigEKFERlZmVyUGF5bWVudFJlc3BvbnNlEhMKC2RlZmVycmFsX2lkGAEgASgJEhAKCGR1ZV9kYXRlGAIgASgJEhQKDGRlZmVycmVkX2ZlbhgDIAEoAxI1CgdhY2NvdW50GAQgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkiVwoYR2V0UG9ydGZvbGlvU3RhdHNSZXF1ZXN0EhIKCmFzX29mX2RhdGUYASABKAkSEwoLaW5mbG93X2RheXMYAiABKAUSEgoKdHJlbmRfZGF5cxgDIAEoBSKUAwoZR2V0UG9ydGZvbGlvU3RhdHNSZXNwb25zZRISCgphc19vZl9kYXRlGAEgASgJEhcKD2FjdGl2ZV9hY2NvdW50cxgCIAEoAxIXCg9vdXRzdGFuZGluZ19mZW4YAyABKAMSMQoHYnVja2V0cxgEIAMoCzIgLndoaXRlc2xpcC5iaWxsaW5nLnYxLkJ1Y2tldFN0YXQSGAoQZGVsaW5xdWVuY3lfcmF0ZRgFIAEoARIyCgpyb2xsX3JhdGVzGAYgAygLMh4ud2hpdGVzbGlwLmJpbGxpbmcudjEuUm9sbFJhdGUSFwoPY2hhcmdlZF9vZmZfZmVuGAcgASgDEhcKD2NoYXJnZV9vZmZfcmF0ZRgIIAEoARIRCgljdXJlX3JhdGUYCSABKAESOgoQZXhwZWN0ZWRfaW5mbG93cxgKIAMoCzIgLndoaXRlc2xpcC5iaWxsaW5nLnYxLkluZmxvd1N0YXQSLwoFdHJlbmQYCyADKAsyIC53aGl0ZXNsaXAuYmlsbGluZy52MS5UcmVuZFBvaW50IoIBCgpCdWNrZXRTdGF0EjcKBmJ1Y2tldBgBIAEoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0EhAKCGFjY291bnRzGAIgASgDEhMKC2JhbGFuY2VfZmVuGAMgASgDEhQKDGJhbGFuY2VfcmF0ZRgEIAEoASKkAQoIUm9sbFJhdGUSPAoLZnJvbV9idWNrZXQYASABKA4yJy53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWxpbnF1ZW5jeUJ1Y2tldBI6Cgl0b19idWNrZXQYAiABKA4yJy53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWxpbnF1ZW5jeUJ1Y2tldBIQCghhY2NvdW50cxgDIAEoAxIMCgRyYXRlGAQgASgBIkAKCkluZmxvd1N0YXQSDAoEZGF0ZRgBIAEoCRISCgphbW91bnRfZmVuGAIgASgDEhAKCGFjY291bnRzGAMgASgDImYKClRyZW5kUG9pbnQSDAoEZGF0ZRgBIAEoCRIYChBkZWxpbnF1ZW5jeV9yYXRlGAIgASgBEhcKD2NoYXJnZWRfb2ZmX2ZlbhgDIAEoAxIXCg9vdXRzdGFuZGluZ19mZW4YBCABKAMqkQEKDkVuZE9mRGF5U3RhdHVzEiEKHUVORF9PRl9EQVlfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHQoZRU5EX09GX0RBWV9TVEFUVVNfUlVOTklORxABEh8KG0VORF9PRl9EQVlfU1RBVFVTX0NPTVBMRVRFRBACEhwKGEVORF9PRl9EQVlfU1RBVFVTX0ZBSUxFRBADMo0LCg5CaWxsaW5nU2VydmljZRJiCgtPcGVuQWNjb3VudBIoLndoaXRlc2xpcC5iaWxsaW5nLnYxLk9wZW5BY2NvdW50UmVxdWVzdBopLndoaXRlc2xpcC5iaWxsaW5nLnYxLk9wZW5BY2NvdW50UmVzcG9uc2USZQoMUG9zdFB1cmNoYXNlEikud2hpdGVzbGlwLmJpbGxpbmcudjEuUG9zdFB1cmNoYXNlUmVxdWVzdBoqLndoaXRlc2xpcC5iaWxsaW5nLnYxLlBvc3RQdXJjaGFzZVJlc3BvbnNlEmsKDlJlZnVuZFB1cmNoYXNlEisud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVmdW5kUHVyY2hhc2VSZXF1ZXN0Giwud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVmdW5kUHVyY2hhc2VSZXNwb25zZRJoCg1Qb3N0UmVwYXltZW50Eioud2hpdGVzbGlwLmJpbGxpbmcudjEuUG9zdFJlcGF5bWVudFJlcXVlc3QaKy53aGl0ZXNsaXAuYmlsbGluZy52MS5Qb3N0UmVwYXltZW50UmVzcG9uc2USdAoRR2V0QWNjb3VudFN1bW1hcnkSLi53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRBY2NvdW50U3VtbWFyeVJlcXVlc3QaLy53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRBY2NvdW50U3VtbWFyeVJlc3BvbnNlEmsKDkxpc3RTdGF0ZW1lbnRzEisud2hpdGVzbGlwLmJpbGxpbmcudjEuTGlzdFN0YXRlbWVudHNSZXF1ZXN0Giwud2hpdGVzbGlwLmJpbGxpbmcudjEuTGlzdFN0YXRlbWVudHNSZXNwb25zZRJiCgtSdW5FbmRPZkRheRIoLndoaXRlc2xpcC5iaWxsaW5nLnYxLlJ1bkVuZE9mRGF5UmVxdWVzdBopLndoaXRlc2xpcC5iaWxsaW5nLnYxLlJ1bkVuZE9mRGF5UmVzcG9uc2USawoOR2V0RW5kT2ZEYXlSdW4SKy53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRFbmRPZkRheVJ1blJlcXVlc3QaLC53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRFbmRPZkRheVJ1blJlc3BvbnNlEm4KD0dldEJ1c2luZXNzRGF0ZRIsLndoaXRlc2xpcC5iaWxsaW5nLnYxLkdldEJ1c2luZXNzRGF0ZVJlcXVlc3QaLS53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRCdXNpbmVzc0RhdGVSZXNwb25zZRJ6ChNDcmVhdGVSZXBheW1lbnRQbGFuEjAud2hpdGVzbGlwLmJpbGxpbmcudjEuQ3JlYXRlUmVwYXltZW50UGxhblJlcXVlc3QaMS53aGl0ZXNsaXAuYmlsbGluZy52MS5DcmVhdGVSZXBheW1lbnRQbGFuUmVzcG9uc2USXAoJV2FpdmVGZWVzEiYud2hpdGVzbGlwLmJpbGxpbmcudjEuV2FpdmVGZWVzUmVxdWVzdBonLndoaXRlc2xpcC5iaWxsaW5nLnYxLldhaXZlRmVlc1Jlc3BvbnNlEnQKEUdldFBvcnRmb2xpb1N0YXRzEi4ud2hpdGVzbGlwLmJpbGxpbmcudjEuR2V0UG9ydGZvbGlvU3RhdHNSZXF1ZXN0Gi8ud2hpdGVzbGlwLmJpbGxpbmcudjEuR2V0UG9ydGZvbGlvU3RhdHNSZXNwb25zZRJlCgxEZWZlclBheW1lbnQSKS53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWZlclBheW1lbnRSZXF1ZXN0Gioud2hpdGVzbGlwLmJpbGxpbmcudjEuRGVmZXJQYXltZW50UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing]);
 
 /**
  * OpenAccountRequest asks to open an account.
@@ -457,7 +457,8 @@ export const ListStatementsResponseSchema: GenMessage<ListStatementsResponse> = 
  */
 export type RunEndOfDayRequest = Message<"whiteslip.billing.v1.RunEndOfDayRequest"> & {
   /**
-   * The business date to run; must be the current business date or the last completed one (a no-op).
+   * The business date to run: the current business date once it has ended (plus the cutoff), or a
+   * completed date (a no-op that retries the date's quarantined accounts, if any).
    *
    * @generated from field: string business_date = 1;
    */
@@ -478,7 +479,7 @@ export type RunEndOfDayRequest = Message<"whiteslip.billing.v1.RunEndOfDayReques
   shardCount: number;
 
   /**
-   * When true, return immediately and run in the background; poll GetEndOfDayRun.
+   * When true, return as soon as the run is started or joined; poll GetEndOfDayRun.
    *
    * @generated from field: bool async = 4;
    */
@@ -658,6 +659,28 @@ export type EndOfDayRun = Message<"whiteslip.billing.v1.EndOfDayRun"> & {
    * @generated from field: string error = 14;
    */
   error: string;
+
+  /**
+   * Accounts of this date held out of the run because their end-of-day failed with a non-infrastructure
+   * error (all of them; quarantined_accounts lists at most 1,000). The next run retries them.
+   *
+   * @generated from field: int64 accounts_quarantined = 15;
+   */
+  accountsQuarantined: bigint;
+
+  /**
+   * The quarantined accounts of this date with their error, oldest first (at most 1,000).
+   *
+   * @generated from field: repeated whiteslip.billing.v1.QuarantinedAccount quarantined_accounts = 16;
+   */
+  quarantinedAccounts: QuarantinedAccount[];
+
+  /**
+   * Each shard of the run with its lease.
+   *
+   * @generated from field: repeated whiteslip.billing.v1.EndOfDayShard shards = 17;
+   */
+  shards: EndOfDayShard[];
 };
 
 /**
@@ -666,6 +689,140 @@ export type EndOfDayRun = Message<"whiteslip.billing.v1.EndOfDayRun"> & {
  */
 export const EndOfDayRunSchema: GenMessage<EndOfDayRun> = /*@__PURE__*/
   messageDesc(file_whiteslip_billing_v1_billing_service, 16);
+
+/**
+ * QuarantinedAccount is an account whose end-of-day failed; the rest of the book went on without it.
+ *
+ * @generated from message whiteslip.billing.v1.QuarantinedAccount
+ */
+export type QuarantinedAccount = Message<"whiteslip.billing.v1.QuarantinedAccount"> & {
+  /**
+   * The account.
+   *
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * The business date whose run quarantined it.
+   *
+   * @generated from field: string business_date = 2;
+   */
+  businessDate: string;
+
+  /**
+   * The shard it belongs to.
+   *
+   * @generated from field: int32 shard_index = 3;
+   */
+  shardIndex: number;
+
+  /**
+   * Machine-readable reason: the domain error's reason (e.g. PRODUCT_UNKNOWN), INT64_OVERFLOW, or the
+   * error class of an unexpected failure.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * What went wrong (no personal data).
+   *
+   * @generated from field: string message = 5;
+   */
+  message: string;
+
+  /**
+   * When it was (last) quarantined.
+   *
+   * @generated from field: google.protobuf.Timestamp quarantined_at = 6;
+   */
+  quarantinedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message whiteslip.billing.v1.QuarantinedAccount.
+ * Use `create(QuarantinedAccountSchema)` to create a new message.
+ */
+export const QuarantinedAccountSchema: GenMessage<QuarantinedAccount> = /*@__PURE__*/
+  messageDesc(file_whiteslip_billing_v1_billing_service, 17);
+
+/**
+ * EndOfDayShard is one shard of a run: its progress and the replica that holds its lease.
+ *
+ * @generated from message whiteslip.billing.v1.EndOfDayShard
+ */
+export type EndOfDayShard = Message<"whiteslip.billing.v1.EndOfDayShard"> & {
+  /**
+   * Shard index (0-based).
+   *
+   * @generated from field: int32 shard_index = 1;
+   */
+  shardIndex: number;
+
+  /**
+   * Status of the shard.
+   *
+   * @generated from field: whiteslip.billing.v1.EndOfDayStatus status = 2;
+   */
+  status: EndOfDayStatus;
+
+  /**
+   * Accounts in scope when the shard was last started.
+   *
+   * @generated from field: int64 accounts_total = 3;
+   */
+  accountsTotal: bigint;
+
+  /**
+   * Accounts whose end-of-day is committed and counted.
+   *
+   * @generated from field: int64 accounts_processed = 4;
+   */
+  accountsProcessed: bigint;
+
+  /**
+   * The replica holding the lease (empty when none does).
+   *
+   * @generated from field: string owner = 5;
+   */
+  owner: string;
+
+  /**
+   * When the lease expires unless its owner heartbeats; after that any replica may take the shard over.
+   *
+   * @generated from field: google.protobuf.Timestamp lease_expires_at = 6;
+   */
+  leaseExpiresAt?: Timestamp | undefined;
+
+  /**
+   * The owner's last heartbeat.
+   *
+   * @generated from field: google.protobuf.Timestamp heartbeat_at = 7;
+   */
+  heartbeatAt?: Timestamp | undefined;
+
+  /**
+   * Times the shard was taken over from an owner whose lease had expired.
+   *
+   * @generated from field: int32 takeovers = 8;
+   */
+  takeovers: number;
+
+  /**
+   * Error of a failed shard.
+   *
+   * @generated from field: string error = 9;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message whiteslip.billing.v1.EndOfDayShard.
+ * Use `create(EndOfDayShardSchema)` to create a new message.
+ */
+export const EndOfDayShardSchema: GenMessage<EndOfDayShard> = /*@__PURE__*/
+  messageDesc(file_whiteslip_billing_v1_billing_service, 18);
 
 /**
  * GetBusinessDateRequest is empty.
@@ -680,7 +837,7 @@ export type GetBusinessDateRequest = Message<"whiteslip.billing.v1.GetBusinessDa
  * Use `create(GetBusinessDateRequestSchema)` to create a new message.
  */
 export const GetBusinessDateRequestSchema: GenMessage<GetBusinessDateRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 17);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 19);
 
 /**
  * GetBusinessDateResponse returns the business date.
@@ -701,6 +858,14 @@ export type GetBusinessDateResponse = Message<"whiteslip.billing.v1.GetBusinessD
    * @generated from field: string last_completed_date = 2;
    */
   lastCompletedDate: string;
+
+  /**
+   * The earliest instant end-of-day of business_date may run: the end of that date in the business time
+   * zone plus the configured cutoff. Time travel (the demo, `whiteslip-ops advance`) moves the clock here.
+   *
+   * @generated from field: google.protobuf.Timestamp end_of_day_not_before = 3;
+   */
+  endOfDayNotBefore?: Timestamp | undefined;
 };
 
 /**
@@ -708,7 +873,7 @@ export type GetBusinessDateResponse = Message<"whiteslip.billing.v1.GetBusinessD
  * Use `create(GetBusinessDateResponseSchema)` to create a new message.
  */
 export const GetBusinessDateResponseSchema: GenMessage<GetBusinessDateResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 18);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 20);
 
 /**
  * CreateRepaymentPlanRequest re-schedules overdue balances.
@@ -750,7 +915,7 @@ export type CreateRepaymentPlanRequest = Message<"whiteslip.billing.v1.CreateRep
  * Use `create(CreateRepaymentPlanRequestSchema)` to create a new message.
  */
 export const CreateRepaymentPlanRequestSchema: GenMessage<CreateRepaymentPlanRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 19);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 21);
 
 /**
  * CreateRepaymentPlanResponse returns the booked plan.
@@ -778,7 +943,7 @@ export type CreateRepaymentPlanResponse = Message<"whiteslip.billing.v1.CreateRe
  * Use `create(CreateRepaymentPlanResponseSchema)` to create a new message.
  */
 export const CreateRepaymentPlanResponseSchema: GenMessage<CreateRepaymentPlanResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 20);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 22);
 
 /**
  * WaiveFeesRequest waives unpaid fees.
@@ -827,7 +992,7 @@ export type WaiveFeesRequest = Message<"whiteslip.billing.v1.WaiveFeesRequest"> 
  * Use `create(WaiveFeesRequestSchema)` to create a new message.
  */
 export const WaiveFeesRequestSchema: GenMessage<WaiveFeesRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 21);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 23);
 
 /**
  * WaiveFeesResponse returns what was waived.
@@ -855,7 +1020,7 @@ export type WaiveFeesResponse = Message<"whiteslip.billing.v1.WaiveFeesResponse"
  * Use `create(WaiveFeesResponseSchema)` to create a new message.
  */
 export const WaiveFeesResponseSchema: GenMessage<WaiveFeesResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 22);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 24);
 
 /**
  * DeferPaymentRequest asks for a hardship deferral.
@@ -904,7 +1069,7 @@ export type DeferPaymentRequest = Message<"whiteslip.billing.v1.DeferPaymentRequ
  * Use `create(DeferPaymentRequestSchema)` to create a new message.
  */
 export const DeferPaymentRequestSchema: GenMessage<DeferPaymentRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 23);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 25);
 
 /**
  * DeferPaymentResponse returns the deferral.
@@ -946,7 +1111,7 @@ export type DeferPaymentResponse = Message<"whiteslip.billing.v1.DeferPaymentRes
  * Use `create(DeferPaymentResponseSchema)` to create a new message.
  */
 export const DeferPaymentResponseSchema: GenMessage<DeferPaymentResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 24);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 26);
 
 /**
  * GetPortfolioStatsRequest asks for the portfolio view.
@@ -981,7 +1146,7 @@ export type GetPortfolioStatsRequest = Message<"whiteslip.billing.v1.GetPortfoli
  * Use `create(GetPortfolioStatsRequestSchema)` to create a new message.
  */
 export const GetPortfolioStatsRequestSchema: GenMessage<GetPortfolioStatsRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 25);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 27);
 
 /**
  * GetPortfolioStatsResponse is what management asks.
@@ -1072,7 +1237,7 @@ export type GetPortfolioStatsResponse = Message<"whiteslip.billing.v1.GetPortfol
  * Use `create(GetPortfolioStatsResponseSchema)` to create a new message.
  */
 export const GetPortfolioStatsResponseSchema: GenMessage<GetPortfolioStatsResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 26);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 28);
 
 /**
  * BucketStat is one bucket's share of the book.
@@ -1114,7 +1279,7 @@ export type BucketStat = Message<"whiteslip.billing.v1.BucketStat"> & {
  * Use `create(BucketStatSchema)` to create a new message.
  */
 export const BucketStatSchema: GenMessage<BucketStat> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 27);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 29);
 
 /**
  * RollRate is the share of accounts in one bucket that moved to another.
@@ -1156,7 +1321,7 @@ export type RollRate = Message<"whiteslip.billing.v1.RollRate"> & {
  * Use `create(RollRateSchema)` to create a new message.
  */
 export const RollRateSchema: GenMessage<RollRate> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 28);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 30);
 
 /**
  * InflowStat is the amount expected on one date.
@@ -1191,7 +1356,7 @@ export type InflowStat = Message<"whiteslip.billing.v1.InflowStat"> & {
  * Use `create(InflowStatSchema)` to create a new message.
  */
 export const InflowStatSchema: GenMessage<InflowStat> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 29);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 31);
 
 /**
  * TrendPoint is the portfolio at one past business date.
@@ -1233,7 +1398,7 @@ export type TrendPoint = Message<"whiteslip.billing.v1.TrendPoint"> & {
  * Use `create(TrendPointSchema)` to create a new message.
  */
 export const TrendPointSchema: GenMessage<TrendPoint> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 30);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 32);
 
 /**
  * EndOfDayStatus is the state of a run.
@@ -1344,7 +1509,11 @@ export const BillingService: GenService<{
     output: typeof ListStatementsResponseSchema;
   },
   /**
-   * RunEndOfDay runs (or resumes) the end-of-day batch for one business date.
+   * RunEndOfDay starts, joins or resumes the end-of-day batch of one business date. The date may be closed
+   * only once it has ended in the business time zone plus the configured cutoff (FAILED_PRECONDITION
+   * EOD_DAY_NOT_ENDED otherwise, with the earliest time in the error's metadata `notBefore`); dates close
+   * in order (EOD_DATE_OUT_OF_ORDER); a completed date returns its run and changes nothing except retrying
+   * its quarantined accounts. The run is owned by one replica at a time through a lease with heartbeat.
    *
    * @generated from rpc whiteslip.billing.v1.BillingService.RunEndOfDay
    */

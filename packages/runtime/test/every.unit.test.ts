@@ -1,0 +1,36 @@
+import { expect, it } from "vitest";
+import { every } from "../src/index";
+
+it("every: one round in flight at a time, a failing round keeps the schedule, stop aborts and waits", async () => {
+  let concurrent = 0;
+  let maxConcurrent = 0;
+  let rounds = 0;
+  let release: (() => void) | undefined;
+  const errors: string[] = [];
+  const job = every({ name: "t", intervalMs: 5, jitter: 0.5, logger: { warn: () => {}, error: (o: object) => errors.push(JSON.stringify(o)) } as never }, async (signal) => {
+    concurrent++;
+    maxConcurrent = Math.max(maxConcurrent, concurrent);
+    rounds++;
+    try {
+      if (rounds === 2) throw new Error("boom");
+      if (rounds === 4) await new Promise<void>((r) => { release = r; signal.addEventListener("abort", () => r()); });
+    } finally {
+      concurrent--;
+    }
+  });
+  job.start();
+  // Round 4 blocks; asking for a round meanwhile joins the one in flight instead of starting another.
+  while (!release) await new Promise((r) => setTimeout(r, 1));
+  const joined = job.runNow();
+  expect(rounds).toBe(4);
+  const stopped = job.stop(); // aborts round 4's signal, resolves when it has ended
+  await stopped;
+  await joined;
+  expect(maxConcurrent).toBe(1);
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toContain("boom");
+  const after = rounds;
+  await job.runNow(); // a round can still be run by hand after stop, but nothing is scheduled
+  await new Promise((r) => setTimeout(r, 30));
+  expect(rounds).toBe(after + 1);
+});
