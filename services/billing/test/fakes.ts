@@ -104,12 +104,6 @@ export class MemoryRuns implements EodRunRepository {
     if (!this.runs.has(date)) this.runs.set(date, { date, shardCount, status: "RUNNING", startedAt: at, shards: [] });
     return (await this.get(date))!;
   }
-  async ensureShard(date: LocalDate, s: Shard, at: Date) {
-    const r = this.runs.get(date)!;
-    if (!this.shard(date, s))
-      r.shards.push({ index: s.index, status: "RUNNING", total: 0, processed: 0, counts: { statementsIssued: 0, dueSoon: 0, overdue: 0, chargedOff: 0, lateFees: 0 }, stats: emptyAgg(), startedAt: at, takeovers: 0 });
-    r.shards.sort((a, b) => a.index - b.index);
-  }
   async reopen(date: LocalDate, s: Shard) {
     const x = this.shard(date, s);
     if (x?.status === "FAILED") {
@@ -120,8 +114,11 @@ export class MemoryRuns implements EodRunRepository {
     }
   }
   async acquire(date: LocalDate, s: Shard, lease: Lease, now: Date, until: Date, total: () => Promise<number>) {
-    const x = this.shard(date, s);
-    if (!x || x.status !== "RUNNING") return null;
+    if (!this.shard(date, s))
+      this.runs.get(date)!.shards.push({ index: s.index, status: "RUNNING", total: 0, processed: 0, counts: { statementsIssued: 0, dueSoon: 0, overdue: 0, chargedOff: 0, lateFees: 0 }, stats: emptyAgg(), startedAt: now, takeovers: 0 });
+    this.runs.get(date)!.shards.sort((a, b) => a.index - b.index);
+    const x = this.shard(date, s)!;
+    if (x.status !== "RUNNING") return null;
     const free = !x.leaseToken;
     if (!free && !(x.leaseUntil! < now)) return null;
     x.total = await total();
@@ -195,6 +192,9 @@ export class MemoryRuns implements EodRunRepository {
   }
   async list(from: LocalDate, to: LocalDate) {
     return [...this.runs.values()].filter((r) => r.date >= from && r.date <= to).map((r) => structuredClone(r));
+  }
+  async unfinishedDates() {
+    return [...this.runs.values()].filter((r) => r.status !== "COMPLETED").map((r) => r.date);
   }
   async orphaned(now: Date) {
     return [...this.runs.values()].flatMap((r) =>

@@ -100,18 +100,6 @@ export class MongoEodRuns implements EodRunRepository {
     return (await this.get(date))!;
   }
 
-  async ensureShard(date: LocalDate, s: Shard, startedAt: Date): Promise<void> {
-    try {
-      await this.shards.updateOne(
-        { _id: MongoEodRuns.shardId(date, s) },
-        { $setOnInsert: { date, index: s.index, status: "RUNNING", total: 0, processed: 0, counts: { ...ZERO_COUNTS }, stats: { buckets: {}, roll: {}, chargedOffFen: 0n, inflows: {} }, startedAt, takeovers: 0, pages: [] } },
-        { upsert: true },
-      );
-    } catch (e) {
-      if (!isDuplicateKey(e)) throw e; // two replicas creating it at once: it exists
-    }
-  }
-
   async reopen(date: LocalDate, s: Shard): Promise<void> {
     await this.shards.updateOne({ _id: MongoEodRuns.shardId(date, s), status: "FAILED" }, { $set: { status: "RUNNING" }, $unset: { error: "", ...LEASE_FIELDS } });
   }
@@ -119,7 +107,21 @@ export class MongoEodRuns implements EodRunRepository {
   async acquire(date: LocalDate, s: Shard, lease: Lease, now: Date, until: Date, total: () => Promise<number>): Promise<ShardRun | null> {
     const _id = MongoEodRuns.shardId(date, s);
     const cur = await this.shards.findOne({ _id }, { projection: { status: 1, leaseToken: 1, leaseUntil: 1 } });
-    if (!cur || cur.status !== "RUNNING" || (cur.leaseToken && cur.leaseUntil && cur.leaseUntil >= now)) return null;
+    if (!cur) {
+      // The first start creates the record already leased, so no supervisor sees it ownerless meanwhile.
+      const doc: ShardDoc = {
+        _id, date, index: s.index, status: "RUNNING", total: await total(), processed: 0, counts: { ...ZERO_COUNTS }, stats: { buckets: {}, roll: {}, chargedOffFen: 0n, inflows: {} },
+        startedAt: now, takeovers: 0, pages: [], owner: lease.owner, leaseToken: lease.token, leaseUntil: until, heartbeatAt: now,
+      };
+      try {
+        await this.shards.insertOne(doc);
+        return MongoEodRuns.toShard(doc);
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw e;
+        return null; // another replica created it a moment ago, leased to itself
+      }
+    }
+    if (cur.status !== "RUNNING" || (cur.leaseToken && cur.leaseUntil && cur.leaseUntil >= now)) return null;
     const scope = await total(); // counted only when the lease looks free; the update below decides
 
     const set = { owner: lease.owner, leaseToken: lease.token, leaseUntil: until, heartbeatAt: now, total: scope };
@@ -192,6 +194,10 @@ export class MongoEodRuns implements EodRunRepository {
     const runs = await this.runs.find({ _id: { $gte: from, $lte: to } as never }).toArray();
     const shards = await this.shards.find({ date: { $gte: from, $lte: to } }, { projection: { pages: 0 } }).toArray();
     return runs.map((r) => this.toRun(r, shards.filter((s) => s.date === String(r._id))));
+  }
+
+  async unfinishedDates(): Promise<LocalDate[]> {
+    return (await this.runs.find({ status: { $ne: "COMPLETED" } }, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id));
   }
 
   async orphaned(now: Date): Promise<{ date: LocalDate; shard: Shard }[]> {

@@ -206,13 +206,12 @@ export interface EodRunRepository {
   get(date: LocalDate): Promise<DateRun | null>;
   /** Creates the date's run if absent (returns what is stored). */
   createIfAbsent(date: LocalDate, shardCount: number, startedAt: Date): Promise<DateRun>;
-  /** Creates the shard record (RUNNING, no lease) if absent. */
-  ensureShard(date: LocalDate, shard: Shard, startedAt: Date): Promise<void>;
   /** A FAILED shard back to RUNNING (a retried RunEndOfDay resumes it). */
   reopen(date: LocalDate, shard: Shard): Promise<void>;
   /**
-   * Takes the lease of a RUNNING shard that nobody holds or whose lease expired before `now`; sets
-   * the shard's scope to `total()` accounts. Returns the shard, or null when a live lease is held.
+   * Takes the lease of a RUNNING shard that nobody holds or whose lease expired before `now` (creating
+   * the shard record, leased, on the first start); sets the shard's scope to `total()` accounts.
+   * Returns the shard, or null when a live lease is held (or the shard is not RUNNING).
    */
   acquire(date: LocalDate, shard: Shard, lease: Lease, now: Date, until: Date, total: () => Promise<number>): Promise<ShardRun | null>;
   /** Heartbeat: extends the lease if `token` still holds it; false when it was lost. */
@@ -233,6 +232,8 @@ export interface EodRunRepository {
   complete(date: LocalDate, at: Date): Promise<void>;
   /** Runs of dates in [from, to]. */
   list(from: LocalDate, to: LocalDate): Promise<DateRun[]>;
+  /** Dates whose run has not completed. */
+  unfinishedDates(): Promise<LocalDate[]>;
   /** RUNNING shards whose lease expired before `now` or that nobody holds (the supervisor's work). */
   orphaned(now: Date): Promise<{ date: LocalDate; shard: Shard }[]>;
   /** Records (or refreshes) a quarantined account; true when it was not quarantined for that date yet. */

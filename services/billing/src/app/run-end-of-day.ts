@@ -213,7 +213,6 @@ export class EndOfDayRunner {
     const run = await runs.createIfAbsent(date, shard.count, this.deps.clock.now());
     if (run.shardCount !== shard.count)
       throw failedPrecondition("EOD_SHARD_COUNT_MISMATCH", `end-of-day ${date} was started with ${run.shardCount} shards, not ${shard.count}`, { businessDate: date, shardCount: String(run.shardCount) });
-    await runs.ensureShard(date, shard, this.deps.clock.now());
     await runs.reopen(date, shard); // a FAILED shard resumes when asked again
     for (;;) {
       const ex = this.active.get(keyOf(date, shard)) ?? (await this.tryStart(date, shard));
@@ -248,8 +247,7 @@ export class EndOfDayRunner {
       if (ex) this.log.info({ businessDate: date, shard: shard.index, owner: this.workerId }, "end-of-day: took over an orphaned shard");
     }
     // A run whose last shard completed just before its owner died still needs its date closed.
-    const bd = await this.deps.businessDates.get(dateInZone(this.deps.clock.now(), this.deps.timeZone));
-    await this.completeDateIfDone(bd.current);
+    for (const date of await this.deps.runs.unfinishedDates()) await this.completeDateIfDone(date);
   }
 
   /** The supervisor as a periodic job (every `intervalMs`, jittered, one round at a time). */
@@ -337,7 +335,8 @@ export class EndOfDayRunner {
           return { kind: "lost" };
         }
         cursor = page.lastId;
-        if ((await deps.hooks?.afterPage?.(++pages, date, shard)) === "abandon") {
+        pages++;
+        if ((await deps.hooks?.afterPage?.(pages, date, shard)) === "abandon") {
           abandoned = true;
           return { kind: "abandoned" };
         }
