@@ -1,8 +1,10 @@
 /**
  * whiteslip-ops — the operator's command line.
  *
- *   whiteslip-ops eod [--date YYYY-MM-DD]        run billing's end-of-day (default: the current business date)
- *   whiteslip-ops advance [--days N]             advance N business days: move the clock, run end-of-day
+ *   whiteslip-ops eod [--date YYYY-MM-DD]        run billing's end-of-day (default: every business date that has ended
+ *                                                and is not closed yet; none → the last completed run, exit 0)
+ *   whiteslip-ops advance [--days N]             advance N business days: move the clock past the end of the day
+ *                                                (and billing's cutoff), close the day that ended, move to 10:00
  *   whiteslip-ops tail [topic…] [--from-beginning] [--key ACCOUNT]   print events decoded (CloudEvents + payload JSON)
  *   whiteslip-ops account <accountId>            billing summary, statements, restrictions
  *   whiteslip-ops case <caseId | --account ID>   collection case with history
@@ -25,12 +27,12 @@ import { isGrpcError } from "@whiteslip/grpc";
 import { setFileClock } from "@whiteslip/runtime";
 import { addressesFromEnv, closeClients, platformClients } from "./clients";
 import { listDeadLetterTopics, printable, readDeadLetters, replayDeadLetters, resolveDeadLetterTopic } from "./dlq";
-import { nextBusinessDate, progressLine, runEndOfDay } from "./end-of-day";
+import { endOfDayNotBefore, nextBusinessDate, progressLine, runEndOfDay } from "./end-of-day";
 import { piiCommand } from "./pii-keys";
 import { resolveTopics, tail } from "./tail";
 
 const USAGE = `usage: whiteslip-ops <eod|advance|tail|dlq|account|case|score|portfolio|pii> [options]
-  eod [--date YYYY-MM-DD]                 run end-of-day for a business date
+  eod [--date YYYY-MM-DD]                 close the business days that have ended (or one date)
   advance [--days N]                      move the platform N business days forward
   tail [topic...] [--from-beginning] [--key ID]
   dlq list                                dead-letter topics with message counts
@@ -115,6 +117,7 @@ async function main(argv: string[]): Promise<number> {
         const run = await runEndOfDay(clients, {
           ...(values.date ? { date: values.date } : {}),
           onProgress: (r) => process.stderr.write(`\r${progressLine(r)}`),
+          onNothingToClose: (m) => process.stderr.write(`\n${m}`),
         });
         process.stderr.write("\n");
         print(toJson(billing.EndOfDayRunSchema, run));
@@ -178,8 +181,9 @@ async function main(argv: string[]): Promise<number> {
 
 /**
  * Advances the platform `days` business days: for each, moves the shared clock
- * (if any) to 00:05 Asia/Shanghai of the next day, runs end-of-day for the
- * finished day, then moves the clock to 10:00 so daytime work (sending, calls) happens.
+ * (if any) past the end of the business day — 00:05 Asia/Shanghai of the next day,
+ * or billing's earliest end-of-day time if its cutoff is later — runs end-of-day for
+ * the day that ended, then moves the clock to 10:00 so daytime work (sending, calls) happens.
  */
 export async function advance(
   clients: Parameters<typeof runEndOfDay>[0],
@@ -190,7 +194,13 @@ export async function advance(
   for (let i = 0; i < days; i++) {
     const date = await nextBusinessDate(clients);
     const next = addDays(date, 1);
-    if (clockFile) setFileClock(clockFile, zonedInstant(next, 0, 5, "Asia/Shanghai"));
+    // Time travel moves the clock, never the rule: past the end of the day and billing's cutoff, then close
+    // the day that ended.
+    if (clockFile) {
+      const notBefore = await endOfDayNotBefore(clients);
+      const fiveAfter = zonedInstant(next, 0, 5, "Asia/Shanghai");
+      setFileClock(clockFile, notBefore && notBefore > fiveAfter ? notBefore : fiveAfter);
+    }
     const run = await runEndOfDay(clients, { date, onProgress: (r) => onLine(`\r${progressLine(r)}`) });
     onLine(`\r${progressLine(run)}\n`);
     if (clockFile) setFileClock(clockFile, zonedInstant(next, 10, 0, "Asia/Shanghai"));

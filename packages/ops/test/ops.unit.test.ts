@@ -1,8 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { encodeEvent } from "@whiteslip/bus";
 import { billing, Topics } from "@whiteslip/contracts";
+import { addDays } from "@whiteslip/core";
+import { GrpcError } from "@whiteslip/grpc";
 import { describe, expect, it } from "vitest";
-import { decodeRecord, parseDeadLetterTopic, progressLine, resolveDeadLetterTopic, resolveTopics } from "../src/index";
+import { decodeRecord, parseDeadLetterTopic, progressLine, resolveDeadLetterTopic, resolveTopics, runEndOfDay } from "../src/index";
 
 describe("ops CLI helpers", () => {
   it("resolves short topic names", () => {
@@ -81,5 +83,45 @@ describe("ops CLI helpers", () => {
     );
     expect(() => resolveDeadLetterTopic("overdue", undefined)).toThrow(/--group is required/);
     expect(() => resolveDeadLetterTopic("whiteslip.billing.overdue.v1.collections.dlq", "billing")).toThrow(/of group collections, not billing/);
+  });
+});
+
+describe("whiteslip-ops eod", () => {
+  const completedRun = (date: string) => create(billing.EndOfDayRunSchema, { businessDate: date, status: billing.EndOfDayStatus.COMPLETED, accountsTotal: 3n, accountsProcessed: 3n });
+  const notEnded = (date: string) =>
+    new GrpcError(9, `end-of-day ${date} may run only once ${date} has ended`, { violations: [], reason: "EOD_DAY_NOT_ENDED", domain: "whiteslip", metadata: { notBefore: "x" } });
+
+  it("closes the days that have ended, then stops at the first that has not; a retry right after changes nothing", async () => {
+    let current = "2026-03-01";
+    const closed: string[] = [];
+    const ended = new Set(["2026-03-01", "2026-03-02"]);
+    let polls = 0;
+    const billingClient = {
+      getBusinessDate: async () => ({ businessDate: current, lastCompletedDate: closed.at(-1) ?? "" }),
+      runEndOfDay: async ({ businessDate }: { businessDate: string }) => {
+        if (closed.includes(businessDate)) return { run: completedRun(businessDate) };
+        if (!ended.has(businessDate)) throw notEnded(businessDate);
+        return { run: create(billing.EndOfDayRunSchema, { businessDate, status: billing.EndOfDayStatus.RUNNING }) };
+      },
+      getEndOfDayRun: async ({ businessDate }: { businessDate: string }) => {
+        // The replica serving the poll goes away once: UNAVAILABLE is ridden out.
+        if (++polls === 1) throw new GrpcError(14, "connection refused");
+        closed.push(businessDate);
+        current = addDays(businessDate, 1);
+        return { run: completedRun(businessDate) };
+      },
+    };
+    const clients = { billing: billingClient } as never;
+    const said: string[] = [];
+    const run = await runEndOfDay(clients, { pollMs: 1, onNothingToClose: (m) => said.push(m) });
+    expect(closed).toEqual(["2026-03-01", "2026-03-02"]);
+    expect(run.businessDate).toBe("2026-03-02");
+    expect(said[0]).toContain("nothing to close");
+    // The Job retried a minute later: nothing ended since; the last completed run comes back, nothing is closed.
+    const again = await runEndOfDay(clients, { pollMs: 1 });
+    expect(again).toEqual(completedRun("2026-03-02"));
+    expect(closed).toEqual(["2026-03-01", "2026-03-02"]);
+    // An explicit date that has not ended is refused with billing's reason.
+    await expect(runEndOfDay(clients, { date: "2026-03-03", pollMs: 1 })).rejects.toMatchObject({ reason: "EOD_DAY_NOT_ENDED" });
   });
 });

@@ -150,6 +150,8 @@ export async function playDemo(o: DemoOptions): Promise<Persona[]> {
 
   print(`\n== advancing ${o.days} business days (end-of-day each night; events below as they happen)`);
   for (let d = 0; d < o.days && !o.signal?.aborted; d++) {
+    // Time travel moves the clock, never the rule: `advance` sets the shared clock past the end of the
+    // business day (and billing's end-of-day cutoff) and only then closes the day that ended.
     await advance(clients, 1, o.clockFile, (l) => {
       if (l.endsWith("\n")) print(l.trim());
     });

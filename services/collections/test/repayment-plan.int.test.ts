@@ -69,8 +69,9 @@ describe("repayment plan through billing (real gRPC)", () => {
     let caseId = "";
     for (let day = 0; day < 10 && !caseId; day++) {
       const date = addDays(D0, day);
-      clock.set(zonedInstant(date, 10, 0, SH));
+      clock.set(zonedInstant(addDays(date, 1), 0, 5, SH)); // end-of-day closes a day only once it has ended
       await billingClient.runEndOfDay({ businessDate: date });
+      clock.set(zonedInstant(addDays(date, 1), 10, 0, SH));
       if (date >= "2026-03-07") {
         caseId = await waitFor(
           async () => (await client.listCases({ accountId })).cases[0]?.caseId,
@@ -118,8 +119,9 @@ describe("repayment plan through billing (real gRPC)", () => {
     for (let i = 0; i < 45 && !caseId; i++) {
       const bd = await billingClient.getBusinessDate({});
       const date = bd.businessDate || addDays(bd.lastCompletedDate, 1);
-      clock.set(zonedInstant(date, 10, 0, SH));
+      clock.set(zonedInstant(addDays(date, 1), 0, 5, SH)); // end-of-day closes a day only once it has ended
       await billingClient.runEndOfDay({ businessDate: date });
+      clock.set(zonedInstant(addDays(date, 1), 10, 0, SH));
       const s = (await billingClient.getAccountSummary({ accountId })).account;
       if ((s?.daysPastDue ?? 0) > 0)
         caseId = await waitFor(async () => (await client.listCases({ accountId })).cases[0]?.caseId, 2_000, "case from Overdue").catch(() => "");
