@@ -372,6 +372,7 @@ export function assertInt64(value: unknown, path: string): void {
     if (value < INT64_MIN || value > INT64_MAX) throw new Int64OverflowError(`${path} is ${value} fen, outside int64`);
     return;
   }
-  if (Array.isArray(value)) value.forEach((v, i) => assertInt64(v, `${path}[${i}]`));
-  else if (value && typeof value === "object" && !(value instanceof Date)) for (const [k, v] of Object.entries(value)) assertInt64(v, `${path}.${k}`);
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) assertInt64(v, `${path}[${i}]`);
+  } else if (value && typeof value === "object" && !(value instanceof Date)) for (const [k, v] of Object.entries(value)) assertInt64(v, `${path}.${k}`);
 }
