@@ -15,7 +15,7 @@
 import { allTopics, billing } from "@whiteslip/contracts";
 import { addDays, type LocalDate, ManualClock, zonedInstant } from "@whiteslip/core";
 import { createClient, type GrpcError } from "@whiteslip/grpc";
-import { freshDatabaseName, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { type TestScope, testInfra, testScope, uniqueName } from "@whiteslip/testkit/vitest";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EodHooks } from "../src/app/ports";
@@ -32,28 +32,29 @@ const clock = new ManualClock(zonedInstant("2025-01-01", 10, 0, TZ));
 
 type Client = ReturnType<typeof createClient<typeof billing.BillingService>>;
 interface Book {
+  scope: TestScope;
   db: string;
   prefix: string;
   seen: Map<string, number>;
 }
-const ref: Book = { db: freshDatabaseName("billing_eod_ref"), prefix: `${uniqueName("eodref")}.`, seen: new Map() };
-const flt: Book = { db: freshDatabaseName("billing_eod_flt"), prefix: `${uniqueName("eodflt")}.`, seen: new Map() };
+/** Two books, each in a scope of its own (database, topic prefix): the fault-free one and the faulty one. */
+const book = (tag: string): Book => {
+  const scope = testScope(tag);
+  return { scope, db: scope.database("billing"), prefix: scope.topicPrefix, seen: new Map() };
+};
+const ref = book("eod_ref");
+const flt = book("eod_flt");
 const started: StartedBilling[] = [];
 const offsets = new Map<string, number>();
 let consumer: ReturnType<Kafka["consumer"]>;
 let kafka: Kafka;
 
-async function start(book: Book, extra: Record<string, string> = {}, hooks?: EodHooks): Promise<{ svc: StartedBilling; client: Client }> {
-  const infra = testInfra();
+async function start(b: Book, extra: Record<string, string> = {}, hooks?: EodHooks): Promise<{ svc: StartedBilling; client: Client }> {
   const svc = await startBilling({
     env: {
-      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
-      MONGODB_URI: infra.mongoUri,
-      MONGODB_DB: book.db,
-      TOPIC_PREFIX: book.prefix,
-      GRPC_PORT: "0",
-      CONSUMER_GROUP: uniqueName("billing"),
-      LOG_LEVEL: "error",
+      ...b.scope.serviceEnv("billing"),
+      MONGODB_DB: b.db, // the replicas of one book share its database
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "error",
       EOD_PAGE_SIZE: "5",
       EOD_LEASE_MS: "1500",
       EOD_SUPERVISE_INTERVAL_MS: "200",
