@@ -79,7 +79,7 @@ async function pay(account: string, amount: bigint, key: string) {
 const due = async (account: string) => (await client.getAccountSummary({ accountId: account })).account!;
 
 describe("billing end-of-day over a simulated quarter", () => {
-  it("emits exactly the expected DueSoon and Overdue events, resumes a crashed run, ignores a re-run", async () => {
+  it("emits exactly the expected DueSoon and Overdue events, resumes a crashed run, ignores a re-run", { timeout: 240_000 }, async () => {
     during("2025-01-01");
     for (const [acc, product] of [[A, ""], [B, ""], [C, ""], [D, ""], [E, "fast-chargeoff"]] as const)
       await client.openAccount({ accountId: acc, customerId: `cus-${acc}`, statementDay: 5, productCode: product, creditLimitFen: 10_000_00n });
