@@ -88,7 +88,11 @@ async function main(): Promise<void> {
     const { startConsole } = (await import(consoleMain)) as {
       startConsole(o: { env?: Record<string, string | undefined>; port?: number }): Promise<{ port: number; stop(): Promise<void> }>;
     };
-    const web = await startConsole({ env: { ...process.env, ...addressEnv({}) }, port: Number(process.env.CONSOLE_PORT ?? 8080) });
+    // plain http on 127.0.0.1: the local run is the explicit local-dev exception to Secure cookies
+    const web = await startConsole({
+      env: { CONSOLE_DEV_INSECURE_COOKIE: "true", ...process.env, ...addressEnv({}) },
+      port: Number(process.env.CONSOLE_PORT ?? 8080),
+    });
     stops.push(() => web.stop());
     say(`  ✓ console            http://127.0.0.1:${web.port}  (see services/console/README.md for demo sign-ins)`);
   }

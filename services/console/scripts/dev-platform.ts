@@ -41,7 +41,10 @@ for (const [i, k] of ids.entries()) {
     reassign: true,
   });
 }
-const running = await startConsole({ env: { ...process.env, ...platform.addressEnv } });
+// plain http on 127.0.0.1: the explicit local-dev exception to Secure cookies
+const running = await startConsole({
+  env: { CONSOLE_DEV_INSECURE_COOKIE: "true", ...process.env, ...platform.addressEnv },
+});
 lap(`console on http://127.0.0.1:${running.port} (clock file ${platform.clockFile})`);
 const stop = async () => {
   await running.stop();

@@ -2,12 +2,16 @@
  * Console entry point: reads config, loads the users, builds the SPA if needed, creates the service clients and
  * starts the HTTP server; nothing else. Run with `tsx services/console/src/main.ts` (CONSOLE_PORT, default 8080).
  */
+
+import { systemClock } from "@whiteslip/core";
 import { createLogger } from "@whiteslip/telemetry";
 import { buildApp } from "./server/app";
-import { loadUsers, Sessions } from "./server/auth";
+import { loadUsers } from "./server/auth";
 import { buildWeb, DIST_DIR, isDistStale } from "./server/build-web";
 import { closeClients, serviceClients } from "./server/clients";
 import { loadConsoleConfig } from "./server/config";
+import { SessionStore } from "./server/sessions";
+import { LoginThrottle } from "./server/throttle";
 
 /** A running console. */
 export interface RunningConsole {
@@ -38,13 +42,29 @@ export async function startConsole(
     },
     config.CONSOLE_GRPC_DEADLINE_MS,
   );
+  const clock = systemClock;
+  const window = config.CONSOLE_LOGIN_WINDOW_MINUTES;
+  const lock = config.CONSOLE_LOGIN_LOCK_MINUTES;
   const app = await buildApp({
     clients,
-    users: await loadUsers(config.CONSOLE_USERS_FILE),
-    sessions: new Sessions(config.CONSOLE_SESSION_SECRET, config.CONSOLE_SESSION_MINUTES),
+    // demo users (published passwords) are refused in production
+    users: await loadUsers(config.CONSOLE_USERS_FILE, { production: config.NODE_ENV === "production" }),
+    sessions: new SessionStore(clock, config.CONSOLE_SESSION_MINUTES),
+    throttle: new LoginThrottle(clock, {
+      user: { maxFailures: config.CONSOLE_LOGIN_MAX_FAILURES, windowMinutes: window, lockMinutes: lock },
+      address: {
+        maxFailures: config.CONSOLE_LOGIN_MAX_FAILURES_PER_ADDRESS,
+        windowMinutes: window,
+        lockMinutes: lock,
+      },
+    }),
     logger,
     distDir: DIST_DIR,
-    secureCookie: config.NODE_ENV === "production",
+    // Secure always, except under the explicit local-dev exception (refused in production by the config)
+    secureCookie: config.CONSOLE_DEV_INSECURE_COOKIE !== "true",
+    ...(config.CONSOLE_PUBLIC_ORIGIN ? { publicOrigin: config.CONSOLE_PUBLIC_ORIGIN } : {}),
+    trustProxyHops: config.CONSOLE_TRUST_PROXY_HOPS,
+    clock,
   });
   await app.listen({ port: opts.port ?? config.CONSOLE_PORT, host: config.CONSOLE_HOST });
   const address = app.server.address();

@@ -57,7 +57,10 @@ async function signIn(username: string, password: string, lang: "en" | "zh-CN" =
   return page;
 }
 
-/** Calls the API from inside the page (with its session cookie); returns status and body. */
+/**
+ * Calls the API from inside the page as the page does: its session cookie, its origin, the session's CSRF token and
+ * (for a POST without one) a fresh idempotency key — so what is tested is the authorization, not a missing header.
+ */
 async function apiFromPage(
   page: Page,
   method: string,
@@ -66,11 +69,16 @@ async function apiFromPage(
 ): Promise<{ status: number; body: any }> {
   return page.evaluate(
     async ({ method, path, body }) => {
-      const res = await fetch(path, {
-        method,
-        headers: body ? { "content-type": "application/json" } : {},
-        body: body ? JSON.stringify(body) : undefined,
-      });
+      const session = await fetch("/api/session")
+        .then((r) => r.json())
+        .catch(() => ({}));
+      const headers: Record<string, string> = body ? { "content-type": "application/json" } : {};
+      if (method !== "GET" && session.csrfToken) headers["x-csrf-token"] = session.csrfToken;
+      const sent =
+        body && method === "POST" && !("idempotencyKey" in (body as object))
+          ? { ...(body as object), idempotencyKey: crypto.randomUUID() }
+          : body;
+      const res = await fetch(path, { method, headers, body: sent ? JSON.stringify(sent) : undefined });
       return { status: res.status, body: await res.json().catch(() => null) };
     },
     { method, path, body },
@@ -93,7 +101,8 @@ beforeAll(async () => {
       reassign: true,
     });
   consoleApp = await startConsole({
-    env: { ...platform.addressEnv, LOG_LEVEL: "warn", NODE_ENV: "test" },
+    // plain http on 127.0.0.1: the explicit local-dev exception to Secure cookies
+    env: { ...platform.addressEnv, LOG_LEVEL: "warn", NODE_ENV: "test", CONSOLE_DEV_INSECURE_COOKIE: "true" },
     port: 0,
   });
   base = `http://127.0.0.1:${consoleApp.port}`;
@@ -161,7 +170,9 @@ describe("operations console on the real platform", () => {
     const tooLong = await apiFromPage(page, "POST", `/api/cases/${mine[0]!.caseId}/deferrals`, { days: 31 });
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.error.violations).toEqual([expect.objectContaining({ field: "days" })]);
-    const waiver = await apiFromPage(page, "POST", `/api/cases/${mine[0]!.caseId}/waivers`, { amount: "50.00" });
+    const waiver = await apiFromPage(page, "POST", `/api/cases/${mine[0]!.caseId}/waivers`, {
+      amount: "50.00",
+    });
     expect(waiver.body.error.reason).toBe("WAIVER_REQUIRES_HARDSHIP");
 
     await page.click("[data-testid=customer-view-link]");
@@ -220,7 +231,9 @@ describe("operations console on the real platform", () => {
       outcome: "NO_ANSWER",
     });
     expect(act.status).toBe(403);
-    expect((await apiFromPage(page, "POST", `/api/cases/${mine[2]!.caseId}/deferrals`, { days: 20 })).status).toBe(403);
+    expect(
+      (await apiFromPage(page, "POST", `/api/cases/${mine[2]!.caseId}/deferrals`, { days: 20 })).status,
+    ).toBe(403);
     expect((await apiFromPage(page, "GET", `/api/accounts/${mine[2]!.accountId}`)).status).toBe(403);
     expect((await apiFromPage(page, "GET", "/api/portfolio")).status).toBe(403);
     expect((await apiFromPage(page, "GET", "/api/queue?agentId=agent-m1-2")).status).toBe(403);

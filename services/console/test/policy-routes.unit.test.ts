@@ -5,15 +5,17 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { collections, notification } from "@whiteslip/contracts";
+import { ManualClock } from "@whiteslip/core";
 import { GrpcError, GrpcStatus } from "@whiteslip/grpc";
 import { createLogger } from "@whiteslip/telemetry";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/server/app";
-import { SESSION_COOKIE, Sessions } from "../src/server/auth";
+import { sessionCookieName } from "../src/server/auth";
 import type { SessionUser } from "../src/server/authz";
 import type { ServiceClients } from "../src/server/clients";
-import { DEV_SESSION_SECRET } from "../src/server/config";
+import { SessionStore } from "../src/server/sessions";
+import { LoginThrottle } from "../src/server/throttle";
 
 const users: Record<string, SessionUser> = {
   agent: { username: "li.na", role: "agent", agentId: "agent-m1-1", displayName: "Li Na" },
@@ -51,14 +53,17 @@ const clients = {
 } as unknown as ServiceClients;
 
 let app: FastifyInstance;
-const sessions = new Sessions(DEV_SESSION_SECRET, 60);
+const clock = new ManualClock("2026-12-01T02:00:00Z");
+const sessions = new SessionStore(clock, 60);
 
 async function put(who: keyof typeof users, table: string, body: unknown) {
-  const token = await sessions.issue(users[who]!);
+  const { token, session } = sessions.create(users[who]!);
   return app.inject({
     method: "PUT",
     url: `/api/policies/${table}`,
-    cookies: { [SESSION_COOKIE]: token },
+    cookies: { [sessionCookieName(false)]: token },
+    // the page's own origin and the session's CSRF token, as the SPA sends them
+    headers: { origin: "http://localhost:80", "x-csrf-token": session.csrfToken },
     payload: body as never,
   });
 }
@@ -68,6 +73,11 @@ beforeAll(async () => {
     clients,
     users: [],
     sessions,
+    throttle: new LoginThrottle(clock, {
+      user: { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 },
+      address: { maxFailures: 20, windowMinutes: 15, lockMinutes: 15 },
+    }),
+    clock,
     logger: createLogger({ service: "console-test", level: "silent" }),
     distDir: "/nonexistent",
     secureCookie: false,

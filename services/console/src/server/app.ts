@@ -1,16 +1,17 @@
 /**
  * The backend-for-frontend: a fastify app with the JSON API under /api and the built single-page app. Every /api
- * route except sign-in needs a session and checks the role and case ownership on the server (see authz.ts) before
- * calling a service; service answers are protobuf messages turned into JSON with `toJson`.
+ * route except sign-in needs a server-side session and checks the role and case ownership on the server (see
+ * authz.ts) before calling a service; every state-changing request passes the CSRF checks (csrf.ts); sign-in is
+ * throttled (throttle.ts); each case action carries the idempotency key of the form it came from. Service answers are
+ * protobuf messages turned into JSON with `toJson`.
  */
-import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import fastifyCookie from "@fastify/cookie";
 import fastifyStatic from "@fastify/static";
 import { billing, collections, credit, creditreporting, notification } from "@whiteslip/contracts";
-import { isLocalDate, parseCny } from "@whiteslip/core";
+import { type Clock, isLocalDate, parseCny, systemClock } from "@whiteslip/core";
 import type { Logger } from "@whiteslip/telemetry";
 import Fastify, {
   type FastifyBaseLogger,
@@ -18,7 +19,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
-import { authenticate, SESSION_COOKIE, type Sessions, type UserRecord } from "./auth";
+import { authenticate, sessionCookieName, type UserRecord } from "./auth";
 import {
   type CaseOwnership,
   canViewAccount,
@@ -32,25 +33,37 @@ import {
   type SessionUser,
 } from "./authz";
 import type { ServiceClients } from "./clients";
+import { checkOrigin, csrfTokenRefused, isStateChanging } from "./csrf";
 import { badRequest, forbidden, HttpError, toHttpError } from "./errors";
 import { portfolioView } from "./portfolio";
+import { type ConsoleSession, csrfTokenMatches, type SessionStore } from "./sessions";
+import type { LoginThrottle, ThrottleState } from "./throttle";
 
 /** What the app needs. */
 export interface AppDeps {
   clients: ServiceClients;
   users: readonly UserRecord[];
-  sessions: Sessions;
+  sessions: SessionStore;
+  throttle: LoginThrottle;
   logger: Logger;
   /** Folder of the built SPA (served at /); nothing is served when it does not exist. */
   distDir: string;
-  /** Set the Secure flag on the cookie (behind HTTPS). */
+  /** Set the Secure flag on the cookie (always, except under the explicit local-dev exception). */
   secureCookie: boolean;
+  /** The console's origin (CONSOLE_PUBLIC_ORIGIN); without it, the origin of the request's Host. */
+  publicOrigin?: string;
+  /** Proxies whose X-Forwarded-For is trusted for the client address (CONSOLE_TRUST_PROXY_HOPS). */
+  trustProxyHops?: number;
+  /** The clock of the sessions and the throttle (default the system clock). */
+  clock?: Clock;
 }
 
 declare module "fastify" {
   interface FastifyRequest {
     /** The signed-in user (set by the session hook on /api routes). */
     user?: SessionUser;
+    /** The server-side session of the request's cookie. */
+    consoleSession?: ConsoleSession;
   }
 }
 
@@ -81,9 +94,25 @@ function enumValue<E extends Record<string, string | number>>(e: E, name: unknow
   return typeof v === "number" ? v : undefined;
 }
 
+const KEY = /^[A-Za-z0-9_-]{16,100}$/;
+
+/**
+ * The idempotency key of a user action: the page makes one per form render and sends it with the submit (body
+ * `idempotencyKey` or header `Idempotency-Key`), so a double submit, a retried request or a replay carries the same
+ * key and the service changes nothing twice. Required — the console never makes one up per request. Forwarded scoped
+ * to the signed-in user, so one user's key never answers another's action.
+ */
 function idempotencyKey(req: FastifyRequest, body: Record<string, unknown>): string {
   const header = req.headers["idempotency-key"];
-  return str(body.idempotencyKey) || (typeof header === "string" ? header : "") || randomUUID();
+  const key = str(body.idempotencyKey) || (typeof header === "string" ? header : "");
+  if (!KEY.test(key))
+    throw badRequest([
+      {
+        field: "idempotencyKey",
+        description: "one key per user action (per form), 16–100 of A-Z a-z 0-9 _ -",
+      },
+    ]);
+  return `console:${userOf(req).username}:${key}`;
 }
 
 /**
@@ -93,7 +122,10 @@ function idempotencyKey(req: FastifyRequest, body: Record<string, unknown>): str
 function amountOf(body: Record<string, unknown>, v: { field: string; description: string }[]): bigint {
   let fen = 0n;
   try {
-    fen = typeof body.amountFen === "string" && /^\d+$/.test(body.amountFen) ? BigInt(body.amountFen) : parseCny(str(body.amount));
+    fen =
+      typeof body.amountFen === "string" && /^\d+$/.test(body.amountFen)
+        ? BigInt(body.amountFen)
+        : parseCny(str(body.amount));
   } catch {
     v.push({ field: "amount", description: "must be an amount in yuan like 1234.56" });
     return 0n;
@@ -117,8 +149,15 @@ function parseJson<T>(decode: () => T, field: string): T {
 
 /** Builds the app (not listening). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const { clients: c, sessions } = deps;
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 64 * 1024 });
+  const { clients: c, sessions, throttle } = deps;
+  const cookieName = sessionCookieName(deps.secureCookie);
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: 64 * 1024,
+    ...(deps.trustProxyHops
+      ? { trustProxy: (_address: string, hop: number) => hop < (deps.trustProxyHops ?? 0) }
+      : {}),
+  });
   await app.register(fastifyCookie);
 
   app.setErrorHandler((err, req, reply) => {
@@ -133,15 +172,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.status(mapped.status).send(mapped.body);
   });
 
-  // Session on every /api route; sign-in is the only route open without one.
+  // On every /api route: the CSRF origin check for state-changing requests, the server-side session (sign-in is the
+  // only route open without one), and the session's CSRF token on every state-changing request of a signed-in user.
   app.addHook("onRequest", async (req) => {
     if (!req.url.startsWith("/api/")) return;
-    req.user = (await sessions.verify(req.cookies[SESSION_COOKIE])) ?? undefined;
-    const open =
-      req.url === "/api/session" &&
-      (req.method === "POST" || req.method === "GET" || req.method === "DELETE");
+    const changing = isStateChanging(req.method);
+    if (changing) checkOrigin(req, deps.publicOrigin);
+    const session = sessions.get(req.cookies[cookieName]);
+    if (session) {
+      req.consoleSession = session;
+      req.user = session.user;
+    }
+    const sessionRoute = req.url === "/api/session";
+    const open = sessionRoute && (req.method === "POST" || req.method === "GET" || req.method === "DELETE");
     if (!req.user && !open)
       throw new HttpError(401, { error: { code: "UNAUTHENTICATED", message: "sign in first" } });
+    const signIn = sessionRoute && req.method === "POST";
+    if (changing && session && !signIn && !csrfTokenMatches(session, req.headers["x-csrf-token"]))
+      throw csrfTokenRefused();
   });
 
   const need = (p: Permission) => async (req: FastifyRequest) => enforce(check(userOf(req), p));
@@ -158,32 +206,95 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // ---- session -------------------------------------------------------------------------------------------------
 
+  /** 429 for a locked username or address, with the time the lock ends (body and Retry-After). */
+  const locked = (reply: FastifyReply, username: string, s: Extract<ThrottleState, { locked: true }>) => {
+    const seconds = Math.max(
+      1,
+      Math.ceil((s.until.getTime() - (deps.clock ?? systemClock).now().getTime()) / 1000),
+    );
+    reply.header("retry-after", String(seconds));
+    return new HttpError(429, {
+      error: {
+        code: "RESOURCE_EXHAUSTED",
+        reason: s.scope === "user" ? "LOGIN_LOCKED_USER" : "LOGIN_LOCKED_ADDRESS",
+        message: `too many failed sign-ins ${s.scope === "user" ? `for ${username}` : "from your address"}: locked until ${s.until.toISOString()}`,
+        metadata: { lockedUntil: s.until.toISOString(), retryAfterSeconds: String(seconds) },
+      },
+    });
+  };
+
   app.post("/api/session", async (req, reply) => {
     const body = bodyOf(req);
-    const user = await authenticate(deps.users, str(body.username), str(body.password));
-    if (!user)
+    const username = str(body.username);
+    const before = throttle.check(username, req.ip);
+    if (before.locked) throw locked(reply, username, before);
+    const user = await authenticate(deps.users, username, str(body.password));
+    if (!user) {
+      const after = throttle.failure(username, req.ip);
+      req.log.warn({ username, address: req.ip, locked: after.locked }, "sign-in failed");
+      if (after.locked) throw locked(reply, username, after);
       throw new HttpError(401, {
         error: { code: "UNAUTHENTICATED", reason: "BAD_CREDENTIALS", message: "wrong username or password" },
       });
-    reply.setCookie(SESSION_COOKIE, await sessions.issue(user), {
+    }
+    throttle.success(username);
+    // a new session on every sign-in (the one the browser had, if any, ends): no session fixation
+    sessions.revoke(req.cookies[cookieName]);
+    const { token, session } = sessions.create(user);
+    reply.setCookie(cookieName, token, {
       httpOnly: true,
       sameSite: "strict",
       secure: deps.secureCookie,
       path: "/",
       maxAge: sessions.maxAgeSeconds,
     });
-    return { user, navigation: navigationFor(user.role) };
+    req.log.info({ username, session: session.id }, "signed in");
+    return { user, navigation: navigationFor(user.role), csrfToken: session.csrfToken };
   });
 
   app.get("/api/session", async (req, reply) => {
-    if (!req.user)
+    if (!req.user || !req.consoleSession)
       return reply.status(401).send({ error: { code: "UNAUTHENTICATED", message: "not signed in" } });
-    return { user: req.user, navigation: navigationFor(req.user.role) };
+    return {
+      user: req.user,
+      navigation: navigationFor(req.user.role),
+      csrfToken: req.consoleSession.csrfToken,
+    };
   });
 
-  app.delete("/api/session", async (_req, reply) => {
-    reply.clearCookie(SESSION_COOKIE, { path: "/" });
+  // Sign-out ends the session on the server: the cookie, replayed, no longer signs anyone in.
+  app.delete("/api/session", async (req, reply) => {
+    const revoked = sessions.revoke(req.cookies[cookieName]);
+    reply.clearCookie(cookieName, {
+      path: "/",
+      httpOnly: true,
+      sameSite: "strict",
+      secure: deps.secureCookie,
+    });
+    if (revoked)
+      req.log.info({ username: req.user?.username, session: req.consoleSession?.id }, "signed out");
     return { signedOut: true };
+  });
+
+  // ---- sessions (admin) ----------------------------------------------------------------------------------------
+
+  app.get("/api/users", { preHandler: need("sessions:revoke") }, async () => {
+    const live = sessions.countByUser();
+    return {
+      users: deps.users.map((u) => ({
+        username: u.username,
+        displayName: u.displayName,
+        role: u.role,
+        activeSessions: live.get(u.username) ?? 0,
+      })),
+    };
+  });
+
+  app.delete("/api/users/:username/sessions", { preHandler: need("sessions:revoke") }, async (req) => {
+    const username = str((req.params as Record<string, unknown>).username);
+    const revoked = sessions.revokeUser(username);
+    req.log.info({ username, revoked, by: userOf(req).username }, "sessions revoked by an administrator");
+    return { username, revoked };
   });
 
   app.get("/api/business-date", async () =>

@@ -1,12 +1,11 @@
 /**
- * Sign-in: users from a seed file with scrypt-hashed passwords (node:crypto), sessions as HS256 JWTs (jose) carried
- * in an httpOnly, SameSite=Strict cookie.
+ * Sign-in: users from a seed file with scrypt-hashed passwords (node:crypto). Sessions are server-side
+ * (sessions.ts), failed sign-ins are throttled (throttle.ts), state-changing requests are CSRF-checked (csrf.ts).
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { z } from "@whiteslip/config";
-import { jwtVerify, SignJWT } from "jose";
 import { ROLES, type Role, type SessionUser } from "./authz";
 
 const scrypt = promisify(scryptCb) as (
@@ -16,8 +15,13 @@ const scrypt = promisify(scryptCb) as (
   o: { N: number; r: number; p: number; maxmem: number },
 ) => Promise<Buffer>;
 
-/** Name of the session cookie. */
-export const SESSION_COOKIE = "ws_console_session";
+/**
+ * Name of the session cookie: `__Host-` prefixed when Secure (the browser then insists on Secure, Path=/ and no
+ * Domain), plain under the local-dev exception (http://127.0.0.1).
+ */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? "__Host-ws_console_session" : "ws_console_session";
+}
 
 /** scrypt cost parameters of new hashes. */
 const COST = { N: 16384, r: 8, p: 1 };
@@ -46,6 +50,8 @@ export async function verifyPassword(password: string, stored: string): Promise<
 export interface UserRecord extends SessionUser {
   /** scrypt hash (see hashPassword). */
   passwordHash: string;
+  /** A demo user with a published password (config/users.json): refused in production. */
+  demo?: boolean;
 }
 
 const usersFile = z.array(
@@ -56,14 +62,23 @@ const usersFile = z.array(
       role: z.enum(ROLES as [Role, ...Role[]]),
       agentId: z.string().min(1).optional(),
       passwordHash: z.string().startsWith("scrypt$"),
+      demo: z.boolean().optional(),
     })
     .refine((u) => u.role !== "agent" || u.agentId, { message: "an agent needs an agentId" }),
 );
 
-/** Reads and validates the users file. */
-export async function loadUsers(path: string): Promise<UserRecord[]> {
+/**
+ * Reads and validates the users file. With `production`, a file holding demo users (published passwords) is
+ * refused, naming them.
+ */
+export async function loadUsers(path: string, opts: { production?: boolean } = {}): Promise<UserRecord[]> {
   const parsed = usersFile.safeParse(JSON.parse(await readFile(path, "utf8")));
   if (!parsed.success) throw new Error(`CONSOLE_USERS_FILE ${path}: ${parsed.error.message}`);
+  const demo = parsed.data.filter((u) => u.demo).map((u) => u.username);
+  if (opts.production && demo.length > 0)
+    throw new Error(
+      `CONSOLE_USERS_FILE ${path}: demo users (${demo.join(", ")}) are refused in production; point CONSOLE_USERS_FILE at your own users`,
+    );
   return parsed.data;
 }
 
@@ -89,58 +104,4 @@ function sessionUserOf(u: SessionUser): SessionUser {
     displayName: u.displayName,
     ...(u.agentId ? { agentId: u.agentId } : {}),
   };
-}
-
-/** Signs and verifies session tokens. */
-export class Sessions {
-  private readonly key: Uint8Array;
-
-  constructor(
-    secret: string,
-    private readonly minutes: number,
-  ) {
-    this.key = new TextEncoder().encode(secret);
-  }
-
-  /** Lifetime of a session in seconds (the cookie's Max-Age). */
-  get maxAgeSeconds(): number {
-    return this.minutes * 60;
-  }
-
-  /** A signed token for the user. */
-  async issue(user: SessionUser): Promise<string> {
-    return new SignJWT({
-      role: user.role,
-      name: user.displayName,
-      ...(user.agentId ? { agentId: user.agentId } : {}),
-    })
-      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-      .setSubject(user.username)
-      .setIssuer("whiteslip-console")
-      .setIssuedAt()
-      .setExpirationTime(`${this.minutes}m`)
-      .sign(this.key);
-  }
-
-  /** The user of a valid, unexpired token; null otherwise. */
-  async verify(token: string | undefined): Promise<SessionUser | null> {
-    if (!token) return null;
-    try {
-      const { payload } = await jwtVerify(token, this.key, {
-        algorithms: ["HS256"],
-        issuer: "whiteslip-console",
-      });
-      const role = payload.role;
-      if (typeof payload.sub !== "string" || typeof role !== "string" || !ROLES.includes(role as Role))
-        return null;
-      return {
-        username: payload.sub,
-        role: role as Role,
-        displayName: typeof payload.name === "string" ? payload.name : payload.sub,
-        ...(typeof payload.agentId === "string" ? { agentId: payload.agentId } : {}),
-      };
-    } catch {
-      return null;
-    }
-  }
 }

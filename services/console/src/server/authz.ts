@@ -4,14 +4,15 @@
  *
  * - agent: works only the cases assigned to them (read and act), and the customer view of those accounts;
  * - supervisor: sees every queue and case, assigns and reassigns, reads the portfolio; does not act on a case;
- * - risk manager: reads the portfolio and the customer view, reads and edits the policy tables.
+ * - risk manager: reads the portfolio and the customer view, reads and edits the policy tables;
+ * - admin: sees who is signed in and revokes a user's sessions; nothing else.
  */
 
 /** A console role. */
-export type Role = "agent" | "supervisor" | "risk_manager";
+export type Role = "agent" | "supervisor" | "risk_manager" | "admin";
 
 /** All roles. */
-export const ROLES: readonly Role[] = ["agent", "supervisor", "risk_manager"];
+export const ROLES: readonly Role[] = ["agent", "supervisor", "risk_manager", "admin"];
 
 /** The signed-in user as the session carries it. */
 export interface SessionUser {
@@ -33,12 +34,14 @@ export type Permission =
   | "agents:read"
   | "portfolio:read"
   | "policy:read"
-  | "policy:edit";
+  | "policy:edit"
+  | "sessions:revoke";
 
 const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
   agent: ["queue:own"],
   supervisor: ["queue:all", "case:assign", "agents:read", "portfolio:read"],
   risk_manager: ["portfolio:read", "policy:read", "policy:edit"],
+  admin: ["sessions:revoke"],
 };
 
 /** Outcome of a check: allowed, or refused with a reason for the 403 body. */
@@ -119,5 +122,7 @@ export function navigationFor(role: Role): string[] {
       return ["queue", "supervisor", "portfolio"];
     case "risk_manager":
       return ["portfolio", "policies"];
+    case "admin":
+      return ["sessions"];
   }
 }

@@ -1,6 +1,6 @@
 /** The shell: session, language toggle, navigation by role and hash routes. */
 import { useEffect, useState } from "react";
-import { api } from "./api";
+import { api, setCsrfToken } from "./api";
 import type { Lang } from "./format";
 import { LangContext, text } from "./i18n";
 import { CasePage } from "./pages/CasePage";
@@ -9,17 +9,20 @@ import { Login } from "./pages/Login";
 import { Policies } from "./pages/Policies";
 import { Portfolio } from "./pages/Portfolio";
 import { Queue } from "./pages/Queue";
+import { Sessions } from "./pages/Sessions";
 import { Supervisor } from "./pages/Supervisor";
 
 /** The signed-in user as /api/session returns it. */
 export interface Me {
   user: {
     username: string;
-    role: "agent" | "supervisor" | "risk_manager";
+    role: "agent" | "supervisor" | "risk_manager" | "admin";
     agentId?: string;
     displayName: string;
   };
   navigation: string[];
+  /** The session's CSRF token, sent back on every state-changing request. */
+  csrfToken: string;
 }
 
 function useHash(): string {
@@ -37,11 +40,16 @@ const NAV_TEXT = {
   supervisor: "navSupervisor",
   portfolio: "navPortfolio",
   policies: "navPolicies",
+  sessions: "navSessions",
 } as const;
 
 export function App() {
   const [lang, setLangState] = useState<Lang>(() => (localStorage.getItem("lang") === "en" ? "en" : "zh-CN"));
-  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [me, setMeState] = useState<Me | null | undefined>(undefined);
+  const setMe = (m: Me | null) => {
+    setCsrfToken(m?.csrfToken);
+    setMeState(m);
+  };
   const [businessDate, setBusinessDate] = useState<string>("");
   const hash = useHash();
   const setLang = (l: Lang) => {
@@ -50,7 +58,13 @@ export function App() {
     setLangState(l);
   };
   useEffect(() => {
-    api<Me>("GET", "/api/session").then(setMe, () => setMe(null));
+    api<Me>("GET", "/api/session").then(
+      (m) => {
+        setCsrfToken(m.csrfToken);
+        setMeState(m);
+      },
+      () => setMeState(null),
+    );
   }, []);
   useEffect(() => {
     if (me)
@@ -72,6 +86,7 @@ export function App() {
     else if (r === "supervisor") page = <Supervisor />;
     else if (r === "portfolio") page = <Portfolio />;
     else if (r === "policies") page = <Policies />;
+    else if (r === "sessions") page = <Sessions />;
     else page = <p>{t("notFound")}</p>;
   }
 

@@ -18,6 +18,9 @@ export interface Platform {
   addressEnv: Record<string, string>;
   clockFile: string;
   logDir: string;
+  /** Database of each service, and the platform's topic prefix (for the PII scan). */
+  databases: TestPlatform["databases"];
+  topicPrefix: string;
   /** Moves the shared clock to `date` `hour`:`minute` Asia/Shanghai. */
   setClock: TestPlatform["setClock"];
   stop(): Promise<void>;
@@ -27,9 +30,14 @@ export interface Platform {
 export async function startPlatform(
   infra: { kafkaBrokers: string[]; mongoUri: string },
   start: LocalDate,
+  opts: { tag?: string; env?: Record<string, string> } = {},
 ): Promise<Platform> {
   // fast background loops for a short test
-  const p = await startTestPlatform(infra, { start, tag: "console", env: { PROMISE_CHECK_INTERVAL_MS: "2000" } });
+  const p = await startTestPlatform(infra, {
+    start,
+    tag: opts.tag ?? "console",
+    env: { PROMISE_CHECK_INTERVAL_MS: "2000", ...(opts.env ?? {}) },
+  });
   const a = p.addressEnv;
   const clients = serviceClients(
     {
@@ -46,6 +54,8 @@ export async function startPlatform(
     addressEnv: a,
     clockFile: p.clockFile,
     logDir: p.logDir,
+    databases: p.databases,
+    topicPrefix: p.topicPrefix,
     setClock: p.setClock,
     async stop() {
       closeClients(clients);

@@ -1,6 +1,6 @@
 import { type FormEvent, type ReactNode, useState } from "react";
 import type { Me } from "../App";
-import { api } from "../api";
+import { ApiError, api, newActionKey } from "../api";
 import { Card, ErrorBox, Facts, Loaded, Table, useApi } from "../components";
 import { formatBusinessDate, formatFen, formatInstant, shortEnum, yuanTextToFen } from "../format";
 import { useI18n } from "../i18n";
@@ -294,31 +294,44 @@ function Plan(props: { plan: any; planIds: string[] }) {
   );
 }
 
+/**
+ * One user action: the form holds an idempotency key from its render until the server answers, and sends it with
+ * the submit — a double click, a resubmit after a lost answer or a replay carries the same key, so the service
+ * changes nothing twice. A new key after any answer from the server (the next submit is a new action); the same key
+ * after a network failure (the action may have reached the service).
+ */
 function Form(props: {
   title: string;
   testId: string;
-  onSubmit(f: FormData): Promise<unknown>;
+  onSubmit(f: FormData, idempotencyKey: string): Promise<unknown>;
   children: ReactNode;
 }) {
   const { t } = useI18n();
   const [error, setError] = useState<unknown>(null);
   const [ok, setOk] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [key, setKey] = useState(newActionKey);
   const submit = (ev: FormEvent<HTMLFormElement>) => {
     ev.preventDefault();
     setBusy(true);
     setError(null);
     setOk(false);
     props
-      .onSubmit(new FormData(ev.currentTarget))
+      .onSubmit(new FormData(ev.currentTarget), key)
       .then(
-        () => setOk(true),
-        (e) => setError(e),
+        () => {
+          setOk(true);
+          setKey(newActionKey());
+        },
+        (e) => {
+          setError(e);
+          if (e instanceof ApiError) setKey(newActionKey());
+        },
       )
       .finally(() => setBusy(false));
   };
   return (
-    <form onSubmit={submit} className="action" data-testid={props.testId}>
+    <form onSubmit={submit} className="action" data-testid={props.testId} data-idempotency-key={key}>
       <h3>{props.title}</h3>
       {props.children}
       <button type="submit" disabled={busy} data-testid={`${props.testId}-submit`}>
@@ -349,9 +362,10 @@ function Actions(props: { caseId: string; onDone(): void }) {
         <Form
           title={t("logContact")}
           testId="contact-form"
-          onSubmit={(f) =>
+          onSubmit={(f, idempotencyKey) =>
             after(
               api("POST", path("contact-attempts"), {
+                idempotencyKey,
                 channel: f.get("channel"),
                 outcome: f.get("outcome"),
                 reason: f.get("reason"),
@@ -405,10 +419,11 @@ function Actions(props: { caseId: string; onDone(): void }) {
         <Form
           title={t("recordPromise")}
           testId="promise-form"
-          onSubmit={(f) => {
+          onSubmit={(f, idempotencyKey) => {
             const fen = yuanTextToFen(String(f.get("amount") ?? ""));
             return after(
               api("POST", path("promises"), {
+                idempotencyKey,
                 ...(fen ? { amountFen: fen } : { amount: f.get("amount") }),
                 promisedDate: f.get("promisedDate"),
               }),
@@ -427,8 +442,10 @@ function Actions(props: { caseId: string; onDone(): void }) {
         <Form
           title={t("offerPlan")}
           testId="plan-form"
-          onSubmit={(f) =>
-            after(api("POST", path("plans"), { installmentCount: Number(f.get("installments")) }))
+          onSubmit={(f, idempotencyKey) =>
+            after(
+              api("POST", path("plans"), { idempotencyKey, installmentCount: Number(f.get("installments")) }),
+            )
           }
         >
           <label>
@@ -445,7 +462,9 @@ function Actions(props: { caseId: string; onDone(): void }) {
         <Form
           title={t("requestWaiver")}
           testId="waiver-form"
-          onSubmit={(f) => after(api("POST", path("waivers"), { amount: f.get("amount") }))}
+          onSubmit={(f, idempotencyKey) =>
+            after(api("POST", path("waivers"), { idempotencyKey, amount: f.get("amount") }))
+          }
         >
           <label>
             {t("amountYuan")}
@@ -455,7 +474,9 @@ function Actions(props: { caseId: string; onDone(): void }) {
         <Form
           title={t("grantDeferral")}
           testId="deferral-form"
-          onSubmit={(f) => after(api("POST", path("deferrals"), { days: Number(f.get("days")) }))}
+          onSubmit={(f, idempotencyKey) =>
+            after(api("POST", path("deferrals"), { idempotencyKey, days: Number(f.get("days")) }))
+          }
         >
           <label>
             {t("deferralDays")}
@@ -465,8 +486,13 @@ function Actions(props: { caseId: string; onDone(): void }) {
         <Form
           title={t("sendLegalNotice")}
           testId="legal-form"
-          onSubmit={(f) =>
-            after(api("POST", path("legal-notices"), { deadlineDays: Number(f.get("deadlineDays") || 15) }))
+          onSubmit={(f, idempotencyKey) =>
+            after(
+              api("POST", path("legal-notices"), {
+                idempotencyKey,
+                deadlineDays: Number(f.get("deadlineDays") || 15),
+              }),
+            )
           }
         >
           <label>
