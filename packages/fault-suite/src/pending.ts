@@ -10,7 +10,6 @@ export const WAITING: Readonly<Record<string, string>> = {
   "the Kafka broker stopped for 30 s during end-of-day, then restarted": "#13.1 (infrastructure failures retried, never dead-lettered)",
   "the database stopped for 60 s while payments flow, then restarted": "#13.1 (consumers pause and retry) and #13.6 (UNAVAILABLE to callers)",
   "a second end-of-day call and a Job retry right after a completed run (no early close)": "#13.4 (D closes only after D has ended)",
-  "kill -9 credit during concurrent authorizations": "not yet seen green (the shared machine ran at load 50–110 this session)",
   "poison messages and a handler bug among good messages": "#13.1 (a bug retried a bounded number of times, then dead-lettered)",
 };
 
