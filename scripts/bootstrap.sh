@@ -20,3 +20,5 @@ for tool in java mvn go node; do
   command -v "$tool" >/dev/null || echo "bootstrap: warning: $tool not found; local Kafka/FerretDB need Java 17 + Maven and Go" >&2
 done
 (cd "$ROOT" && pnpm install --frozen-lockfile --reporter=append-only >&2)
+# scripts/ops.sh skips this whole file while the stamp is newer than pnpm-lock.yaml.
+touch "$ROOT/node_modules/.whiteslip-bootstrapped"

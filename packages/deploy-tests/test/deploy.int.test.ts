@@ -216,7 +216,7 @@ describe("Kubernetes manifests", () => {
   });
 
   it("the ops CLI has the eod command the CronJob calls", () => {
-    expect(readFileSync(join(repoRoot, "packages/ops/src/cli.ts"), "utf8")).toMatch(/case "eod":/);
+    expect(readFileSync(join(repoRoot, "packages/ops/src/cli.ts"), "utf8")).toMatch(/\.command("eod")/);
   });
 });
 

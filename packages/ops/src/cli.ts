@@ -1,136 +1,198 @@
 /**
- * whiteslip-ops — the operator's command line.
+ * whiteslip-ops — the operator's command line. From the repository: `npm run ops -- <command> …`
+ * (scripts/ops.sh); in the image: `node --import tsx packages/ops/src/cli.ts <command> …`; `--help` on the
+ * program and on every command.
  *
- *   whiteslip-ops eod [--date YYYY-MM-DD]        run billing's end-of-day (default: every business date that has ended
- *                                                and is not closed yet; none → the last completed run, exit 0)
- *   whiteslip-ops advance [--days N]             advance N business days: move the clock past the end of the day
- *                                                (and billing's cutoff), close the day that ended, move to 10:00
- *   whiteslip-ops tail [topic…] [--from-beginning] [--key ACCOUNT]   print events decoded (CloudEvents + payload JSON)
- *   whiteslip-ops account <accountId>            billing summary, statements, restrictions
- *   whiteslip-ops case <caseId | --account ID>   collection case with history
- *   whiteslip-ops score <accountId>              internal credit score and history
- *   whiteslip-ops portfolio                      delinquency, roll rates, charge-offs, inflows
- *   whiteslip-ops pii <keys|add-key|activate|retire> [id] [--index] [--file F]   rotate personal-data keys (pii-keys.ts)
- *   whiteslip-ops dlq list                       every dead-letter topic of the platform with its message count
- *   whiteslip-ops dlq show <topic> [--group G] [--limit N]   dead letters decoded (attributes, dlq headers, payload)
- *   whiteslip-ops dlq replay <topic> --group G [--id CE_ID…] redeliver dead letters to that consumer group only
+ *   eod [--date YYYY-MM-DD]        run billing's end-of-day (default: every business date that has ended
+ *                                  and is not closed yet; none → the last completed run, exit 0)
+ *   advance [--days N]             advance N business days: move the clock past the end of the day
+ *                                  (and billing's cutoff), close the day that ended, move to 10:00
+ *   tail [topic…] [--from-beginning] [--key ACCOUNT]   print events decoded (CloudEvents + payload JSON)
+ *   account <accountId>            billing summary, statements, restrictions
+ *   case <caseId | --account ID>   collection case with history
+ *   score <accountId>              internal credit score and history
+ *   portfolio                      delinquency, roll rates, charge-offs, inflows
+ *   pii <keys|add-key|activate|retire> [id] [--index] [--file F]   rotate personal-data keys (pii-keys.ts)
+ *   dlq list                       every dead-letter topic of the platform with its message count
+ *   dlq show <topic> [--group G] [--limit N]   dead letters decoded (attributes, dlq headers, payload)
+ *   dlq replay <topic> --group G [--id CE_ID…] redeliver dead letters to that consumer group only
  *
  * Service addresses: CREDIT_ADDR, BILLING_ADDR, NOTIFICATION_ADDR, COLLECTIONS_ADDR,
  * CREDIT_REPORTING_ADDR (default 127.0.0.1:50051…50055); Kafka: KAFKA_BROKERS (and TOPIC_PREFIX when the platform uses one);
  * CLOCK_FILE: the local run's shared clock (advance moves it).
+ *
+ * Parsing is commander's (docs/architecture.md, "The ops CLI"); the commands' work and output are below.
  */
-import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
 import { toJson } from "@bufbuild/protobuf";
 import { billing, collections, credit, creditreporting } from "@whiteslip/contracts";
 import { addDays, zonedInstant } from "@whiteslip/core";
 import { isGrpcError } from "@whiteslip/grpc";
 import { setFileClock } from "@whiteslip/runtime";
-import { addressesFromEnv, closeClients, platformClients } from "./clients";
-import { listDeadLetterTopics, printable, readDeadLetters, replayDeadLetters, resolveDeadLetterTopic } from "./dlq";
+import { Command } from "commander";
+import { addressesFromEnv, closeClients, type PlatformClients, platformClients } from "./clients";
+import {
+  listDeadLetterTopics,
+  printable,
+  readDeadLetters,
+  replayDeadLetters,
+  resolveDeadLetterTopic,
+} from "./dlq";
 import { endOfDayNotBefore, nextBusinessDate, progressLine, runEndOfDay } from "./end-of-day";
 import { piiCommand } from "./pii-keys";
 import { resolveTopics, tail } from "./tail";
 
-const USAGE = `usage: whiteslip-ops <eod|advance|tail|dlq|account|case|score|portfolio|pii> [options]
-  eod [--date YYYY-MM-DD]                 close the business days that have ended (or one date)
-  advance [--days N]                      move the platform N business days forward
-  tail [topic...] [--from-beginning] [--key ID]
-  dlq list                                dead-letter topics with message counts
-  dlq show <topic> [--group G] [--limit N]
-  dlq replay <topic> --group G [--id CE_ID]...   redeliver to that group only (all with a ce_id if no --id)
-  account <accountId> | case <caseId> | case --account <accountId> | score <accountId> | portfolio
-  pii <keys|add-key|activate|retire> [id] [--index] [--file keyring.json]   personal-data key rotation`;
-
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+const kafkaTarget = () => ({
+  brokers: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","),
+  topicPrefix: process.env.TOPIC_PREFIX ?? "",
+});
+const collect = (value: string, previous: string[]) => [...previous, value];
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      date: { type: "string" },
-      days: { type: "string", default: "1" },
-      "from-beginning": { type: "boolean", default: false },
-      key: { type: "string" },
-      account: { type: "string" },
-      index: { type: "boolean", default: false },
-      file: { type: "string" },
-      group: { type: "string" },
-      limit: { type: "string" },
-      id: { type: "string", multiple: true },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (!command || values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return command ? 0 : 2;
-  }
-  if (command === "pii")
-    return piiCommand({ sub: positionals[0], id: positionals[1], index: values.index, file: values.file }, (l) =>
-      process.stdout.write(`${l}\n`),
-    );
-  if (command === "tail") {
-    const brokers = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
-    const ac = new AbortController();
-    process.on("SIGINT", () => ac.abort());
-    process.on("SIGTERM", () => ac.abort());
-    await tail({
-      brokers,
-      topics: resolveTopics(positionals),
-      fromBeginning: values["from-beginning"],
-      ...(values.key ? { filterKey: values.key } : {}),
-      topicPrefix: process.env.TOPIC_PREFIX ?? "",
-      signal: ac.signal,
-    });
-    return 0;
-  }
-  if (command === "dlq") {
-    const target = { brokers: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","), topicPrefix: process.env.TOPIC_PREFIX ?? "" };
-    const [sub, topic] = positionals;
-    if (sub === "list") {
-      print(await listDeadLetterTopics(target));
-      return 0;
-    }
-    if (sub === "show") {
-      const dlq = resolveDeadLetterTopic(need(topic, "topic"), values.group, target.topicPrefix);
-      const limit = values.limit === undefined ? Number.POSITIVE_INFINITY : Number(values.limit);
-      if (!(limit > 0)) throw new Error(`--limit must be a positive integer, got ${values.limit}`);
-      const records = await readDeadLetters({ ...target, topic: dlq.topic });
-      for (const r of records.slice(-limit)) process.stdout.write(`${JSON.stringify(printable(r))}\n`);
-      process.stderr.write(`${records.length} dead letter(s) in ${dlq.topic}${records.length > limit ? `, last ${limit} shown` : ""}\n`);
-      return 0;
-    }
-    if (sub === "replay") {
-      if (!values.group) throw new Error(`dlq replay needs --group: a replay reaches one consumer group\n${USAGE}`);
-      const audit = await replayDeadLetters({ ...target, topic: need(topic, "topic"), group: values.group, ids: values.id ?? [] });
-      print(audit);
-      return 0;
-    }
-    process.stderr.write(`unknown dlq command ${JSON.stringify(sub ?? "")}\n${USAGE}\n`);
-    return 2;
-  }
+/** Runs `work` with the platform's gRPC clients (addresses from the environment) and closes them after. */
+async function withClients(work: (clients: PlatformClients) => Promise<void>): Promise<void> {
   const clients = platformClients(addressesFromEnv());
   try {
-    switch (command) {
-      case "eod": {
+    await work(clients);
+  } finally {
+    closeClients(clients);
+  }
+}
+
+const ENVIRONMENT = `
+Environment:
+  CREDIT_ADDR, BILLING_ADDR, NOTIFICATION_ADDR, COLLECTIONS_ADDR, CREDIT_REPORTING_ADDR
+                 service addresses (default 127.0.0.1:50051…50055, the local run's ports)
+  KAFKA_BROKERS  Kafka bootstrap servers (default 127.0.0.1:9092); TOPIC_PREFIX when the platform uses one
+  CLOCK_FILE     the local run's shared clock, moved by advance (the start output prints it)
+
+Every command has --help. From the repository: npm run ops -- <command> [options]
+(npm run -s ops -- … drops npm's banner when piping the JSON).`;
+
+/**
+ * The program: every command, its arguments and options, and its help. Parsing only — each action calls the
+ * same helpers as before. Tests parse with it (a `preAction` hook stops before the work) to check that the
+ * documented commands are valid.
+ */
+export function buildProgram(): Command {
+  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  const program = new Command("whiteslip-ops")
+    .description(
+      "Operate a running Whiteslip platform: end-of-day, business days, events, dead letters, accounts, keys.",
+    )
+    .version(version, "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .helpCommand("help [command]", "show help for a command")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", ENVIRONMENT);
+
+  program
+    .command("eod")
+    .description(
+      "close the business days that have ended and are not closed yet, with progress (or one --date); none left: prints the last completed run, exit 0",
+    )
+    .option("--date <YYYY-MM-DD>", "business date to run (Asia/Shanghai)")
+    .action(async (opts: { date?: string }) => {
+      await withClients(async (clients) => {
         const run = await runEndOfDay(clients, {
-          ...(values.date ? { date: values.date } : {}),
+          ...(opts.date ? { date: opts.date } : {}),
           onProgress: (r) => process.stderr.write(`\r${progressLine(r)}`),
           onNothingToClose: (m) => process.stderr.write(`\n${m}`),
         });
         process.stderr.write("\n");
         print(toJson(billing.EndOfDayRunSchema, run));
-        return 0;
-      }
-      case "advance": {
-        const days = Number(values.days);
-        if (!Number.isInteger(days) || days < 1) throw new Error(`--days must be a positive integer, got ${values.days}`);
-        await advance(clients, days, process.env.CLOCK_FILE);
-        return 0;
-      }
-      case "account": {
-        const id = need(positionals[0], "accountId");
+      });
+    });
+
+  program
+    .command("advance")
+    .description(
+      "move the platform N business days forward: for each, move the clock (CLOCK_FILE) past the end of the day and billing's cutoff, close the day, move to 10:00",
+    )
+    .option("--days <N>", "number of business days", "1")
+    .action(async (opts: { days: string }) => {
+      const days = Number(opts.days);
+      if (!Number.isInteger(days) || days < 1)
+        throw new Error(`--days must be a positive integer, got ${opts.days}`);
+      await withClients((clients) => advance(clients, days, process.env.CLOCK_FILE));
+    });
+
+  program
+    .command("tail")
+    .description(
+      "print events decoded (CloudEvents attributes + payload JSON) until Ctrl-C; all topics if none given",
+    )
+    .argument("[topics...]", "topics: short names (overdue, due-soon, DueSoon) or full names")
+    .option("--from-beginning", "read each topic from its first retained event", false)
+    .option("--key <accountId>", "only events with this key (an account id)")
+    .action(async (topics: string[], opts: { fromBeginning: boolean; key?: string }) => {
+      const ac = new AbortController();
+      process.on("SIGINT", () => ac.abort());
+      process.on("SIGTERM", () => ac.abort());
+      const target = kafkaTarget();
+      await tail({
+        brokers: target.brokers,
+        topics: resolveTopics(topics),
+        fromBeginning: opts.fromBeginning,
+        ...(opts.key ? { filterKey: opts.key } : {}),
+        topicPrefix: target.topicPrefix,
+        signal: ac.signal,
+      });
+    });
+
+  const dlq = program
+    .command("dlq")
+    .description(
+      "dead letters (list | show | replay): list the DLQ topics, show them decoded, replay them to one consumer group",
+    );
+  dlq
+    .command("list")
+    .description("every dead-letter topic of the platform (under TOPIC_PREFIX) with its message count")
+    .action(async () => {
+      print(await listDeadLetterTopics(kafkaTarget()));
+    });
+  dlq
+    .command("show")
+    .description(
+      "dead letters decoded: attributes, dlq headers (error, stack, attempts), payload; one JSON per line",
+    )
+    .argument(
+      "<topic>",
+      "source topic (short or full name) with --group, or the full <topic>.<group>.dlq name",
+    )
+    .option("--group <group>", "consumer group whose dead letters to show")
+    .option("--limit <N>", "show only the last N")
+    .action(async (topic: string, opts: { group?: string; limit?: string }) => {
+      const target = kafkaTarget();
+      const dead = resolveDeadLetterTopic(topic, opts.group, target.topicPrefix);
+      const limit = opts.limit === undefined ? Number.POSITIVE_INFINITY : Number(opts.limit);
+      if (!(limit > 0)) throw new Error(`--limit must be a positive integer, got ${opts.limit}`);
+      const records = await readDeadLetters({ ...target, topic: dead.topic });
+      for (const r of records.slice(-limit)) process.stdout.write(`${JSON.stringify(printable(r))}\n`);
+      process.stderr.write(
+        `${records.length} dead letter(s) in ${dead.topic}${records.length > limit ? `, last ${limit} shown` : ""}\n`,
+      );
+    });
+  dlq
+    .command("replay")
+    .description(
+      "redeliver dead letters to that consumer group only (all with a ce_id if no --id); audited on whiteslip.ops.dlq-replays.v1",
+    )
+    .argument("<topic>", "source topic (short or full name) or the full <topic>.<group>.dlq name")
+    .requiredOption("--group <group>", "the one consumer group that receives the replay")
+    .option("--id <ce_id>", "replay only this event id (repeatable)", collect, [] as string[])
+    .action(async (topic: string, opts: { group: string; id: string[] }) => {
+      print(await replayDeadLetters({ ...kafkaTarget(), topic, group: opts.group, ids: opts.id }));
+    });
+
+  program
+    .command("account")
+    .description("billing summary, statements and credit restrictions of an account")
+    .argument("<accountId>")
+    .action(async (id: string) => {
+      await withClients(async (clients) => {
         const [summary, statements, restrictions] = await Promise.all([
           clients.billing.getAccountSummary({ accountId: id }),
           clients.billing.listStatements({ accountId: id, pageSize: 12 }),
@@ -141,21 +203,34 @@ async function main(argv: string[]): Promise<number> {
           statements: toJson(billing.ListStatementsResponseSchema, statements),
           restrictions: restrictions ? toJson(credit.GetRestrictionsResponseSchema, restrictions) : null,
         });
-        return 0;
-      }
-      case "case": {
-        let caseId = positionals[0];
-        if (!caseId && values.account) {
-          const list = await clients.collections.listCases({ accountId: values.account, pageSize: 1 });
+      });
+    });
+
+  program
+    .command("case")
+    .description("a collection case with its history, by case id or by account (--account)")
+    .argument("[caseId]")
+    .option("--account <accountId>", "the account's latest case")
+    .action(async (caseIdArg: string | undefined, opts: { account?: string }) => {
+      await withClients(async (clients) => {
+        let caseId = caseIdArg;
+        if (!caseId && opts.account) {
+          const list = await clients.collections.listCases({ accountId: opts.account, pageSize: 1 });
           caseId = list.cases[0]?.caseId;
-          if (!caseId) throw new Error(`no collection case for account ${values.account}`);
+          if (!caseId) throw new Error(`no collection case for account ${opts.account}`);
         }
-        const c = await clients.collections.getCase({ caseId: need(caseId, "caseId") });
+        if (!caseId) throw new Error("missing <caseId> (or --account <accountId>)");
+        const c = await clients.collections.getCase({ caseId });
         print(toJson(collections.GetCaseResponseSchema, c));
-        return 0;
-      }
-      case "score": {
-        const id = need(positionals[0], "accountId");
+      });
+    });
+
+  program
+    .command("score")
+    .description("internal credit score of an account and its history")
+    .argument("<accountId>")
+    .action(async (id: string) => {
+      await withClients(async (clients) => {
         const [score, history] = await Promise.all([
           clients.creditReporting.getCreditScore({ accountId: id }),
           clients.creditReporting.listScoreHistory({ accountId: id, pageSize: 20 }),
@@ -164,19 +239,58 @@ async function main(argv: string[]): Promise<number> {
           score: toJson(creditreporting.GetCreditScoreResponseSchema, score),
           history: toJson(creditreporting.ListScoreHistoryResponseSchema, history),
         });
-        return 0;
-      }
-      case "portfolio": {
+      });
+    });
+
+  program
+    .command("portfolio")
+    .description("portfolio: delinquency, roll rates, charge-offs, inflows")
+    .action(async () => {
+      await withClients(async (clients) => {
         print(toJson(billing.GetPortfolioStatsResponseSchema, await clients.billing.getPortfolioStats({})));
-        return 0;
-      }
-      default:
-        process.stderr.write(`unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
-        return 2;
-    }
-  } finally {
-    closeClients(clients);
-  }
+      });
+    });
+
+  const pii = program
+    .command("pii")
+    .description(
+      "personal-data key rotation (keys | add-key | activate | retire) on a keyring file; prints key ids, never keys",
+    );
+  const piiStep = (name: string, description: string, withId: boolean) => {
+    const step = pii
+      .command(name)
+      .description(description)
+      .option("--index", "the blind-index key instead of the encryption key", false)
+      .option(
+        "--file <keyring.json>",
+        "a keyring file (a copy of the Secret's JSON); default: the local run's keyring",
+      );
+    if (withId) step.argument("<id>", "key id");
+    step.action(async (...args: unknown[]) => {
+      const id = withId ? (args[0] as string) : undefined;
+      const opts = (withId ? args[1] : args[0]) as { index: boolean; file?: string };
+      const code = await piiCommand({ sub: name, id, index: opts.index, file: opts.file }, (l) =>
+        process.stdout.write(`${l}\n`),
+      );
+      if (code !== 0) process.exitCode = code;
+    });
+  };
+  piiStep("keys", "the key ids: active and known, encryption and index", false);
+  piiStep("add-key", "step 1: a new random key, not active yet (roll it out to every replica)", false);
+  piiStep(
+    "activate",
+    "step 2: new values are sealed with this key; each service's start-up sweep moves stored values to it",
+    true,
+  );
+  piiStep("retire", "step 3: drop an old key once every service's sweep reported done", true);
+
+  return program;
+}
+
+/** Parses `argv` (the arguments after the program name) and runs the command; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  await buildProgram().parseAsync(argv, { from: "user" });
+  return typeof process.exitCode === "number" ? process.exitCode : 0;
 }
 
 /**
@@ -205,11 +319,6 @@ export async function advance(
     onLine(`\r${progressLine(run)}\n`);
     if (clockFile) setFileClock(clockFile, zonedInstant(next, 10, 0, "Asia/Shanghai"));
   }
-}
-
-function need(v: string | undefined, name: string): string {
-  if (!v) throw new Error(`missing <${name}>\n${USAGE}`);
-  return v;
 }
 
 const isMain = process.argv[1]?.endsWith("cli.ts") || process.argv[1]?.endsWith("whiteslip-ops.mjs");

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     say(`  ✓ console            http://127.0.0.1:${web.port}  (see services/console/README.md for demo sign-ins)`);
   }
 
-  say("\n  Try: pnpm exec whiteslip-ops tail overdue due-soon   ·   grpcurl -plaintext 127.0.0.1:50052 list");
+  say("\n  Try: npm run ops -- tail overdue due-soon   ·   grpcurl -plaintext 127.0.0.1:50052 list");
   say(dim(`  (ops CLI env: KAFKA_BROKERS=${env.KAFKA_BROKERS}${withDemo ? ` CLOCK_FILE=${clockFile}` : ""}; ports ${Object.values(LOCAL_PORTS).join(", ")})`));
 
   if (withDemo) {
