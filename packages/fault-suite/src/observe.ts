@@ -92,7 +92,7 @@ async function readTopics(k: Kafka, topics: string[]): Promise<{ topic: string; 
  * for them (`labels`: id → label), so two runs of one script compare; an event about a labelled entity is
  * keyed by topic, label and its rank among that entity's distinct ce_ids.
  */
-export async function observe(p: TestPlatform, at: Endpoints, labels: ReadonlyMap<string, string> = new Map()): Promise<Observation> {
+export async function observe(p: TestPlatform, at: Endpoints, labels: ReadonlyMap<string, string> = new Map(), injected: ReadonlySet<string> = new Set()): Promise<Observation> {
   const raw = emptyEffects();
   const mongo = new MongoClient(at.mongoUri);
   await mongo.connect();
@@ -144,6 +144,7 @@ export async function observe(p: TestPlatform, at: Endpoints, labels: ReadonlyMa
   const rank = new Map<string, number>();
   let republished = 0;
   for (const m of await readTopics(k, topics)) {
+    if (injected.has(m.ceId)) continue;
     const topic = m.topic.slice(p.topicPrefix.length);
     const id = `${topic} ${m.ceId}`;
     if (seen.has(id)) {

@@ -29,6 +29,8 @@ export interface RunContext {
   note(line: string): void;
   /** Labels of ids the run drew at random (id → label), so that its effects compare with another run's. */
   labels: Map<string, string>;
+  /** ce_ids of messages the fault itself put on a topic (poison): not effects of the platform. */
+  injected: Set<string>;
   /** Figures of the fault-free run (e.g. how many messages its wave sent), to pick the moment of a fault. */
   baseline?: Record<string, number>;
 }
@@ -76,10 +78,10 @@ export async function withPlatform(
   note(`platform up (${p.topicPrefix})`);
   const figures: Record<string, number> = {};
   try {
-    const ctx: RunContext = { p, infra, note, labels: new Map(), ...(opts.baseline ? { baseline: opts.baseline } : {}) };
+    const ctx: RunContext = { p, infra, note, labels: new Map(), injected: new Set(), ...(opts.baseline ? { baseline: opts.baseline } : {}) };
     await body(ctx, figures);
     await settled(ctx);
-    const observation = await observe(p, infra, ctx.labels);
+    const observation = await observe(p, infra, ctx.labels, ctx.injected);
     note(`observed (${observation.republished} republished copies, ${observation.deadLetters.length} dead letters)`);
     return { observation, figures, story };
   } catch (e) {

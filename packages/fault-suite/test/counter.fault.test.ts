@@ -63,6 +63,7 @@ describe("fault suite: the counter and a small book", () => {
       await producer.send({ topic, messages });
       await producer.disconnect();
       poison.push(...messages.map((m) => m.headers.ce_id));
+      for (const id of poison) ctx.injected.add(id);
       ctx.note(`${messages.length} poison messages put on ${Topics.Overdue.topic} ahead of the burst`);
     };
     const run = await runBook(infra, { tag: "fault-counter-poison", ...small, baseline: baseline.figures, hooks: { beforeEod: put } });
