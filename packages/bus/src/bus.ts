@@ -1,10 +1,17 @@
 import type { DescMessage } from "@bufbuild/protobuf";
 import { context, propagation } from "@opentelemetry/api";
 import type { TopicSpec } from "@whiteslip/contracts";
-import { type Admin, Kafka, logLevel, type Producer } from "kafkajs";
+import { type Admin, Kafka, logLevel, type Producer, type SASLOptions } from "kafkajs";
 import { GroupConsumer } from "./consumer";
 import type { EventEnvelope, OutgoingEvent } from "./envelope";
 import type { FailureClass } from "./failure";
+
+/** SASL credentials of a bus's Kafka principal (SCRAM, as on the platform's brokers, or PLAIN). */
+export interface BusSasl {
+  mechanism: "scram-sha-512" | "scram-sha-256" | "plain";
+  username: string;
+  password: string;
+}
 
 /** The logging surface the bus needs (pino-compatible). */
 export interface BusLogger {
@@ -112,12 +119,21 @@ export class EventBus {
   }
 
   /** Connects the producer and admin client. */
-  static async connect(opts: { brokers: string[]; clientId: string; logger: BusLogger; topicPrefix?: string }): Promise<EventBus> {
+  static async connect(opts: {
+    brokers: string[];
+    clientId: string;
+    logger: BusLogger;
+    topicPrefix?: string;
+    /** SASL credentials of the bus's own Kafka principal. */
+    sasl?: BusSasl;
+  }): Promise<EventBus> {
     const kafka = new Kafka({
       clientId: opts.clientId,
       brokers: opts.brokers,
       logLevel: logLevel.NOTHING,
       retry: { initialRetryTime: 100, retries: 8 },
+      // kafkajs types `sasl` as a union per mechanism; BusSasl is the same shape
+      ...(opts.sasl ? { sasl: opts.sasl as SASLOptions } : {}),
     });
     // Idempotent producer: the broker drops duplicates of a retried batch (KIP-98);
     // kafkajs requires at most one in-flight request for it.

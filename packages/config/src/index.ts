@@ -26,6 +26,13 @@ export const baseShape = {
   METRICS_PORT: port.default(0),
   KAFKA_BROKERS: csv,
   KAFKA_CLIENT_ID: z.string().optional(),
+  /**
+   * SASL mechanism of the Kafka connection; with it, KAFKA_SASL_USERNAME (the service's own principal)
+   * and KAFKA_SASL_PASSWORD are required (all three or none).
+   */
+  KAFKA_SASL_MECHANISM: z.enum(["scram-sha-512", "scram-sha-256", "plain"]).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   /** Put before every Kafka topic name (several platforms on one cluster); letters, digits, `.`, `_`, `-`. */
   TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, "letters, digits, '.', '_' or '-' only").max(100).default(""),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, "must be a mongodb:// URI"),
@@ -70,7 +77,16 @@ export function loadConfig<S extends z.ZodRawShape>(
   shape: S,
   env: Record<string, string | undefined> = process.env,
 ): Config<S> {
-  const schema = z.object({ ...baseShape, ...shape });
+  const schema = z.object({ ...baseShape, ...shape }).superRefine((c, ctx) => {
+    const v = c as Partial<BaseConfig>;
+    if (v.KAFKA_SASL_MECHANISM) {
+      for (const name of ["KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"] as const) {
+        if (!v[name]) ctx.addIssue({ code: "custom", path: [name], message: "is required with KAFKA_SASL_MECHANISM" });
+      }
+    } else if (v.KAFKA_SASL_USERNAME || v.KAFKA_SASL_PASSWORD) {
+      ctx.addIssue({ code: "custom", path: ["KAFKA_SASL_MECHANISM"], message: "is required with KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD" });
+    }
+  });
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
@@ -107,3 +123,4 @@ export const LOCAL_PORTS = {
 export function localAddress(service: keyof typeof LOCAL_PORTS): string {
   return `127.0.0.1:${LOCAL_PORTS[service]}`;
 }
+export * from "./kafka";

@@ -10,3 +10,4 @@ export * as googleRpc from "./google-rpc";
 export * as grpcHealth from "./grpc-health";
 export * as notification from "./notification";
 export * from "./topics";
+export * from "./kafka-acls";

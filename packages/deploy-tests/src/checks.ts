@@ -9,10 +9,12 @@
 /** The five platform services, as named in services/ and in the manifests. */
 export const SERVICES = ["credit", "billing", "notification", "collections", "credit-reporting"] as const;
 
-/** The Secret every service reads, and its keys. */
-export const SECRET_NAME = "whiteslip-secrets";
-/** Keys of the Secret that every service needs. */
-export const SECRET_KEYS = ["MONGODB_URI"] as const;
+/** The Secret of one service alone: its own database user and Kafka principal (never a shared one). */
+export function serviceSecretName(service: string): string {
+  return `whiteslip-${service}`;
+}
+/** Keys of a service's own Secret. */
+export const SERVICE_SECRET_KEYS = ["MONGODB_URI", "KAFKA_SASL_PASSWORD"] as const;
 /** The Secret of the personal-data keys (mounted, never in the environment), its keys and where it is mounted. */
 export const PII_SECRET_NAME = "whiteslip-pii-keys";
 export const PII_SECRET_KEYS = ["encryption.json", "index.json"] as const;
@@ -221,7 +223,7 @@ function checkPiiKeys(where: string, pod: PodSpec, c: Container, problems: strin
     problems.push(`${where}: personal-data keys come from the mounted Secret, not the environment`);
 }
 
-function checkEnvRefs(where: string, c: Container, cm: Manifest | undefined, problems: string[]): void {
+function checkEnvRefs(where: string, c: Container, cm: Manifest | undefined, problems: string[], service: string): void {
   for (const f of c.envFrom ?? []) {
     if (f.configMapRef && f.configMapRef.name !== cm?.metadata.name)
       problems.push(`${where}: envFrom ConfigMap ${f.configMapRef.name} is not rendered`);
@@ -230,9 +232,9 @@ function checkEnvRefs(where: string, c: Container, cm: Manifest | undefined, pro
   for (const e of c.env ?? []) {
     const ref = e.valueFrom?.secretKeyRef;
     if (!ref) continue;
-    if (ref.name !== SECRET_NAME)
-      problems.push(`${where}: env ${e.name} reads Secret ${ref.name}, not ${SECRET_NAME}`);
-    if (!(SECRET_KEYS as readonly string[]).includes(ref.key))
+    if (ref.name !== serviceSecretName(service))
+      problems.push(`${where}: env ${e.name} reads Secret ${ref.name}, not its own ${serviceSecretName(service)}`);
+    if (!(SERVICE_SECRET_KEYS as readonly string[]).includes(ref.key))
       problems.push(`${where}: env ${e.name} reads unknown Secret key ${ref.key}`);
   }
 }
@@ -323,10 +325,15 @@ export function checkPlatform(
           problems.push(`${where}: ${kind} asks health of "${p.grpc.service ?? ""}", not "${want}"`);
       }
     }
-    for (const key of SECRET_KEYS)
-      if (c.env?.find((e) => e.name === key)?.valueFrom?.secretKeyRef?.key !== key)
-        problems.push(`${where}: ${key} must come from Secret ${SECRET_NAME}`);
-    checkEnvRefs(where, c, cm, problems);
+    // One database user and one Kafka principal per service: its own Secret, never a shared one.
+    for (const key of SERVICE_SECRET_KEYS) {
+      const ref = c.env?.find((e) => e.name === key)?.valueFrom?.secretKeyRef;
+      if (ref?.key !== key || ref.name !== serviceSecretName(svc))
+        problems.push(`${where}: ${key} must come from Secret ${serviceSecretName(svc)}`);
+    }
+    if (c.env?.find((e) => e.name === "KAFKA_SASL_USERNAME")?.value !== svc)
+      problems.push(`${where}: KAFKA_SASL_USERNAME must be ${svc} (its own Kafka principal)`);
+    checkEnvRefs(where, c, cm, problems, svc);
     checkPiiKeys(where, pod, c, problems);
     if (!c.envFrom?.some((f) => f.configMapRef)) problems.push(`${where}: does not read the ConfigMap`);
     checkSecurity(where, pod, c, problems);

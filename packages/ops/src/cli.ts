@@ -25,7 +25,8 @@
  */
 import { readFileSync } from "node:fs";
 import { toJson } from "@bufbuild/protobuf";
-import { billing, collections, credit, creditreporting } from "@whiteslip/contracts";
+import { kafkaSaslFromEnv } from "@whiteslip/config";
+import { billing, collections, credit, creditreporting, KAFKA_SERVICE_PRINCIPALS, platformAcls } from "@whiteslip/contracts";
 import { addDays, zonedInstant } from "@whiteslip/core";
 import { isGrpcError } from "@whiteslip/grpc";
 import { setFileClock } from "@whiteslip/runtime";
@@ -39,6 +40,7 @@ import {
   resolveDeadLetterTopic,
 } from "./dlq";
 import { endOfDayNotBefore, nextBusinessDate, progressLine, runEndOfDay } from "./end-of-day";
+import { provisionKafka } from "./kafka";
 import { piiCommand } from "./pii-keys";
 import { resolveTopics, tail } from "./tail";
 
@@ -48,6 +50,16 @@ const kafkaTarget = () => ({
   topicPrefix: process.env.TOPIC_PREFIX ?? "",
 });
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Consumer groups that differ from the service names: `CREDIT_CONSUMER_GROUP`, `CREDIT_REPORTING_CONSUMER_GROUP`, … */
+function consumerGroupsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of KAFKA_SERVICE_PRINCIPALS) {
+    const v = env[`${s.toUpperCase().replace("-", "_")}_CONSUMER_GROUP`];
+    if (v) out[s] = v;
+  }
+  return out;
+}
 
 /** Runs `work` with the platform's gRPC clients (addresses from the environment) and closes them after. */
 async function withClients(work: (clients: PlatformClients) => Promise<void>): Promise<void> {
@@ -64,6 +76,8 @@ Environment:
   CREDIT_ADDR, BILLING_ADDR, NOTIFICATION_ADDR, COLLECTIONS_ADDR, CREDIT_REPORTING_ADDR
                  service addresses (default 127.0.0.1:50051…50055, the local run's ports)
   KAFKA_BROKERS  Kafka bootstrap servers (default 127.0.0.1:9092); TOPIC_PREFIX when the platform uses one
+  KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD or KAFKA_CREDENTIALS_FILE
+                 the Kafka principal (the admin) for kafka-provision
   CLOCK_FILE     the local run's shared clock, moved by advance (the start output prints it)
 
 Every command has --help. From the repository: npm run ops -- <command> [options]
@@ -283,6 +297,20 @@ export function buildProgram(): Command {
     true,
   );
   piiStep("retire", "step 3: drop an old key once every service's sweep reported done", true);
+
+  program
+    .command("kafka-provision")
+    .description("create the platform's topics and Kafka ACLs as the admin (TOPIC_PREFIX; <SERVICE>_CONSUMER_GROUP)")
+    .option("--print", "list the ACLs (JSON) instead of applying them", false)
+    .action(async (opts: { print: boolean }) => {
+      const acl = { topicPrefix: process.env.TOPIC_PREFIX ?? "", groups: consumerGroupsFromEnv(process.env) };
+      if (opts.print) {
+        print(platformAcls(acl));
+        return;
+      }
+      const sasl = kafkaSaslFromEnv();
+      print(await provisionKafka({ ...acl, brokers: kafkaTarget().brokers, ...(sasl ? { sasl } : {}) }));
+    });
 
   return program;
 }

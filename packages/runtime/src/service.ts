@@ -141,6 +141,15 @@ export async function startService<S extends z.ZodRawShape>(
     clientId: config.KAFKA_CLIENT_ID ?? opts.name,
     topicPrefix: config.TOPIC_PREFIX,
     logger,
+    ...(config.KAFKA_SASL_MECHANISM && config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD
+      ? {
+          sasl: {
+            mechanism: config.KAFKA_SASL_MECHANISM,
+            username: config.KAFKA_SASL_USERNAME,
+            password: config.KAFKA_SASL_PASSWORD,
+          },
+        }
+      : {}),
   });
   await bus.ensureTopics(allTopics.map((t) => t.topic));
   const context: ServiceContext<Config<S>> = { config, logger, clock, store, bus, pii };

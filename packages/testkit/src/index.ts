@@ -1,14 +1,26 @@
 export { type BenchScope, benchScope } from "./bench";
 export { dockerEndpointHint, probeDocker } from "./docker";
 export { ensureFerretBinary, ferretArgs, type LocalFerret, waitForMongo } from "./ferret-local";
+export {
+  ensureKafkaCredentials,
+  KAFKA_ADMIN_PRINCIPAL,
+  type KafkaEndpoints,
+  kafkaClientConfig,
+  kafkaCredentialsPath,
+  kafkaEnv,
+  kafkaSasl,
+  randomPassword,
+} from "./kafka-credentials";
 export { type Infra, type InfraKind, infraFromEnv, type StartInfraOptions, startInfra } from "./infra";
 export {
   ensureKafkaLibs,
+  kafkaAuthProperties,
   kafkaLog4jProperties,
   kafkaServerProperties,
   type LocalKafka,
   parseProperties,
   randomClusterId,
+  scramFormatArgs,
   waitForKafka,
 } from "./kafka-local";
 export { ensureGrpcurl, GRPCURL_VERSION, grpcurlPath } from "./grpcurl";

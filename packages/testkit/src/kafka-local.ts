@@ -19,21 +19,82 @@ export interface KafkaServerConfig {
   logDir: string;
   host?: string;
   nodeId?: number;
+  /** SASL on every listener and the ACL authorizer, as in production (absent: PLAINTEXT, no authorizer). */
+  auth?: KafkaServerAuth;
+}
+
+/** SASL and authorization of the local broker. */
+export interface KafkaServerAuth {
+  /** The super user; the broker itself logs in as it (to itself and to its controller). */
+  adminUsername: string;
+  adminPassword: string;
+  /** SASL mechanism of the client listener. */
+  mechanism: "SCRAM-SHA-512" | "SCRAM-SHA-256";
+}
+
+/** JAAS value quoted for a properties file (passwords are base64url, so nothing needs escaping). */
+function jaasQuote(v: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(v)) throw new Error("Kafka credentials must be [A-Za-z0-9_.-] only");
+  return `"${v}"`;
+}
+
+/**
+ * Properties that put SASL on both listeners and the StandardAuthorizer in front of everything:
+ * clients authenticate with SCRAM on CLIENT (credentials created at storage format,
+ * {@link scramFormatArgs}); the controller listener takes PLAIN with the admin alone (SCRAM
+ * cannot authenticate there: its credentials live in the metadata log the controller serves).
+ * Nothing is allowed without an ACL except to the super user.
+ */
+export function kafkaAuthProperties(auth: KafkaServerAuth): Array<[string, string]> {
+  const user = jaasQuote(auth.adminUsername);
+  const pass = jaasQuote(auth.adminPassword);
+  const mech = auth.mechanism.toLowerCase();
+  return [
+    ["listener.name.client.sasl.enabled.mechanisms", auth.mechanism],
+    ["sasl.mechanism.inter.broker.protocol", auth.mechanism],
+    [
+      `listener.name.client.${mech}.sasl.jaas.config`,
+      `org.apache.kafka.common.security.scram.ScramLoginModule required username=${user} password=${pass};`,
+    ],
+    ["listener.name.controller.sasl.enabled.mechanisms", "PLAIN"],
+    ["sasl.mechanism.controller.protocol", "PLAIN"],
+    [
+      "listener.name.controller.plain.sasl.jaas.config",
+      `org.apache.kafka.common.security.plain.PlainLoginModule required username=${user} password=${pass} user_${auth.adminUsername}=${pass};`,
+    ],
+    ["authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer"],
+    ["super.users", `User:${auth.adminUsername}`],
+    ["allow.everyone.if.no.acl.found", "false"],
+  ];
+}
+
+/** `kafka-storage format` arguments that create a SCRAM credential per principal (Kafka >= 3.5, KIP-900). */
+export function scramFormatArgs(mechanism: KafkaServerAuth["mechanism"], passwords: Record<string, string>): string[] {
+  return Object.entries(passwords).flatMap(([name, password]) => {
+    jaasQuote(name);
+    jaasQuote(password);
+    return ["--add-scram", `${mechanism}=[name=${name},password=${password}]`];
+  });
 }
 
 /** server.properties for a single-node KRaft broker+controller bound to loopback. */
 export function kafkaServerProperties(cfg: KafkaServerConfig): string {
   const host = cfg.host ?? "127.0.0.1";
   const nodeId = cfg.nodeId ?? 1;
+  const client = cfg.auth ? "CLIENT" : "PLAINTEXT";
   const props: Array<[string, string | number | boolean]> = [
     ["process.roles", "broker,controller"],
     ["node.id", nodeId],
     ["controller.quorum.voters", `${nodeId}@${host}:${cfg.controllerPort}`],
-    ["listeners", `PLAINTEXT://${host}:${cfg.port},CONTROLLER://${host}:${cfg.controllerPort}`],
-    ["advertised.listeners", `PLAINTEXT://${host}:${cfg.port}`],
-    ["inter.broker.listener.name", "PLAINTEXT"],
+    ["listeners", `${client}://${host}:${cfg.port},CONTROLLER://${host}:${cfg.controllerPort}`],
+    ["advertised.listeners", `${client}://${host}:${cfg.port}`],
+    ["inter.broker.listener.name", client],
     ["controller.listener.names", "CONTROLLER"],
-    ["listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"],
+    [
+      "listener.security.protocol.map",
+      cfg.auth ? "CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT" : "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    ],
+    ...(cfg.auth ? kafkaAuthProperties(cfg.auth) : []),
     ["log.dirs", cfg.logDir],
     ["num.partitions", 3],
     ["auto.create.topics.enable", true],
