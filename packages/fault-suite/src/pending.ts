@@ -4,7 +4,6 @@
  */
 export const WAITING: Readonly<Record<string, string>> = {
   "kill -9 billing in the middle of end-of-day over 2000 accounts, restart": "#13.4 (lease, resume by the retried Job); not yet seen green",
-  "kill -9 collections while cases open from an Overdue burst": "not yet seen green (the shared machine ran at load 50–110 this session)",
   "kill -9 credit-reporting while score changes apply": "not yet seen green (the shared machine ran at load 50–110 this session)",
   "kill -9 notification in the middle of dispatching a due wave": "#13.5 (claims with fencing, provider idempotency, Message-ID)",
   "the Kafka broker stopped for 30 s during end-of-day, then restarted": "#13.1 (infrastructure failures retried, never dead-lettered)",
