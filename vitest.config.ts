@@ -31,11 +31,24 @@ export default defineConfig({
         },
       },
       {
+        test: {
+          // Attack suite (issue 14): each door tried with the wrong key on the real platform, expected shut.
+          name: "attack",
+          sequence: { groupOrder: 2 },
+          include: ["{packages,services}/*/test/**/*.attack.test.ts"],
+          globalSetup: ["./packages/testkit/src/global-setup.ts"],
+          testTimeout: 90_000,
+          hookTimeout: 240_000,
+          maxWorkers: 2,
+          fileParallelism: true,
+        },
+      },
+      {
         // The fault suite (packages/fault-suite): kills services, stops the broker and the database, so it
         // starts a broker and a database of its own (in each file) and runs its files one at a time, last.
         test: {
           name: "fault",
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 3 },
           include: ["{packages,services}/*/test/**/*.fault.test.ts"],
           globalSetup: ["./packages/fault-suite/src/global-setup.ts"],
           testTimeout: 900_000,

@@ -3,3 +3,4 @@ export * from "./narrator";
 export * from "./processes";
 export * from "./sinks";
 export * from "./harness";
+export * from "./pii-scan";

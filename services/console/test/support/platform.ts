@@ -30,13 +30,14 @@ export interface Platform {
 export async function startPlatform(
   infra: { kafkaBrokers: string[]; mongoUri: string },
   start: LocalDate,
-  opts: { tag?: string; env?: Record<string, string> } = {},
+  opts: { tag?: string; env?: Record<string, string>; readyTimeoutMs?: number } = {},
 ): Promise<Platform> {
   // fast background loops for a short test
   const p = await startTestPlatform(infra, {
     start,
     tag: opts.tag ?? "console",
     env: { PROMISE_CHECK_INTERVAL_MS: "2000", ...(opts.env ?? {}) },
+    ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
   });
   const a = p.addressEnv;
   const clients = serviceClients(
@@ -283,7 +284,7 @@ async function payAndBuyAgain(c: ServiceClients, a: SeededAccount): Promise<void
 
 /** Makes the console's demo agents able to work every early queue (the seed agents are skilled per queue). */
 export async function upsertConsoleAgents(c: ServiceClients): Promise<void> {
-  const skills = ["digital", "early-warning", "calls-M1", "calls-M2", "legal-M3"];
+  const skills = ["digital", "early-warning", "calls-M1", "calls-M2", "legal-M1", "legal-M3"];
   for (const [agentId, displayName] of [
     ["agent-m1-1", "李娜 Li Na"],
     ["agent-m1-2", "王伟 Wang Wei"],
