@@ -9,8 +9,9 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
@@ -375,7 +376,16 @@ describe("the container's commands on real infrastructure", () => {
         index: { active: "i1", keys: { i1: randomBytes(32).toString("base64") } },
       }),
       BILLING_ADDR: `127.0.0.1:${grpcPort}`,
+      // The CronJob runs at 00:05 for the day that has just ended; a fresh billing's business date is today, which
+      // end-of-day may not close before it ends. So billing starts on yesterday's clock (its first business date is
+      // yesterday) and the clock is back to now before the CronJob's eod runs.
+      CLOCK_FILE: join(mkdtempSync(join(tmpdir(), "deploy-clock-")), "clock.json"),
     };
+    const setOffset = (offsetMs: number) => {
+      writeFileSync(`${env.CLOCK_FILE}.tmp`, JSON.stringify({ offsetMs }));
+      renameSync(`${env.CLOCK_FILE}.tmp`, env.CLOCK_FILE);
+    };
+    setOffset(-24 * 3600_000);
     const entry = join(repoRoot, "deploy/docker/entrypoint.sh");
     const check = join(repoRoot, "deploy/docker/healthcheck.mjs");
     // Kafka as the platform team sets it up: the admin provisions topics and ACLs with the ops CLI, then the
@@ -423,6 +433,7 @@ describe("the container's commands on real infrastructure", () => {
       const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
       expect(metrics.status).toBe(200);
 
+      setOffset(0); // 24 h later: yesterday has ended
       const eod = await execFileP(
         "sh",
         [entry, "node", "--import", "tsx", "packages/ops/src/cli.ts", "eod"],

@@ -5,7 +5,7 @@
  */
 import { z } from "@whiteslip/config";
 import { billing } from "@whiteslip/contracts";
-import type { Clock } from "@whiteslip/core";
+import { type Clock, dateInZone } from "@whiteslip/core";
 import { service } from "@whiteslip/grpc";
 import { runMain, type RunningService, startService } from "@whiteslip/runtime";
 import type { BillingDeps, EodHooks } from "./app/ports";
@@ -80,6 +80,9 @@ export async function startBilling(opts: { env?: Record<string, string | undefin
         eodLeaseMs: config.EOD_LEASE_MS,
         ...(opts.hooks ? { hooks: opts.hooks } : {}),
       };
+      // The ledger's first business date is the day billing first starts, fixed now rather than by whichever
+      // request reads it first (GetPortfolioStats on a fresh deployment used to fix it at 1970-01-01).
+      await deps.businessDates.get(dateInZone(clock.now(), config.BUSINESS_TIME_ZONE));
       const runner = new EndOfDayRunner(deps, logger);
       eod = runner;
       // Every replica supervises: a RUNNING shard whose lease expired is taken over within
