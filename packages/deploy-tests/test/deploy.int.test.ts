@@ -217,7 +217,7 @@ describe("Kubernetes manifests", () => {
   });
 
   it("the ops CLI has the eod command the CronJob calls", () => {
-    expect(readFileSync(join(repoRoot, "packages/ops/src/cli.ts"), "utf8")).toMatch(/\.command("eod")/);
+    expect(readFileSync(join(repoRoot, "packages/ops/src/cli.ts"), "utf8")).toMatch(/\.command\("eod"\)/);
   });
 });
 
@@ -370,6 +370,7 @@ describe("the container's commands on real infrastructure", () => {
       MONGODB_URI: provided("mongoUri") as string,
       MONGODB_DB: `deploy_tests_billing_${suffix}`,
       CONSUMER_GROUP: `deploy-tests-billing-${suffix}`,
+      TOPIC_PREFIX: `deploy-tests-${suffix}.`, // topics of its own on the shared test broker
       // what the Secret gives the pod: separate random encryption and blind-index keys
       PII_KEYRING: JSON.stringify({
         encryption: { active: "e1", keys: { e1: randomBytes(32).toString("base64") } },

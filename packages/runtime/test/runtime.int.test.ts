@@ -4,13 +4,13 @@ import { creditreporting, Topics } from "@whiteslip/contracts";
 import { invalidArgument } from "@whiteslip/core";
 import { checkHealth, createClient, LIVENESS, READINESS, service } from "@whiteslip/grpc";
 import { insertOnce } from "@whiteslip/store";
-import { testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { testScope, uniqueName } from "@whiteslip/testkit/vitest";
 import { describe, expect, it } from "vitest";
 import { startService } from "../src/index";
 
 describe("startService", () => {
   it("wires config, database, consumers, outbox and gRPC, and stops gracefully", async () => {
-    const { kafkaBrokers, mongoUri } = testInfra();
+    const { kafkaBrokers, mongoUri, topicPrefix } = testScope("runtime-int");
     const db = uniqueName("runtime");
     const accountId = uniqueName("acc");
     let termHolds = true;
@@ -21,6 +21,7 @@ describe("startService", () => {
         KAFKA_BROKERS: kafkaBrokers.join(","),
         MONGODB_URI: mongoUri,
         MONGODB_DB: db,
+        TOPIC_PREFIX: topicPrefix,
         GRPC_PORT: "0",
         LOG_LEVEL: "silent",
         GROUP: uniqueName("runtime-group"),

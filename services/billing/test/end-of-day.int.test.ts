@@ -8,7 +8,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { billing, Topics } from "@whiteslip/contracts";
 import { addDays, deterministicId, type LocalDate, ManualClock, zonedInstant } from "@whiteslip/core";
 import { createClient, type GrpcError } from "@whiteslip/grpc";
-import { freshDatabaseName, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { testScope, uniqueName } from "@whiteslip/testkit/vitest";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StartedBilling, startBilling } from "../src/main";
@@ -27,18 +27,13 @@ const seen: { topic: string; id: string; key: string; data: billing.DueSoon | bi
 let consumer: ReturnType<Kafka["consumer"]>;
 
 beforeAll(async () => {
-  const infra = testInfra();
+  const infra = testScope("billing-eod-int");
   svc = await startBilling({
-    env: {
-      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
-      MONGODB_URI: infra.mongoUri,
-      MONGODB_DB: freshDatabaseName("billing_eod"),
-      GRPC_PORT: "0",
-      CONSUMER_GROUP: uniqueName("billing"),
+    env: infra.serviceEnv("billing", {
       LOG_LEVEL: "warn",
       EOD_PAGE_SIZE: "2",
       BILLING_PRODUCTS_JSON: JSON.stringify([{ code: "baitiao-standard" }, { code: "fast-chargeoff", chargeOffDpd: 31 }]),
-    },
+    }),
     clock,
     hooks: {
       afterPage: (page, date) => {
@@ -50,9 +45,11 @@ beforeAll(async () => {
   const kafka = new Kafka({ brokers: infra.kafkaBrokers, clientId: run, logLevel: logLevel.NOTHING });
   consumer = kafka.consumer({ groupId: uniqueName("billing-eod-test") });
   await consumer.connect();
-  await consumer.subscribe({ topics: [Topics.DueSoon.topic, Topics.Overdue.topic], fromBeginning: true });
+  // this file's own topics (its TOPIC_PREFIX); `topic` below is the contract name, as before
+  await consumer.subscribe({ topics: [infra.topicPrefix + Topics.DueSoon.topic, infra.topicPrefix + Topics.Overdue.topic], fromBeginning: true });
   await consumer.run({
-    eachMessage: async ({ topic, message }) => {
+    eachMessage: async ({ topic: onCluster, message }) => {
+      const topic = onCluster.slice(infra.topicPrefix.length);
       const key = message.key?.toString() ?? "";
       if (!mine.has(key)) return;
       const schema = topic === Topics.DueSoon.topic ? billing.DueSoonSchema : billing.OverdueSchema;
