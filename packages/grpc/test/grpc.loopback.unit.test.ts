@@ -44,7 +44,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("gRPC server + typed client on loopback", () => {
   const lines: Record<string, unknown>[] = [];
-  const seen: { principal?: Principal; traceId?: unknown; aborted?: boolean; slowCalls: number } = {
+  const seen: { principal?: Principal; traceId?: unknown; aborted?: boolean; slowCalls: number; slowAuthDone?: Promise<void> } = {
     slowCalls: 0,
   };
   let server: GrpcServer;
@@ -60,7 +60,12 @@ describe("gRPC server + typed client on loopback", () => {
         const token = ctx.metadata.get("authorization")[0];
         if (token === "Bearer bad") return new DomainError("unauthenticated", "bad token", "BAD_TOKEN");
         if (token === "Bearer guest") throw permissionDenied("GUEST", "guests may not call this");
-        if (token === "Bearer slow") await sleep(150);
+        if (token === "Bearer slow") {
+          let done!: () => void;
+          seen.slowAuthDone = new Promise<void>((r) => { done = r; });
+          await sleep(150);
+          setImmediate(done); // after the server has acted on this hook's answer
+        }
         return token ? { subject: String(token).slice(7) } : undefined;
       },
       services: [
@@ -230,7 +235,9 @@ describe("gRPC server + typed client on loopback", () => {
       .getCreditLine({ creditLineId: "slow" }, { deadlineMs: 50, metadata: { authorization: "Bearer slow" } })
       .catch((e) => e)) as GrpcError;
     expect(err.code).toBe(grpc.status.DEADLINE_EXCEEDED);
-    await sleep(200); // the auth hook finishes after the deadline
+    // Barrier, not a wait: the auth hook has finished (after the deadline) and the server has acted on its answer.
+    await seen.slowAuthDone;
+    await new Promise((r) => setImmediate(r));
     expect(seen.slowCalls).toBe(before);
   });
 

@@ -116,18 +116,5 @@ export async function startTestPlatform(
   return platform;
 }
 
-/** Polls `fn` until it returns something other than undefined, or fails naming what it waited for. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+/** The tests' one polling helper, re-exported for the platform's harness users. */
+export { eventually } from "@whiteslip/testkit";

@@ -1,5 +1,9 @@
-import { expect, it } from "vitest";
+import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { every } from "../src/index";
+
+// Fake timers: "nothing is scheduled after stop" is proven by moving time 10 s on (2,000 intervals), not by a wait.
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
 
 it("every: one round in flight at a time, a failing round keeps the schedule, stop aborts and waits", async () => {
   let concurrent = 0;
@@ -19,8 +23,13 @@ it("every: one round in flight at a time, a failing round keeps the schedule, st
     }
   });
   job.start();
+  expect(rounds).toBe(0); // the first round comes after one interval, not at start
   // Round 4 blocks; asking for a round meanwhile joins the one in flight instead of starting another.
-  while (!release) await new Promise((r) => setTimeout(r, 1));
+  for (let i = 0; i < 100 && !release; i++) await vi.advanceTimersByTimeAsync(5);
+  expect(release).toBeDefined();
+  // While round 4 blocks, a long stretch of time starts no other round.
+  await vi.advanceTimersByTimeAsync(1_000);
+  expect(rounds).toBe(4);
   const joined = job.runNow();
   expect(rounds).toBe(4);
   const stopped = job.stop(); // aborts round 4's signal, resolves when it has ended
@@ -30,7 +39,9 @@ it("every: one round in flight at a time, a failing round keeps the schedule, st
   expect(errors).toHaveLength(1);
   expect(errors[0]).toContain("boom");
   const after = rounds;
-  await job.runNow(); // a round can still be run by hand after stop, but nothing is scheduled
-  await new Promise((r) => setTimeout(r, 30));
+  await job.runNow(); // a round can still be run by hand after stop
   expect(rounds).toBe(after + 1);
+  await vi.advanceTimersByTimeAsync(10_000); // but nothing is scheduled: 2,000 intervals later, no other round
+  expect(rounds).toBe(after + 1);
+  expect(vi.getTimerCount()).toBe(0);
 });

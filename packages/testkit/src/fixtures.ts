@@ -4,6 +4,7 @@ import { infraFromEnv } from "./infra";
 import { freshDatabaseName, uniqueName } from "./names";
 
 export { freshDatabaseName, uniqueName };
+export { eventually } from "./eventually";
 
 export interface TestInfra {
   kafkaBrokers: string[];

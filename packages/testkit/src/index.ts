@@ -23,6 +23,7 @@ export {
   scramFormatArgs,
   waitForKafka,
 } from "./kafka-local";
+export { eventually } from "./eventually";
 export { ensureGrpcurl, GRPCURL_VERSION, grpcurlPath } from "./grpcurl";
 export { freshDatabaseName, uniqueName } from "./names";
 export { cacheRoot, FERRETDB_VERSION, ferretBinaryPath, KAFKA_VERSION, kafkaHome } from "./paths";

@@ -25,6 +25,10 @@ const clock = new ManualClock(zonedInstant("2025-01-01", 9, 0, TZ));
 let crashOn: LocalDate | undefined;
 const seen: { topic: string; id: string; key: string; data: billing.DueSoon | billing.Overdue }[] = [];
 let consumer: ReturnType<Kafka["consumer"]>;
+let kafka: Kafka;
+let topicPrefix = "";
+/** ce_ids of the barrier markers the watcher has seen (see "Barrier" below). */
+const markersSeen = new Set<string>();
 
 beforeAll(async () => {
   const infra = testScope("billing-eod-int");
@@ -42,7 +46,8 @@ beforeAll(async () => {
     },
   });
   client = createClient(billing.BillingService, `127.0.0.1:${svc.grpcPort}`, { deadlineMs: 20_000 });
-  const kafka = new Kafka({ brokers: infra.kafkaBrokers, clientId: run, logLevel: logLevel.NOTHING });
+  topicPrefix = infra.topicPrefix;
+  kafka = new Kafka({ brokers: infra.kafkaBrokers, clientId: run, logLevel: logLevel.NOTHING });
   consumer = kafka.consumer({ groupId: uniqueName("billing-eod-test") });
   await consumer.connect();
   // this file's own topics (its TOPIC_PREFIX); `topic` below is the contract name, as before
@@ -52,6 +57,8 @@ beforeAll(async () => {
       const topic = onCluster.slice(infra.topicPrefix.length);
       const key = message.key?.toString() ?? "";
       if (!mine.has(key)) return;
+      const ceId = String(message.headers?.ce_id);
+      if (ceId.startsWith(`${run}-marker-`)) return void markersSeen.add(ceId);
       const schema = topic === Topics.DueSoon.topic ? billing.DueSoonSchema : billing.OverdueSchema;
       seen.push({ topic, id: String(message.headers?.ce_id), key, data: fromBinary(schema as typeof billing.DueSoonSchema, message.value!) });
     },
@@ -134,7 +141,22 @@ describe("billing end-of-day over a simulated quarter", () => {
     await svc.service.relay.flush();
     const deadline = Date.now() + 30_000;
     while (seen.length < expected.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    await new Promise((r) => setTimeout(r, 1500)); // anything extra would show up now
+    // Barrier, not a wait: the relay has published everything billing committed (flush above); a marker written
+    // after that to every partition of both topics reaches the watcher after anything billing published there, so
+    // once every marker is in, an extra event would be in `seen` too.
+    const admin = kafka.admin();
+    await admin.connect();
+    const markers: { topic: string; partition: number; id: string }[] = [];
+    for (const topic of [Topics.DueSoon.topic, Topics.Overdue.topic])
+      for (const { partition } of await admin.fetchTopicOffsets(topicPrefix + topic)) markers.push({ topic, partition, id: `${run}-marker-${topic}-${partition}` });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    for (const m of markers) await producer.send({ topic: topicPrefix + m.topic, messages: [{ partition: m.partition, key: A, value: Buffer.alloc(0), headers: { ce_id: m.id } }] });
+    await producer.disconnect();
+    const markersBy = Date.now() + 30_000;
+    while (markersSeen.size < markers.length && Date.now() < markersBy) await new Promise((r) => setTimeout(r, 100));
+    expect(markersSeen.size).toBe(markers.length);
     // Consumers deduplicate by event id (delivery is at least once: on FerretDB v1 an update racing the relay's
     // $pullAll can republish an event); the set of distinct facts must be exactly the expected one.
     const got = [...new Set(seen.map((e) => e.id))];

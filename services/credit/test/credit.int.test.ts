@@ -9,7 +9,7 @@ import { type ConsumerHandle, EventBus, encodeEvent, subscribe } from "@whitesli
 import { Topics, billing, credit } from "@whiteslip/contracts";
 import { ManualClock, deterministicId } from "@whiteslip/core";
 import { GrpcError, createClient } from "@whiteslip/grpc";
-import { testScope, uniqueName } from "@whiteslip/testkit/vitest";
+import { eventually, testScope, uniqueName } from "@whiteslip/testkit/vitest";
 import { type CreditService, startCredit } from "../src/main";
 import { validNationalId } from "./support/fixtures";
 
@@ -21,20 +21,6 @@ let watcher: ConsumerHandle;
 let client: ReturnType<typeof createClient<typeof credit.CreditService>>;
 const seen = { opened: new Map<string, number>(), restrictions: [] as { line: string; id: string; features: number[]; reason: string }[] };
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 let seq = 100;
 /** Registers a fresh customer and opens a line for them. */
@@ -157,12 +143,21 @@ describe("credit service", () => {
     });
     await bus.publish([posted]);
     await bus.publish([posted]);
-    const l = await eventually("capture", async () => {
-      const c = (await client.getCreditLine({ creditLineId: line.creditLineId })).creditLine!;
-      return c.postedBalanceFen > 0n ? c : undefined;
+    // Barrier, not a wait: a second purchase (¥1) posted after the duplicate, on the same partition (same key), is
+    // consumed after it; once its capture shows, the duplicate has been handled — applied twice, it would show here.
+    const b = await authorize(line.creditLineId, "cap-marker", 100n);
+    const marker = encodeEvent(Topics.PurchasePosted, {
+      id: deterministicId("purchase-posted", line.creditLineId, "p-marker"),
+      key: line.creditLineId,
+      time: clock.now(),
+      data: { accountId: line.creditLineId, customerId: line.customerId, purchaseId: "p-marker", authorizationId: b.authorizationId, amountFen: 100n, businessDate: "2026-03-10", totalBalanceFen: 20_100n },
     });
-    await new Promise((r) => setTimeout(r, 500)); // give the duplicate time to (not) apply
-    expect((await client.getCreditLine({ creditLineId: line.creditLineId })).creditLine).toMatchObject({ postedBalanceFen: 20_000n, openHoldsFen: 0n, availableFen: l.limitFen - 20_000n });
+    await bus.publish([marker]);
+    const l = await eventually("both captures", async () => {
+      const c = (await client.getCreditLine({ creditLineId: line.creditLineId })).creditLine!;
+      return c.openHoldsFen === 0n ? c : undefined;
+    });
+    expect(l).toMatchObject({ postedBalanceFen: 20_100n, openHoldsFen: 0n, availableFen: l.limitFen - 20_100n });
     expect((await client.releaseAuthorization({ authorizationId: a.authorizationId, reason: "late" })).released).toBe(false);
   });
 
