@@ -5,7 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { localAddress, z } from "@whiteslip/config";
 import type { Clock } from "@whiteslip/core";
-import { runMain, startService } from "@whiteslip/runtime";
+import { every, runMain, startService } from "@whiteslip/runtime";
 import { GrpcBilling } from "./adapters/billing-client";
 import { collectionsSubscriptions } from "./adapters/consumers";
 import { collectionsService } from "./adapters/grpc-handlers";
@@ -98,23 +98,11 @@ export async function startCollections(
         }),
         strategyTable,
       };
-      let timer: NodeJS.Timeout | undefined;
-      let running: Promise<unknown> = Promise.resolve();
-      const promiseCheck = {
-        start() {
-          timer = setInterval(() => {
-            running = checkPromises(deps).then(
-              (r) => r.broken > 0 && logger.info(r, "promise check broke promises"),
-              (e: Error) => logger.warn({ err: e.message }, "promise check failed; will retry"),
-            );
-          }, config.PROMISE_CHECK_INTERVAL_MS);
-          timer.unref();
-        },
-        async stop() {
-          clearInterval(timer);
-          await running;
-        },
-      };
+      // the one scheduler (in-flight guard, jitter, clean stop), as every periodic job of the platform
+      const promiseCheck = every({ name: "promise check", intervalMs: config.PROMISE_CHECK_INTERVAL_MS, logger }, async () => {
+        const r = await checkPromises(deps);
+        if (r.broken > 0) logger.info(r, "promise check broke promises");
+      });
       return {
         grpc: [collectionsService(deps)],
         consumers: [

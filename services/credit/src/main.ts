@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "@whiteslip/config";
 import type { Clock } from "@whiteslip/core";
-import { type Background, type RunningService, runMain, startService } from "@whiteslip/runtime";
+import { every, type RunningService, runMain, startService } from "@whiteslip/runtime";
 import type { CreditDeps } from "./app/deps";
 import { expireHolds } from "./app/expire-holds";
 import { type RescoringRunResult, runRescoring } from "./app/run-rescoring";
@@ -58,28 +58,6 @@ export interface CreditService {
   stop(): Promise<void>;
 }
 
-function every(ms: number, name: string, run: () => Promise<unknown>, log: (e: Error, name: string) => void): Background {
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<unknown> | undefined;
-  return {
-    start() {
-      if (ms <= 0) return;
-      timer = setInterval(() => {
-        if (inFlight) return;
-        inFlight = run()
-          .catch((e) => log(e as Error, name))
-          .finally(() => {
-            inFlight = undefined;
-          });
-      }, ms);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      await inFlight;
-    },
-  };
-}
 
 /** Starts the credit service; the platform runner, integration tests and the benchmark call this in-process. */
 export async function startCredit(opts: { env?: Record<string, string | undefined>; clock?: Clock } = {}): Promise<CreditService> {
@@ -112,16 +90,18 @@ export async function startCredit(opts: { env?: Record<string, string | undefine
       };
       const d = deps;
       logger.info({ modelVersion: model.version }, "scorecard loaded");
-      const log = (e: Error, name: string) => logger.error({ err: e.message }, `${name} failed`);
       return {
         grpc: [creditGrpcService(d)],
         consumers: [{ groupId: config.CONSUMER_GROUP, subscriptions: creditSubscriptions(d, logger) }],
         outbox: [c.lines],
         sealed: [{ collection: c.customers, ...CUSTOMER_SEALED }],
+        // the one scheduler (in-flight guard, jitter, clean stop); an interval of 0 turns a job off
         background: [
-          every(config.HOLD_SWEEP_INTERVAL_MS, "expire-holds", () => expireHolds(d), log),
-          every(config.RESCORING_INTERVAL_MS, "run-rescoring", () => runRescoring(d), log),
-        ],
+          { name: "expire-holds", intervalMs: config.HOLD_SWEEP_INTERVAL_MS, round: () => expireHolds(d) },
+          { name: "run-rescoring", intervalMs: config.RESCORING_INTERVAL_MS, round: () => runRescoring(d) },
+        ]
+          .filter((j) => j.intervalMs > 0)
+          .map((j) => every({ name: j.name, intervalMs: j.intervalMs, logger }, async () => void (await j.round()))),
       };
     },
   });

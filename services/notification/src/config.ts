@@ -1,5 +1,6 @@
 /** The notification service's environment, validated once at start (see README for every variable). */
 import { type Config, loadConfig, z } from "@whiteslip/config";
+import { DEFAULT_SETTINGS as D } from "./app/settings";
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const hour = z.coerce.number().int().min(0).max(23);
@@ -28,19 +29,21 @@ export const notificationShape = {
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** Dispatcher loop period; 0 = no loop (tests and demos call tick()). */
   DISPATCH_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
-  DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(D.batchSize),
   /** How long a dispatcher's claim on a message holds (SENDING) before another may recover it. */
-  DISPATCH_CLAIM_MS: z.coerce.number().int().min(1_000).default(120_000),
-  QUIET_HOURS_START: hour.default(21),
-  QUIET_HOURS_END: hour.default(8),
-  CAP_PER_DAY: z.coerce.number().int().min(0).default(3),
-  CAP_PER_WEEK: z.coerce.number().int().min(0).default(10),
-  RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
-  RETRY_BASE_DELAY_MS: z.coerce.number().int().min(0).default(60_000),
-  BEST_HOUR_MAX_DEFERRAL_HOURS: z.coerce.number().min(0).max(24).default(12),
-  DEFAULT_LOCALE: z.enum(["zh-CN", "en"]).default("zh-CN"),
+  DISPATCH_CLAIM_MS: z.coerce.number().int().min(1_000).default(D.claimMs),
+  /** First quiet hour (the send window ends here). Defaults: DEFAULT_SETTINGS in app/settings.ts, the one home. */
+  QUIET_HOURS_START: hour.default(D.window.endHour),
+  /** First hour after quiet hours (the send window starts here). */
+  QUIET_HOURS_END: hour.default(D.window.startHour),
+  CAP_PER_DAY: z.coerce.number().int().min(0).default(D.caps.perDay),
+  CAP_PER_WEEK: z.coerce.number().int().min(0).default(D.caps.perWeek),
+  RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(D.retry.maxAttempts),
+  RETRY_BASE_DELAY_MS: z.coerce.number().int().min(0).default(D.retry.baseDelayMs),
+  BEST_HOUR_MAX_DEFERRAL_HOURS: z.coerce.number().min(0).max(24).default(D.maxDeferralHours),
+  DEFAULT_LOCALE: z.enum(["zh-CN", "en"]).default(D.defaultLocale),
   /** Reminders/overdue/payment/line facts older than this are skipped (legal notices never). */
-  MAX_FACT_AGE_HOURS: z.coerce.number().min(1).default(48),
+  MAX_FACT_AGE_HOURS: z.coerce.number().min(1).default(D.maxFactAgeHours),
   /** How long the cadence table is cached. */
   POLICY_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
 };

@@ -6,6 +6,7 @@
  * `refreshMs` so that changes made through another instance apply within that delay. Amounts are stored as decimal
  * strings of fen.
  */
+import { every, type Periodic } from "@whiteslip/runtime";
 import type { Collection, Db } from "mongodb";
 import type { StrategyTableRepository, StrategyTableVersion } from "../app/ports";
 import type { Strategy, StrategySet, TreatmentRule } from "../domain/strategy";
@@ -75,7 +76,7 @@ const fromDoc = (d: StrategyPolicyDoc): StrategyTableVersion => ({
 export class MongoStrategyTable implements StrategyTableRepository {
   private readonly coll: Collection<StrategyPolicyDoc>;
   private live: StrategyTableVersion;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly refresher: Periodic;
   constructor(
     db: Db,
     seedTable: StrategySet,
@@ -84,6 +85,8 @@ export class MongoStrategyTable implements StrategyTableRepository {
   ) {
     this.coll = db.collection<StrategyPolicyDoc>("strategy_policy");
     this.live = { table: seedTable, version: 0, updatedAt: new Date(0), updatedBy: "seed" };
+    // the platform's one scheduler; a failed refresh keeps the last table and is reported through onError
+    this.refresher = every({ name: "strategy table refresh", intervalMs: refreshMs }, () => this.refresh().catch((e: unknown) => this.onError?.(e)));
   }
 
   /** The table in force (what case handling uses). */
@@ -148,14 +151,11 @@ export class MongoStrategyTable implements StrategyTableRepository {
 
   /** Starts the periodic refresh (a background task of the service). */
   start(): void {
-    this.timer = setInterval(() => {
-      this.refresh().catch((e: unknown) => this.onError?.(e));
-    }, this.refreshMs);
-    this.timer.unref();
+    this.refresher.start();
   }
 
-  /** Stops the periodic refresh. */
+  /** Stops the periodic refresh (waits for a refresh in flight). */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    await this.refresher.stop();
   }
 }
