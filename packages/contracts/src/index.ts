@@ -9,5 +9,6 @@ export * as creditreporting from "./creditreporting";
 export * as googleRpc from "./google-rpc";
 export * as grpcHealth from "./grpc-health";
 export * as notification from "./notification";
+export * from "./buckets";
 export * from "./topics";
 export * from "./kafka-acls";

@@ -1,4 +1,5 @@
-import { addDays, daysBetween, type LocalDate } from "@whiteslip/core";
+import { billing, bucketFromProto, bucketToProto } from "@whiteslip/contracts";
+import { addDays, BUCKETS, daysBetween, type LocalDate } from "@whiteslip/core";
 import { describe, expect, it } from "vitest";
 import { type Account, balancesOf, costAllowance, daysPastDue, newAccount, partsTotal } from "../src/domain/account";
 import { bucketFor } from "../src/domain/delinquency";
@@ -423,5 +424,19 @@ describe("minimum to pay", () => {
     const open2 = a.dues.filter((d) => d.settledDate === undefined);
     expect(open2).toHaveLength(2);
     expect(minimumToPay(a, "2025-03-01", p)).toBe(open2[0]!.amountDue);
+  });
+});
+
+describe("buckets on the wire (one mapping, in @whiteslip/contracts)", () => {
+  it("every bucket of core's bands has its own DelinquencyBucket value and comes back unchanged; the proto has no bucket core lacks", () => {
+    const values = BUCKETS.map((b) => bucketToProto(b));
+    expect(new Set(values).size).toBe(BUCKETS.length);
+    expect(values.every((v) => v !== billing.DelinquencyBucket.UNSPECIFIED)).toBe(true);
+    expect(BUCKETS.map((b) => bucketFromProto(bucketToProto(b)))).toEqual([...BUCKETS]);
+    const protoNames = Object.keys(billing.DelinquencyBucket).filter((k) => Number.isNaN(Number(k)) && k !== "UNSPECIFIED");
+    expect(protoNames.sort()).toEqual([...BUCKETS].sort());
+    expect(bucketFromProto(billing.DelinquencyBucket.UNSPECIFIED)).toBe("UNSPECIFIED");
+    expect(bucketFromProto(99 as billing.DelinquencyBucket)).toBe("UNSPECIFIED");
+    expect(bucketToProto(bucketFor(45))).toBe(billing.DelinquencyBucket.M2);
   });
 });

@@ -5,7 +5,6 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { billing } from "@whiteslip/contracts";
 import { deterministicId, type LocalDate } from "@whiteslip/core";
-import type { Bucket } from "./delinquency";
 
 interface Schemas {
   AccountOpened: typeof billing.AccountOpenedSchema;
@@ -52,18 +51,5 @@ export const eventIds = {
   paymentDeferred: (deferralId: string) => deterministicId("payment-deferred", deferralId),
 };
 
-const BUCKETS: Record<Bucket, billing.DelinquencyBucket> = {
-  M0: billing.DelinquencyBucket.M0,
-  M1: billing.DelinquencyBucket.M1,
-  M2: billing.DelinquencyBucket.M2,
-  M3: billing.DelinquencyBucket.M3,
-  M4: billing.DelinquencyBucket.M4,
-  M5: billing.DelinquencyBucket.M5,
-  M6: billing.DelinquencyBucket.M6,
-  CHARGED_OFF: billing.DelinquencyBucket.CHARGED_OFF,
-};
-
-/** The protobuf enum value of a bucket. */
-export function bucketToProto(b: Bucket): billing.DelinquencyBucket {
-  return BUCKETS[b];
-}
+/** The protobuf enum value of a bucket (the one mapping lives in @whiteslip/contracts). */
+export { bucketToProto } from "@whiteslip/contracts";

@@ -4,10 +4,9 @@
  */
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { billing, collections, credit } from "@whiteslip/contracts";
+import { bucketFromProto, bucketToProto, collections, credit } from "@whiteslip/contracts";
 import type {
   AuditEntry,
-  Bucket,
   CaseStatus,
   Channel,
   CollectionCase,
@@ -32,13 +31,14 @@ function fromProtoEnum(e: EnumObj, value: number): string {
   return typeof n === "string" ? n : "UNSPECIFIED";
 }
 
+/** Buckets: the one proto mapping, in @whiteslip/contracts. */
+export { bucketFromProto, bucketToProto };
+
 /** Domain → proto enums. */
 export const caseStatusToProto = (s: CaseStatus): collections.CaseStatus =>
   toProtoEnum(collections.CaseStatus, s);
 export const treatmentToProto = (t: Treatment): collections.Treatment =>
   toProtoEnum(collections.Treatment, t);
-export const bucketToProto = (b: Bucket): billing.DelinquencyBucket =>
-  toProtoEnum(billing.DelinquencyBucket, b);
 export const channelToProto = (c: Channel): collections.ContactChannel =>
   toProtoEnum(collections.ContactChannel, c);
 export const outcomeToProto = (o: Outcome): collections.ContactOutcome =>
@@ -47,8 +47,6 @@ export const reasonToProto = (r: Reason): collections.NonPaymentReason =>
   toProtoEnum(collections.NonPaymentReason, r);
 
 /** Proto → domain enums ("UNSPECIFIED" for 0 / unknown). */
-export const bucketFromProto = (b: billing.DelinquencyBucket): Bucket | "UNSPECIFIED" =>
-  fromProtoEnum(billing.DelinquencyBucket, b) as Bucket | "UNSPECIFIED";
 export const caseStatusFromProto = (s: collections.CaseStatus): CaseStatus | "UNSPECIFIED" =>
   fromProtoEnum(collections.CaseStatus, s) as CaseStatus | "UNSPECIFIED";
 export const channelFromProto = (c: collections.ContactChannel): Channel =>

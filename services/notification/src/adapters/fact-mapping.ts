@@ -5,7 +5,7 @@
  * collections can match NotificationDelivered to their notice.
  */
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { billing, type collections, type credit, type creditreporting } from "@whiteslip/contracts";
+import { type billing, bucketFromProto, type collections, type credit, type creditreporting } from "@whiteslip/contracts";
 import { dateInZone } from "@whiteslip/core";
 import type { Bucket, Fact } from "../domain/model";
 
@@ -19,15 +19,10 @@ export interface EventMeta {
   time: Date;
 }
 
-const BUCKET: Record<number, Bucket | undefined> = {
-  [billing.DelinquencyBucket.M0]: "M0",
-  [billing.DelinquencyBucket.M1]: "M1",
-  [billing.DelinquencyBucket.M2]: "M2",
-  [billing.DelinquencyBucket.M3]: "M3",
-  [billing.DelinquencyBucket.M4]: "M4",
-  [billing.DelinquencyBucket.M5]: "M5",
-  [billing.DelinquencyBucket.M6]: "M6",
-  [billing.DelinquencyBucket.CHARGED_OFF]: "CHARGED_OFF",
+/** The bucket of an Overdue (the one proto mapping lives in @whiteslip/contracts). */
+const bucketOf = (v: billing.DelinquencyBucket): Bucket | undefined => {
+  const b = bucketFromProto(v);
+  return b === "UNSPECIFIED" ? undefined : b;
 };
 
 /** DueSoon → reminder. */
@@ -60,7 +55,7 @@ export function overdueFact(e: EventMeta, d: billing.Overdue): Fact {
     customerId: d.customerId,
     accountId: d.accountId,
     dpd: d.daysPastDue,
-    bucket: BUCKET[d.bucket],
+    bucket: bucketOf(d.bucket),
     vars: {
       dpd: d.daysPastDue,
       overdue: d.overdueFen,
