@@ -4,6 +4,7 @@ import { failingChecks, type ReadinessCheck } from "../src/index";
 describe("failingChecks", () => {
   it("names the terms that are false, throw, or take longer than the timeout", async () => {
     let slowCalls = 0;
+    let answerSlow: ((ready: boolean) => void) | undefined;
     const checks: ReadinessCheck[] = [
       { name: "database", check: async () => true },
       { name: "broker", check: async () => false },
@@ -17,7 +18,10 @@ describe("failingChecks", () => {
         name: "slow",
         check: () => {
           slowCalls++;
-          return new Promise<boolean>((r) => setTimeout(() => r(true), 300));
+          // answers only when the test says so: the timeouts below bound the waits, the clock decides nothing
+          return new Promise<boolean>((r) => {
+            answerSlow = r;
+          });
         },
       },
     ];
@@ -26,6 +30,7 @@ describe("failingChecks", () => {
     expect(await failingChecks(checks, 50)).toEqual(["broker", "consumers", "slow"]);
     expect(slowCalls).toBe(1);
     // once it answers, the next round sees its answer
+    answerSlow?.(true);
     expect(await failingChecks(checks, 1_000)).toEqual(["broker", "consumers"]);
   });
 
