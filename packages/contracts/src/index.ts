@@ -10,5 +10,6 @@ export * as googleRpc from "./google-rpc";
 export * as grpcHealth from "./grpc-health";
 export * as notification from "./notification";
 export * from "./buckets";
+export * from "./rules";
 export * from "./topics";
 export * from "./kafka-acls";

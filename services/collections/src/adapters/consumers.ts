@@ -4,7 +4,7 @@
  * event id (kept on the case or tier document in the same single-document write as the effect).
  */
 import { type Subscription, subscribe } from "@whiteslip/bus";
-import { Topics } from "@whiteslip/contracts";
+import { checkOverdue, Topics } from "@whiteslip/contracts";
 import { invalidArgument } from "@whiteslip/core";
 import { handleAccountCured } from "../app/handle-account-cured";
 import { handleChargedOff } from "../app/handle-charged-off";
@@ -32,7 +32,7 @@ export function collectionsSubscriptions(deps: Deps, logger: DebugLogger): Subsc
   return [
     subscribe(Topics.Overdue, async (e) => {
       const d = e.data;
-      need(d.accountId, "account_id");
+      checkOverdue(d); // an impossible date or a DPD below 1 opens no case: dead-lettered at once, as by every consumer
       const bucket = bucketFromProto(d.bucket);
       const effect = await handleOverdue(deps, {
         eventId: e.id,

@@ -8,7 +8,7 @@
 import type { DescMessage } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { type EventEnvelope, type Subscription, subscribe } from "@whiteslip/bus";
-import { Topics } from "@whiteslip/contracts";
+import { checkOverdue, Topics } from "@whiteslip/contracts";
 import { dateInZone, isLocalDate, type LocalDate, Violations } from "@whiteslip/core";
 import { applyAccountFact } from "../app/apply-account-fact";
 import type { Deps } from "../app/ports";
@@ -74,6 +74,7 @@ export function subscriptions(
     }),
     subscribe(Topics.Overdue, async (e) => {
       const d = e.data;
+      checkOverdue(d); // the Overdue contract's rules (real dates, DPD ≥ 1), checked by every consumer
       check(d.accountId, d.businessDate, d.delinquencyStartDate || d.oldestDueDate);
       await apply(e, d.accountId, {
         kind: "overdue",

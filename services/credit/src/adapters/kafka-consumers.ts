@@ -1,5 +1,5 @@
 /** Kafka subscriptions of the credit service: billing facts and credit-reporting score changes, each idempotent by event id. */
-import { Topics } from "@whiteslip/contracts";
+import { checkOverdue, Topics } from "@whiteslip/contracts";
 import { type Subscription, subscribe } from "@whiteslip/bus";
 import type { Logger } from "@whiteslip/telemetry";
 import { applyAccountCured } from "../app/apply-account-cured";
@@ -25,11 +25,12 @@ export function creditSubscriptions(d: CreditDeps, logger: Logger): Subscription
     subscribe(Topics.PaymentReceived, async (e) =>
       recordPaymentReceived(d, { eventId: e.id, accountId: e.data.accountId, amountFen: e.data.amountFen, onTime: e.data.onTime }).then(done(e.topic, e.id, e.data.accountId)),
     ),
-    subscribe(Topics.Overdue, async (e) =>
-      applyOverdueFact(d, { eventId: e.id, accountId: e.data.accountId, businessDate: e.data.businessDate, daysPastDue: e.data.daysPastDue }).then(
+    subscribe(Topics.Overdue, async (e) => {
+      checkOverdue(e.data); // an Overdue that breaks its contract is refused (dead-lettered at once), as by every consumer
+      await applyOverdueFact(d, { eventId: e.id, accountId: e.data.accountId, businessDate: e.data.businessDate, daysPastDue: e.data.daysPastDue }).then(
         done(e.topic, e.id, e.data.accountId),
-      ),
-    ),
+      );
+    }),
     subscribe(Topics.AccountCured, async (e) =>
       applyAccountCured(d, { eventId: e.id, accountId: e.data.accountId, businessDate: e.data.businessDate }).then(done(e.topic, e.id, e.data.accountId)),
     ),

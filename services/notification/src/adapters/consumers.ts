@@ -1,5 +1,5 @@
 import { type Subscription, subscribe } from "@whiteslip/bus";
-import { Topics } from "@whiteslip/contracts";
+import { checkOverdue, Topics } from "@whiteslip/contracts";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { DomainError, invalidArgument } from "@whiteslip/core";
 import type { NotifyOnFact } from "../app/notify-on-fact";
@@ -64,7 +64,10 @@ export function factSubscriptions(
   };
   return [
     subscribe(Topics.DueSoon, (e) => run(dueSoonFact(e, e.data))),
-    subscribe(Topics.Overdue, (e) => run(overdueFact(e, e.data))),
+    subscribe(Topics.Overdue, (e) => {
+      checkOverdue(e.data); // no notice about an Overdue that breaks its contract: dead-lettered at once, as by every consumer
+      return run(overdueFact(e, e.data));
+    }),
     subscribe(Topics.PaymentReceived, async (e) => {
       await run(paymentReceivedFact(e, e.data));
       const paidAt = e.data.receivedAt ? timestampDate(e.data.receivedAt) : e.time;
