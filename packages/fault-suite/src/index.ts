@@ -1,5 +1,6 @@
 export * from "./book";
 export * from "./effects";
+export * from "./kafka";
 export * from "./observe";
 export * from "./results";
 export * from "./run";

@@ -5,13 +5,14 @@
  */
 import { readFileSync } from "node:fs";
 import type { TestPlatform } from "@whiteslip/platform";
-import { AssignerProtocol, Kafka, logLevel } from "kafkajs";
+import type { KafkaEndpoints } from "@whiteslip/testkit";
+import { AssignerProtocol, type Kafka } from "kafkajs";
 import { type Document, MongoClient } from "mongodb";
 import { count, type Effects, emptyEffects } from "./effects";
+import { faultKafka } from "./kafka";
 
 /** Broker and database of the platform. */
-export interface Endpoints {
-  kafkaBrokers: string[];
+export interface Endpoints extends KafkaEndpoints {
   mongoUri: string;
 }
 
@@ -27,8 +28,8 @@ export interface Observation {
 const sum = (xs: bigint[]) => xs.reduce((a, b) => a + b, 0n);
 const big = (v: unknown): bigint => (typeof v === "bigint" ? v : BigInt(String(v ?? 0)));
 
-function kafka(brokers: string[]): Kafka {
-  return new Kafka({ clientId: "fault-suite", brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+function kafka(at: KafkaEndpoints): Kafka {
+  return faultKafka(at, "fault-suite", { retry: { retries: 3 } });
 }
 
 /** Topics of this platform (its TOPIC_PREFIX), dead-letter topics apart. */
@@ -138,7 +139,7 @@ export async function observe(p: TestPlatform, at: Endpoints, labels: ReadonlyMa
   const e = emptyEffects();
   for (const kind of Object.keys(raw) as (keyof Effects)[]) for (const [key, n] of raw[kind]) count(e, kind, norm(key), n);
   // events on the platform's topics, by ce_id
-  const k = kafka(at.kafkaBrokers);
+  const k = kafka(at);
   const { topics, dlq } = await platformTopics(k, p.topicPrefix);
   const seen = new Set<string>();
   const rank = new Map<string, number>();
@@ -171,30 +172,19 @@ export function platformNow(p: TestPlatform): Date {
   return new Date(Date.now() + offsetMs);
 }
 
-/** One look at whether the platform is still working; null when idle, else what is still going on. */
+/**
+ * One look at whether the platform is still working; null when idle, else what is still going on. The broker is
+ * asked first and the databases only when it finds nothing going on: the outbox counts scan every document of the
+ * services' collections, and on the 2-core machine polling them while the platform works slows the platform itself.
+ */
 async function busy(p: TestPlatform, k: Kafka, mongo: MongoClient): Promise<{ why: string | null; ends: number }> {
-  // 1. outboxes: no committed event waits for its relay
-  for (const [service, name] of Object.entries(p.databases)) {
-    const db = mongo.db(name);
-    for (const c of await db.listCollections({}, { nameOnly: true }).toArray()) {
-      const n = await db.collection(c.name).countDocuments({ "pendingEvents.0": { $exists: true } });
-      if (n > 0) return { why: `${service}: ${n} documents of ${c.name} hold unpublished events`, ends: 0 };
-    }
-  }
-  // 2. notification: nothing due to be sent, nothing being sent
-  const now = platformNow(p);
-  const due = await mongo
-    .db(p.databases.notification)
-    .collection("messages")
-    .countDocuments({ $or: [{ status: "SENDING" }, { status: { $in: ["SCHEDULED", "HELD"] }, scheduledAt: { $lte: now } }] });
-  if (due > 0) return { why: `notification: ${due} messages due or being sent`, ends: 0 };
-  // 3. every service's consumer group has members and has committed up to the end of what it is assigned
+  // 1. every service's consumer group has members and has committed up to the end of what it is assigned
   const admin = k.admin();
   await admin.connect();
+  let ends = 0;
   try {
     const { topics } = await platformTopics(k, p.topicPrefix);
     const highs = new Map<string, number>();
-    let ends = 0;
     for (const t of topics)
       for (const o of await admin.fetchTopicOffsets(t)) {
         highs.set(`${t}/${o.partition}`, Number(o.high));
@@ -216,10 +206,25 @@ async function busy(p: TestPlatform, k: Kafka, mongo: MongoClient): Promise<{ wh
           if (high > 0 && (at < 0 ? 0 : at) < high) return { why: `consumer group ${g.groupId} is behind on ${t.topic.slice(p.topicPrefix.length)}/${part.partition} (${at} of ${high})`, ends };
         }
     }
-    return { why: null, ends };
   } finally {
     await admin.disconnect();
   }
+  // 2. notification: nothing due to be sent, nothing being sent
+  const now = platformNow(p);
+  const due = await mongo
+    .db(p.databases.notification)
+    .collection("messages")
+    .countDocuments({ $or: [{ status: "SENDING" }, { status: { $in: ["SCHEDULED", "HELD"] }, scheduledAt: { $lte: now } }] });
+  if (due > 0) return { why: `notification: ${due} messages due or being sent`, ends };
+  // 3. outboxes: no committed event waits for its relay
+  for (const [service, name] of Object.entries(p.databases)) {
+    const db = mongo.db(name);
+    for (const c of await db.listCollections({}, { nameOnly: true }).toArray()) {
+      const n = await db.collection(c.name).countDocuments({ "pendingEvents.0": { $exists: true } });
+      if (n > 0) return { why: `${service}: ${n} documents of ${c.name} hold unpublished events`, ends };
+    }
+  }
+  return { why: null, ends };
 }
 
 /**
@@ -228,7 +233,7 @@ async function busy(p: TestPlatform, k: Kafka, mongo: MongoClient): Promise<{ wh
  * between. Throws, naming what was still going on, after `timeoutMs`.
  */
 export async function settle(p: TestPlatform, at: Endpoints, timeoutMs = 120_000, onWhy?: (why: string) => void): Promise<void> {
-  const k = kafka(at.kafkaBrokers);
+  const k = kafka(at);
   const mongo = new MongoClient(at.mongoUri, { serverSelectionTimeoutMS: 5_000 });
   await mongo.connect();
   const deadline = Date.now() + timeoutMs;
@@ -251,7 +256,7 @@ export async function settle(p: TestPlatform, at: Endpoints, timeoutMs = 120_000
         last = `(could not look: ${(err as Error).message})`;
       }
       if (Date.now() > deadline) throw new Error(`the platform did not settle within ${timeoutMs / 1000} s: ${last}`);
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 500));
     }
   } finally {
     await mongo.close();

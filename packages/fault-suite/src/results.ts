@@ -5,8 +5,8 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
-/** Where the results of this run go (cleared at the start of the fault project). */
-export const RESULTS_DIR = resolve(import.meta.dirname, "../../../test-artifacts/fault");
+/** Where the results of this run go (cleared at the start of the fault project; FAULT_RESULTS_DIR moves it, e.g. for two runs at once). */
+export const RESULTS_DIR = resolve(process.env.FAULT_RESULTS_DIR ?? resolve(import.meta.dirname, "../../../test-artifacts/fault"));
 
 /** One scenario's outcome. */
 export interface ScenarioResult {

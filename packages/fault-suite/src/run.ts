@@ -9,14 +9,13 @@ import { allTopics } from "@whiteslip/contracts";
 import { isInfrastructureError, type LocalDate } from "@whiteslip/core";
 import { runEndOfDay } from "@whiteslip/ops";
 import { type ServiceName, startTestPlatform, type TestPlatform } from "@whiteslip/platform";
-import { type Infra, uniqueName } from "@whiteslip/testkit";
-import { Kafka, logLevel } from "kafkajs";
+import { type Infra, type KafkaEndpoints, uniqueName } from "@whiteslip/testkit";
+import { faultKafka } from "./kafka";
 import { type Observation, observe, settle } from "./observe";
 import { RESULTS_DIR } from "./results";
 
 /** The broker and database of the fault suite, which scenarios may stop and start. */
-export interface FaultInfra {
-  kafkaBrokers: string[];
+export interface FaultInfra extends KafkaEndpoints {
   mongoUri: string;
   local: NonNullable<Infra["local"]>;
 }
@@ -72,7 +71,7 @@ export async function withPlatform(
   // start-up waits (it then exits: "This server does not host this topic-partition"): the topics of the
   // platform are created first, with a generous wait, so the services find them led.
   const topicPrefix = `${uniqueName(opts.tag)}.`;
-  await createTopics(infra.kafkaBrokers, allTopics.map((t) => `${topicPrefix}${t.topic}`));
+  await createTopics(infra, allTopics.map((t) => `${topicPrefix}${t.topic}`));
   note("topics created and led");
   const p = await startTestPlatform(infra, { start: opts.start, tag: opts.tag, topicPrefix, env: opts.env ?? {}, readyTimeoutMs: 300_000 });
   note(`platform up (${p.topicPrefix})`);
@@ -91,8 +90,8 @@ export async function withPlatform(
   }
 }
 
-async function createTopics(brokers: string[], topics: string[], timeoutMs = 240_000): Promise<void> {
-  const admin = new Kafka({ clientId: "fault-suite-topics", brokers, logLevel: logLevel.NOTHING }).admin();
+async function createTopics(infra: KafkaEndpoints, topics: string[], timeoutMs = 240_000): Promise<void> {
+  const admin = faultKafka(infra, "fault-suite-topics").admin();
   await admin.connect();
   try {
     await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: false });
@@ -174,7 +173,7 @@ export async function whenReached(what: string, probe: () => Promise<number>, th
     const v = await probe().catch(() => -1);
     if (v >= threshold) return v;
     if (Date.now() > deadline) throw new Error(`${what} never reached ${threshold} (last ${v})`);
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 100)); // a look every 100 ms: fine enough to land mid-phase, light on the 2 cores
   }
 }
 

@@ -2,7 +2,7 @@
  * Judging a scenario: its run's effects against the fault-free run of the same script, a table on
  * stdout, a result file for the suite's summary, and the failures (named effect and why).
  */
-import { startInfra } from "@whiteslip/testkit";
+import { type KafkaEndpoints, startInfra } from "@whiteslip/testkit";
 import { compare, failures, table } from "./effects";
 import { type ScenarioResult, writeResult } from "./results";
 import type { FaultInfra, ScriptRun } from "./run";
@@ -14,7 +14,9 @@ export async function startFaultInfra(): Promise<FaultInfra & { stop(): Promise<
     await infra.stop();
     throw new Error(`the fault suite needs a broker and a database it can stop (local processes), got ${infra.describe}`);
   }
-  return { kafkaBrokers: infra.kafkaBrokers, mongoUri: infra.mongoUri, local: infra.local, stop: () => infra.stop() };
+  // the broker's credentials, when the testkit's broker needs them, ride along (every client: src/kafka.ts)
+  const { kafkaCredentials } = infra as KafkaEndpoints;
+  return { kafkaBrokers: infra.kafkaBrokers, ...(kafkaCredentials ? { kafkaCredentials } : {}), mongoUri: infra.mongoUri, local: infra.local, stop: () => infra.stop() };
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { billing } from "@whiteslip/contracts";
+import { addDays } from "@whiteslip/core";
 import { runEndOfDay } from "@whiteslip/ops";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BOOK_SIZE, BOOK_DATE, probes, runBook } from "../src/book";
@@ -121,21 +122,33 @@ describe("fault suite: the book", () => {
   });
 
   scenario("a second end-of-day call and a Job retry right after a completed run (no early close)", async () => {
+    const next = addDays(BOOK_DATE, 1);
     let second: billing.EndOfDayStatus | undefined;
     let retry = "";
+    let early = "";
+    let after = "";
     const run = await runBook(infra, {
       tag: "fault-book-rerun",
       baseline: baseline.figures,
       hooks: {
         afterEod: async (ctx) => {
-          // 00:06 the next night is what the issue describes; here: right after the 01:00 run, still D+1
+          // 00:06 the next night is what the issue describes; here: right after the 01:00 run, D+1 has not ended
           second = (await ctx.p.clients.billing.runEndOfDay({ businessDate: BOOK_DATE, async: false })).run?.status;
           ctx.note(`second RunEndOfDay(${BOOK_DATE}): ${second === undefined ? "no run" : billing.EndOfDayStatus[second]}`);
+          // the CronJob's retry: whiteslip-ops eod with no date closes the next day only once it has ended
           retry = await runEndOfDay(ctx.p.clients, { pollMs: 50 }).then(
-            (r) => `closed ${r.businessDate}`,
-            (e: Error) => `refused: ${e.message.slice(0, 160)}`,
+            (r) => `answered ${r.businessDate} ${billing.EndOfDayStatus[r.status]}`,
+            (e: Error) => `failed: ${e.message.slice(0, 160)}`,
           );
           ctx.note(`Job retry (whiteslip-ops eod, no date): ${retry}`);
+          early = await ctx.p.clients.billing.runEndOfDay({ businessDate: next, async: false }).then(
+            (r) => `ran: ${r.run ? billing.EndOfDayStatus[r.run.status] : "no run"}`,
+            (e: Error & { reason?: string }) => `refused ${e.reason ?? e.message.slice(0, 120)}`,
+          );
+          ctx.note(`RunEndOfDay(${next}) before ${next} has ended: ${early}`);
+          const bd = await ctx.p.clients.billing.getBusinessDate({});
+          after = `business date ${bd.businessDate}, last completed ${bd.lastCompletedDate}`;
+          ctx.note(after);
         },
       },
     });
@@ -143,7 +156,9 @@ describe("fault suite: the book", () => {
       run,
       conditions: [
         [second === billing.EndOfDayStatus.COMPLETED, `the second call for ${BOOK_DATE} answers its completed run (got ${second})`],
-        [retry.startsWith("refused"), `the Job retry is refused until the next day has ended (${retry})`],
+        [retry === `answered ${BOOK_DATE} COMPLETED`, `the Job retry closes nothing new: it answers ${BOOK_DATE}'s completed run (${retry})`],
+        [early === "refused EOD_DAY_NOT_ENDED", `RunEndOfDay(${next}) is refused until ${next} has ended (${early})`],
+        [after === `business date ${next}, last completed ${BOOK_DATE}`, `${next} is still open (${after})`],
       ],
     };
   });

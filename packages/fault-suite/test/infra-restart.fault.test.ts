@@ -4,9 +4,9 @@
  * the same data (a topic and its messages, a document).
  */
 import { connect } from "node:net";
-import { Kafka, logLevel } from "kafkajs";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { faultKafka } from "../src/kafka";
 import type { FaultInfra } from "../src/run";
 import { startFaultInfra } from "../src/scenario";
 
@@ -30,7 +30,7 @@ describe("the fault suite's broker and database stop and start again", () => {
   afterAll(async () => infra?.stop());
 
   it("Kafka: stopped, the port refuses; started, the same topic and messages are there", async () => {
-    const kafka = new Kafka({ clientId: "fault-restart-test", brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const kafka = faultKafka(infra, "fault-restart-test");
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({ topic: "fault-restart-test", messages: [{ key: "k", value: "before the stop" }] });
