@@ -1,6 +1,9 @@
 import { addDays } from "@whiteslip/core";
 import { describe, expect, it } from "vitest";
 import { getPortfolioStats } from "../src/app/get-portfolio-stats";
+import { getProductTerms } from "../src/app/get-product-terms";
+import { MAX_DEFERRAL_DAYS } from "../src/domain/ledger";
+import { defaultProduct, INSTALLMENT_TERMS } from "../src/domain/product";
 import { openAccount } from "../src/app/open-account";
 import { postPurchase } from "../src/app/post-purchase";
 import { postRepayment } from "../src/app/post-repayment";
@@ -201,5 +204,19 @@ describe("end-of-day rules of time, failures and quarantine", () => {
     for (const id of ["acc-0", "acc-1", "acc-2", "acc-4"]) expect(env.accounts.docs.get(id)).toEqual(straight.accounts.docs.get(id));
     expect(strip(env.accounts.docs.get("acc-3"))).toEqual(strip(straight.accounts.docs.get("acc-3")));
     expect(new Set(env.accounts.outbox.map((e) => e.id))).toEqual(new Set(straight.accounts.outbox.map((e) => e.id)));
+  });
+});
+
+describe("product terms (GetProductTerms: billing is their one home)", () => {
+  it("serves the terms of an account's product, of a product code, and of the default product; an unknown code is NOT_FOUND", async () => {
+    const fast = { ...defaultProduct, code: "fast", graceDays: 20, chargeOffDpd: 91, reminderOffsets: [2, 7] };
+    const env = memoryDeps("2025-01-01", [defaultProduct, fast]);
+    await openAccount(env.deps, { accountId: "acc-f", customerId: "c-f", statementDay: 5, productCode: "fast", creditLimit: 10_000_00n });
+    const t = await getProductTerms(env.deps, { accountId: "acc-f", productCode: "" });
+    expect(t).toEqual({ productCode: "fast", installmentTerms: [...INSTALLMENT_TERMS], maxDeferralDays: MAX_DEFERRAL_DAYS, graceDays: 20, chargeOffDpd: 91, reminderOffsets: [7, 2] });
+    expect((await getProductTerms(env.deps, { accountId: "", productCode: "" })).productCode).toBe(defaultProduct.code);
+    expect((await getProductTerms(env.deps, { accountId: "", productCode: "fast" })).graceDays).toBe(20);
+    await expect(getProductTerms(env.deps, { accountId: "", productCode: "nope" })).rejects.toMatchObject({ kind: "not_found" });
+    await expect(getProductTerms(env.deps, { accountId: "acc-none", productCode: "" })).rejects.toMatchObject({ kind: "not_found" });
   });
 });

@@ -5,7 +5,7 @@ import { handleAccountCured } from "../src/app/handle-account-cured";
 import { handleOverdue } from "../src/app/handle-overdue";
 import { type LogContactInput, logContactAttempt } from "../src/app/log-contact-attempt";
 import { offerRepaymentPlan } from "../src/app/offer-repayment-plan";
-import { getCollectionsStats } from "../src/app/queries";
+import { getCase, getCollectionsStats } from "../src/app/queries";
 import { recordPromiseToPay } from "../src/app/record-promise-to-pay";
 import { grantDeferral } from "../src/app/grant-deferral";
 import { requestFeeWaiver } from "../src/app/request-fee-waiver";
@@ -188,6 +188,29 @@ describe("solutions booked elsewhere", () => {
     await expect(
       offerRepaymentPlan(deps, { caseId, installmentCount: 5, agentId: "a", idempotencyKey: "x" }),
     ).rejects.toMatchObject({ kind: "invalid_argument" });
+  });
+
+  it("checks plans and deferrals against billing's product terms, not terms of its own, before noting anything", async () => {
+    const { deps, bill, cases, caseId } = await openCase();
+    bill.terms = { installmentTerms: [12, 24], maxDeferralDays: 10 };
+    const audit = (await cases.get(caseId))!.audit.length;
+    await expect(offerRepaymentPlan(deps, { caseId, installmentCount: 6, agentId: "ag1", idempotencyKey: "p1" })).rejects.toMatchObject({
+      kind: "invalid_argument",
+      violations: [{ field: "installment_count", description: "must be one of 12, 24" }],
+    });
+    await logContactAttempt(deps, call(caseId, "k1", { outcome: "HARDSHIP", reason: "HARDSHIP_ILLNESS" }));
+    const noted = (await cases.get(caseId))!.audit.length;
+    expect(noted).toBeGreaterThan(audit);
+    await expect(grantDeferral(deps, { caseId, days: 11, agentId: "ag1", idempotencyKey: "d1" })).rejects.toMatchObject({
+      kind: "invalid_argument",
+      violations: [{ field: "days", description: "must be 1–10" }],
+    });
+    expect(bill.plans).toHaveLength(0);
+    expect(bill.deferrals).toHaveLength(0);
+    expect((await cases.get(caseId))!.audit).toHaveLength(noted);
+    await offerRepaymentPlan(deps, { caseId, installmentCount: 12, agentId: "ag1", idempotencyKey: "p2" });
+    expect(bill.plans[0]).toMatchObject({ installmentCount: 12 });
+    expect((await getCase(deps, caseId)).terms).toEqual({ installmentTerms: [12, 24], maxDeferralDays: 10, defaultNoticeDeadlineDays: 15, maxNoticeDeadlineDays: 90 });
   });
 
   it("grants a deferral only for hardship; a retry after the cure closed the case gets the same answer", async () => {

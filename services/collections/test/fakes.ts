@@ -115,6 +115,11 @@ export class FakeBilling implements BillingPort {
   async getAccountSummary(accountId: string) {
     return create(billing.AccountSummarySchema, { accountId, totalBalanceFen: 100_000n });
   }
+  /** This fake's product terms; tests change them to show collections checks billing's, not its own. */
+  terms = { installmentTerms: [3, 6, 12, 24] as readonly number[], maxDeferralDays: 30 };
+  async getProductTerms(_accountId: string) {
+    return this.terms;
+  }
 }
 
 /** Default policy: CN / Asia/Shanghai, US for product `US_BNPL` (America/New_York). */

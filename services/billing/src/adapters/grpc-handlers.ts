@@ -10,6 +10,7 @@ import { getAccountSummary } from "../app/get-account-summary";
 import { getBusinessDate } from "../app/get-business-date";
 import { getEndOfDayRun } from "../app/get-end-of-day-run";
 import { getPortfolioStats } from "../app/get-portfolio-stats";
+import { getProductTerms } from "../app/get-product-terms";
 import { listStatements } from "../app/list-statements";
 import { openAccount } from "../app/open-account";
 import type { BillingDeps, DateRun, QuarantinedAccount } from "../app/ports";
@@ -119,6 +120,9 @@ export function billingHandlers(deps: BillingDeps, _logger: Logger, eod: EndOfDa
       const r = await createRepaymentPlan(deps, { accountId: req.accountId, installmentCount: req.installmentCount, requestedBy: req.requestedBy, idempotencyKey: req.idempotencyKey });
       const plan = r.account.plan!;
       return { plan: planToProto(r.account, plan), account: summary(r.account, r.date) };
+    },
+    async getProductTerms(req) {
+      return { terms: await getProductTerms(deps, { accountId: req.accountId, productCode: req.productCode }) };
     },
     async deferPayment(req) {
       const r = await deferPayment(deps, { accountId: req.accountId, days: req.days, reason: req.reason, requestedBy: req.requestedBy, idempotencyKey: req.idempotencyKey });

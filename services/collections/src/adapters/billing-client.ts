@@ -65,6 +65,12 @@ export class GrpcBilling implements BillingPort {
     }
   }
 
+  async getProductTerms(accountId: string) {
+    const res = await this.client.getProductTerms({ accountId }).catch(rethrowAsDomain);
+    if (!res.terms) throw new Error("billing returned no product terms");
+    return { installmentTerms: res.terms.installmentTerms, maxDeferralDays: res.terms.maxDeferralDays };
+  }
+
   /** Closes the channel. */
   close(): void {
     this.client.close();

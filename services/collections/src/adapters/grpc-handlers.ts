@@ -83,6 +83,7 @@ export function collectionsService(deps: Deps): ServiceRegistration {
         ...(v.account ? { account: v.account } : {}),
         planIds: c.planIds,
         legalNotices: c.legalNotices.map(legalNoticeToProto),
+        terms: { ...v.terms, installmentTerms: [...v.terms.installmentTerms] },
       };
     },
     assignCase: async (req) => ({

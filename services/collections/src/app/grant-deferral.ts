@@ -3,9 +3,6 @@ import { deferralGate, recordDeferral } from "../domain/work";
 import { admitBillingRequest, mutateCase } from "./mutate-case";
 import type { Deps } from "./ports";
 
-/** The longest deferral an agent can grant (billing enforces the same). */
-export const MAX_DEFERRAL_DAYS = 30;
-
 /** GrantDeferral input. */
 export interface GrantDeferralInput {
   caseId: string;
@@ -16,7 +13,7 @@ export interface GrantDeferralInput {
 
 /**
  * Hardship → deferral: the case's latest reason must be hardship; billing's DeferPayment moves the overdue dues
- * (with a derived idempotency key) and enforces its own limits (30 days, once in 365 days). The key is noted on the
+ * (with a derived idempotency key) and enforces its own limits (its product terms' longest deferral, once in 365 days). The key is noted on the
  * case first, so a retry is answered even after billing's AccountCured closed the case.
  */
 export async function grantDeferral(
@@ -25,11 +22,14 @@ export async function grantDeferral(
 ): Promise<{ deferralId: string; dueDate: string; deferredFen: Fen }> {
   new Violations()
     .check(i.caseId.trim() === "", "case_id", "must be set")
-    .check(!Number.isInteger(i.days) || i.days < 1 || i.days > MAX_DEFERRAL_DAYS, "days", `must be 1–${MAX_DEFERRAL_DAYS}`)
+    .check(!Number.isInteger(i.days) || i.days < 1, "days", "must be at least 1")
     .check(i.idempotencyKey.trim() === "", "idempotency_key", "must be set")
     .throwIfAny();
   const c = await deps.cases.get(i.caseId);
   if (!c) throw notFound("case", i.caseId);
+  // the longest deferral is billing's product term (its one home), checked before anything is noted on the case
+  const { maxDeferralDays } = await deps.billing.getProductTerms(c.accountId);
+  new Violations().check(i.days > maxDeferralDays, "days", `must be 1–${maxDeferralDays}`).throwIfAny();
   const actor = i.agentId || "system";
   await admitBillingRequest(
     deps,

@@ -1,6 +1,6 @@
 import type { billing } from "@whiteslip/contracts";
 import { notFound, Violations } from "@whiteslip/core";
-import { PLAN_INSTALLMENTS, planGate, recordPlan } from "../domain/work";
+import { planGate, recordPlan } from "../domain/work";
 import { admitBillingRequest, mutateCase } from "./mutate-case";
 import type { Deps } from "./ports";
 
@@ -21,15 +21,15 @@ export interface OfferPlanInput {
 export async function offerRepaymentPlan(deps: Deps, i: OfferPlanInput): Promise<billing.RepaymentPlan> {
   new Violations()
     .check(i.caseId.trim() === "", "case_id", "must be set")
-    .check(
-      !(PLAN_INSTALLMENTS as readonly number[]).includes(i.installmentCount),
-      "installment_count",
-      "must be 3, 6, 12 or 24",
-    )
     .check(i.idempotencyKey.trim() === "", "idempotency_key", "must be set")
     .throwIfAny();
   const c = await deps.cases.get(i.caseId);
   if (!c) throw notFound("case", i.caseId);
+  // the plan lengths are billing's product terms (their one home), checked before anything is noted on the case
+  const { installmentTerms } = await deps.billing.getProductTerms(c.accountId);
+  new Violations()
+    .check(!installmentTerms.includes(i.installmentCount), "installment_count", `must be one of ${installmentTerms.join(", ")}`)
+    .throwIfAny();
   await admitBillingRequest(
     deps,
     c,

@@ -100,6 +100,16 @@ export interface BillingPort {
   }): Promise<{ deferralId: string; dueDate: string; deferredFen: Fen }>;
   /** The account's summary, or null when billing cannot answer. */
   getAccountSummary(accountId: string): Promise<billing.AccountSummary | null>;
+  /** The terms of the account's product (billing's GetProductTerms): what a plan or a deferral may be. */
+  getProductTerms(accountId: string): Promise<ProductTerms>;
+}
+
+/** Billing's product terms that collections checks treatments against (billing is their one home). */
+export interface ProductTerms {
+  /** Installment counts a repayment plan may have. */
+  installmentTerms: readonly number[];
+  /** The longest hardship deferral, in days. */
+  maxDeferralDays: number;
 }
 
 /** Product configuration that collections needs. */

@@ -2,12 +2,22 @@ import type { billing } from "@whiteslip/contracts";
 import { notFound, Violations } from "@whiteslip/core";
 import { type CollectionsStats, computeStats } from "../domain/stats";
 import type { CollectionCase } from "../domain/types";
+import { DEFAULT_NOTICE_DEADLINE_DAYS, MAX_NOTICE_DEADLINE_DAYS } from "../domain/work";
 import type { Agent, CaseFilter, CasePage, Deps } from "./ports";
 
-/** A case with the account's balances from billing (null when billing cannot answer). */
+/** A case with the account's balances from billing (null when billing cannot answer) and what may be offered on it. */
 export interface CaseView {
   case: CollectionCase;
   account: billing.AccountSummary | null;
+  terms: CaseTerms;
+}
+
+/** The limits of the treatments an agent can offer on a case, from their owners (billing's part empty if unreachable). */
+export interface CaseTerms {
+  installmentTerms: readonly number[];
+  maxDeferralDays: number;
+  defaultNoticeDeadlineDays: number;
+  maxNoticeDeadlineDays: number;
 }
 
 /** GetCase: the case, its history and the account's balances from billing. */
@@ -15,7 +25,12 @@ export async function getCase(deps: Deps, caseId: string): Promise<CaseView> {
   new Violations().check(caseId.trim() === "", "case_id", "must be set").throwIfAny();
   const c = await deps.cases.get(caseId);
   if (!c) throw notFound("case", caseId);
-  return { case: c, account: await deps.billing.getAccountSummary(c.accountId) };
+  const [account, product] = await Promise.all([
+    deps.billing.getAccountSummary(c.accountId),
+    deps.billing.getProductTerms(c.accountId).catch(() => ({ installmentTerms: [], maxDeferralDays: 0 })),
+  ]);
+  const terms = { ...product, defaultNoticeDeadlineDays: DEFAULT_NOTICE_DEADLINE_DAYS, maxNoticeDeadlineDays: MAX_NOTICE_DEADLINE_DAYS };
+  return { case: c, account, terms };
 }
 
 /** ListCases: filters and pages (default 50, max 200), highest priority first. */

@@ -1,13 +1,13 @@
 import { deterministicId, notFound, Violations } from "@whiteslip/core";
 import type { LegalNotice } from "../domain/types";
-import { DEFAULT_NOTICE_DEADLINE_DAYS, requestLegalNotice } from "../domain/work";
+import { DEFAULT_NOTICE_DEADLINE_DAYS, MAX_NOTICE_DEADLINE_DAYS, requestLegalNotice } from "../domain/work";
 import { mutateCase } from "./mutate-case";
 import type { Deps } from "./ports";
 
 /** SendLegalNotice input. */
 export interface LegalNoticeInput {
   caseId: string;
-  /** Days to the deadline; 0 means the default 15. */
+  /** Days to the deadline; 0 means DEFAULT_NOTICE_DEADLINE_DAYS. */
   deadlineDays: number;
   actor: string;
   idempotencyKey: string;
@@ -20,7 +20,11 @@ export interface LegalNoticeInput {
 export async function sendLegalNotice(deps: Deps, i: LegalNoticeInput): Promise<LegalNotice> {
   new Violations()
     .check(i.caseId.trim() === "", "case_id", "must be set")
-    .check(i.deadlineDays < 0 || i.deadlineDays > 90, "deadline_days", "must be 0–90 (0 = default 15)")
+    .check(
+      !Number.isInteger(i.deadlineDays) || i.deadlineDays < 0 || i.deadlineDays > MAX_NOTICE_DEADLINE_DAYS,
+      "deadline_days",
+      `must be 0–${MAX_NOTICE_DEADLINE_DAYS} (0 = default ${DEFAULT_NOTICE_DEADLINE_DAYS})`,
+    )
     .check(i.idempotencyKey.trim() === "", "idempotency_key", "must be set")
     .throwIfAny();
   const noticeId = deterministicId("legal-notice", i.caseId, i.idempotencyKey);

@@ -267,9 +267,6 @@ export function recordPromise(c: CollectionCase, i: PromiseInput, now: Date): De
   return { ok: true, change: b.done() };
 }
 
-/** Allowed plan lengths (billing's CreateRepaymentPlan). */
-export const PLAN_INSTALLMENTS = [3, 6, 12, 24] as const;
-
 /** Whether a repayment plan may be offered now: active, not paused, delinquent. */
 export function planGate(c: CollectionCase): Refusal | null {
   const g = workGate(c);
@@ -400,6 +397,8 @@ export const NOTICE_TEXTS: Readonly<Record<"CN" | "US", NoticeTexts>> = {
 
 /** Default days from today to the deadline stated in a legal notice. */
 export const DEFAULT_NOTICE_DEADLINE_DAYS = 15;
+/** The longest deadline a legal notice may state, in days. */
+export const MAX_NOTICE_DEADLINE_DAYS = 90;
 
 /**
  * Requests a formal legal notice (法律告知函): allowed once the strategy's treatment is legal notice or beyond (M3+

@@ -430,9 +430,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.post("/api/cases/:caseId/plans", async (req) => {
     const { user, kase } = await loadCase(req, canWorkCase);
     const body = bodyOf(req);
+    // the allowed counts are billing's product terms: collections checks them and names the field
     const n = Number(body.installmentCount);
-    if (![3, 6, 12, 24].includes(n))
-      throw badRequest([{ field: "installmentCount", description: "must be 3, 6, 12 or 24" }]);
+    if (!Number.isInteger(n)) throw badRequest([{ field: "installmentCount", description: "must be a whole number" }]);
     const res = await call(
       "collections",
       c.collections.offerRepaymentPlan({
@@ -467,9 +467,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.post("/api/cases/:caseId/deferrals", async (req) => {
     const { user, kase } = await loadCase(req, canWorkCase);
     const body = bodyOf(req);
+    // the longest deferral is billing's product term: collections checks it and names the field
     const days = Number(body.days);
-    if (!Number.isInteger(days) || days < 1 || days > 30)
-      throw badRequest([{ field: "days", description: "must be 1–30 days" }]);
+    if (!Number.isInteger(days)) throw badRequest([{ field: "days", description: "must be a whole number of days" }]);
     const res = await call(
       "collections",
       c.collections.grantDeferral({
@@ -485,9 +485,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.post("/api/cases/:caseId/legal-notices", async (req) => {
     const { user, kase } = await loadCase(req, canWorkCase);
     const body = bodyOf(req);
-    const days = body.deadlineDays === undefined || body.deadlineDays === "" ? 15 : Number(body.deadlineDays);
-    if (!Number.isInteger(days) || days < 1 || days > 90)
-      throw badRequest([{ field: "deadlineDays", description: "must be 1–90 days" }]);
+    // empty: collections' default deadline; its range is collections' rule, checked there
+    const days = body.deadlineDays === undefined || body.deadlineDays === "" ? 0 : Number(body.deadlineDays);
+    if (!Number.isInteger(days)) throw badRequest([{ field: "deadlineDays", description: "must be a whole number of days" }]);
     const res = await call(
       "collections",
       c.collections.sendLegalNotice({

@@ -94,7 +94,7 @@ export function CasePage(props: { caseId: string; me: Me }) {
             <Card title={t("restrictions")} testId="case-restrictions">
               <Restrictions r={d.restrictions} />
             </Card>
-            {canAct ? <Actions caseId={k.caseId} onDone={state.reload} /> : null}
+            {canAct ? <Actions caseId={k.caseId} terms={d.terms ?? {}} onDone={state.reload} /> : null}
             <Card title={t("contactAttempts")} testId="attempts" wide>
               <Table
                 rowTestId="attempt-row"
@@ -348,8 +348,17 @@ function Form(props: {
 }
 
 /** The agent's actions on the case; each refreshes the page on success. */
-function Actions(props: { caseId: string; onDone(): void }) {
+/** What may be offered on the case, from its owners (billing's product terms, collections' notice rules) via GetCase. */
+interface CaseTerms {
+  installmentTerms?: number[];
+  maxDeferralDays?: number;
+  defaultNoticeDeadlineDays?: number;
+  maxNoticeDeadlineDays?: number;
+}
+
+function Actions(props: { caseId: string; terms: CaseTerms; onDone(): void }) {
   const { t, e } = useI18n();
+  const terms = props.terms;
   const path = (p: string) => `/api/cases/${encodeURIComponent(props.caseId)}/${p}`;
   const after = <T,>(p: Promise<T>) =>
     p.then((r) => {
@@ -451,7 +460,7 @@ function Actions(props: { caseId: string; onDone(): void }) {
           <label>
             {t("installments")}
             <select name="installments">
-              {[3, 6, 12, 24].map((n) => (
+              {(terms.installmentTerms ?? []).map((n) => (
                 <option key={n} value={n}>
                   {n}
                 </option>
@@ -480,7 +489,7 @@ function Actions(props: { caseId: string; onDone(): void }) {
         >
           <label>
             {t("deferralDays")}
-            <input name="days" type="number" min={1} max={30} defaultValue={30} />
+            <input name="days" type="number" min={1} max={terms.maxDeferralDays} defaultValue={terms.maxDeferralDays} />
           </label>
         </Form>
         <Form
@@ -490,14 +499,20 @@ function Actions(props: { caseId: string; onDone(): void }) {
             after(
               api("POST", path("legal-notices"), {
                 idempotencyKey,
-                deadlineDays: Number(f.get("deadlineDays") || 15),
+                deadlineDays: Number(f.get("deadlineDays") || 0), // 0: collections' default
               }),
             )
           }
         >
           <label>
             {t("deadlineDays")}
-            <input name="deadlineDays" type="number" min={1} max={90} defaultValue={15} />
+            <input
+              name="deadlineDays"
+              type="number"
+              min={1}
+              max={terms.maxNoticeDeadlineDays}
+              defaultValue={terms.defaultNoticeDeadlineDays}
+            />
           </label>
         </Form>
       </div>

@@ -14,7 +14,112 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file whiteslip/billing/v1/billing_service.proto.
  */
 export const file_whiteslip_billing_v1_billing_service: GenFile = /*@__PURE__*/
-  fileDesc("Cip3aGl0ZXNsaXAvYmlsbGluZy92MS9iaWxsaW5nX3NlcnZpY2UucHJvdG8SFHdoaXRlc2xpcC5iaWxsaW5nLnYxIoQBChJPcGVuQWNjb3VudFJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIVCg1zdGF0ZW1lbnRfZGF5GAMgASgFEhQKDHByb2R1Y3RfY29kZRgEIAEoCRIYChBjcmVkaXRfbGltaXRfZmVuGAUgASgDIl0KE09wZW5BY2NvdW50UmVzcG9uc2USNQoHYWNjb3VudBgBIAEoCzIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkFjY291bnRTdW1tYXJ5Eg8KB2NyZWF0ZWQYAiABKAgitgEKE1Bvc3RQdXJjaGFzZVJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIYChBhdXRob3JpemF0aW9uX2lkGAIgASgJEhIKCmFtb3VudF9mZW4YAyABKAMSGgoSaW5zdGFsbG1lbnRfbW9udGhzGAQgASgFEhMKC21lcmNoYW50X2lkGAUgASgJEhMKC2Rlc2NyaXB0aW9uGAYgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCSKJAQoUUG9zdFB1cmNoYXNlUmVzcG9uc2USEwoLcHVyY2hhc2VfaWQYASABKAkSNQoHYWNjb3VudBgCIAEoCzIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkFjY291bnRTdW1tYXJ5EiUKHWluc3RhbGxtZW50X2ZlZV9wZXJfbW9udGhfZmVuGAMgASgDIm0KFVJlZnVuZFB1cmNoYXNlUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhMKC3B1cmNoYXNlX2lkGAIgASgJEhIKCmFtb3VudF9mZW4YAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJImIKFlJlZnVuZFB1cmNoYXNlUmVzcG9uc2USEQoJcmVmdW5kX2lkGAEgASgJEjUKB2FjY291bnQYAiABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeSJoChRQb3N0UmVwYXltZW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhIKCmFtb3VudF9mZW4YAiABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJEg8KB2NoYW5uZWwYBCABKAkipwEKFVBvc3RSZXBheW1lbnRSZXNwb25zZRISCgpwYXltZW50X2lkGAEgASgJEjQKCmFsbG9jYXRpb24YAiABKAsyIC53aGl0ZXNsaXAuYmlsbGluZy52MS5BbGxvY2F0aW9uEjUKB2FjY291bnQYAyABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeRINCgVjdXJlZBgEIAEoCCIuChhHZXRBY2NvdW50U3VtbWFyeVJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCSJSChlHZXRBY2NvdW50U3VtbWFyeVJlc3BvbnNlEjUKB2FjY291bnQYASABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeSJSChVMaXN0U3RhdGVtZW50c1JlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJmChZMaXN0U3RhdGVtZW50c1Jlc3BvbnNlEjMKCnN0YXRlbWVudHMYASADKAsyHy53aGl0ZXNsaXAuYmlsbGluZy52MS5TdGF0ZW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImQKElJ1bkVuZE9mRGF5UmVxdWVzdBIVCg1idXNpbmVzc19kYXRlGAEgASgJEhMKC3NoYXJkX2luZGV4GAIgASgFEhMKC3NoYXJkX2NvdW50GAMgASgFEg0KBWFzeW5jGAQgASgIIkUKE1J1bkVuZE9mRGF5UmVzcG9uc2USLgoDcnVuGAEgASgLMiEud2hpdGVzbGlwLmJpbGxpbmcudjEuRW5kT2ZEYXlSdW4iLgoVR2V0RW5kT2ZEYXlSdW5SZXF1ZXN0EhUKDWJ1c2luZXNzX2RhdGUYASABKAkiSAoWR2V0RW5kT2ZEYXlSdW5SZXNwb25zZRIuCgNydW4YASABKAsyIS53aGl0ZXNsaXAuYmlsbGluZy52MS5FbmRPZkRheVJ1biLHBAoLRW5kT2ZEYXlSdW4SFQoNYnVzaW5lc3NfZGF0ZRgBIAEoCRI0CgZzdGF0dXMYAiABKA4yJC53aGl0ZXNsaXAuYmlsbGluZy52MS5FbmRPZkRheVN0YXR1cxIWCg5hY2NvdW50c190b3RhbBgDIAEoAxIaChJhY2NvdW50c19wcm9jZXNzZWQYBCABKAMSGQoRc3RhdGVtZW50c19pc3N1ZWQYBSABKAMSGAoQZHVlX3Nvb25fZW1pdHRlZBgGIAEoAxIXCg9vdmVyZHVlX2VtaXR0ZWQYByABKAMSEwoLY2hhcmdlZF9vZmYYCCABKAMSGQoRbGF0ZV9mZWVzX2NoYXJnZWQYCSABKAMSLgoKc3RhcnRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY29tcGxldGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzaGFyZHNfY29tcGxldGVkGAwgASgFEhMKC3NoYXJkX2NvdW50GA0gASgFEg0KBWVycm9yGA4gASgJEhwKFGFjY291bnRzX3F1YXJhbnRpbmVkGA8gASgDEkYKFHF1YXJhbnRpbmVkX2FjY291bnRzGBAgAygLMigud2hpdGVzbGlwLmJpbGxpbmcudjEuUXVhcmFudGluZWRBY2NvdW50EjMKBnNoYXJkcxgRIAMoCzIjLndoaXRlc2xpcC5iaWxsaW5nLnYxLkVuZE9mRGF5U2hhcmQiqQEKElF1YXJhbnRpbmVkQWNjb3VudBISCgphY2NvdW50X2lkGAEgASgJEhUKDWJ1c2luZXNzX2RhdGUYAiABKAkSEwoLc2hhcmRfaW5kZXgYAyABKAUSDgoGcmVhc29uGAQgASgJEg8KB21lc3NhZ2UYBSABKAkSMgoOcXVhcmFudGluZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqcCCg1FbmRPZkRheVNoYXJkEhMKC3NoYXJkX2luZGV4GAEgASgFEjQKBnN0YXR1cxgCIAEoDjIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkVuZE9mRGF5U3RhdHVzEhYKDmFjY291bnRzX3RvdGFsGAMgASgDEhoKEmFjY291bnRzX3Byb2Nlc3NlZBgEIAEoAxINCgVvd25lchgFIAEoCRI0ChBsZWFzZV9leHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxoZWFydGJlYXRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXRha2VvdmVycxgIIAEoBRINCgVlcnJvchgJIAEoCSIYChZHZXRCdXNpbmVzc0RhdGVSZXF1ZXN0IogBChdHZXRCdXNpbmVzc0RhdGVSZXNwb25zZRIVCg1idXNpbmVzc19kYXRlGAEgASgJEhsKE2xhc3RfY29tcGxldGVkX2RhdGUYAiABKAkSOQoVZW5kX29mX2RheV9ub3RfYmVmb3JlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ6ChpDcmVhdGVSZXBheW1lbnRQbGFuUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhkKEWluc3RhbGxtZW50X2NvdW50GAIgASgFEhQKDHJlcXVlc3RlZF9ieRgDIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkihwEKG0NyZWF0ZVJlcGF5bWVudFBsYW5SZXNwb25zZRIxCgRwbGFuGAEgASgLMiMud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVwYXltZW50UGxhbhI1CgdhY2NvdW50GAIgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkifAoQV2FpdmVGZWVzUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhYKDm1heF9hbW91bnRfZmVuGAIgASgDEg4KBnJlYXNvbhgDIAEoCRITCgthcHByb3ZlZF9ieRgEIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkiXgoRV2FpdmVGZWVzUmVzcG9uc2USEgoKd2FpdmVkX2ZlbhgBIAEoAxI1CgdhY2NvdW50GAIgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkidgoTRGVmZXJQYXltZW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEgwKBGRheXMYAiABKAUSDgoGcmVhc29uGAMgASgJEhQKDHJlcXVlc3RlZF9ieRgEIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkiigEKFERlZmVyUGF5bWVudFJlc3BvbnNlEhMKC2RlZmVycmFsX2lkGAEgASgJEhAKCGR1ZV9kYXRlGAIgASgJEhQKDGRlZmVycmVkX2ZlbhgDIAEoAxI1CgdhY2NvdW50GAQgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkiVwoYR2V0UG9ydGZvbGlvU3RhdHNSZXF1ZXN0EhIKCmFzX29mX2RhdGUYASABKAkSEwoLaW5mbG93X2RheXMYAiABKAUSEgoKdHJlbmRfZGF5cxgDIAEoBSKUAwoZR2V0UG9ydGZvbGlvU3RhdHNSZXNwb25zZRISCgphc19vZl9kYXRlGAEgASgJEhcKD2FjdGl2ZV9hY2NvdW50cxgCIAEoAxIXCg9vdXRzdGFuZGluZ19mZW4YAyABKAMSMQoHYnVja2V0cxgEIAMoCzIgLndoaXRlc2xpcC5iaWxsaW5nLnYxLkJ1Y2tldFN0YXQSGAoQZGVsaW5xdWVuY3lfcmF0ZRgFIAEoARIyCgpyb2xsX3JhdGVzGAYgAygLMh4ud2hpdGVzbGlwLmJpbGxpbmcudjEuUm9sbFJhdGUSFwoPY2hhcmdlZF9vZmZfZmVuGAcgASgDEhcKD2NoYXJnZV9vZmZfcmF0ZRgIIAEoARIRCgljdXJlX3JhdGUYCSABKAESOgoQZXhwZWN0ZWRfaW5mbG93cxgKIAMoCzIgLndoaXRlc2xpcC5iaWxsaW5nLnYxLkluZmxvd1N0YXQSLwoFdHJlbmQYCyADKAsyIC53aGl0ZXNsaXAuYmlsbGluZy52MS5UcmVuZFBvaW50IoIBCgpCdWNrZXRTdGF0EjcKBmJ1Y2tldBgBIAEoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0EhAKCGFjY291bnRzGAIgASgDEhMKC2JhbGFuY2VfZmVuGAMgASgDEhQKDGJhbGFuY2VfcmF0ZRgEIAEoASKkAQoIUm9sbFJhdGUSPAoLZnJvbV9idWNrZXQYASABKA4yJy53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWxpbnF1ZW5jeUJ1Y2tldBI6Cgl0b19idWNrZXQYAiABKA4yJy53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWxpbnF1ZW5jeUJ1Y2tldBIQCghhY2NvdW50cxgDIAEoAxIMCgRyYXRlGAQgASgBIkAKCkluZmxvd1N0YXQSDAoEZGF0ZRgBIAEoCRISCgphbW91bnRfZmVuGAIgASgDEhAKCGFjY291bnRzGAMgASgDImYKClRyZW5kUG9pbnQSDAoEZGF0ZRgBIAEoCRIYChBkZWxpbnF1ZW5jeV9yYXRlGAIgASgBEhcKD2NoYXJnZWRfb2ZmX2ZlbhgDIAEoAxIXCg9vdXRzdGFuZGluZ19mZW4YBCABKAMqkQEKDkVuZE9mRGF5U3RhdHVzEiEKHUVORF9PRl9EQVlfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHQoZRU5EX09GX0RBWV9TVEFUVVNfUlVOTklORxABEh8KG0VORF9PRl9EQVlfU1RBVFVTX0NPTVBMRVRFRBACEhwKGEVORF9PRl9EQVlfU1RBVFVTX0ZBSUxFRBADMo0LCg5CaWxsaW5nU2VydmljZRJiCgtPcGVuQWNjb3VudBIoLndoaXRlc2xpcC5iaWxsaW5nLnYxLk9wZW5BY2NvdW50UmVxdWVzdBopLndoaXRlc2xpcC5iaWxsaW5nLnYxLk9wZW5BY2NvdW50UmVzcG9uc2USZQoMUG9zdFB1cmNoYXNlEikud2hpdGVzbGlwLmJpbGxpbmcudjEuUG9zdFB1cmNoYXNlUmVxdWVzdBoqLndoaXRlc2xpcC5iaWxsaW5nLnYxLlBvc3RQdXJjaGFzZVJlc3BvbnNlEmsKDlJlZnVuZFB1cmNoYXNlEisud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVmdW5kUHVyY2hhc2VSZXF1ZXN0Giwud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVmdW5kUHVyY2hhc2VSZXNwb25zZRJoCg1Qb3N0UmVwYXltZW50Eioud2hpdGVzbGlwLmJpbGxpbmcudjEuUG9zdFJlcGF5bWVudFJlcXVlc3QaKy53aGl0ZXNsaXAuYmlsbGluZy52MS5Qb3N0UmVwYXltZW50UmVzcG9uc2USdAoRR2V0QWNjb3VudFN1bW1hcnkSLi53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRBY2NvdW50U3VtbWFyeVJlcXVlc3QaLy53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRBY2NvdW50U3VtbWFyeVJlc3BvbnNlEmsKDkxpc3RTdGF0ZW1lbnRzEisud2hpdGVzbGlwLmJpbGxpbmcudjEuTGlzdFN0YXRlbWVudHNSZXF1ZXN0Giwud2hpdGVzbGlwLmJpbGxpbmcudjEuTGlzdFN0YXRlbWVudHNSZXNwb25zZRJiCgtSdW5FbmRPZkRheRIoLndoaXRlc2xpcC5iaWxsaW5nLnYxLlJ1bkVuZE9mRGF5UmVxdWVzdBopLndoaXRlc2xpcC5iaWxsaW5nLnYxLlJ1bkVuZE9mRGF5UmVzcG9uc2USawoOR2V0RW5kT2ZEYXlSdW4SKy53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRFbmRPZkRheVJ1blJlcXVlc3QaLC53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRFbmRPZkRheVJ1blJlc3BvbnNlEm4KD0dldEJ1c2luZXNzRGF0ZRIsLndoaXRlc2xpcC5iaWxsaW5nLnYxLkdldEJ1c2luZXNzRGF0ZVJlcXVlc3QaLS53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRCdXNpbmVzc0RhdGVSZXNwb25zZRJ6ChNDcmVhdGVSZXBheW1lbnRQbGFuEjAud2hpdGVzbGlwLmJpbGxpbmcudjEuQ3JlYXRlUmVwYXltZW50UGxhblJlcXVlc3QaMS53aGl0ZXNsaXAuYmlsbGluZy52MS5DcmVhdGVSZXBheW1lbnRQbGFuUmVzcG9uc2USXAoJV2FpdmVGZWVzEiYud2hpdGVzbGlwLmJpbGxpbmcudjEuV2FpdmVGZWVzUmVxdWVzdBonLndoaXRlc2xpcC5iaWxsaW5nLnYxLldhaXZlRmVlc1Jlc3BvbnNlEnQKEUdldFBvcnRmb2xpb1N0YXRzEi4ud2hpdGVzbGlwLmJpbGxpbmcudjEuR2V0UG9ydGZvbGlvU3RhdHNSZXF1ZXN0Gi8ud2hpdGVzbGlwLmJpbGxpbmcudjEuR2V0UG9ydGZvbGlvU3RhdHNSZXNwb25zZRJlCgxEZWZlclBheW1lbnQSKS53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWZlclBheW1lbnRSZXF1ZXN0Gioud2hpdGVzbGlwLmJpbGxpbmcudjEuRGVmZXJQYXltZW50UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing]);
+  fileDesc("Cip3aGl0ZXNsaXAvYmlsbGluZy92MS9iaWxsaW5nX3NlcnZpY2UucHJvdG8SFHdoaXRlc2xpcC5iaWxsaW5nLnYxIkIKFkdldFByb2R1Y3RUZXJtc1JlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIUCgxwcm9kdWN0X2NvZGUYAiABKAkiTAoXR2V0UHJvZHVjdFRlcm1zUmVzcG9uc2USMQoFdGVybXMYASABKAsyIi53aGl0ZXNsaXAuYmlsbGluZy52MS5Qcm9kdWN0VGVybXMioAEKDFByb2R1Y3RUZXJtcxIUCgxwcm9kdWN0X2NvZGUYASABKAkSGQoRaW5zdGFsbG1lbnRfdGVybXMYAiADKAUSGQoRbWF4X2RlZmVycmFsX2RheXMYAyABKAUSEgoKZ3JhY2VfZGF5cxgEIAEoBRIWCg5jaGFyZ2Vfb2ZmX2RwZBgFIAEoBRIYChByZW1pbmRlcl9vZmZzZXRzGAYgAygFIoQBChJPcGVuQWNjb3VudFJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIVCg1zdGF0ZW1lbnRfZGF5GAMgASgFEhQKDHByb2R1Y3RfY29kZRgEIAEoCRIYChBjcmVkaXRfbGltaXRfZmVuGAUgASgDIl0KE09wZW5BY2NvdW50UmVzcG9uc2USNQoHYWNjb3VudBgBIAEoCzIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkFjY291bnRTdW1tYXJ5Eg8KB2NyZWF0ZWQYAiABKAgitgEKE1Bvc3RQdXJjaGFzZVJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIYChBhdXRob3JpemF0aW9uX2lkGAIgASgJEhIKCmFtb3VudF9mZW4YAyABKAMSGgoSaW5zdGFsbG1lbnRfbW9udGhzGAQgASgFEhMKC21lcmNoYW50X2lkGAUgASgJEhMKC2Rlc2NyaXB0aW9uGAYgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCSKJAQoUUG9zdFB1cmNoYXNlUmVzcG9uc2USEwoLcHVyY2hhc2VfaWQYASABKAkSNQoHYWNjb3VudBgCIAEoCzIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkFjY291bnRTdW1tYXJ5EiUKHWluc3RhbGxtZW50X2ZlZV9wZXJfbW9udGhfZmVuGAMgASgDIm0KFVJlZnVuZFB1cmNoYXNlUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhMKC3B1cmNoYXNlX2lkGAIgASgJEhIKCmFtb3VudF9mZW4YAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJImIKFlJlZnVuZFB1cmNoYXNlUmVzcG9uc2USEQoJcmVmdW5kX2lkGAEgASgJEjUKB2FjY291bnQYAiABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeSJoChRQb3N0UmVwYXltZW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhIKCmFtb3VudF9mZW4YAiABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJEg8KB2NoYW5uZWwYBCABKAkipwEKFVBvc3RSZXBheW1lbnRSZXNwb25zZRISCgpwYXltZW50X2lkGAEgASgJEjQKCmFsbG9jYXRpb24YAiABKAsyIC53aGl0ZXNsaXAuYmlsbGluZy52MS5BbGxvY2F0aW9uEjUKB2FjY291bnQYAyABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeRINCgVjdXJlZBgEIAEoCCIuChhHZXRBY2NvdW50U3VtbWFyeVJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCSJSChlHZXRBY2NvdW50U3VtbWFyeVJlc3BvbnNlEjUKB2FjY291bnQYASABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeSJSChVMaXN0U3RhdGVtZW50c1JlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJmChZMaXN0U3RhdGVtZW50c1Jlc3BvbnNlEjMKCnN0YXRlbWVudHMYASADKAsyHy53aGl0ZXNsaXAuYmlsbGluZy52MS5TdGF0ZW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImQKElJ1bkVuZE9mRGF5UmVxdWVzdBIVCg1idXNpbmVzc19kYXRlGAEgASgJEhMKC3NoYXJkX2luZGV4GAIgASgFEhMKC3NoYXJkX2NvdW50GAMgASgFEg0KBWFzeW5jGAQgASgIIkUKE1J1bkVuZE9mRGF5UmVzcG9uc2USLgoDcnVuGAEgASgLMiEud2hpdGVzbGlwLmJpbGxpbmcudjEuRW5kT2ZEYXlSdW4iLgoVR2V0RW5kT2ZEYXlSdW5SZXF1ZXN0EhUKDWJ1c2luZXNzX2RhdGUYASABKAkiSAoWR2V0RW5kT2ZEYXlSdW5SZXNwb25zZRIuCgNydW4YASABKAsyIS53aGl0ZXNsaXAuYmlsbGluZy52MS5FbmRPZkRheVJ1biLHBAoLRW5kT2ZEYXlSdW4SFQoNYnVzaW5lc3NfZGF0ZRgBIAEoCRI0CgZzdGF0dXMYAiABKA4yJC53aGl0ZXNsaXAuYmlsbGluZy52MS5FbmRPZkRheVN0YXR1cxIWCg5hY2NvdW50c190b3RhbBgDIAEoAxIaChJhY2NvdW50c19wcm9jZXNzZWQYBCABKAMSGQoRc3RhdGVtZW50c19pc3N1ZWQYBSABKAMSGAoQZHVlX3Nvb25fZW1pdHRlZBgGIAEoAxIXCg9vdmVyZHVlX2VtaXR0ZWQYByABKAMSEwoLY2hhcmdlZF9vZmYYCCABKAMSGQoRbGF0ZV9mZWVzX2NoYXJnZWQYCSABKAMSLgoKc3RhcnRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY29tcGxldGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzaGFyZHNfY29tcGxldGVkGAwgASgFEhMKC3NoYXJkX2NvdW50GA0gASgFEg0KBWVycm9yGA4gASgJEhwKFGFjY291bnRzX3F1YXJhbnRpbmVkGA8gASgDEkYKFHF1YXJhbnRpbmVkX2FjY291bnRzGBAgAygLMigud2hpdGVzbGlwLmJpbGxpbmcudjEuUXVhcmFudGluZWRBY2NvdW50EjMKBnNoYXJkcxgRIAMoCzIjLndoaXRlc2xpcC5iaWxsaW5nLnYxLkVuZE9mRGF5U2hhcmQiqQEKElF1YXJhbnRpbmVkQWNjb3VudBISCgphY2NvdW50X2lkGAEgASgJEhUKDWJ1c2luZXNzX2RhdGUYAiABKAkSEwoLc2hhcmRfaW5kZXgYAyABKAUSDgoGcmVhc29uGAQgASgJEg8KB21lc3NhZ2UYBSABKAkSMgoOcXVhcmFudGluZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqcCCg1FbmRPZkRheVNoYXJkEhMKC3NoYXJkX2luZGV4GAEgASgFEjQKBnN0YXR1cxgCIAEoDjIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkVuZE9mRGF5U3RhdHVzEhYKDmFjY291bnRzX3RvdGFsGAMgASgDEhoKEmFjY291bnRzX3Byb2Nlc3NlZBgEIAEoAxINCgVvd25lchgFIAEoCRI0ChBsZWFzZV9leHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxoZWFydGJlYXRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXRha2VvdmVycxgIIAEoBRINCgVlcnJvchgJIAEoCSIYChZHZXRCdXNpbmVzc0RhdGVSZXF1ZXN0IogBChdHZXRCdXNpbmVzc0RhdGVSZXNwb25zZRIVCg1idXNpbmVzc19kYXRlGAEgASgJEhsKE2xhc3RfY29tcGxldGVkX2RhdGUYAiABKAkSOQoVZW5kX29mX2RheV9ub3RfYmVmb3JlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ6ChpDcmVhdGVSZXBheW1lbnRQbGFuUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhkKEWluc3RhbGxtZW50X2NvdW50GAIgASgFEhQKDHJlcXVlc3RlZF9ieRgDIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkihwEKG0NyZWF0ZVJlcGF5bWVudFBsYW5SZXNwb25zZRIxCgRwbGFuGAEgASgLMiMud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVwYXltZW50UGxhbhI1CgdhY2NvdW50GAIgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkifAoQV2FpdmVGZWVzUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhYKDm1heF9hbW91bnRfZmVuGAIgASgDEg4KBnJlYXNvbhgDIAEoCRITCgthcHByb3ZlZF9ieRgEIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkiXgoRV2FpdmVGZWVzUmVzcG9uc2USEgoKd2FpdmVkX2ZlbhgBIAEoAxI1CgdhY2NvdW50GAIgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkidgoTRGVmZXJQYXltZW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEgwKBGRheXMYAiABKAUSDgoGcmVhc29uGAMgASgJEhQKDHJlcXVlc3RlZF9ieRgEIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkiigEKFERlZmVyUGF5bWVudFJlc3BvbnNlEhMKC2RlZmVycmFsX2lkGAEgASgJEhAKCGR1ZV9kYXRlGAIgASgJEhQKDGRlZmVycmVkX2ZlbhgDIAEoAxI1CgdhY2NvdW50GAQgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkiVwoYR2V0UG9ydGZvbGlvU3RhdHNSZXF1ZXN0EhIKCmFzX29mX2RhdGUYASABKAkSEwoLaW5mbG93X2RheXMYAiABKAUSEgoKdHJlbmRfZGF5cxgDIAEoBSKUAwoZR2V0UG9ydGZvbGlvU3RhdHNSZXNwb25zZRISCgphc19vZl9kYXRlGAEgASgJEhcKD2FjdGl2ZV9hY2NvdW50cxgCIAEoAxIXCg9vdXRzdGFuZGluZ19mZW4YAyABKAMSMQoHYnVja2V0cxgEIAMoCzIgLndoaXRlc2xpcC5iaWxsaW5nLnYxLkJ1Y2tldFN0YXQSGAoQZGVsaW5xdWVuY3lfcmF0ZRgFIAEoARIyCgpyb2xsX3JhdGVzGAYgAygLMh4ud2hpdGVzbGlwLmJpbGxpbmcudjEuUm9sbFJhdGUSFwoPY2hhcmdlZF9vZmZfZmVuGAcgASgDEhcKD2NoYXJnZV9vZmZfcmF0ZRgIIAEoARIRCgljdXJlX3JhdGUYCSABKAESOgoQZXhwZWN0ZWRfaW5mbG93cxgKIAMoCzIgLndoaXRlc2xpcC5iaWxsaW5nLnYxLkluZmxvd1N0YXQSLwoFdHJlbmQYCyADKAsyIC53aGl0ZXNsaXAuYmlsbGluZy52MS5UcmVuZFBvaW50IoIBCgpCdWNrZXRTdGF0EjcKBmJ1Y2tldBgBIAEoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0EhAKCGFjY291bnRzGAIgASgDEhMKC2JhbGFuY2VfZmVuGAMgASgDEhQKDGJhbGFuY2VfcmF0ZRgEIAEoASKkAQoIUm9sbFJhdGUSPAoLZnJvbV9idWNrZXQYASABKA4yJy53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWxpbnF1ZW5jeUJ1Y2tldBI6Cgl0b19idWNrZXQYAiABKA4yJy53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWxpbnF1ZW5jeUJ1Y2tldBIQCghhY2NvdW50cxgDIAEoAxIMCgRyYXRlGAQgASgBIkAKCkluZmxvd1N0YXQSDAoEZGF0ZRgBIAEoCRISCgphbW91bnRfZmVuGAIgASgDEhAKCGFjY291bnRzGAMgASgDImYKClRyZW5kUG9pbnQSDAoEZGF0ZRgBIAEoCRIYChBkZWxpbnF1ZW5jeV9yYXRlGAIgASgBEhcKD2NoYXJnZWRfb2ZmX2ZlbhgDIAEoAxIXCg9vdXRzdGFuZGluZ19mZW4YBCABKAMqkQEKDkVuZE9mRGF5U3RhdHVzEiEKHUVORF9PRl9EQVlfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHQoZRU5EX09GX0RBWV9TVEFUVVNfUlVOTklORxABEh8KG0VORF9PRl9EQVlfU1RBVFVTX0NPTVBMRVRFRBACEhwKGEVORF9PRl9EQVlfU1RBVFVTX0ZBSUxFRBADMv0LCg5CaWxsaW5nU2VydmljZRJiCgtPcGVuQWNjb3VudBIoLndoaXRlc2xpcC5iaWxsaW5nLnYxLk9wZW5BY2NvdW50UmVxdWVzdBopLndoaXRlc2xpcC5iaWxsaW5nLnYxLk9wZW5BY2NvdW50UmVzcG9uc2USZQoMUG9zdFB1cmNoYXNlEikud2hpdGVzbGlwLmJpbGxpbmcudjEuUG9zdFB1cmNoYXNlUmVxdWVzdBoqLndoaXRlc2xpcC5iaWxsaW5nLnYxLlBvc3RQdXJjaGFzZVJlc3BvbnNlEmsKDlJlZnVuZFB1cmNoYXNlEisud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVmdW5kUHVyY2hhc2VSZXF1ZXN0Giwud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVmdW5kUHVyY2hhc2VSZXNwb25zZRJoCg1Qb3N0UmVwYXltZW50Eioud2hpdGVzbGlwLmJpbGxpbmcudjEuUG9zdFJlcGF5bWVudFJlcXVlc3QaKy53aGl0ZXNsaXAuYmlsbGluZy52MS5Qb3N0UmVwYXltZW50UmVzcG9uc2USdAoRR2V0QWNjb3VudFN1bW1hcnkSLi53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRBY2NvdW50U3VtbWFyeVJlcXVlc3QaLy53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRBY2NvdW50U3VtbWFyeVJlc3BvbnNlEmsKDkxpc3RTdGF0ZW1lbnRzEisud2hpdGVzbGlwLmJpbGxpbmcudjEuTGlzdFN0YXRlbWVudHNSZXF1ZXN0Giwud2hpdGVzbGlwLmJpbGxpbmcudjEuTGlzdFN0YXRlbWVudHNSZXNwb25zZRJiCgtSdW5FbmRPZkRheRIoLndoaXRlc2xpcC5iaWxsaW5nLnYxLlJ1bkVuZE9mRGF5UmVxdWVzdBopLndoaXRlc2xpcC5iaWxsaW5nLnYxLlJ1bkVuZE9mRGF5UmVzcG9uc2USawoOR2V0RW5kT2ZEYXlSdW4SKy53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRFbmRPZkRheVJ1blJlcXVlc3QaLC53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRFbmRPZkRheVJ1blJlc3BvbnNlEm4KD0dldEJ1c2luZXNzRGF0ZRIsLndoaXRlc2xpcC5iaWxsaW5nLnYxLkdldEJ1c2luZXNzRGF0ZVJlcXVlc3QaLS53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRCdXNpbmVzc0RhdGVSZXNwb25zZRJ6ChNDcmVhdGVSZXBheW1lbnRQbGFuEjAud2hpdGVzbGlwLmJpbGxpbmcudjEuQ3JlYXRlUmVwYXltZW50UGxhblJlcXVlc3QaMS53aGl0ZXNsaXAuYmlsbGluZy52MS5DcmVhdGVSZXBheW1lbnRQbGFuUmVzcG9uc2USXAoJV2FpdmVGZWVzEiYud2hpdGVzbGlwLmJpbGxpbmcudjEuV2FpdmVGZWVzUmVxdWVzdBonLndoaXRlc2xpcC5iaWxsaW5nLnYxLldhaXZlRmVlc1Jlc3BvbnNlEnQKEUdldFBvcnRmb2xpb1N0YXRzEi4ud2hpdGVzbGlwLmJpbGxpbmcudjEuR2V0UG9ydGZvbGlvU3RhdHNSZXF1ZXN0Gi8ud2hpdGVzbGlwLmJpbGxpbmcudjEuR2V0UG9ydGZvbGlvU3RhdHNSZXNwb25zZRJlCgxEZWZlclBheW1lbnQSKS53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWZlclBheW1lbnRSZXF1ZXN0Gioud2hpdGVzbGlwLmJpbGxpbmcudjEuRGVmZXJQYXltZW50UmVzcG9uc2USbgoPR2V0UHJvZHVjdFRlcm1zEiwud2hpdGVzbGlwLmJpbGxpbmcudjEuR2V0UHJvZHVjdFRlcm1zUmVxdWVzdBotLndoaXRlc2xpcC5iaWxsaW5nLnYxLkdldFByb2R1Y3RUZXJtc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing]);
+
+/**
+ * GetProductTermsRequest names an account (its product is used) or a product code.
+ *
+ * @generated from message whiteslip.billing.v1.GetProductTermsRequest
+ */
+export type GetProductTermsRequest = Message<"whiteslip.billing.v1.GetProductTermsRequest"> & {
+  /**
+   * The account whose product is asked for; takes precedence over product_code.
+   *
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * A product code; empty with no account means the default product.
+   *
+   * @generated from field: string product_code = 2;
+   */
+  productCode: string;
+};
+
+/**
+ * Describes the message whiteslip.billing.v1.GetProductTermsRequest.
+ * Use `create(GetProductTermsRequestSchema)` to create a new message.
+ */
+export const GetProductTermsRequestSchema: GenMessage<GetProductTermsRequest> = /*@__PURE__*/
+  messageDesc(file_whiteslip_billing_v1_billing_service, 0);
+
+/**
+ * GetProductTermsResponse carries the terms.
+ *
+ * @generated from message whiteslip.billing.v1.GetProductTermsResponse
+ */
+export type GetProductTermsResponse = Message<"whiteslip.billing.v1.GetProductTermsResponse"> & {
+  /**
+   * The terms of the product.
+   *
+   * @generated from field: whiteslip.billing.v1.ProductTerms terms = 1;
+   */
+  terms?: ProductTerms | undefined;
+};
+
+/**
+ * Describes the message whiteslip.billing.v1.GetProductTermsResponse.
+ * Use `create(GetProductTermsResponseSchema)` to create a new message.
+ */
+export const GetProductTermsResponseSchema: GenMessage<GetProductTermsResponse> = /*@__PURE__*/
+  messageDesc(file_whiteslip_billing_v1_billing_service, 1);
+
+/**
+ * ProductTerms are the servicing terms of a product that callers offer and check.
+ *
+ * @generated from message whiteslip.billing.v1.ProductTerms
+ */
+export type ProductTerms = Message<"whiteslip.billing.v1.ProductTerms"> & {
+  /**
+   * The product code.
+   *
+   * @generated from field: string product_code = 1;
+   */
+  productCode: string;
+
+  /**
+   * Installment counts a purchase or a repayment plan may be split into, ascending (e.g. 3, 6, 12, 24).
+   *
+   * @generated from field: repeated int32 installment_terms = 2;
+   */
+  installmentTerms: number[];
+
+  /**
+   * The longest hardship deferral, in days from the day it is granted.
+   *
+   * @generated from field: int32 max_deferral_days = 3;
+   */
+  maxDeferralDays: number;
+
+  /**
+   * Days from a statement date to its due date.
+   *
+   * @generated from field: int32 grace_days = 4;
+   */
+  graceDays: number;
+
+  /**
+   * Days past due at which an account is charged off.
+   *
+   * @generated from field: int32 charge_off_dpd = 5;
+   */
+  chargeOffDpd: number;
+
+  /**
+   * Days before a due date on which a reminder (DueSoon) is sent.
+   *
+   * @generated from field: repeated int32 reminder_offsets = 6;
+   */
+  reminderOffsets: number[];
+};
+
+/**
+ * Describes the message whiteslip.billing.v1.ProductTerms.
+ * Use `create(ProductTermsSchema)` to create a new message.
+ */
+export const ProductTermsSchema: GenMessage<ProductTerms> = /*@__PURE__*/
+  messageDesc(file_whiteslip_billing_v1_billing_service, 2);
 
 /**
  * OpenAccountRequest asks to open an account.
@@ -63,7 +168,7 @@ export type OpenAccountRequest = Message<"whiteslip.billing.v1.OpenAccountReques
  * Use `create(OpenAccountRequestSchema)` to create a new message.
  */
 export const OpenAccountRequestSchema: GenMessage<OpenAccountRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 0);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 3);
 
 /**
  * OpenAccountResponse returns the opened (or already open) account.
@@ -91,7 +196,7 @@ export type OpenAccountResponse = Message<"whiteslip.billing.v1.OpenAccountRespo
  * Use `create(OpenAccountResponseSchema)` to create a new message.
  */
 export const OpenAccountResponseSchema: GenMessage<OpenAccountResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 1);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 4);
 
 /**
  * PostPurchaseRequest posts a purchase captured from a credit authorization.
@@ -154,7 +259,7 @@ export type PostPurchaseRequest = Message<"whiteslip.billing.v1.PostPurchaseRequ
  * Use `create(PostPurchaseRequestSchema)` to create a new message.
  */
 export const PostPurchaseRequestSchema: GenMessage<PostPurchaseRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 2);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 5);
 
 /**
  * PostPurchaseResponse returns the posted purchase.
@@ -189,7 +294,7 @@ export type PostPurchaseResponse = Message<"whiteslip.billing.v1.PostPurchaseRes
  * Use `create(PostPurchaseResponseSchema)` to create a new message.
  */
 export const PostPurchaseResponseSchema: GenMessage<PostPurchaseResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 3);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 6);
 
 /**
  * RefundPurchaseRequest refunds a purchase.
@@ -231,7 +336,7 @@ export type RefundPurchaseRequest = Message<"whiteslip.billing.v1.RefundPurchase
  * Use `create(RefundPurchaseRequestSchema)` to create a new message.
  */
 export const RefundPurchaseRequestSchema: GenMessage<RefundPurchaseRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 4);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 7);
 
 /**
  * RefundPurchaseResponse returns the account after the refund.
@@ -259,7 +364,7 @@ export type RefundPurchaseResponse = Message<"whiteslip.billing.v1.RefundPurchas
  * Use `create(RefundPurchaseResponseSchema)` to create a new message.
  */
 export const RefundPurchaseResponseSchema: GenMessage<RefundPurchaseResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 5);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 8);
 
 /**
  * PostRepaymentRequest posts a repayment.
@@ -301,7 +406,7 @@ export type PostRepaymentRequest = Message<"whiteslip.billing.v1.PostRepaymentRe
  * Use `create(PostRepaymentRequestSchema)` to create a new message.
  */
 export const PostRepaymentRequestSchema: GenMessage<PostRepaymentRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 6);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 9);
 
 /**
  * PostRepaymentResponse returns the allocation and the account after the payment.
@@ -343,7 +448,7 @@ export type PostRepaymentResponse = Message<"whiteslip.billing.v1.PostRepaymentR
  * Use `create(PostRepaymentResponseSchema)` to create a new message.
  */
 export const PostRepaymentResponseSchema: GenMessage<PostRepaymentResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 7);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 10);
 
 /**
  * GetAccountSummaryRequest names an account.
@@ -364,7 +469,7 @@ export type GetAccountSummaryRequest = Message<"whiteslip.billing.v1.GetAccountS
  * Use `create(GetAccountSummaryRequestSchema)` to create a new message.
  */
 export const GetAccountSummaryRequestSchema: GenMessage<GetAccountSummaryRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 8);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 11);
 
 /**
  * GetAccountSummaryResponse returns the summary.
@@ -385,7 +490,7 @@ export type GetAccountSummaryResponse = Message<"whiteslip.billing.v1.GetAccount
  * Use `create(GetAccountSummaryResponseSchema)` to create a new message.
  */
 export const GetAccountSummaryResponseSchema: GenMessage<GetAccountSummaryResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 9);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 12);
 
 /**
  * ListStatementsRequest pages through an account's statements.
@@ -420,7 +525,7 @@ export type ListStatementsRequest = Message<"whiteslip.billing.v1.ListStatements
  * Use `create(ListStatementsRequestSchema)` to create a new message.
  */
 export const ListStatementsRequestSchema: GenMessage<ListStatementsRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 10);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 13);
 
 /**
  * ListStatementsResponse holds one page of statements.
@@ -448,7 +553,7 @@ export type ListStatementsResponse = Message<"whiteslip.billing.v1.ListStatement
  * Use `create(ListStatementsResponseSchema)` to create a new message.
  */
 export const ListStatementsResponseSchema: GenMessage<ListStatementsResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 11);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 14);
 
 /**
  * RunEndOfDayRequest asks to run one business date.
@@ -491,7 +596,7 @@ export type RunEndOfDayRequest = Message<"whiteslip.billing.v1.RunEndOfDayReques
  * Use `create(RunEndOfDayRequestSchema)` to create a new message.
  */
 export const RunEndOfDayRequestSchema: GenMessage<RunEndOfDayRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 12);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 15);
 
 /**
  * RunEndOfDayResponse returns the run.
@@ -512,7 +617,7 @@ export type RunEndOfDayResponse = Message<"whiteslip.billing.v1.RunEndOfDayRespo
  * Use `create(RunEndOfDayResponseSchema)` to create a new message.
  */
 export const RunEndOfDayResponseSchema: GenMessage<RunEndOfDayResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 13);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 16);
 
 /**
  * GetEndOfDayRunRequest names a run.
@@ -533,7 +638,7 @@ export type GetEndOfDayRunRequest = Message<"whiteslip.billing.v1.GetEndOfDayRun
  * Use `create(GetEndOfDayRunRequestSchema)` to create a new message.
  */
 export const GetEndOfDayRunRequestSchema: GenMessage<GetEndOfDayRunRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 14);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 17);
 
 /**
  * GetEndOfDayRunResponse returns the run.
@@ -554,7 +659,7 @@ export type GetEndOfDayRunResponse = Message<"whiteslip.billing.v1.GetEndOfDayRu
  * Use `create(GetEndOfDayRunResponseSchema)` to create a new message.
  */
 export const GetEndOfDayRunResponseSchema: GenMessage<GetEndOfDayRunResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 15);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 18);
 
 /**
  * EndOfDayRun reports progress and counts of one business date.
@@ -688,7 +793,7 @@ export type EndOfDayRun = Message<"whiteslip.billing.v1.EndOfDayRun"> & {
  * Use `create(EndOfDayRunSchema)` to create a new message.
  */
 export const EndOfDayRunSchema: GenMessage<EndOfDayRun> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 16);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 19);
 
 /**
  * QuarantinedAccount is an account whose end-of-day failed; the rest of the book went on without it.
@@ -745,7 +850,7 @@ export type QuarantinedAccount = Message<"whiteslip.billing.v1.QuarantinedAccoun
  * Use `create(QuarantinedAccountSchema)` to create a new message.
  */
 export const QuarantinedAccountSchema: GenMessage<QuarantinedAccount> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 17);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 20);
 
 /**
  * EndOfDayShard is one shard of a run: its progress and the replica that holds its lease.
@@ -822,7 +927,7 @@ export type EndOfDayShard = Message<"whiteslip.billing.v1.EndOfDayShard"> & {
  * Use `create(EndOfDayShardSchema)` to create a new message.
  */
 export const EndOfDayShardSchema: GenMessage<EndOfDayShard> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 18);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 21);
 
 /**
  * GetBusinessDateRequest is empty.
@@ -837,7 +942,7 @@ export type GetBusinessDateRequest = Message<"whiteslip.billing.v1.GetBusinessDa
  * Use `create(GetBusinessDateRequestSchema)` to create a new message.
  */
 export const GetBusinessDateRequestSchema: GenMessage<GetBusinessDateRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 19);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 22);
 
 /**
  * GetBusinessDateResponse returns the business date.
@@ -873,7 +978,7 @@ export type GetBusinessDateResponse = Message<"whiteslip.billing.v1.GetBusinessD
  * Use `create(GetBusinessDateResponseSchema)` to create a new message.
  */
 export const GetBusinessDateResponseSchema: GenMessage<GetBusinessDateResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 20);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 23);
 
 /**
  * CreateRepaymentPlanRequest re-schedules overdue balances.
@@ -915,7 +1020,7 @@ export type CreateRepaymentPlanRequest = Message<"whiteslip.billing.v1.CreateRep
  * Use `create(CreateRepaymentPlanRequestSchema)` to create a new message.
  */
 export const CreateRepaymentPlanRequestSchema: GenMessage<CreateRepaymentPlanRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 21);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 24);
 
 /**
  * CreateRepaymentPlanResponse returns the booked plan.
@@ -943,7 +1048,7 @@ export type CreateRepaymentPlanResponse = Message<"whiteslip.billing.v1.CreateRe
  * Use `create(CreateRepaymentPlanResponseSchema)` to create a new message.
  */
 export const CreateRepaymentPlanResponseSchema: GenMessage<CreateRepaymentPlanResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 22);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 25);
 
 /**
  * WaiveFeesRequest waives unpaid fees.
@@ -992,7 +1097,7 @@ export type WaiveFeesRequest = Message<"whiteslip.billing.v1.WaiveFeesRequest"> 
  * Use `create(WaiveFeesRequestSchema)` to create a new message.
  */
 export const WaiveFeesRequestSchema: GenMessage<WaiveFeesRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 23);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 26);
 
 /**
  * WaiveFeesResponse returns what was waived.
@@ -1020,7 +1125,7 @@ export type WaiveFeesResponse = Message<"whiteslip.billing.v1.WaiveFeesResponse"
  * Use `create(WaiveFeesResponseSchema)` to create a new message.
  */
 export const WaiveFeesResponseSchema: GenMessage<WaiveFeesResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 24);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 27);
 
 /**
  * DeferPaymentRequest asks for a hardship deferral.
@@ -1069,7 +1174,7 @@ export type DeferPaymentRequest = Message<"whiteslip.billing.v1.DeferPaymentRequ
  * Use `create(DeferPaymentRequestSchema)` to create a new message.
  */
 export const DeferPaymentRequestSchema: GenMessage<DeferPaymentRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 25);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 28);
 
 /**
  * DeferPaymentResponse returns the deferral.
@@ -1111,7 +1216,7 @@ export type DeferPaymentResponse = Message<"whiteslip.billing.v1.DeferPaymentRes
  * Use `create(DeferPaymentResponseSchema)` to create a new message.
  */
 export const DeferPaymentResponseSchema: GenMessage<DeferPaymentResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 26);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 29);
 
 /**
  * GetPortfolioStatsRequest asks for the portfolio view.
@@ -1146,7 +1251,7 @@ export type GetPortfolioStatsRequest = Message<"whiteslip.billing.v1.GetPortfoli
  * Use `create(GetPortfolioStatsRequestSchema)` to create a new message.
  */
 export const GetPortfolioStatsRequestSchema: GenMessage<GetPortfolioStatsRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 27);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 30);
 
 /**
  * GetPortfolioStatsResponse is what management asks.
@@ -1237,7 +1342,7 @@ export type GetPortfolioStatsResponse = Message<"whiteslip.billing.v1.GetPortfol
  * Use `create(GetPortfolioStatsResponseSchema)` to create a new message.
  */
 export const GetPortfolioStatsResponseSchema: GenMessage<GetPortfolioStatsResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 28);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 31);
 
 /**
  * BucketStat is one bucket's share of the book.
@@ -1279,7 +1384,7 @@ export type BucketStat = Message<"whiteslip.billing.v1.BucketStat"> & {
  * Use `create(BucketStatSchema)` to create a new message.
  */
 export const BucketStatSchema: GenMessage<BucketStat> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 29);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 32);
 
 /**
  * RollRate is the share of accounts in one bucket that moved to another.
@@ -1321,7 +1426,7 @@ export type RollRate = Message<"whiteslip.billing.v1.RollRate"> & {
  * Use `create(RollRateSchema)` to create a new message.
  */
 export const RollRateSchema: GenMessage<RollRate> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 30);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 33);
 
 /**
  * InflowStat is the amount expected on one date.
@@ -1356,7 +1461,7 @@ export type InflowStat = Message<"whiteslip.billing.v1.InflowStat"> & {
  * Use `create(InflowStatSchema)` to create a new message.
  */
 export const InflowStatSchema: GenMessage<InflowStat> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 31);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 34);
 
 /**
  * TrendPoint is the portfolio at one past business date.
@@ -1398,7 +1503,7 @@ export type TrendPoint = Message<"whiteslip.billing.v1.TrendPoint"> & {
  * Use `create(TrendPointSchema)` to create a new message.
  */
 export const TrendPointSchema: GenMessage<TrendPoint> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 32);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 35);
 
 /**
  * EndOfDayStatus is the state of a run.
@@ -1582,6 +1687,17 @@ export const BillingService: GenService<{
     methodKind: "unary";
     input: typeof DeferPaymentRequestSchema;
     output: typeof DeferPaymentResponseSchema;
+  },
+  /**
+   * GetProductTerms returns the servicing terms of an account's product (or of a product code) that other services
+   * and the console offer and check — installment terms, the longest deferral — so that none of them restates them.
+   *
+   * @generated from rpc whiteslip.billing.v1.BillingService.GetProductTerms
+   */
+  getProductTerms: {
+    methodKind: "unary";
+    input: typeof GetProductTermsRequestSchema;
+    output: typeof GetProductTermsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_whiteslip_billing_v1_billing_service, 0);
