@@ -11,6 +11,9 @@
  *   account <accountId>            billing summary, statements, restrictions
  *   case <caseId | --account ID>   collection case with history
  *   score <accountId>              internal credit score and history
+ *   bureau-file --as-of D --format METRO2|PBOC --out F [--requested-by NAME]
+ *                                  write the bureau file of an as-of date to disk (mode 0600; the download
+ *                                  is audited by credit-reporting under the operator's name)
  *   portfolio                      delinquency, roll rates, charge-offs, inflows
  *   pii <keys|add-key|activate|retire> [id] [--index] [--file F]   rotate personal-data keys (pii-keys.ts)
  *   dlq list                       every dead-letter topic of the platform with its message count
@@ -23,7 +26,7 @@
  *
  * Parsing is commander's (docs/architecture.md, "The ops CLI"); the commands' work and output are below.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { toJson } from "@bufbuild/protobuf";
 import { kafkaSaslFromEnv } from "@whiteslip/config";
 import { billing, collections, credit, creditreporting, KAFKA_SERVICE_PRINCIPALS, platformAcls } from "@whiteslip/contracts";
@@ -253,6 +256,27 @@ export function buildProgram(): Command {
           score: toJson(creditreporting.GetCreditScoreResponseSchema, score),
           history: toJson(creditreporting.ListScoreHistoryResponseSchema, history),
         });
+      });
+    });
+
+  program
+    .command("bureau-file")
+    .description(
+      "write the bureau file (Metro 2 or the PBOC report) of an as-of date to a file: generated if it was not yet, the stored one otherwise; credit-reporting audits the download",
+    )
+    .requiredOption("--as-of <YYYY-MM-DD>", "as-of (business) date of the file")
+    .option("--format <METRO2|PBOC>", "file format", "METRO2")
+    .requiredOption("--out <file>", "where to write the bytes (created with mode 0600: the file holds personal data)")
+    .option("--requested-by <name>", "operator named in the download audit (default: $USER)")
+    .action(async (opts: { asOf: string; format: string; out: string; requestedBy?: string }) => {
+      const format = opts.format.toUpperCase();
+      if (format !== "METRO2" && format !== "PBOC") throw new Error(`--format must be METRO2 or PBOC, not ${opts.format}`);
+      const requestedBy = opts.requestedBy ?? process.env.USER ?? "";
+      if (requestedBy.trim() === "") throw new Error("--requested-by is required when $USER is not set (every download is audited)");
+      await withClients(async (clients) => {
+        const f = await clients.creditReporting.generateBureauFile({ asOfDate: opts.asOf, format, requestedBy });
+        writeFileSync(opts.out, f.content, { mode: 0o600 });
+        print({ out: opts.out, fileId: f.fileId, format: f.format, asOfDate: f.asOfDate, recordCount: f.recordCount, withheldCount: f.withheldCount, bytes: f.content.length, sha256: f.sha256 });
       });
     });
 

@@ -89,6 +89,8 @@ export async function playDemo(o: DemoOptions): Promise<Persona[]> {
       nationalId: syntheticNationalId(i + 1),
       phone: `+861380013${String(8000 + i)}`,
       email: `${p.label.toLowerCase()}@example.com`,
+      // a synthetic mailing address (bureau files need one)
+      address: { line1: `${100 + i} Jianguo Road`, line2: "", city: "Beijing", provinceCode: "BJ", postalCode: "100022", countryCode: "CN" },
       idempotencyKey: `demo-register-${p.label}`,
     });
     p.customerId = reg.customerId;
@@ -303,8 +305,10 @@ async function finale(o: DemoOptions, people: Persona[]): Promise<void> {
       `  ${p.label.padEnd(6)} ${billing.DelinquencyBucket[s.bucket].padEnd(3)} DPD ${String(s.daysPastDue).padStart(3)} · balance ${formatCny(s.totalBalanceFen).padStart(11)} · score ${score?.score ?? "?"} (${score?.reportingState ?? "?"}) · restricted: ${r?.restrictedFeatures.map((f) => credit.Feature[f]).join("/") || "none"} · inbox ${inbox?.unreadCount ?? "?"} unread`,
     );
   }
-  const file = await clients.creditReporting.generateBureauFile({ asOfDate: asOf });
-  print(`\n  Metro 2 bureau file as of ${asOf}: ${file.recordCount} base segments, ${file.content.length} bytes, sha256 ${file.sha256.slice(0, 16)}…`);
+  const file = await clients.creditReporting.generateBureauFile({ asOfDate: asOf, requestedBy: "demo" });
+  print(`\n  Metro 2 bureau file as of ${asOf}: ${file.recordCount} base segments (${file.withheldCount} withheld: notice pending, or a name in Chinese characters Metro 2 cannot carry), ${file.content.length} bytes, sha256 ${file.sha256.slice(0, 16)}…`);
+  const pboc = await clients.creditReporting.generateBureauFile({ asOfDate: asOf, format: "PBOC", requestedBy: "demo" });
+  print(`  PBOC personal credit report as of ${asOf}: ${pboc.recordCount} account records (${pboc.withheldCount} withheld), sha256 ${pboc.sha256.slice(0, 16)}…`);
   const stats = await clients.billing.getPortfolioStats({ asOfDate: asOf });
   print(`  Portfolio: ${stats.activeAccounts} active, outstanding ${formatCny(stats.outstandingFen)}, delinquency ${(stats.delinquencyRate * 100).toFixed(1)}%, charge-off ${(stats.chargeOffRate * 100).toFixed(1)}%, cure rate ${(stats.cureRate * 100).toFixed(1)}%`);
   print(`  By bucket: ${stats.buckets.filter((b) => b.accounts > 0n).map((b) => `${billing.DelinquencyBucket[b.bucket]} ${b.accounts}`).join(" · ")}`);

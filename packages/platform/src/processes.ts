@@ -65,6 +65,19 @@ export function addressEnv(opts: Pick<ProcessOptions, "ports">): Record<string, 
   };
 }
 
+/**
+ * The furnisher identity credit-reporting puts in bureau file headers, for local runs and tests (a deployment
+ * sets its own in the ConfigMap): Metro 2 needs the reporter's name, address and telephone, PBOC the
+ * institution code the Credit Reference Center assigned. Synthetic values of the company, not of a person.
+ */
+export const LOCAL_FURNISHER_ENV: Readonly<Record<string, string>> = {
+  FURNISHER_ID: "WSFURN0001",
+  FURNISHER_NAME: "WHITESLIP CONSUMER CREDIT",
+  FURNISHER_ADDRESS: "88 JIANGUO ROAD CHAOYANG DISTRICT BEIJING 100022 CN",
+  FURNISHER_PHONE: "1088886666",
+  PBOC_INSTITUTION_CODE: "B1234H11000001",
+};
+
 // Service processes still running; killed if this process exits without stopping them (a test that timed
 // out, a runner that exits), so no service outlives its test and keeps consuming from the broker.
 const live = new Set<ChildProcess>();
@@ -80,6 +93,7 @@ export async function startServiceProcess(name: ServiceName, opts: ProcessOption
     ...process.env,
     ...opts.env,
     ...addressEnv(opts),
+    ...(name === "credit-reporting" ? LOCAL_FURNISHER_ENV : {}),
     ...(opts.serviceEnv?.[name] ?? {}),
     GRPC_PORT: String(port),
     GRPC_HOST: "127.0.0.1",

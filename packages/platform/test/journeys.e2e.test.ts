@@ -5,18 +5,26 @@
  *    pre-report notice delivered → waiting period → delinquent in the Metro 2 file;
  *  - Alice: always pays on time — no overdue, no case, score up;
  *  - Chen: overdue past 30 DPD and reported, promises to pay, pays — case closed,
- *    restrictions lifted, and the next bureau file carries the correction.
+ *    restrictions lifted, and the next bureau file carries the correction;
+ *  - Fang: a hardship deferral (special comment CP), overdue again after it;
+ *  - Dan disputes his record: XB in the next file (and the PBOC report's 异议标注).
+ * Every Metro 2 file generated is written to test-artifacts/bureau/<journey>-<as-of>.dat (raw 426-byte records,
+ * as a bureau receives them) and must pass the independent CRRG rule checker with the consumers' real identities.
  */
 import { billing, collections, credit, notification } from "@whiteslip/contracts";
 import { addDays, daysBetween, type LocalDate } from "@whiteslip/core";
 import { advance } from "@whiteslip/ops";
 import { testInfra } from "@whiteslip/testkit/vitest";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseMetro2File } from "../../../services/credit-reporting/src/domain/metro2/file";
+import { checkFile } from "../../../services/credit-reporting/test/support/crrg";
 import { syntheticNationalId } from "../src/demo";
 import { eventually, startTestPlatform, type TestPlatform } from "../src/harness";
 
-const START: LocalDate = "2027-04-01"; // statement day 2 → first statement 04-02, due 05-01 (29 grace days)
+const START: LocalDate = "2027-04-01";
+const ARTIFACTS = join(import.meta.dirname, "../../../test-artifacts/bureau"); // statement day 2 → first statement 04-02, due 05-01 (29 grace days)
 const E = credit.Employment;
 
 interface Customer {
@@ -43,7 +51,8 @@ describe("journeys across the five services", () => {
   }
   async function onboard(label: string, seq: number, app: Application, purchaseFen: bigint) {
     const c = p.clients;
-    const reg = await c.credit.registerCustomer({ name: `${label} Test`, nationalId: syntheticNationalId(seq, "19880612"), phone: `+86137001370${seq}`, email: `${label}@example.com`, idempotencyKey: `journey-${label}` });
+    const address = { line1: `${seq} Jianguo Road`, line2: `Unit ${seq}03`, city: "Beijing", provinceCode: "BJ", postalCode: "100022", countryCode: "CN" };
+    const reg = await c.credit.registerCustomer({ name: `${label} Test`, nationalId: syntheticNationalId(seq, "19880612"), phone: `+86137001370${seq}`, email: `${label}@example.com`, address, idempotencyKey: `journey-${label}` });
     await c.notification.upsertContactPoints({ customerId: reg.customerId, phone: `+86137001370${seq}`, email: `${label}@example.com`, timeZone: "Asia/Shanghai", locale: "en" });
     const d = await c.credit.applyForCredit({ customerId: reg.customerId, ...app, statementDay: 2, idempotencyKey: `journey-apply-${label}` });
     expect(d.decision, `${label} approved`).toBe(credit.Decision.APPROVE);
@@ -70,8 +79,13 @@ describe("journeys across the five services", () => {
   const formatDateEn = (d: LocalDate) =>
     `${Number(d.slice(8, 10))} ${["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][Number(d.slice(5, 7)) - 1]} ${d.slice(0, 4)}`;
   const summary = async (who: string) => (await p.clients.billing.getAccountSummary({ accountId: people[who]!.accountId })).account!;
-  const bureau = async (asOf: LocalDate) => {
-    const f = await p.clients.creditReporting.generateBureauFile({ asOfDate: asOf });
+  /** The Metro 2 file of `asOf`, written to the artifacts as `<journey>-<as-of>.dat`, checked against the CRRG rules. */
+  const bureau = async (asOf: LocalDate, journey: string) => {
+    const f = await p.clients.creditReporting.generateBureauFile({ asOfDate: asOf, requestedBy: "journeys-e2e" });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(join(ARTIFACTS, `${journey}-${asOf}.dat`), f.content);
+    expect(checkFile(f.content), `${journey}-${asOf}.dat`).toEqual([]);
+    expect(new TextDecoder().decode(f.content)).not.toMatch(/PLACEHOLDER/);
     return parseMetro2File(f.content);
   };
   const baseOf = (file: ReturnType<typeof parseMetro2File>, who: string) => file.bases.find((b) => b.consumerAccountNumber.trim() === people[who]!.accountId || b.consumerAccountNumber.includes(people[who]!.accountId.slice(-20)));
@@ -160,15 +174,16 @@ describe("journeys across the five services", () => {
     });
     expect(state.score).toBeLessThan(600);
     expect(p.sandbox.messages.length).toBeGreaterThan(0);
-    const early = await bureau("2027-06-01");
+    const early = await bureau("2027-06-01", "notice-pending");
     expect(baseOf(early, "dan")).toBeUndefined(); // held: waiting period not over
     await travelTo("2027-06-09"); // 05-31 + 7 days have passed
-    const file = await bureau("2027-06-08");
+    const file = await bureau("2027-06-08", "delinquent");
     const dan = baseOf(file, "dan");
     expect(dan?.accountStatus).toBe("71"); // 30–59 days past due
-    expect(dan?.dateFirstDelinquency).toBe("2027-05-02");
+    expect(dan?.dateFirstDelinquency).toBe("2027-05-31"); // CRRG: 30 days after the due date (05-01)
+    expect(dan).toMatchObject({ surname: "TEST", firstName: "DAN", dateBirth: "1988-06-12", socialSecurityNumber: 0, firstLineAddress: "52 JIANGUO ROAD", city: "BEIJING", state: "BJ", zipCode: "100022", countryCode: "CN" });
     expect(dan?.amountPastDue).toBeGreaterThan(0);
-    expect(["11", "13"]).toContain(baseOf(file, "alice")?.accountStatus); // current / paid in full
+    expect(baseOf(file, "alice")?.accountStatus).toBe("11"); // current (an open line at zero balance too)
     expect(baseOf(file, "chen")?.accountStatus).toBe("71");
   });
 
@@ -201,9 +216,9 @@ describe("journeys across the five services", () => {
     );
     const asOf = addDays(today, 0);
     await travelTo(addDays(today, 1));
-    const file = await bureau(asOf);
+    const file = await bureau(asOf, "cure");
     const chen = baseOf(file, "chen");
-    expect(["11", "13"]).toContain(chen?.accountStatus); // corrected: current (or paid)
+    expect(chen?.accountStatus).toBe("11"); // corrected: current
     expect(chen?.amountPastDue).toBe(0);
     // The 24-month history keeps the delinquency on record (1 = 30–59 days past due).
     expect(chen?.paymentHistoryProfile, JSON.stringify(chen)).toMatch(/^[0D]*1/);
@@ -232,11 +247,25 @@ describe("journeys across the five services", () => {
     await travelTo(d.dueDate);
     expect((await summary("fang")).daysPastDue).toBe(0);
     // reported current and in forbearance (Metro 2 special comment CP) up to the new date
-    expect(baseOf(await bureau(d.dueDate), "fang")).toMatchObject({ accountStatus: "11", specialComment: "CP" });
+    expect(baseOf(await bureau(d.dueDate, "forbearance"), "fang")).toMatchObject({ accountStatus: "11", specialComment: "CP" });
     await travelTo(addDays(d.dueDate, 1));
     expect((await summary("fang")).daysPastDue).toBe(1);
     await travelTo(addDays(d.dueDate, 2)); // end-of-day of the first day past the new date publishes the Overdue
     await eventually("Fang restricted again", async () => ((await p.clients.credit.getRestrictions({ accountId: acc })).restrictedFeatures.length > 0 ? true : undefined));
-    expect(baseOf(await bureau(addDays(d.dueDate, 2)), "fang")?.specialComment.trim()).toBe("");
+    expect(baseOf(await bureau(addDays(d.dueDate, 2), "forbearance-ended"), "fang")?.specialComment.trim()).toBe("");
+  });
+
+  it("Dan disputes his record: compliance condition XB in the next Metro 2 file, 异议标注 in the PBOC report", async () => {
+    await travelTo(addDays(today, 1));
+    const filed = await p.clients.creditReporting.fileDispute({ accountId: people.dan!.accountId, reason: "I was told the due date was later", idempotencyKey: "dan-dispute" });
+    expect(filed.dispute?.disputeId).not.toBe("");
+    const dan = baseOf(await bureau(today, "dispute"), "dan");
+    expect(dan?.complianceConditionCode).toBe("XB");
+    expect(Number(dan?.accountStatus)).toBeGreaterThanOrEqual(71); // still delinquent: the record stands while disputed
+    const pboc = await p.clients.creditReporting.generateBureauFile({ asOfDate: today, format: "PBOC", requestedBy: "journeys-e2e" });
+    writeFileSync(join(ARTIFACTS, `dispute-${today}.pboc.txt`), pboc.content);
+    const text = new TextDecoder().decode(pboc.content);
+    expect(text).toContain("Dan Test");
+    expect(text).toContain("异议标注");
   });
 });

@@ -3,16 +3,18 @@
  * bureau reporting state, Metro 2 files and disputes. Reads config, wires the
  * parts, starts; nothing else.
  */
-import { z } from "@whiteslip/config";
+import { localAddress, z } from "@whiteslip/config";
 import type { Clock } from "@whiteslip/core";
 import { runMain, startService } from "@whiteslip/runtime";
 import { subscriptions } from "./adapters/consumers";
+import { GrpcCreditIdentities } from "./adapters/credit-identities";
 import { creditReportingService } from "./adapters/grpc-handlers";
 import { MongoAccountRepository } from "./adapters/mongo-accounts";
-import { MongoBureauFileRepository } from "./adapters/mongo-files";
+import { MongoBureauFileRepository, MongoDownloadAudit } from "./adapters/mongo-files";
 import { KeyedLock } from "./app/keyed-lock";
 import type { Deps } from "./app/ports";
 import { metro2Format } from "./domain/metro2/metro2-format";
+import { pbocFormat } from "./domain/pboc/pboc-format";
 import { DEFAULT_REPORTING_POLICY, DEFAULT_SCORE_POLICY } from "./domain/policy";
 
 /** The service's own configuration, on top of the platform's base variables. */
@@ -27,11 +29,13 @@ export const configShape = {
   PURGE_AFTER_YEARS: z.coerce.number().int().min(1).max(10).default(DEFAULT_REPORTING_POLICY.purgeAfterYears),
   /** Score of a new account (350–950). */
   SCORE_INITIAL: z.coerce.number().int().min(350).max(950).default(DEFAULT_SCORE_POLICY.initial),
-  /** Metro 2 identification number of the furnisher (≤ 20). */
+  /** credit's gRPC address: the consumers' identities of a file (GetReportingIdentities). */
+  CREDIT_ADDR: z.string().min(1).default(localAddress("credit")),
+  /** Metro 2 identification number of the furnisher, assigned by the bureaus (5–20, no blanks). */
   FURNISHER_ID: z.string().min(1).max(20).default("WHITESLIP"),
   /** Furnisher name in the header (≤ 40). */
   FURNISHER_NAME: z.string().min(1).max(40).default("WHITESLIP CONSUMER CREDIT"),
-  /** Furnisher address in the header (≤ 96). */
+  /** Furnisher address in the header (≤ 96); required to generate a Metro 2 file (no default: it is the company's). */
   FURNISHER_ADDRESS: z.string().max(96).default(""),
   /** Furnisher telephone, digits (≤ 10). */
   FURNISHER_PHONE: z
@@ -40,6 +44,11 @@ export const configShape = {
     .default(""),
   /** Program identifier assigned by the bureaus (≤ 5). */
   BUREAU_PROGRAM_ID: z.string().max(5).default(""),
+  /** PBOC financial institution code (金融机构代码, 14 characters) assigned by the Credit Reference Center; required for a PBOC file. */
+  PBOC_INSTITUTION_CODE: z
+    .string()
+    .regex(/^([0-9A-Z]{14})?$/, "14 characters, digits and upper-case letters")
+    .default(""),
 };
 
 /** Starts credit-reporting; the platform runner and the integration tests call this in-process. */
@@ -50,11 +59,14 @@ export async function startCreditReporting(
     name: "credit-reporting",
     configShape,
     ...opts,
-    setup: async ({ config, logger, clock, store }) => {
+    setup: async ({ config, logger, clock, store, pii }) => {
       const accounts = new MongoAccountRepository(store.db);
-      const files = new MongoBureauFileRepository(store.db);
+      const files = new MongoBureauFileRepository(store.db, pii);
+      const downloads = new MongoDownloadAudit(store.db);
       await accounts.ensureIndexes();
       await files.ensureIndexes();
+      await downloads.ensureIndexes();
+      const identities = new GrpcCreditIdentities(config.CREDIT_ADDR);
       const deps: Deps = {
         accounts,
         files,
@@ -67,20 +79,25 @@ export async function startCreditReporting(
           noticeAtDpd: config.NOTICE_AT_DPD,
           purgeAfterYears: config.PURGE_AFTER_YEARS,
         },
-        formats: [metro2Format],
+        formats: [metro2Format, pbocFormat],
         locks: new KeyedLock(),
+        identities,
+        downloads,
         furnisher: {
           identificationNumber: config.FURNISHER_ID,
           name: config.FURNISHER_NAME,
           address: config.FURNISHER_ADDRESS,
           telephone: config.FURNISHER_PHONE,
           programIdentifier: config.BUREAU_PROGRAM_ID,
+          pbocInstitutionCode: config.PBOC_INSTITUTION_CODE,
         },
       };
       return {
         grpc: [creditReportingService(deps)],
         consumers: [{ groupId: config.CONSUMER_GROUP, subscriptions: subscriptions(deps, logger) }],
         outbox: [accounts.collection as never, files.collection as never],
+        sealed: [{ collection: files.collection as never, ...MongoBureauFileRepository.SEALED }],
+        onStop: async () => identities.close(),
       };
     },
   });

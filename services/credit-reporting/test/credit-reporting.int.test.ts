@@ -2,17 +2,21 @@
  * credit-reporting on the real broker, database and gRPC, with a manual clock:
  * billing and notification events are published as those services would, and
  * the outcome is read through the public API (gRPC) and the events it emits.
+ * The consumers' identities come from a real credit service (in-process, own
+ * database): the accounts are credit lines opened through its API.
  */
 
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type ConsumerHandle, EventBus, encodeEvent, subscribe } from "@whiteslip/bus";
-import { billing, creditreporting, Topics } from "@whiteslip/contracts";
+import { billing, credit, creditreporting, Topics } from "@whiteslip/contracts";
 import { deterministicId, type LocalDate, ManualClock } from "@whiteslip/core";
 import { createClient } from "@whiteslip/grpc";
 import { testScope, uniqueName } from "@whiteslip/testkit/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseMetro2File } from "../src/domain/metro2/file";
 import { fitId } from "../src/domain/metro2/metro2-format";
+import { MongoClient } from "mongodb";
+import { startCredit } from "../../credit/src/main";
 import { startCreditReporting } from "../src/main";
 
 const scope = testScope("credit-reporting-int");
@@ -24,6 +28,21 @@ const acc = (n: string) => `acc-${run}-${n}`;
 const at = (d: LocalDate) => new Date(`${d}T23:00:00+08:00`);
 
 let svc: { grpcPort: number; stop(): Promise<void> };
+let creditSvc: { grpcPort: number; stop(): Promise<void> };
+let crEnv: Record<string, string>;
+/** Account A: a credit line whose customer registered an address; N: one whose customer did not. */
+let A: string;
+let N: string;
+const WHO = { requestedBy: "int-test" };
+const mine = (accountId: string) => accountId.includes(run) || accountId === A || accountId === N;
+
+/** A GB 11643 resident ID (check character computed) for Beijing Chaoyang, born 1988-06-12. */
+function residentId(seq: number): string {
+  const first17 = `110105198806120${String(seq).padStart(2, "0")}`;
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...first17].reduce((a, c, i) => a + Number(c) * w[i]!, 0);
+  return first17 + "10X98765432"[sum % 11];
+}
 let bus: EventBus;
 let watcher: ConsumerHandle;
 let client: ReturnType<typeof createClient<typeof creditreporting.CreditReportingService>>;
@@ -66,7 +85,7 @@ function overdueEvent(accountId: string, date: LocalDate, dpd: number, start: Lo
 }
 
 async function file(asOf: LocalDate) {
-  const res = await client.generateBureauFile({ asOfDate: asOf });
+  const res = await client.generateBureauFile({ asOfDate: asOf, ...WHO });
   return { res, parsed: parseMetro2File(res.content) };
 }
 
@@ -74,19 +93,53 @@ const baseOf = (parsed: ReturnType<typeof parseMetro2File>, accountId: string) =
   parsed.bases.find((b) => b.consumerAccountNumber === fitId(accountId, 30));
 
 beforeAll(async () => {
-  svc = await startCreditReporting({
+  creditSvc = await startCredit({
     clock,
-    env: scope.serviceEnv("credit-reporting", { GRPC_HOST: "127.0.0.1", LOG_LEVEL: "warn" }),
+    env: scope.serviceEnv("credit", { GRPC_HOST: "127.0.0.1", LOG_LEVEL: "warn", HOLD_SWEEP_INTERVAL_MS: "0", RESCORING_INTERVAL_MS: "0" }),
   });
+  const creditClient = createClient(credit.CreditService, `127.0.0.1:${creditSvc.grpcPort}`, { deadlineMs: 20_000 });
+  const open = async (seq: number, name: string, address?: { line1: string; line2: string; city: string; provinceCode: string; postalCode: string; countryCode: string }) => {
+    const nationalId = residentId(seq + (Number.parseInt(run.slice(-4), 36) % 60));
+    const c = await creditClient.registerCustomer({ name, nationalId, phone: "+8613700137052", email: `p${seq}@example.cn`, idempotencyKey: `${run}-${seq}`, ...(address ? { address } : {}) });
+    const a = await creditClient.applyForCredit({
+      customerId: c.customerId,
+      monthlyIncomeFen: 1_500_000n,
+      employment: credit.Employment.SALARIED,
+      ordersLast12m: 40,
+      spendLast12mFen: 2_500_000n,
+      accountAgeMonths: 80,
+      returnsLast12m: 1,
+      ageYears: 37,
+      statementDay: 5,
+      idempotencyKey: `${run}-apply-${seq}`,
+    });
+    return a.creditLine!.creditLineId;
+  };
+  // the lines open on 2025-12-01, as billing's AccountOpened below says (CreditLineOpened carries that business date)
+  clock.set("2025-12-01T02:00:00Z");
+  A = await open(1, "Dan Test", { line1: "88 Jianguo Road", line2: "", city: "Beijing", provinceCode: "BJ", postalCode: "100022", countryCode: "CN" });
+  N = await open(2, "Fang Test");
+  creditClient.close();
+  clock.set("2026-02-05T02:00:00Z");
+  crEnv = scope.serviceEnv("credit-reporting", {
+    GRPC_HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    CREDIT_ADDR: `127.0.0.1:${creditSvc.grpcPort}`,
+    FURNISHER_ID: "WSFURN0001",
+    FURNISHER_ADDRESS: "88 JIANGUO ROAD CHAOYANG BEIJING 100022 CN",
+    FURNISHER_PHONE: "1088886666",
+    PBOC_INSTITUTION_CODE: "B1234H11000001",
+  });
+  svc = await startCreditReporting({ clock, env: crEnv });
   bus = await EventBus.connect(scope.busOptions("cr-test"));
   watcher = bus.consumer({
     groupId: scope.group("watch"),
     subscriptions: [
       subscribe(Topics.NegativeReportPending, async (e) => {
-        if (e.data.accountId.includes(run)) notices.set(e.data.accountId, e.data.noticeId);
+        if (mine(e.data.accountId)) notices.set(e.data.accountId, e.data.noticeId);
       }),
       subscribe(Topics.ScoreChanged, async (e) => {
-        if (e.data.accountId.includes(run)) scoreEvents.push({ accountId: e.data.accountId, id: e.id });
+        if (mine(e.data.accountId)) scoreEvents.push({ accountId: e.data.accountId, id: e.id });
       }),
     ],
   });
@@ -100,10 +153,10 @@ afterAll(async () => {
   await watcher?.stop();
   await bus?.close();
   await svc?.stop();
+  await creditSvc?.stop();
 });
 
 describe("credit-reporting service", () => {
-  const A = acc("a");
   const START = "2026-01-01";
 
   it("never reports a negative record before its notice was delivered plus the waiting period", async () => {
@@ -159,8 +212,14 @@ describe("credit-reporting service", () => {
     const base = baseOf(due.parsed, A);
     expect(base).toMatchObject({
       accountStatus: "71",
-      dateFirstDelinquency: START,
+      dateFirstDelinquency: "2026-01-30", // CRRG: 30 days after the due date (this start is DPD 1 + 29)
       amountPastDue: 523,
+      surname: "TEST",
+      firstName: "DAN",
+      dateBirth: "1988-06-12",
+      socialSecurityNumber: 0,
+      firstLineAddress: "88 JIANGUO ROAD",
+      state: "BJ",
       dateOpened: "2025-12-01",
     });
     expect(base!.paymentHistoryProfile.slice(0, 3)).toBe("10B"); // Jan 30+ DPD, Dec (opened) current, Nov before opening
@@ -246,15 +305,54 @@ describe("credit-reporting service", () => {
   });
 
   it("gives the same bytes when a date is generated twice, and serves the stored file", async () => {
-    const first = await client.generateBureauFile({ asOfDate: "2026-02-10" });
-    const second = await client.generateBureauFile({ asOfDate: "2026-02-10" });
+    const first = await client.generateBureauFile({ asOfDate: "2026-02-10", ...WHO });
+    const second = await client.generateBureauFile({ asOfDate: "2026-02-10", ...WHO });
     expect(Buffer.from(second.content).equals(Buffer.from(first.content))).toBe(true);
     expect(second.sha256).toBe(first.sha256);
-    const stored = await client.getBureauFile({ asOfDate: "2026-02-10" });
+    const stored = await client.getBureauFile({ asOfDate: "2026-02-10", ...WHO });
     expect(stored.file?.sha256).toBe(first.sha256);
-    await expect(client.generateBureauFile({ asOfDate: "2026-03-01" })).rejects.toMatchObject({
+    await expect(client.generateBureauFile({ asOfDate: "2026-03-01", ...WHO })).rejects.toMatchObject({
       violations: [expect.objectContaining({ field: "as_of_date" })],
     });
-    await expect(client.getBureauFile({ asOfDate: "2025-01-01" })).rejects.toMatchObject({ code: 5 });
+    await expect(client.getBureauFile({ asOfDate: "2025-01-01", ...WHO })).rejects.toMatchObject({ code: 5 });
+    await expect(client.getBureauFile({ asOfDate: "2026-02-10" })).rejects.toMatchObject({
+      violations: [expect.objectContaining({ field: "requested_by" })],
+    });
+  });
+
+  it("keeps the file encrypted at rest, audits every download, and withholds an account without an address from Metro 2 only", async () => {
+    await bus.publish([
+      encodeEvent(Topics.AccountOpened, {
+        id: deterministicId("opened", N),
+        key: N,
+        time: at("2025-12-01"),
+        data: { accountId: N, customerId: `cus-${N}`, productCode: "STD", statementDay: 5, businessDate: "2025-12-01" },
+      }),
+    ]);
+    await eventually("N known", async () => (await client.getCreditScore({ accountId: N }).catch(() => undefined)) ?? undefined);
+    clock.set("2026-02-15T02:00:00Z");
+    const m2 = await file("2026-02-15");
+    expect(baseOf(m2.parsed, A)).toBeDefined();
+    expect(baseOf(m2.parsed, N)).toBeUndefined(); // no address: Metro 2 cannot carry the account
+    const pboc = await client.generateBureauFile({ asOfDate: "2026-02-15", format: "PBOC", ...WHO });
+    const text = new TextDecoder().decode(pboc.content);
+    expect(text).toContain(N);
+    expect(text).toContain("Fang Test");
+    await client.getBureauFile({ asOfDate: "2026-02-15", format: "PBOC", requestedBy: "auditor-7" });
+    const mongo = await MongoClient.connect(crEnv.MONGODB_URI!);
+    try {
+      const db = mongo.db(crEnv.MONGODB_DB);
+      const doc = await db.collection("bureau_files").findOne({ format: "PBOC", asOf: "2026-02-15" });
+      expect(doc?.contentEnc).toMatch(/^v2:/);
+      expect(JSON.stringify(doc)).not.toMatch(/Fang|Dan|TEST|110105/);
+      const downloads = await db.collection("bureau_file_downloads").find({ fileId: pboc.fileId }).sort({ at: 1 }).toArray();
+      expect(downloads.map((d) => [d.via, d.requestedBy])).toEqual([
+        ["GenerateBureauFile", "int-test"],
+        ["GetBureauFile", "auditor-7"],
+      ]);
+      expect(downloads[0]!.caller).not.toBe("");
+    } finally {
+      await mongo.close();
+    }
   });
 });

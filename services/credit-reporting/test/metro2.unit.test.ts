@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Furnisher } from "../src/domain/bureau-format";
+import type { IdentifiedLine } from "../src/domain/bureau-format";
 import type { ReportLine } from "../src/domain/bureau-view";
 import { parseMetro2File, RECORD_SEPARATOR } from "../src/domain/metro2/file";
 import { encodeField, Metro2FormatError } from "../src/domain/metro2/fixed-width";
@@ -15,14 +15,7 @@ import {
   writeHeader,
   writeTrailer,
 } from "../src/domain/metro2/records";
-
-const furnisher: Furnisher = {
-  identificationNumber: "WSFURN0001",
-  name: "WHITESLIP CONSUMER CREDIT",
-  address: "1 EXAMPLE ROAD SHANGHAI",
-  telephone: "2100000000",
-  programIdentifier: "WS001",
-};
+import { FURNISHER as furnisher, identityFor } from "./support/identities";
 
 function line(accountId: string, over: Partial<ReportLine> = {}): ReportLine {
   return {
@@ -33,6 +26,7 @@ function line(accountId: string, over: Partial<ReportLine> = {}): ReportLine {
     highestBalanceFen: 523_456n,
     balanceFen: 412_399n,
     pastDueFen: 0n,
+    dpd: 0,
     actualPaymentFen: 10_050n,
     status: "11",
     paymentRating: "",
@@ -71,15 +65,16 @@ const lines: ReportLine[] = [
     firstDelinquencyOn: "2025-08-01",
   }),
   line("acc-e", {
-    status: "13",
-    paymentRating: "0",
+    status: "11",
     balanceFen: 0n,
-    profile: "0000000DD000000000000000",
+    profile: "E000000DD000000000000000",
     complianceCode: "XH",
   }),
   line("acc-f", { status: "11", complianceCode: "XC", lastPaymentOn: null, actualPaymentFen: 0n }),
   line("a-very-long-account-identifier-beyond-thirty-chars"),
 ];
+const identified: IdentifiedLine[] = lines.map((l) => ({ line: l, identity: identityFor(l.accountId) }));
+const withId = (l: ReportLine): IdentifiedLine => ({ line: l, identity: identityFor(l.accountId) });
 
 describe("Metro 2 layouts", () => {
   it.each(Object.entries(LAYOUTS))("%s covers positions 1–426 with no gap or overlap", (_, layout) => {
@@ -93,7 +88,7 @@ describe("Metro 2 layouts", () => {
 });
 
 describe("Metro 2 file round-trip", () => {
-  const bytes = metro2Format.render({ asOf: "2026-02-28", lines, furnisher });
+  const bytes = metro2Format.render({ asOf: "2026-02-28", lines: identified, furnisher });
   const text = new TextDecoder().decode(bytes);
   const raw = text.split(RECORD_SEPARATOR).slice(0, -1);
   const file = parseMetro2File(bytes);
@@ -110,7 +105,7 @@ describe("Metro 2 file round-trip", () => {
     expect(file.header).toEqual(headerFor("2026-02-28", furnisher));
     expect(writeHeader(parseHeader(raw[0]!))).toBe(raw[0]);
     file.bases.forEach((b, i) => {
-      expect(b).toEqual(baseFor(lines[i]!, furnisher));
+      expect(b).toEqual(baseFor(identified[i]!, furnisher));
       expect(writeBase(parseBase(raw[i + 1]!))).toBe(raw[i + 1]);
     });
     expect(writeTrailer(parseTrailer(raw.at(-1)!))).toBe(raw.at(-1));
@@ -142,13 +137,13 @@ describe("Metro 2 file round-trip", () => {
         file.bases.filter((b) => b.accountStatus === code).length,
       );
     }
-    expect(file.trailer.totalStatusCode11).toBe(3);
+    expect(file.trailer.totalStatusCode11).toBe(4);
     expect(file.trailer.totalStatusCode97).toBe(1);
     expect(file.trailer.totalSocialNumbersAllSegments).toBe(0);
   });
 
   it("is byte-identical when rendered again from the same lines", () => {
-    expect(metro2Format.render({ asOf: "2026-02-28", lines, furnisher })).toEqual(bytes);
+    expect(metro2Format.render({ asOf: "2026-02-28", lines: identified, furnisher })).toEqual(bytes);
   });
 
   it("shortens ids longer than the field to a stable value that fits", () => {
@@ -167,7 +162,7 @@ describe("Metro 2 file round-trip", () => {
 
 describe("Metro 2 field errors", () => {
   it("refuses a value longer than its field, naming the field and record", () => {
-    const tooLong = { ...baseFor(line("x"), furnisher), identificationNumber: "X".repeat(21) };
+    const tooLong = { ...baseFor(withId(line("x")), furnisher), identificationNumber: "X".repeat(21) };
     expect(() => writeBase(tooLong)).toThrowError(
       /identificationNumber in Base Segment has an invalid value/,
     );
@@ -181,7 +176,7 @@ describe("Metro 2 field errors", () => {
     );
   });
   it("refuses to parse a record of the wrong length or a non-numeric amount", () => {
-    const good = writeBase(baseFor(line("x"), furnisher));
+    const good = writeBase(baseFor(withId(line("x")), furnisher));
     expect(() => parseBase(good.slice(1))).toThrow(/length/);
     expect(() => parseBase(`${good.slice(0, 154)}ABCDEFGHI${good.slice(163)}`)).toThrow(/currentBalance/);
   });

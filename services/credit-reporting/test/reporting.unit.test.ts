@@ -10,6 +10,10 @@ import { parseMetro2File } from "../src/domain/metro2/file";
 import { metro2Format } from "../src/domain/metro2/metro2-format";
 import { DEFAULT_REPORTING_POLICY as RP, DEFAULT_SCORE_POLICY as SP } from "../src/domain/policy";
 import { chargedOff, cured, delivered, opened, overdue } from "./support/facts";
+import { FURNISHER, identityFor } from "./support/identities";
+
+/** Every account here has a complete identity (the identity rules have their own tests). */
+const people = new Map(["acc-1", "acc-a", "acc-b"].map((id) => [id, identityFor(id)]));
 
 function run(
   facts: AccountFact[],
@@ -107,7 +111,7 @@ describe("bureau view: notice delivered + waiting period", () => {
     const line = reported(s, "2026-02-09");
     expect(line).toMatchObject({
       status: "71",
-      firstDelinquencyOn: START,
+      firstDelinquencyOn: addDays(START, 29), // CRRG: 30 days after the due date
       pastDueFen: 50_000n,
       complianceCode: "",
     });
@@ -121,14 +125,15 @@ describe("bureau view: notice delivered + waiting period", () => {
     expect(out.changed).toBe(false);
   });
 
-  it("shows the correction after a cure: status 11 (13 at zero balance) and the true history", () => {
+  it("shows the correction after a cure: status 11 (at zero balance too) and the true history", () => {
     const delivered_ = run([delivered(noticeIdFor("acc-1", START), "2026-02-02")], base().s).s;
     const { s } = run([cured("acc-1", "2026-02-20", START)], delivered_);
     const line = reported(s, "2026-03-31");
     expect(line).toMatchObject({ status: "11", pastDueFen: 0n, firstDelinquencyOn: null });
     expect(line.profile.slice(0, 3)).toBe("110"); // Feb (40 DPD), Jan (30 DPD), Dec current
     const paid = { ...s, balanceFen: 0n };
-    expect(reported(paid, "2026-03-31")).toMatchObject({ status: "13", paymentRating: "0" });
+    // CRRG: an open revolving line with a zero balance stays 11 (13 is a paid/closed account), rating blank
+    expect(reported(paid, "2026-03-31")).toMatchObject({ status: "11", paymentRating: "", balanceFen: 0n });
   });
 
   it("reports a hardship deferral as in forbearance (special comment CP) until its due date, and as it is after", () => {
@@ -142,8 +147,7 @@ describe("bureau view: notice delivered + waiting period", () => {
     // the same deferral again changes nothing; a later one extends it
     expect(run([deferral], s).s.deferredUntil).toBe("2026-03-12");
     // in the file, the base segment carries it
-    const furnisher = { identificationNumber: "F1", name: "W", address: "A", telephone: "", programIdentifier: "P" };
-    const file = parseMetro2File(buildBureauFile([s], "2026-02-28", metro2Format, furnisher, RP).content);
+    const file = parseMetro2File(buildBureauFile([s], people, "2026-02-28", metro2Format, FURNISHER, RP).content);
     expect(file.bases[0]!.specialComment).toBe("CP");
   });
 
@@ -165,7 +169,7 @@ describe("bureau view: notice delivered + waiting period", () => {
       status: "97",
       chargedOffFen: 123_456n,
       closedOn: "2026-07-01",
-      firstDelinquencyOn: START,
+      firstDelinquencyOn: addDays(START, 29), // CRRG: 30 days after the due date
     });
     expect(line.profile.slice(0, 8)).toBe("L6532110"); // Jul charged off, Jun 180, May 150, Apr 119, Mar 89, Feb 58, Jan 30, Dec current
   });
@@ -269,15 +273,8 @@ describe("bureau file", () => {
     const a = run([opened("acc-b", "2025-01-01")], null, "acc-b").s;
     const b = run([opened("acc-a", "2025-01-01")], null, "acc-a").s;
     const withheld = base().s;
-    const furnisher = {
-      identificationNumber: "F1",
-      name: "W",
-      address: "A",
-      telephone: "",
-      programIdentifier: "P",
-    };
-    const one = buildBureauFile([a, withheld, b], "2026-02-10", metro2Format, furnisher, RP);
-    const two = buildBureauFile([b, a, withheld], "2026-02-10", metro2Format, furnisher, RP);
+    const one = buildBureauFile([a, withheld, b], people, "2026-02-10", metro2Format, FURNISHER, RP);
+    const two = buildBureauFile([b, a, withheld], people, "2026-02-10", metro2Format, FURNISHER, RP);
     expect(two.content).toEqual(one.content);
     expect(two.sha256).toBe(one.sha256);
     expect(one).toMatchObject({ recordCount: 2, withheldCount: 1 });

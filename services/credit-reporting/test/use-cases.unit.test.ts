@@ -9,11 +9,21 @@ import { KeyedLock } from "../src/app/keyed-lock";
 import { listScoreHistory } from "../src/app/list-score-history";
 import type { Deps } from "../src/app/ports";
 import { metro2Format } from "../src/domain/metro2/metro2-format";
+import { pbocFormat } from "../src/domain/pboc/pboc-format";
 import { DEFAULT_REPORTING_POLICY, DEFAULT_SCORE_POLICY } from "../src/domain/policy";
 import { opened, overdue, payment } from "./support/facts";
+import { FURNISHER, identityFor, InMemoryDownloads, InMemoryIdentities } from "./support/identities";
 import { InMemoryAccounts, InMemoryFiles } from "./support/in-memory";
 
-function deps(): Deps & { accounts: InMemoryAccounts; files: InMemoryFiles; clock: ManualClock } {
+const WHO = { caller: "ops", requestedBy: "operator-1" };
+
+function deps(): Deps & {
+  accounts: InMemoryAccounts;
+  files: InMemoryFiles;
+  clock: ManualClock;
+  identities: InMemoryIdentities;
+  downloads: InMemoryDownloads;
+} {
   return {
     accounts: new InMemoryAccounts(),
     files: new InMemoryFiles(),
@@ -21,9 +31,11 @@ function deps(): Deps & { accounts: InMemoryAccounts; files: InMemoryFiles; cloc
     timeZone: "Asia/Shanghai",
     scorePolicy: DEFAULT_SCORE_POLICY,
     reportingPolicy: DEFAULT_REPORTING_POLICY,
-    formats: [metro2Format],
+    formats: [metro2Format, pbocFormat],
     locks: new KeyedLock(),
-    furnisher: { identificationNumber: "F1", name: "W", address: "A", telephone: "", programIdentifier: "P" },
+    furnisher: FURNISHER,
+    identities: new InMemoryIdentities(),
+    downloads: new InMemoryDownloads(),
   };
 }
 
@@ -67,32 +79,71 @@ describe("generateBureauFile", () => {
   it("returns the stored file the second time, even after the state changed", async () => {
     const d = deps();
     await applyAccountFact(d, "acc-1", opened("acc-1", "2026-01-05"));
-    const one = await generateBureauFile(d, { asOf: "2026-02-28" });
+    const one = await generateBureauFile(d, { asOf: "2026-02-28", ...WHO });
     await applyAccountFact(d, "acc-2", opened("acc-2", "2026-01-06"));
-    const two = await generateBureauFile(d, { asOf: "2026-02-28" });
+    const two = await generateBureauFile(d, { asOf: "2026-02-28", ...WHO });
     expect(two.content).toEqual(one.content);
     expect(one.recordCount).toBe(1);
     expect(d.files.outbox).toHaveLength(1);
-    expect((await getBureauFile(d, { asOf: "2026-02-28" })).sha256).toBe(one.sha256);
+    expect((await getBureauFile(d, { asOf: "2026-02-28", ...WHO })).sha256).toBe(one.sha256);
   });
 
   it("refuses an as-of date after today and a malformed one, naming the field", async () => {
     const d = deps();
-    await expect(generateBureauFile(d, { asOf: "2026-03-02" })).rejects.toMatchObject({
+    await expect(generateBureauFile(d, { asOf: "2026-03-02", ...WHO })).rejects.toMatchObject({
       kind: "invalid_argument",
       violations: [{ field: "as_of_date" }],
     });
-    await expect(generateBureauFile(d, { asOf: "2026-02-30" })).rejects.toMatchObject({
+    await expect(generateBureauFile(d, { asOf: "2026-02-30", ...WHO })).rejects.toMatchObject({
       kind: "invalid_argument",
     });
-    await expect(generateBureauFile(d, { asOf: "2026-02-28", format: "XML" })).rejects.toMatchObject({
+    await expect(generateBureauFile(d, { asOf: "2026-02-28", format: "XML", ...WHO })).rejects.toMatchObject({
       violations: [{ field: "format" }],
     });
     expect(d.files.rows.size).toBe(0);
   });
 
+  it("asks credit for the identities of the reported accounts only, and audits every download", async () => {
+    const d = deps();
+    await applyAccountFact(d, "acc-1", opened("acc-1", "2026-01-05"));
+    await applyAccountFact(d, "acc-2", opened("acc-2", "2026-03-05")); // opened after the as-of date: absent
+    await generateBureauFile(d, { asOf: "2026-02-28", ...WHO });
+    await getBureauFile(d, { asOf: "2026-02-28", caller: "console", requestedBy: "auditor-7" });
+    expect(d.identities.calls).toEqual([{ accountIds: ["acc-1"], purpose: "bureau-file METRO2 2026-02-28" }]);
+    expect(d.downloads.rows.map((r) => [r.via, r.caller, r.requestedBy, r.format, r.asOf])).toEqual([
+      ["GenerateBureauFile", "ops", "operator-1", "METRO2", "2026-02-28"],
+      ["GetBureauFile", "console", "auditor-7", "METRO2", "2026-02-28"],
+    ]);
+    await expect(getBureauFile(d, { asOf: "2026-02-28", caller: "x", requestedBy: " " })).rejects.toMatchObject({
+      violations: [{ field: "requested_by" }],
+    });
+    expect(d.downloads.rows).toHaveLength(2);
+  });
+
+  it("withholds an account whose identity Metro 2 cannot carry, and still reports it to PBOC", async () => {
+    const d = deps();
+    d.identities.people.set("acc-1", identityFor("acc-1", { name: "王小明" }));
+    d.identities.people.set("acc-2", identityFor("acc-2", { address: null }));
+    for (const a of ["acc-1", "acc-2", "acc-3"]) await applyAccountFact(d, a, opened(a, "2026-01-05"));
+    const m2 = await generateBureauFile(d, { asOf: "2026-02-28", ...WHO });
+    expect([m2.recordCount, m2.withheldCount]).toEqual([1, 2]);
+    const pboc = await generateBureauFile(d, { asOf: "2026-02-28", format: "PBOC", ...WHO });
+    expect([pboc.recordCount, pboc.withheldCount]).toEqual([3, 0]);
+  });
+
+  it("refuses to build a file while the furnisher's configuration is incomplete", async () => {
+    const d = { ...deps(), furnisher: { ...FURNISHER, address: "", pbocInstitutionCode: "" } };
+    await applyAccountFact(d, "acc-1", opened("acc-1", "2026-01-05"));
+    for (const format of ["METRO2", "PBOC"])
+      await expect(generateBureauFile(d, { asOf: "2026-02-28", format, ...WHO })).rejects.toMatchObject({
+        kind: "failed_precondition",
+        reason: "FURNISHER_NOT_CONFIGURED",
+      });
+    expect(d.files.rows.size).toBe(0);
+  });
+
   it("NOT_FOUND for a file never generated", async () => {
-    await expect(getBureauFile(deps(), { asOf: "2026-02-28" })).rejects.toMatchObject({ kind: "not_found" });
+    await expect(getBureauFile(deps(), { asOf: "2026-02-28", ...WHO })).rejects.toMatchObject({ kind: "not_found" });
   });
 });
 

@@ -91,7 +91,7 @@ export async function startCredit(opts: { env?: Record<string, string | undefine
       const d = deps;
       logger.info({ modelVersion: model.version }, "scorecard loaded");
       return {
-        grpc: [creditGrpcService(d)],
+        grpc: [creditGrpcService(d, logger)],
         consumers: [{ groupId: config.CONSUMER_GROUP, subscriptions: creditSubscriptions(d, logger) }],
         outbox: [c.lines],
         sealed: [{ collection: c.customers, ...CUSTOMER_SEALED }],

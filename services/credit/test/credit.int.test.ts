@@ -23,6 +23,16 @@ const seen = { opened: new Map<string, number>(), restrictions: [] as { line: st
 
 
 let seq = 100;
+const goodApplication = {
+  monthlyIncomeFen: 1_500_000n,
+  employment: credit.Employment.SALARIED,
+  ordersLast12m: 40,
+  spendLast12mFen: 2_500_000n,
+  accountAgeMonths: 80,
+  returnsLast12m: 1,
+  ageYears: 40,
+};
+
 /** Registers a fresh customer and opens a line for them. */
 async function openLine() {
   const nationalId = validNationalId("19850612", "310101", String(seq++).padStart(3, "0"));
@@ -49,8 +59,10 @@ const authorize = (creditLineId: string, key: string, amountFen: bigint, scenari
 let replica: CreditService;
 let replicaClient: ReturnType<typeof createClient<typeof credit.CreditService>>;
 
+let env: Record<string, string>;
+
 beforeAll(async () => {
-  const env = scope.serviceEnv("credit", {
+  env = scope.serviceEnv("credit", {
     GRPC_HOST: "127.0.0.1",
     LOG_LEVEL: "warn",
     HOLD_SWEEP_INTERVAL_MS: "0",
@@ -200,6 +212,49 @@ describe("credit service", () => {
     await eventually("the marker", async () => (seen.restrictions.some((r) => r.id === marker.headers.ce_id) ? true : undefined));
     expect(seen.restrictions.filter((e) => e.line === id).map((e) => e.reason)).toEqual(["OVERDUE", "CURED"]);
     expect(events[1]!.features).toEqual([]);
+  });
+
+  it("GetReportingIdentities discloses the decrypted identity of an account's customer; the address is sealed at rest", async () => {
+    const nationalId = validNationalId("19850612", "310101", String(seq++).padStart(3, "0"));
+    const address = { line1: "88 Jianguo Road", line2: "Unit 1203", city: "Beijing", provinceCode: "bj", postalCode: "100022", countryCode: "" };
+    const c = await client.registerCustomer({ name: "Li Si", nationalId, phone: "+8613912345678", email: "ls@example.cn", address, idempotencyKey: nationalId });
+    const a = await client.applyForCredit({ customerId: c.customerId, ...goodApplication, statementDay: 7, idempotencyKey: `apply-${c.customerId}` });
+    const noAddress = await openLine(); // registered without an address
+    const lineId = a.creditLine!.creditLineId;
+    const r = await client.getReportingIdentities({ accountIds: [lineId, noAddress.line.creditLineId, "no-such-line"], purpose: "bureau-file METRO2 2026-03-10" });
+    expect(r.missingAccountIds).toEqual(["no-such-line"]);
+    expect(r.identities[0]).toMatchObject({
+      accountId: lineId,
+      customerId: c.customerId,
+      name: "Li Si",
+      idType: "CN_RESIDENT_ID",
+      idNumber: nationalId,
+      dateOfBirth: "1985-06-12",
+      phone: "+8613912345678",
+      address: { line1: "88 Jianguo Road", line2: "Unit 1203", city: "Beijing", provinceCode: "BJ", postalCode: "100022", countryCode: "CN" },
+    });
+    expect(r.identities[1]).toMatchObject({ accountId: noAddress.line.creditLineId, name: "李四" });
+    expect(r.identities[1]!.address).toBeUndefined();
+    // at rest the address is one sealed value, never the text
+    const { MongoClient } = await import("mongodb");
+    const mongo = await MongoClient.connect(env.MONGODB_URI!);
+    try {
+      const doc = await mongo.db(env.MONGODB_DB).collection("customers").findOne({ _id: c.customerId as never });
+      expect(doc?.addressEnc).toMatch(/^v2:/);
+      expect(JSON.stringify(doc)).not.toMatch(/Jianguo|100022/);
+    } finally {
+      await mongo.close();
+    }
+    // caller mistakes are field violations; an incomplete address is refused at registration
+    await expect(client.getReportingIdentities({ accountIds: [], purpose: "" })).rejects.toMatchObject({
+      violations: [expect.objectContaining({ field: "account_ids" }), expect.objectContaining({ field: "purpose" })],
+    });
+    const other = validNationalId("19850612", "310101", String(seq++).padStart(3, "0"));
+    await expect(
+      client.registerCustomer({ name: "Wang Wu", nationalId: other, phone: "+8613912345679", email: "ww@example.cn", address: { ...address, provinceCode: "XX", postalCode: "1000" }, idempotencyKey: other }),
+    ).rejects.toMatchObject({
+      violations: [expect.objectContaining({ field: "address.province_code" }), expect.objectContaining({ field: "address.postal_code" })],
+    });
   });
 
   it("the periodic rescoring run is callable and idempotent for the day", async () => {

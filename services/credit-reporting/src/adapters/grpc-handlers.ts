@@ -64,9 +64,24 @@ export function creditReportingService(deps: Deps): ServiceRegistration {
       });
       return { changes: page.changes.map(scoreChangeToProto), nextPageToken: page.nextPageToken };
     },
-    generateBureauFile: async (req) => fileToProto(await generateBureauFile(deps, { asOf: req.asOfDate })),
-    getBureauFile: async (req) => ({
-      file: fileToProto(await getBureauFile(deps, { asOf: req.asOfDate, format: req.format })),
+    generateBureauFile: async (req, ctx) =>
+      fileToProto(
+        await generateBureauFile(deps, {
+          asOf: req.asOfDate,
+          format: req.format,
+          caller: ctx.principal?.subject ?? ctx.peer,
+          requestedBy: req.requestedBy,
+        }),
+      ),
+    getBureauFile: async (req, ctx) => ({
+      file: fileToProto(
+        await getBureauFile(deps, {
+          asOf: req.asOfDate,
+          format: req.format,
+          caller: ctx.principal?.subject ?? ctx.peer,
+          requestedBy: req.requestedBy,
+        }),
+      ),
     }),
     fileDispute: async (req) => {
       const d = await fileDispute(deps, {

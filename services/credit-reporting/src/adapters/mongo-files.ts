@@ -1,14 +1,17 @@
 /**
  * Generated bureau files on MongoDB, one document per (format, as-of date),
+ * the bytes encrypted (`contentEnc`: PiiCipher over their base64 — a file holds
+ * names, ID numbers and addresses; re-sealed by the service's key-rotation sweep),
  * `_id` = the deterministic file id, carrying its BureauFileGenerated event in
  * `pendingEvents` (outbox). The first writer wins: a concurrent second
  * generation for the same date gets the stored file back.
  * A document holds up to 16 MB (~39,000 Metro 2 records); a larger book would
  * store the bytes in GridFS or object storage and keep this as the index.
  */
+import type { PiiCipher } from "@whiteslip/pii";
 import { ensureIndexes, isDuplicateKey, pushEvents } from "@whiteslip/store";
-import { Binary, type Collection, type Db } from "mongodb";
-import type { BureauFileRepository, OutgoingEvent } from "../app/ports";
+import type { Collection, Db } from "mongodb";
+import type { BureauFileRepository, DownloadAudit, FileDownload, OutgoingEvent } from "../app/ports";
 import type { BureauFile } from "../domain/bureau-file";
 import { toBusEvent } from "./events";
 
@@ -17,7 +20,8 @@ export interface BureauFileDoc {
   _id: string;
   format: string;
   asOf: string;
-  content: Binary;
+  /** The file's bytes, base64, sealed by PiiCipher (`v2:<key id>:…`). */
+  contentEnc: string;
   recordCount: number;
   withheldCount: number;
   sha256: string;
@@ -27,9 +31,15 @@ export interface BureauFileDoc {
 /** MongoDB implementation of {@link BureauFileRepository}. */
 export class MongoBureauFileRepository implements BureauFileRepository {
   readonly collection: Collection<BureauFileDoc>;
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly pii: Pick<PiiCipher, "encrypt" | "decrypt">,
+  ) {
     this.collection = db.collection<BureauFileDoc>("bureau_files");
   }
+
+  /** The sealed fields, for the key-rotation sweep. */
+  static readonly SEALED = { fields: ["contentEnc"] } as const;
 
   /** Declares the indexes next to the queries they serve. */
   async ensureIndexes(): Promise<void> {
@@ -44,7 +54,7 @@ export class MongoBureauFileRepository implements BureauFileRepository {
 
   async get(format: string, asOf: string): Promise<BureauFile | null> {
     const doc = await this.collection.findOne({ format, asOf });
-    return doc ? fromDoc(doc) : null;
+    return doc ? this.fromDoc(doc) : null;
   }
 
   async insertOnce(file: BureauFile, events: OutgoingEvent[]): Promise<BureauFile> {
@@ -53,7 +63,7 @@ export class MongoBureauFileRepository implements BureauFileRepository {
         _id: file.fileId,
         format: file.format,
         asOf: file.asOf,
-        content: new Binary(Buffer.from(file.content)),
+        contentEnc: this.pii.encrypt(Buffer.from(file.content).toString("base64")),
         recordCount: file.recordCount,
         withheldCount: file.withheldCount,
         sha256: file.sha256,
@@ -67,17 +77,34 @@ export class MongoBureauFileRepository implements BureauFileRepository {
       return stored;
     }
   }
+
+  private fromDoc(d: BureauFileDoc): BureauFile {
+    return {
+      fileId: d._id,
+      asOf: d.asOf,
+      format: d.format,
+      content: new Uint8Array(Buffer.from(this.pii.decrypt(d.contentEnc), "base64")),
+      recordCount: d.recordCount,
+      withheldCount: d.withheldCount,
+      sha256: d.sha256,
+    };
+  }
 }
 
-function fromDoc(d: BureauFileDoc): BureauFile {
-  const bytes = d.content instanceof Binary ? d.content.buffer : (d.content as unknown as Uint8Array);
-  return {
-    fileId: d._id,
-    asOf: d.asOf,
-    format: d.format,
-    content: new Uint8Array(bytes),
-    recordCount: d.recordCount,
-    withheldCount: d.withheldCount,
-    sha256: d.sha256,
-  };
+/** The audit of downloads: one document per download in `bureau_file_downloads` (no personal data: ids, hashes, who, when). */
+export class MongoDownloadAudit implements DownloadAudit {
+  readonly collection: Collection<FileDownload>;
+  constructor(db: Db) {
+    this.collection = db.collection<FileDownload>("bureau_file_downloads");
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await ensureIndexes(this.collection as never, [
+      { key: { fileId: 1, at: 1 }, serves: "audit: the downloads of a file, in time order" },
+    ]);
+  }
+
+  async record(d: FileDownload): Promise<void> {
+    await this.collection.insertOne({ ...d });
+  }
 }

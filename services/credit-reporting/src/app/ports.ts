@@ -7,6 +7,7 @@ import type { AccountState, ScoreChange } from "../domain/account";
 import type { NegativeReportNotice } from "../domain/apply-fact";
 import type { BureauFile } from "../domain/bureau-file";
 import type { BureauFormat, Furnisher } from "../domain/bureau-format";
+import type { ConsumerIdentity } from "../domain/identity";
 import type { ReportingPolicy, ScorePolicy } from "../domain/policy";
 import type { KeyedLock } from "./keyed-lock";
 
@@ -64,6 +65,32 @@ export interface BureauFileRepository {
   insertOnce(file: BureauFile, events: OutgoingEvent[]): Promise<BureauFile>;
 }
 
+/** The consumers' identities, from credit (which owns them), for the accounts of a file. */
+export interface IdentityProvider {
+  /** Identities by account id; an account credit does not know is absent from the map. */
+  identities(accountIds: readonly string[], purpose: string): Promise<Map<string, ConsumerIdentity>>;
+}
+
+/** One download of a bureau file (the file's bytes left the service). */
+export interface FileDownload {
+  fileId: string;
+  format: string;
+  asOf: LocalDate;
+  sha256: string;
+  /** Who asked: the authenticated caller, and the operator they named. */
+  caller: string;
+  requestedBy: string;
+  /** The RPC that returned the bytes. */
+  via: "GenerateBureauFile" | "GetBureauFile";
+  at: Date;
+}
+
+/** The audit of file downloads. */
+export interface DownloadAudit {
+  /** Records one download; the bytes are returned only after it is stored. */
+  record(d: FileDownload): Promise<void>;
+}
+
 /** Everything a use case may need. */
 export interface Deps {
   /** Account aggregate store. */
@@ -84,4 +111,8 @@ export interface Deps {
   furnisher: Furnisher;
   /** Per-account serialisation of writes in this process. */
   locks: KeyedLock;
+  /** Consumers' identities (credit). */
+  identities: IdentityProvider;
+  /** Audit of file downloads. */
+  downloads: DownloadAudit;
 }

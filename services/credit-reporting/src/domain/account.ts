@@ -145,6 +145,8 @@ export interface AccountState {
   history: ScoreChange[];
   /** Last day of a hardship deferral (forbearance), if one was granted; absent on older documents. */
   deferredUntil?: LocalDate | null;
+  /** Whether the balance was zero at the end of each month `YYYY-MM` (the last position of the month), the last 25 months; absent on older documents. */
+  monthEndZero?: Record<string, boolean>;
 }
 
 /** A new aggregate for an account first seen on `date`. */

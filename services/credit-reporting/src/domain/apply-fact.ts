@@ -4,7 +4,7 @@
  * delinquency, when the account first reaches the negative-record DPD (or is
  * charged off without one), before anything negative can be reported.
  */
-import { addDays, deterministicId, type LocalDate } from "@whiteslip/core";
+import { addDays, addMonths, deterministicId, type LocalDate } from "@whiteslip/core";
 import {
   type AccountState,
   currentDelinquency,
@@ -152,6 +152,12 @@ function setPosition(
   s.overdueFen = overdueFen;
   s.balanceFen = balanceFen;
   if (balanceFen > s.highestBalanceFen) s.highestBalanceFen = balanceFen;
+  // the last position of a month is its month-end balance (Metro 2 profile `E`: zero balance and current)
+  const month = date.slice(0, 7);
+  const oldest = addMonths(`${month}-01`, -25).slice(0, 7);
+  s.monthEndZero = Object.fromEntries(
+    Object.entries({ ...(s.monthEndZero ?? {}), [month]: balanceFen === 0n }).filter(([m]) => m >= oldest),
+  );
 }
 
 function openDelinquency(s: AccountState, start: LocalDate, date: LocalDate): Delinquency {

@@ -6,7 +6,8 @@
 import { createHash } from "node:crypto";
 import { deterministicId, type LocalDate } from "@whiteslip/core";
 import type { AccountState } from "./account";
-import type { BureauFormat, Furnisher } from "./bureau-format";
+import type { BureauFormat, Furnisher, IdentifiedLine } from "./bureau-format";
+import type { ConsumerIdentity } from "./identity";
 import { bureauView, type ReportLine } from "./bureau-view";
 import type { ReportingPolicy } from "./policy";
 
@@ -22,7 +23,7 @@ export interface BureauFile {
   content: Uint8Array;
   /** Number of account records (Metro 2 base segments). */
   recordCount: number;
-  /** Accounts left out because their negative record is not reportable yet. */
+  /** Accounts left out: their negative record is not reportable yet, or the format cannot carry their identity. */
   withheldCount: number;
   /** SHA-256 of the content, hex. */
   sha256: string;
@@ -56,9 +57,10 @@ export class ReportLineCollector {
   }
 }
 
-/** Builds the file for `asOf` from all account states. */
+/** Builds the file for `asOf` from all account states and their consumers' identities (by account id). */
 export function buildBureauFile(
   states: Iterable<AccountState>,
+  identities: ReadonlyMap<string, ConsumerIdentity>,
   asOf: LocalDate,
   format: BureauFormat,
   furnisher: Furnisher,
@@ -66,17 +68,25 @@ export function buildBureauFile(
 ): BureauFile {
   const c = new ReportLineCollector(asOf, rp);
   for (const s of states) c.add(s);
-  return renderBureauFile(c, asOf, format, furnisher);
+  return renderBureauFile(c.sorted(), c.withheld, identities, asOf, format, furnisher);
 }
 
-/** Renders collected lines into a file. */
+/** Renders sorted lines into a file; a line the format cannot carry (identity missing or not representable) is withheld. */
 export function renderBureauFile(
-  c: ReportLineCollector,
+  sorted: readonly ReportLine[],
+  withheld: number,
+  identities: ReadonlyMap<string, ConsumerIdentity>,
   asOf: LocalDate,
   format: BureauFormat,
   furnisher: Furnisher,
 ): BureauFile {
-  const lines = c.sorted();
+  const lines: IdentifiedLine[] = [];
+  let refused = 0;
+  for (const line of sorted) {
+    const identity = identities.get(line.accountId);
+    if (identity === undefined || format.refuses(identity) !== null) refused++;
+    else lines.push({ line, identity });
+  }
   const content = format.render({ asOf, lines, furnisher });
   return {
     fileId: bureauFileId(format.name, asOf),
@@ -84,7 +94,7 @@ export function renderBureauFile(
     format: format.name,
     content,
     recordCount: lines.length,
-    withheldCount: c.withheld,
+    withheldCount: withheld + refused,
     sha256: createHash("sha256").update(content).digest("hex"),
   };
 }

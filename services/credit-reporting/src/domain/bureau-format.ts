@@ -5,6 +5,7 @@
  */
 import type { LocalDate } from "@whiteslip/core";
 import type { ReportLine } from "./bureau-view";
+import type { ConsumerIdentity } from "./identity";
 
 /** Who furnishes the data (the header / identification fields). */
 export interface Furnisher {
@@ -18,6 +19,14 @@ export interface Furnisher {
   telephone: string;
   /** Program identifier used for all four bureaus (≤ 5 characters fits every field). */
   programIdentifier: string;
+  /** PBOC financial institution code (金融机构代码, 14 characters) assigned by the Credit Reference Center. */
+  pbocInstitutionCode: string;
+}
+
+/** A report line with the consumer's identity, ready to render. */
+export interface IdentifiedLine {
+  readonly line: ReportLine;
+  readonly identity: ConsumerIdentity;
 }
 
 /** A file format. */
@@ -25,8 +34,15 @@ export interface BureauFormat {
   /** Format name as stored and returned by the API, e.g. `METRO2`. */
   readonly name: string;
   /**
-   * Renders the lines (already in file order) for `asOf`. Must be a pure
+   * Why this format cannot carry the account of this identity (null: it can) — e.g. Metro 2 needs a Latin-letter
+   * name and an address. Such an account is withheld from the file (nothing rather than something untrue).
+   */
+  refuses(identity: ConsumerIdentity | undefined): string | null;
+  /** What the furnisher configuration lacks for this format (null: complete). */
+  furnisherProblem(furnisher: Furnisher): string | null;
+  /**
+   * Renders the lines (already in file order, every one admitted) for `asOf`. Must be a pure
    * function of its input: the same input gives the same bytes.
    */
-  render(input: { asOf: LocalDate; lines: readonly ReportLine[]; furnisher: Furnisher }): Uint8Array;
+  render(input: { asOf: LocalDate; lines: readonly IdentifiedLine[]; furnisher: Furnisher }): Uint8Array;
 }

@@ -33,11 +33,13 @@ export interface ReportLine {
   balanceFen: Fen;
   /** Amount 30+ days past due (zero below 30 DPD). */
   pastDueFen: Fen;
+  /** Days past due as reported: 0 unless the account is reported delinquent (30+ DPD, reportable) or charged off. */
+  dpd: number;
   /** Payment received in the as-of month. */
   actualPaymentFen: Fen;
   /** Status code. */
   status: AccountStatusCode;
-  /** Payment rating (status 13 only). */
+  /** Payment rating (statuses 05, 13, 65, 88, 89, 94, 95 only — none of which this product reports: blank). */
   paymentRating: string;
   /** 24 profile characters, most recent month first (the month before the as-of month). */
   profile: string;
@@ -45,7 +47,7 @@ export interface ReportLine {
   complianceCode: "" | "XB" | "XC" | "XH";
   /** Special comment code: `CP` (account in forbearance) during a hardship deferral, else empty. */
   specialComment: "" | "CP";
-  /** Date of first delinquency (statuses 71–97). */
+  /** Date of first delinquency (statuses 71–97): the day the account became 30 days past due (CRRG: 30 days after the due date). */
   firstDelinquencyOn: LocalDate | null;
   /** Date of last payment. */
   lastPaymentOn: LocalDate | null;
@@ -117,15 +119,11 @@ export function bureauView(s: AccountState, asOf: LocalDate, rp: ReportingPolicy
     };
   }
 
-  const status: AccountStatusCode = chargedOff
-    ? "97"
-    : !negative
-      ? s.balanceFen === 0n
-        ? "13"
-        : "11"
-      : statusForDpd(s.dpd);
+  // An open revolving line is current (11) whatever its balance, zero included (CRRG: 13 is a paid or closed
+  // account; a zero-balance month shows as `E` in the profile). The product closes a line only by charge-off (97).
+  const status: AccountStatusCode = chargedOff ? "97" : !negative ? "11" : statusForDpd(s.dpd);
   const profile = historyProfile(s, asOf, openedOn, byStart, rp);
-  const delinquent = status !== "11" && status !== "13";
+  const delinquent = status !== "11";
   return {
     kind: "report",
     line: {
@@ -136,6 +134,7 @@ export function bureauView(s: AccountState, asOf: LocalDate, rp: ReportingPolicy
       highestBalanceFen: s.highestBalanceFen,
       balanceFen: s.balanceFen,
       pastDueFen: delinquent ? s.overdueFen : 0n,
+      dpd: delinquent ? s.dpd : 0,
       actualPaymentFen:
         s.lastPaymentOn !== null &&
         s.lastPaymentOn <= asOf &&
@@ -143,11 +142,11 @@ export function bureauView(s: AccountState, asOf: LocalDate, rp: ReportingPolicy
           ? s.lastPaymentFen
           : 0n,
       status,
-      paymentRating: status === "13" ? "0" : "",
+      paymentRating: "",
       profile,
       complianceCode: complianceCode(s, asOf, rp),
       specialComment: !chargedOff && s.deferredUntil && asOf <= s.deferredUntil ? "CP" : "",
-      firstDelinquencyOn: delinquent && negativeDelinquency ? negativeDelinquency.start : null,
+      firstDelinquencyOn: delinquent && negativeDelinquency ? firstDelinquencyDate(negativeDelinquency) : null,
       lastPaymentOn: s.lastPaymentOn !== null && s.lastPaymentOn <= asOf ? s.lastPaymentOn : null,
       closedOn: chargedOff ? s.chargedOffOn : null,
       chargedOffFen: chargedOff ? s.chargedOffFen : 0n,
@@ -161,7 +160,7 @@ export function reportingState(s: AccountState, today: LocalDate, rp: ReportingP
   const v = bureauView(s, today, rp);
   if (v.kind === "withheld") return v.reason === "WAITING_PERIOD" ? "WAITING_PERIOD" : "NOTICE_SENT";
   if (v.kind === "absent") return "NOT_REPORTABLE";
-  return v.line.status === "11" || v.line.status === "13" ? "CURRENT" : "REPORTABLE";
+  return v.line.status === "11" ? "CURRENT" : "REPORTABLE";
 }
 
 function historyProfile(
@@ -195,8 +194,25 @@ function monthChar(
   const d = entry ? byStart.get(entry.d) : undefined;
   if (chargeOffMonth !== undefined && month >= chargeOffMonth)
     return d && !isReportable(d, asOf, rp) ? "D" : "L";
-  if (!entry || !d || d.corrected) return "0";
+  const current = zeroAtMonthEnd(s, month) ? "E" : "0";
+  if (!entry || !d || d.corrected) return current;
   return isReportable(d, asOf, rp) ? entry.c : "D";
+}
+
+/** True when the last known position at or before the end of `month` had a zero balance (a month without facts carries the one before). */
+function zeroAtMonthEnd(s: AccountState, month: string): boolean {
+  const known = Object.keys(s.monthEndZero ?? {}).filter((m) => m <= month);
+  if (known.length === 0) return false;
+  return s.monthEndZero![known.reduce((a, b) => (a > b ? a : b))] === true;
+}
+
+/**
+ * The CRRG's Date of First Delinquency: the date of the first 30-day delinquency that led to the status, "30 days
+ * after the Due Date". Billing's delinquency start is the first day past due (DPD 1, the day after the due date),
+ * so that date is the start + 29 days.
+ */
+export function firstDelinquencyDate(d: Delinquency): LocalDate {
+  return addDays(d.start, 29);
 }
 
 function complianceCode(s: AccountState, asOf: LocalDate, rp: ReportingPolicy): ReportLine["complianceCode"] {

@@ -7,8 +7,8 @@
 /** Account status codes this furnisher reports. */
 export type AccountStatusCode = "11" | "13" | "71" | "78" | "80" | "82" | "83" | "84" | "97";
 
-/** Profile characters: `0` current (0–29 DPD), `1`–`6` 30…180+ DPD, `L` charge-off, `B` no history before opening, `D` no data reported for the month. */
-export type ProfileChar = "0" | "1" | "2" | "3" | "4" | "5" | "6" | "L" | "B" | "D";
+/** Profile characters: `0` current (0–29 DPD), `E` zero balance and current, `1`–`6` 30…180+ DPD, `L` charge-off, `B` no history before opening, `D` no data reported for the month. */
+export type ProfileChar = "0" | "1" | "2" | "3" | "4" | "5" | "6" | "L" | "B" | "D" | "E";
 
 /** The status code of an open (not charged-off) account at `dpd` days past due. */
 export function statusForDpd(dpd: number): AccountStatusCode {
@@ -35,6 +35,7 @@ export function profileCharForDpd(dpd: number): ProfileChar {
 const SEVERITY: Record<ProfileChar, number> = {
   B: -2,
   D: -1,
+  E: 0,
   "0": 0,
   "1": 1,
   "2": 2,

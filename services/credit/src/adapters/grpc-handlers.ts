@@ -7,16 +7,17 @@ import { applyForCredit } from "../app/apply-for-credit";
 import { authorizePurchase } from "../app/authorize-purchase";
 import type { CreditDeps } from "../app/deps";
 import { getCreditLine } from "../app/get-credit-line";
+import { getReportingIdentities, type AuditLogger } from "../app/get-reporting-identities";
 import { getRestrictions } from "../app/get-restrictions";
 import { registerCustomer } from "../app/register-customer";
 import { releaseAuthorization } from "../app/release-authorization";
 import { fromProtoEmployment, fromProtoScenario, toProtoDecision, toProtoFeature, toProtoLine, toProtoTier } from "./proto-mapping";
 
 /** The CreditService registration for the gRPC server. */
-export function creditGrpcService(d: CreditDeps): ServiceRegistration {
+export function creditGrpcService(d: CreditDeps, audit: AuditLogger): ServiceRegistration {
   return service(credit.CreditService, {
     registerCustomer: async (req) => {
-      const r = await registerCustomer(d, { name: req.name, nationalId: req.nationalId, phone: req.phone, email: req.email });
+      const r = await registerCustomer(d, { name: req.name, nationalId: req.nationalId, phone: req.phone, email: req.email, ...(req.address ? { address: req.address } : {}) });
       return { customerId: r.customerId, nationalIdMasked: r.nationalIdMasked, phoneMasked: r.phoneMasked, created: r.created };
     },
     applyForCredit: async (req) => {
@@ -84,6 +85,22 @@ export function creditGrpcService(d: CreditDeps): ServiceRegistration {
         reason: r.reason,
         ...(r.since ? { since: timestampFromDate(r.since) } : {}),
         daysPastDue: r.daysPastDue,
+      };
+    },
+    getReportingIdentities: async (req, ctx) => {
+      const r = await getReportingIdentities(d, { accountIds: req.accountIds, purpose: req.purpose, caller: ctx.principal?.subject ?? ctx.peer }, audit);
+      return {
+        identities: r.identities.map((i) => ({
+          accountId: i.accountId,
+          customerId: i.customerId,
+          name: i.name,
+          idType: i.idType,
+          idNumber: i.idNumber,
+          dateOfBirth: i.dateOfBirth,
+          phone: i.phone,
+          ...(i.address ? { address: i.address } : {}),
+        })),
+        missingAccountIds: r.missingAccountIds,
       };
     },
   });

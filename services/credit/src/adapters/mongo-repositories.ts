@@ -149,6 +149,12 @@ export class MongoCreditLines implements CreditLineRepository {
     return d ? lineFromDoc(d) : null;
   }
 
+  async getMany(ids: readonly string[]) {
+    if (ids.length === 0) return [];
+    const docs = await this.coll.find({ _id: { $in: [...ids] as never[] } }, { projection: LINE_PROJECTION }).toArray();
+    return docs.map(lineFromDoc);
+  }
+
   async findByCustomer(customerId: string) {
     const d = await this.coll.findOne({ customerId }, { projection: LINE_PROJECTION });
     return d ? lineFromDoc(d) : null;
@@ -296,7 +302,7 @@ export class MongoAuthorizations implements AuthorizationRepository {
 
 /** Sealed fields of a customer document (re-encrypted after a key rotation) and its blind index. */
 export const CUSTOMER_SEALED = {
-  fields: ["nameEnc", "nationalIdEnc", "phoneEnc", "emailEnc"],
+  fields: ["nameEnc", "nationalIdEnc", "phoneEnc", "emailEnc", "addressEnc"],
   indexes: [{ field: "nationalIdIndex", of: "nationalIdEnc" }],
 } as const;
 
@@ -323,6 +329,12 @@ export class MongoCustomers implements CustomerRepository {
   async get(id: string) {
     const d = await this.coll.findOne({ _id: id as never });
     return d ? customerFromDoc(d) : null;
+  }
+
+  async getMany(ids: readonly string[]) {
+    if (ids.length === 0) return [];
+    const docs = await this.coll.find({ _id: { $in: [...ids] as never[] } }).toArray();
+    return docs.map(customerFromDoc);
   }
 }
 

@@ -18,6 +18,8 @@ export interface CustomerRecord {
   readonly nationalIdEnc: string;
   readonly phoneEnc: string;
   readonly emailEnc: string;
+  /** Mailing address as one sealed JSON value (`PostalAddress`); absent when none was registered. */
+  readonly addressEnc?: string;
   /** Masked forms, safe to return and log. */
   readonly nationalIdMasked: string;
   readonly phoneMasked: string;
@@ -32,6 +34,8 @@ export interface CustomerRepository {
   findByNationalIdIndex(indexes: readonly string[]): Promise<CustomerRecord | null>;
   /** The customer by id, if any. */
   get(id: string): Promise<CustomerRecord | null>;
+  /** The customers of these ids that exist (any order). */
+  getMany(ids: readonly string[]): Promise<CustomerRecord[]>;
 }
 
 /** A scored application and its decision, kept for audit. */
@@ -69,6 +73,8 @@ export type SaveResult = "saved" | "conflict" | "duplicate";
 export interface CreditLineRepository {
   /** The line, if any. */
   get(id: string): Promise<CreditLine | null>;
+  /** The lines of these ids that exist (any order). */
+  getMany(ids: readonly string[]): Promise<CreditLine[]>;
   /** The customer's line, if any. */
   findByCustomer(customerId: string): Promise<CreditLine | null>;
   /** Inserts a new line with its events; "exists" when the id or the customer already has one. */
@@ -133,6 +139,8 @@ export interface AuthorizationRepository {
 export interface PiiProtector {
   /** Ciphertext of `text`. */
   encrypt(text: string): string;
+  /** Plain text of a value sealed by `encrypt` (under any key of the ring). */
+  decrypt(sealed: string): string;
   /** Keyed hash of `text` under the active index key, to store. */
   blindIndex(text: string): string;
   /** Keyed hashes of `text` under every index key (the active one first), to look up. */

@@ -1,5 +1,5 @@
 import { dateInZone, invalidArgument, newId } from "@whiteslip/core";
-import { maskNationalId, maskPhone, validateRegistration } from "../domain/identity";
+import { maskNationalId, maskPhone, type PostalAddress, validateAddress, validateRegistration } from "../domain/identity";
 import type { CreditDeps } from "./deps";
 
 /** RegisterCustomer input (personal data: never log it). */
@@ -8,6 +8,8 @@ export interface RegisterCustomerInput {
   readonly nationalId: string;
   readonly phone: string;
   readonly email: string;
+  /** Mailing address, optional (bureau files need one). */
+  readonly address?: Omit<PostalAddress, "countryCode"> & { countryCode?: string };
 }
 
 /** RegisterCustomer result: only masked personal data. */
@@ -29,8 +31,10 @@ export interface RegisterCustomerResult {
  */
 export async function registerCustomer(d: Pick<CreditDeps, "clock" | "timeZone" | "customers" | "pii">, input: RegisterCustomerInput): Promise<RegisterCustomerResult> {
   const v = validateRegistration(input, dateInZone(d.clock.now(), d.timeZone));
-  if (!v.ok) throw invalidArgument(v.violations);
+  const a = validateAddress(input.address && { countryCode: "", ...input.address });
+  if (!v.ok || !a.ok) throw invalidArgument([...(v.ok ? [] : v.violations), ...(a.ok ? [] : a.violations)]);
   const { name, nationalId, phone, email } = v.value;
+  const address = a.value;
   const lookup = d.pii.blindIndexes(nationalId.value);
   const existing = await d.customers.findByNationalIdIndex(lookup);
   if (existing) return found(existing);
@@ -41,6 +45,7 @@ export async function registerCustomer(d: Pick<CreditDeps, "clock" | "timeZone" 
     nationalIdEnc: d.pii.encrypt(nationalId.value),
     phoneEnc: d.pii.encrypt(phone),
     emailEnc: d.pii.encrypt(email),
+    ...(address ? { addressEnc: d.pii.encrypt(JSON.stringify(address)) } : {}),
     nationalIdMasked: maskNationalId(nationalId.value),
     phoneMasked: maskPhone(phone),
     createdAt: d.clock.now(),

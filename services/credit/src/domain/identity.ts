@@ -153,3 +153,54 @@ export function maskPhone(phone: string): string {
   const head = phone.startsWith("+86") ? 6 : 4;
   return `${phone.slice(0, head)}${"*".repeat(phone.length - head - 4)}${phone.slice(-4)}`;
 }
+
+/** Province-level divisions of China, ISO 3166-2:CN (2017 edition) codes without the `CN-` prefix. */
+export const CN_PROVINCE_CODES: ReadonlySet<string> = new Set([
+  "AH", "BJ", "CQ", "FJ", "GD", "GS", "GX", "GZ", "HA", "HB", "HE", "HI", "HK", "HL", "HN", "JL", "JS",
+  "JX", "LN", "MO", "NM", "NX", "QH", "SC", "SD", "SH", "SN", "SX", "TJ", "TW", "XJ", "XZ", "YN", "ZJ",
+]);
+
+/** A mailing address as registered (personal data). */
+export interface PostalAddress {
+  readonly line1: string;
+  readonly line2: string;
+  readonly city: string;
+  /** ISO 3166-2:CN code without the prefix (`BJ`). */
+  readonly provinceCode: string;
+  readonly postalCode: string;
+  /** ISO 3166-1 alpha-2 (`CN`). */
+  readonly countryCode: string;
+}
+
+/**
+ * Validates an optional mailing address: none at all is fine (undefined); a given one needs line 1 (≤ 64), city
+ * (≤ 40), a province code of ISO 3166-2:CN and a 6-digit postal code (the product is sold in mainland China;
+ * another country is refused until a market needs it). Returns the normalised address or the violations.
+ */
+export function validateAddress(
+  raw: { line1: string; line2: string; city: string; provinceCode: string; postalCode: string; countryCode: string } | undefined,
+  field = "address",
+): { ok: true; value: PostalAddress | undefined } | { ok: false; violations: FieldViolation[] } {
+  if (!raw) return { ok: true, value: undefined };
+  const v = {
+    line1: raw.line1.trim(),
+    line2: raw.line2.trim(),
+    city: raw.city.trim(),
+    provinceCode: raw.provinceCode.trim().toUpperCase(),
+    postalCode: raw.postalCode.trim(),
+    countryCode: (raw.countryCode.trim() || "CN").toUpperCase(),
+  };
+  const violations: FieldViolation[] = [];
+  const bad = (f: string, description: string) => violations.push({ field: `${field}.${f}`, description });
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  const control = /[\u0000-\u001f\u007f]/;
+  if (v.line1 === "") bad("line1", "is required");
+  else if ([...v.line1].length > 64 || control.test(v.line1)) bad("line1", "must be at most 64 characters, no control characters");
+  if ([...v.line2].length > 64 || control.test(v.line2)) bad("line2", "must be at most 64 characters, no control characters");
+  if (v.city === "") bad("city", "is required");
+  else if ([...v.city].length > 40 || control.test(v.city)) bad("city", "must be at most 40 characters, no control characters");
+  if (v.countryCode !== "CN") bad("country_code", "must be CN (the product is offered in mainland China)");
+  if (!CN_PROVINCE_CODES.has(v.provinceCode)) bad("province_code", "must be an ISO 3166-2:CN province code without the CN- prefix, e.g. BJ");
+  if (!/^\d{6}$/.test(v.postalCode)) bad("postal_code", "must be 6 digits");
+  return violations.length > 0 ? { ok: false, violations } : { ok: true, value: v };
+}

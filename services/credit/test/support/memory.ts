@@ -34,6 +34,9 @@ export class MemoryLines implements CreditLineRepository {
   async get(id: string) {
     return this.lines.get(id) ?? null;
   }
+  async getMany(ids: readonly string[]) {
+    return ids.flatMap((id) => this.lines.get(id) ?? []);
+  }
   async findByCustomer(customerId: string) {
     return [...this.lines.values()].find((l) => l.customerId === customerId) ?? null;
   }
@@ -116,6 +119,9 @@ export class MemoryCustomers implements CustomerRepository {
   }
   async get(id: string) {
     return this.map.get(id) ?? null;
+  }
+  async getMany(ids: readonly string[]) {
+    return ids.flatMap((id) => this.map.get(id) ?? []);
   }
 }
 

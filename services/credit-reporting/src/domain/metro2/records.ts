@@ -130,24 +130,24 @@ export interface BaseSegment {
   interestTypeIndicator: string;
   /** Reserved, blank. */
   reserved2: string;
-  /** Consumer name: placeholders — credit-reporting holds no personal data (see README). */
+  /** Consumer name (from credit at render time, upper-case Latin letters). */
   surname: string;
   firstName: string;
   middleName: string;
   generationCode: string;
-  /** Social security number (not applicable: zeros). */
+  /** Social security number; zero-filled for a consumer without one (a CN product), the date of birth then required. */
   socialSecurityNumber: number;
-  /** Date of birth (not held: zeros). */
+  /** Date of birth. */
   dateBirth: LocalDate | null;
-  /** Telephone number (not held: zeros). */
+  /** Telephone number, 10 digits (North American numbers only; others zero-filled). */
   telephoneNumber: number;
   /** ECOA code: `1` individual. */
   ecoaCode: string;
   /** Consumer information indicator (blank). */
   consumerInformationIndicator: string;
-  /** Country code: `CN`. */
+  /** Country code (ISO 3166-1 alpha-2). */
   countryCode: string;
-  /** Address lines, city, state, postal code, address indicator, residence code (placeholders / blank). */
+  /** Address lines, city, state (province code), postal code; address indicator and residence code blank (unknown). */
   firstLineAddress: string;
   secondLineAddress: string;
   city: string;
@@ -253,7 +253,7 @@ export type TrailerRecord = {
   /** Totals of J1 / J2 segments (none written: zero). */
   totalConsumerSegmentsJ1: number;
   totalConsumerSegmentsJ2: number;
-  /** Block count (unblocked file: zero). */
+  /** Block count: every record of this unblocked file is its own block — header + base segments + trailer. */
   blockCount: number;
   /** Total of ECOA code Z. */
   totalEcoaCodeZ: number;
@@ -264,17 +264,17 @@ export type TrailerRecord = {
   totalMortgageInformationSegments: number;
   totalPaymentInformationSegments: number;
   totalChangeSegments: number;
-  /** Social security numbers reported (none). */
+  /** Social security numbers reported (not zero- or 9-filled). */
   totalSocialNumbersAllSegments: number;
   totalSocialNumbersBaseSegments: number;
   totalSocialNumbersJ1Segments: number;
   totalSocialNumbersJ2Segments: number;
-  /** Dates of birth reported (none). */
+  /** Dates of birth reported. */
   totalDatesBirthAllSegments: number;
   totalDatesBirthBaseSegments: number;
   totalDatesBirthJ1Segments: number;
   totalDatesBirthJ2Segments: number;
-  /** Telephone numbers reported (none). */
+  /** Telephone numbers reported. */
   totalTelephoneNumbersAllSegments: number;
   /** Reserved (blank). */
   reserved2: string;
@@ -367,7 +367,7 @@ export function trailerFor(bases: readonly BaseSegment[]): TrailerRecord {
     totalStatusCodeDF: 0,
     totalConsumerSegmentsJ1: 0,
     totalConsumerSegmentsJ2: 0,
-    blockCount: 0,
+    blockCount: bases.length + 2,
     totalEcoaCodeZ: bases.filter((b) => b.ecoaCode === "Z").length,
     totalEmploymentSegments: 0,
     totalOriginalCreditorSegments: 0,
@@ -375,8 +375,8 @@ export function trailerFor(bases: readonly BaseSegment[]): TrailerRecord {
     totalMortgageInformationSegments: 0,
     totalPaymentInformationSegments: 0,
     totalChangeSegments: 0,
-    totalSocialNumbersAllSegments: bases.filter((b) => b.socialSecurityNumber !== 0).length,
-    totalSocialNumbersBaseSegments: bases.filter((b) => b.socialSecurityNumber !== 0).length,
+    totalSocialNumbersAllSegments: bases.filter((b) => isReportedSsn(b.socialSecurityNumber)).length,
+    totalSocialNumbersBaseSegments: bases.filter((b) => isReportedSsn(b.socialSecurityNumber)).length,
     totalSocialNumbersJ1Segments: 0,
     totalSocialNumbersJ2Segments: 0,
     totalDatesBirthAllSegments: bases.filter((b) => b.dateBirth !== null).length,
@@ -389,4 +389,9 @@ export function trailerFor(bases: readonly BaseSegment[]): TrailerRecord {
   for (const code of TRAILER_STATUS_CODES)
     t[`totalStatusCode${code}`] = bases.filter((b) => b.accountStatus === code).length;
   return t;
+}
+
+/** True for an SSN that is reported: not zero- or 9-filled (CRRG: how a consumer without an SSN is reported). */
+export function isReportedSsn(ssn: number): boolean {
+  return ssn !== 0 && ssn !== 999_999_999;
 }

@@ -14,7 +14,63 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file whiteslip/credit/v1/credit_service.proto.
  */
 export const file_whiteslip_credit_v1_credit_service: GenFile = /*@__PURE__*/
-  fileDesc("Cih3aGl0ZXNsaXAvY3JlZGl0L3YxL2NyZWRpdF9zZXJ2aWNlLnByb3RvEhN3aGl0ZXNsaXAuY3JlZGl0LnYxInMKF1JlZ2lzdGVyQ3VzdG9tZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLbmF0aW9uYWxfaWQYAiABKAkSDQoFcGhvbmUYAyABKAkSDQoFZW1haWwYBCABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAUgASgJInIKGFJlZ2lzdGVyQ3VzdG9tZXJSZXNwb25zZRITCgtjdXN0b21lcl9pZBgBIAEoCRIaChJuYXRpb25hbF9pZF9tYXNrZWQYAiABKAkSFAoMcGhvbmVfbWFza2VkGAMgASgJEg8KB2NyZWF0ZWQYBCABKAgiqwIKFUFwcGx5Rm9yQ3JlZGl0UmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRIaChJtb250aGx5X2luY29tZV9mZW4YAiABKAMSMwoKZW1wbG95bWVudBgDIAEoDjIfLndoaXRlc2xpcC5jcmVkaXQudjEuRW1wbG95bWVudBIXCg9vcmRlcnNfbGFzdF8xMm0YBCABKAUSGgoSc3BlbmRfbGFzdF8xMm1fZmVuGAUgASgDEhoKEmFjY291bnRfYWdlX21vbnRocxgGIAEoBRIYChByZXR1cm5zX2xhc3RfMTJtGAcgASgFEhEKCWFnZV95ZWFycxgIIAEoBRIVCg1zdGF0ZW1lbnRfZGF5GAkgASgFEhcKD2lkZW1wb3RlbmN5X2tleRgKIAEoCSK8AgoWQXBwbHlGb3JDcmVkaXRSZXNwb25zZRIWCg5hcHBsaWNhdGlvbl9pZBgBIAEoCRIvCghkZWNpc2lvbhgCIAEoDjIdLndoaXRlc2xpcC5jcmVkaXQudjEuRGVjaXNpb24SDQoFc2NvcmUYAyABKAUSHgoWcHJvYmFiaWxpdHlfb2ZfZGVmYXVsdBgEIAEoARIrCgR0aWVyGAUgASgOMh0ud2hpdGVzbGlwLmNyZWRpdC52MS5SaXNrVGllchIwCgdyZWFzb25zGAYgAygLMh8ud2hpdGVzbGlwLmNyZWRpdC52MS5SZWFzb25Db2RlEhUKDW1vZGVsX3ZlcnNpb24YByABKAkSNAoLY3JlZGl0X2xpbmUYCCABKAsyHy53aGl0ZXNsaXAuY3JlZGl0LnYxLkNyZWRpdExpbmUiLgoUR2V0Q3JlZGl0TGluZVJlcXVlc3QSFgoOY3JlZGl0X2xpbmVfaWQYASABKAkiTQoVR2V0Q3JlZGl0TGluZVJlc3BvbnNlEjQKC2NyZWRpdF9saW5lGAEgASgLMh8ud2hpdGVzbGlwLmNyZWRpdC52MS5DcmVkaXRMaW5lIqQBChdBZGp1c3RDcmVkaXRMaW5lUmVxdWVzdBIWCg5jcmVkaXRfbGluZV9pZBgBIAEoCRIVCg1uZXdfbGltaXRfZmVuGAIgASgDEg4KBmZyZWV6ZRgDIAEoCBISCgpzZXRfc3RhdHVzGAQgASgIEg4KBnJlYXNvbhgFIAEoCRINCgVhY3RvchgGIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkiUAoYQWRqdXN0Q3JlZGl0TGluZVJlc3BvbnNlEjQKC2NyZWRpdF9saW5lGAEgASgLMh8ud2hpdGVzbGlwLmNyZWRpdC52MS5DcmVkaXRMaW5lIuQBChhBdXRob3JpemVQdXJjaGFzZVJlcXVlc3QSFgoOY3JlZGl0X2xpbmVfaWQYASABKAkSEgoKYW1vdW50X2ZlbhgCIAEoAxJAChFtZXJjaGFudF9zY2VuYXJpbxgDIAEoDjIlLndoaXRlc2xpcC5jcmVkaXQudjEuTWVyY2hhbnRTY2VuYXJpbxITCgttZXJjaGFudF9pZBgEIAEoCRIQCghvcmRlcl9pZBgFIAEoCRIaChJpbnN0YWxsbWVudF9tb250aHMYBiABKAUSFwoPaWRlbXBvdGVuY3lfa2V5GAcgASgJItIBChlBdXRob3JpemVQdXJjaGFzZVJlc3BvbnNlEhgKEGF1dGhvcml6YXRpb25faWQYASABKAkSPAoIZGVjaXNpb24YAiABKA4yKi53aGl0ZXNsaXAuY3JlZGl0LnYxLkF1dGhvcml6YXRpb25EZWNpc2lvbhIWCg5kZWNsaW5lX3JlYXNvbhgDIAEoCRIVCg1hdmFpbGFibGVfZmVuGAQgASgDEi4KCmV4cGlyZXNfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkcKG1JlbGVhc2VBdXRob3JpemF0aW9uUmVxdWVzdBIYChBhdXRob3JpemF0aW9uX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSJHChxSZWxlYXNlQXV0aG9yaXphdGlvblJlc3BvbnNlEhAKCHJlbGVhc2VkGAEgASgIEhUKDWF2YWlsYWJsZV9mZW4YAiABKAMiLAoWR2V0UmVzdHJpY3Rpb25zUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJIroBChdHZXRSZXN0cmljdGlvbnNSZXNwb25zZRISCgphY2NvdW50X2lkGAEgASgJEjkKE3Jlc3RyaWN0ZWRfZmVhdHVyZXMYAiADKA4yHC53aGl0ZXNsaXAuY3JlZGl0LnYxLkZlYXR1cmUSDgoGcmVhc29uGAMgASgJEikKBXNpbmNlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1kYXlzX3Bhc3RfZHVlGAUgASgFKuQBChBNZXJjaGFudFNjZW5hcmlvEiEKHU1FUkNIQU5UX1NDRU5BUklPX1VOU1BFQ0lGSUVEEAASJQohTUVSQ0hBTlRfU0NFTkFSSU9fUExBVEZPUk1fUkVUQUlMEAESJwojTUVSQ0hBTlRfU0NFTkFSSU9fUExBVEZPUk1fU0VSVklDRVMQAhIhCh1NRVJDSEFOVF9TQ0VOQVJJT19NQVJLRVRQTEFDRRADEhoKFk1FUkNIQU5UX1NDRU5BUklPX0NBU0gQBBIeChpNRVJDSEFOVF9TQ0VOQVJJT19FWFRFUk5BTBAFKokBChVBdXRob3JpemF0aW9uRGVjaXNpb24SJgoiQVVUSE9SSVpBVElPTl9ERUNJU0lPTl9VTlNQRUNJRklFRBAAEiMKH0FVVEhPUklaQVRJT05fREVDSVNJT05fQVBQUk9WRUQQARIjCh9BVVRIT1JJWkFUSU9OX0RFQ0lTSU9OX0RFQ0xJTkVEEAIyowYKDUNyZWRpdFNlcnZpY2USbwoQUmVnaXN0ZXJDdXN0b21lchIsLndoaXRlc2xpcC5jcmVkaXQudjEuUmVnaXN0ZXJDdXN0b21lclJlcXVlc3QaLS53aGl0ZXNsaXAuY3JlZGl0LnYxLlJlZ2lzdGVyQ3VzdG9tZXJSZXNwb25zZRJpCg5BcHBseUZvckNyZWRpdBIqLndoaXRlc2xpcC5jcmVkaXQudjEuQXBwbHlGb3JDcmVkaXRSZXF1ZXN0Gisud2hpdGVzbGlwLmNyZWRpdC52MS5BcHBseUZvckNyZWRpdFJlc3BvbnNlEmYKDUdldENyZWRpdExpbmUSKS53aGl0ZXNsaXAuY3JlZGl0LnYxLkdldENyZWRpdExpbmVSZXF1ZXN0Gioud2hpdGVzbGlwLmNyZWRpdC52MS5HZXRDcmVkaXRMaW5lUmVzcG9uc2USbwoQQWRqdXN0Q3JlZGl0TGluZRIsLndoaXRlc2xpcC5jcmVkaXQudjEuQWRqdXN0Q3JlZGl0TGluZVJlcXVlc3QaLS53aGl0ZXNsaXAuY3JlZGl0LnYxLkFkanVzdENyZWRpdExpbmVSZXNwb25zZRJyChFBdXRob3JpemVQdXJjaGFzZRItLndoaXRlc2xpcC5jcmVkaXQudjEuQXV0aG9yaXplUHVyY2hhc2VSZXF1ZXN0Gi4ud2hpdGVzbGlwLmNyZWRpdC52MS5BdXRob3JpemVQdXJjaGFzZVJlc3BvbnNlEnsKFFJlbGVhc2VBdXRob3JpemF0aW9uEjAud2hpdGVzbGlwLmNyZWRpdC52MS5SZWxlYXNlQXV0aG9yaXphdGlvblJlcXVlc3QaMS53aGl0ZXNsaXAuY3JlZGl0LnYxLlJlbGVhc2VBdXRob3JpemF0aW9uUmVzcG9uc2USbAoPR2V0UmVzdHJpY3Rpb25zEisud2hpdGVzbGlwLmNyZWRpdC52MS5HZXRSZXN0cmljdGlvbnNSZXF1ZXN0Giwud2hpdGVzbGlwLmNyZWRpdC52MS5HZXRSZXN0cmljdGlvbnNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_whiteslip_credit_v1_credit]);
+  fileDesc("Cih3aGl0ZXNsaXAvY3JlZGl0L3YxL2NyZWRpdF9zZXJ2aWNlLnByb3RvEhN3aGl0ZXNsaXAuY3JlZGl0LnYxIn0KDVBvc3RhbEFkZHJlc3MSDQoFbGluZTEYASABKAkSDQoFbGluZTIYAiABKAkSDAoEY2l0eRgDIAEoCRIVCg1wcm92aW5jZV9jb2RlGAQgASgJEhMKC3Bvc3RhbF9jb2RlGAUgASgJEhQKDGNvdW50cnlfY29kZRgGIAEoCSKoAQoXUmVnaXN0ZXJDdXN0b21lclJlcXVlc3QSDAoEbmFtZRgBIAEoCRITCgtuYXRpb25hbF9pZBgCIAEoCRINCgVwaG9uZRgDIAEoCRINCgVlbWFpbBgEIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkSMwoHYWRkcmVzcxgGIAEoCzIiLndoaXRlc2xpcC5jcmVkaXQudjEuUG9zdGFsQWRkcmVzcyJyChhSZWdpc3RlckN1c3RvbWVyUmVzcG9uc2USEwoLY3VzdG9tZXJfaWQYASABKAkSGgoSbmF0aW9uYWxfaWRfbWFza2VkGAIgASgJEhQKDHBob25lX21hc2tlZBgDIAEoCRIPCgdjcmVhdGVkGAQgASgIIqsCChVBcHBseUZvckNyZWRpdFJlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSGgoSbW9udGhseV9pbmNvbWVfZmVuGAIgASgDEjMKCmVtcGxveW1lbnQYAyABKA4yHy53aGl0ZXNsaXAuY3JlZGl0LnYxLkVtcGxveW1lbnQSFwoPb3JkZXJzX2xhc3RfMTJtGAQgASgFEhoKEnNwZW5kX2xhc3RfMTJtX2ZlbhgFIAEoAxIaChJhY2NvdW50X2FnZV9tb250aHMYBiABKAUSGAoQcmV0dXJuc19sYXN0XzEybRgHIAEoBRIRCglhZ2VfeWVhcnMYCCABKAUSFQoNc3RhdGVtZW50X2RheRgJIAEoBRIXCg9pZGVtcG90ZW5jeV9rZXkYCiABKAkivAIKFkFwcGx5Rm9yQ3JlZGl0UmVzcG9uc2USFgoOYXBwbGljYXRpb25faWQYASABKAkSLwoIZGVjaXNpb24YAiABKA4yHS53aGl0ZXNsaXAuY3JlZGl0LnYxLkRlY2lzaW9uEg0KBXNjb3JlGAMgASgFEh4KFnByb2JhYmlsaXR5X29mX2RlZmF1bHQYBCABKAESKwoEdGllchgFIAEoDjIdLndoaXRlc2xpcC5jcmVkaXQudjEuUmlza1RpZXISMAoHcmVhc29ucxgGIAMoCzIfLndoaXRlc2xpcC5jcmVkaXQudjEuUmVhc29uQ29kZRIVCg1tb2RlbF92ZXJzaW9uGAcgASgJEjQKC2NyZWRpdF9saW5lGAggASgLMh8ud2hpdGVzbGlwLmNyZWRpdC52MS5DcmVkaXRMaW5lIi4KFEdldENyZWRpdExpbmVSZXF1ZXN0EhYKDmNyZWRpdF9saW5lX2lkGAEgASgJIk0KFUdldENyZWRpdExpbmVSZXNwb25zZRI0CgtjcmVkaXRfbGluZRgBIAEoCzIfLndoaXRlc2xpcC5jcmVkaXQudjEuQ3JlZGl0TGluZSKkAQoXQWRqdXN0Q3JlZGl0TGluZVJlcXVlc3QSFgoOY3JlZGl0X2xpbmVfaWQYASABKAkSFQoNbmV3X2xpbWl0X2ZlbhgCIAEoAxIOCgZmcmVlemUYAyABKAgSEgoKc2V0X3N0YXR1cxgEIAEoCBIOCgZyZWFzb24YBSABKAkSDQoFYWN0b3IYBiABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAcgASgJIlAKGEFkanVzdENyZWRpdExpbmVSZXNwb25zZRI0CgtjcmVkaXRfbGluZRgBIAEoCzIfLndoaXRlc2xpcC5jcmVkaXQudjEuQ3JlZGl0TGluZSLkAQoYQXV0aG9yaXplUHVyY2hhc2VSZXF1ZXN0EhYKDmNyZWRpdF9saW5lX2lkGAEgASgJEhIKCmFtb3VudF9mZW4YAiABKAMSQAoRbWVyY2hhbnRfc2NlbmFyaW8YAyABKA4yJS53aGl0ZXNsaXAuY3JlZGl0LnYxLk1lcmNoYW50U2NlbmFyaW8SEwoLbWVyY2hhbnRfaWQYBCABKAkSEAoIb3JkZXJfaWQYBSABKAkSGgoSaW5zdGFsbG1lbnRfbW9udGhzGAYgASgFEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCSLSAQoZQXV0aG9yaXplUHVyY2hhc2VSZXNwb25zZRIYChBhdXRob3JpemF0aW9uX2lkGAEgASgJEjwKCGRlY2lzaW9uGAIgASgOMioud2hpdGVzbGlwLmNyZWRpdC52MS5BdXRob3JpemF0aW9uRGVjaXNpb24SFgoOZGVjbGluZV9yZWFzb24YAyABKAkSFQoNYXZhaWxhYmxlX2ZlbhgEIAEoAxIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJHChtSZWxlYXNlQXV0aG9yaXphdGlvblJlcXVlc3QSGAoQYXV0aG9yaXphdGlvbl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiRwocUmVsZWFzZUF1dGhvcml6YXRpb25SZXNwb25zZRIQCghyZWxlYXNlZBgBIAEoCBIVCg1hdmFpbGFibGVfZmVuGAIgASgDIiwKFkdldFJlc3RyaWN0aW9uc1JlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCSK6AQoXR2V0UmVzdHJpY3Rpb25zUmVzcG9uc2USEgoKYWNjb3VudF9pZBgBIAEoCRI5ChNyZXN0cmljdGVkX2ZlYXR1cmVzGAIgAygOMhwud2hpdGVzbGlwLmNyZWRpdC52MS5GZWF0dXJlEg4KBnJlYXNvbhgDIAEoCRIpCgVzaW5jZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZGF5c19wYXN0X2R1ZRgFIAEoBSJFCh1HZXRSZXBvcnRpbmdJZGVudGl0aWVzUmVxdWVzdBITCgthY2NvdW50X2lkcxgBIAMoCRIPCgdwdXJwb3NlGAIgASgJIskBChFSZXBvcnRpbmdJZGVudGl0eRISCgphY2NvdW50X2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSDwoHaWRfdHlwZRgEIAEoCRIRCglpZF9udW1iZXIYBSABKAkSFQoNZGF0ZV9vZl9iaXJ0aBgGIAEoCRINCgVwaG9uZRgHIAEoCRIzCgdhZGRyZXNzGAggASgLMiIud2hpdGVzbGlwLmNyZWRpdC52MS5Qb3N0YWxBZGRyZXNzInkKHkdldFJlcG9ydGluZ0lkZW50aXRpZXNSZXNwb25zZRI6CgppZGVudGl0aWVzGAEgAygLMiYud2hpdGVzbGlwLmNyZWRpdC52MS5SZXBvcnRpbmdJZGVudGl0eRIbChNtaXNzaW5nX2FjY291bnRfaWRzGAIgAygJKuQBChBNZXJjaGFudFNjZW5hcmlvEiEKHU1FUkNIQU5UX1NDRU5BUklPX1VOU1BFQ0lGSUVEEAASJQohTUVSQ0hBTlRfU0NFTkFSSU9fUExBVEZPUk1fUkVUQUlMEAESJwojTUVSQ0hBTlRfU0NFTkFSSU9fUExBVEZPUk1fU0VSVklDRVMQAhIhCh1NRVJDSEFOVF9TQ0VOQVJJT19NQVJLRVRQTEFDRRADEhoKFk1FUkNIQU5UX1NDRU5BUklPX0NBU0gQBBIeChpNRVJDSEFOVF9TQ0VOQVJJT19FWFRFUk5BTBAFKokBChVBdXRob3JpemF0aW9uRGVjaXNpb24SJgoiQVVUSE9SSVpBVElPTl9ERUNJU0lPTl9VTlNQRUNJRklFRBAAEiMKH0FVVEhPUklaQVRJT05fREVDSVNJT05fQVBQUk9WRUQQARIjCh9BVVRIT1JJWkFUSU9OX0RFQ0lTSU9OX0RFQ0xJTkVEEAIypwcKDUNyZWRpdFNlcnZpY2USbwoQUmVnaXN0ZXJDdXN0b21lchIsLndoaXRlc2xpcC5jcmVkaXQudjEuUmVnaXN0ZXJDdXN0b21lclJlcXVlc3QaLS53aGl0ZXNsaXAuY3JlZGl0LnYxLlJlZ2lzdGVyQ3VzdG9tZXJSZXNwb25zZRJpCg5BcHBseUZvckNyZWRpdBIqLndoaXRlc2xpcC5jcmVkaXQudjEuQXBwbHlGb3JDcmVkaXRSZXF1ZXN0Gisud2hpdGVzbGlwLmNyZWRpdC52MS5BcHBseUZvckNyZWRpdFJlc3BvbnNlEmYKDUdldENyZWRpdExpbmUSKS53aGl0ZXNsaXAuY3JlZGl0LnYxLkdldENyZWRpdExpbmVSZXF1ZXN0Gioud2hpdGVzbGlwLmNyZWRpdC52MS5HZXRDcmVkaXRMaW5lUmVzcG9uc2USbwoQQWRqdXN0Q3JlZGl0TGluZRIsLndoaXRlc2xpcC5jcmVkaXQudjEuQWRqdXN0Q3JlZGl0TGluZVJlcXVlc3QaLS53aGl0ZXNsaXAuY3JlZGl0LnYxLkFkanVzdENyZWRpdExpbmVSZXNwb25zZRJyChFBdXRob3JpemVQdXJjaGFzZRItLndoaXRlc2xpcC5jcmVkaXQudjEuQXV0aG9yaXplUHVyY2hhc2VSZXF1ZXN0Gi4ud2hpdGVzbGlwLmNyZWRpdC52MS5BdXRob3JpemVQdXJjaGFzZVJlc3BvbnNlEnsKFFJlbGVhc2VBdXRob3JpemF0aW9uEjAud2hpdGVzbGlwLmNyZWRpdC52MS5SZWxlYXNlQXV0aG9yaXphdGlvblJlcXVlc3QaMS53aGl0ZXNsaXAuY3JlZGl0LnYxLlJlbGVhc2VBdXRob3JpemF0aW9uUmVzcG9uc2USbAoPR2V0UmVzdHJpY3Rpb25zEisud2hpdGVzbGlwLmNyZWRpdC52MS5HZXRSZXN0cmljdGlvbnNSZXF1ZXN0Giwud2hpdGVzbGlwLmNyZWRpdC52MS5HZXRSZXN0cmljdGlvbnNSZXNwb25zZRKBAQoWR2V0UmVwb3J0aW5nSWRlbnRpdGllcxIyLndoaXRlc2xpcC5jcmVkaXQudjEuR2V0UmVwb3J0aW5nSWRlbnRpdGllc1JlcXVlc3QaMy53aGl0ZXNsaXAuY3JlZGl0LnYxLkdldFJlcG9ydGluZ0lkZW50aXRpZXNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_whiteslip_credit_v1_credit]);
+
+/**
+ * PostalAddress is a mailing address (personal data: encrypted at rest).
+ *
+ * @generated from message whiteslip.credit.v1.PostalAddress
+ */
+export type PostalAddress = Message<"whiteslip.credit.v1.PostalAddress"> & {
+  /**
+   * Street, number, building (required when an address is given).
+   *
+   * @generated from field: string line1 = 1;
+   */
+  line1: string;
+
+  /**
+   * Apartment, unit (optional).
+   *
+   * @generated from field: string line2 = 2;
+   */
+  line2: string;
+
+  /**
+   * City (required when an address is given).
+   *
+   * @generated from field: string city = 3;
+   */
+  city: string;
+
+  /**
+   * Province-level division: ISO 3166-2:CN code without the `CN-` prefix, e.g. `BJ`, `SH`, `GD`.
+   *
+   * @generated from field: string province_code = 4;
+   */
+  provinceCode: string;
+
+  /**
+   * Postal code (6 digits in China).
+   *
+   * @generated from field: string postal_code = 5;
+   */
+  postalCode: string;
+
+  /**
+   * ISO 3166-1 alpha-2 country code; `CN` when empty.
+   *
+   * @generated from field: string country_code = 6;
+   */
+  countryCode: string;
+};
+
+/**
+ * Describes the message whiteslip.credit.v1.PostalAddress.
+ * Use `create(PostalAddressSchema)` to create a new message.
+ */
+export const PostalAddressSchema: GenMessage<PostalAddress> = /*@__PURE__*/
+  messageDesc(file_whiteslip_credit_v1_credit_service, 0);
 
 /**
  * RegisterCustomerRequest carries identity and contact data (personal data).
@@ -56,6 +112,13 @@ export type RegisterCustomerRequest = Message<"whiteslip.credit.v1.RegisterCusto
    * @generated from field: string idempotency_key = 5;
    */
   idempotencyKey: string;
+
+  /**
+   * Mailing address (optional; bureau files need it: an account whose customer has none is withheld from them).
+   *
+   * @generated from field: whiteslip.credit.v1.PostalAddress address = 6;
+   */
+  address?: PostalAddress | undefined;
 };
 
 /**
@@ -63,7 +126,7 @@ export type RegisterCustomerRequest = Message<"whiteslip.credit.v1.RegisterCusto
  * Use `create(RegisterCustomerRequestSchema)` to create a new message.
  */
 export const RegisterCustomerRequestSchema: GenMessage<RegisterCustomerRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_credit_v1_credit_service, 0);
+  messageDesc(file_whiteslip_credit_v1_credit_service, 1);
 
 /**
  * RegisterCustomerResponse returns the customer id and masked data.
@@ -105,7 +168,7 @@ export type RegisterCustomerResponse = Message<"whiteslip.credit.v1.RegisterCust
  * Use `create(RegisterCustomerResponseSchema)` to create a new message.
  */
 export const RegisterCustomerResponseSchema: GenMessage<RegisterCustomerResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_credit_v1_credit_service, 1);
+  messageDesc(file_whiteslip_credit_v1_credit_service, 2);
 
 /**
  * ApplyForCreditRequest is a credit application.
@@ -189,7 +252,7 @@ export type ApplyForCreditRequest = Message<"whiteslip.credit.v1.ApplyForCreditR
  * Use `create(ApplyForCreditRequestSchema)` to create a new message.
  */
 export const ApplyForCreditRequestSchema: GenMessage<ApplyForCreditRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_credit_v1_credit_service, 2);
+  messageDesc(file_whiteslip_credit_v1_credit_service, 3);
 
 /**
  * ApplyForCreditResponse is the decision.
@@ -259,7 +322,7 @@ export type ApplyForCreditResponse = Message<"whiteslip.credit.v1.ApplyForCredit
  * Use `create(ApplyForCreditResponseSchema)` to create a new message.
  */
 export const ApplyForCreditResponseSchema: GenMessage<ApplyForCreditResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_credit_v1_credit_service, 3);
+  messageDesc(file_whiteslip_credit_v1_credit_service, 4);
 
 /**
  * GetCreditLineRequest names a line.
@@ -280,7 +343,7 @@ export type GetCreditLineRequest = Message<"whiteslip.credit.v1.GetCreditLineReq
  * Use `create(GetCreditLineRequestSchema)` to create a new message.
  */
 export const GetCreditLineRequestSchema: GenMessage<GetCreditLineRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_credit_v1_credit_service, 4);
+  messageDesc(file_whiteslip_credit_v1_credit_service, 5);
 
 /**
  * GetCreditLineResponse returns the line.
@@ -301,7 +364,7 @@ export type GetCreditLineResponse = Message<"whiteslip.credit.v1.GetCreditLineRe
  * Use `create(GetCreditLineResponseSchema)` to create a new message.
  */
 export const GetCreditLineResponseSchema: GenMessage<GetCreditLineResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_credit_v1_credit_service, 5);
+  messageDesc(file_whiteslip_credit_v1_credit_service, 6);
 
 /**
  * AdjustCreditLineRequest changes a line.
@@ -364,7 +427,7 @@ export type AdjustCreditLineRequest = Message<"whiteslip.credit.v1.AdjustCreditL
  * Use `create(AdjustCreditLineRequestSchema)` to create a new message.
  */
 export const AdjustCreditLineRequestSchema: GenMessage<AdjustCreditLineRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_credit_v1_credit_service, 6);
+  messageDesc(file_whiteslip_credit_v1_credit_service, 7);
 
 /**
  * AdjustCreditLineResponse returns the line after the change.
@@ -385,7 +448,7 @@ export type AdjustCreditLineResponse = Message<"whiteslip.credit.v1.AdjustCredit
  * Use `create(AdjustCreditLineResponseSchema)` to create a new message.
  */
 export const AdjustCreditLineResponseSchema: GenMessage<AdjustCreditLineResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_credit_v1_credit_service, 7);
+  messageDesc(file_whiteslip_credit_v1_credit_service, 8);
 
 /**
  * AuthorizePurchaseRequest asks to authorize a checkout purchase.
@@ -448,7 +511,7 @@ export type AuthorizePurchaseRequest = Message<"whiteslip.credit.v1.AuthorizePur
  * Use `create(AuthorizePurchaseRequestSchema)` to create a new message.
  */
 export const AuthorizePurchaseRequestSchema: GenMessage<AuthorizePurchaseRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_credit_v1_credit_service, 8);
+  messageDesc(file_whiteslip_credit_v1_credit_service, 9);
 
 /**
  * AuthorizePurchaseResponse is the answer.
@@ -497,7 +560,7 @@ export type AuthorizePurchaseResponse = Message<"whiteslip.credit.v1.AuthorizePu
  * Use `create(AuthorizePurchaseResponseSchema)` to create a new message.
  */
 export const AuthorizePurchaseResponseSchema: GenMessage<AuthorizePurchaseResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_credit_v1_credit_service, 9);
+  messageDesc(file_whiteslip_credit_v1_credit_service, 10);
 
 /**
  * ReleaseAuthorizationRequest releases a hold.
@@ -525,7 +588,7 @@ export type ReleaseAuthorizationRequest = Message<"whiteslip.credit.v1.ReleaseAu
  * Use `create(ReleaseAuthorizationRequestSchema)` to create a new message.
  */
 export const ReleaseAuthorizationRequestSchema: GenMessage<ReleaseAuthorizationRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_credit_v1_credit_service, 10);
+  messageDesc(file_whiteslip_credit_v1_credit_service, 11);
 
 /**
  * ReleaseAuthorizationResponse returns the line after release.
@@ -553,7 +616,7 @@ export type ReleaseAuthorizationResponse = Message<"whiteslip.credit.v1.ReleaseA
  * Use `create(ReleaseAuthorizationResponseSchema)` to create a new message.
  */
 export const ReleaseAuthorizationResponseSchema: GenMessage<ReleaseAuthorizationResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_credit_v1_credit_service, 11);
+  messageDesc(file_whiteslip_credit_v1_credit_service, 12);
 
 /**
  * GetRestrictionsRequest names an account.
@@ -574,7 +637,7 @@ export type GetRestrictionsRequest = Message<"whiteslip.credit.v1.GetRestriction
  * Use `create(GetRestrictionsRequestSchema)` to create a new message.
  */
 export const GetRestrictionsRequestSchema: GenMessage<GetRestrictionsRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_credit_v1_credit_service, 12);
+  messageDesc(file_whiteslip_credit_v1_credit_service, 13);
 
 /**
  * GetRestrictionsResponse lists restricted features.
@@ -623,7 +686,133 @@ export type GetRestrictionsResponse = Message<"whiteslip.credit.v1.GetRestrictio
  * Use `create(GetRestrictionsResponseSchema)` to create a new message.
  */
 export const GetRestrictionsResponseSchema: GenMessage<GetRestrictionsResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_credit_v1_credit_service, 13);
+  messageDesc(file_whiteslip_credit_v1_credit_service, 14);
+
+/**
+ * GetReportingIdentitiesRequest names the accounts of a bureau file.
+ *
+ * @generated from message whiteslip.credit.v1.GetReportingIdentitiesRequest
+ */
+export type GetReportingIdentitiesRequest = Message<"whiteslip.credit.v1.GetReportingIdentitiesRequest"> & {
+  /**
+   * Account (credit line) ids, 1–500.
+   *
+   * @generated from field: repeated string account_ids = 1;
+   */
+  accountIds: string[];
+
+  /**
+   * Why the identities are disclosed, recorded in credit's audit (e.g. `bureau-file METRO2 2027-06-08`).
+   *
+   * @generated from field: string purpose = 2;
+   */
+  purpose: string;
+};
+
+/**
+ * Describes the message whiteslip.credit.v1.GetReportingIdentitiesRequest.
+ * Use `create(GetReportingIdentitiesRequestSchema)` to create a new message.
+ */
+export const GetReportingIdentitiesRequestSchema: GenMessage<GetReportingIdentitiesRequest> = /*@__PURE__*/
+  messageDesc(file_whiteslip_credit_v1_credit_service, 15);
+
+/**
+ * ReportingIdentity is one customer's identity as a bureau file reports it (personal data: never log it).
+ *
+ * @generated from message whiteslip.credit.v1.ReportingIdentity
+ */
+export type ReportingIdentity = Message<"whiteslip.credit.v1.ReportingIdentity"> & {
+  /**
+   * The account.
+   *
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * The customer.
+   *
+   * @generated from field: string customer_id = 2;
+   */
+  customerId: string;
+
+  /**
+   * Full name as registered.
+   *
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * Kind of identification number: `CN_RESIDENT_ID` (GB 11643 resident identity number) — the only kind credit holds.
+   *
+   * @generated from field: string id_type = 4;
+   */
+  idType: string;
+
+  /**
+   * The identification number.
+   *
+   * @generated from field: string id_number = 5;
+   */
+  idNumber: string;
+
+  /**
+   * Date of birth, YYYY-MM-DD (from the resident identity number).
+   *
+   * @generated from field: string date_of_birth = 6;
+   */
+  dateOfBirth: string;
+
+  /**
+   * Mobile phone, E.164.
+   *
+   * @generated from field: string phone = 7;
+   */
+  phone: string;
+
+  /**
+   * Mailing address; absent when the customer registered none.
+   *
+   * @generated from field: whiteslip.credit.v1.PostalAddress address = 8;
+   */
+  address?: PostalAddress | undefined;
+};
+
+/**
+ * Describes the message whiteslip.credit.v1.ReportingIdentity.
+ * Use `create(ReportingIdentitySchema)` to create a new message.
+ */
+export const ReportingIdentitySchema: GenMessage<ReportingIdentity> = /*@__PURE__*/
+  messageDesc(file_whiteslip_credit_v1_credit_service, 16);
+
+/**
+ * GetReportingIdentitiesResponse returns the identities found.
+ *
+ * @generated from message whiteslip.credit.v1.GetReportingIdentitiesResponse
+ */
+export type GetReportingIdentitiesResponse = Message<"whiteslip.credit.v1.GetReportingIdentitiesResponse"> & {
+  /**
+   * One per known account, in request order.
+   *
+   * @generated from field: repeated whiteslip.credit.v1.ReportingIdentity identities = 1;
+   */
+  identities: ReportingIdentity[];
+
+  /**
+   * Requested accounts credit has no line (or no customer) for.
+   *
+   * @generated from field: repeated string missing_account_ids = 2;
+   */
+  missingAccountIds: string[];
+};
+
+/**
+ * Describes the message whiteslip.credit.v1.GetReportingIdentitiesResponse.
+ * Use `create(GetReportingIdentitiesResponseSchema)` to create a new message.
+ */
+export const GetReportingIdentitiesResponseSchema: GenMessage<GetReportingIdentitiesResponse> = /*@__PURE__*/
+  messageDesc(file_whiteslip_credit_v1_credit_service, 17);
 
 /**
  * MerchantScenario is where a purchase happens; the product covers the platform's own goods and services.
@@ -790,6 +979,17 @@ export const CreditService: GenService<{
     methodKind: "unary";
     input: typeof GetRestrictionsRequestSchema;
     output: typeof GetRestrictionsResponseSchema;
+  },
+  /**
+   * GetReportingIdentities returns the decrypted identity of the customers of the given accounts, for bureau
+   * reporting only. Authorized caller: credit-reporting (and nothing else); every call is audited by credit.
+   *
+   * @generated from rpc whiteslip.credit.v1.CreditService.GetReportingIdentities
+   */
+  getReportingIdentities: {
+    methodKind: "unary";
+    input: typeof GetReportingIdentitiesRequestSchema;
+    output: typeof GetReportingIdentitiesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_whiteslip_credit_v1_credit_service, 0);
