@@ -265,7 +265,7 @@ describe("journeys across the five services", () => {
     const pboc = await p.clients.creditReporting.generateBureauFile({ asOfDate: today, format: "PBOC", requestedBy: "journeys-e2e" });
     writeFileSync(join(ARTIFACTS, `dispute-${today}.pboc.txt`), pboc.content);
     const text = new TextDecoder().decode(pboc.content);
-    expect(text).toContain("Dan Test");
+    expect(text).toContain("dan Test"); // the name as registered
     expect(text).toContain("异议标注");
   });
 });
