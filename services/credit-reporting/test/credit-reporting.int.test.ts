@@ -18,6 +18,7 @@ import { fitId } from "../src/domain/metro2/metro2-format";
 import { MongoClient } from "mongodb";
 import { startCredit } from "../../credit/src/main";
 import { startCreditReporting } from "../src/main";
+import { residentId as residentIdFor } from "./support/identities";
 
 const scope = testScope("credit-reporting-int");
 const clock = new ManualClock("2026-02-05T02:00:00Z"); // 10:00 in Shanghai
@@ -36,13 +37,8 @@ let N: string;
 const WHO = { requestedBy: "int-test" };
 const mine = (accountId: string) => accountId.includes(run) || accountId === A || accountId === N;
 
-/** A GB 11643 resident ID (check character computed) for Beijing Chaoyang, born 1988-06-12. */
-function residentId(seq: number): string {
-  const first17 = `110105198806120${String(seq).padStart(2, "0")}`;
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...first17].reduce((a, c, i) => a + Number(c) * w[i]!, 0);
-  return first17 + "10X98765432"[sum % 11];
-}
+/** A GB 11643 resident ID for Beijing Chaoyang, born 1988-06-12. */
+const residentId = (seq: number) => residentIdFor("19880612", seq);
 let bus: EventBus;
 let watcher: ConsumerHandle;
 let client: ReturnType<typeof createClient<typeof creditreporting.CreditReportingService>>;
@@ -354,5 +350,13 @@ describe("credit-reporting service", () => {
     } finally {
       await mongo.close();
     }
+  });
+
+  it("answers UNAVAILABLE DEPENDENCY_UNAVAILABLE while credit is down, and stores nothing for that date", async () => {
+    await creditSvc.stop();
+    clock.set("2026-02-16T02:00:00Z");
+    const err = await client.generateBureauFile({ asOfDate: "2026-02-16", ...WHO }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 14, reason: "DEPENDENCY_UNAVAILABLE" });
+    await expect(client.getBureauFile({ asOfDate: "2026-02-16", ...WHO })).rejects.toMatchObject({ code: 5 });
   });
 });

@@ -37,18 +37,7 @@ const goodApplication = {
 async function openLine() {
   const nationalId = validNationalId("19850612", "310101", String(seq++).padStart(3, "0"));
   const c = await client.registerCustomer({ name: "李四", nationalId, phone: "+8613912345678", email: "ls@example.cn", idempotencyKey: nationalId });
-  const a = await client.applyForCredit({
-    customerId: c.customerId,
-    monthlyIncomeFen: 1_500_000n,
-    employment: credit.Employment.SALARIED,
-    ordersLast12m: 40,
-    spendLast12mFen: 2_500_000n,
-    accountAgeMonths: 80,
-    returnsLast12m: 1,
-    ageYears: 40,
-    statementDay: 7,
-    idempotencyKey: `apply-${c.customerId}`,
-  });
+  const a = await client.applyForCredit({ customerId: c.customerId, ...goodApplication, statementDay: 7, idempotencyKey: `apply-${c.customerId}` });
   expect(a.decision).toBe(credit.Decision.APPROVE);
   return { customerId: c.customerId, line: a.creditLine! };
 }

@@ -1,4 +1,5 @@
 /** Test identities (synthetic people) and in-memory identity provider / download audit. */
+import { nationalIdCheckChar } from "../../../credit/src/domain/identity";
 import type { DownloadAudit, FileDownload, IdentityProvider } from "../../src/app/ports";
 import type { Furnisher } from "../../src/domain/bureau-format";
 import type { ConsumerIdentity } from "../../src/domain/identity";
@@ -13,18 +14,10 @@ export const FURNISHER: Furnisher = {
   pbocInstitutionCode: "B1234H11000001",
 };
 
-/** A GB 11643 check character (ISO 7064 MOD 11-2), so the synthetic ids are well-formed. */
-function checkChar(first17: string): string {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * w[i]!;
-  return "10X98765432"[sum % 11]!;
-}
-
 /** A synthetic resident id for Beijing Chaoyang (110105) born `yyyymmdd`, sequence `seq`. */
 export function residentId(yyyymmdd: string, seq: number): string {
   const first17 = `110105${yyyymmdd}${String(seq).padStart(3, "0")}`;
-  return first17 + checkChar(first17);
+  return first17 + nationalIdCheckChar(first17); // credit's GB 11643 check character: well-formed synthetic ids
 }
 
 /** A complete identity for an account. */
