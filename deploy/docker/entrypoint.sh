@@ -18,7 +18,7 @@ if [ "$#" -gt 0 ]; then
 fi
 case "${SERVICE:-}" in
   credit | billing | notification | collections | credit-reporting)
-    run node --import tsx "services/${SERVICE}/src/main.ts"
+    run node --import tsx --import ./packages/telemetry/src/register.ts "services/${SERVICE}/src/main.ts"
     ;;
   *)
     echo "entrypoint: set SERVICE to one of: credit billing notification collections credit-reporting (got '${SERVICE:-}')," >&2

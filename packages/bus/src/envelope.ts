@@ -1,4 +1,5 @@
 import { type DescMessage, fromBinary, type MessageInitShape, type MessageShape, create, toBinary } from "@bufbuild/protobuf";
+import { context, propagation } from "@opentelemetry/api";
 import type { TopicSpec } from "@whiteslip/contracts";
 
 /**
@@ -53,6 +54,9 @@ export function encodeEvent<S extends DescMessage>(
     "content-type": CONTENT_TYPE,
   };
   if (args.subject) headers.ce_subject = args.subject;
+  // The trace of the work that made the event travels with it (W3C traceparent), also through an outbox: the relay
+  // publishes later, outside that work, and the stored headers win over its own (EventBus.publish).
+  propagation.inject(context.active(), headers);
   const message = create(spec.schema, args.data);
   return { topic: spec.topic, key: args.key, value: toBinary(spec.schema, message), headers };
 }

@@ -100,7 +100,8 @@ export async function startServiceProcess(name: ServiceName, opts: ProcessOption
     // the service stops by itself if this process dies without stopping it (a killed test run, a crashed npm start)
     WHITESLIP_PARENT_PID: String(process.pid),
   };
-  const child = spawn(process.execPath, ["--import", "tsx", join(spec.dir, "src/main.ts")], {
+  // the telemetry preload instruments the MongoDB driver before the service imports it (packages/telemetry)
+  const child = spawn(process.execPath, ["--import", "tsx", "--import", join(ROOT, "packages/telemetry/src/register.ts"), join(spec.dir, "src/main.ts")], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],

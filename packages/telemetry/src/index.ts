@@ -1,2 +1,3 @@
 export * from "./logger";
 export * from "./otel";
+export { instrumentLibraries } from "./instrumentations";

@@ -24,6 +24,7 @@ export {
   waitForKafka,
 } from "./kafka-local";
 export { eventually } from "./eventually";
+export { type CapturedSpans, captureSpans } from "./tracing";
 export { ensureGrpcurl, GRPCURL_VERSION, grpcurlPath } from "./grpcurl";
 export { freshDatabaseName, uniqueName } from "./names";
 export { cacheRoot, FERRETDB_VERSION, ferretBinaryPath, KAFKA_VERSION, kafkaHome } from "./paths";
