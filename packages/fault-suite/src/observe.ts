@@ -63,7 +63,8 @@ async function readTopics(k: Kafka, topics: string[]): Promise<{ topic: string; 
     await consumer.subscribe({ topics, fromBeginning: true });
     const left = new Set(ends.keys());
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`reading topics: ${left.size} partitions not read to their end in 60 s`)), 60_000);
+      // generous: joining a fresh group and fetching every partition took over a minute at a load average of 100
+      const timer = setTimeout(() => reject(new Error(`reading topics: ${left.size} partitions not read to their end in 180 s`)), 180_000);
       consumer
         .run({
           eachBatchAutoResolve: true,

@@ -70,10 +70,21 @@ export async function withPlatform(
   // On a fresh broker of a busy machine, giving ~30 new topics a leader can take longer than a service's
   // start-up waits (it then exits: "This server does not host this topic-partition"): the topics of the
   // platform are created first, with a generous wait, so the services find them led.
-  const topicPrefix = `${uniqueName(opts.tag)}.`;
-  await createTopics(infra, allTopics.map((t) => `${topicPrefix}${t.topic}`));
-  note("topics created and led");
-  const p = await startTestPlatform(infra, { start: opts.start, tag: opts.tag, topicPrefix, env: opts.env ?? {}, readyTimeoutMs: 300_000 });
+  // A service whose start-up fails (at a load average of 100 the bus's own topic creation at start-up timed out:
+  // "start-up failed: Topic creation errors") exits, and the kubelet would start it again: here the platform is
+  // started again, on fresh topics, up to three times. Only the start is retried; the scenario's fault comes later.
+  let p: TestPlatform | undefined;
+  for (let attempt = 1; !p; attempt++) {
+    const topicPrefix = `${uniqueName(opts.tag)}.`;
+    await createTopics(infra, allTopics.map((t) => `${topicPrefix}${t.topic}`));
+    note("topics created and led");
+    try {
+      p = await startTestPlatform(infra, { start: opts.start, tag: opts.tag, topicPrefix, env: opts.env ?? {}, readyTimeoutMs: 300_000 });
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      note(`platform start ${attempt} failed, starting it again: ${(e as Error).message.split("\n")[0]!.slice(0, 200)}`);
+    }
+  }
   note(`platform up (${p.topicPrefix})`);
   const figures: Record<string, number> = {};
   try {
@@ -111,7 +122,7 @@ async function createTopics(infra: KafkaEndpoints, topics: string[], timeoutMs =
 }
 
 /** Waits for the platform to finish reacting; first checks that no service died on its own. */
-export async function settled(ctx: RunContext, timeoutMs = 150_000): Promise<void> {
+export async function settled(ctx: RunContext, timeoutMs = 300_000): Promise<void> {
   for (const s of Object.values(ctx.p.processes))
     if (s.child.exitCode !== null || s.child.signalCode !== null) throw new Error(`${s.name} exited on its own (${s.child.exitCode ?? s.child.signalCode}) during the scenario`);
   await settle(ctx.p, ctx.infra, timeoutMs, (why) => ctx.note(`settling: ${why}`));
