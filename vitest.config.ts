@@ -58,6 +58,19 @@ export default defineConfig({
           fileParallelism: true,
         },
       },
+      {
+        // Attack suite (issue 14): every door tried and expected shut, services as processes on real infrastructure.
+        test: {
+          name: "attack",
+          sequence: { groupOrder: 3 },
+          include: ["{packages,services}/*/test/**/*.attack.test.ts"],
+          globalSetup: ["./packages/testkit/src/global-setup.ts"],
+          testTimeout: 90_000,
+          hookTimeout: 480_000,
+          maxWorkers: 2,
+          fileParallelism: true,
+        },
+      },
     ],
   },
 });

@@ -16,6 +16,51 @@ const csv = z
       .filter(Boolean),
   );
 
+/**
+ * Mutual TLS of gRPC servers and clients: the CA, this process's certificate and key (PEM files, re-read every
+ * TLS_REFRESH_MS so a renewed Secret is picked up). All three are required unless GRPC_PLAINTEXT_DEV=1, the
+ * explicit development flag (plaintext, no caller identity), which NODE_ENV=production refuses.
+ */
+export const tlsShape = {
+  TLS_CA_FILE: z.string().optional(),
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
+  TLS_REFRESH_MS: z.coerce.number().int().min(1_000).default(60_000),
+  GRPC_PLAINTEXT_DEV: z.enum(["0", "1", "false", "true"]).default("0").transform((v) => v === "1" || v === "true"),
+} as const;
+
+/** What is wrong with the TLS variables of a parsed config (empty when nothing is). */
+export function tlsProblems(c: {
+  NODE_ENV: string;
+  TLS_CA_FILE?: string | undefined;
+  TLS_CERT_FILE?: string | undefined;
+  TLS_KEY_FILE?: string | undefined;
+  GRPC_PLAINTEXT_DEV: boolean;
+}): string[] {
+  if (c.GRPC_PLAINTEXT_DEV) {
+    if (c.NODE_ENV === "production") return ["  GRPC_PLAINTEXT_DEV: plaintext gRPC is refused when NODE_ENV=production"];
+    return [];
+  }
+  const missing = (["TLS_CA_FILE", "TLS_CERT_FILE", "TLS_KEY_FILE"] as const).filter((k) => !c[k]);
+  return missing.map((k) => `  ${k}: required for mutual TLS (or GRPC_PLAINTEXT_DEV=1 in development) (got missing)`);
+}
+
+/** The TLS variables of a process that is not a service (the ops CLI, the console), validated the same way. */
+export type TlsConfig = z.infer<z.ZodObject<typeof tlsShape>> & { NODE_ENV: "development" | "test" | "production" };
+
+/** Validates NODE_ENV and the TLS variables alone; throws ConfigError naming each bad one. */
+export function loadTlsConfig(env: Record<string, string | undefined> = process.env): TlsConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = z
+    .object({ ...tlsShape, NODE_ENV: z.enum(["development", "test", "production"]).default("development") })
+    .safeParse(cleaned);
+  if (!parsed.success)
+    throw new ConfigError(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
+  const problems = tlsProblems(parsed.data);
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join("\n")}`);
+  return parsed.data;
+}
+
 /** Variables every service reads. */
 export const baseShape = {
   SERVICE_NAME: z.string().min(1),
@@ -59,6 +104,9 @@ export const baseShape = {
     .undefined({ error: "no longer read: put this key in PII_KEYRING as legacyV1 (see packages/pii/README.md)" })
     .optional(),
   BUSINESS_TIME_ZONE: z.string().default("Asia/Shanghai"),
+  /** Plaintext listener serving grpc.health.v1 only, for the kubelet's gRPC probe; unset = none. */
+  GRPC_HEALTH_PORT: port.optional(),
+  ...tlsShape,
 } as const;
 
 type BaseShape = typeof baseShape;
@@ -98,6 +146,8 @@ export function loadConfig<S extends z.ZodRawShape>(
     });
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
+  const tls = tlsProblems(parsed.data as BaseConfig);
+  if (tls.length > 0) throw new ConfigError(`invalid configuration:\n${tls.join("\n")}`);
   return parsed.data as Config<S>;
 }
 

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, z } from "../src/index";
 
-const good = { SERVICE_NAME: "billing", KAFKA_BROKERS: "a:9092, b:9092", MONGODB_URI: "mongodb://x:1" };
+const good = {
+  SERVICE_NAME: "billing",
+  KAFKA_BROKERS: "a:9092, b:9092",
+  MONGODB_URI: "mongodb://x:1",
+  TLS_CA_FILE: "/pki/ca.pem",
+  TLS_CERT_FILE: "/pki/billing.pem",
+  TLS_KEY_FILE: "/pki/billing.key",
+};
 
 describe("loadConfig", () => {
   it("parses base and service variables with defaults", () => {
@@ -31,5 +38,19 @@ describe("loadConfig", () => {
       /PII_KEY: no longer read: put this key in PII_KEYRING as legacyV1 \(see packages\/pii\/README.md\) \(got \(value hidden\)\)/,
     );
     expect(loadConfig({}, good).PII_REENCRYPT).toBe("sweep");
+  });
+
+  it("asks for the three TLS files unless the development plaintext flag is set", () => {
+    const { TLS_CA_FILE: _, TLS_KEY_FILE: __, ...noTls } = good;
+    expect(() => loadConfig({}, noTls)).toThrow(/TLS_CA_FILE: required[\s\S]*TLS_KEY_FILE: required/);
+    const dev = loadConfig({}, { ...noTls, GRPC_PLAINTEXT_DEV: "1" });
+    expect(dev.GRPC_PLAINTEXT_DEV).toBe(true);
+    expect(loadConfig({}, good).GRPC_PLAINTEXT_DEV).toBe(false);
+  });
+
+  it("refuses plaintext gRPC in production", () => {
+    expect(() => loadConfig({}, { ...good, NODE_ENV: "production", GRPC_PLAINTEXT_DEV: "1" })).toThrow(
+      /GRPC_PLAINTEXT_DEV: plaintext gRPC is refused when NODE_ENV=production/,
+    );
   });
 });

@@ -40,6 +40,7 @@ import {
   validateCompose,
   validateManifests,
 } from "../src/render";
+import { ensureLocalPki } from "@whiteslip/identity";
 import { type DeployTools, ensureDeployTools, repoRoot } from "../src/tools";
 
 const execFileP = promisify(execFile);
@@ -356,8 +357,15 @@ async function freePort(): Promise<number> {
 describe("the container's commands on real infrastructure", () => {
   it("a service started as in the Deployment answers the gRPC probe and /metrics, the CronJob's eod completes, SIGTERM drains in the grace period", async () => {
     const provided = inject as unknown as (key: string) => unknown;
-    const [grpcPort, metricsPort] = [await freePort(), await freePort()];
+    const [grpcPort, metricsPort, healthPort] = [await freePort(), await freePort(), await freePort()];
     const suffix = randomBytes(4).toString("hex");
+    // What cert-manager mounts (deploy/k8s/components/mtls): billing's and the CronJob's certificates of one CA.
+    const pki = await ensureLocalPki({ dir: mkdtempSync(join(tmpdir(), "deploy-pki-")), names: ["billing", "eod"] });
+    const tlsOf = (name: string) => ({
+      TLS_CA_FILE: pki.caFile,
+      TLS_CERT_FILE: pki.files(name).cert,
+      TLS_KEY_FILE: pki.files(name).key,
+    });
     // What the ConfigMap and the Secret give the pod, with this run's infrastructure and ports.
     const env = {
       ...process.env,
@@ -366,6 +374,8 @@ describe("the container's commands on real infrastructure", () => {
       GRPC_HOST: "127.0.0.1",
       GRPC_PORT: String(grpcPort),
       METRICS_PORT: String(metricsPort),
+      // the kubelet's probe port: plaintext grpc.health.v1 only; the main port is mutual TLS
+      GRPC_HEALTH_PORT: String(healthPort),
       KAFKA_BROKERS: (provided("kafkaBrokers") as string[]).join(","),
       MONGODB_URI: provided("mongoUri") as string,
       MONGODB_DB: `deploy_tests_billing_${suffix}`,
@@ -403,7 +413,7 @@ describe("the container's commands on real infrastructure", () => {
       Object.assign(env, { KAFKA_SASL_MECHANISM: creds.mechanism, KAFKA_SASL_USERNAME: "billing", KAFKA_SASL_PASSWORD: creds.passwords.billing! });
     }
     const billing = spawn("sh", [entry], {
-      env: { ...env, SERVICE: "billing" },
+      env: { ...env, ...tlsOf("billing"), SERVICE: "billing" },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
@@ -414,7 +424,7 @@ describe("the container's commands on real infrastructure", () => {
     try {
       const until = Date.now() + 90_000;
       for (;;) {
-        const ok = await execFileP(process.execPath, [check, String(grpcPort)]).then(
+        const ok = await execFileP(process.execPath, [check, String(healthPort)]).then(
           () => true,
           () => false,
         );
@@ -439,7 +449,7 @@ describe("the container's commands on real infrastructure", () => {
         "sh",
         [entry, "node", "--import", "tsx", "packages/ops/src/cli.ts", "eod"],
         {
-          env,
+          env: { ...env, ...tlsOf("eod") },
           timeout: 60_000,
         },
       );

@@ -32,8 +32,13 @@ export interface ClientOptions {
   deadlineMs?: number;
   /** Metadata sent with every call. */
   metadata?: MetadataInit;
-  /** Channel credentials (default insecure). */
+  /** Channel credentials (default insecure; `clientTlsCredentials` for mutual TLS). */
   credentials?: ChannelCredentials;
+  /**
+   * Metadata computed for each call (after `metadata`, before the call's own), e.g. the console's signed token
+   * for the person acting; gets the method path `/package.Service/Method`.
+   */
+  callMetadata?: (path: string) => MetadataInit | undefined | Promise<MetadataInit | undefined>;
   /** grpc-js channel options. */
   channelOptions?: ChannelOptions;
 }
@@ -90,8 +95,9 @@ export function createClient<S extends DescService>(
     const path = methodPath(m);
     const serialize = serializer(m.input);
     const deserialize = deserializer(m.output);
-    out[m.localName] = (init: MessageInitShape<typeof m.input>, callOptions: CallOptions = {}) =>
-      new Promise((resolve, reject) => {
+    out[m.localName] = async (init: MessageInitShape<typeof m.input>, callOptions: CallOptions = {}) => {
+      const perCall = options.callMetadata ? await options.callMetadata(path) : undefined;
+      return new Promise((resolve, reject) => {
         const { signal } = callOptions;
         if (signal?.aborted) {
           reject(new GrpcError(Code.CANCELLED, "call cancelled by the caller before it started"));
@@ -106,7 +112,7 @@ export function createClient<S extends DescService>(
           );
           return;
         }
-        const metadata = toMetadata(callOptions.metadata, toMetadata(options.metadata));
+        const metadata = toMetadata(callOptions.metadata, toMetadata(perCall, toMetadata(options.metadata)));
         injectTraceContext(context.active(), metadata);
         let deadline = Date.now() + (callOptions.deadlineMs ?? defaultDeadline);
         if (callOptions.deadline) deadline = Math.min(deadline, callOptions.deadline.getTime());
@@ -126,6 +132,7 @@ export function createClient<S extends DescService>(
         );
         signal?.addEventListener("abort", onAbort, { once: true });
       });
+    };
   }
   return out as ServiceClient<S>;
 }

@@ -6,9 +6,14 @@ import { service as healthServiceDef } from "grpc-health-check";
 export type HealthStatus = "UNKNOWN" | "SERVING" | "NOT_SERVING" | "SERVICE_UNKNOWN" | "UNREACHABLE";
 
 /** Asks a server's health service; UNREACHABLE when it does not answer within `timeoutMs`. */
-export async function checkHealth(address: string, service = "", timeoutMs = 1_000): Promise<HealthStatus> {
+export async function checkHealth(
+  address: string,
+  service = "",
+  timeoutMs = 1_000,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): Promise<HealthStatus> {
   const Health = grpc.makeClientConstructor(healthServiceDef, "Health");
-  const client = new Health(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+  const client = new Health(address, credentials) as unknown as grpc.Client & {
     check(
       req: { service: string },
       opts: grpc.CallOptions,
@@ -28,10 +33,16 @@ export async function checkHealth(address: string, service = "", timeoutMs = 1_0
 }
 
 /** Waits until the server reports SERVING; rejects after `timeoutMs`. */
-export async function waitForServing(address: string, timeoutMs = 60_000): Promise<void> {
+export async function waitForServing(
+  address: string,
+  timeoutMs = 60_000,
+  /** Credentials, or a factory called for each attempt (fresh credentials per attempt, e.g. static TLS files). */
+  credentials?: grpc.ChannelCredentials | (() => grpc.ChannelCredentials),
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const s = await checkHealth(address);
+    // 5 s an attempt: a TLS handshake on a loaded machine can take more than a second
+    const s = await checkHealth(address, "", 5_000, typeof credentials === "function" ? credentials() : credentials);
     if (s === "SERVING") return;
     if (Date.now() > until) throw new Error(`${address} not SERVING after ${timeoutMs} ms (last: ${s})`);
     await new Promise((r) => setTimeout(r, 200));
@@ -42,7 +53,11 @@ export async function waitForServing(address: string, timeoutMs = 60_000): Promi
  * Lists a server's services through gRPC server reflection (v1), as `grpcurl list` does.
  * The reflection proto and proto-loader ship with @grpc/reflection.
  */
-export async function listServices(address: string, timeoutMs = 3_000): Promise<string[]> {
+export async function listServices(
+  address: string,
+  timeoutMs = 3_000,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): Promise<string[]> {
   const req = createRequire(createRequire(import.meta.url).resolve("@grpc/reflection"));
   const protoLoader = req("@grpc/proto-loader") as { loadSync(path: string, options: object): Record<string, unknown> };
   const pkgDef = protoLoader.loadSync(req.resolve("../proto/grpc/reflection/v1/reflection.proto"), {
@@ -52,7 +67,7 @@ export async function listServices(address: string, timeoutMs = 3_000): Promise<
     oneofs: true,
   });
   const Ctor = grpc.makeClientConstructor(pkgDef["grpc.reflection.v1.ServerReflection"] as grpc.ServiceDefinition, "ServerReflection");
-  const client = new Ctor(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+  const client = new Ctor(address, credentials) as unknown as grpc.Client & {
     ServerReflectionInfo(opts: grpc.CallOptions): grpc.ClientDuplexStream<object, { listServicesResponse?: { service: { name: string }[] } }>;
   };
   try {

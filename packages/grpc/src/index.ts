@@ -14,3 +14,6 @@ export * from "./reflection";
 export * from "./server";
 export * from "./tracing";
 export * from "./health-client";
+export * from "./authorization";
+export * from "./tls";
+export * from "./user-token";

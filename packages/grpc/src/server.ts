@@ -12,14 +12,18 @@ import {
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
+import type { PeerCertificate } from "node:tls";
 import {
   status as Code,
   type Metadata,
   Server,
   ServerCredentials,
   type ServerOptions,
+  ServerInterceptingCall,
+  type ServerInterceptor,
   type ServerUnaryCall,
   type sendUnaryData,
+  Metadata as GrpcMetadata,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
@@ -49,6 +53,8 @@ export interface AuthContext {
   metadata: Metadata;
   /** Peer address. */
   peer: string;
+  /** The client certificate of the connection, when TLS verified it against the server's CA. */
+  peerCertificate?: PeerCertificate;
 }
 
 /**
@@ -133,6 +139,13 @@ export interface GrpcServerOptions {
   credentials?: ServerCredentials;
   /** grpc-js server options. */
   serverOptions?: ServerOptions;
+  /**
+   * Health and reflection answer only callers with a verified client certificate (UNAUTHENTICATED otherwise);
+   * set with mutual TLS. The kubelet's plaintext probe goes to `healthPort` instead.
+   */
+  authenticateBuiltins?: boolean;
+  /** Also serve grpc.health.v1 alone, in plaintext, on this port (the kubelet's gRPC probe); 0 picks a free one. */
+  healthPort?: number;
 }
 
 /** A running server. */
@@ -141,6 +154,8 @@ export interface GrpcServer {
   readonly port: number;
   /** The grpc-js server. */
   readonly server: Server;
+  /** Port of the plaintext health-only listener, when one was asked for. */
+  readonly healthPort: number | undefined;
   /**
    * Readiness: sets the health status of `readiness`, of the server ("") and of
    * every service to SERVING or NOT_SERVING. `liveness` is not touched: it stays
@@ -257,7 +272,13 @@ function unaryHandler(
     const run = async (): Promise<Buffer> => {
       if (!handler) throw new StatusError(Code.UNIMPLEMENTED, `${name} is not implemented`);
       if (deps.auth) {
-        const who = await deps.auth({ method: name, metadata: call.metadata, peer: ctx.peer });
+        const peerCertificate = call.getAuthContext().sslPeerCertificate;
+        const who = await deps.auth({
+          method: name,
+          metadata: call.metadata,
+          peer: ctx.peer,
+          ...(peerCertificate ? { peerCertificate } : {}),
+        });
         if (who instanceof DomainError) throw who;
         ctx.principal = who;
       }
@@ -352,7 +373,11 @@ function hostPort(host: string, port: number): string {
  */
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServer> {
   const logger = opts.logger ?? silentLogger;
-  const server = new Server(opts.serverOptions);
+  const server = new Server(
+    opts.authenticateBuiltins
+      ? { ...opts.serverOptions, interceptors: [...(opts.serverOptions?.interceptors ?? []), builtinsNeedIdentity] }
+      : opts.serverOptions,
+  );
   const deps: PipelineDeps = { logger, auth: opts.auth, interceptors: opts.interceptors ?? [] };
   const names = new Set<string>();
   for (const reg of opts.services) {
@@ -384,6 +409,9 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     );
   });
   logger.info({ port, services: [...names] }, "grpc server listening");
+  const healthListener =
+    opts.healthPort === undefined ? undefined : await startHealthListener(health, opts.host ?? "0.0.0.0", opts.healthPort);
+  if (healthListener) logger.info({ port: healthListener.port }, "plaintext health listener (grpc.health.v1 only)");
 
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = 5_000): Promise<void> => {
@@ -395,6 +423,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
         server.forceShutdown();
         resolve();
       }, graceMs);
+      healthListener?.server.forceShutdown();
       server.tryShutdown(() => {
         clearTimeout(timer);
         resolve();
@@ -403,5 +432,45 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     return stopping;
   };
 
-  return { port, server, setServing, stop };
+  return { port, server, healthPort: healthListener?.port, setServing, stop };
+}
+
+/** Paths served by the built-in services (health, reflection), which do not go through the handler pipeline. */
+const BUILTIN_PREFIXES = ["/grpc.health.v1.Health/", "/grpc.reflection."];
+
+/** Refuses health and reflection calls that come without a verified client certificate. */
+const builtinsNeedIdentity: ServerInterceptor = (method, call) =>
+  new ServerInterceptingCall(call, {
+    start: (next) => {
+      next({
+        onReceiveMetadata: (metadata, mdNext) => {
+          const builtin = BUILTIN_PREFIXES.some((p) => method.path.startsWith(p));
+          if (builtin && !call.getAuthContext().sslPeerCertificate) {
+            call.sendStatus({
+              code: Code.UNAUTHENTICATED,
+              details: "no verified client certificate: call with a certificate of the platform's CA (mutual TLS)",
+              metadata: new GrpcMetadata(),
+            });
+            return;
+          }
+          mdNext(metadata);
+        },
+      });
+    },
+  });
+
+/** grpc.health.v1 alone, plaintext, sharing the main server's statuses. */
+async function startHealthListener(
+  health: HealthImplementation,
+  host: string,
+  port: number,
+): Promise<{ server: Server; port: number }> {
+  const server = new Server();
+  health.addToServer(server);
+  const bound = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(hostPort(host, port), ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    );
+  });
+  return { server, port: bound };
 }

@@ -22,7 +22,8 @@
  *
  * Service addresses: CREDIT_ADDR, BILLING_ADDR, NOTIFICATION_ADDR, COLLECTIONS_ADDR,
  * CREDIT_REPORTING_ADDR (default 127.0.0.1:50051…50055); Kafka: KAFKA_BROKERS (and TOPIC_PREFIX when the platform uses one);
- * CLOCK_FILE: the local run's shared clock (advance moves it).
+ * CLOCK_FILE: the local run's shared clock (advance moves it). Mutual TLS: TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE
+ * (default: the local run's `ops` certificate in $WHITESLIP_CACHE/pki).
  *
  * Parsing is commander's (docs/architecture.md, "The ops CLI"); the commands' work and output are below.
  */
@@ -34,7 +35,7 @@ import { addDays, zonedInstant } from "@whiteslip/core";
 import { isGrpcError } from "@whiteslip/grpc";
 import { setFileClock } from "@whiteslip/runtime";
 import { Command } from "commander";
-import { addressesFromEnv, closeClients, type PlatformClients, platformClients } from "./clients";
+import { addressesFromEnv, clientCredentialsFromEnv, closeClients, type PlatformClients, platformClients } from "./clients";
 import {
   listDeadLetterTopics,
   printable,
@@ -66,7 +67,7 @@ function consumerGroupsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 
 /** Runs `work` with the platform's gRPC clients (addresses from the environment) and closes them after. */
 async function withClients(work: (clients: PlatformClients) => Promise<void>): Promise<void> {
-  const clients = platformClients(addressesFromEnv());
+  const clients = platformClients(addressesFromEnv(), 10_000, clientCredentialsFromEnv("ops"));
   try {
     await work(clients);
   } finally {

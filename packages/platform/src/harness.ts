@@ -2,16 +2,23 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LocalDate, zonedInstant } from "@whiteslip/core";
-import { closeClients, type PlatformClients, platformClients } from "@whiteslip/ops";
+import { ensureLocalPki, type LocalPki } from "@whiteslip/identity";
+import { closeClients, type PlatformClients } from "@whiteslip/ops";
 import { generateKeyring } from "@whiteslip/pii";
 import { setFileClock } from "@whiteslip/runtime";
 import { freePorts, uniqueName } from "@whiteslip/testkit";
-import { addressEnv, SERVICES, type ServiceName, type ServiceProcess, startAllServices } from "./processes";
+import { driverClients } from "./driver";
+import { addressEnv, SERVICES, type ServiceName, type ServiceProcess, startAllServices, tlsEnv } from "./processes";
 import { type ProviderSandbox, startProviderSandbox } from "./sinks";
 
 /** The five services as processes for an end-to-end test, isolated from anything else on the broker. */
 export interface TestPlatform {
+  /** Clients as the storefront, the console (a supervisor) and ops — each RPC as its policy allows (see driver.ts). */
   clients: PlatformClients;
+  /** The platform's own CA and certificates (services and clients), in the test's temporary folder. */
+  pki: LocalPki;
+  /** TLS_CA_FILE / TLS_CERT_FILE / TLS_KEY_FILE of one client identity (`console`, `ops` …). */
+  tlsEnv(identity: string): Record<string, string>;
   /** `*_ADDR` variables of the services. */
   addressEnv: Record<string, string>;
   ports: Record<ServiceName, number>;
@@ -56,7 +63,10 @@ export async function startTestPlatform(
   const sandbox = await startProviderSandbox();
   Object.assign(serviceEnv.notification, sandbox.env());
   const logDir = join(dir, "logs");
+  // a CA of its own per platform: every call between its processes is mutual TLS, as in production
+  const pki = await ensureLocalPki({ dir: join(dir, "pki") });
   const processes = await startAllServices({
+    pki,
     env: {
       KAFKA_BROKERS: infra.kafkaBrokers.join(","),
       MONGODB_URI: infra.mongoUri,
@@ -77,7 +87,7 @@ export async function startTestPlatform(
     ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
   });
   const env = addressEnv({ ports });
-  const clients = platformClients(
+  const clients = driverClients(
     {
       credit: env.CREDIT_ADDR!,
       billing: env.BILLING_ADDR!,
@@ -85,10 +95,13 @@ export async function startTestPlatform(
       collections: env.COLLECTIONS_ADDR!,
       creditReporting: env.CREDIT_REPORTING_ADDR!,
     },
+    pki,
     30_000,
   );
   const platform: TestPlatform = {
     clients,
+    pki,
+    tlsEnv: (identity) => tlsEnv(pki, identity),
     addressEnv: env,
     ports,
     clockFile,

@@ -4,3 +4,4 @@ export * from "./processes";
 export * from "./sinks";
 export * from "./harness";
 export * from "./pii-scan";
+export * from "./driver";

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from "node:fs";
 import { join, resolve } from "node:path";
+import { credentials } from "@grpc/grpc-js";
 import { waitForServing } from "@whiteslip/grpc";
+import type { LocalPki } from "@whiteslip/identity";
 import { LOCAL_PORTS } from "@whiteslip/ops";
 
 /** Repository root. */
@@ -35,6 +37,8 @@ export interface ServiceProcess {
 export interface ProcessOptions {
   /** Environment shared by all services (KAFKA_BROKERS, MONGODB_URI, CLOCK_FILE, …). */
   env: Record<string, string>;
+  /** The CA and certificates: each service gets its own (TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE). */
+  pki: LocalPki;
   /** Per-service extra environment. */
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Ports; default the local-run ports. */
@@ -85,6 +89,18 @@ process.once("exit", () => {
   for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
 });
 
+/** The TLS files of `identity` in `pki`, as @whiteslip/grpc takes them. */
+export function tlsFiles(pki: LocalPki, identity: string): { caFile: string; certFile: string; keyFile: string } {
+  const f = pki.files(identity);
+  return { caFile: pki.caFile, certFile: f.cert, keyFile: f.key };
+}
+
+/** TLS_CA_FILE / TLS_CERT_FILE / TLS_KEY_FILE of `identity` (and the development plaintext flag cleared). */
+export function tlsEnv(pki: LocalPki, identity: string): Record<string, string> {
+  const f = pki.files(identity);
+  return { TLS_CA_FILE: pki.caFile, TLS_CERT_FILE: f.cert, TLS_KEY_FILE: f.key, GRPC_PLAINTEXT_DEV: "" };
+}
+
 /** Starts one service as a child process and waits until its gRPC health says SERVING. */
 export async function startServiceProcess(name: ServiceName, opts: ProcessOptions): Promise<ServiceProcess> {
   const spec = SERVICES.find((s) => s.name === name)!;
@@ -94,6 +110,7 @@ export async function startServiceProcess(name: ServiceName, opts: ProcessOption
     ...opts.env,
     ...addressEnv(opts),
     ...(name === "credit-reporting" ? LOCAL_FURNISHER_ENV : {}),
+    ...tlsEnv(opts.pki, name),
     ...(opts.serviceEnv?.[name] ?? {}),
     GRPC_PORT: String(port),
     GRPC_HOST: "127.0.0.1",
@@ -128,7 +145,13 @@ export async function startServiceProcess(name: ServiceName, opts: ProcessOption
     }),
   );
   const address = `127.0.0.1:${port}`;
-  const ready = waitForServing(address, opts.readyTimeoutMs ?? 90_000);
+  // health on the main port answers authenticated callers only: ask as the ops tool, with credentials read afresh
+  // for each attempt (a file-watching provider shared by channels opened and closed while the server was still
+  // down kept reporting UNREACHABLE after it came up); mutual TLS start-up on a loaded machine needs longer
+  const ops = tlsFiles(opts.pki, "ops");
+  const ready = waitForServing(address, opts.readyTimeoutMs ?? 180_000, () =>
+    credentials.createSsl(readFileSync(ops.caFile), readFileSync(ops.keyFile), readFileSync(ops.certFile)),
+  );
   const first = await Promise.race([ready.then(() => "ready" as const), exited.then((code) => ({ code }))]).catch(async (e: Error) => {
     // not SERVING in time: do not leave the process behind
     child.kill("SIGKILL");

@@ -13,12 +13,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { zonedInstant } from "@whiteslip/core";
-import { addressesFromEnv, closeClients, LOCAL_PORTS, platformClients } from "@whiteslip/ops";
+import { ensureLocalPki, localPkiDir } from "@whiteslip/identity";
+import { addressesFromEnv, closeClients, LOCAL_PORTS } from "@whiteslip/ops";
 import { setFileClock } from "@whiteslip/runtime";
 import { startInfra } from "@whiteslip/testkit";
 import { playDemo } from "./demo";
 import { startNarrator } from "./narrator";
-import { addressEnv, ROOT, type ServiceProcess, startAllServices } from "./processes";
+import { driverClients } from "./driver";
+import { addressEnv, ROOT, type ServiceProcess, startAllServices, tlsEnv } from "./processes";
 import { startProviderSandbox } from "./sinks";
 
 const { values } = parseArgs({
@@ -59,6 +61,10 @@ async function main(): Promise<void> {
   stops.push(() => infra.stop());
   say(`  infrastructure: ${infra.describe}`);
 
+  // one CA and a certificate per service and client in the cache, issued on the first run, re-issued near expiry
+  const pki = await ensureLocalPki({ dir: localPkiDir() });
+  say(`  identities: CA and certificates in ${pki.dir}${pki.issued.length > 0 ? ` (issued now: ${pki.issued.join(", ")})` : ""}`);
+
   const sandbox = await startProviderSandbox();
   stops.push(() => sandbox.stop());
   sandbox.onMessage = (m) => say(dim(`    ↳ ${m.channel.padEnd(5)} delivered${m.subject ? `: ${m.subject}` : `: ${m.text.slice(0, 60).replace(/\s+/g, " ")}`}`));
@@ -73,6 +79,7 @@ async function main(): Promise<void> {
   };
   say("  starting credit, billing, notification, collections, credit-reporting…");
   const services: Record<string, ServiceProcess> = await startAllServices({
+    pki,
     env,
     serviceEnv: { notification: sandbox.env() },
     logDir: join(work, "logs"),
@@ -80,7 +87,7 @@ async function main(): Promise<void> {
   stops.push(async () => {
     await Promise.all(Object.values(services).map((s) => s.stop()));
   });
-  for (const s of Object.values(services)) say(`  ✓ ${s.name.padEnd(17)} grpc ${s.address} (health SERVING, reflection on)`);
+  for (const s of Object.values(services)) say(`  ✓ ${s.name.padEnd(17)} grpc ${s.address} (mutual TLS; health SERVING, reflection on)`);
   say(dim(`  logs: ${join(work, "logs")}`));
 
   const consoleMain = join(ROOT, "services/console/src/main.ts");
@@ -90,18 +97,20 @@ async function main(): Promise<void> {
     };
     // plain http on 127.0.0.1: the local run is the explicit local-dev exception to Secure cookies
     const web = await startConsole({
-      env: { CONSOLE_DEV_INSECURE_COOKIE: "true", ...process.env, ...addressEnv({}) },
+      env: { CONSOLE_DEV_INSECURE_COOKIE: "true", ...process.env, ...addressEnv({}), ...tlsEnv(pki, "console") },
       port: Number(process.env.CONSOLE_PORT ?? 8080),
     });
     stops.push(() => web.stop());
     say(`  ✓ console            http://127.0.0.1:${web.port}  (see services/console/README.md for demo sign-ins)`);
   }
 
-  say("\n  Try: npm run ops -- tail overdue due-soon   ·   grpcurl -plaintext 127.0.0.1:50052 list");
+  const ops = pki.files("ops");
+  say(`\n  Try: grpcurl -cacert ${pki.caFile} -cert ${ops.cert} -key ${ops.key} 127.0.0.1:50052 list`);
+  say("       npm run ops -- tail overdue due-soon   (the ops CLI uses the ops certificate in the cache by itself)");
   say(dim(`  (ops CLI env: KAFKA_BROKERS=${env.KAFKA_BROKERS}${withDemo ? ` CLOCK_FILE=${clockFile}` : ""}; ports ${Object.values(LOCAL_PORTS).join(", ")})`));
 
   if (withDemo) {
-    const clients = platformClients(addressesFromEnv(addressEnv({})));
+    const clients = driverClients(addressesFromEnv(addressEnv({})), pki);
     stops.push(async () => closeClients(clients));
     const labels = new Map<string, string>();
     const narrator = await startNarrator({ brokers: infra.kafkaBrokers, label: (id) => labels.get(id), print: say });

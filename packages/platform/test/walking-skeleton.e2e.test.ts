@@ -16,6 +16,7 @@ import { testInfra } from "@whiteslip/testkit/vitest";
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syntheticNationalId } from "../src/demo";
+import { credentialsOf } from "../src/driver";
 import { eventually, startTestPlatform, type TestPlatform } from "../src/harness";
 import type { ServiceName } from "../src/processes";
 
@@ -111,9 +112,11 @@ describe("walking skeleton: five services as processes on real Kafka and a Mongo
     };
     for (const [name, svc] of Object.entries(expected)) {
       const address = `127.0.0.1:${p.ports[name as ServiceName]}`;
-      expect(await checkHealth(address)).toBe("SERVING");
-      expect(await checkHealth(address, svc)).toBe("SERVING");
-      expect(await listServices(address)).toEqual(expect.arrayContaining(["grpc.health.v1.Health", svc]));
+      // mutual TLS: health and reflection answer any caller with a certificate of the platform's CA
+      const ops = credentialsOf(p.pki, "ops");
+      expect(await checkHealth(address, "", 5_000, ops)).toBe("SERVING");
+      expect(await checkHealth(address, svc, 5_000, ops)).toBe("SERVING");
+      expect(await listServices(address, 5_000, ops)).toEqual(expect.arrayContaining(["grpc.health.v1.Health", svc]));
     }
   });
 
@@ -123,7 +126,7 @@ describe("walking skeleton: five services as processes on real Kafka and a Mongo
   it("grpcurl describes every reflected service and checks health through reflection on all five", async () => {
     const grpcurl = await ensureGrpcurl();
     const run = async (...args: string[]) =>
-      (await promisify(execFile)(grpcurl, [...grpcurlFlags(), ...args], { timeout: 20_000 })).stdout;
+      (await promisify(execFile)(grpcurl, [...grpcurlFlags(p), ...args], { timeout: 20_000 })).stdout;
     for (const name of Object.keys(p.ports) as ServiceName[]) {
       const address = `127.0.0.1:${p.ports[name]}`;
       const listed = (await run(address, "list")).split("\n").filter(Boolean);
@@ -219,7 +222,8 @@ describe("walking skeleton: five services as processes on real Kafka and a Mongo
   });
 });
 
-/** grpcurl's transport flags for the test platform's servers. */
-function grpcurlFlags(): string[] {
-  return ["-plaintext"];
+/** grpcurl's transport flags for the test platform's servers: mutual TLS as the ops tool. */
+function grpcurlFlags(p: TestPlatform): string[] {
+  const ops = p.pki.files("ops");
+  return ["-cacert", p.pki.caFile, "-cert", ops.cert, "-key", ops.key];
 }

@@ -4,11 +4,13 @@ import { type Config, loadConfig, type z } from "@whiteslip/config";
 import { type Clock, systemClock } from "@whiteslip/core";
 import { type AuthHook, type GrpcServer, type ServiceRegistration, startGrpcServer } from "@whiteslip/grpc";
 import type { PiiCipher } from "@whiteslip/pii";
+import type { ChannelCredentials } from "@grpc/grpc-js";
 import { connectStore, OutboxRelay, type Store } from "@whiteslip/store";
 import { createLogger, type Logger, startTelemetry, type Telemetry } from "@whiteslip/telemetry";
 import type { Collection, Document } from "mongodb";
 import { FileClock } from "./file-clock";
 import { loadPiiCipher, PiiReencryption, type SealedCollection, type SweepProgress } from "./pii";
+import { grpcTransport } from "./transport";
 
 /** What a service's wiring gets to build its parts from. */
 export interface ServiceContext<C> {
@@ -18,6 +20,8 @@ export interface ServiceContext<C> {
   readonly store: Store;
   readonly bus: EventBus;
   readonly pii: PiiCipher;
+  /** Credentials for this service's own gRPC clients (mutual TLS as itself; plaintext in development mode). */
+  readonly grpcCredentials: ChannelCredentials;
 }
 
 /** A background loop (scheduler, dispatcher, periodic run). */
@@ -28,7 +32,10 @@ export interface Background {
 
 /** The parts a service is made of; the runtime starts them in order and stops them in reverse. */
 export interface ServiceParts {
-  /** gRPC services to serve (health and reflection are added). */
+  /**
+   * gRPC services to serve (health and reflection are added). Under mutual TLS each must carry its per-method
+   * policy (`withPolicy` of @whiteslip/grpc, declared in the service's src/adapters/grpc-policy.ts).
+   */
   grpc: ServiceRegistration[];
   /** Consumer groups; `groupId` defaults to the service name. */
   consumers?: { groupId?: string; subscriptions: Subscription[] }[];
@@ -127,6 +134,7 @@ export async function startService<S extends z.ZodRawShape>(
 ): Promise<RunningService<Config<S>>> {
   const config = loadConfig(opts.configShape, { SERVICE_NAME: opts.name, ...(opts.env ?? process.env) });
   const logger = createLogger({ service: opts.name, level: config.LOG_LEVEL });
+  const transport = grpcTransport(config, opts.name, logger);
   const clockFile = (opts.env ?? process.env).CLOCK_FILE;
   const clock = opts.clock ?? (clockFile ? new FileClock(clockFile) : systemClock);
   const pii = await loadPiiCipher(config, logger, { env: { ...process.env, ...(opts.env ?? {}) } });
@@ -152,7 +160,15 @@ export async function startService<S extends z.ZodRawShape>(
       : {}),
   });
   await bus.ensureTopics(allTopics.map((t) => t.topic));
-  const context: ServiceContext<Config<S>> = { config, logger, clock, store, bus, pii };
+  const context: ServiceContext<Config<S>> = {
+    config,
+    logger,
+    clock,
+    store,
+    bus,
+    pii,
+    grpcCredentials: transport.clientCredentials,
+  };
   const parts = await opts.setup(context);
 
   const reencryption =
@@ -172,7 +188,10 @@ export async function startService<S extends z.ZodRawShape>(
     host: config.GRPC_HOST,
     logger,
     services: parts.grpc,
-    ...(opts.auth ? { auth: opts.auth } : {}),
+    auth: opts.auth ?? transport.auth(parts.grpc),
+    credentials: transport.serverCredentials,
+    authenticateBuiltins: !transport.plaintext,
+    ...(config.GRPC_HEALTH_PORT !== undefined ? { healthPort: config.GRPC_HEALTH_PORT } : {}),
   });
 
   // Readiness follows the dependencies: NOT_SERVING while any term fails. Liveness (the gRPC server's

@@ -22,6 +22,8 @@ describe("startService", () => {
         MONGODB_URI: mongoUri,
         MONGODB_DB: db,
         TOPIC_PREFIX: topicPrefix,
+        // in-process, plaintext: the explicit development flag (mutual TLS is proven by the attack suite)
+        GRPC_PLAINTEXT_DEV: "1",
         GRPC_PORT: "0",
         LOG_LEVEL: "silent",
         GROUP: uniqueName("runtime-group"),

@@ -53,7 +53,7 @@ export interface TestScope extends TestInfra {
   database(service: string): string;
   /** A consumer group of this file. */
   group(name: string): string;
-  /** Environment of a service started in-process by this file (broker, database, prefix, group, port 0). */
+  /** Environment of a service started in-process by this file (broker, database, prefix, group, port 0, plaintext dev gRPC). */
   serviceEnv(service: string, extra?: Record<string, string>): Record<string, string>;
   /** Options for `EventBus.connect` of a test-side producer/consumer of this file. */
   busOptions(clientId: string): {
@@ -84,6 +84,9 @@ export function testScope(fileTag: string): TestScope {
         TOPIC_PREFIX: topicPrefix,
         GRPC_PORT: "0",
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+        // In-process services speak plaintext through the explicit development flag; every process-based test
+        // (the harness, the attack suite) runs mutual TLS with its own CA.
+        GRPC_PLAINTEXT_DEV: "1",
         ...extra,
       };
     },

@@ -48,7 +48,7 @@ async function main() {
   // its own topics: the services' events and the raw-produce ceiling never touch the platform's topics
   const scope = benchScope("eod", infra);
   const clock = new ManualClock(zonedInstant(D, 10, 0, TZ));
-  const svc = await startBilling({ env: { KAFKA_BROKERS: infra.kafkaBrokers.join(","), MONGODB_URI: infra.mongoUri, MONGODB_DB: db, GRPC_PORT: "0", LOG_LEVEL: "warn", CONSUMER_GROUP: `bench-${db}`, TOPIC_PREFIX: scope.topicPrefix }, clock, hooks: { afterPage: (page) => { if (process.env.BENCH_VERBOSE) console.error(`page ${page} at ${Date.now() - started} ms`); } } });
+  const svc = await startBilling({ env: { KAFKA_BROKERS: infra.kafkaBrokers.join(","), MONGODB_URI: infra.mongoUri, MONGODB_DB: db, GRPC_PORT: "0", LOG_LEVEL: "warn", CONSUMER_GROUP: `bench-${db}`, TOPIC_PREFIX: scope.topicPrefix, GRPC_PLAINTEXT_DEV: "1" }, clock, hooks: { afterPage: (page) => { if (process.env.BENCH_VERBOSE) console.error(`page ${page} at ${Date.now() - started} ms`); } } });
   const mongo = new MongoClient(infra.mongoUri);
   await mongo.connect();
   try {

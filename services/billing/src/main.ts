@@ -6,13 +6,14 @@
 import { z } from "@whiteslip/config";
 import { billing } from "@whiteslip/contracts";
 import { type Clock, dateInZone } from "@whiteslip/core";
-import { service } from "@whiteslip/grpc";
+import { service, withPolicy } from "@whiteslip/grpc";
 import { runMain, type RunningService, startService } from "@whiteslip/runtime";
 import type { BillingDeps, EodHooks } from "./app/ports";
 import { EndOfDayRunner } from "./app/run-end-of-day";
 import { accountsCollection, ensureAccountIndexes, MongoAccounts } from "./adapters/mongo-accounts";
 import { MongoBusinessDates, MongoEodRuns } from "./adapters/mongo-eod";
 import { billingHandlers } from "./adapters/grpc-handlers";
+import { billingPolicy } from "./adapters/grpc-policy";
 import { creditLineSubscriptions } from "./adapters/credit-consumer";
 import { defaultProduct, parseProducts, productCatalog } from "./domain/product";
 
@@ -90,7 +91,7 @@ export async function startBilling(opts: { env?: Record<string, string | undefin
       // supervisor ends first, then the runner hands its leases back.
       const supervisor = runner.supervisor(config.EOD_SUPERVISE_INTERVAL_MS);
       return {
-        grpc: [service(billing.BillingService, billingHandlers(deps, logger, runner))],
+        grpc: [withPolicy(service(billing.BillingService, billingHandlers(deps, logger, runner)), billingPolicy)],
         background: [{ start: () => supervisor.start(), stop: async () => { await supervisor.stop(); await runner.stop(); } }],
         consumers: [{ groupId: config.CONSUMER_GROUP, subscriptions: creditLineSubscriptions(deps, logger) }],
         outbox: [coll as never],

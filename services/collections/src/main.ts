@@ -8,7 +8,9 @@ import type { Clock } from "@whiteslip/core";
 import { every, runMain, startService } from "@whiteslip/runtime";
 import { GrpcBilling } from "./adapters/billing-client";
 import { collectionsSubscriptions } from "./adapters/consumers";
+import { withPolicy } from "@whiteslip/grpc";
 import { collectionsService } from "./adapters/grpc-handlers";
+import { collectionsPolicy } from "./adapters/grpc-policy";
 import { MongoAgentRepository, MongoRiskTierRepository } from "./adapters/mongo-agents";
 import { ensureCaseIndexes, MongoCaseRepository } from "./adapters/mongo-cases";
 import { MongoStrategyTable } from "./adapters/mongo-strategies";
@@ -65,7 +67,7 @@ export async function startCollections(
     configShape,
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
-    setup: async ({ config, logger, clock, store, pii }) => {
+    setup: async ({ config, logger, clock, store, pii, grpcCredentials }) => {
       // Single-document updates are atomic (MongoDB; FerretDB as the testkit builds it, see docs/architecture.md),
       // so the repository's versioned saves and the relay's $pullAll need no lock of their own.
       const casesColl = store.db.collection("cases");
@@ -81,7 +83,7 @@ export async function startCollections(
           logger.warn({ err: (e as Error).message }, "strategy table refresh failed; keeping the last one"),
       );
       await strategyTable.seed(clock.now());
-      billingClient = new GrpcBilling(config.BILLING_ADDR, logger);
+      billingClient = new GrpcBilling(config.BILLING_ADDR, logger, grpcCredentials);
       const deps: Deps = {
         cases: new MongoCaseRepository(casesColl),
         agents,
@@ -104,7 +106,7 @@ export async function startCollections(
         if (r.broken > 0) logger.info(r, "promise check broke promises");
       });
       return {
-        grpc: [collectionsService(deps)],
+        grpc: [withPolicy(collectionsService(deps), collectionsPolicy)],
         consumers: [
           { groupId: config.CONSUMER_GROUP, subscriptions: collectionsSubscriptions(deps, logger) },
         ],

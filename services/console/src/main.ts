@@ -12,6 +12,7 @@ import { closeClients, serviceClients } from "./server/clients";
 import { loadConsoleConfig } from "./server/config";
 import { SessionStore } from "./server/sessions";
 import { LoginThrottle } from "./server/throttle";
+import { consoleTransport } from "./server/service-identity";
 
 /** A running console. */
 export interface RunningConsole {
@@ -41,6 +42,7 @@ export async function startConsole(
       creditReporting: config.CREDIT_REPORTING_ADDR,
     },
     config.CONSOLE_GRPC_DEADLINE_MS,
+    consoleTransport(config),
   );
   const clock = systemClock;
   const window = config.CONSOLE_LOGIN_WINDOW_MINUTES;

@@ -20,6 +20,9 @@ import { chartRows } from "../src/server/portfolio";
 import { csrfTokenMatches, SessionStore } from "../src/server/sessions";
 import { LoginThrottle } from "../src/server/throttle";
 
+/** Mutual TLS settings (paths only; config validation does not open them). */
+const TLS = { TLS_CA_FILE: "/tls/ca.pem", TLS_CERT_FILE: "/tls/console.pem", TLS_KEY_FILE: "/tls/console.key" };
+
 const agent: SessionUser = { username: "li.na", role: "agent", agentId: "agent-m1-1", displayName: "Li Na" };
 const otherAgent: SessionUser = {
   username: "wang.wei",
@@ -125,7 +128,7 @@ describe("passwords and sessions", () => {
   });
 
   it("the seeded users sign in with the README passwords and carry their role and agent id", async () => {
-    const users = await loadUsers(loadConsoleConfig({}).CONSOLE_USERS_FILE);
+    const users = await loadUsers(loadConsoleConfig({ GRPC_PLAINTEXT_DEV: "1" }).CONSOLE_USERS_FILE);
     expect(await authenticate(users, "li.na", "agent1-demo")).toEqual({
       username: "li.na",
       role: "agent",
@@ -196,7 +199,7 @@ describe("passwords and sessions", () => {
   });
 
   it("demo users are refused in production", async () => {
-    const file = loadConsoleConfig({}).CONSOLE_USERS_FILE;
+    const file = loadConsoleConfig({ GRPC_PLAINTEXT_DEV: "1" }).CONSOLE_USERS_FILE;
     await expect(loadUsers(file, { production: true })).rejects.toThrow(
       /demo users \(li.na, wang.wei, zhao.min, chen.jie, sun.li\) are refused in production/,
     );
@@ -214,14 +217,16 @@ describe("passwords and sessions", () => {
         CONSOLE_DEV_INSECURE_COOKIE: "true",
       }),
     ).toThrow(/CONSOLE_DEV_INSECURE_COOKIE/);
-    expect(() => loadConsoleConfig({ CONSOLE_PUBLIC_ORIGIN: "https://x.example.com/path" })).toThrow(
+    expect(() => loadConsoleConfig({ CONSOLE_PUBLIC_ORIGIN: "https://x.example.com/path", GRPC_PLAINTEXT_DEV: "1" })).toThrow(
       /CONSOLE_PUBLIC_ORIGIN/,
     );
     expect(
-      loadConsoleConfig({ NODE_ENV: "production", CONSOLE_PUBLIC_ORIGIN: "https://console.example.com" })
+      loadConsoleConfig({ NODE_ENV: "production", CONSOLE_PUBLIC_ORIGIN: "https://console.example.com", ...TLS })
         .CONSOLE_DEV_INSECURE_COOKIE,
     ).toBe("false");
-    expect(loadConsoleConfig({ CONSOLE_PORT: "9000" }).CONSOLE_PORT).toBe(9000);
+    expect(loadConsoleConfig({ CONSOLE_PORT: "9000", GRPC_PLAINTEXT_DEV: "1" }).CONSOLE_PORT).toBe(9000);
+    // mutual TLS to the services: the three files, or the development flag outside production
+    expect(() => loadConsoleConfig({ CONSOLE_PORT: "9000" })).toThrow(/TLS_CA_FILE: required/);
   });
 });
 

@@ -7,8 +7,10 @@ import { localAddress, z } from "@whiteslip/config";
 import type { Clock } from "@whiteslip/core";
 import { runMain, startService } from "@whiteslip/runtime";
 import { subscriptions } from "./adapters/consumers";
+import { withPolicy } from "@whiteslip/grpc";
 import { GrpcCreditIdentities } from "./adapters/credit-identities";
 import { creditReportingService } from "./adapters/grpc-handlers";
+import { creditReportingPolicy } from "./adapters/grpc-policy";
 import { MongoAccountRepository } from "./adapters/mongo-accounts";
 import { MongoBureauFileRepository, MongoDownloadAudit } from "./adapters/mongo-files";
 import { KeyedLock } from "./app/keyed-lock";
@@ -59,14 +61,15 @@ export async function startCreditReporting(
     name: "credit-reporting",
     configShape,
     ...opts,
-    setup: async ({ config, logger, clock, store, pii }) => {
+    setup: async ({ config, logger, clock, store, pii, grpcCredentials }) => {
       const accounts = new MongoAccountRepository(store.db);
       const files = new MongoBureauFileRepository(store.db, pii);
       const downloads = new MongoDownloadAudit(store.db);
       await accounts.ensureIndexes();
       await files.ensureIndexes();
       await downloads.ensureIndexes();
-      const identities = new GrpcCreditIdentities(config.CREDIT_ADDR);
+      // mutual TLS as credit-reporting: the one identity credit's policy lets read reporting identities
+      const identities = new GrpcCreditIdentities(config.CREDIT_ADDR, 10_000, grpcCredentials);
       const deps: Deps = {
         accounts,
         files,
@@ -93,7 +96,7 @@ export async function startCreditReporting(
         },
       };
       return {
-        grpc: [creditReportingService(deps)],
+        grpc: [withPolicy(creditReportingService(deps), creditReportingPolicy)],
         consumers: [{ groupId: config.CONSUMER_GROUP, subscriptions: subscriptions(deps, logger) }],
         outbox: [accounts.collection as never, files.collection as never],
         sealed: [{ collection: files.collection as never, ...MongoBureauFileRepository.SEALED }],

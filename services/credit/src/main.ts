@@ -12,7 +12,9 @@ import { expireHolds } from "./app/expire-holds";
 import { type RescoringRunResult, runRescoring } from "./app/run-rescoring";
 import { DEFAULT_POLICY, FEATURES, type Feature } from "./domain/policy";
 import type { ScorecardModel } from "./domain/scorecard";
+import { withPolicy } from "@whiteslip/grpc";
 import { creditGrpcService } from "./adapters/grpc-handlers";
+import { creditPolicy } from "./adapters/grpc-policy";
 import { creditSubscriptions } from "./adapters/kafka-consumers";
 import { CUSTOMER_SEALED, MongoApplications, MongoAuthorizations, MongoCreditLines, MongoCustomers, creditCollections } from "./adapters/mongo-repositories";
 
@@ -91,7 +93,7 @@ export async function startCredit(opts: { env?: Record<string, string | undefine
       const d = deps;
       logger.info({ modelVersion: model.version }, "scorecard loaded");
       return {
-        grpc: [creditGrpcService(d, logger)],
+        grpc: [withPolicy(creditGrpcService(d, logger), creditPolicy)],
         consumers: [{ groupId: config.CONSUMER_GROUP, subscriptions: creditSubscriptions(d, logger) }],
         outbox: [c.lines],
         sealed: [{ collection: c.customers, ...CUSTOMER_SEALED }],

@@ -8,7 +8,9 @@ import { runMain, startService } from "@whiteslip/runtime";
 import type { Collection, Document } from "mongodb";
 import { factSubscriptions } from "./adapters/consumers";
 import { attributePayment } from "./app/attribute-payment";
+import { withPolicy } from "@whiteslip/grpc";
 import { notificationService } from "./adapters/grpc-handlers";
+import { notificationPolicy } from "./adapters/grpc-policy";
 import { HttpChannelProvider } from "./adapters/http-channel-provider";
 import {
   MongoAccountFactsRepository,
@@ -81,7 +83,12 @@ export async function startNotification(
       });
       loop = new DispatchLoop(dispatcher, config.DISPATCH_INTERVAL_MS, settings.batchSize, logger);
       return {
-        grpc: [notificationService({ messages, customers, engagements, clock, settings, policies: policy })],
+        grpc: [
+          withPolicy(
+            notificationService({ messages, customers, engagements, clock, settings, policies: policy }),
+            notificationPolicy,
+          ),
+        ],
         consumers: [
           {
             groupId: config.CONSUMER_GROUP,

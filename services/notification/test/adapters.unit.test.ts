@@ -164,7 +164,7 @@ describe("config and redaction", () => {
         SMS_PROVIDER_URL: "ftp://x",
       }),
     ).toThrow(/SMTP_PORT[\s\S]*SMS_PROVIDER_URL/);
-    expect(loadNotificationConfig({ KAFKA_BROKERS: "k:9092", MONGODB_URI: "mongodb://x" })).toMatchObject({
+    expect(loadNotificationConfig({ KAFKA_BROKERS: "k:9092", MONGODB_URI: "mongodb://x", GRPC_PLAINTEXT_DEV: "1" })).toMatchObject({
       SERVICE_NAME: "notification",
       CONSUMER_GROUP: "notification",
       QUIET_HOURS_START: 21,

@@ -113,6 +113,8 @@ beforeAll(async () => {
       MONGODB_URI: infra.mongoUri,
       MONGODB_DB: dbName,
       TOPIC_PREFIX: topicPrefix,
+      // in-process, plaintext: the explicit development flag (mutual TLS is proven by the attack suite)
+      GRPC_PLAINTEXT_DEV: "1",
       CONSUMER_GROUP: `${run}-notification`,
       KAFKA_CLIENT_ID: run,
       GRPC_HOST: "127.0.0.1",

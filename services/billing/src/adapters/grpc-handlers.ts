@@ -1,7 +1,7 @@
 /** BillingService gRPC handlers: decode → use case → response; DomainErrors become statuses with details at the edge. */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { billing } from "@whiteslip/contracts";
-import type { ServiceHandlers } from "@whiteslip/grpc";
+import { auditActor, type ServiceHandlers } from "@whiteslip/grpc";
 import type { Logger } from "@whiteslip/telemetry";
 import { productOf } from "../app/context";
 import { createRepaymentPlan } from "../app/create-repayment-plan";
@@ -116,20 +116,20 @@ export function billingHandlers(deps: BillingDeps, _logger: Logger, eod: EndOfDa
       const bd = await getBusinessDate(deps);
       return { businessDate: bd.current, lastCompletedDate: bd.lastCompleted ?? "", endOfDayNotBefore: timestampFromDate(bd.endOfDayNotBefore) };
     },
-    async createRepaymentPlan(req) {
-      const r = await createRepaymentPlan(deps, { accountId: req.accountId, installmentCount: req.installmentCount, requestedBy: req.requestedBy, idempotencyKey: req.idempotencyKey });
+    async createRepaymentPlan(req, ctx) {
+      const r = await createRepaymentPlan(deps, { accountId: req.accountId, installmentCount: req.installmentCount, requestedBy: auditActor(ctx, req.requestedBy), idempotencyKey: req.idempotencyKey });
       const plan = r.account.plan!;
       return { plan: planToProto(r.account, plan), account: summary(r.account, r.date) };
     },
     async getProductTerms(req) {
       return { terms: await getProductTerms(deps, { accountId: req.accountId, productCode: req.productCode }) };
     },
-    async deferPayment(req) {
-      const r = await deferPayment(deps, { accountId: req.accountId, days: req.days, reason: req.reason, requestedBy: req.requestedBy, idempotencyKey: req.idempotencyKey });
+    async deferPayment(req, ctx) {
+      const r = await deferPayment(deps, { accountId: req.accountId, days: req.days, reason: req.reason, requestedBy: auditActor(ctx, req.requestedBy), idempotencyKey: req.idempotencyKey });
       return { deferralId: r.deferral.id, dueDate: r.deferral.dueDate, deferredFen: r.deferral.amount, account: summary(r.account, r.date) };
     },
-    async waiveFees(req) {
-      const r = await waiveFees(deps, { accountId: req.accountId, maxAmount: req.maxAmountFen, reason: req.reason, approvedBy: req.approvedBy, idempotencyKey: req.idempotencyKey });
+    async waiveFees(req, ctx) {
+      const r = await waiveFees(deps, { accountId: req.accountId, maxAmount: req.maxAmountFen, reason: req.reason, approvedBy: auditActor(ctx, req.approvedBy), idempotencyKey: req.idempotencyKey });
       return { waivedFen: r.waived, account: summary(r.account, r.date) };
     },
     async getPortfolioStats(req) {

@@ -1,6 +1,7 @@
 /** Billing over real gRPC (BillingService), as the BillingPort. */
 import { billing } from "@whiteslip/contracts";
 import type { Fen } from "@whiteslip/core";
+import type { ChannelCredentials } from "@grpc/grpc-js";
 import { createClient, isGrpcError, type ServiceClient } from "@whiteslip/grpc";
 import type { BillingPort } from "../app/ports";
 
@@ -16,9 +17,11 @@ export class GrpcBilling implements BillingPort {
   constructor(
     address: string,
     private readonly logger: WarnLogger,
+    /** Collections' own identity (mutual TLS); insecure only in development mode. */
+    credentials?: ChannelCredentials,
     deadlineMs = 5_000,
   ) {
-    this.client = createClient(billing.BillingService, address, { deadlineMs });
+    this.client = createClient(billing.BillingService, address, { deadlineMs, ...(credentials ? { credentials } : {}) });
   }
 
   async createRepaymentPlan(r: {

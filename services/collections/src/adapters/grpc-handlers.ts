@@ -1,7 +1,7 @@
 /** gRPC handlers of whiteslip.collections.v1.CollectionsService: decode, call the use case, encode. */
 import { collections } from "@whiteslip/contracts";
 import { invalidArgument } from "@whiteslip/core";
-import { type ServiceRegistration, service } from "@whiteslip/grpc";
+import { actingAgent, auditActor, type ServiceRegistration, service } from "@whiteslip/grpc";
 import { assignCase } from "../app/assign-case";
 import { checkPromises } from "../app/check-promises";
 import { getStrategies } from "../app/get-strategies";
@@ -37,7 +37,7 @@ import { strategyTableFromProto, strategyTableVersionToProto } from "./proto-str
 export function collectionsService(deps: Deps): ServiceRegistration {
   return service(collections.CollectionsService, {
     getStrategies: async () => ({ current: strategyTableVersionToProto(await getStrategies(deps)) }),
-    updateStrategies: async (req) => {
+    updateStrategies: async (req, ctx) => {
       const table = strategyTableFromProto(req.table);
       const stored = await updateStrategies(deps, {
         table,
@@ -45,7 +45,7 @@ export function collectionsService(deps: Deps): ServiceRegistration {
           ? { decodeViolations: [{ field: "table.champion", description: "must be set" }] }
           : {}),
         expectedVersion: req.expectedVersion,
-        actor: req.actor,
+        actor: auditActor(ctx, req.actor),
       });
       return { current: strategyTableVersionToProto(stored) };
     },
@@ -86,21 +86,21 @@ export function collectionsService(deps: Deps): ServiceRegistration {
         terms: { ...v.terms, installmentTerms: [...v.terms.installmentTerms] },
       };
     },
-    assignCase: async (req) => ({
+    assignCase: async (req, ctx) => ({
       case: caseToProto(
         await assignCase(deps, {
           caseId: req.caseId,
           agentId: req.agentId,
-          actor: req.actor,
+          actor: auditActor(ctx, req.actor),
           reassign: req.reassign,
         }),
       ),
     }),
-    logContactAttempt: async (req) => {
+    logContactAttempt: async (req, ctx) => {
       const r = await logContactAttempt(deps, {
         caseId: req.caseId,
         idempotencyKey: req.idempotencyKey,
-        agentId: req.agentId,
+        agentId: actingAgent(ctx, req.agentId),
         channel: channelFromProto(req.channel),
         outcome: outcomeFromProto(req.outcome),
         reason: reasonFromProto(req.reason),
@@ -114,30 +114,30 @@ export function collectionsService(deps: Deps): ServiceRegistration {
         case: caseToProto(r.case),
       };
     },
-    recordPromiseToPay: async (req) => ({
+    recordPromiseToPay: async (req, ctx) => ({
       promise: promiseToProto(
         await recordPromiseToPay(deps, {
           caseId: req.caseId,
           amountFen: req.amountFen,
           promisedDate: req.promisedDate,
-          agentId: req.agentId,
+          agentId: actingAgent(ctx, req.agentId),
           idempotencyKey: req.idempotencyKey,
         }),
       ),
     }),
-    offerRepaymentPlan: async (req) => ({
+    offerRepaymentPlan: async (req, ctx) => ({
       plan: await offerRepaymentPlan(deps, {
         caseId: req.caseId,
         installmentCount: req.installmentCount,
-        agentId: req.agentId,
+        agentId: actingAgent(ctx, req.agentId),
         idempotencyKey: req.idempotencyKey,
       }),
     }),
-    sendLegalNotice: async (req) => {
+    sendLegalNotice: async (req, ctx) => {
       const n = await sendLegalNotice(deps, {
         caseId: req.caseId,
         deadlineDays: req.deadlineDays,
-        actor: req.actor,
+        actor: auditActor(ctx, req.actor),
         idempotencyKey: req.idempotencyKey,
       });
       return { noticeId: n.noticeId, deadlineDate: n.deadlineDate };
@@ -185,22 +185,27 @@ export function collectionsService(deps: Deps): ServiceRegistration {
         openCases: a.openCases,
       })),
     }),
-    resolveDispute: async (req) => ({
+    resolveDispute: async (req, ctx) => ({
       case: caseToProto(
-        await resolveDispute(deps, { caseId: req.caseId, actor: req.actor, resolution: req.resolution }),
+        await resolveDispute(deps, { caseId: req.caseId, actor: auditActor(ctx, req.actor), resolution: req.resolution }),
       ),
     }),
-    requestFeeWaiver: async (req) => {
+    requestFeeWaiver: async (req, ctx) => {
       const r = await requestFeeWaiver(deps, {
         caseId: req.caseId,
         amountFen: req.amountFen,
-        agentId: req.agentId,
+        agentId: actingAgent(ctx, req.agentId),
         idempotencyKey: req.idempotencyKey,
       });
       return { waivedFen: r.waivedFen, caseWaivedFen: r.caseWaivedFen };
     },
-    grantDeferral: async (req) =>
-      grantDeferral(deps, { caseId: req.caseId, days: req.days, agentId: req.agentId, idempotencyKey: req.idempotencyKey }),
+    grantDeferral: async (req, ctx) =>
+      grantDeferral(deps, {
+        caseId: req.caseId,
+        days: req.days,
+        agentId: actingAgent(ctx, req.agentId),
+        idempotencyKey: req.idempotencyKey,
+      }),
     runPromiseCheck: async (req) => {
       const r = await checkPromises(deps, req.asOfDate);
       return { asOfDate: r.asOfDate, broken: r.broken };

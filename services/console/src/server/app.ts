@@ -34,6 +34,7 @@ import {
 } from "./authz";
 import type { ServiceClients } from "./clients";
 import { checkOrigin, csrfTokenRefused, isStateChanging } from "./csrf";
+import { forwardSignedInUser } from "./service-identity";
 import { badRequest, forbidden, HttpError, toHttpError } from "./errors";
 import { portfolioView } from "./portfolio";
 import { type ConsoleSession, csrfTokenMatches, type SessionStore } from "./sessions";
@@ -159,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : {}),
   });
   await app.register(fastifyCookie);
+  forwardSignedInUser(app); // the signed-in user rides along to the services as a signed token (service-identity.ts)
 
   app.setErrorHandler((err, req, reply) => {
     const fastifyStatus = (err as { statusCode?: number }).statusCode;

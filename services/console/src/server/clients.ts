@@ -1,6 +1,6 @@
 /** Typed gRPC clients of the five services, built from their protobuf-es descriptors. */
 import { billing, collections, credit, creditreporting, notification } from "@whiteslip/contracts";
-import { createClient } from "@whiteslip/grpc";
+import { type ClientOptions, createClient } from "@whiteslip/grpc";
 
 /** Where the five services listen (`host:port`). */
 export interface ServiceAddresses {
@@ -11,16 +11,19 @@ export interface ServiceAddresses {
   creditReporting: string;
 }
 
-/** Creates one client per service. */
-export function serviceClients(addr: ServiceAddresses, deadlineMs = 10_000) {
+/** Creates one client per service; `transport` carries the console's credentials and user tokens (service-identity.ts). */
+export function serviceClients(
+  addr: ServiceAddresses,
+  deadlineMs = 10_000,
+  transport: Pick<ClientOptions, "credentials" | "callMetadata"> = {},
+) {
+  const o: ClientOptions = { deadlineMs, ...transport };
   return {
-    credit: createClient(credit.CreditService, addr.credit, { deadlineMs }),
-    billing: createClient(billing.BillingService, addr.billing, { deadlineMs }),
-    notification: createClient(notification.NotificationService, addr.notification, { deadlineMs }),
-    collections: createClient(collections.CollectionsService, addr.collections, { deadlineMs }),
-    creditReporting: createClient(creditreporting.CreditReportingService, addr.creditReporting, {
-      deadlineMs,
-    }),
+    credit: createClient(credit.CreditService, addr.credit, o),
+    billing: createClient(billing.BillingService, addr.billing, o),
+    notification: createClient(notification.NotificationService, addr.notification, o),
+    collections: createClient(collections.CollectionsService, addr.collections, o),
+    creditReporting: createClient(creditreporting.CreditReportingService, addr.creditReporting, o),
   };
 }
 

@@ -4,7 +4,7 @@
  * public origin and the sign-in limits. Sessions are server-side random tokens: there is no session secret to keep.
  */
 import { fileURLToPath } from "node:url";
-import { ConfigError, localAddress, z } from "@whiteslip/config";
+import { ConfigError, localAddress, tlsProblems, tlsShape, z } from "@whiteslip/config";
 
 const DEFAULT_USERS_FILE = fileURLToPath(new URL("../../config/users.json", import.meta.url));
 
@@ -54,6 +54,8 @@ const shape = {
   /** Deadline of each gRPC call to a service, ms. */
   CONSOLE_GRPC_DEADLINE_MS: z.coerce.number().int().min(100).default(10_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Mutual TLS to the services as the `console` identity (TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE). */
+  ...tlsShape,
 };
 
 /** The validated console configuration. */
@@ -75,6 +77,7 @@ export function loadConsoleConfig(env: Record<string, string | undefined>): Cons
     if (!c.CONSOLE_PUBLIC_ORIGIN?.startsWith("https://"))
       problems.push("  CONSOLE_PUBLIC_ORIGIN: required in production, an https:// origin");
   }
+  problems.push(...tlsProblems(c));
   if (problems.length) throw new ConfigError(`invalid console configuration:\n${problems.join("\n")}`);
   return c;
 }

@@ -7,7 +7,7 @@
 import { billing, collections, credit } from "@whiteslip/contracts";
 import { addDays, dayOfMonth, type LocalDate } from "@whiteslip/core";
 import { eventually, playDemo, startTestPlatform, type TestPlatform } from "@whiteslip/platform";
-import { closeClients, type ServiceClients, serviceClients } from "../../src/server/clients";
+import { closeClients, type ServiceClients } from "../../src/server/clients";
 
 export { eventually };
 
@@ -40,19 +40,12 @@ export async function startPlatform(
     ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
   });
   const a = p.addressEnv;
-  const clients = serviceClients(
-    {
-      credit: a.CREDIT_ADDR!,
-      billing: a.BILLING_ADDR!,
-      notification: a.NOTIFICATION_ADDR!,
-      collections: a.COLLECTIONS_ADDR!,
-      creditReporting: a.CREDIT_REPORTING_ADDR!,
-    },
-    30_000,
-  );
+  // the harness's clients: the storefront, a supervisor at the console and ops, each RPC as its policy allows
+  const clients = p.clients as unknown as ServiceClients;
   return {
     clients,
-    addressEnv: a,
+    // addresses plus the console's own certificate (mutual TLS)
+    addressEnv: { ...a, ...p.tlsEnv("console") },
     clockFile: p.clockFile,
     logDir: p.logDir,
     databases: p.databases,

@@ -2,6 +2,7 @@
  * Identities from credit's GetReportingIdentities, in batches of 500. The client is built like every other
  * service-to-service client (collections → billing), so it gets the platform's channel security with them.
  */
+import type { ChannelCredentials } from "@grpc/grpc-js";
 import { credit } from "@whiteslip/contracts";
 import { createClient, type ServiceClient } from "@whiteslip/grpc";
 import type { IdentityProvider } from "../app/ports";
@@ -12,8 +13,8 @@ const BATCH = 500;
 /** credit's identities over gRPC. */
 export class GrpcCreditIdentities implements IdentityProvider {
   readonly client: ServiceClient<typeof credit.CreditService>;
-  constructor(address: string, deadlineMs = 10_000) {
-    this.client = createClient(credit.CreditService, address, { deadlineMs });
+  constructor(address: string, deadlineMs = 10_000, credentials?: ChannelCredentials) {
+    this.client = createClient(credit.CreditService, address, { deadlineMs, ...(credentials ? { credentials } : {}) });
   }
 
   async identities(accountIds: readonly string[], purpose: string): Promise<Map<string, ConsumerIdentity>> {

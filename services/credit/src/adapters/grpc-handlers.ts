@@ -1,7 +1,7 @@
 /** gRPC handlers of whiteslip.credit.v1.CreditService: decode → use case → encode; DomainErrors map to status codes in @whiteslip/grpc. */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { credit } from "@whiteslip/contracts";
-import { type ServiceRegistration, service } from "@whiteslip/grpc";
+import { auditActor, type ServiceRegistration, service } from "@whiteslip/grpc";
 import { adjustCreditLine } from "../app/adjust-credit-line";
 import { applyForCredit } from "../app/apply-for-credit";
 import { authorizePurchase } from "../app/authorize-purchase";
@@ -45,7 +45,7 @@ export function creditGrpcService(d: CreditDeps, audit: AuditLogger): ServiceReg
       };
     },
     getCreditLine: async (req) => ({ creditLine: toProtoLine(await getCreditLine(d, req.creditLineId)) }),
-    adjustCreditLine: async (req) => ({
+    adjustCreditLine: async (req, ctx) => ({
       creditLine: toProtoLine(
         await adjustCreditLine(d, {
           creditLineId: req.creditLineId,
@@ -53,7 +53,7 @@ export function creditGrpcService(d: CreditDeps, audit: AuditLogger): ServiceReg
           freeze: req.freeze,
           setStatus: req.setStatus,
           reason: req.reason,
-          actor: req.actor,
+          actor: auditActor(ctx, req.actor),
           idempotencyKey: req.idempotencyKey,
         }),
       ),

@@ -1,7 +1,7 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { notification as pb } from "@whiteslip/contracts";
 import type { Clock } from "@whiteslip/core";
-import { type ServiceRegistration, service } from "@whiteslip/grpc";
+import { auditActor, type ServiceRegistration, service } from "@whiteslip/grpc";
 import { maskEmail, maskPhone } from "@whiteslip/pii";
 import { getCadencePolicy } from "../app/get-cadence-policy";
 import { getNotificationStats } from "../app/get-notification-stats";
@@ -48,12 +48,12 @@ export interface HandlerDeps {
 export function notificationService(d: HandlerDeps): ServiceRegistration {
   return service(pb.NotificationService, {
     getCadencePolicy: async () => ({ current: cadencePolicyToPb(await getCadencePolicy(d.policies)) }),
-    updateCadencePolicy: async (req) => ({
+    updateCadencePolicy: async (req, ctx) => ({
       current: cadencePolicyToPb(
         await updateCadencePolicy(d.policies, d.clock, {
           rules: req.rules.map(cadenceRuleFromPb),
           expectedVersion: req.expectedVersion,
-          actor: req.actor,
+          actor: auditActor(ctx, req.actor),
         }),
       ),
     }),
