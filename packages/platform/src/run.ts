@@ -106,7 +106,8 @@ async function main(): Promise<void> {
 
   const ops = pki.files("ops");
   say(`\n  Try: grpcurl -cacert ${pki.caFile} -cert ${ops.cert} -key ${ops.key} 127.0.0.1:50052 list`);
-  say("       npm run ops -- tail overdue due-soon   (the ops CLI uses the ops certificate in the cache by itself)");
+  say("       npm run ops -- tail overdue due-soon");
+  say(dim("       (the ops CLI speaks mutual TLS with the cache's ops certificate by itself)"));
   say(dim(`  (ops CLI env: KAFKA_BROKERS=${env.KAFKA_BROKERS}${withDemo ? ` CLOCK_FILE=${clockFile}` : ""}; ports ${Object.values(LOCAL_PORTS).join(", ")})`));
 
   if (withDemo) {
