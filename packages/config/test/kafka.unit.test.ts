@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, kafkaCredentialsFromEnv, loadConfig, parseKafkaCredentials, saslEnv, saslFor } from "../src/index";
 
-const good = { SERVICE_NAME: "billing", KAFKA_BROKERS: "a:9092", MONGODB_URI: "mongodb://x:1" };
+const good = { SERVICE_NAME: "billing", KAFKA_BROKERS: "a:9092", MONGODB_URI: "mongodb://x:1", GRPC_PLAINTEXT_DEV: "1" };
 const sasl = { KAFKA_SASL_MECHANISM: "scram-sha-512", KAFKA_SASL_USERNAME: "billing", KAFKA_SASL_PASSWORD: "s3cret-pw" };
 
 describe("Kafka SASL variables of a service", () => {
