@@ -38,7 +38,7 @@ export default defineConfig({
           include: ["{packages,services}/*/test/**/*.attack.test.ts"],
           globalSetup: ["./packages/testkit/src/global-setup.ts"],
           testTimeout: 90_000,
-          hookTimeout: 240_000,
+          hookTimeout: 480_000,
           maxWorkers: 2,
           fileParallelism: true,
         },
@@ -54,19 +54,6 @@ export default defineConfig({
           globalSetup: ["./packages/fault-suite/src/global-setup.ts"],
           testTimeout: 900_000,
           hookTimeout: 900_000,
-          maxWorkers: 2,
-          fileParallelism: true,
-        },
-      },
-      {
-        // Attack suite (issue 14): every door tried and expected shut, services as processes on real infrastructure.
-        test: {
-          name: "attack",
-          sequence: { groupOrder: 3 },
-          include: ["{packages,services}/*/test/**/*.attack.test.ts"],
-          globalSetup: ["./packages/testkit/src/global-setup.ts"],
-          testTimeout: 90_000,
-          hookTimeout: 480_000,
           maxWorkers: 2,
           fileParallelism: true,
         },

@@ -19,6 +19,17 @@ export const SERVICE_SECRET_KEYS = ["MONGODB_URI", "KAFKA_SASL_PASSWORD"] as con
 export const PII_SECRET_NAME = "whiteslip-pii-keys";
 export const PII_SECRET_KEYS = ["encryption.json", "index.json"] as const;
 
+/** Trust domain of the platform's identities (URI SAN `spiffe://whiteslip.local/<name>`, @whiteslip/identity). */
+export const TRUST_DOMAIN = "whiteslip.local";
+/** The Secret cert-manager keeps an identity's certificate in (ca.crt, tls.crt, tls.key). */
+export function tlsSecretName(identity: string): string {
+  return `whiteslip-tls-${identity}`;
+}
+/** Workloads that are clients only, and the identity each calls as (billing's policy lets `eod` run end-of-day). */
+export const CLIENT_WORKLOADS = { "billing-end-of-day": "eod" } as const;
+/** The files of TLS_CA_FILE / TLS_CERT_FILE / TLS_KEY_FILE, as cert-manager names them in its Secret. */
+const TLS_FILES = { TLS_CA_FILE: "ca.crt", TLS_CERT_FILE: "tls.crt", TLS_KEY_FILE: "tls.key" } as const;
+
 type Labels = Record<string, string>;
 
 /** A Kubernetes object as rendered (only the fields the checks read are typed). */
@@ -76,7 +87,7 @@ interface PodSpec {
   restartPolicy?: string;
   terminationGracePeriodSeconds?: number;
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
-  volumes?: { name: string; emptyDir?: unknown; secret?: { secretName: string } }[];
+  volumes?: { name: string; emptyDir?: unknown; secret?: { secretName: string; defaultMode?: number } }[];
   topologySpreadConstraints?: { topologyKey: string; labelSelector?: LabelSelector }[];
 }
 interface PodTemplate {
@@ -240,12 +251,122 @@ function checkEnvRefs(where: string, c: Container, cm: Manifest | undefined, pro
 }
 
 /**
+ * The identity's Secret (cert-manager's whiteslip-tls-<identity>) mounted read-only in the folder that
+ * TLS_CA_FILE, TLS_CERT_FILE and TLS_KEY_FILE of the ConfigMap name, with cert-manager's file names.
+ */
+function checkTlsMount(
+  where: string,
+  pod: PodSpec,
+  c: Container,
+  cm: Manifest | undefined,
+  identity: string,
+  problems: string[],
+): void {
+  const dirs = new Set<string>();
+  for (const [key, file] of Object.entries(TLS_FILES)) {
+    const path = cm?.data?.[key] ?? "";
+    if (!path.endsWith(`/${file}`)) problems.push(`ConfigMap whiteslip-config: ${key} must name ${file} of the mounted Secret`);
+    dirs.add(path.slice(0, path.lastIndexOf("/")));
+  }
+  const vol = pod.volumes?.find((v) => v.secret?.secretName === tlsSecretName(identity));
+  const mount = vol && c.volumeMounts?.find((m) => m.name === vol.name);
+  if (!vol || !mount) {
+    problems.push(`${where}: Secret ${tlsSecretName(identity)} must be mounted (its identity ${identity})`);
+    return;
+  }
+  if (mount.readOnly !== true) problems.push(`${where}: the ${tlsSecretName(identity)} mount must be readOnly`);
+  if (dirs.size !== 1 || !dirs.has(mount.mountPath))
+    problems.push(`${where}: TLS_*_FILE are not in the ${tlsSecretName(identity)} mount (${mount.mountPath})`);
+  for (const other of pod.volumes ?? [])
+    if (other.secret?.secretName.startsWith("whiteslip-tls-") && other.secret.secretName !== tlsSecretName(identity))
+      problems.push(`${where}: mounts ${other.secret.secretName}, another identity's certificate`);
+}
+
+interface CertificateSpec {
+  secretName: string;
+  isCA?: boolean;
+  uris?: string[];
+  dnsNames?: string[];
+  usages?: string[];
+  duration?: string;
+  renewBefore?: string;
+  privateKey?: { algorithm?: string; rotationPolicy?: string };
+  issuerRef: { name: string; kind?: string; group?: string };
+}
+interface IssuerSpec {
+  ca?: { secretName: string };
+  selfSigned?: object;
+}
+
+/**
+ * cert-manager issues every identity: per service and per client workload a Certificate into its Secret, with
+ * exactly its SPIFFE ID as URI SAN, the usages it needs (services also serve: server auth and their DNS name),
+ * an ECDSA key re-generated on each renewal, a lifetime and a renewal window, from an Issuer that is rendered and
+ * whose CA is itself issued by a rendered Issuer.
+ */
+export function checkIdentities(objects: Manifest[]): string[] {
+  const problems: string[] = [];
+  const certs = [...byKind<CertificateSpec>(objects, "Certificate").values()];
+  const issuers = byKind<IssuerSpec>(objects, "Issuer");
+  const identities = [
+    ...SERVICES.map((s) => ({ identity: s, serves: true })),
+    ...Object.values(CLIENT_WORKLOADS).map((s) => ({ identity: s, serves: false })),
+  ];
+  for (const { identity, serves } of identities) {
+    const secret = tlsSecretName(identity);
+    const issued = certs.filter((x) => x.spec.secretName === secret);
+    if (issued.length !== 1) {
+      problems.push(`${identity}: ${issued.length} Certificates write Secret ${secret}, expected 1`);
+      continue;
+    }
+    const cert = issued[0]!;
+    const where = `Certificate ${cert.metadata.name}`;
+    const uri = `spiffe://${TRUST_DOMAIN}/${identity}`;
+    if (JSON.stringify(cert.spec.uris ?? []) !== JSON.stringify([uri])) problems.push(`${where}: uris must be exactly [${uri}]`);
+    if (cert.spec.isCA) problems.push(`${where}: an identity is not a CA`);
+    const usages = cert.spec.usages ?? [];
+    for (const u of serves ? ["client auth", "server auth"] : ["client auth"])
+      if (!usages.includes(u)) problems.push(`${where}: usages lack "${u}"`);
+    if (!serves && usages.includes("server auth")) problems.push(`${where}: a client-only identity must not serve`);
+    if (serves && !(cert.spec.dnsNames ?? []).includes(identity))
+      problems.push(`${where}: dnsNames lack ${identity} (clients dial ${identity}:<GRPC_PORT>)`);
+    if (cert.spec.privateKey?.algorithm !== "ECDSA") problems.push(`${where}: privateKey.algorithm must be ECDSA`);
+    if (cert.spec.privateKey?.rotationPolicy !== "Always")
+      problems.push(`${where}: privateKey.rotationPolicy must be Always (a new key at every renewal)`);
+    if (!cert.spec.duration || !cert.spec.renewBefore) problems.push(`${where}: needs duration and renewBefore`);
+    problems.push(...checkIssuerChain(where, cert.spec.issuerRef, issuers, certs));
+  }
+  return problems;
+}
+
+function checkIssuerChain(
+  where: string,
+  ref: CertificateSpec["issuerRef"],
+  issuers: Map<string, Manifest & { spec: IssuerSpec }>,
+  certs: (Manifest & { spec: CertificateSpec })[],
+): string[] {
+  if ((ref.kind ?? "Issuer") !== "Issuer" || (ref.group ?? "cert-manager.io") !== "cert-manager.io")
+    return [`${where}: issuerRef must be a cert-manager Issuer of the namespace`];
+  const issuer = issuers.get(ref.name);
+  if (!issuer) return [`${where}: Issuer ${ref.name} is not rendered`];
+  if (issuer.spec.selfSigned) return [`${where}: issued by the self-signed Issuer ${ref.name}, not by the platform CA`];
+  const caSecret = issuer.spec.ca?.secretName;
+  if (!caSecret) return [];
+  const ca = certs.find((x) => x.spec.secretName === caSecret);
+  if (!ca) return [`${where}: the CA Secret ${caSecret} of Issuer ${ref.name} is issued by no Certificate`];
+  if (!ca.spec.isCA) return [`${where}: Certificate ${ca.metadata.name} (the CA of ${ref.name}) is not a CA`];
+  if (!issuers.has(ca.spec.issuerRef.name)) return [`${where}: the CA's Issuer ${ca.spec.issuerRef.name} is not rendered`];
+  return [];
+}
+
+/**
  * Checks the whole rendered platform: one ConfigMap with the ports and
- * addresses, and for every service a Deployment (ports = GRPC_PORT/METRICS_PORT,
- * readiness/liveness/startup gRPC probes on GRPC_PORT, secrets by reference,
- * hardened security context, requests and limits), a ClusterIP Service, a CPU
- * HPA, a PDB and a NetworkPolicy that all select its pods; plus labels,
- * namespace and no rendered Secret. `knownEnv` lists the variable names the
+ * addresses, and for every service a Deployment (ports = GRPC_PORT/METRICS_PORT/
+ * GRPC_HEALTH_PORT, readiness/liveness/startup gRPC probes on GRPC_HEALTH_PORT,
+ * secrets by reference, its identity's certificate mounted, hardened security
+ * context, requests and limits), a ClusterIP Service, a CPU HPA, a PDB and a
+ * NetworkPolicy that all select its pods; the identities (checkIdentities), no
+ * plaintext gRPC; plus labels, namespace and no rendered Secret. `knownEnv` lists the variable names the
  * programs read; `namespace`, when given, must be on every namespaced object.
  */
 export function checkPlatform(
@@ -257,6 +378,9 @@ export function checkPlatform(
   if (!cm) problems.push("no ConfigMap whiteslip-config");
   const grpcPort = configPort(cm, "GRPC_PORT", problems);
   const metricsPort = configPort(cm, "METRICS_PORT", problems);
+  // the kubelet has no client certificate: its probes ask the plaintext health-only listener
+  const healthPort = configPort(cm, "GRPC_HEALTH_PORT", problems);
+  if (healthPort === grpcPort) problems.push("ConfigMap whiteslip-config: GRPC_HEALTH_PORT must differ from GRPC_PORT");
   for (const key of Object.keys(cm?.data ?? {}))
     if (!opts.knownEnv.has(key)) problems.push(`ConfigMap whiteslip-config: ${key} is read by no program`);
   const services = byKind<ServiceSpec>(objects, "Service");
@@ -310,6 +434,9 @@ export function checkPlatform(
       problems.push(`${where}: port grpc is ${grpc?.containerPort}, GRPC_PORT is ${grpcPort}`);
     if (metrics?.containerPort !== metricsPort)
       problems.push(`${where}: port metrics is ${metrics?.containerPort}, METRICS_PORT is ${metricsPort}`);
+    const health = c.ports?.find((p) => p.name === "health");
+    if (health?.containerPort !== healthPort)
+      problems.push(`${where}: port health is ${health?.containerPort}, GRPC_HEALTH_PORT is ${healthPort}`);
     const scrapePort = d.spec.template.metadata?.annotations?.["prometheus.io/port"];
     if (scrapePort !== undefined && Number(scrapePort) !== metricsPort)
       problems.push(`${where}: prometheus.io/port ${scrapePort} is not METRICS_PORT ${metricsPort}`);
@@ -318,8 +445,8 @@ export function checkPlatform(
       if (!p) problems.push(`${where}: no ${kind}`);
       else if (!p.grpc) problems.push(`${where}: ${kind} is not a gRPC probe`);
       else {
-        if (p.grpc.port !== grpcPort)
-          problems.push(`${where}: ${kind} targets port ${p.grpc.port}, not GRPC_PORT ${grpcPort}`);
+        if (p.grpc.port !== healthPort)
+          problems.push(`${where}: ${kind} targets port ${p.grpc.port}, not GRPC_HEALTH_PORT ${healthPort}`);
         const want = PROBE_HEALTH_SERVICE[kind];
         if (p.grpc.service !== want)
           problems.push(`${where}: ${kind} asks health of "${p.grpc.service ?? ""}", not "${want}"`);
@@ -335,6 +462,7 @@ export function checkPlatform(
       problems.push(`${where}: KAFKA_SASL_USERNAME must be ${svc} (its own Kafka principal)`);
     checkEnvRefs(where, c, cm, problems, svc);
     checkPiiKeys(where, pod, c, problems);
+    checkTlsMount(where, pod, c, cm, svc, problems);
     if (!c.envFrom?.some((f) => f.configMapRef)) problems.push(`${where}: does not read the ConfigMap`);
     checkSecurity(where, pod, c, problems);
 
@@ -395,6 +523,10 @@ export function checkPlatform(
     else problems.push(...checkNetworkPolicy(np, c, podLabels, cm, grpcPort, metricsPort));
   }
 
+  problems.push(...checkIdentities(objects));
+  if (cm?.data?.NODE_ENV !== "production") problems.push("ConfigMap whiteslip-config: NODE_ENV must be production");
+  if (objects.some((o) => JSON.stringify(o).includes("GRPC_PLAINTEXT_DEV")))
+    problems.push("GRPC_PLAINTEXT_DEV is set: plaintext gRPC is for development only (production refuses it)");
   if (objects.some((o) => o.kind === "Secret"))
     problems.push("a Secret is rendered: secrets are referenced, never committed");
   for (const o of objects)
@@ -499,6 +631,7 @@ export function checkEndOfDayCronJob(objects: Manifest[], opsCliExists: (path: s
   if (pod.restartPolicy !== "Never" && pod.restartPolicy !== "OnFailure")
     problems.push(`${where}: restartPolicy must be Never or OnFailure`);
   checkSecurity(where, pod, c, problems);
+  checkTlsMount(where, pod, c, cm, CLIENT_WORKLOADS["billing-end-of-day"], problems);
   return problems;
 }
 

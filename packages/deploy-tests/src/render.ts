@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { Certificate, Issuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1";
 import type { ComposeFile, Manifest } from "./checks";
 import { type DeployTools, repoRoot } from "./tools";
 
@@ -54,8 +55,40 @@ async function runValidator<T>(tools: DeployTools, args: string[]): Promise<Vali
 }
 
 /**
+ * The custom resources the manifests use, validated against the OpenAPI schema of their CRD (cert-manager's, as
+ * @kubernetes-models/cert-manager compiles it): types, enums (key algorithms, usages, issuer kinds) and required
+ * fields. These CRD schemas are open (no additionalProperties: false), so an unknown field passes here; the API
+ * server prunes it, and checkIdentities names the fields each Certificate must have.
+ */
+const CUSTOM_RESOURCES: Record<string, (obj: object) => { validate(): void }> = {
+  "cert-manager.io/v1 Certificate": (o) => new Certificate(o as never),
+  "cert-manager.io/v1 Issuer": (o) => new Issuer(o as never),
+};
+
+/** Schema errors of one custom resource (empty when valid), in validate.py's shape. */
+function customResourceErrors(obj: Manifest, file: string): SchemaError[] | undefined {
+  const model = CUSTOM_RESOURCES[`${obj.apiVersion} ${obj.kind}`];
+  if (!model) return undefined;
+  try {
+    model(obj).validate();
+    return [];
+  } catch (e) {
+    const errors = (e as { errors?: { instancePath: string; message?: string }[] }).errors;
+    if (!errors) throw e;
+    return errors.map((x) => ({
+      file,
+      object: `${obj.kind}/${obj.metadata?.name}`,
+      version: "crd",
+      path: x.instancePath.slice(1).replace(/\//g, ".") || "(root)",
+      message: x.message ?? "invalid",
+    }));
+  }
+}
+
+/**
  * Validates multi-document YAML texts (by label) against the strict Kubernetes
- * schemas of `versions`, in one Python process; returns the parsed objects by label.
+ * schemas of `versions`, in one Python process, and the custom resources against
+ * their CRD's schema; returns the parsed objects by label.
  */
 export async function validateManifests(
   tools: DeployTools,
@@ -75,7 +108,17 @@ export async function validateManifests(
     for (const label of Object.keys(yamlByLabel)) objects[label] = [];
     const labelOf = (file: string) => file.slice(dir.length + 1, -".yaml".length);
     for (const d of v.documents) objects[labelOf(d.file)]?.push(d.object);
-    return { objects, errors: v.errors.map((e) => ({ ...e, file: labelOf(e.file) })) };
+    // validate.py has no schema for a custom resource: its CRD's schema decides instead (once, not per version)
+    const custom = new Map<string, SchemaError[]>();
+    for (const d of v.documents) {
+      const errs = customResourceErrors(d.object, d.file);
+      if (errs) custom.set(`${d.file}\u0000${d.object.kind}/${d.object.metadata?.name}`, errs);
+    }
+    const errors = v.errors.filter(
+      (e) => !(e.message.startsWith("no schema for ") && custom.has(`${e.file}\u0000${e.object}`)),
+    );
+    errors.push(...[...custom.values()].flat());
+    return { objects, errors: errors.map((e) => ({ ...e, file: labelOf(e.file) })) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -108,7 +151,9 @@ export async function knownEnvNames(): Promise<Set<string>> {
   const names = new Set<string>(["SERVICE"]);
   const config = await readFile(join(repoRoot, "packages/config/src/index.ts"), "utf8");
   const base = /export const baseShape = \{([\s\S]*?)\n\} as const;/.exec(config)?.[1] ?? "";
-  for (const m of base.matchAll(/^\s{2}([A-Z][A-Z0-9_]*):/gm)) if (m[1]) names.add(m[1]);
+  // baseShape spreads tlsShape (TLS_CA_FILE, …): its variables are read by every service and the ops CLI too
+  const tls = /export const tlsShape = \{([\s\S]*?)\n\} as const;/.exec(config)?.[1] ?? "";
+  for (const m of `${base}\n${tls}`.matchAll(/^\s{2}([A-Z][A-Z0-9_]*):/gm)) if (m[1]) names.add(m[1]);
   const clients = await readFile(join(repoRoot, "packages/ops/src/clients.ts"), "utf8").catch(() => "");
   for (const m of clients.matchAll(/env\.([A-Z][A-Z0-9_]*)/g)) if (m[1]) names.add(m[1]);
   return names;

@@ -15,11 +15,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
+import { ensureLocalPki } from "@whiteslip/identity";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import {
   type ComposeFile,
   checkCompose,
   checkEndOfDayCronJob,
+  checkIdentities,
   checkPlatform,
   type DeploymentSpec,
   type Manifest,
@@ -40,7 +42,6 @@ import {
   validateCompose,
   validateManifests,
 } from "../src/render";
-import { ensureLocalPki } from "@whiteslip/identity";
 import { type DeployTools, ensureDeployTools, repoRoot } from "../src/tools";
 
 const execFileP = promisify(execFile);
@@ -128,6 +129,7 @@ describe("Kubernetes manifests", () => {
   it("the consistency checks catch a port, probe, selector or object that does not match", () => {
     const objects = clone(objectsOf("prod"));
     platformConfig(objects)!.data!.GRPC_PORT = "50052";
+    platformConfig(objects)!.data!.GRPC_HEALTH_PORT = "50062";
     const billing = objects.find(
       (o) => o.kind === "Deployment" && o.metadata.name === "billing",
     ) as Manifest & {
@@ -143,8 +145,9 @@ describe("Kubernetes manifests", () => {
     const problems = checkPlatform(withoutPdb, { knownEnv, namespace: "whiteslip" });
     expect(problems).toContain("Deployment credit: port grpc is 50051, GRPC_PORT is 50052");
     expect(problems).toContain(
-      "Deployment notification: readinessProbe targets port 50051, not GRPC_PORT 50052",
+      "Deployment notification: readinessProbe targets port 50061, not GRPC_HEALTH_PORT 50062",
     );
+    expect(problems).toContain("Deployment notification: port health is 50061, GRPC_HEALTH_PORT is 50062");
     expect(problems).toContain('Deployment billing: livenessProbe asks health of "", not "liveness"');
     expect(problems).toContain("Deployment billing: selector does not select its pod template");
     expect(problems).toContain("Service billing: selects nothing, not billing");
@@ -152,6 +155,75 @@ describe("Kubernetes manifests", () => {
     expect(problems.some((p) => p.startsWith("ConfigMap whiteslip-config: BILLING_ADDR=billing:50051"))).toBe(
       true,
     );
+  });
+
+  it("every service and the end-of-day CronJob get their identity from cert-manager, mounted where TLS_*_FILE point", () => {
+    for (const label of Object.keys(KUSTOMIZATIONS)) {
+      const certs = objectsOf(label).filter((o) => o.kind === "Certificate");
+      expect(certs.map((c) => (c.spec as { uris?: string[] }).uris?.[0]).filter(Boolean).sort(), label).toEqual(
+        [...SERVICES, "eod"].map((n) => `spiffe://whiteslip.local/${n}`).sort(),
+      );
+      expect(checkIdentities(objectsOf(label)), label).toEqual([]);
+    }
+    const cm = platformConfig(objectsOf("prod"))!.data!;
+    expect([cm.TLS_CA_FILE, cm.TLS_CERT_FILE, cm.TLS_KEY_FILE]).toEqual([
+      "/etc/whiteslip/tls/ca.crt",
+      "/etc/whiteslip/tls/tls.crt",
+      "/etc/whiteslip/tls/tls.key",
+    ]);
+  });
+
+  it("the identity checks catch a missing, misnamed, self-signed or borrowed certificate and plaintext gRPC", () => {
+    const objects = clone(objectsOf("prod"));
+    const cert = (name: string) =>
+      objects.find((o) => o.kind === "Certificate" && o.metadata.name === `whiteslip-tls-${name}`)!.spec as {
+        uris: string[];
+        usages: string[];
+        issuerRef: { name: string };
+      };
+    cert("billing").uris = ["spiffe://whiteslip.local/console"];
+    cert("eod").usages = ["digital signature", "client auth", "server auth"];
+    cert("collections").issuerRef.name = "whiteslip-selfsigned";
+    const withoutCredit = objects.filter((o) => !(o.kind === "Certificate" && o.metadata.name === "whiteslip-tls-credit"));
+    const notification = withoutCredit.find((o) => o.kind === "Deployment" && o.metadata.name === "notification") as Manifest & {
+      spec: DeploymentSpec;
+    };
+    const tlsVolume = notification.spec.template.spec.volumes!.find((v) => v.name === "tls")!;
+    tlsVolume.secret!.secretName = "whiteslip-tls-billing";
+    const c = notification.spec.template.spec.containers[0]! as unknown as { env: { name: string; value?: string }[] };
+    c.env.push({ name: "GRPC_PLAINTEXT_DEV", value: "1" });
+    const problems = checkPlatform(withoutCredit, { knownEnv, namespace: "whiteslip" });
+    expect(problems).toContain("Certificate whiteslip-tls-billing: uris must be exactly [spiffe://whiteslip.local/billing]");
+    expect(problems).toContain("Certificate whiteslip-tls-eod: a client-only identity must not serve");
+    expect(problems).toContain(
+      "Certificate whiteslip-tls-collections: issued by the self-signed Issuer whiteslip-selfsigned, not by the platform CA",
+    );
+    expect(problems).toContain("credit: 0 Certificates write Secret whiteslip-tls-credit, expected 1");
+    expect(problems).toContain("Deployment notification: Secret whiteslip-tls-notification must be mounted (its identity notification)");
+    expect(problems).toContain("GRPC_PLAINTEXT_DEV is set: plaintext gRPC is for development only (production refuses it)");
+    const cronJob = objectsOf("prod").find((o) => o.kind === "CronJob")!;
+    const noMount = clone(cronJob) as unknown as { spec: { jobTemplate: { spec: { template: { spec: { volumes: unknown[] } } } } } };
+    noMount.spec.jobTemplate.spec.template.spec.volumes = noMount.spec.jobTemplate.spec.template.spec.volumes.filter(
+      (v) => (v as { name: string }).name !== "tls",
+    );
+    const others = objectsOf("prod").filter((o) => o.kind !== "CronJob");
+    expect(checkEndOfDayCronJob([...others, noMount as unknown as Manifest], inRepo)).toContain(
+      "CronJob billing-end-of-day: Secret whiteslip-tls-eod must be mounted (its identity eod)",
+    );
+  });
+
+  it("a Certificate that breaks cert-manager's CRD schema is refused", async () => {
+    const cert = clone(objectsOf("prod").find((o) => o.kind === "Certificate" && o.metadata.name === "whiteslip-tls-billing")!);
+    const spec = cert.spec as Record<string, unknown> & { privateKey: Record<string, unknown> };
+    spec.usages = ["client-auth"];
+    spec.privateKey.algorithm = "EC";
+    delete spec.issuerRef;
+    const { errors } = await validateManifests(tools, { bad: JSON.stringify(cert) }, ["1.30"]);
+    expect(errors.map((e) => `${e.path}: ${e.message}`).sort()).toEqual([
+      "spec.privateKey.algorithm: must be equal to one of the allowed values",
+      "spec.usages.0: must be equal to one of the allowed values",
+      "spec: must have required property issuerRef",
+    ]);
   });
 
   it("dev: one replica, HPA up to 2, small resources, debug logs, evictable PDB", () => {
@@ -359,7 +431,7 @@ describe("the container's commands on real infrastructure", () => {
     const provided = inject as unknown as (key: string) => unknown;
     const [grpcPort, metricsPort, healthPort] = [await freePort(), await freePort(), await freePort()];
     const suffix = randomBytes(4).toString("hex");
-    // What cert-manager mounts (deploy/k8s/components/mtls): billing's and the CronJob's certificates of one CA.
+    // What cert-manager mounts (deploy/k8s/base/identities.yaml): billing's and the CronJob's certificates of one CA.
     const pki = await ensureLocalPki({ dir: mkdtempSync(join(tmpdir(), "deploy-pki-")), names: ["billing", "eod"] });
     const tlsOf = (name: string) => ({
       TLS_CA_FILE: pki.caFile,
@@ -438,9 +510,13 @@ describe("the container's commands on real infrastructure", () => {
       const probes = deployment.spec.template.spec.containers[0] as unknown as Record<string, { grpc: { service?: string } }>;
       const asked = ["startupProbe", "readinessProbe", "livenessProbe"].map((k) => probes[k]!.grpc.service ?? "");
       expect(asked).toEqual(["liveness", "readiness", "liveness"]);
-      for (const name of asked) await execFileP(process.execPath, [check, String(grpcPort), name]);
+      const probePort = (probes.readinessProbe as unknown as { grpc: { port: number } }).grpc.port;
+      expect(String(probePort)).toBe(platformConfig(objectsOf("prod"))?.data?.GRPC_HEALTH_PORT);
+      for (const name of asked) await execFileP(process.execPath, [check, String(healthPort), name]);
       // a name the server does not know is not SERVING (the check can fail)
-      await expect(execFileP(process.execPath, [check, String(grpcPort), "no-such-service"])).rejects.toThrow();
+      await expect(execFileP(process.execPath, [check, String(healthPort), "no-such-service"])).rejects.toThrow();
+      // the main port is mutual TLS only: a plaintext health check there gets no answer
+      await expect(execFileP(process.execPath, [check, String(grpcPort)])).rejects.toThrow();
       const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
       expect(metrics.status).toBe(200);
 
