@@ -101,6 +101,15 @@ export function tlsEnv(pki: LocalPki, identity: string): Record<string, string> 
   return { TLS_CA_FILE: pki.caFile, TLS_CERT_FILE: f.cert, TLS_KEY_FILE: f.key, GRPC_PLAINTEXT_DEV: "" };
 }
 
+/**
+ * grpcurl's transport flags for the platform's servers: mutual TLS as the ops tool (`-cacert -cert -key`). One
+ * home for `npm start`'s printed `  Try:` line and the walking skeleton's grpcurl test, so the line is the tested one.
+ */
+export function grpcurlFlags(pki: LocalPki): string[] {
+  const ops = pki.files("ops");
+  return ["-cacert", pki.caFile, "-cert", ops.cert, "-key", ops.key];
+}
+
 /** Starts one service as a child process and waits until its gRPC health says SERVING. */
 export async function startServiceProcess(name: ServiceName, opts: ProcessOptions): Promise<ServiceProcess> {
   const spec = SERVICES.find((s) => s.name === name)!;

@@ -20,7 +20,7 @@ import { startInfra } from "@whiteslip/testkit";
 import { playDemo } from "./demo";
 import { startNarrator } from "./narrator";
 import { driverClients } from "./driver";
-import { addressEnv, ROOT, type ServiceProcess, startAllServices, tlsEnv } from "./processes";
+import { addressEnv, grpcurlFlags, ROOT, type ServiceProcess, startAllServices, tlsEnv } from "./processes";
 import { startProviderSandbox } from "./sinks";
 
 const { values } = parseArgs({
@@ -104,8 +104,9 @@ async function main(): Promise<void> {
     say(`  ✓ console            http://127.0.0.1:${web.port}  (see services/console/README.md for demo sign-ins)`);
   }
 
-  const ops = pki.files("ops");
-  say(`\n  Try: grpcurl -cacert ${pki.caFile} -cert ${ops.cert} -key ${ops.key} 127.0.0.1:50052 list`);
+  // quoted for a shell when a path needs it (a cache folder with a space)
+  const shellArg = (a: string) => (/^[\w./:@%+=-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  say(`\n  Try: grpcurl ${grpcurlFlags(pki).map(shellArg).join(" ")} 127.0.0.1:${LOCAL_PORTS.billing} list`);
   say("       npm run ops -- tail overdue due-soon");
   say(dim("       (the ops CLI speaks mutual TLS with the cache's ops certificate by itself)"));
   say(dim(`  (ops CLI env: KAFKA_BROKERS=${env.KAFKA_BROKERS}${withDemo ? ` CLOCK_FILE=${clockFile}` : ""}; ports ${Object.values(LOCAL_PORTS).join(", ")})`));

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syntheticNationalId } from "../src/demo";
 import { credentialsOf } from "../src/driver";
 import { eventually, startTestPlatform, type TestPlatform } from "../src/harness";
-import type { ServiceName } from "../src/processes";
+import { grpcurlFlags as tryLineFlags, type ServiceName } from "../src/processes";
 
 const START = "2027-02-01";
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
@@ -222,8 +222,7 @@ describe("walking skeleton: five services as processes on real Kafka and a Mongo
   });
 });
 
-/** grpcurl's transport flags for the test platform's servers: mutual TLS as the ops tool. */
+/** grpcurl's transport flags for the test platform's servers: those `npm start`'s `  Try:` line prints. */
 function grpcurlFlags(p: TestPlatform): string[] {
-  const ops = p.pki.files("ops");
-  return ["-cacert", p.pki.caFile, "-cert", ops.cert, "-key", ops.key];
+  return tryLineFlags(p.pki);
 }

@@ -334,7 +334,7 @@ describe("operations console on the real platform", () => {
     await page.waitForSelector("[data-testid=strategy-saved]");
     await page.waitForSelector(`[data-testid=strategy-version]:text-is("${v + 1}")`);
     const after = (await apiFromPage(page, "GET", "/api/policies")).body.strategyTable;
-    expect(after).toMatchObject({ version: v + 1, updatedBy: "chen.jie", table: { challengerPercent: 35 } });
+    expect(after).toMatchObject({ version: v + 1, updatedBy: "console:chen.jie", table: { challengerPercent: 35 } });
 
     // A cadence row edited as JSON: a bad channel list is refused naming the row, a good edit is saved.
     const cadence = before.cadencePolicy;
@@ -352,7 +352,7 @@ describe("operations console on the real platform", () => {
     await edit(cadence.rules.map((r: any, j: number) => (j === i ? { ...r, onDpd: [8] } : r)));
     await page.waitForSelector("[data-testid=cadence-saved]");
     const saved = (await apiFromPage(page, "GET", "/api/policies")).body.cadencePolicy;
-    expect(saved).toMatchObject({ version: cadence.version + 1, updatedBy: "chen.jie" });
+    expect(saved).toMatchObject({ version: cadence.version + 1, updatedBy: "console:chen.jie" });
     expect(saved.rules[i].onDpd).toEqual([8]);
     await shot(page, "10-policies-saved");
     await page.context().close();
