@@ -5,6 +5,7 @@
  * end-of-day CronJob, secrets by reference only. Each check returns the list
  * of problems found (empty when all is well), so the tests and the CLI share them.
  */
+import { spiffeId } from "@whiteslip/identity/names";
 
 /** The five platform services, as named in services/ and in the manifests. */
 export const SERVICES = ["credit", "billing", "notification", "collections", "credit-reporting"] as const;
@@ -19,8 +20,6 @@ export const SERVICE_SECRET_KEYS = ["MONGODB_URI", "KAFKA_SASL_PASSWORD"] as con
 export const PII_SECRET_NAME = "whiteslip-pii-keys";
 export const PII_SECRET_KEYS = ["encryption.json", "index.json"] as const;
 
-/** Trust domain of the platform's identities (URI SAN `spiffe://whiteslip.local/<name>`, @whiteslip/identity). */
-export const TRUST_DOMAIN = "whiteslip.local";
 /** The Secret cert-manager keeps an identity's certificate in (ca.crt, tls.crt, tls.key). */
 export function tlsSecretName(identity: string): string {
   return `whiteslip-tls-${identity}`;
@@ -321,7 +320,7 @@ export function checkIdentities(objects: Manifest[]): string[] {
     }
     const cert = issued[0]!;
     const where = `Certificate ${cert.metadata.name}`;
-    const uri = `spiffe://${TRUST_DOMAIN}/${identity}`;
+    const uri = spiffeId(identity);
     if (JSON.stringify(cert.spec.uris ?? []) !== JSON.stringify([uri])) problems.push(`${where}: uris must be exactly [${uri}]`);
     if (cert.spec.isCA) problems.push(`${where}: an identity is not a CA`);
     const usages = cert.spec.usages ?? [];

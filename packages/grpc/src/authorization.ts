@@ -10,11 +10,12 @@ import { X509Certificate } from "node:crypto";
 import type { PeerCertificate } from "node:tls";
 import type { DescService } from "@bufbuild/protobuf";
 import { DomainError, permissionDenied } from "@whiteslip/core";
+import { identityFromSubjectAltName, spiffeId, TRUST_DOMAIN } from "@whiteslip/identity/names";
 import { jwtVerify } from "jose";
 import type { AuthContext, AuthHook, CallContext, Principal, ServiceRegistration } from "./server";
 
-/** Trust domain of the platform's SPIFFE IDs (`spiffe://whiteslip.local/<name>`). */
-export const DEFAULT_TRUST_DOMAIN = "whiteslip.local";
+/** Trust domain of the platform's SPIFFE IDs (`spiffe://whiteslip.local/<name>`; one home: @whiteslip/identity). */
+export const DEFAULT_TRUST_DOMAIN = TRUST_DOMAIN;
 
 /** Metadata key that carries the signed-in person's token (a compact JWS, ES256). */
 export const USER_TOKEN_HEADER = "x-whiteslip-user";
@@ -55,21 +56,12 @@ export function assertPolicyCovers(desc: DescService, policy: Readonly<Record<st
     );
 }
 
-/** `spiffe://<trustDomain>/<name>`. */
-export function spiffeUri(name: string, trustDomain = DEFAULT_TRUST_DOMAIN): string {
-  return `spiffe://${trustDomain}/${name}`;
-}
+/** `spiffe://<trustDomain>/<name>` (@whiteslip/identity's `spiffeId`). */
+export const spiffeUri = spiffeId;
 
 /** The identity in a verified peer certificate's URI SAN (exactly one of the trust domain), or undefined. */
 export function peerIdentity(cert: PeerCertificate | undefined, trustDomain = DEFAULT_TRUST_DOMAIN): string | undefined {
-  const san = cert?.subjectaltname;
-  if (!san) return undefined;
-  const prefix = `spiffe://${trustDomain}/`;
-  const names = san
-    .split(/,\s*/)
-    .filter((e) => e.startsWith("URI:") && e.slice(4).startsWith(prefix))
-    .map((e) => e.slice(4 + prefix.length));
-  return names.length === 1 && /^[a-z0-9][a-z0-9-]{0,62}$/.test(names[0]!) ? names[0] : undefined;
+  return identityFromSubjectAltName(cert?.subjectaltname, trustDomain);
 }
 
 /** Options of `identityAuth`. */
