@@ -155,6 +155,8 @@ beforeAll(async () => {
       KAFKA_CLIENT_ID: run,
       GRPC_HOST: "127.0.0.1",
       GRPC_PORT: "0",
+      // in-process, plaintext: the explicit development flag (mutual TLS is proven by the attack suite)
+      GRPC_PLAINTEXT_DEV: "1",
       LOG_LEVEL: "silent",
       DISPATCH_INTERVAL_MS: "0",
       DISPATCH_CLAIM_MS: String(CLAIM_MS),
