@@ -65,6 +65,7 @@ beforeAll(async () => {
       authorizePurchase: ["checkout"],
       releaseAuthorization: ["checkout"],
       getRestrictions: ["checkout", "console", "ops"],
+      getReportingIdentities: [],
     },
   );
   server = await startGrpcServer({
