@@ -1,8 +1,9 @@
+import { deadLetterTopicOf, replayTopicOf } from "@whiteslip/contracts";
 import type { FailureClass } from "./failure";
 
-/** Dead-letter topic of a (contract) topic for a consumer group: `<topic>.<group>.dlq`. */
+/** Dead-letter topic of a (contract) topic for a consumer group: `<topic>.<group>.dlq` (named in @whiteslip/contracts, whose ACLs grant it). */
 export function deadLetterTopic(topic: string, groupId: string): string {
-  return `${topic}.${groupId}.dlq`;
+  return deadLetterTopicOf(topic, groupId);
 }
 
 /**
@@ -11,7 +12,7 @@ export function deadLetterTopic(topic: string, groupId: string): string {
  * that one group and no other.
  */
 export function replayTopic(topic: string, groupId: string): string {
-  return `${topic}.${groupId}.replay`;
+  return replayTopicOf(topic, groupId);
 }
 
 /** Partitions of a replay topic (whoever creates it first: the consumer at start, or `dlq replay`). */

@@ -15,8 +15,6 @@ import {
   subscribe,
 } from "../src/index";
 
-const silent = { info() {}, warn() {}, error() {}, debug() {} };
-
 /** Polls `fn` until it returns a value (not undefined); fails after `ms`. */
 async function waitFor<T>(fn: () => T | undefined | Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
   const until = Date.now() + ms;
@@ -40,9 +38,9 @@ interface Record_ {
 describe("EventBus on the real broker: failure classes", () => {
   // This file's own platform on the shared cluster: every topic it touches carries this prefix.
   const scope = testScope("bus-int");
-  const { kafkaBrokers, topicPrefix: PREFIX } = scope;
+  const { topicPrefix: PREFIX } = scope;
   const OVERDUE = PREFIX + Topics.Overdue.topic;
-  const kafka = new Kafka({ brokers: kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ ...scope.kafkaConfig(), logLevel: logLevel.NOTHING });
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
   const provider = new MeterProvider({ readers: [reader] });
@@ -353,8 +351,8 @@ describe("EventBus on the real broker: failure classes", () => {
 
   it("a topic prefix keeps two platforms on one cluster apart, dead-letter and replay topics included", async () => {
     const [pa, pb] = [`${uniqueName("pa")}.`, `${uniqueName("pb")}.`];
-    const a = await EventBus.connect({ brokers: kafkaBrokers, clientId: "bus-test-a", logger: silent, topicPrefix: pa });
-    const b = await EventBus.connect({ brokers: kafkaBrokers, clientId: "bus-test-b", logger: silent, topicPrefix: pb });
+    const a = await EventBus.connect({ ...scope.busOptions("bus-test-a"), topicPrefix: pa });
+    const b = await EventBus.connect({ ...scope.busOptions("bus-test-b"), topicPrefix: pb });
     const seenByA: EventEnvelope[] = [];
     const groupId = scope.group("g");
     const c = a.consumer({ groupId, subscriptions: [subscribe(Topics.Overdue, async (e) => void seenByA.push(e))] });

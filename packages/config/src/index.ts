@@ -73,7 +73,7 @@ export const baseShape = {
   KAFKA_CLIENT_ID: z.string().optional(),
   /**
    * SASL mechanism of the Kafka connection; with it, KAFKA_SASL_USERNAME (the service's own principal)
-   * and KAFKA_SASL_PASSWORD are required (all three or none).
+   * and KAFKA_SASL_PASSWORD are required. Required in production: the cluster's ACLs are per principal.
    */
   KAFKA_SASL_MECHANISM: z.enum(["scram-sha-512", "scram-sha-256", "plain"]).optional(),
   KAFKA_SASL_USERNAME: z.string().min(1).optional(),
@@ -133,6 +133,8 @@ export function loadConfig<S extends z.ZodRawShape>(
       }
     } else if (v.KAFKA_SASL_USERNAME || v.KAFKA_SASL_PASSWORD) {
       ctx.addIssue({ code: "custom", path: ["KAFKA_SASL_MECHANISM"], message: "is required with KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD" });
+    } else if (v.NODE_ENV === "production") {
+      ctx.addIssue({ code: "custom", path: ["KAFKA_SASL_MECHANISM"], message: "is required in production (each service has its own Kafka principal)" });
     }
   });
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));

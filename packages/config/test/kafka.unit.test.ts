@@ -20,7 +20,9 @@ describe("Kafka SASL variables of a service", () => {
     expect(() => loadConfig({}, { ...sasl, ...good, KAFKA_SASL_MECHANISM: "gssapi" })).toThrow(ConfigError);
   });
 
-  it("never shows the password", () => {
+  it("requires SASL in production, and never shows the password", () => {
+    expect(() => loadConfig({}, { ...good, NODE_ENV: "production" })).toThrow(/KAFKA_SASL_MECHANISM: is required in production/);
+    expect(loadConfig({}, { ...good, ...sasl, NODE_ENV: "production" }).KAFKA_SASL_USERNAME).toBe("billing");
     try {
       loadConfig({}, { ...good, ...sasl, KAFKA_SASL_MECHANISM: "nope" });
       expect.unreachable();

@@ -148,6 +148,11 @@ export function deadLetterTopicOf(topic: string, consumerGroup: string): string 
   return `${topic}.${consumerGroup}.dlq`;
 }
 
+/** Replay topic of a topic for a consumer group (`<topic>.<consumer-group>.replay`): the one group `dlq replay` reaches. */
+export function replayTopicOf(topic: string, consumerGroup: string): string {
+  return `${topic}.${consumerGroup}.replay`;
+}
+
 /**
  * The event's doc comment without the `Name:` prefix and the `Topic `...`.`
  * sentence: what the fact is and when it is emitted.

@@ -13,3 +13,4 @@ export * from "./buckets";
 export * from "./rules";
 export * from "./topics";
 export * from "./kafka-acls";
+export { deadLetterTopicOf, replayTopicOf } from "./asyncapi";

@@ -1,4 +1,4 @@
-import { deadLetterTopicOf, PRODUCER_BY_DOMAIN, type ServiceName, TOPIC_CONSUMERS } from "./asyncapi";
+import { deadLetterTopicOf, PRODUCER_BY_DOMAIN, replayTopicOf, type ServiceName, TOPIC_CONSUMERS } from "./asyncapi";
 import { type TopicName, Topics } from "./topics";
 
 /**
@@ -9,8 +9,10 @@ import { type TopicName, Topics } from "./topics";
  *
  * - A service (principal = its name) WRITEs and CREATEs only the topics of its
  *   own domain and the dead-letter topics of its own consumer group, READs only
- *   the topics it consumes (per {@link TOPIC_CONSUMERS}) and only with its own
- *   group. READ and WRITE imply DESCRIBE in Kafka's authorizer.
+ *   the topics it consumes (per {@link TOPIC_CONSUMERS}) and their replay topics
+ *   for its group (which it CREATEs at start; only the admin, through
+ *   `whiteslip-ops dlq replay`, writes there), and only with its own group.
+ *   READ and WRITE imply DESCRIBE in Kafka's authorizer.
  * - A partner principal reads one topic, with consumer groups named after
  *   itself; it writes nothing.
  * - Everything else is refused (`allow.everyone.if.no.acl.found=false`); the
@@ -108,6 +110,9 @@ export function platformAcls(opts: PlatformAclOptions): KafkaAclBinding[] {
         const dlq = deadLetterTopicOf(spec.topic, group);
         topic(principal, dlq, "WRITE");
         topic(principal, dlq, "CREATE");
+        const replay = replayTopicOf(spec.topic, group);
+        topic(principal, replay, "READ");
+        topic(principal, replay, "CREATE");
       }
     }
   }

@@ -57,6 +57,18 @@ describe("platformAcls", () => {
     expect(groups.every((g) => g.patternType === "LITERAL" && g.operation === "READ")).toBe(true);
   });
 
+  it("lets a service read (and create) the replay topics of its own group, which only the admin writes", () => {
+    const replay = `${prefix}${Topics.Overdue.topic}.collections.replay`;
+    expect(has(acls, "collections", replay, "READ")).toBe(true);
+    expect(has(acls, "collections", replay, "CREATE")).toBe(true);
+    expect(acls.some((a) => a.resourceName.endsWith(".replay") && a.operation === "WRITE")).toBe(false);
+    expect(acls.filter((a) => a.resourceName.endsWith(".replay")).every((a) => a.resourceName.endsWith(".collections.replay") ? a.principal === "User:collections" : true)).toBe(true);
+    // billing reads with its own group, so its replay topics carry that group
+    const billingReplays = acls.filter((a) => a.principal === "User:billing" && a.resourceName.endsWith(".replay"));
+    expect(billingReplays.length).toBeGreaterThan(0);
+    expect(billingReplays.every((a) => a.resourceName.endsWith(".t1-billing.replay"))).toBe(true);
+  });
+
   it("gives each partner READ on its one topic and groups named after itself, nothing else", () => {
     const partner = partnerPrincipal("PaymentReceived");
     expect(partner).toBe("partner-payment-received");

@@ -20,8 +20,11 @@
  *   dlq show <topic> [--group G] [--limit N]   dead letters decoded (attributes, dlq headers, payload)
  *   dlq replay <topic> --group G [--id CE_ID…] redeliver dead letters to that consumer group only
  *
+ *   whiteslip-ops kafka-provision [--print]     create the platform's topics and Kafka ACLs (--print: list the ACLs only)
+ *
  * Service addresses: CREDIT_ADDR, BILLING_ADDR, NOTIFICATION_ADDR, COLLECTIONS_ADDR,
- * CREDIT_REPORTING_ADDR (default 127.0.0.1:50051…50055); Kafka: KAFKA_BROKERS (and TOPIC_PREFIX when the platform uses one);
+ * CREDIT_REPORTING_ADDR (default 127.0.0.1:50051…50055); Kafka: KAFKA_BROKERS (and TOPIC_PREFIX when the platform uses one),
+ * KAFKA_SASL_MECHANISM + KAFKA_SASL_USERNAME + KAFKA_SASL_PASSWORD or KAFKA_CREDENTIALS_FILE (the admin or an ops principal);
  * CLOCK_FILE: the local run's shared clock (advance moves it). Mutual TLS: TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE
  * (default: the local run's `ops` certificate in $WHITESLIP_CACHE/pki).
  *
@@ -49,10 +52,15 @@ import { piiCommand } from "./pii-keys";
 import { resolveTopics, tail } from "./tail";
 
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-const kafkaTarget = () => ({
-  brokers: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","),
-  topicPrefix: process.env.TOPIC_PREFIX ?? "",
-});
+/** Where the platform's Kafka is, its TOPIC_PREFIX, and the principal to act as (KAFKA_SASL_* / KAFKA_CREDENTIALS_FILE). */
+const kafkaTarget = () => {
+  const sasl = kafkaSaslFromEnv();
+  return {
+    brokers: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","),
+    topicPrefix: process.env.TOPIC_PREFIX ?? "",
+    ...(sasl ? { sasl } : {}),
+  };
+};
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** Consumer groups that differ from the service names: `CREDIT_CONSUMER_GROUP`, `CREDIT_REPORTING_CONSUMER_GROUP`, … */
@@ -156,6 +164,7 @@ export function buildProgram(): Command {
         fromBeginning: opts.fromBeginning,
         ...(opts.key ? { filterKey: opts.key } : {}),
         topicPrefix: target.topicPrefix,
+        ...(target.sasl ? { sasl: target.sasl } : {}),
         signal: ac.signal,
       });
     });
@@ -333,8 +342,8 @@ export function buildProgram(): Command {
         print(platformAcls(acl));
         return;
       }
-      const sasl = kafkaSaslFromEnv();
-      print(await provisionKafka({ ...acl, brokers: kafkaTarget().brokers, ...(sasl ? { sasl } : {}) }));
+      const { brokers, sasl } = kafkaTarget();
+      print(await provisionKafka({ ...acl, brokers, ...(sasl ? { sasl } : {}) }));
     });
 
   return program;
@@ -383,6 +392,12 @@ if (isMain) {
         process.stderr.write(`${e.codeName}: ${e.message}${e.violations.length ? `\n${e.violations.map((v) => `  ${v.field}: ${v.description}`).join("\n")}` : ""}\n`);
       } else {
         process.stderr.write(`${(e as Error).message}\n`);
+        // a SASL-only listener closes the connection of a client that does not authenticate
+        if ((e as Error).name === "KafkaJSConnectionClosedError" && !kafkaSaslFromEnv()) {
+          process.stderr.write(
+            "the broker may require SASL: set KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or KAFKA_CREDENTIALS_FILE), as npm start prints\n",
+          );
+        }
       }
       process.exit(1);
     },

@@ -18,13 +18,16 @@ import {
   replayTopic,
 } from "@whiteslip/bus";
 import { allTopics, topicSpec } from "@whiteslip/contracts";
-import { type Admin, Kafka, logLevel } from "kafkajs";
+import type { KafkaSasl } from "@whiteslip/config";
+import { type Admin, Kafka, logLevel, type SASLOptions } from "kafkajs";
 import { resolveTopics } from "./tail";
 
 /** Where the platform's Kafka is, and the TOPIC_PREFIX its topics carry. */
 export interface DlqTarget {
   brokers: string[];
   topicPrefix?: string;
+  /** The principal to act as (the admin, or an operator's principal allowed to read the DLQs and write replays). */
+  sasl?: KafkaSasl;
 }
 
 /** A dead-letter topic of the platform. */
@@ -111,7 +114,12 @@ export function resolveDeadLetterTopic(
 }
 
 function kafkaOf(t: DlqTarget): Kafka {
-  return new Kafka({ clientId: "whiteslip-ops", brokers: t.brokers, logLevel: logLevel.NOTHING });
+  return new Kafka({
+    clientId: "whiteslip-ops",
+    brokers: t.brokers,
+    logLevel: logLevel.NOTHING,
+    ...(t.sasl ? { sasl: t.sasl as SASLOptions } : {}),
+  });
 }
 
 async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
@@ -227,7 +235,13 @@ export async function replayDeadLetters(
     ids: chosen.map((r) => r.id!),
     from: chosen.map((r) => `${r.partition}:${r.offset}`),
   };
-  const bus = await EventBus.connect({ brokers: t.brokers, clientId: "whiteslip-ops", topicPrefix: prefix, logger: quiet });
+  const bus = await EventBus.connect({
+    brokers: t.brokers,
+    clientId: "whiteslip-ops",
+    topicPrefix: prefix,
+    logger: quiet,
+    ...(t.sasl ? { sasl: t.sasl } : {}),
+  });
   try {
     await bus.ensureTopics([replayTopic(target.sourceTopic, target.group), REPLAY_AUDIT_TOPIC], REPLAY_PARTITIONS);
     await bus.publish(

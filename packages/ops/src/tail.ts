@@ -1,7 +1,8 @@
 import { toJson } from "@bufbuild/protobuf";
 import { allTopics, topicSpec } from "@whiteslip/contracts";
 import { decodeEvent, headersToStrings } from "@whiteslip/bus";
-import { Kafka, logLevel } from "kafkajs";
+import type { KafkaSasl } from "@whiteslip/config";
+import { Kafka, logLevel, type SASLOptions } from "kafkajs";
 
 /** Resolves `overdue`, `due-soon`, `Overdue` or a full topic name to topic names. */
 export function resolveTopics(names: string[]): string[] {
@@ -58,11 +59,18 @@ export async function tail(opts: {
   filterKey?: string;
   /** The platform's TOPIC_PREFIX (default none). */
   topicPrefix?: string;
+  /** SASL credentials (KAFKA_SASL_* / KAFKA_CREDENTIALS_FILE: the admin or an ops principal). */
+  sasl?: KafkaSasl;
   signal?: AbortSignal;
   print?: (line: string) => void;
 }): Promise<void> {
   const prefix = opts.topicPrefix ?? "";
-  const kafka = new Kafka({ clientId: "whiteslip-ops", brokers: opts.brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: "whiteslip-ops",
+    brokers: opts.brokers,
+    logLevel: logLevel.NOTHING,
+    ...(opts.sasl ? { sasl: opts.sasl as SASLOptions } : {}),
+  });
   const consumer = kafka.consumer({ groupId: `whiteslip-ops-tail-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 250 });
   await consumer.connect();
   await consumer.subscribe({ topics: opts.topics.map((t) => prefix + t), fromBeginning: opts.fromBeginning ?? false });

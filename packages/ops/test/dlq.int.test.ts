@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { type ConsumerHandle, encodeEvent, EventBus, type EventEnvelope, PermanentEventError, replayTopic, subscribe } from "@whiteslip/bus";
 import { Topics } from "@whiteslip/contracts";
 import { deterministicId } from "@whiteslip/core";
-import { testScope, uniqueName } from "@whiteslip/testkit/vitest";
+import { kafkaEnv, kafkaSasl, testScope, uniqueName } from "@whiteslip/testkit/vitest";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listDeadLetterTopics, readDeadLetters, readReplayAudit, replayDeadLetters, resolveDeadLetterTopic } from "../src/index";
@@ -25,7 +25,8 @@ describe("whiteslip-ops dlq against the real broker", () => {
   // This file's own platform on the shared cluster.
   const scope = testScope("ops-dlq");
   const { kafkaBrokers, topicPrefix: PREFIX } = scope;
-  const target = { brokers: kafkaBrokers, topicPrefix: PREFIX };
+  const sasl = kafkaSasl(scope);
+  const target = { brokers: kafkaBrokers, topicPrefix: PREFIX, ...(sasl ? { sasl } : {}) };
   let bus: EventBus;
   const consumers: ConsumerHandle[] = [];
   beforeAll(async () => {
@@ -62,7 +63,7 @@ describe("whiteslip-ops dlq against the real broker", () => {
     const ev = (id: string, dpd: number) =>
       encodeEvent(Topics.Overdue, { id, key: accountId, time: new Date("2026-03-02T00:05:00Z"), data: { accountId, daysPastDue: dpd, overdueFen: 5_000n } });
     await bus.publish([ev(x, 1), ev(y, 2)]);
-    const raw = new Kafka({ brokers: kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
+    const raw = new Kafka({ ...scope.kafkaConfig(), logLevel: logLevel.NOTHING }).producer();
     await raw.connect();
     await raw.send({ topic: PREFIX + Topics.Overdue.topic, messages: [{ key: accountId, value: Buffer.from("garbage") }] });
     await raw.disconnect();
@@ -139,7 +140,7 @@ describe("whiteslip-ops dlq against the real broker", () => {
     // the command line reaches the same platform
     const { stdout } = await promisify(execFile)("node", ["packages/ops/bin/whiteslip-ops.mjs", "dlq", "list"], {
       cwd: repoRoot,
-      env: { ...process.env, KAFKA_BROKERS: kafkaBrokers.join(","), TOPIC_PREFIX: PREFIX },
+      env: { ...process.env, ...kafkaEnv(scope), TOPIC_PREFIX: PREFIX },
     });
     const cli = JSON.parse(stdout) as { topic: string; messages: number }[];
     expect(cli.find((t) => t.topic === g1Dlq.topic)?.messages).toBe(2);

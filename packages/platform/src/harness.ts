@@ -2,13 +2,22 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LocalDate, zonedInstant } from "@whiteslip/core";
+import { type KafkaCredentials, saslFor } from "@whiteslip/config";
 import { ensureLocalPki, type LocalPki } from "@whiteslip/identity";
-import { closeClients, type PlatformClients } from "@whiteslip/ops";
+import { closeClients, type PlatformClients, provisionKafka } from "@whiteslip/ops";
 import { generateKeyring } from "@whiteslip/pii";
 import { setFileClock } from "@whiteslip/runtime";
 import { freePorts, uniqueName } from "@whiteslip/testkit";
 import { driverClients } from "./driver";
-import { addressEnv, SERVICES, type ServiceName, type ServiceProcess, startAllServices, tlsEnv } from "./processes";
+import {
+  addressEnv,
+  kafkaPrincipalEnv,
+  SERVICES,
+  type ServiceName,
+  type ServiceProcess,
+  startAllServices,
+  tlsEnv,
+} from "./processes";
 import { type ProviderSandbox, startProviderSandbox } from "./sinks";
 
 /** The five services as processes for an end-to-end test, isolated from anything else on the broker. */
@@ -48,7 +57,7 @@ export interface TestPlatform {
  * notification so notices are really delivered.
  */
 export async function startTestPlatform(
-  infra: { kafkaBrokers: string[]; mongoUri: string },
+  infra: { kafkaBrokers: string[]; mongoUri: string; kafkaCredentials?: KafkaCredentials },
   opts: { start: LocalDate; tag: string; env?: Record<string, string>; readyTimeoutMs?: number; topicPrefix?: string },
 ): Promise<TestPlatform> {
   const dir = mkdtempSync(join(tmpdir(), `whiteslip-${opts.tag}-`));
@@ -60,6 +69,18 @@ export async function startTestPlatform(
   const serviceEnv = Object.fromEntries(
     SERVICES.map((s) => [s.name, { MONGODB_DB: uniqueName(`${opts.tag}_${s.name}`).replaceAll("-", "_").slice(0, 60), CONSUMER_GROUP: uniqueName(`${opts.tag}-${s.name}`) }]),
   ) as unknown as Record<ServiceName, Record<string, string>>;
+  const groups = Object.fromEntries(SERVICES.map((s) => [s.name, serviceEnv[s.name].CONSUMER_GROUP!])) as Record<ServiceName, string>;
+  // As the platform team would: this platform's topics and its services' ACLs (for its prefix and groups),
+  // then each service connects as its own principal.
+  const creds = infra.kafkaCredentials;
+  await provisionKafka({
+    brokers: infra.kafkaBrokers,
+    topicPrefix,
+    groups,
+    ...(creds ? { sasl: saslFor(creds, creds.admin) } : {}),
+  });
+  const principals = kafkaPrincipalEnv(creds);
+  for (const s of SERVICES) Object.assign(serviceEnv[s.name], principals[s.name]);
   const sandbox = await startProviderSandbox();
   Object.assign(serviceEnv.notification, sandbox.env());
   const logDir = join(dir, "logs");
@@ -108,7 +129,7 @@ export async function startTestPlatform(
     logDir,
     sandbox,
     processes,
-    groups: Object.fromEntries(SERVICES.map((s) => [s.name, serviceEnv[s.name].CONSUMER_GROUP!])) as Record<ServiceName, string>,
+    groups,
     databases: Object.fromEntries(SERVICES.map((s) => [s.name, serviceEnv[s.name].MONGODB_DB!])) as Record<ServiceName, string>,
     topicPrefix,
     kill: (name) => platform.processes[name].kill(),

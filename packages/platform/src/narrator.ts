@@ -1,8 +1,9 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { decodeEvent, EventBus, headersToStrings } from "@whiteslip/bus";
+import type { KafkaSasl } from "@whiteslip/config";
 import { billing, collections, credit, creditreporting, notification, Topics, topicSpec } from "@whiteslip/contracts";
 import { formatCny } from "@whiteslip/core";
-import { Kafka, logLevel } from "kafkajs";
+import { Kafka, logLevel, type SASLOptions } from "kafkajs";
 
 type Line = (data: never) => string;
 const bucket = (b: billing.DelinquencyBucket) => billing.DelinquencyBucket[b] ?? String(b);
@@ -38,15 +39,23 @@ const lines = new Map<string, Line>([
 /** Prints one short line per platform event while the demo runs. */
 export async function startNarrator(opts: {
   brokers: string[];
+  /** The admin's (or an ops principal's) SASL credentials, when the broker needs them. */
+  sasl?: KafkaSasl;
   label: (accountId: string) => string | undefined;
   print: (line: string) => void;
 }): Promise<{ stop(): Promise<void> }> {
   // Make sure every topic exists with a leader before subscribing (a fresh broker may still be settling).
   const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-  const bus = await EventBus.connect({ brokers: opts.brokers, clientId: "whiteslip-demo-admin", logger: quiet });
+  const sasl = opts.sasl ? { sasl: opts.sasl } : {};
+  const bus = await EventBus.connect({ brokers: opts.brokers, clientId: "whiteslip-demo-admin", logger: quiet, ...sasl });
   await bus.ensureTopics([...lines.keys()]);
   await bus.close();
-  const kafka = new Kafka({ clientId: "whiteslip-demo", brokers: opts.brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: "whiteslip-demo",
+    brokers: opts.brokers,
+    logLevel: logLevel.NOTHING,
+    ...(opts.sasl ? { sasl: opts.sasl as SASLOptions } : {}),
+  });
   const consumer = kafka.consumer({ groupId: `whiteslip-demo-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 250 });
   await consumer.connect();
   await consumer.subscribe({ topics: [...lines.keys()], fromBeginning: true });

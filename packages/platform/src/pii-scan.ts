@@ -6,7 +6,8 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
+import type { KafkaSasl } from "@whiteslip/config";
+import { Kafka, logLevel, type SASLOptions } from "kafkajs";
 import { BSON, MongoClient } from "mongodb";
 
 /** The clear values to look for, by kind. */
@@ -25,6 +26,8 @@ export interface ScanSources {
   /** Databases whose every collection is read. */
   databases: string[];
   brokers: string[];
+  /** A principal that may read every topic of the platform (the admin), when the broker needs SASL. */
+  sasl?: KafkaSasl;
   /** Every topic whose name starts with it (the platform's TOPIC_PREFIX; dead-letter topics included). */
   topicPrefix: string;
 }
@@ -102,6 +105,7 @@ export async function scanForClearPii(values: ClearValues, src: ScanSources): Pr
     clientId: `pii-scan-${process.pid}`,
     brokers: src.brokers,
     logLevel: logLevel.NOTHING,
+    ...(src.sasl ? { sasl: src.sasl as SASLOptions } : {}),
   });
   const admin = kafka.admin();
   await admin.connect();

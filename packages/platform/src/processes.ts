@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from "node:fs";
 import { join, resolve } from "node:path";
 import { credentials } from "@grpc/grpc-js";
+import { type KafkaCredentials, saslEnv, saslFor } from "@whiteslip/config";
+import { servicePrincipal } from "@whiteslip/contracts";
 import { waitForServing } from "@whiteslip/grpc";
 import type { LocalPki } from "@whiteslip/identity";
 import { LOCAL_PORTS } from "@whiteslip/ops";
@@ -45,7 +47,10 @@ export interface ProcessOptions {
   ports?: Partial<Record<ServiceName, number>>;
   /** Where each service's log goes (`<dir>/<name>.log`); default inherit-free: discarded. */
   logDir?: string;
-  /** How long a service may take to become SERVING (default 90 s). */
+  /**
+   * How long a service may take to become SERVING (default 180 s: five services loading at once on a shared 2-core
+   * machine at load 50+ were measured at 85–100 s before their first log line).
+   */
   readyTimeoutMs?: number;
   /** Line sink for the service's output, e.g. a prefixed console. */
   onLine?: (service: ServiceName, line: string) => void;
@@ -108,6 +113,22 @@ export function tlsEnv(pki: LocalPki, identity: string): Record<string, string> 
 export function grpcurlFlags(pki: LocalPki): string[] {
   const ops = pki.files("ops");
   return ["-cacert", pki.caFile, "-cert", ops.cert, "-key", ops.key];
+}
+
+/**
+ * KAFKA_SASL_* of each service: its own principal (the broker's ACLs let it write only its own
+ * domain's topics and read only with its own group). A cluster whose credentials name only one
+ * principal (KAFKA_SASL_* from the environment, no credentials file) gets that one for every
+ * service; one without SASL, nothing.
+ */
+export function kafkaPrincipalEnv(creds: KafkaCredentials | undefined): Record<ServiceName, Record<string, string>> {
+  return Object.fromEntries(
+    SERVICES.map((s) => {
+      if (!creds) return [s.name, {}];
+      const own = servicePrincipal(s.name);
+      return [s.name, saslEnv(saslFor(creds, creds.passwords[own] !== undefined ? own : creds.admin))];
+    }),
+  ) as Record<ServiceName, Record<string, string>>;
 }
 
 /** Starts one service as a child process and waits until its gRPC health says SERVING. */

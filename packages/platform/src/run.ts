@@ -13,14 +13,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { zonedInstant } from "@whiteslip/core";
+import { saslFor } from "@whiteslip/config";
 import { ensureLocalPki, localPkiDir } from "@whiteslip/identity";
-import { addressesFromEnv, closeClients, LOCAL_PORTS } from "@whiteslip/ops";
+import { addressesFromEnv, closeClients, LOCAL_PORTS, provisionKafka } from "@whiteslip/ops";
 import { setFileClock } from "@whiteslip/runtime";
 import { startInfra } from "@whiteslip/testkit";
 import { playDemo } from "./demo";
 import { startNarrator } from "./narrator";
 import { driverClients } from "./driver";
-import { addressEnv, grpcurlFlags, ROOT, type ServiceProcess, startAllServices, tlsEnv } from "./processes";
+import { addressEnv, grpcurlFlags, kafkaPrincipalEnv, ROOT, type ServiceProcess, startAllServices, tlsEnv } from "./processes";
 import { startProviderSandbox } from "./sinks";
 
 const { values } = parseArgs({
@@ -71,6 +72,11 @@ async function main(): Promise<void> {
 
   // The demo moves one shared clock; without the demo the platform runs on the wall clock.
   if (withDemo) setFileClock(clockFile, zonedInstant(values.start, 10, 0, "Asia/Shanghai"));
+  // The platform's topics and ACLs, made by the admin; each service then connects as its own principal.
+  const creds = infra.kafkaCredentials;
+  const admin = creds ? saslFor(creds, creds.admin) : undefined;
+  await provisionKafka({ brokers: infra.kafkaBrokers, topicPrefix: "", ...(admin ? { sasl: admin } : {}) });
+  const principals = kafkaPrincipalEnv(creds);
   const env: Record<string, string> = {
     KAFKA_BROKERS: infra.kafkaBrokers.join(","),
     MONGODB_URI: infra.mongoUri,
@@ -81,7 +87,7 @@ async function main(): Promise<void> {
   const services: Record<string, ServiceProcess> = await startAllServices({
     pki,
     env,
-    serviceEnv: { notification: sandbox.env() },
+    serviceEnv: { ...principals, notification: { ...principals.notification, ...sandbox.env() } },
     logDir: join(work, "logs"),
   });
   stops.push(async () => {
@@ -109,13 +115,17 @@ async function main(): Promise<void> {
   say(`\n  Try: grpcurl ${grpcurlFlags(pki).map(shellArg).join(" ")} 127.0.0.1:${LOCAL_PORTS.billing} list`);
   say("       npm run ops -- tail overdue due-soon");
   say(dim("       (the ops CLI speaks mutual TLS with the cache's ops certificate by itself)"));
-  say(dim(`  (ops CLI env: KAFKA_BROKERS=${env.KAFKA_BROKERS}${withDemo ? ` CLOCK_FILE=${clockFile}` : ""}; ports ${Object.values(LOCAL_PORTS).join(", ")})`));
+  // the ops CLI acts as the Kafka admin; its password stays in the credentials file
+  const opsKafka = creds
+    ? ` KAFKA_SASL_MECHANISM=${creds.mechanism} KAFKA_SASL_USERNAME=${creds.admin}${creds.file ? ` KAFKA_CREDENTIALS_FILE=${creds.file}` : ""}`
+    : "";
+  say(dim(`  (ops CLI env: KAFKA_BROKERS=${env.KAFKA_BROKERS}${opsKafka}${withDemo ? ` CLOCK_FILE=${clockFile}` : ""}; ports ${Object.values(LOCAL_PORTS).join(", ")})`));
 
   if (withDemo) {
     const clients = driverClients(addressesFromEnv(addressEnv({})), pki);
     stops.push(async () => closeClients(clients));
     const labels = new Map<string, string>();
-    const narrator = await startNarrator({ brokers: infra.kafkaBrokers, label: (id) => labels.get(id), print: say });
+    const narrator = await startNarrator({ brokers: infra.kafkaBrokers, ...(admin ? { sasl: admin } : {}), label: (id) => labels.get(id), print: say });
     stops.push(() => narrator.stop());
     await playDemo({
       clients,

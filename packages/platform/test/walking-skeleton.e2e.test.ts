@@ -12,7 +12,7 @@ import { billing, credit, Topics } from "@whiteslip/contracts";
 import { addDays, deterministicId, zonedInstant } from "@whiteslip/core";
 import { checkHealth, isGrpcError, listServices } from "@whiteslip/grpc";
 import { ensureGrpcurl } from "@whiteslip/testkit";
-import { testInfra } from "@whiteslip/testkit/vitest";
+import { kafkaClientConfig, kafkaSasl, testInfra } from "@whiteslip/testkit/vitest";
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syntheticNationalId } from "../src/demo";
@@ -68,8 +68,9 @@ describe("walking skeleton: five services as processes on real Kafka and a Mongo
 
   beforeAll(async () => {
     p = await startTestPlatform(infra, { start: START, tag: "skeleton" });
-    bus = await EventBus.connect({ brokers: infra.kafkaBrokers, clientId: "skeleton-test", logger: quiet, topicPrefix: p.topicPrefix });
-    admin = new Kafka({ brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+    const sasl = kafkaSasl(infra);
+    bus = await EventBus.connect({ brokers: infra.kafkaBrokers, clientId: "skeleton-test", logger: quiet, topicPrefix: p.topicPrefix, ...(sasl ? { sasl } : {}) });
+    admin = new Kafka({ ...kafkaClientConfig(infra), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const reg = await p.clients.credit.registerCustomer({
       name: "Skeleton Test",
@@ -164,7 +165,7 @@ describe("walking skeleton: five services as processes on real Kafka and a Mongo
 
   it("with credit-reporting stopped the others go on; an undecodable message is dead-lettered; it catches up on restart", async () => {
     await p.processes["credit-reporting"].stop();
-    const raw = new Kafka({ brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
+    const raw = new Kafka({ ...kafkaClientConfig(infra), logLevel: logLevel.NOTHING }).producer();
     await raw.connect();
     const [garbage] = await raw.send({ topic: p.topicPrefix + Topics.Overdue.topic, messages: [{ key: accountId, value: Buffer.from("not protobuf"), headers: { ce_id: "garbage-1" } }] });
     await raw.disconnect();
@@ -189,7 +190,7 @@ describe("walking skeleton: five services as processes on real Kafka and a Mongo
     // every consumer group dead-lettered the garbage, with the error in headers
     for (const s of CONSUMERS) {
       const dlq = `${p.topicPrefix}${Topics.Overdue.topic}.${p.groups[s]}.dlq`;
-      const consumer = new Kafka({ brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).consumer({ groupId: `${p.groups[s]}-dlq-reader` });
+      const consumer = new Kafka({ ...kafkaClientConfig(infra), logLevel: logLevel.NOTHING }).consumer({ groupId: `${p.groups[s]}-dlq-reader` });
       const seen: Record<string, string>[] = [];
       await consumer.connect();
       await consumer.subscribe({ topic: dlq, fromBeginning: true });

@@ -1,4 +1,4 @@
-import { allTopics } from "@whiteslip/contracts";
+import { topicsProducedBy } from "@whiteslip/contracts";
 import { EventBus, type Subscription } from "@whiteslip/bus";
 import { type Config, loadConfig, type z } from "@whiteslip/config";
 import { type Clock, systemClock } from "@whiteslip/core";
@@ -159,7 +159,9 @@ export async function startService<S extends z.ZodRawShape>(
         }
       : {}),
   });
-  await bus.ensureTopics(allTopics.map((t) => t.topic));
+  // The topics it writes; those it reads its consumers create (the cluster's ACLs let a service
+  // create only these: whoever provisions the platform creates the rest, see docs/architecture.md).
+  await bus.ensureTopics(topicsProducedBy(opts.name));
   const context: ServiceContext<Config<S>> = {
     config,
     logger,

@@ -4,13 +4,14 @@ import { creditreporting, Topics } from "@whiteslip/contracts";
 import { invalidArgument } from "@whiteslip/core";
 import { checkHealth, createClient, LIVENESS, READINESS, service } from "@whiteslip/grpc";
 import { insertOnce } from "@whiteslip/store";
-import { testScope, uniqueName } from "@whiteslip/testkit/vitest";
+import { kafkaEnv, testScope, uniqueName } from "@whiteslip/testkit/vitest";
 import { describe, expect, it } from "vitest";
 import { startService } from "../src/index";
 
 describe("startService", () => {
   it("wires config, database, consumers, outbox and gRPC, and stops gracefully", async () => {
-    const { kafkaBrokers, mongoUri, topicPrefix } = testScope("runtime-int");
+    const scope = testScope("runtime-int");
+    const { mongoUri, topicPrefix } = scope;
     const db = uniqueName("runtime");
     const accountId = uniqueName("acc");
     let termHolds = true;
@@ -18,7 +19,7 @@ describe("startService", () => {
       name: "runtime-test",
       configShape: { GROUP: z.string() },
       env: {
-        KAFKA_BROKERS: kafkaBrokers.join(","),
+        ...kafkaEnv(scope),
         MONGODB_URI: mongoUri,
         MONGODB_DB: db,
         TOPIC_PREFIX: topicPrefix,

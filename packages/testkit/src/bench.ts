@@ -1,6 +1,7 @@
 import { Kafka, logLevel } from "kafkajs";
 import { MongoClient } from "mongodb";
 import { uniqueName } from "./names";
+import { type KafkaEndpoints, kafkaClientConfig } from "./kafka-credentials";
 
 /**
  * What a benchmark writes stays its own: a topic prefix of its own (its services run with it as TOPIC_PREFIX,
@@ -17,13 +18,13 @@ export interface BenchScope {
 }
 
 /** A benchmark's own topics and clean-up on the given infrastructure. */
-export function benchScope(name: string, infra: { kafkaBrokers: string[]; mongoUri: string }): BenchScope {
+export function benchScope(name: string, infra: KafkaEndpoints & { mongoUri: string }): BenchScope {
   const topicPrefix = `bench.${uniqueName(name)}.`;
   return {
     topicPrefix,
     topic: (n) => `${topicPrefix}${n}`,
     async cleanUp(databases) {
-      const admin = new Kafka({ brokers: infra.kafkaBrokers, clientId: "bench-cleanup", logLevel: logLevel.NOTHING }).admin();
+      const admin = new Kafka({ ...kafkaClientConfig(infra), clientId: "bench-cleanup", logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
       try {
         const mine = (await admin.listTopics()).filter((t) => t.startsWith(topicPrefix));

@@ -1,7 +1,8 @@
 /**
  * tsx packages/testkit/src/cli.ts up
  *   Starts Kafka + a MongoDB-wire database (env / docker / local processes), prints
- *   KAFKA_BROKERS=... and MONGODB_URI=... and stays up until SIGINT/SIGTERM.
+ *   KAFKA_BROKERS=... and MONGODB_URI=... (and, for a broker with SASL, KAFKA_SASL_MECHANISM,
+ *   KAFKA_SASL_USERNAME and KAFKA_CREDENTIALS_FILE) and stays up until SIGINT/SIGTERM.
  */
 import { startInfra } from "./infra";
 
@@ -12,6 +13,13 @@ async function up(): Promise<void> {
   });
   process.stdout.write(`KAFKA_BROKERS=${infra.kafkaBrokers.join(",")}\n`);
   process.stdout.write(`MONGODB_URI=${infra.mongoUri}\n`);
+  const creds = infra.kafkaCredentials;
+  if (creds) {
+    // the passwords stay in the credentials file (mode 0600); the environment names it
+    process.stdout.write(`KAFKA_SASL_MECHANISM=${creds.mechanism}\n`);
+    process.stdout.write(`KAFKA_SASL_USERNAME=${creds.admin}\n`);
+    if (creds.file) process.stdout.write(`KAFKA_CREDENTIALS_FILE=${creds.file}\n`);
+  }
   process.stdout.write(`# ${infra.describe} (ready in ${(infra.startedInMs / 1000).toFixed(1)} s)\n`);
   if (infra.kind === "env") {
     process.stderr.write("[testkit] endpoints come from the environment; nothing to keep running\n");

@@ -1,14 +1,19 @@
+import type { KafkaCredentials, KafkaSasl } from "@whiteslip/config";
+import type { SASLOptions } from "kafkajs";
 import { inject } from "vitest";
 import type {} from "./global-setup";
 import { infraFromEnv } from "./infra";
+import { kafkaClientConfig, kafkaEnv, kafkaSasl } from "./kafka-credentials";
 import { freshDatabaseName, uniqueName } from "./names";
 
-export { freshDatabaseName, uniqueName };
+export { freshDatabaseName, kafkaClientConfig, kafkaEnv, kafkaSasl, uniqueName };
 export { eventually } from "./eventually";
 
 export interface TestInfra {
   kafkaBrokers: string[];
   mongoUri: string;
+  /** SASL principals of the broker (absent: it takes unauthenticated clients). */
+  kafkaCredentials?: KafkaCredentials;
 }
 
 /** Tries vitest's provided context (set by the testkit globalSetup), then the environment. */
@@ -16,7 +21,8 @@ export function maybeTestInfra(): TestInfra | null {
   const kafkaBrokers = inject("kafkaBrokers");
   const mongoUri = inject("mongoUri");
   if (Array.isArray(kafkaBrokers) && kafkaBrokers.length > 0 && typeof mongoUri === "string" && mongoUri) {
-    return { kafkaBrokers, mongoUri };
+    const kafkaCredentials = inject("kafkaCredentials");
+    return { kafkaBrokers, mongoUri, ...(kafkaCredentials ? { kafkaCredentials } : {}) };
   }
   return infraFromEnv();
 }
@@ -55,13 +61,19 @@ export interface TestScope extends TestInfra {
   group(name: string): string;
   /** Environment of a service started in-process by this file (broker, database, prefix, group, port 0, plaintext dev gRPC). */
   serviceEnv(service: string, extra?: Record<string, string>): Record<string, string>;
-  /** Options for `EventBus.connect` of a test-side producer/consumer of this file. */
+  /** Options for `EventBus.connect` of a test-side producer/consumer of this file (as the admin on a SASL broker). */
   busOptions(clientId: string): {
     brokers: string[];
     clientId: string;
     topicPrefix: string;
     logger: { info(): void; warn(): void; error(): void; debug(): void };
+    sasl?: KafkaSasl;
   };
+  /**
+   * `brokers` (+ `sasl`) for a raw kafkajs client of this file, `new Kafka({ ...scope.kafkaConfig(), … })`: as the
+   * admin (a super user) unless `principal` names another (the broker refuses a client without credentials).
+   */
+  kafkaConfig(principal?: string): { brokers: string[]; sasl?: SASLOptions };
 }
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
@@ -77,7 +89,8 @@ export function testScope(fileTag: string): TestScope {
     group: (name) => uniqueName(`${fileTag}-${name}`),
     serviceEnv(service, extra = {}) {
       return {
-        KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+        // as the admin: an in-process service of an int test has no ACLs provisioned for its groups
+        ...kafkaEnv(infra),
         MONGODB_URI: infra.mongoUri,
         MONGODB_DB: freshDatabaseName(`${fileTag}_${service}`),
         CONSUMER_GROUP: uniqueName(`${fileTag}-${service}`),
@@ -90,6 +103,10 @@ export function testScope(fileTag: string): TestScope {
         ...extra,
       };
     },
-    busOptions: (clientId) => ({ brokers: infra.kafkaBrokers, clientId: uniqueName(clientId), topicPrefix, logger: silent }),
+    busOptions: (clientId) => {
+      const sasl = kafkaSasl(infra);
+      return { brokers: infra.kafkaBrokers, clientId: uniqueName(clientId), topicPrefix, logger: silent, ...(sasl ? { sasl } : {}) };
+    },
+    kafkaConfig: (principal) => kafkaClientConfig(infra, principal),
   };
 }

@@ -1,11 +1,14 @@
 import type { TestProject } from "vitest/node";
 import { type Infra, startInfra } from "./infra";
+import type { KafkaCredentials } from "@whiteslip/config";
 
 declare module "vitest" {
   export interface ProvidedContext {
     kafkaBrokers: string[];
     mongoUri: string;
     infraDescribe: string;
+    /** SASL principals of the broker (null: it takes unauthenticated clients). */
+    kafkaCredentials: KafkaCredentials | null;
   }
 }
 
@@ -51,6 +54,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("kafkaBrokers", infra.kafkaBrokers);
   project.provide("mongoUri", infra.mongoUri);
   project.provide("infraDescribe", infra.describe);
+  project.provide("kafkaCredentials", infra.kafkaCredentials ?? null);
   const held = entry;
   let done = false;
   return async () => {

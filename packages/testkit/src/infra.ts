@@ -1,8 +1,10 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { platformPrincipals } from "@whiteslip/contracts";
 import { probeDocker, startDockerInfra } from "./docker";
 import { type LocalFerret, startLocalFerret } from "./ferret-local";
+import { type KafkaCredentials, kafkaCredentialsFromEnv } from "@whiteslip/config";
 import { type LocalKafka, startLocalKafka } from "./kafka-local";
 import { FERRETDB_VERSION, KAFKA_VERSION } from "./paths";
 import { parseBrokers } from "./ports";
@@ -13,6 +15,12 @@ export type InfraKind = "env" | "docker" | "local-process";
 export interface Infra {
   kafkaBrokers: string[];
   mongoUri: string;
+  /**
+   * SASL principals of the broker (absent: it takes unauthenticated clients). The local broker has
+   * one per service and partner plus the admin, with ACLs enforced; from the environment, what
+   * KAFKA_SASL_* / KAFKA_CREDENTIALS_FILE say.
+   */
+  kafkaCredentials?: KafkaCredentials;
   kind: InfraKind;
   /** e.g. "Kafka 3.9.1 (local process, 127.0.0.1:41234) + FerretDB v1.24.2/SQLite (local process, 127.0.0.1:41235)" */
   describe: string;
@@ -49,14 +57,16 @@ function redactUri(uri: string): string {
 
 export function infraFromEnv(
   env: NodeJS.ProcessEnv = process.env,
-): { kafkaBrokers: string[]; mongoUri: string } | null {
+): { kafkaBrokers: string[]; mongoUri: string; kafkaCredentials?: KafkaCredentials } | null {
   const brokers = env.KAFKA_BROKERS?.trim();
   const mongoUri = env.MONGODB_URI?.trim();
   if (!brokers || !mongoUri) return null;
   const kafkaBrokers = parseBrokers(brokers);
   if (kafkaBrokers.length === 0) return null;
-  return { kafkaBrokers, mongoUri };
+  const kafkaCredentials = kafkaCredentialsFromEnv(env);
+  return { kafkaBrokers, mongoUri, ...(kafkaCredentials ? { kafkaCredentials } : {}) };
 }
+
 
 function resolveMode(opts: StartInfraOptions, env: NodeJS.ProcessEnv): "auto" | "env" | "docker" | "local" {
   const m = (opts.mode ?? env.WHITESLIP_INFRA ?? "auto").trim().toLowerCase();
@@ -84,7 +94,7 @@ export async function startInfra(opts: StartInfraOptions = {}): Promise<Infra> {
       return {
         ...fromEnv,
         kind: "env",
-        describe: `Kafka (from KAFKA_BROKERS, ${fromEnv.kafkaBrokers.join(",")}) + MongoDB (from MONGODB_URI, ${redactUri(fromEnv.mongoUri)})`,
+        describe: `Kafka (from KAFKA_BROKERS, ${fromEnv.kafkaBrokers.join(",")}${fromEnv.kafkaCredentials ? `, SASL ${fromEnv.kafkaCredentials.mechanism} as ${fromEnv.kafkaCredentials.admin}` : ""}) + MongoDB (from MONGODB_URI, ${redactUri(fromEnv.mongoUri)})`,
         stop: async () => {},
         startedInMs: Date.now() - t0,
       };
@@ -144,7 +154,7 @@ async function startLocalInfra(log: (line: string) => void, t0: number): Promise
   const unregister = registerStopper(stop);
 
   const [k, f] = await Promise.allSettled([
-    startLocalKafka({ tmpDir, watchdog, log }).then((v) => {
+    startLocalKafka({ tmpDir, watchdog, log, principals: platformPrincipals() }).then((v) => {
       kafka = v;
       return v;
     }),
@@ -165,8 +175,9 @@ async function startLocalInfra(log: (line: string) => void, t0: number): Promise
   return {
     kafkaBrokers: kv.brokers,
     mongoUri: fv.uri,
+    kafkaCredentials: kv.credentials,
     kind: "local-process",
-    describe: `Kafka ${KAFKA_VERSION} (local process, ${kv.brokers.join(",")}) + FerretDB ${FERRETDB_VERSION}/SQLite (local process, 127.0.0.1:${fv.port})`,
+    describe: `Kafka ${KAFKA_VERSION} (local process, ${kv.brokers.join(",")}, SASL/${kv.credentials.mechanism.toUpperCase()} + ACLs) + FerretDB ${FERRETDB_VERSION}/SQLite (local process, 127.0.0.1:${fv.port})`,
     stop,
     tmpDir,
     logFiles: [...kv.logFiles, fv.logFile],

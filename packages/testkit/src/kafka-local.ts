@@ -3,7 +3,9 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Kafka, logLevel } from "kafkajs";
+import { Kafka, logLevel, type SASLOptions } from "kafkajs";
+import { type KafkaCredentials, type KafkaSasl, saslFor } from "@whiteslip/config";
+import { ensureKafkaCredentials } from "./kafka-credentials";
 import { withFileLock } from "./lock";
 import { KAFKA_VERSION, kafkaHome } from "./paths";
 import { freePorts, retryOnPortClash } from "./ports";
@@ -226,6 +228,8 @@ export interface LocalKafka {
   readonly process: ManagedProcess;
   dir: string;
   logFiles: string[];
+  /** The principals and passwords the broker knows (SASL/SCRAM on its client listener, ACLs enforced). */
+  credentials: KafkaCredentials;
   /** Stops the broker (SIGTERM: a controlled shutdown); its port and data dir are kept for `start()`. */
   stop(): Promise<void>;
   /** Starts the broker again on the same port with the same data dir (topics, offsets kept); waits until it answers. */
@@ -238,6 +242,10 @@ export interface StartKafkaOptions {
   watchdog?: Watchdog;
   log?: (line: string) => void;
   readyTimeoutMs?: number;
+  /** Principals to create SCRAM credentials for besides the admin (passwords from `credentialsFile`). */
+  principals?: readonly string[];
+  /** Default `<cache>/kafka-credentials.json`. */
+  credentialsFile?: string;
 }
 
 function isPortClash(text: string): boolean {
@@ -247,7 +255,7 @@ function isPortClash(text: string): boolean {
 /** Polls a kafkajs admin until the broker answers, or throws. */
 export async function waitForKafka(
   brokers: string[],
-  opts: { timeoutMs: number; aborted?: () => string | null; warmGroupCoordinator?: boolean },
+  opts: { timeoutMs: number; aborted?: () => string | null; warmGroupCoordinator?: boolean; sasl?: KafkaSasl },
 ): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   let lastError = "";
@@ -261,6 +269,7 @@ export async function waitForKafka(
       connectionTimeout: 1_000,
       requestTimeout: 2_000,
       retry: { retries: 0 },
+      ...(opts.sasl ? { sasl: opts.sasl as SASLOptions } : {}),
     });
     const admin = kafka.admin({ retry: { retries: 0 } });
     try {
@@ -299,7 +308,15 @@ async function startOnce(libs: string, opts: StartKafkaOptions, attempt: number)
   const brokerLog = join(dir, "kafka-server.log");
   const stdoutLog = join(dir, "kafka-stdout.log");
   const formatLog = join(dir, "storage-format.log");
-  await writeFile(propsFile, kafkaServerProperties({ port, controllerPort, logDir: dataDir }));
+  const credentials = await ensureKafkaCredentials(opts.principals ?? [], opts.credentialsFile);
+  const mechanism = credentials.mechanism === "scram-sha-256" ? "SCRAM-SHA-256" : "SCRAM-SHA-512";
+  const auth: KafkaServerAuth = {
+    adminUsername: credentials.admin,
+    adminPassword: saslFor(credentials, credentials.admin).password,
+    mechanism,
+  };
+  // holds the admin's password: readable by its owner only
+  await writeFile(propsFile, kafkaServerProperties({ port, controllerPort, logDir: dataDir, auth }), { mode: 0o600 });
   await writeFile(log4jFile, kafkaLog4jProperties(brokerLog));
   const java = javaCommand();
   const classpath = `${libs}/*`;
@@ -321,9 +338,15 @@ async function startOnce(libs: string, opts: StartKafkaOptions, attempt: number)
       randomClusterId(),
       "--config",
       propsFile,
+      ...scramFormatArgs(mechanism, credentials.passwords),
     ],
     { cwd: dir, logFile: formatLog, timeoutMs: 120_000 },
-  );
+  ).catch((e: Error) => {
+    // the failure message repeats the command line, which holds the passwords
+    let message = e.message;
+    for (const pw of Object.values(credentials.passwords)) message = message.replaceAll(pw, "***");
+    throw new Error(message);
+  });
 
   const spawnBroker = (): ManagedProcess => {
     const p = new ManagedProcess(
@@ -357,6 +380,7 @@ async function startOnce(libs: string, opts: StartKafkaOptions, attempt: number)
     await waitForKafka(brokers, {
       timeoutMs: opts.readyTimeoutMs ?? 90_000,
       warmGroupCoordinator: true,
+      sasl: saslFor(credentials, credentials.admin),
       aborted: () =>
         current.hasExited ? `Kafka broker process exited early (${JSON.stringify(current.exit)})` : null,
     });
@@ -390,6 +414,7 @@ async function startOnce(libs: string, opts: StartKafkaOptions, attempt: number)
     },
     dir,
     logFiles,
+    credentials,
     stop,
     start,
   };

@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from "kafkajs";
 import { MongoClient, MongoServerError } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabaseName, maybeTestInfra, type TestInfra, uniqueName } from "../src/fixtures";
+import { freshDatabaseName, kafkaClientConfig, maybeTestInfra, type TestInfra, uniqueName } from "../src/fixtures";
 import { type Infra, startInfra } from "../src/index";
 
 // Uses the infrastructure provided by the testkit globalSetup when present (inject), else starts
@@ -27,7 +27,7 @@ describe("kafka", () => {
   it("produces and consumes one message on a fresh topic", async () => {
     const kafka = new Kafka({
       clientId: uniqueName("testkit"),
-      brokers: endpoints.kafkaBrokers,
+      ...kafkaClientConfig(endpoints),
       logLevel: logLevel.ERROR,
     });
     const topic = uniqueName("testkit.roundtrip");

@@ -7,7 +7,7 @@
  * documents, kafkajs produce msgs/s with same-size messages) and the ratios.
  */
 import { addDays, type LocalDate, ManualClock, zonedInstant } from "@whiteslip/core";
-import { benchScope, freshDatabaseName, startInfra } from "@whiteslip/testkit";
+import { benchScope, freshDatabaseName, kafkaClientConfig, kafkaEnv, startInfra } from "@whiteslip/testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { MongoClient } from "mongodb";
 import { accountsCollection } from "../src/adapters/mongo-accounts";
@@ -48,7 +48,7 @@ async function main() {
   // its own topics: the services' events and the raw-produce ceiling never touch the platform's topics
   const scope = benchScope("eod", infra);
   const clock = new ManualClock(zonedInstant(D, 10, 0, TZ));
-  const svc = await startBilling({ env: { KAFKA_BROKERS: infra.kafkaBrokers.join(","), MONGODB_URI: infra.mongoUri, MONGODB_DB: db, GRPC_PORT: "0", LOG_LEVEL: "warn", CONSUMER_GROUP: `bench-${db}`, TOPIC_PREFIX: scope.topicPrefix, GRPC_PLAINTEXT_DEV: "1" }, clock, hooks: { afterPage: (page) => { if (process.env.BENCH_VERBOSE) console.error(`page ${page} at ${Date.now() - started} ms`); } } });
+  const svc = await startBilling({ env: { ...kafkaEnv(infra), MONGODB_URI: infra.mongoUri, MONGODB_DB: db, GRPC_PORT: "0", LOG_LEVEL: "warn", CONSUMER_GROUP: `bench-${db}`, TOPIC_PREFIX: scope.topicPrefix, GRPC_PLAINTEXT_DEV: "1" }, clock, hooks: { afterPage: (page) => { if (process.env.BENCH_VERBOSE) console.error(`page ${page} at ${Date.now() - started} ms`); } } });
   const mongo = new MongoClient(infra.mongoUri);
   await mongo.connect();
   try {
@@ -92,7 +92,7 @@ async function main() {
     console.log(`raw bulkWrite ceiling: ${N} docs of ~${docBytes} B in ${bulkMs} ms → ${bulkRate} docs/s`);
 
     // Raw ceiling: kafkajs produce of same-size messages.
-    const kafka = new Kafka({ brokers: infra.kafkaBrokers, clientId: "bench", logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ ...kafkaClientConfig(infra), clientId: "bench", logLevel: logLevel.NOTHING });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const topic = scope.topic("raw-produce");

@@ -47,7 +47,7 @@ beforeAll(async () => {
   });
   client = createClient(billing.BillingService, `127.0.0.1:${svc.grpcPort}`, { deadlineMs: 20_000 });
   topicPrefix = infra.topicPrefix;
-  kafka = new Kafka({ brokers: infra.kafkaBrokers, clientId: run, logLevel: logLevel.NOTHING });
+  kafka = new Kafka({ ...infra.kafkaConfig(), clientId: run, logLevel: logLevel.NOTHING });
   consumer = kafka.consumer({ groupId: uniqueName("billing-eod-test") });
   await consumer.connect();
   // this file's own topics (its TOPIC_PREFIX); `topic` below is the contract name, as before

@@ -3,6 +3,7 @@
  * (default 8080). Needs KAFKA_BROKERS and MONGODB_URI (e.g. from `tsx packages/testkit/src/cli.ts up`).
  *   KAFKA_BROKERS=… MONGODB_URI=… tsx services/console/scripts/dev-platform.ts
  */
+import { kafkaCredentialsFromEnv } from "@whiteslip/config";
 import { startConsole } from "../src/main";
 import { seedPortfolio, startPlatform, upsertConsoleAgents } from "../test/support/platform";
 
@@ -18,7 +19,8 @@ const lap = (what: string) => {
   process.stderr.write(`${what} in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
   t = Date.now();
 };
-const platform = await startPlatform({ kafkaBrokers: brokers.split(","), mongoUri }, START);
+const kafkaCredentials = kafkaCredentialsFromEnv();
+const platform = await startPlatform({ kafkaBrokers: brokers.split(","), mongoUri, ...(kafkaCredentials ? { kafkaCredentials } : {}) }, START);
 lap(`services started (logs in ${platform.logDir})`);
 const seeded = await (async () => {
   try {

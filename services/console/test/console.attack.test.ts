@@ -21,7 +21,7 @@ import { create } from "@bufbuild/protobuf";
 import { billing, collections } from "@whiteslip/contracts";
 import { type ClearValues, eventually, ROOT, scanForClearPii } from "@whiteslip/platform";
 import { freePorts } from "@whiteslip/testkit";
-import { testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { kafkaClientConfig, kafkaSasl, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
 import { Kafka, logLevel } from "kafkajs";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -128,6 +128,12 @@ async function startConsoleProcess(env: Record<string, string>): Promise<void> {
     120_000,
   );
 }
+
+/** The scan reads every topic of the platform: as the admin on a SASL broker. */
+const saslOf = (infra: ReturnType<typeof testInfra>) => {
+  const sasl = kafkaSasl(infra);
+  return sasl ? { sasl } : {};
+};
 
 beforeAll(async () => {
   const infra = testInfra();
@@ -348,6 +354,7 @@ describe("the PII scan", () => {
       mongoUri: infra.mongoUri,
       databases: Object.values(platform.databases),
       brokers: infra.kafkaBrokers,
+      ...saslOf(infra),
       topicPrefix: platform.topicPrefix,
     });
     process.stdout.write(
@@ -370,7 +377,7 @@ describe("the PII scan", () => {
     const db = uniqueName("pii_control").replaceAll("-", "_");
     const mongo = await MongoClient.connect(infra.mongoUri);
     const prefix = `${uniqueName("pii-control")}.`;
-    const kafka = new Kafka({ brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ ...kafkaClientConfig(infra), logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     try {
       await mongo
@@ -394,6 +401,7 @@ describe("the PII scan", () => {
         mongoUri: infra.mongoUri,
         databases: [db],
         brokers: infra.kafkaBrokers,
+        ...saslOf(infra),
         topicPrefix: prefix,
       });
       process.stdout.write(`PII scan control: ${r.hits.length} hits (planted 3)\n`);

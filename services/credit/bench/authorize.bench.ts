@@ -14,7 +14,7 @@
 import { credit } from "@whiteslip/contracts";
 import { type Document, MongoClient } from "mongodb";
 import { createClient, service, startGrpcServer } from "@whiteslip/grpc";
-import { benchScope, startInfra } from "@whiteslip/testkit";
+import { benchScope, kafkaEnv, startInfra } from "@whiteslip/testkit";
 import { startCredit } from "../src/main";
 import { nationalIdCheckChar } from "../src/domain/identity";
 
@@ -62,7 +62,7 @@ async function main() {
   const scope = benchScope("authorize", infra); // its own topics, removed afterwards
   const svc = await startCredit({
     env: {
-      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+      ...kafkaEnv(infra),
       MONGODB_URI: infra.mongoUri,
       MONGODB_DB: `credit_bench_${run}`,
       CONSUMER_GROUP: `credit-bench-${run}`,

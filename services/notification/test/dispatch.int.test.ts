@@ -12,7 +12,7 @@ import { dateInZone, ManualClock } from "@whiteslip/core";
 import { createClient } from "@whiteslip/grpc";
 import { generateKeyring, PiiCipher } from "@whiteslip/pii";
 import { eventually, type ProviderSandbox, startProviderSandbox } from "@whiteslip/platform";
-import { freshDatabaseName, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { freshDatabaseName, kafkaEnv, kafkaSasl, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HttpChannelProvider } from "../src/adapters/http-channel-provider";
@@ -147,7 +147,7 @@ beforeAll(async () => {
   service = await startNotification({
     clock,
     env: {
-      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+      ...kafkaEnv(infra),
       MONGODB_URI: infra.mongoUri,
       MONGODB_DB: dbName,
       TOPIC_PREFIX: topicPrefix,
@@ -166,8 +166,10 @@ beforeAll(async () => {
     },
   });
   client = createClient(pb.NotificationService, `127.0.0.1:${service.grpcPort}`, { deadlineMs: 10_000 });
+  const sasl = kafkaSasl(infra);
   bus = await EventBus.connect({
     brokers: infra.kafkaBrokers,
+    ...(sasl ? { sasl } : {}),
     clientId: `${run}-test`,
     topicPrefix,
     logger: { info() {}, warn() {}, error() {}, debug() {} } as never,

@@ -8,7 +8,7 @@ import { type ConsumerHandle, EventBus, encodeEvent, subscribe } from "@whitesli
 import { billing, notification as pb, Topics } from "@whiteslip/contracts";
 import { addDays, dateInZone, ManualClock } from "@whiteslip/core";
 import { createClient } from "@whiteslip/grpc";
-import { freshDatabaseName, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { freshDatabaseName, kafkaEnv, kafkaSasl, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
 import { MongoClient } from "mongodb";
 import { MongoPolicyRepository } from "../src/adapters/mongo-repositories";
 import { DEFAULT_CADENCE_POLICY } from "../src/domain/cadence-policy";
@@ -109,7 +109,7 @@ beforeAll(async () => {
   service = await startNotification({
     clock,
     env: {
-      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+      ...kafkaEnv(infra),
       MONGODB_URI: infra.mongoUri,
       MONGODB_DB: dbName,
       TOPIC_PREFIX: topicPrefix,
@@ -130,8 +130,10 @@ beforeAll(async () => {
     },
   });
   client = createClient(pb.NotificationService, `127.0.0.1:${service.grpcPort}`, { deadlineMs: 10_000 });
+  const sasl = kafkaSasl(infra);
   bus = await EventBus.connect({
     brokers: infra.kafkaBrokers,
+    ...(sasl ? { sasl } : {}),
     clientId: `${run}-test`,
     topicPrefix,
     logger: { info() {}, warn() {}, error() {}, debug() {} } as never,

@@ -4,6 +4,7 @@
  * clock, the provider sandboxes) plus the console's own typed clients, and a small seeded portfolio reached through
  * the services' RPCs only.
  */
+import type { KafkaCredentials } from "@whiteslip/config";
 import { billing, collections, credit } from "@whiteslip/contracts";
 import { addDays, dayOfMonth, type LocalDate } from "@whiteslip/core";
 import { eventually, playDemo, startTestPlatform, type TestPlatform } from "@whiteslip/platform";
@@ -28,7 +29,7 @@ export interface Platform {
 
 /** Starts the platform (harness) with a clock at `start` 10:00 Shanghai, and the console's clients to it. */
 export async function startPlatform(
-  infra: { kafkaBrokers: string[]; mongoUri: string },
+  infra: { kafkaBrokers: string[]; mongoUri: string; kafkaCredentials?: KafkaCredentials },
   start: LocalDate,
   opts: { tag?: string; env?: Record<string, string>; readyTimeoutMs?: number } = {},
 ): Promise<Platform> {
