@@ -49,7 +49,8 @@ describe("loadConfig", () => {
   });
 
   it("refuses plaintext gRPC in production", () => {
-    expect(() => loadConfig({}, { ...good, NODE_ENV: "production", GRPC_PLAINTEXT_DEV: "1" })).toThrow(
+    const sasl = { KAFKA_SASL_MECHANISM: "scram-sha-512", KAFKA_SASL_USERNAME: "billing", KAFKA_SASL_PASSWORD: "pw" };
+    expect(() => loadConfig({}, { ...good, ...sasl, NODE_ENV: "production", GRPC_PLAINTEXT_DEV: "1" })).toThrow(
       /GRPC_PLAINTEXT_DEV: plaintext gRPC is refused when NODE_ENV=production/,
     );
   });

@@ -22,7 +22,8 @@ describe("Kafka SASL variables of a service", () => {
 
   it("requires SASL in production, and never shows the password", () => {
     expect(() => loadConfig({}, { ...good, NODE_ENV: "production" })).toThrow(/KAFKA_SASL_MECHANISM: is required in production/);
-    expect(loadConfig({}, { ...good, ...sasl, NODE_ENV: "production" }).KAFKA_SASL_USERNAME).toBe("billing");
+    // with them, production has nothing to say about Kafka (it still wants TLS files: config.unit.test.ts)
+    expect(() => loadConfig({}, { ...good, ...sasl, NODE_ENV: "production" })).not.toThrow(/KAFKA_SASL/);
     try {
       loadConfig({}, { ...good, ...sasl, KAFKA_SASL_MECHANISM: "nope" });
       expect.unreachable();
