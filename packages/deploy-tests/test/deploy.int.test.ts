@@ -356,7 +356,7 @@ describe("image", () => {
     const dry = { ...process.env, ENTRYPOINT_DRY_RUN: "1" };
     for (const svc of SERVICES) {
       const { stdout } = await execFileP("sh", [entry], { env: { ...dry, SERVICE: svc } });
-      expect(stdout.trim()).toBe(`node --import tsx services/${svc}/src/main.ts`);
+      expect(stdout.trim()).toBe(`node --import tsx --import ./packages/telemetry/src/register.ts services/${svc}/src/main.ts`);
       expect(inRepo(`services/${svc}/src/main.ts`), `services/${svc}/src/main.ts`).toBe(true);
     }
     const { stdout } = await execFileP(
