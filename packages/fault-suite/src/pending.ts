@@ -6,8 +6,6 @@ export const WAITING: Readonly<Record<string, string>> = {
   // the other seven of issue 13 item 7 were green (0 lost, 0 duplicated) in both clean-clone CI runs of 2026-12-02
   "the database stopped for 60 s while payments flow, then restarted":
     "green in the clean-clone CI of 03:04 (0 lost, 0 duplicated), red in the one of 03:25: after the database came back, collections' consumer group stayed behind on whiteslip.billing.account-cured.v1/0 (2 of 4) for 300 s — a consumer that does not resume after a database outage in some timing; not yet diagnosed",
-  "kill -9 notification in the middle of dispatching a due wave":
-    "an email in flight at the kill (claimed, SMTP call not acknowledged) is found SENDING with an expired claim and is marked RECONCILE by design — SMTP cannot say whether it took it — so it is never delivered and the suite counts it lost (CI 2026-12-02: 1 message, its NotificationSent and NotificationDelivered). Green when the kill missed every email in flight. Needs a reconciliation step (ask the provider by Message-ID, or an operator's resolve) before it can count as delivered",
 };
 
 /** True when `scenario` should run in this test run. */

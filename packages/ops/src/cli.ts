@@ -19,6 +19,8 @@
  *   dlq list                       every dead-letter topic of the platform with its message count
  *   dlq show <topic> [--group G] [--limit N]   dead letters decoded (attributes, dlq headers, payload)
  *   dlq replay <topic> --group G [--id CE_ID…] redeliver dead letters to that consumer group only
+ *   reconcile list [--operator-only]            notification's messages whose send was lost and is not yet resolved
+ *   reconcile resolve <id> --delivered|--resend|--lookup [--note TEXT]  resolve one with the provider's log as evidence
  *
  *   whiteslip-ops kafka-provision [--print]     create the platform's topics and Kafka ACLs (--print: list the ACLs only)
  *
@@ -33,7 +35,15 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { toJson } from "@bufbuild/protobuf";
 import { kafkaSaslFromEnv } from "@whiteslip/config";
-import { billing, collections, credit, creditreporting, KAFKA_SERVICE_PRINCIPALS, platformAcls } from "@whiteslip/contracts";
+import {
+  billing,
+  collections,
+  credit,
+  creditreporting,
+  KAFKA_SERVICE_PRINCIPALS,
+  notification,
+  platformAcls,
+} from "@whiteslip/contracts";
 import { addDays, zonedInstant } from "@whiteslip/core";
 import { isGrpcError } from "@whiteslip/grpc";
 import { setFileClock } from "@whiteslip/runtime";
@@ -212,6 +222,57 @@ export function buildProgram(): Command {
     .option("--id <ce_id>", "replay only this event id (repeatable)", collect, [] as string[])
     .action(async (topic: string, opts: { group: string; id: string[] }) => {
       print(await replayDeadLetters({ ...kafkaTarget(), topic, group: opts.group, ids: opts.id }));
+    });
+
+  const reconcile = program
+    .command("reconcile")
+    .description(
+      "notification's sends whose outcome was lost (RECONCILE): list them, resolve one against the provider's log (services/notification/README.md, runbook)",
+    );
+  reconcile
+    .command("list")
+    .description("messages in RECONCILE, oldest first, with why and when the dispatcher asks the provider again")
+    .option("--operator-only", "only those no automatic lookup will resolve", false)
+    .action(async (opts: { operatorOnly: boolean }) => {
+      await withClients(async (clients) => {
+        const out: unknown[] = [];
+        let pageToken = "";
+        do {
+          const r = await clients.notification.listReconciliations({ operatorOnly: opts.operatorOnly, pageSize: 200, pageToken });
+          for (const n of r.notifications) out.push(toJson(notification.NotificationSchema, n));
+          pageToken = r.nextPageToken;
+        } while (pageToken);
+        print(out);
+        process.stderr.write(`${out.length} message(s) to reconcile\n`);
+      });
+    });
+  reconcile
+    .command("resolve")
+    .description(
+      "resolve one RECONCILE message: --delivered (the provider's log has it), --resend (it never got it), --lookup (ask the provider again now)",
+    )
+    .argument("<notificationId>")
+    .option("--delivered", "the provider's log shows it accepted: record it delivered and publish its events", false)
+    .option("--resend", "the provider never got it: send it now (same Message-ID / key; validity still applies)", false)
+    .option("--lookup", "ask the provider again now", false)
+    .option("--note <text>", "the evidence (required with --delivered and --resend)", "")
+    .action(async (id: string, opts: { delivered: boolean; resend: boolean; lookup: boolean; note: string }) => {
+      const chosen = [opts.delivered && "delivered", opts.resend && "resend", opts.lookup && "lookup"].filter(Boolean);
+      if (chosen.length !== 1) throw new Error("give exactly one of --delivered, --resend, --lookup");
+      const resolution = opts.delivered
+        ? notification.Resolution.DELIVERED
+        : opts.resend
+          ? notification.Resolution.RESEND
+          : notification.Resolution.LOOKUP;
+      await withClients(async (clients) => {
+        const r = await clients.notification.resolveReconciliation({
+          notificationId: id,
+          resolution,
+          note: opts.note,
+          actor: process.env.USER ?? "",
+        });
+        print(r.notification ? toJson(notification.NotificationSchema, r.notification) : null);
+      });
     });
 
   program

@@ -24,6 +24,14 @@ export interface SandboxRequest {
   replayed: boolean;
 }
 
+/** One question a client asked a sandbox's lookup API, and its answer. */
+export interface SandboxLookup {
+  channel: "EMAIL" | "SMS" | "PUSH" | "VOICE";
+  /** The Message-ID (email, without brackets) or idempotency key asked for. */
+  key: string;
+  found: boolean;
+}
+
 /**
  * Provider sandboxes for the local run: a real SMTP server for email and an HTTP
  * provider API (`POST /v1/messages`, the shape notification's adapters speak) for
@@ -34,7 +42,11 @@ export interface SandboxRequest {
  * stores its response; any later POST with the same key (per channel) gets the same
  * response and delivers nothing. `GET <base>/<channel>/v1/messages?idempotency_key=K`
  * answers 200 with the stored response or 404 — how a client asks "did you get it?".
- * SMTP has no such contract: the SMTP sink accepts every DATA, as a real relay does.
+ * SMTP has no such contract: the SMTP sink accepts every DATA, as a real relay does. What it accepted can be asked
+ * afterwards, as an email provider's event log is (Mailgun's `GET /v3/<domain>/events?message-id=`, SES event
+ * publishing, SendGrid's activity feed): `GET <base>/email/v1/events?message-id=<id>` answers
+ * `{items: [{event: "accepted", "message-id", timestamp, id}]}` for each email the SMTP sink accepted (its 250)
+ * under that RFC 5322 Message-ID, `{items: []}` when none — a real lookup against what the sink received.
  */
 export interface ProviderSandbox {
   smtpPort: number;
@@ -43,6 +55,8 @@ export interface ProviderSandbox {
   messages: SandboxMessage[];
   /** Every POST the HTTP sandbox answered, replays included. */
   requests: SandboxRequest[];
+  /** Every lookup a client made (email events and idempotency keys). */
+  lookups: SandboxLookup[];
   /** True when the HTTP sandbox holds `key` for `channel`. */
   hasKey(channel: "SMS" | "PUSH" | "VOICE", key: string): boolean;
   onMessage?: (m: SandboxMessage) => void;
@@ -55,6 +69,10 @@ export interface ProviderSandbox {
 export async function startProviderSandbox(): Promise<ProviderSandbox> {
   const messages: SandboxMessage[] = [];
   const requests: SandboxRequest[] = [];
+  const lookups: SandboxLookup[] = [];
+  /** Emails the SMTP sink accepted, by Message-ID (without brackets): the event log. */
+  const accepted = new Map<string, { id: string; timestamp: number }[]>();
+  let emailSeq = 0;
   const sandbox: Partial<ProviderSandbox> & { messages: SandboxMessage[] } = { messages };
   const push = (m: SandboxMessage) => {
     messages.push(m);
@@ -73,6 +91,9 @@ export async function startProviderSandbox(): Promise<ProviderSandbox> {
         const subject = decodeMimeWords(/^Subject: (.*(?:\r?\n[ \t].*)*)$/im.exec(raw)?.[1]?.replace(/\r?\n[ \t]/g, " ").trim());
         const head = raw.split(/\r?\n\r?\n/)[0] ?? "";
         const messageId = /^X-Whiteslip-Message-Id:\s*(\S+)/im.exec(head)?.[1];
+        const rfcId = /^Message-ID:\s*<([^>\s]+)>/im.exec(head)?.[1];
+        // logged before the 250 (callback below): once the client may have its answer, the log has the email
+        if (rfcId) accepted.set(rfcId, [...(accepted.get(rfcId) ?? []), { id: `sandbox-email-${++emailSeq}`, timestamp: Date.now() / 1000 }]);
         push({
           channel: "EMAIL",
           ...(messageId ? { messageId } : {}),
@@ -95,13 +116,22 @@ export async function startProviderSandbox(): Promise<ProviderSandbox> {
   const http = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://sandbox");
     const [, channelPart, version, resource] = url.pathname.split("/");
+    if (channelPart === "email" && version === "v1" && resource === "events" && req.method === "GET") {
+      const key = url.searchParams.get("message-id") ?? "";
+      const items = (accepted.get(key) ?? []).map((e) => ({ event: "accepted", "message-id": key, ...e }));
+      lookups.push({ channel: "EMAIL", key, found: items.length > 0 });
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ items }));
+      return;
+    }
     const channel = channelPart?.toUpperCase() as Channel | undefined;
     if (!channel || !["SMS", "PUSH", "VOICE"].includes(channel) || version !== "v1" || resource !== "messages") {
       res.writeHead(404).end();
       return;
     }
     if (req.method === "GET") {
-      const stored = byKey.get(`${channel}:${url.searchParams.get("idempotency_key") ?? ""}`);
+      const key = url.searchParams.get("idempotency_key") ?? "";
+      const stored = byKey.get(`${channel}:${key}`);
+      lookups.push({ channel, key, found: stored !== undefined });
       if (!stored) res.writeHead(404, { "content-type": "application/json" }).end('{"error":"unknown idempotency key"}');
       else res.writeHead(200, { "content-type": "application/json" }).end(stored.body);
       return;
@@ -144,11 +174,16 @@ export async function startProviderSandbox(): Promise<ProviderSandbox> {
     smtpPort,
     httpBase,
     requests,
+    lookups,
     hasKey: (channel: Channel, key: string) => byKey.has(`${channel}:${key}`),
     env: () => ({
       SMTP_HOST: "127.0.0.1",
       SMTP_PORT: String(smtpPort),
       SMTP_IGNORE_TLS: "true",
+      EMAIL_EVENTS_URL: `${httpBase}/email`,
+      EMAIL_EVENTS_API_KEY: "sandbox",
+      // the sink logs an email before its 250: its log never lags
+      EMAIL_EVENTS_SETTLE_MS: "0",
       SMS_PROVIDER_URL: `${httpBase}/sms`,
       PUSH_PROVIDER_URL: `${httpBase}/push`,
       VOICE_PROVIDER_URL: `${httpBase}/voice`,

@@ -20,6 +20,11 @@ export const notificationShape = {
   SMTP_PASSWORD: z.string().optional(),
   SMTP_FROM: z.string().min(3).default("Whiteslip <no-reply@whiteslip.example>"),
   SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** The email provider's event log (lookup by Message-ID); unset = emails whose send was lost go to an operator. */
+  EMAIL_EVENTS_URL: url.optional(),
+  EMAIL_EVENTS_API_KEY: z.string().default(""),
+  /** How far the event log may lag a send: a "no record" is trusted only this long after the lost call's claim ended. */
+  EMAIL_EVENTS_SETTLE_MS: z.coerce.number().int().min(0).default(300_000),
   SMS_PROVIDER_URL: url.optional(),
   SMS_PROVIDER_API_KEY: z.string().default(""),
   PUSH_PROVIDER_URL: url.optional(),

@@ -193,6 +193,16 @@ function providersFrom(cfg: NotificationConfig): {
     pass: cfg.SMTP_PASSWORD,
     from: cfg.SMTP_FROM,
     timeoutMs: cfg.SMTP_TIMEOUT_MS,
+    ...(cfg.EMAIL_EVENTS_URL
+      ? {
+          events: {
+            url: cfg.EMAIL_EVENTS_URL,
+            apiKey: cfg.EMAIL_EVENTS_API_KEY,
+            timeoutMs: cfg.PROVIDER_TIMEOUT_MS,
+            settleMs: cfg.EMAIL_EVENTS_SETTLE_MS,
+          },
+        }
+      : {}),
   });
   const providers: Partial<Record<Channel, ChannelProvider>> = { EMAIL: smtp };
   const http = (channel: Channel, baseUrl: string | undefined, apiKey: string) => {

@@ -13,6 +13,8 @@ import { createClient } from "@whiteslip/grpc";
 import { generateKeyring, PiiCipher } from "@whiteslip/pii";
 import { eventually, type ProviderSandbox, startProviderSandbox } from "@whiteslip/platform";
 import { freshDatabaseName, kafkaEnv, kafkaSasl, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HttpChannelProvider } from "../src/adapters/http-channel-provider";
@@ -47,6 +49,7 @@ const mongos: MongoClient[] = [];
 async function replica(
   wrap: (m: MongoMessageRepository) => MessageRepository = (m) => m,
   onError?: (err: unknown) => void,
+  email: { eventLog?: boolean; port?: number } = {},
 ): Promise<Dispatcher> {
   const mongo = await MongoClient.connect(infra.mongoUri);
   mongos.push(mongo);
@@ -57,11 +60,13 @@ async function replica(
   const providers: Partial<Record<"SMS" | "EMAIL" | "PUSH" | "VOICE", ChannelProvider>> = {
     EMAIL: new SmtpEmailProvider({
       host: "127.0.0.1",
-      port: sandbox.smtpPort,
+      port: email.port ?? sandbox.smtpPort,
       secure: false,
       ignoreTls: true,
       from: "Whiteslip <no-reply@whiteslip.example>",
       timeoutMs: 5_000,
+      // the sandbox's event log (what its SMTP server accepted, by Message-ID), as the service is configured
+      ...(email.eventLog === false ? {} : { events: { url: env.EMAIL_EVENTS_URL!, apiKey: "sandbox", timeoutMs: 5_000, settleMs: 0 } }),
     }),
     SMS: http("SMS", env.SMS_PROVIDER_URL!),
   };
@@ -199,25 +204,38 @@ describe("the HTTP provider sandbox honours idempotency keys", () => {
 });
 
 describe("a dispatcher killed between the provider call and its record", () => {
-  it("after the claim expires the SMS is retried with the same key and delivered once; the email is marked RECONCILE and was received once", async () => {
-    const c = `${run}-crash`;
+  /** A replica that dies right after each provider call: the record never happens. */
+  const dying = (email: { port?: number } = {}) =>
+    replica(
+      (repo) => {
+        const wrapped = Object.create(repo) as MongoMessageRepository;
+        wrapped.transition = async (next, events, expected) => {
+          if (expected.status === "SENDING" && next.status !== "SENDING") throw new Error("process killed");
+          return repo.transition(next, events, expected);
+        };
+        return wrapped;
+      },
+      undefined,
+      email,
+    );
+  const emailLookups = (id: string) => sandbox.lookups.filter((l) => l.channel === "EMAIL" && l.key === `${id}@notification.whiteslip`);
+
+  async function crash(name: string, email: { port?: number } = {}) {
+    const c = `${run}-${name}`;
     await contacts(c);
     clock.set(at("2027-01-04T10:00"));
-    await bus.publish([dueSoon(`${run}-ds-crash`, c, `${run}-acc-crash`, "2027-01-09")]);
+    await bus.publish([dueSoon(`${run}-ds-${name}`, c, `${run}-acc-${name}`, "2027-01-09")]);
     const planned = await messagesOf(c, 3);
-    const sms = planned.find((m) => m.channel === pb.Channel.SMS)!;
-    const email = planned.find((m) => m.channel === pb.Channel.EMAIL)!;
+    await (await dying(email)).tick();
+    return {
+      c,
+      sms: planned.find((m) => m.channel === pb.Channel.SMS)!,
+      email: planned.find((m) => m.channel === pb.Channel.EMAIL)!,
+    };
+  }
 
-    // The replica dies right after each provider call: the record never happens.
-    const dying = await replica((repo) => {
-      const wrapped = Object.create(repo) as MongoMessageRepository;
-      wrapped.transition = async (next, events, expected) => {
-        if (expected.status === "SENDING" && next.status !== "SENDING") throw new Error("process killed");
-        return repo.transition(next, events, expected);
-      };
-      return wrapped;
-    });
-    await dying.tick();
+  it("after the claim expires the SMS is retried with the same key and the email is found in the provider's event log: each delivered once", async () => {
+    const { c, sms, email } = await crash("crash");
     expect(atSinks(sms.notificationId)).toEqual({ delivered: 1, requests: 1 });
     expect(atSinks(email.notificationId)).toEqual({ delivered: 1, requests: 0 });
     const mid = await listAll(c);
@@ -227,28 +245,64 @@ describe("a dispatcher killed between the provider call and its record", () => {
     const healthy = await replica();
     expect((await healthy.tick()).due).toBe(0); // the claims still hold
     clock.advance(CLAIM_MS);
-    expect(await healthy.tick()).toMatchObject({ due: 2, sent: 1, reconcile: 1 });
+    expect(await healthy.tick()).toMatchObject({ due: 2, sent: 2, reconcile: 0 });
 
     // SMS: a second request with the same key, answered from the provider's record: exactly one delivery
     expect(atSinks(sms.notificationId)).toEqual({ delivered: 1, requests: 2 });
-    // email: never re-sent
+    // email: asked, found, never re-sent
+    expect(emailLookups(email.notificationId)).toEqual([{ channel: "EMAIL", key: `${email.notificationId}@notification.whiteslip`, found: true }]);
     expect(atSinks(email.notificationId)).toEqual({ delivered: 1, requests: 0 });
     const after = await listAll(c);
-    expect(after.find((m) => m.notificationId === sms.notificationId)).toMatchObject({
-      status: pb.DeliveryStatus.DELIVERED,
-      attempts: 1,
-    });
+    expect(after.find((m) => m.notificationId === sms.notificationId)).toMatchObject({ status: pb.DeliveryStatus.DELIVERED, attempts: 1 });
     const rec = after.find((m) => m.notificationId === email.notificationId)!;
-    expect(rec.status).toBe(pb.DeliveryStatus.RECONCILE);
-    expect(rec.statusReason).toContain("cannot deduplicate");
-    const stats = await client.getNotificationStats({ fromDate: "", toDate: "" });
-    expect(
-      stats.counts.find((x) => x.channel === pb.Channel.EMAIL && x.status === pb.DeliveryStatus.RECONCILE)?.count,
-    ).toBeGreaterThanOrEqual(1);
-
-    // and nothing more happens to either, however long we wait
+    expect(rec.status).toBe(pb.DeliveryStatus.DELIVERED);
+    expect(rec.statusReason).toContain("reconciled: the email provider has it");
+    // its events are the ones the lost record would have published
+    await service.tick!();
     clock.advance(CLAIM_MS * 10);
     expect((await healthy.tick()).due).toBe(0);
+    expect(atSinks(email.notificationId).delivered).toBe(1);
+  });
+
+  it("an email whose SMTP call never reached the relay is not in its event log, and is sent once", async () => {
+    // the dying replica's SMTP server is a closed port: the call fails, and its record dies with the process
+    const closed = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, "127.0.0.1", () => {
+        const port = (srv.address() as AddressInfo).port;
+        srv.close(() => resolve(port));
+      });
+    });
+    const { c, email } = await crash("never", { port: closed });
+    expect(atSinks(email.notificationId).delivered).toBe(0);
+    const healthy = await replica();
+    clock.advance(CLAIM_MS);
+    expect(await healthy.tick()).toMatchObject({ due: 2, sent: 2, reconcile: 0 }); // the SMS replayed by key, the email sent
+    expect(emailLookups(email.notificationId).map((l) => l.found)).toEqual([false]);
+    expect(atSinks(email.notificationId).delivered).toBe(1);
+    expect((await listAll(c)).find((m) => m.notificationId === email.notificationId)!.status).toBe(pb.DeliveryStatus.DELIVERED);
+  });
+
+  it("without an event log the email is RECONCILE; the operator lists it and resolves it with the relay's evidence", async () => {
+    const { email } = await crash("operator");
+    const plain = await replica(undefined, undefined, { eventLog: false });
+    clock.advance(CLAIM_MS);
+    expect(await plain.tick()).toMatchObject({ due: 2, sent: 1, reconcile: 1 });
+    const listed = await client.listReconciliations({ operatorOnly: true });
+    const rec = listed.notifications.find((m) => m.notificationId === email.notificationId)!;
+    expect(rec.status).toBe(pb.DeliveryStatus.RECONCILE);
+    expect(rec.statusReason).toContain("cannot deduplicate");
+    expect(rec.nextLookupAt).toBeUndefined();
+    const stats = await client.getNotificationStats({ fromDate: "", toDate: "" });
+    expect(stats.counts.find((x) => x.channel === pb.Channel.EMAIL && x.status === pb.DeliveryStatus.RECONCILE)?.count).toBeGreaterThanOrEqual(1);
+    clock.advance(CLAIM_MS * 10);
+    expect((await plain.tick()).due).toBe(0); // nothing happens to it on its own
+
+    // the SMTP sink has it (the relay's log): the operator records it delivered
+    expect(atSinks(email.notificationId).delivered).toBe(1);
+    const r = await client.resolveReconciliation({ notificationId: email.notificationId, resolution: pb.Resolution.DELIVERED, note: "relay log: 250 accepted", actor: "ops-test" });
+    expect(r.notification).toMatchObject({ status: pb.DeliveryStatus.DELIVERED, statusReason: "reconciled by ops-test: the provider has it (relay log: 250 accepted)" });
+    await expect(client.resolveReconciliation({ notificationId: email.notificationId, resolution: pb.Resolution.RESEND, note: "x", actor: "ops-test" })).rejects.toMatchObject({ reason: "NOT_IN_RECONCILE" });
+    expect((await client.listReconciliations({})).notifications.find((m) => m.notificationId === email.notificationId)).toBeUndefined();
     expect(atSinks(email.notificationId).delivered).toBe(1);
   });
 });

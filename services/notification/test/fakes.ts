@@ -83,7 +83,8 @@ export class FakeMessages implements MessageRepository {
       .filter(
         (m) =>
           (["SCHEDULED", "HELD"].includes(m.status) && m.scheduledAt <= now) ||
-          (m.status === "SENDING" && m.claimExpiresAt !== undefined && m.claimExpiresAt <= now),
+          (m.status === "SENDING" && m.claimExpiresAt !== undefined && m.claimExpiresAt <= now) ||
+          (m.status === "RECONCILE" && m.reconcileAt !== undefined && m.reconcileAt <= now),
       )
       .sort((a, b) => a.scheduledAt.getTime() - b.scheduledAt.getTime() || a.id.localeCompare(b.id))
       .slice(0, limit)
@@ -133,6 +134,13 @@ export class FakeMessages implements MessageRepository {
   }
   async countDue(now: Date) {
     return (await this.findDue(now, Number.MAX_SAFE_INTEGER)).length + [...this.rows.values()].filter((m) => m.status === "SENDING" && !(m.claimExpiresAt && m.claimExpiresAt <= now)).length;
+  }
+  async listReconcile(operatorOnly: boolean, p: { offset: number; limit: number }) {
+    return [...this.rows.values()]
+      .filter((m) => m.status === "RECONCILE" && (!operatorOnly || m.reconcileAt === undefined))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id))
+      .slice(p.offset, p.offset + p.limit)
+      .map((m) => structuredClone(m));
   }
   async countByChannelStatus(range: { from?: Date; to?: Date }) {
     const cells = new Map<string, { channel: Message["channel"]; status: Message["status"]; count: number }>();
@@ -248,6 +256,8 @@ export class RecordingProvider implements ChannelProvider {
   readonly sent: OutboundMessage[] = [];
   /** Set by a test that wants the provider asked whether it had a message. */
   lookup?: (messageId: string) => Promise<ProviderReceipt | null>;
+  /** Set by a test of a provider whose lookup lags. */
+  lookupSettleMs?: number;
   constructor(readonly deduplicates = true) {}
   failures: Error[] = [];
   delivered = true;

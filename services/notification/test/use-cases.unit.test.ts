@@ -6,6 +6,7 @@ import { listNotifications } from "../src/app/list-notifications";
 import { markInboxRead } from "../src/app/mark-inbox-read";
 import { NotifyOnFact } from "../src/app/notify-on-fact";
 import { ProviderError } from "../src/app/ports";
+import { listReconciliations, resolveReconciliation } from "../src/app/reconciliations";
 import { recordEngagement } from "../src/app/record-engagement";
 import { setPreferences } from "../src/app/set-preferences";
 import { DEFAULT_SETTINGS } from "../src/app/settings";
@@ -350,6 +351,7 @@ describe("Dispatcher", () => {
     expect(w.email.sent).toHaveLength(1); // never re-sent blindly
     expect(w.messages.rows.get(emailId)).toMatchObject({ status: "RECONCILE" });
     expect(w.messages.rows.get(emailId)!.statusReason).toContain("cannot deduplicate");
+    expect(w.messages.rows.get(emailId)!.reconcileAt).toBeUndefined();
     w.clock.advance(w.settings.claimMs * 10);
     expect((await w.dispatcher.tick()).due).toBe(0); // RECONCILE waits for an operator
   });
@@ -368,6 +370,151 @@ describe("Dispatcher", () => {
     expect(lookups).toEqual([messageId("od-7", "SMS")]);
     expect(w.sms.sent).toHaveLength(1);
     expect(w.messages.rows.get(messageId("od-7", "SMS"))!.status).toBe("DELIVERED");
+  });
+
+  /** An email provider with an event log (lookup by Message-ID) over what it really received. */
+  function withEventLog(settleMs = 0) {
+    const lookups: string[] = [];
+    w.email.lookupSettleMs = settleMs;
+    w.email.lookup = async (id: string) => {
+      lookups.push(id);
+      return w.email.sent.some((m) => m.messageId === id) ? { providerMessageId: `<${id}@x>`, delivered: true } : null;
+    };
+    return lookups;
+  }
+
+  /** A dispatcher killed after its claim and before the provider took the message (its record dies too). */
+  function crashingBeforeSend() {
+    const messages = Object.create(w.messages) as FakeMessages;
+    messages.transition = async (next, events, expected) => {
+      if (expected.status === "SENDING" && next.status !== "SENDING") throw new Error("killed");
+      return w.messages.transition(next, events, expected);
+    };
+    const dead = new RecordingProvider(false);
+    dead.failures = [new Error("connection reset mid-DATA")];
+    return new Dispatcher({ messages, customers: w.customers, accounts: w.accounts, providers: { SMS: w.sms, EMAIL: dead }, clock: w.clock, settings: w.settings, newToken: () => "dead" });
+  }
+
+  it("an email whose send was lost is looked up by Message-ID: the provider has it → DELIVERED with its events, not re-sent", async () => {
+    const lookups = withEventLog();
+    await w.notify.handle(overdue(3, 3)); // email
+    await crashingAfterSend().tick();
+    const id = messageId("od-3", "EMAIL");
+    w.clock.advance(w.settings.claimMs);
+    expect(await w.dispatcher.tick()).toMatchObject({ due: 1, sent: 1, reconcile: 0 });
+    expect(lookups).toEqual([id]);
+    expect(w.email.sent).toHaveLength(1);
+    const m = w.messages.rows.get(id)!;
+    expect(m).toMatchObject({ status: "DELIVERED", attempts: 1, providerMessageId: `<${id}@x>` });
+    expect(m.statusReason).toContain("reconciled: the email provider has it");
+    expect(m.claimToken).toBeUndefined();
+    expect(w.messages.events.filter((e) => e.messageId === id).map((e) => e.event.type)).toEqual(["SENT", "DELIVERED"]);
+  });
+
+  it("an email the provider never got (killed before DATA) is sent once after the lookup says so", async () => {
+    const lookups = withEventLog();
+    await w.notify.handle(overdue(3, 3));
+    await crashingBeforeSend().tick();
+    const id = messageId("od-3", "EMAIL");
+    expect(w.email.sent).toHaveLength(0);
+    expect(w.messages.rows.get(id)).toMatchObject({ status: "SENDING", claimToken: "dead" });
+    w.clock.advance(w.settings.claimMs);
+    expect(await w.dispatcher.tick()).toMatchObject({ due: 1, sent: 1 });
+    expect(lookups).toEqual([id]);
+    expect(w.email.sent.map((m) => m.messageId)).toEqual([id]);
+    expect(w.messages.rows.get(id)).toMatchObject({ status: "DELIVERED" });
+    expect(w.messages.rows.get(id)!.statusReason).toBeUndefined();
+  });
+
+  it("a 'no record' from a lagging event log is trusted only once it has settled: RECONCILE, asked again, then sent", async () => {
+    const settle = 10 * 60_000;
+    const lookups = withEventLog(settle);
+    await w.notify.handle(overdue(3, 3));
+    const lostAt = w.clock.now().getTime();
+    await crashingBeforeSend().tick();
+    const id = messageId("od-3", "EMAIL");
+    w.clock.advance(w.settings.claimMs);
+    expect(await w.dispatcher.tick()).toMatchObject({ due: 1, reconcile: 1 });
+    const waiting = w.messages.rows.get(id)!;
+    expect(waiting.status).toBe("RECONCILE");
+    expect(waiting.reconcileAt?.getTime()).toBe(lostAt + w.settings.claimMs + settle);
+    expect(waiting.statusReason).toContain("may lag");
+    expect((await w.dispatcher.tick()).due).toBe(0); // not before its next look
+    w.clock.advance(settle);
+    expect(await w.dispatcher.tick()).toMatchObject({ due: 1, sent: 1 });
+    expect(lookups).toEqual([id, id]);
+    expect(w.email.sent.map((m) => m.messageId)).toEqual([id]);
+    const done = w.messages.rows.get(id)!;
+    expect(done).toMatchObject({ status: "DELIVERED" });
+    expect(done.reconcileAt ?? done.inDoubtSince ?? done.reconcileLooks).toBeUndefined();
+  });
+
+  it("a lookup that fails is tried again with backoff, and after maxLooks the email waits for an operator", async () => {
+    let calls = 0;
+    w.email.lookup = async () => {
+      calls++;
+      throw new ProviderError("email events lookup HTTP 503", false);
+    };
+    await w.notify.handle(overdue(3, 3));
+    await crashingAfterSend().tick();
+    const id = messageId("od-3", "EMAIL");
+    w.clock.advance(w.settings.claimMs);
+    const { maxLooks, maxDelayMs } = w.settings.reconcile;
+    for (let look = 1; look <= maxLooks; look++) {
+      expect(await w.dispatcher.tick()).toMatchObject({ due: 1, reconcile: 1 });
+      const m = w.messages.rows.get(id)!;
+      expect(m).toMatchObject({ status: "RECONCILE", reconcileLooks: look });
+      if (look < maxLooks) expect(m.reconcileAt!.getTime()).toBeGreaterThan(w.clock.now().getTime());
+      else expect(m.reconcileAt).toBeUndefined();
+      w.clock.advance(maxDelayMs);
+    }
+    expect(calls).toBe(maxLooks);
+    expect((await w.dispatcher.tick()).due).toBe(0);
+    expect(w.messages.rows.get(id)!.statusReason).toContain("an operator resolves it");
+    expect(w.email.sent).toHaveLength(1);
+  });
+
+  it("an operator resolves what no lookup can: listed, DELIVERED with its events, or RESEND once; other states refused", async () => {
+    await w.notify.handle(overdue(3, 3)); // email
+    await w.notify.handle({ ...overdue(4, 3), accountId: "a4" }); // email
+    await crashingAfterSend().tick();
+    w.clock.advance(w.settings.claimMs);
+    expect(await w.dispatcher.tick()).toMatchObject({ reconcile: 2 }); // plain SMTP: no lookup
+    const d = { messages: w.messages, customers: w.customers, clock: w.clock, settings: w.settings };
+    const listed = await listReconciliations(w.messages, { operatorOnly: true, pageSize: 0, pageToken: "" });
+    expect(listed.items.map((m) => m.id).sort()).toEqual([messageId("od-3", "EMAIL"), messageId("od-4", "EMAIL")].sort());
+    await expect(resolveReconciliation(d, { notificationId: messageId("od-3", "EMAIL"), resolution: "DELIVERED", note: "", actor: "ops" })).rejects.toThrow(/note/);
+
+    const delivered = await resolveReconciliation(d, { notificationId: messageId("od-3", "EMAIL"), resolution: "DELIVERED", note: "relay log: 250 queued", actor: "console:alice" });
+    expect(delivered).toMatchObject({ status: "DELIVERED", statusReason: "reconciled by console:alice: the provider has it (relay log: 250 queued)" });
+    expect(w.messages.events.filter((e) => e.messageId === delivered.id).map((e) => e.event.type)).toEqual(["SENT", "DELIVERED"]);
+
+    const resent = await resolveReconciliation(d, { notificationId: messageId("od-4", "EMAIL"), resolution: "RESEND", note: "not in relay log", actor: "ops" });
+    expect(resent.status).toBe("SCHEDULED");
+    expect(await w.dispatcher.tick()).toMatchObject({ due: 1, sent: 1 });
+    // the resend goes out once more, with the same Message-ID (the fake counts the lost call's copy too)
+    expect(w.email.sent.at(-1)!.messageId).toBe(messageId("od-4", "EMAIL"));
+    expect(w.email.sent).toHaveLength(3);
+    expect(w.messages.rows.get(messageId("od-4", "EMAIL"))!.status).toBe("DELIVERED");
+
+    await expect(resolveReconciliation(d, { notificationId: delivered.id, resolution: "RESEND", note: "x", actor: "ops" })).rejects.toThrow(/not RECONCILE/);
+    await expect(resolveReconciliation(d, { notificationId: "nope", resolution: "LOOKUP", note: "", actor: "ops" })).rejects.toThrow(/not found/i);
+    expect((await listReconciliations(w.messages, { operatorOnly: false, pageSize: 0, pageToken: "" })).items).toEqual([]);
+  });
+
+  it("LOOKUP hands a message back to the dispatcher's lookup with a fresh budget", async () => {
+    await w.notify.handle(overdue(3, 3));
+    await crashingAfterSend().tick();
+    w.clock.advance(w.settings.claimMs);
+    await w.dispatcher.tick(); // no lookup configured: RECONCILE for an operator
+    const lookups = withEventLog(); // the provider's event log is configured now
+    const d = { messages: w.messages, customers: w.customers, clock: w.clock, settings: w.settings };
+    const r = await resolveReconciliation(d, { notificationId: messageId("od-3", "EMAIL"), resolution: "LOOKUP", note: "", actor: "ops" });
+    expect(r).toMatchObject({ status: "RECONCILE", reconcileLooks: 0 });
+    expect(r.statusReason).toContain("lookup requested by ops");
+    expect(await w.dispatcher.tick()).toMatchObject({ due: 1, sent: 1 });
+    expect(lookups).toHaveLength(1);
+    expect(w.email.sent).toHaveLength(1);
   });
 
   it("a record after the provider call that meets a database outage is retried, not marked failed", async () => {

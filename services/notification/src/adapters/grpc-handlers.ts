@@ -14,6 +14,7 @@ import type {
   MessageRepository,
   PolicyTableRepository,
 } from "../app/ports";
+import { listReconciliations, type Resolution, resolveReconciliation } from "../app/reconciliations";
 import { recordEngagement } from "../app/record-engagement";
 import { setPreferences } from "../app/set-preferences";
 import type { NotificationSettings } from "../app/settings";
@@ -32,6 +33,12 @@ import {
   notificationToPb,
   statusToPb,
 } from "./proto-mapping";
+
+const RESOLUTIONS: Partial<Record<pb.Resolution, Resolution>> = {
+  [pb.Resolution.DELIVERED]: "DELIVERED",
+  [pb.Resolution.RESEND]: "RESEND",
+  [pb.Resolution.LOOKUP]: "LOOKUP",
+};
 
 /** What the handlers need. */
 export interface HandlerDeps {
@@ -93,6 +100,20 @@ export function notificationService(d: HandlerDeps): ServiceRegistration {
       const r = await listNotifications(d.messages, req);
       return { notifications: r.items.map(notificationToPb), nextPageToken: r.nextPageToken };
     },
+    listReconciliations: async (req) => {
+      const r = await listReconciliations(d.messages, req);
+      return { notifications: r.items.map(notificationToPb), nextPageToken: r.nextPageToken };
+    },
+    resolveReconciliation: async (req, ctx) => ({
+      notification: notificationToPb(
+        await resolveReconciliation(d, {
+          notificationId: req.notificationId,
+          resolution: RESOLUTIONS[req.resolution],
+          note: req.note,
+          actor: auditActor(ctx, req.actor),
+        }),
+      ),
+    }),
     listInbox: async (req) => {
       const r = await listInbox(d.messages, req);
       return { messages: r.items.map(inboxToPb), unreadCount: r.unreadCount, nextPageToken: r.nextPageToken };

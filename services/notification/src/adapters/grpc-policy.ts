@@ -27,4 +27,8 @@ export const notificationPolicy: ServicePolicy<typeof notification.NotificationS
   updateCadencePolicy: ["console"],
   /** Read. */
   getNotificationStats: ["console", "ops"],
+  /** Read: the operator's reconciliation queue. */
+  listReconciliations: ["console", "ops"],
+  /** An operator resolves a lost send with the provider's log as evidence; the actor is the verified one. */
+  resolveReconciliation: ["console", "ops"],
 };

@@ -66,6 +66,9 @@ const OPTIONAL: (keyof Message)[] = [
   "statusReason",
   "claimToken",
   "claimExpiresAt",
+  "inDoubtSince",
+  "reconcileAt",
+  "reconcileLooks",
 ];
 
 /** Untyped filter (nullable fields are queried with null). */
@@ -165,6 +168,7 @@ export class MongoMessageRepository implements MessageRepository {
       },
       { key: { status: 1, scheduledAt: 1 }, serves: "findDue (dispatcher): SCHEDULED/HELD due" },
       { key: { status: 1, claimExpiresAt: 1 }, serves: "findDue (dispatcher): SENDING whose claim expired" },
+      { key: { status: 1, reconcileAt: 1 }, serves: "findDue (dispatcher): RECONCILE whose next lookup is due" },
       { key: { accountId: 1, status: 1 }, serves: "supersedeQueued (payment, cure, newer notice)" },
       { key: { customerId: 1, capDay: 1 }, serves: "cappedSentPerDay (frequency caps)" },
       { key: { customerId: 1, createdAt: -1 }, serves: "ListNotifications" },
@@ -191,12 +195,13 @@ export class MongoMessageRepository implements MessageRepository {
     for (const m of ms) if ((await insertOnce(this.messages, toDoc(m))) === "applied") out.push(m.id);
     return out;
   }
-  /** Due: SCHEDULED/HELD whose time has come, or SENDING whose claim expired. */
+  /** Due: SCHEDULED/HELD whose time has come, SENDING whose claim expired, RECONCILE whose next lookup is due. */
   private dueFilter(now: Date): Filter<MessageDoc> {
     return q({
       $or: [
         { status: { $in: ["SCHEDULED", "HELD"] }, scheduledAt: { $lte: now } },
         { status: "SENDING", claimExpiresAt: { $lte: now } },
+        { status: "RECONCILE", reconcileAt: { $lte: now } },
       ],
     });
   }
@@ -268,6 +273,15 @@ export class MongoMessageRepository implements MessageRepository {
       ])
       .toArray();
     return rows.map((r) => ({ channel: r._id.channel, status: r._id.status, count: Number(r.count) }));
+  }
+  async listReconcile(operatorOnly: boolean, p: Page): Promise<Message[]> {
+    const docs = await this.messages
+      .find(q({ status: "RECONCILE", ...(operatorOnly ? { reconcileAt: null } : {}) }), { projection: { pendingEvents: 0 } })
+      .sort({ createdAt: 1, _id: 1 })
+      .skip(p.offset)
+      .limit(p.limit)
+      .toArray();
+    return docs.map(fromDoc);
   }
   async listForCustomer(customerId: string, accountId: string | undefined, p: Page): Promise<Message[]> {
     const docs = await this.messages

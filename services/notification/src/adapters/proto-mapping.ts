@@ -106,6 +106,7 @@ export function notificationToPb(m: Message): pb.Notification {
     fallbackFrom: channelToPb(m.fallbackFrom),
     statusReason: m.statusReason ?? "",
     validUntil: m.validUntil ? timestampFromDate(m.validUntil) : undefined,
+    nextLookupAt: m.status === "RECONCILE" && m.reconcileAt ? timestampFromDate(m.reconcileAt) : undefined,
   });
 }
 

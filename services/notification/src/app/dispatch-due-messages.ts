@@ -62,7 +62,7 @@ export interface TickResult {
   expired: number;
   /** Made wrong by a later payment, cure or notice: recorded SUPERSEDED, not sent. */
   superseded: number;
-  /** Found SENDING with an expired claim on a channel that cannot deduplicate: marked RECONCILE, not re-sent. */
+  /** Found SENDING with an expired claim (or RECONCILE due) and the provider could not say it never got it: RECONCILE, not re-sent. */
   reconcile: number;
 }
 
@@ -151,7 +151,7 @@ export class Dispatcher {
 
   private async process(m: Message, now: Date): Promise<Outcome | undefined> {
     const profile = await this.profileOf(m);
-    if (m.status === "SENDING") return this.recover(m, profile, now);
+    if (m.status === "SENDING" || m.status === "RECONCILE") return this.recover(m, profile, now);
     const decision = await this.decide(m, profile, now);
     if (decision) return (await this.d.messages.transition(...this.apply(m, decision), m)) ? outcomeOf(decision) : undefined;
 
@@ -211,7 +211,7 @@ export class Dispatcher {
 
   /** The message after a decision not to send it now (claim fields cleared). */
   private apply(m: Message, d: Decision): [Message, NotificationEvent[]] {
-    const base: Message = { ...m, claimToken: undefined, claimExpiresAt: undefined };
+    const base: Message = settle(m);
     switch (d.kind) {
       case "obsolete":
         return [{ ...base, status: d.status, statusReason: d.reason }, []];
@@ -272,10 +272,8 @@ export class Dispatcher {
       const at = nextAllowed(new Date(now.getTime() + retryDelayMs(claimed.attempts, s.retry)), profile.timeZone, s.window);
       await this.record(
         {
-          ...claimed,
+          ...settle(claimed),
           status: "SCHEDULED",
-          claimToken: undefined,
-          claimExpiresAt: undefined,
           lastError: text,
           scheduledAt: at,
           scheduleReason: `retry ${claimed.attempts + 1} of ${s.retry.maxAttempts} after: ${text}`,
@@ -294,21 +292,24 @@ export class Dispatcher {
     receipt: ProviderReceipt,
     profile: CustomerProfile,
     now: Date,
+    reason?: string,
   ): Promise<void> {
-    const events: NotificationEvent[] = [{ type: "SENT", at: now }];
-    if (receipt.delivered) events.push({ type: "DELIVERED", at: now });
+    // recorded at `now` even when a lookup says when the provider took it: the provider's clock is not ours
+    // (the demo's and the fault suite's clocks travel); its time is kept in the reason
+    const at = now;
+    const events: NotificationEvent[] = [{ type: "SENT", at }];
+    if (receipt.delivered) events.push({ type: "DELIVERED", at });
     const counted = countsTowardCap(claimed.category, claimed.channel, this.d.settings.caps);
     await this.record(
       {
-        ...claimed,
+        ...settle(claimed),
         status: receipt.delivered ? "DELIVERED" : "SENT",
-        claimToken: undefined,
-        claimExpiresAt: undefined,
-        sentAt: now,
-        deliveredAt: receipt.delivered ? now : undefined,
+        sentAt: at,
+        deliveredAt: receipt.delivered ? at : undefined,
         providerMessageId: receipt.providerMessageId,
         lastError: undefined,
-        capDay: counted ? dateInZone(now, profile.timeZone) : undefined,
+        statusReason: reason,
+        capDay: counted ? dateInZone(at, profile.timeZone) : undefined,
       },
       events,
       claimed,
@@ -337,50 +338,87 @@ export class Dispatcher {
   }
 
   /**
-   * A SENDING message whose claim expired: its dispatcher died (or stalled) between claim and record, so the
-   * provider may or may not have it. Takes a fresh claim, then: a provider that deduplicates by key gets the same
-   * message (same key) again when it may be sent now — a first delivery or an idempotent replay, either way exactly
-   * one — or, when it may not be sent now (expired, quiet hours, …), is asked whether it had it; SMTP cannot tell
-   * and cannot deduplicate, so the message is marked RECONCILE instead of risking a second email.
+   * A SENDING message whose claim expired — its dispatcher died (or stalled) between claim and record, so the
+   * provider may or may not have it — or a RECONCILE message whose next look is due. Takes a fresh claim, then:
+   *
+   * - a provider that deduplicates by key gets the same message (same key) again when it may be sent now: a first
+   *   delivery or an idempotent replay, exactly one either way;
+   * - otherwise the provider is asked (`lookup`: an HTTP provider by idempotency key, an email provider's event log
+   *   by Message-ID). It has it → recorded as sent, with its events. It has no record of it, and the lost call is
+   *   older than the lookup's settle time → it never got it: sent now (same key / Message-ID) or, if it may not be
+   *   sent now, the decision (expired, quiet hours, …) applies. Too recent to trust a "no" → RECONCILE, asked again
+   *   once settled. The lookup failed → RECONCILE, asked again after a backoff, at most `reconcile.maxLooks` times;
+   * - a provider that can neither deduplicate nor be asked (plain SMTP) → RECONCILE for an operator: never re-sent
+   *   blindly.
    */
   private async recover(due: Message, profile: CustomerProfile, now: Date): Promise<Outcome | undefined> {
     const claimExpiresAt = new Date(now.getTime() + this.d.settings.claimMs);
-    const reclaimed: Message = { ...due, claimToken: this.newToken(), claimExpiresAt };
+    const reclaimed: Message = { ...due, status: "SENDING", claimToken: this.newToken(), claimExpiresAt };
     if (!(await this.d.messages.transition(reclaimed, [], due))) return undefined;
     const provider = this.d.providers[due.channel];
     if (due.channel === "IN_APP" || !provider) {
       // Nothing left our store (the inbox is the message store; no provider was called): decide afresh.
-      const fresh: Message = { ...reclaimed, status: "SCHEDULED", claimToken: undefined, claimExpiresAt: undefined, scheduledAt: now };
-      await this.record(fresh, [], reclaimed);
+      await this.record({ ...settle(reclaimed), status: "SCHEDULED", scheduledAt: now }, [], reclaimed);
       return undefined;
     }
-    if (!provider.deduplicates) {
-      await this.record(
-        {
-          ...reclaimed,
-          status: "RECONCILE",
-          claimToken: undefined,
-          claimExpiresAt: undefined,
-          statusReason: `claim expired between the ${due.channel.toLowerCase()} provider call and its record; the provider cannot deduplicate, so it is not re-sent: reconcile against the provider's log by Message-ID (derived from the message id)`,
-        },
-        [],
-        reclaimed,
-      );
-      return "reconcile";
-    }
     const decision = await this.decide(reclaimed, profile, now);
-    if (!decision) {
-      const to = contactFor(profile, due.channel);
+    const to = contactFor(profile, due.channel);
+    if (provider.deduplicates && !decision) {
       if (!to) return this.fail(reclaimed, profile, now, `no contact point for ${due.channel}`, due.attempts, reclaimed);
       return this.send(reclaimed, profile, provider, to, now);
     }
-    const had = provider.lookup ? await provider.lookup(due.id) : null;
+    const channel = due.channel.toLowerCase();
+    // the latest moment the lost call could have reached the provider: the end of the claim it was made under
+    const inDoubtSince = due.status === "SENDING" ? (due.claimExpiresAt ?? now) : (due.inDoubtSince ?? now);
+    const inDoubt = (reason: string, reconcileAt: Date | undefined, looks: number | undefined): Message => ({
+      ...settle(reclaimed),
+      status: "RECONCILE",
+      statusReason: reason,
+      inDoubtSince,
+      reconcileAt,
+      reconcileLooks: looks,
+    });
+    if (!provider.lookup) {
+      const reason = `claim expired between the ${channel} provider call and its record; the provider cannot deduplicate and has no lookup, so it is not re-sent: reconcile against the provider's log by Message-ID (derived from the message id), then ResolveReconciliation`;
+      await this.record(inDoubt(reason, undefined, undefined), [], reclaimed);
+      return "reconcile";
+    }
+    let had: ProviderReceipt | null;
+    try {
+      had = await provider.lookup(due.id);
+    } catch (err) {
+      const { maxLooks, baseDelayMs, maxDelayMs } = this.d.settings.reconcile;
+      const looks = (due.reconcileLooks ?? 0) + 1;
+      const text = errorText(err);
+      if (looks >= maxLooks) {
+        const reason = `the ${channel} provider could not be asked whether it has the message (${looks} lookups, last: ${text}); not re-sent: an operator resolves it (ResolveReconciliation)`;
+        await this.record(inDoubt(reason, undefined, looks), [], reclaimed);
+      } else {
+        const delay = Math.min(baseDelayMs * 2 ** (looks - 1), maxDelayMs);
+        const at = new Date(now.getTime() + delay / 2 + Math.random() * (delay / 2));
+        const reason = `the ${channel} provider could not be asked whether it has the message (lookup ${looks} of ${maxLooks}: ${text}); asked again at ${at.toISOString()}`;
+        await this.record(inDoubt(reason, at, looks), [], reclaimed);
+      }
+      return "reconcile";
+    }
     if (had) {
-      await this.recordSent(reclaimed, had, profile, now);
+      const when = had.acceptedAt ? `, accepted ${had.acceptedAt.toISOString()}` : "";
+      await this.recordSent(reclaimed, had, profile, now, `reconciled: the ${channel} provider has it (lookup${when})`);
       return "sent";
     }
-    await this.record(...this.apply(reclaimed, decision), reclaimed);
-    return outcomeOf(decision);
+    const settledAt = new Date(inDoubtSince.getTime() + (provider.lookupSettleMs ?? 0));
+    if (now < settledAt) {
+      const reason = `the ${channel} provider has no record of the message yet, but its log may lag the lost call by up to ${provider.lookupSettleMs} ms; asked again at ${settledAt.toISOString()}`;
+      await this.record(inDoubt(reason, settledAt, due.reconcileLooks), [], reclaimed);
+      return "reconcile";
+    }
+    // the provider never got it: sending it now (same key / Message-ID) is its first delivery
+    if (decision) {
+      await this.record(...this.apply(settle(reclaimed), decision), reclaimed);
+      return outcomeOf(decision);
+    }
+    if (!to) return this.fail(reclaimed, profile, now, `no contact point for ${due.channel}`, due.attempts, reclaimed);
+    return this.send({ ...reclaimed, statusReason: undefined }, profile, provider, to, now);
   }
 
   /** Marks the message FAILED, publishes it, and schedules the fallback channel if there is one. */
@@ -395,13 +433,11 @@ export class Dispatcher {
     const used = new Set((await this.d.messages.listForFact(m.factEventId)).map((x) => x.channel));
     const fb = fallbackChannel(profile, m.category, m.channel, used);
     const failed: Message = {
-      ...m,
+      ...settle(m),
       status: "FAILED",
       attempts,
       lastError: error,
       fallbackTo: fb,
-      claimToken: undefined,
-      claimExpiresAt: undefined,
     };
     // Fallback first: if we crash before recording the failure, the claim expires and this runs again (ids dedupe).
     if (fb) await this.d.messages.insertNew([fallbackMessage(failed, fb, now)]);
@@ -412,6 +448,11 @@ export class Dispatcher {
     );
     return "failed";
   }
+}
+
+/** `m` without a claim and without reconciliation state (what every record after a claim starts from). */
+function settle(m: Message): Message {
+  return { ...m, claimToken: undefined, claimExpiresAt: undefined, inDoubtSince: undefined, reconcileAt: undefined, reconcileLooks: undefined };
 }
 
 function outcomeOf(d: Decision): Outcome {

@@ -70,8 +70,8 @@ export interface MessageRepository {
   /** Inserts messages whose id is new; returns the ids inserted (existing ids are left as they are). */
   insertNew(messages: Message[]): Promise<string[]>;
   /**
-   * Messages due: SCHEDULED or HELD with scheduledAt ≤ now, or SENDING whose claim expired (scheduledAt is the
-   * claim expiry while SENDING), oldest first.
+   * Messages due: SCHEDULED or HELD with scheduledAt ≤ now, SENDING whose claim expired (claimExpiresAt ≤ now),
+   * RECONCILE whose next lookup is due (reconcileAt ≤ now); by scheduledAt.
    */
   findDue(now: Date, limit: number): Promise<Message[]>;
   /**
@@ -102,6 +102,8 @@ export interface MessageRepository {
   countDue(now: Date): Promise<number>;
   /** Messages by channel and status (non-zero cells), created in [from, to) where given. */
   countByChannelStatus(range: { from?: Date; to?: Date }): Promise<ChannelStatusCount[]>;
+  /** Messages in RECONCILE, oldest first; `operatorOnly`: those with no automatic lookup left (no reconcileAt). */
+  listReconcile(operatorOnly: boolean, page: Page): Promise<Message[]>;
   /** A customer's messages, newest first. */
   listForCustomer(customerId: string, accountId: string | undefined, page: Page): Promise<Message[]>;
   /** Delivered in-app messages: unread prominent first, then newest. */
@@ -191,6 +193,8 @@ export interface ProviderReceipt {
   providerMessageId: string;
   /** True when the provider confirmed delivery in the same call (synchronous receipt). */
   delivered: boolean;
+  /** When the provider accepted it by its own clock, if it says (a lookup's answer; shown in the reason only). */
+  acceptedAt?: Date;
 }
 
 /** A provider refused or failed; permanent errors are not retried. */
@@ -215,8 +219,16 @@ export interface ChannelProvider {
   readonly deduplicates: boolean;
   /** Hands the message over; resolves with the receipt or rejects (ProviderError for known failures). */
   send(message: OutboundMessage): Promise<ProviderReceipt>;
-  /** Asks the provider whether it has the message (by idempotency key): its receipt, or null when it never got it. */
+  /**
+   * Asks the provider whether it has the message (by idempotency key, or an email's Message-ID in the provider's
+   * event log): its receipt, or null when it has no record of it. Rejects when the provider cannot be asked.
+   */
   lookup?(messageId: string): Promise<ProviderReceipt | null>;
+  /**
+   * How long after a provider call its lookup may still miss it (an event log's ingestion lag); a "null" is taken
+   * for "never got it" only this long after the lost call's claim ended. 0 or unset: the lookup is consistent.
+   */
+  readonly lookupSettleMs?: number;
 }
 
 /** How many messages are on one channel in one delivery status. */

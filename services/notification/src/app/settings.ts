@@ -31,6 +31,11 @@ export interface NotificationSettings {
   claimMs: number;
   /** Retries of a record (the write after the provider call) that meets a database outage, within the claim. */
   recordRetry: { attempts: number; baseDelayMs: number; maxDelayMs: number };
+  /**
+   * Reconciliation of a message whose provider call was lost: a failed lookup is tried again after a capped,
+   * jittered backoff, at most `maxLooks` times; then the message waits for an operator (ResolveReconciliation).
+   */
+  reconcile: { maxLooks: number; baseDelayMs: number; maxDelayMs: number };
 }
 
 /** Defaults. */
@@ -45,5 +50,6 @@ export const DEFAULT_SETTINGS: NotificationSettings = {
   batchSize: 100,
   claimMs: 2 * 60_000,
   recordRetry: { attempts: 8, baseDelayMs: 200, maxDelayMs: 5_000 },
+  reconcile: { maxLooks: 8, baseDelayMs: 30_000, maxDelayMs: 30 * 60_000 },
   maxFactAgeHours: 48,
 };

@@ -53,8 +53,9 @@ export const LOCALES: readonly Locale[] = ["zh-CN", "en"];
  * State of one message on one channel. SENDING = claimed by a dispatcher (fencing token, claim expiry) that is
  * handing it to the provider; EXPIRED = its validity window closed before it could be sent; SUPERSEDED = a later
  * fact (a payment, a cure, a newer notice) made it wrong before it was sent; RECONCILE = a dispatcher died between
- * the provider call and the record on a channel that cannot deduplicate (SMTP): whether it went out is unknown,
- * and it is never re-sent blindly (see README, "Side effects").
+ * the provider call and the record on a channel that cannot deduplicate (SMTP) and the provider could not (yet) say
+ * whether it has it: never re-sent blindly; asked again at `reconcileAt`, or resolved by an operator when that is
+ * unset (see README, "Side effects").
  */
 export type DeliveryStatus =
   | "SCHEDULED"
@@ -68,7 +69,7 @@ export type DeliveryStatus =
   | "SUPERSEDED"
   | "RECONCILE";
 
-/** Statuses a dispatcher may still act on (the rest are final, RECONCILE waits for an operator). */
+/** Statuses a dispatcher may still act on (the rest are final; RECONCILE is looked up again at `reconcileAt` or waits for an operator). */
 export const PENDING_STATUSES: readonly DeliveryStatus[] = ["SCHEDULED", "HELD", "SENDING"];
 
 /** What the customer did with a message. */
@@ -219,6 +220,15 @@ export interface Message {
   claimToken?: string;
   /** When the claim lapses and another dispatcher may recover the message. */
   claimExpiresAt?: Date;
+  /**
+   * RECONCILE: the end of the claim under which the lost provider call was made — the latest moment that call could
+   * have reached the provider (a provider's lookup is trusted to say "never got it" only `lookupSettleMs` after it).
+   */
+  inDoubtSince?: Date;
+  /** RECONCILE: when the dispatcher asks the provider again; unset = only an operator resolves it. */
+  reconcileAt?: Date;
+  /** RECONCILE: provider lookups that failed so far (bounded by settings.reconcile.maxLooks). */
+  reconcileLooks?: number;
 }
 
 /** True for categories shown pinned in the inbox until read. */

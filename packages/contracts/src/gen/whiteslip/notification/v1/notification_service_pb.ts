@@ -2,8 +2,8 @@
 // @generated from file whiteslip/notification/v1/notification_service.proto (package whiteslip.notification.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Category, Channel, DeliveryStatus, EngagementKind, InboxMessage, Notification } from "./notification_pb";
@@ -14,7 +14,134 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file whiteslip/notification/v1/notification_service.proto.
  */
 export const file_whiteslip_notification_v1_notification_service: GenFile = /*@__PURE__*/
-  fileDesc("CjR3aGl0ZXNsaXAvbm90aWZpY2F0aW9uL3YxL25vdGlmaWNhdGlvbl9zZXJ2aWNlLnByb3RvEhl3aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxIpwBChpVcHNlcnRDb250YWN0UG9pbnRzUmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRINCgVwaG9uZRgCIAEoCRINCgVlbWFpbBgDIAEoCRISCgpwdXNoX3Rva2VuGAQgASgJEhEKCXRpbWVfem9uZRgFIAEoCRIOCgZsb2NhbGUYBiABKAkSFAoMZGlzcGxheV9uYW1lGAcgASgJIl4KG1Vwc2VydENvbnRhY3RQb2ludHNSZXNwb25zZRITCgtjdXN0b21lcl9pZBgBIAEoCRIUCgxwaG9uZV9tYXNrZWQYAiABKAkSFAoMZW1haWxfbWFza2VkGAMgASgJIoABChFDaGFubmVsUHJlZmVyZW5jZRI1CghjYXRlZ29yeRgBIAEoDjIjLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2F0ZWdvcnkSNAoIY2hhbm5lbHMYAiADKA4yIi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkNoYW5uZWwijAEKFVNldFByZWZlcmVuY2VzUmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRJBCgtwcmVmZXJlbmNlcxgCIAMoCzIsLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2hhbm5lbFByZWZlcmVuY2USGwoTcXVpZXRfaG91cnNfY29uc2VudBgDIAEoCCJbChZTZXRQcmVmZXJlbmNlc1Jlc3BvbnNlEkEKC3ByZWZlcmVuY2VzGAEgAygLMiwud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DaGFubmVsUHJlZmVyZW5jZSJqChhMaXN0Tm90aWZpY2F0aW9uc1JlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSEgoKYWNjb3VudF9pZBgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJ0ChlMaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEj4KDW5vdGlmaWNhdGlvbnMYASADKAsyJy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLk5vdGlmaWNhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiYwoQTGlzdEluYm94UmVxdWVzdBITCgtjdXN0b21lcl9pZBgBIAEoCRITCgt1bnJlYWRfb25seRgCIAEoCBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJ9ChFMaXN0SW5ib3hSZXNwb25zZRI5CghtZXNzYWdlcxgBIAMoCzInLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuSW5ib3hNZXNzYWdlEhQKDHVucmVhZF9jb3VudBgCIAEoBRIXCg9uZXh0X3BhZ2VfdG9rZW4YAyABKAkiQAoUTWFya0luYm94UmVhZFJlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSEwoLbWVzc2FnZV9pZHMYAiADKAkiPQoVTWFya0luYm94UmVhZFJlc3BvbnNlEg4KBm1hcmtlZBgBIAEoBRIUCgx1bnJlYWRfY291bnQYAiABKAUinAEKF1JlY29yZEVuZ2FnZW1lbnRSZXF1ZXN0EhcKD25vdGlmaWNhdGlvbl9pZBgBIAEoCRI3CgRraW5kGAIgASgOMikud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5FbmdhZ2VtZW50S2luZBIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiawoYUmVjb3JkRW5nYWdlbWVudFJlc3BvbnNlEhEKCWJlc3RfaG91chgBIAEoBRITCgtleHBsYW5hdGlvbhgCIAEoCRIQCghyZWNvcmRlZBgDIAEoCBIVCg1oYXNfYmVzdF9ob3VyGAQgASgIIvoCCgtDYWRlbmNlUnVsZRIKCgJpZBgBIAEoCRIQCghwcmlvcml0eRgCIAEoBRIPCgd0cmlnZ2VyGAMgASgJEhQKB21pbl9kcGQYBCABKAVIAIgBARIUCgdtYXhfZHBkGAUgASgFSAGIAQESDgoGb25fZHBkGAYgAygFEhkKDGV2ZXJ5X25fZGF5cxgHIAEoBUgCiAEBEg8KB2J1Y2tldHMYCCADKAkSNAoIY2hhbm5lbHMYCSADKA4yIi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkNoYW5uZWwSEAoIdGVtcGxhdGUYCiABKAkSNQoIY2F0ZWdvcnkYCyABKA4yIy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkNhdGVnb3J5EhoKDXVzZV9iZXN0X2hvdXIYDCABKAhIA4gBAUIKCghfbWluX2RwZEIKCghfbWF4X2RwZEIPCg1fZXZlcnlfbl9kYXlzQhAKDl91c2VfYmVzdF9ob3VyIqIBChRDYWRlbmNlUG9saWN5VmVyc2lvbhI1CgVydWxlcxgBIAMoCzImLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2FkZW5jZVJ1bGUSDwoHdmVyc2lvbhgCIAEoBRIuCgp1cGRhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1cGRhdGVkX2J5GAQgASgJIhkKF0dldENhZGVuY2VQb2xpY3lSZXF1ZXN0IlwKGEdldENhZGVuY2VQb2xpY3lSZXNwb25zZRJACgdjdXJyZW50GAEgASgLMi8ud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DYWRlbmNlUG9saWN5VmVyc2lvbiJ8ChpVcGRhdGVDYWRlbmNlUG9saWN5UmVxdWVzdBI1CgVydWxlcxgBIAMoCzImLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2FkZW5jZVJ1bGUSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoBRINCgVhY3RvchgDIAEoCSJfChtVcGRhdGVDYWRlbmNlUG9saWN5UmVzcG9uc2USQAoHY3VycmVudBgBIAEoCzIvLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2FkZW5jZVBvbGljeVZlcnNpb24iQQobR2V0Tm90aWZpY2F0aW9uU3RhdHNSZXF1ZXN0EhEKCWZyb21fZGF0ZRgBIAEoCRIPCgd0b19kYXRlGAIgASgJIpMBChJDaGFubmVsU3RhdHVzQ291bnQSMwoHY2hhbm5lbBgBIAEoDjIiLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2hhbm5lbBI5CgZzdGF0dXMYAiABKA4yKS53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkRlbGl2ZXJ5U3RhdHVzEg0KBWNvdW50GAMgASgDIn0KHEdldE5vdGlmaWNhdGlvblN0YXRzUmVzcG9uc2USPQoGY291bnRzGAEgAygLMi0ud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DaGFubmVsU3RhdHVzQ291bnQSDQoFdG90YWwYAiABKAMSDwoHZHVlX25vdxgDIAEoAzL6CAoTTm90aWZpY2F0aW9uU2VydmljZRKEAQoTVXBzZXJ0Q29udGFjdFBvaW50cxI1LndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuVXBzZXJ0Q29udGFjdFBvaW50c1JlcXVlc3QaNi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLlVwc2VydENvbnRhY3RQb2ludHNSZXNwb25zZRJ1Cg5TZXRQcmVmZXJlbmNlcxIwLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuU2V0UHJlZmVyZW5jZXNSZXF1ZXN0GjEud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5TZXRQcmVmZXJlbmNlc1Jlc3BvbnNlEn4KEUxpc3ROb3RpZmljYXRpb25zEjMud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5MaXN0Tm90aWZpY2F0aW9uc1JlcXVlc3QaNC53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkxpc3ROb3RpZmljYXRpb25zUmVzcG9uc2USZgoJTGlzdEluYm94Eisud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5MaXN0SW5ib3hSZXF1ZXN0Giwud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5MaXN0SW5ib3hSZXNwb25zZRJyCg1NYXJrSW5ib3hSZWFkEi8ud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5NYXJrSW5ib3hSZWFkUmVxdWVzdBowLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuTWFya0luYm94UmVhZFJlc3BvbnNlEnsKEFJlY29yZEVuZ2FnZW1lbnQSMi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLlJlY29yZEVuZ2FnZW1lbnRSZXF1ZXN0GjMud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5SZWNvcmRFbmdhZ2VtZW50UmVzcG9uc2USewoQR2V0Q2FkZW5jZVBvbGljeRIyLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuR2V0Q2FkZW5jZVBvbGljeVJlcXVlc3QaMy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkdldENhZGVuY2VQb2xpY3lSZXNwb25zZRKEAQoTVXBkYXRlQ2FkZW5jZVBvbGljeRI1LndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuVXBkYXRlQ2FkZW5jZVBvbGljeVJlcXVlc3QaNi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLlVwZGF0ZUNhZGVuY2VQb2xpY3lSZXNwb25zZRKHAQoUR2V0Tm90aWZpY2F0aW9uU3RhdHMSNi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkdldE5vdGlmaWNhdGlvblN0YXRzUmVxdWVzdBo3LndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuR2V0Tm90aWZpY2F0aW9uU3RhdHNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_whiteslip_notification_v1_notification]);
+  fileDesc("CjR3aGl0ZXNsaXAvbm90aWZpY2F0aW9uL3YxL25vdGlmaWNhdGlvbl9zZXJ2aWNlLnByb3RvEhl3aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxIloKGkxpc3RSZWNvbmNpbGlhdGlvbnNSZXF1ZXN0EhUKDW9wZXJhdG9yX29ubHkYASABKAgSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkidgobTGlzdFJlY29uY2lsaWF0aW9uc1Jlc3BvbnNlEj4KDW5vdGlmaWNhdGlvbnMYASADKAsyJy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLk5vdGlmaWNhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkijwEKHFJlc29sdmVSZWNvbmNpbGlhdGlvblJlcXVlc3QSFwoPbm90aWZpY2F0aW9uX2lkGAEgASgJEjkKCnJlc29sdXRpb24YAiABKA4yJS53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLlJlc29sdXRpb24SDAoEbm90ZRgDIAEoCRINCgVhY3RvchgEIAEoCSJeCh1SZXNvbHZlUmVjb25jaWxpYXRpb25SZXNwb25zZRI9Cgxub3RpZmljYXRpb24YASABKAsyJy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLk5vdGlmaWNhdGlvbiKcAQoaVXBzZXJ0Q29udGFjdFBvaW50c1JlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSDQoFcGhvbmUYAiABKAkSDQoFZW1haWwYAyABKAkSEgoKcHVzaF90b2tlbhgEIAEoCRIRCgl0aW1lX3pvbmUYBSABKAkSDgoGbG9jYWxlGAYgASgJEhQKDGRpc3BsYXlfbmFtZRgHIAEoCSJeChtVcHNlcnRDb250YWN0UG9pbnRzUmVzcG9uc2USEwoLY3VzdG9tZXJfaWQYASABKAkSFAoMcGhvbmVfbWFza2VkGAIgASgJEhQKDGVtYWlsX21hc2tlZBgDIAEoCSKAAQoRQ2hhbm5lbFByZWZlcmVuY2USNQoIY2F0ZWdvcnkYASABKA4yIy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkNhdGVnb3J5EjQKCGNoYW5uZWxzGAIgAygOMiIud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DaGFubmVsIowBChVTZXRQcmVmZXJlbmNlc1JlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSQQoLcHJlZmVyZW5jZXMYAiADKAsyLC53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkNoYW5uZWxQcmVmZXJlbmNlEhsKE3F1aWV0X2hvdXJzX2NvbnNlbnQYAyABKAgiWwoWU2V0UHJlZmVyZW5jZXNSZXNwb25zZRJBCgtwcmVmZXJlbmNlcxgBIAMoCzIsLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2hhbm5lbFByZWZlcmVuY2UiagoYTGlzdE5vdGlmaWNhdGlvbnNSZXF1ZXN0EhMKC2N1c3RvbWVyX2lkGAEgASgJEhIKCmFjY291bnRfaWQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkidAoZTGlzdE5vdGlmaWNhdGlvbnNSZXNwb25zZRI+Cg1ub3RpZmljYXRpb25zGAEgAygLMicud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5Ob3RpZmljYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImMKEExpc3RJbmJveFJlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSEwoLdW5yZWFkX29ubHkYAiABKAgSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkifQoRTGlzdEluYm94UmVzcG9uc2USOQoIbWVzc2FnZXMYASADKAsyJy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkluYm94TWVzc2FnZRIUCgx1bnJlYWRfY291bnQYAiABKAUSFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJIkAKFE1hcmtJbmJveFJlYWRSZXF1ZXN0EhMKC2N1c3RvbWVyX2lkGAEgASgJEhMKC21lc3NhZ2VfaWRzGAIgAygJIj0KFU1hcmtJbmJveFJlYWRSZXNwb25zZRIOCgZtYXJrZWQYASABKAUSFAoMdW5yZWFkX2NvdW50GAIgASgFIpwBChdSZWNvcmRFbmdhZ2VtZW50UmVxdWVzdBIXCg9ub3RpZmljYXRpb25faWQYASABKAkSNwoEa2luZBgCIAEoDjIpLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuRW5nYWdlbWVudEtpbmQSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImsKGFJlY29yZEVuZ2FnZW1lbnRSZXNwb25zZRIRCgliZXN0X2hvdXIYASABKAUSEwoLZXhwbGFuYXRpb24YAiABKAkSEAoIcmVjb3JkZWQYAyABKAgSFQoNaGFzX2Jlc3RfaG91chgEIAEoCCL6AgoLQ2FkZW5jZVJ1bGUSCgoCaWQYASABKAkSEAoIcHJpb3JpdHkYAiABKAUSDwoHdHJpZ2dlchgDIAEoCRIUCgdtaW5fZHBkGAQgASgFSACIAQESFAoHbWF4X2RwZBgFIAEoBUgBiAEBEg4KBm9uX2RwZBgGIAMoBRIZCgxldmVyeV9uX2RheXMYByABKAVIAogBARIPCgdidWNrZXRzGAggAygJEjQKCGNoYW5uZWxzGAkgAygOMiIud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DaGFubmVsEhAKCHRlbXBsYXRlGAogASgJEjUKCGNhdGVnb3J5GAsgASgOMiMud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DYXRlZ29yeRIaCg11c2VfYmVzdF9ob3VyGAwgASgISAOIAQFCCgoIX21pbl9kcGRCCgoIX21heF9kcGRCDwoNX2V2ZXJ5X25fZGF5c0IQCg5fdXNlX2Jlc3RfaG91ciKiAQoUQ2FkZW5jZVBvbGljeVZlcnNpb24SNQoFcnVsZXMYASADKAsyJi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkNhZGVuY2VSdWxlEg8KB3ZlcnNpb24YAiABKAUSLgoKdXBkYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKdXBkYXRlZF9ieRgEIAEoCSIZChdHZXRDYWRlbmNlUG9saWN5UmVxdWVzdCJcChhHZXRDYWRlbmNlUG9saWN5UmVzcG9uc2USQAoHY3VycmVudBgBIAEoCzIvLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2FkZW5jZVBvbGljeVZlcnNpb24ifAoaVXBkYXRlQ2FkZW5jZVBvbGljeVJlcXVlc3QSNQoFcnVsZXMYASADKAsyJi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkNhZGVuY2VSdWxlEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAUSDQoFYWN0b3IYAyABKAkiXwobVXBkYXRlQ2FkZW5jZVBvbGljeVJlc3BvbnNlEkAKB2N1cnJlbnQYASABKAsyLy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkNhZGVuY2VQb2xpY3lWZXJzaW9uIkEKG0dldE5vdGlmaWNhdGlvblN0YXRzUmVxdWVzdBIRCglmcm9tX2RhdGUYASABKAkSDwoHdG9fZGF0ZRgCIAEoCSKTAQoSQ2hhbm5lbFN0YXR1c0NvdW50EjMKB2NoYW5uZWwYASABKA4yIi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkNoYW5uZWwSOQoGc3RhdHVzGAIgASgOMikud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5EZWxpdmVyeVN0YXR1cxINCgVjb3VudBgDIAEoAyJ9ChxHZXROb3RpZmljYXRpb25TdGF0c1Jlc3BvbnNlEj0KBmNvdW50cxgBIAMoCzItLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2hhbm5lbFN0YXR1c0NvdW50Eg0KBXRvdGFsGAIgASgDEg8KB2R1ZV9ub3cYAyABKAMqcAoKUmVzb2x1dGlvbhIaChZSRVNPTFVUSU9OX1VOU1BFQ0lGSUVEEAASGAoUUkVTT0xVVElPTl9ERUxJVkVSRUQQARIVChFSRVNPTFVUSU9OX1JFU0VORBACEhUKEVJFU09MVVRJT05fTE9PS1VQEAMyjgsKE05vdGlmaWNhdGlvblNlcnZpY2UShAEKE1Vwc2VydENvbnRhY3RQb2ludHMSNS53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLlVwc2VydENvbnRhY3RQb2ludHNSZXF1ZXN0GjYud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5VcHNlcnRDb250YWN0UG9pbnRzUmVzcG9uc2USdQoOU2V0UHJlZmVyZW5jZXMSMC53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLlNldFByZWZlcmVuY2VzUmVxdWVzdBoxLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuU2V0UHJlZmVyZW5jZXNSZXNwb25zZRJ+ChFMaXN0Tm90aWZpY2F0aW9ucxIzLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuTGlzdE5vdGlmaWNhdGlvbnNSZXF1ZXN0GjQud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5MaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEmYKCUxpc3RJbmJveBIrLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuTGlzdEluYm94UmVxdWVzdBosLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuTGlzdEluYm94UmVzcG9uc2UScgoNTWFya0luYm94UmVhZBIvLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuTWFya0luYm94UmVhZFJlcXVlc3QaMC53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLk1hcmtJbmJveFJlYWRSZXNwb25zZRJ7ChBSZWNvcmRFbmdhZ2VtZW50EjIud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5SZWNvcmRFbmdhZ2VtZW50UmVxdWVzdBozLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuUmVjb3JkRW5nYWdlbWVudFJlc3BvbnNlEnsKEEdldENhZGVuY2VQb2xpY3kSMi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkdldENhZGVuY2VQb2xpY3lSZXF1ZXN0GjMud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5HZXRDYWRlbmNlUG9saWN5UmVzcG9uc2UShAEKE1VwZGF0ZUNhZGVuY2VQb2xpY3kSNS53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLlVwZGF0ZUNhZGVuY2VQb2xpY3lSZXF1ZXN0GjYud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5VcGRhdGVDYWRlbmNlUG9saWN5UmVzcG9uc2UShwEKFEdldE5vdGlmaWNhdGlvblN0YXRzEjYud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5HZXROb3RpZmljYXRpb25TdGF0c1JlcXVlc3QaNy53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkdldE5vdGlmaWNhdGlvblN0YXRzUmVzcG9uc2UShAEKE0xpc3RSZWNvbmNpbGlhdGlvbnMSNS53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLkxpc3RSZWNvbmNpbGlhdGlvbnNSZXF1ZXN0GjYud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5MaXN0UmVjb25jaWxpYXRpb25zUmVzcG9uc2USigEKFVJlc29sdmVSZWNvbmNpbGlhdGlvbhI3LndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuUmVzb2x2ZVJlY29uY2lsaWF0aW9uUmVxdWVzdBo4LndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuUmVzb2x2ZVJlY29uY2lsaWF0aW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_whiteslip_notification_v1_notification]);
+
+/**
+ * ListReconciliationsRequest pages through the messages in RECONCILE.
+ *
+ * @generated from message whiteslip.notification.v1.ListReconciliationsRequest
+ */
+export type ListReconciliationsRequest = Message<"whiteslip.notification.v1.ListReconciliationsRequest"> & {
+  /**
+   * Only those waiting for an operator (no automatic lookup left).
+   *
+   * @generated from field: bool operator_only = 1;
+   */
+  operatorOnly: boolean;
+
+  /**
+   * Page size (default 50, max 200).
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * Page token.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message whiteslip.notification.v1.ListReconciliationsRequest.
+ * Use `create(ListReconciliationsRequestSchema)` to create a new message.
+ */
+export const ListReconciliationsRequestSchema: GenMessage<ListReconciliationsRequest> = /*@__PURE__*/
+  messageDesc(file_whiteslip_notification_v1_notification_service, 0);
+
+/**
+ * ListReconciliationsResponse is one page, oldest first.
+ *
+ * @generated from message whiteslip.notification.v1.ListReconciliationsResponse
+ */
+export type ListReconciliationsResponse = Message<"whiteslip.notification.v1.ListReconciliationsResponse"> & {
+  /**
+   * Messages in RECONCILE (status_reason says why, next_lookup_at when the dispatcher asks again).
+   *
+   * @generated from field: repeated whiteslip.notification.v1.Notification notifications = 1;
+   */
+  notifications: Notification[];
+
+  /**
+   * Next page token.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message whiteslip.notification.v1.ListReconciliationsResponse.
+ * Use `create(ListReconciliationsResponseSchema)` to create a new message.
+ */
+export const ListReconciliationsResponseSchema: GenMessage<ListReconciliationsResponse> = /*@__PURE__*/
+  messageDesc(file_whiteslip_notification_v1_notification_service, 1);
+
+/**
+ * ResolveReconciliationRequest resolves one message.
+ *
+ * @generated from message whiteslip.notification.v1.ResolveReconciliationRequest
+ */
+export type ResolveReconciliationRequest = Message<"whiteslip.notification.v1.ResolveReconciliationRequest"> & {
+  /**
+   * The message.
+   *
+   * @generated from field: string notification_id = 1;
+   */
+  notificationId: string;
+
+  /**
+   * What the operator found.
+   *
+   * @generated from field: whiteslip.notification.v1.Resolution resolution = 2;
+   */
+  resolution: Resolution;
+
+  /**
+   * Evidence, e.g. `relay log 2027-03-11 09:00:03 250 queued as 4F2A`; required for DELIVERED and RESEND.
+   *
+   * @generated from field: string note = 3;
+   */
+  note: string;
+
+  /**
+   * Who resolves it: used only without verified identities (development); otherwise the caller's identity (and the
+   * console's signed-in user) is recorded.
+   *
+   * @generated from field: string actor = 4;
+   */
+  actor: string;
+};
+
+/**
+ * Describes the message whiteslip.notification.v1.ResolveReconciliationRequest.
+ * Use `create(ResolveReconciliationRequestSchema)` to create a new message.
+ */
+export const ResolveReconciliationRequestSchema: GenMessage<ResolveReconciliationRequest> = /*@__PURE__*/
+  messageDesc(file_whiteslip_notification_v1_notification_service, 2);
+
+/**
+ * ResolveReconciliationResponse is the message after the resolution.
+ *
+ * @generated from message whiteslip.notification.v1.ResolveReconciliationResponse
+ */
+export type ResolveReconciliationResponse = Message<"whiteslip.notification.v1.ResolveReconciliationResponse"> & {
+  /**
+   * The message.
+   *
+   * @generated from field: whiteslip.notification.v1.Notification notification = 1;
+   */
+  notification?: Notification | undefined;
+};
+
+/**
+ * Describes the message whiteslip.notification.v1.ResolveReconciliationResponse.
+ * Use `create(ResolveReconciliationResponseSchema)` to create a new message.
+ */
+export const ResolveReconciliationResponseSchema: GenMessage<ResolveReconciliationResponse> = /*@__PURE__*/
+  messageDesc(file_whiteslip_notification_v1_notification_service, 3);
 
 /**
  * UpsertContactPointsRequest sets contact points; empty fields are left unchanged.
@@ -77,7 +204,7 @@ export type UpsertContactPointsRequest = Message<"whiteslip.notification.v1.Upse
  * Use `create(UpsertContactPointsRequestSchema)` to create a new message.
  */
 export const UpsertContactPointsRequestSchema: GenMessage<UpsertContactPointsRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 0);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 4);
 
 /**
  * UpsertContactPointsResponse confirms with masked values.
@@ -112,7 +239,7 @@ export type UpsertContactPointsResponse = Message<"whiteslip.notification.v1.Ups
  * Use `create(UpsertContactPointsResponseSchema)` to create a new message.
  */
 export const UpsertContactPointsResponseSchema: GenMessage<UpsertContactPointsResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 1);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 5);
 
 /**
  * ChannelPreference says which channels a category may use.
@@ -140,7 +267,7 @@ export type ChannelPreference = Message<"whiteslip.notification.v1.ChannelPrefer
  * Use `create(ChannelPreferenceSchema)` to create a new message.
  */
 export const ChannelPreferenceSchema: GenMessage<ChannelPreference> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 2);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 6);
 
 /**
  * SetPreferencesRequest replaces a customer's preferences.
@@ -175,7 +302,7 @@ export type SetPreferencesRequest = Message<"whiteslip.notification.v1.SetPrefer
  * Use `create(SetPreferencesRequestSchema)` to create a new message.
  */
 export const SetPreferencesRequestSchema: GenMessage<SetPreferencesRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 3);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 7);
 
 /**
  * SetPreferencesResponse echoes the stored preferences.
@@ -196,7 +323,7 @@ export type SetPreferencesResponse = Message<"whiteslip.notification.v1.SetPrefe
  * Use `create(SetPreferencesResponseSchema)` to create a new message.
  */
 export const SetPreferencesResponseSchema: GenMessage<SetPreferencesResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 4);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 8);
 
 /**
  * ListNotificationsRequest pages through a customer's messages.
@@ -238,7 +365,7 @@ export type ListNotificationsRequest = Message<"whiteslip.notification.v1.ListNo
  * Use `create(ListNotificationsRequestSchema)` to create a new message.
  */
 export const ListNotificationsRequestSchema: GenMessage<ListNotificationsRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 5);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 9);
 
 /**
  * ListNotificationsResponse is one page.
@@ -266,7 +393,7 @@ export type ListNotificationsResponse = Message<"whiteslip.notification.v1.ListN
  * Use `create(ListNotificationsResponseSchema)` to create a new message.
  */
 export const ListNotificationsResponseSchema: GenMessage<ListNotificationsResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 6);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 10);
 
 /**
  * ListInboxRequest reads the inbox.
@@ -308,7 +435,7 @@ export type ListInboxRequest = Message<"whiteslip.notification.v1.ListInboxReque
  * Use `create(ListInboxRequestSchema)` to create a new message.
  */
 export const ListInboxRequestSchema: GenMessage<ListInboxRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 7);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 11);
 
 /**
  * ListInboxResponse is one page of the inbox.
@@ -343,7 +470,7 @@ export type ListInboxResponse = Message<"whiteslip.notification.v1.ListInboxResp
  * Use `create(ListInboxResponseSchema)` to create a new message.
  */
 export const ListInboxResponseSchema: GenMessage<ListInboxResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 8);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 12);
 
 /**
  * MarkInboxReadRequest marks messages read.
@@ -371,7 +498,7 @@ export type MarkInboxReadRequest = Message<"whiteslip.notification.v1.MarkInboxR
  * Use `create(MarkInboxReadRequestSchema)` to create a new message.
  */
 export const MarkInboxReadRequestSchema: GenMessage<MarkInboxReadRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 9);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 13);
 
 /**
  * MarkInboxReadResponse reports the count.
@@ -399,7 +526,7 @@ export type MarkInboxReadResponse = Message<"whiteslip.notification.v1.MarkInbox
  * Use `create(MarkInboxReadResponseSchema)` to create a new message.
  */
 export const MarkInboxReadResponseSchema: GenMessage<MarkInboxReadResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 10);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 14);
 
 /**
  * RecordEngagementRequest records an engagement.
@@ -434,7 +561,7 @@ export type RecordEngagementRequest = Message<"whiteslip.notification.v1.RecordE
  * Use `create(RecordEngagementRequestSchema)` to create a new message.
  */
 export const RecordEngagementRequestSchema: GenMessage<RecordEngagementRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 11);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 15);
 
 /**
  * RecordEngagementResponse returns the customer's current best hour.
@@ -477,7 +604,7 @@ export type RecordEngagementResponse = Message<"whiteslip.notification.v1.Record
  * Use `create(RecordEngagementResponseSchema)` to create a new message.
  */
 export const RecordEngagementResponseSchema: GenMessage<RecordEngagementResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 12);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 16);
 
 /**
  * CadenceRule is one row of the cadence policy table: facts it matches and the channels it sends on. Every matching
@@ -576,7 +703,7 @@ export type CadenceRule = Message<"whiteslip.notification.v1.CadenceRule"> & {
  * Use `create(CadenceRuleSchema)` to create a new message.
  */
 export const CadenceRuleSchema: GenMessage<CadenceRule> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 13);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 17);
 
 /**
  * CadencePolicyVersion is a stored cadence table with its version and audit.
@@ -618,7 +745,7 @@ export type CadencePolicyVersion = Message<"whiteslip.notification.v1.CadencePol
  * Use `create(CadencePolicyVersionSchema)` to create a new message.
  */
 export const CadencePolicyVersionSchema: GenMessage<CadencePolicyVersion> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 14);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 18);
 
 /**
  * GetCadencePolicyRequest asks for the cadence table.
@@ -633,7 +760,7 @@ export type GetCadencePolicyRequest = Message<"whiteslip.notification.v1.GetCade
  * Use `create(GetCadencePolicyRequestSchema)` to create a new message.
  */
 export const GetCadencePolicyRequestSchema: GenMessage<GetCadencePolicyRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 15);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 19);
 
 /**
  * GetCadencePolicyResponse returns the cadence table in force.
@@ -654,7 +781,7 @@ export type GetCadencePolicyResponse = Message<"whiteslip.notification.v1.GetCad
  * Use `create(GetCadencePolicyResponseSchema)` to create a new message.
  */
 export const GetCadencePolicyResponseSchema: GenMessage<GetCadencePolicyResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 16);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 20);
 
 /**
  * UpdateCadencePolicyRequest replaces the cadence table.
@@ -689,7 +816,7 @@ export type UpdateCadencePolicyRequest = Message<"whiteslip.notification.v1.Upda
  * Use `create(UpdateCadencePolicyRequestSchema)` to create a new message.
  */
 export const UpdateCadencePolicyRequestSchema: GenMessage<UpdateCadencePolicyRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 17);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 21);
 
 /**
  * UpdateCadencePolicyResponse returns the stored table.
@@ -710,7 +837,7 @@ export type UpdateCadencePolicyResponse = Message<"whiteslip.notification.v1.Upd
  * Use `create(UpdateCadencePolicyResponseSchema)` to create a new message.
  */
 export const UpdateCadencePolicyResponseSchema: GenMessage<UpdateCadencePolicyResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 18);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 22);
 
 /**
  * GetNotificationStatsRequest chooses the messages counted (by creation, business dates in the service's zone).
@@ -738,7 +865,7 @@ export type GetNotificationStatsRequest = Message<"whiteslip.notification.v1.Get
  * Use `create(GetNotificationStatsRequestSchema)` to create a new message.
  */
 export const GetNotificationStatsRequestSchema: GenMessage<GetNotificationStatsRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 19);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 23);
 
 /**
  * ChannelStatusCount is the number of messages on one channel in one delivery status.
@@ -773,7 +900,7 @@ export type ChannelStatusCount = Message<"whiteslip.notification.v1.ChannelStatu
  * Use `create(ChannelStatusCountSchema)` to create a new message.
  */
 export const ChannelStatusCountSchema: GenMessage<ChannelStatusCount> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 20);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 24);
 
 /**
  * GetNotificationStatsResponse holds the counts (only non-zero cells) and their total.
@@ -810,7 +937,48 @@ export type GetNotificationStatsResponse = Message<"whiteslip.notification.v1.Ge
  * Use `create(GetNotificationStatsResponseSchema)` to create a new message.
  */
 export const GetNotificationStatsResponseSchema: GenMessage<GetNotificationStatsResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_notification_v1_notification_service, 21);
+  messageDesc(file_whiteslip_notification_v1_notification_service, 25);
+
+/**
+ * Resolution is what an operator found for a message in RECONCILE.
+ *
+ * @generated from enum whiteslip.notification.v1.Resolution
+ */
+export enum Resolution {
+  /**
+   * Not set (refused).
+   *
+   * @generated from enum value: RESOLUTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The provider has it (its log shows it accepted): recorded DELIVERED, NotificationSent and NotificationDelivered published.
+   *
+   * @generated from enum value: RESOLUTION_DELIVERED = 1;
+   */
+  DELIVERED = 1,
+
+  /**
+   * The provider never got it: scheduled now; the dispatcher sends it with the same Message-ID / key.
+   *
+   * @generated from enum value: RESOLUTION_RESEND = 2;
+   */
+  RESEND = 2,
+
+  /**
+   * Ask the provider again now (after its lookup API came back).
+   *
+   * @generated from enum value: RESOLUTION_LOOKUP = 3;
+   */
+  LOOKUP = 3,
+}
+
+/**
+ * Describes the enum whiteslip.notification.v1.Resolution.
+ */
+export const ResolutionSchema: GenEnum<Resolution> = /*@__PURE__*/
+  enumDesc(file_whiteslip_notification_v1_notification_service, 0);
 
 /**
  * NotificationService owns contact points and preferences, templates, the
@@ -910,6 +1078,30 @@ export const NotificationService: GenService<{
     methodKind: "unary";
     input: typeof GetNotificationStatsRequestSchema;
     output: typeof GetNotificationStatsResponseSchema;
+  },
+  /**
+   * ListReconciliations lists messages in RECONCILE — a provider call whose outcome was lost and that the provider
+   * could not (yet) confirm — oldest first; `operator_only` keeps those the dispatcher will not look up again.
+   *
+   * @generated from rpc whiteslip.notification.v1.NotificationService.ListReconciliations
+   */
+  listReconciliations: {
+    methodKind: "unary";
+    input: typeof ListReconciliationsRequestSchema;
+    output: typeof ListReconciliationsResponseSchema;
+  },
+  /**
+   * ResolveReconciliation resolves a RECONCILE message: DELIVERED (found in the provider's log), RESEND (not there:
+   * the dispatcher sends it, its validity still applies) or LOOKUP (ask the provider again now). FAILED_PRECONDITION
+   * (`NOT_IN_RECONCILE`) when the message is in another state; NOT_FOUND for an unknown id; the verified actor and
+   * the note are recorded in the message's status reason.
+   *
+   * @generated from rpc whiteslip.notification.v1.NotificationService.ResolveReconciliation
+   */
+  resolveReconciliation: {
+    methodKind: "unary";
+    input: typeof ResolveReconciliationRequestSchema;
+    output: typeof ResolveReconciliationResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_whiteslip_notification_v1_notification_service, 0);
