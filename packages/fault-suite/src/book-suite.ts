@@ -94,6 +94,7 @@ export function bookSuite(opts: { title: string; tag: string; accounts: number; 
     scenario(BOOK_SCENARIOS.notification, async () => {
       const total = baseline.figures.wave ?? 0;
       let kill = { at: 0, total };
+      let lookups: () => string = () => "";
       const run = await runBook(infra, {
         tag: `${tag}-notification`,
         accounts,
@@ -103,9 +104,16 @@ export function bookSuite(opts: { title: string; tag: string; accounts: number; 
             const before = ctx.p.sandbox.messages.length;
             const k = await killWhen(ctx, "notification", "wave messages at the sinks", async () => ctx.p.sandbox.messages.length - before, third(total), total);
             kill = k;
+            // what the restarted notification asked the providers about the sends the kill cut off
+            const sandbox = ctx.p.sandbox;
+            lookups = () => {
+              const by = (ch: string, found: boolean) => sandbox.lookups.filter((l) => (ch === "EMAIL") === (l.channel === "EMAIL") && l.found === found).length;
+              return `recovery lookups: email event log ${by("EMAIL", true)} found / ${by("EMAIL", false)} not found (then sent); idempotency keys ${by("HTTP", true)} found / ${by("HTTP", false)} not found; ${sandbox.requests.filter((r) => r.replayed).length} HTTP requests replayed by key`;
+            };
           },
         },
       });
+      run.story.push(`    ${lookups()}`);
       return { run, conditions: [[kill.at < kill.total, `notification was killed after ${kill.at} of ${kill.total} wave messages`]] };
     });
 
