@@ -55,6 +55,7 @@ export const Topics = {
   PromiseBroken: spec("collections", collections.PromiseBrokenSchema),
   PlanAgreed: spec("collections", collections.PlanAgreedSchema),
   LegalNoticeRequested: spec("collections", collections.LegalNoticeRequestedSchema),
+  TreatmentStepRequested: spec("collections", collections.TreatmentStepRequestedSchema),
   // credit reporting
   ScoreChanged: spec("creditreporting", creditreporting.ScoreChangedSchema),
   NegativeReportPending: spec("creditreporting", creditreporting.NegativeReportPendingSchema),

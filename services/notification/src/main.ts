@@ -22,7 +22,9 @@ import {
 } from "./adapters/mongo-repositories";
 import { SmtpEmailProvider } from "./adapters/smtp-email-provider";
 import { Dispatcher } from "./app/dispatch-due-messages";
-import { NotifyOnFact } from "./app/notify-on-fact";
+import { CasePathAwareNotify, HandleCaseStep } from "./app/handle-case-step";
+import { caseStepSubscriptions } from "./adapters/case-step-consumer";
+import { MongoCasePathRepository } from "./adapters/mongo-case-paths";
 import { supersedeNotices } from "./app/supersede-notices";
 import type { ChannelProvider } from "./app/ports";
 import { DEFAULT_SETTINGS, type NotificationSettings } from "./app/settings";
@@ -67,7 +69,10 @@ export async function startNotification(
       if (added.length > 0) logger.info({ rules: added }, "new default cadence rules added to the stored table");
 
       const { providers, smtp } = providersFrom(config);
-      const notify = new NotifyOnFact({ messages, customers, engagements, accounts, policy, clock, settings });
+      // collections' treatment-path steps (app/handle-case-step.ts); the cadence leaves accounts with a case path alone
+      const casePaths = new MongoCasePathRepository(store.db);
+      const notify = new CasePathAwareNotify({ messages, customers, engagements, accounts, policy, clock, settings }, casePaths);
+      const caseSteps = new HandleCaseStep({ messages, customers, engagements, accounts, casePaths, clock, settings });
       dispatcher = new Dispatcher({
         messages,
         customers,
@@ -92,12 +97,15 @@ export async function startNotification(
         consumers: [
           {
             groupId: config.CONSUMER_GROUP,
-            subscriptions: factSubscriptions(
-              notify,
-              logger,
-              (p) => attributePayment({ messages, engagements, customers, clock, settings }, p),
-              (e) => supersedeNotices({ messages, accounts }, e),
-            ),
+            subscriptions: [
+              ...factSubscriptions(
+                notify,
+                logger,
+                (p) => attributePayment({ messages, engagements, customers, clock, settings }, p),
+                (e) => supersedeNotices({ messages, accounts }, e),
+              ),
+              ...caseStepSubscriptions(caseSteps, logger),
+            ],
           },
         ],
         outbox: [messages.messages as unknown as Collection<Document>],

@@ -4,12 +4,13 @@
  * event id (kept on the case or tier document in the same single-document write as the effect).
  */
 import { type Subscription, subscribe } from "@whiteslip/bus";
-import { checkOverdue, Topics } from "@whiteslip/contracts";
+import { checkOverdue, collections, notification, Topics } from "@whiteslip/contracts";
 import { invalidArgument } from "@whiteslip/core";
 import { handleAccountCured } from "../app/handle-account-cured";
 import { handleChargedOff } from "../app/handle-charged-off";
 import { handleOverdue } from "../app/handle-overdue";
 import { handlePaymentReceived } from "../app/handle-payment-received";
+import { handleStepReport, type StepReport } from "../app/handle-step-report";
 import { openPreDelinquency } from "../app/open-pre-delinquency";
 import type { Deps } from "../app/ports";
 import { recordRiskTier } from "../app/record-risk-tier";
@@ -29,7 +30,29 @@ function need(value: string, field: string): void {
 export function collectionsSubscriptions(deps: Deps, logger: DebugLogger): Subscription[] {
   const log = (topic: string, id: string, effect: string) =>
     logger.debug({ topic, eventId: id, effect }, "event handled");
+  // notification's reports on the messages it sent for treatment-path steps (other messages are not ours)
+  const stepType = collections.TreatmentStepRequestedSchema.typeName;
+  const report = async (
+    topic: string,
+    id: string,
+    ref: notification.NotificationRef | undefined,
+    status: StepReport["status"],
+    detail: string,
+  ) => {
+    if (!ref || ref.factType !== stepType || !ref.accountId || !ref.factId) return;
+    log(topic, id, await handleStepReport(deps, { accountId: ref.accountId, stepId: ref.factId, status, detail }));
+  };
+  const channelName = (ref: notification.NotificationRef | undefined) =>
+    ref ? (notification.Channel[ref.channel] ?? String(ref.channel)) : "";
   return [
+    subscribe(Topics.NotificationSent, (e) => report(e.topic, e.id, e.data.ref, "SENT", `sent on ${channelName(e.data.ref)}`)),
+    subscribe(Topics.NotificationDelivered, (e) =>
+      report(e.topic, e.id, e.data.ref, "DELIVERED", `delivered on ${channelName(e.data.ref)}`),
+    ),
+    subscribe(Topics.NotificationFailed, (e) =>
+      // the provider's error text stays in notification (it may quote a contact point)
+      report(e.topic, e.id, e.data.ref, "FAILED", `failed on ${channelName(e.data.ref)} after ${e.data.attempts} attempts`),
+    ),
     subscribe(Topics.Overdue, async (e) => {
       const d = e.data;
       checkOverdue(d); // an impossible date or a DPD below 1 opens no case: dead-lettered at once, as by every consumer

@@ -7,6 +7,7 @@ import {
   caseStatusToProto,
   legalNoticeRequestedInit,
   promiseToProto,
+  stepChannelToProto,
   treatmentToProto,
 } from "./proto";
 
@@ -70,6 +71,23 @@ export function encodeCaseEvent(e: CaseEvent): OutgoingEvent {
       return encodeEvent(Topics.LegalNoticeRequested, {
         ...env,
         data: { ...base, ...legalNoticeRequestedInit(e.notice) },
+      });
+    case "TreatmentStepRequested":
+      return encodeEvent(Topics.TreatmentStepRequested, {
+        ...env,
+        data: {
+          ...base,
+          stepId: e.stepId,
+          strategyId: e.strategyId,
+          ruleRef: e.ruleRef,
+          channel: stepChannelToProto(e.channel),
+          template: e.template,
+          daysPastDue: e.dpd,
+          bucket: bucketToProto(e.bucket),
+          overdueFen: e.overdueFen,
+          totalBalanceFen: e.totalBalanceFen,
+          businessDate: e.businessDate,
+        },
       });
   }
 }

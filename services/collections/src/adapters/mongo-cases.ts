@@ -105,6 +105,7 @@ function fromDoc(d: CaseDoc): CollectionCase {
       totalBalanceFen: fen(n.totalBalanceFen),
     })),
     waivers: (d.waivers ?? []).map((w: Document) => ({ ...w, waivedFen: fen(w.waivedFen) })),
+    path: (d.path ?? []).map((s: Document) => ({ ...s, dpd: Number(s.dpd) })),
     processedEventIds: d.processedEventIds ?? [],
     audit: (d.audit ?? []).map((a: Document) => ({ ...a, seq: Number(a.seq) })),
     version: Number(d.version ?? 0),

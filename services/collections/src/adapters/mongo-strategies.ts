@@ -10,6 +10,7 @@ import { every, type Periodic } from "@whiteslip/runtime";
 import type { Collection, Db } from "mongodb";
 import type { StrategyTableRepository, StrategyTableVersion } from "../app/ports";
 import type { Strategy, StrategySet, TreatmentRule } from "../domain/strategy";
+import type { PathStep } from "../domain/treatment-path";
 import type { Bucket, RiskTier, Treatment } from "../domain/types";
 
 interface RuleDoc {
@@ -19,6 +20,7 @@ interface RuleDoc {
   maxBalanceFen?: string;
   minDpd?: number;
   treatment: Treatment;
+  path?: PathStep[];
 }
 interface StrategyDoc {
   id: string;
@@ -42,6 +44,7 @@ const ruleToDoc = (r: TreatmentRule): RuleDoc => ({
   ...(r.maxBalanceFen !== undefined ? { maxBalanceFen: r.maxBalanceFen.toString() } : {}),
   ...(r.minDpd !== undefined ? { minDpd: r.minDpd } : {}),
   treatment: r.treatment,
+  ...(r.path?.length ? { path: r.path.map((s) => ({ ...s })) } : {}),
 });
 const ruleFromDoc = (r: RuleDoc): TreatmentRule => ({
   buckets: r.buckets,
@@ -50,6 +53,7 @@ const ruleFromDoc = (r: RuleDoc): TreatmentRule => ({
   ...(r.maxBalanceFen != null ? { maxBalanceFen: BigInt(r.maxBalanceFen) } : {}),
   ...(r.minDpd != null ? { minDpd: r.minDpd } : {}),
   treatment: r.treatment,
+  ...(r.path?.length ? { path: r.path.map((s) => ({ dpd: Number(s.dpd), channel: s.channel, ...(s.template ? { template: s.template } : {}) })) } : {}),
 });
 const strategyToDoc = (s: Strategy): StrategyDoc => ({
   id: s.id,
@@ -64,7 +68,8 @@ const strategyFromDoc = (s: StrategyDoc): Strategy => ({
 const fromDoc = (d: StrategyPolicyDoc): StrategyTableVersion => ({
   table: {
     champion: strategyFromDoc(d.champion),
-    challengers: d.challengers.map(strategyFromDoc),
+    // an empty list seeded through $setOnInsert comes back absent from the testkit's FerretDB
+    challengers: (d.challengers ?? []).map(strategyFromDoc),
     challengerPercent: d.challengerPercent,
   },
   version: d.version,

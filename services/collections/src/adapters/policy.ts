@@ -22,8 +22,21 @@ const strategySchema = z.object({
         .union([z.string().regex(/^\d+$/), z.number().int().nonnegative()])
         .transform((v) => BigInt(v))
         .optional(),
+      maxBalanceFen: z
+        .union([z.string().regex(/^\d+$/), z.number().int().nonnegative()])
+        .transform((v) => BigInt(v))
+        .optional(),
       minDpd: z.number().int().nonnegative().optional(),
       treatment,
+      path: z
+        .array(
+          z.object({
+            dpd: z.number().int(),
+            channel: z.enum(["SMS", "EMAIL", "IN_APP", "PUSH", "CALL", "LETTER", "LEGAL_NOTICE", "AGENCY"]),
+            template: z.string().optional(),
+          }),
+        )
+        .optional(),
     }),
   ),
 });

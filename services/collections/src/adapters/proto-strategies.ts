@@ -8,7 +8,7 @@ import { billing, collections } from "@whiteslip/contracts";
 import type { StrategyTableVersion } from "../app/ports";
 import type { Strategy, StrategySet, TreatmentRule } from "../domain/strategy";
 import type { Bucket, RiskTier, Treatment } from "../domain/types";
-import { bucketToProto, treatmentToProto } from "./proto";
+import { bucketToProto, pathStepFromProto, pathStepToProto, treatmentToProto } from "./proto";
 
 const enumName = (e: Record<string, string | number>, v: number): string =>
   typeof e[v] === "string" ? (e[v] as string) : "UNSPECIFIED";
@@ -21,6 +21,7 @@ function ruleFromProto(r: collections.TreatmentRule): TreatmentRule {
     ...(r.maxBalanceFen !== undefined ? { maxBalanceFen: r.maxBalanceFen } : {}),
     ...(r.minDpd !== undefined ? { minDpd: r.minDpd } : {}),
     treatment: enumName(collections.Treatment, r.treatment) as Treatment,
+    ...(r.path.length > 0 ? { path: r.path.map(pathStepFromProto) } : {}),
   };
 }
 
@@ -49,6 +50,7 @@ function strategyToProto(s: Strategy): collections.CollectionStrategy {
       ...(r.maxBalanceFen !== undefined ? { maxBalanceFen: r.maxBalanceFen } : {}),
       ...(r.minDpd !== undefined ? { minDpd: r.minDpd } : {}),
       treatment: treatmentToProto(r.treatment),
+      path: (r.path ?? []).map(pathStepToProto),
     })),
   });
 }

@@ -18,6 +18,7 @@ import type {
   RiskTier,
   Treatment,
 } from "../domain/types";
+import type { CaseStep, PathStep, StepChannel, StepStatus } from "../domain/treatment-path";
 
 type EnumObj = Record<string, string | number>;
 
@@ -60,6 +61,40 @@ export const tierFromProto = (t: credit.RiskTier): RiskTier => {
   return (["A", "B", "C", "D", "E"].includes(n) ? n : "") as RiskTier;
 };
 
+/** Treatment path enums (by name, like every enum here). */
+export const stepChannelToProto = (c: StepChannel): collections.StepChannel =>
+  toProtoEnum(collections.StepChannel, c);
+export const stepChannelFromProto = (c: collections.StepChannel): StepChannel | "UNSPECIFIED" =>
+  fromProtoEnum(collections.StepChannel, c) as StepChannel | "UNSPECIFIED";
+export const stepStatusToProto = (s: StepStatus): collections.StepStatus => toProtoEnum(collections.StepStatus, s);
+
+/** A scheduled step as the API shows it. */
+export function caseStepToProto(s: CaseStep): MessageInitShape<typeof collections.CaseStepSchema> {
+  return {
+    stepId: s.stepId,
+    ruleRef: s.ruleRef,
+    dpd: s.dpd,
+    channel: stepChannelToProto(s.channel),
+    template: s.template,
+    plannedDate: s.plannedDate,
+    status: stepStatusToProto(s.status),
+    outcome: s.outcome,
+    updatedAt: timestampFromDate(s.updatedAt),
+  };
+}
+
+/** A rule's path step ↔ proto. */
+export const pathStepToProto = (s: PathStep): MessageInitShape<typeof collections.PathStepSchema> => ({
+  dpd: s.dpd,
+  channel: stepChannelToProto(s.channel),
+  template: s.template ?? "",
+});
+export const pathStepFromProto = (s: collections.PathStep): PathStep => ({
+  dpd: s.dpd,
+  channel: stepChannelFromProto(s.channel) as StepChannel,
+  ...(s.template ? { template: s.template } : {}),
+});
+
 /** A case as the API shows it. */
 export function caseToProto(c: CollectionCase): MessageInitShape<typeof collections.CaseSchema> {
   return {
@@ -87,6 +122,7 @@ export function caseToProto(c: CollectionCase): MessageInitShape<typeof collecti
     productCode: c.productCode,
     lastReason: reasonToProto(c.lastReason),
     lastOverdueDate: c.lastOverdueDate,
+    path: c.path.map(caseStepToProto),
   };
 }
 

@@ -1,5 +1,6 @@
 import { handleCommand, outcome, write } from "@whiteslip/store";
 import { applyOverdue, delinquencyCaseId, isActive, type OverdueFact, openFromOverdue } from "../domain/case";
+import { advancePath } from "../domain/path-run";
 import type { Deps } from "./ports";
 import type { CaseChange, CollectionCase } from "../domain/types";
 
@@ -33,7 +34,7 @@ export function handleOverdue(deps: Deps, f: OverdueFact): Promise<OverdueEffect
     ({ tier, active, existing }) => {
       if (active) {
         if (active.processedEventIds.includes(f.eventId)) return outcome("duplicate");
-        return write({ save: applyOverdue(active, f, tier, ctx()), expected: active.version }, "updated");
+        return write({ save: advancePath(applyOverdue(active, f, tier, ctx()), deps.clock.now(), deps.policy), expected: active.version }, "updated");
       }
       if (existing) {
         // The episode's case exists but is closed: a late or redelivered Overdue changes nothing.
@@ -41,7 +42,8 @@ export function handleOverdue(deps: Deps, f: OverdueFact): Promise<OverdueEffect
         // active by now, though not found as the account's active case a moment ago: read again
         return write({ reread: true }, "updated");
       }
-      return write({ insert: openFromOverdue(f, tier, deps.policy.localeFor(f.productCode), ctx()) }, "opened");
+      const opened = openFromOverdue(f, tier, deps.policy.localeFor(f.productCode), ctx());
+      return write({ insert: advancePath(opened, deps.clock.now(), deps.policy) }, "opened");
     },
     { what: `case of account ${f.accountId}` },
   );

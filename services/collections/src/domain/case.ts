@@ -10,12 +10,14 @@ import { ChangeBuilder } from "./change";
 import { breakExpired, matchPayment } from "./promises";
 import {
   assignStrategy,
+  matchRule,
   priorityFor,
   queueFor,
   type StrategySet,
   selectTreatment,
   treatmentRank,
 } from "./strategy";
+import { queueWithPath, ruleRef, skipOpenSteps, syncPath } from "./treatment-path";
 import type { Bucket, CaseChange, CaseStatus, CollectionCase, Jurisdiction, RiskTier } from "./types";
 
 /** The system actor in audit lines. */
@@ -136,13 +138,15 @@ function blankCase(
     deferrals: [],
     legalNotices: [],
     waivers: [],
+    path: [],
     processedEventIds: [],
     audit: [],
     version: 0,
   };
 }
 
-function strategyOf(c: CollectionCase, set: StrategySet) {
+/** The strategy a case was assigned (the champion when its strategy is no longer in the table). */
+export function strategyOf(c: CollectionCase, set: StrategySet) {
   return [set.champion, ...set.challengers].find((s) => s.id === c.strategyId) ?? set.champion;
 }
 
@@ -152,18 +156,25 @@ function strategyOf(c: CollectionCase, set: StrategySet) {
  * queue changes.
  */
 function retreat(b: ChangeBuilder, ctx: LifecycleContext, triggerId: string, forcedReason?: string): void {
+  const c0 = b.case;
+  const pre = c0.status === "PRE_DELINQUENT";
+  const strategy = strategyOf(c0, ctx.strategies);
+  const seg = {
+    bucket: c0.bucket,
+    tier: c0.riskTier,
+    totalBalanceFen: c0.totalBalanceFen,
+    dpd: c0.dpd,
+    escalationLevel: c0.escalationLevel,
+  };
+  const treatment = pre ? "DIGITAL_ONLY" : selectTreatment(strategy, seg);
+  if (!pre && c0.lastOverdueDate !== "") {
+    // the path of the segment's rule (none before the first Overdue): scheduled once, re-synced on a rule change
+    const i = matchRule(strategy, seg);
+    const rule = strategy.rules[i];
+    syncPath(b, rule?.path?.length ? ruleRef(strategy.id, i) : null, rule?.path ?? [], c0.lastOverdueDate, ctx.now, SYSTEM);
+  }
   const c = b.case;
-  const pre = c.status === "PRE_DELINQUENT";
-  const treatment = pre
-    ? "DIGITAL_ONLY"
-    : selectTreatment(strategyOf(c, ctx.strategies), {
-        bucket: c.bucket,
-        tier: c.riskTier,
-        totalBalanceFen: c.totalBalanceFen,
-        dpd: c.dpd,
-        escalationLevel: c.escalationLevel,
-      });
-  const queue = queueFor(treatment, c.bucket, pre);
+  const queue = queueWithPath(c.path, queueFor(treatment, c.bucket, pre), c.bucket);
   const priority = priorityFor(treatment, c.escalationLevel, c.dpd);
   const wentUp = c.queue !== "" && treatmentRank(treatment) > treatmentRank(c.treatment);
   if (c.agentId && c.queue && queue !== c.queue) {
@@ -406,6 +417,7 @@ export function closeCured(
   const b = new ChangeBuilder(c, ctx.now);
   b.processed(eventId);
   b.set({ status: "CLOSED_CURED", closedAt: ctx.now, dpd: 0, overdueFen: 0n });
+  skipOpenSteps(b, "case closed: account cured", ctx.now);
   b.audit(SYSTEM, "CASE_CLOSED", `account cured on ${businessDate}`);
   b.emit({
     type: "CaseClosed",
@@ -436,6 +448,7 @@ export function handToRecovery(
     agentId: "",
   });
   enterBucket(b, "CHARGED_OFF");
+  skipOpenSteps(b, "case handed to recovery", ctx.now);
   b.audit(
     SYSTEM,
     "CASE_TO_RECOVERY",

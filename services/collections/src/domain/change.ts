@@ -51,6 +51,14 @@ export class ChangeBuilder {
     return this;
   }
 
+  /** Takes over a change decided on this builder's case (its state, audit lines and events follow this one's). */
+  absorb(ch: CaseChange): this {
+    this.c = ch.case;
+    this.auditLines.push(...ch.audit);
+    this.events.push(...ch.events);
+    return this;
+  }
+
   /** Marks an event id as applied (consumer idempotency). */
   processed(eventId: string): this {
     if (!this.c.processedEventIds.includes(eventId)) {

@@ -6,12 +6,17 @@
  */
 import type { FieldViolation } from "@whiteslip/core";
 import type { Strategy, StrategySet, TreatmentRule } from "./strategy";
+import { isDigitalStep, STEP_CHANNELS } from "./treatment-path";
 import type { Bucket, RiskTier, Treatment } from "./types";
 
 const BUCKETS: readonly Bucket[] = ["M0", "M1", "M2", "M3", "M4", "M5", "M6", "CHARGED_OFF"];
 const TIERS: readonly RiskTier[] = ["A", "B", "C", "D", "E"];
 const TREATMENTS: readonly Treatment[] = ["DIGITAL_ONLY", "AGENT_CALLS", "LEGAL_NOTICE", "EXTERNAL_AGENCY"];
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** A notification template reference, `id@version`. */
+const TEMPLATE = /^[a-z0-9][a-z0-9-]{0,62}@[1-9][0-9]{0,3}$/;
+/** The last DPD a path step may fall on (charge-off at 181 by default). */
+export const MAX_STEP_DPD = 180;
 
 /** True when every case `later` matches is matched by `earlier` (so `later` is never reached after it). */
 export function covers(earlier: TreatmentRule, later: TreatmentRule): boolean {
@@ -51,6 +56,23 @@ function checkRule(r: TreatmentRule, f: (name: string) => string, v: FieldViolat
     v.push({ field: f("min_dpd"), description: "must be a non-negative integer" });
   if (!TREATMENTS.includes(r.treatment))
     v.push({ field: f("treatment"), description: `must be one of ${TREATMENTS.join(", ")}` });
+  const seen = new Set<string>();
+  (r.path ?? []).forEach((st, j) => {
+    const g = (name: string) => `${f("path")}[${j}].${name}`;
+    if (!Number.isInteger(st.dpd) || st.dpd < 1 || st.dpd > MAX_STEP_DPD)
+      v.push({ field: g("dpd"), description: `must be an integer 1–${MAX_STEP_DPD}` });
+    if (!STEP_CHANNELS.includes(st.channel)) {
+      v.push({ field: g("channel"), description: `must be one of ${STEP_CHANNELS.join(", ")}` });
+      return;
+    }
+    if (isDigitalStep(st.channel) && !TEMPLATE.test(st.template ?? ""))
+      v.push({ field: g("template"), description: "a digital step names a notification template `id@version`" });
+    if (!isDigitalStep(st.channel) && st.template)
+      v.push({ field: g("template"), description: `must be empty for a ${st.channel} step` });
+    const key = `${st.dpd}/${st.channel}`;
+    if (seen.has(key)) v.push({ field: `${f("path")}[${j}]`, description: `duplicate step DPD ${st.dpd} ${st.channel}` });
+    seen.add(key);
+  });
 }
 
 function checkStrategy(s: Strategy, path: string, v: FieldViolation[]): void {

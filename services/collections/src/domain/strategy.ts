@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Fen } from "@whiteslip/core";
+import type { PathStep } from "./treatment-path";
 import type { Bucket, RiskTier, Treatment } from "./types";
 
 /** One segment → treatment rule. Omitted criteria match everything. */
@@ -22,6 +23,8 @@ export interface TreatmentRule {
   minDpd?: number;
   /** Treatment for the segment. */
   treatment: Treatment;
+  /** Timed actions per channel for the segment (treatment-path.ts); omitted: the treatment's queue only. */
+  path?: PathStep[];
 }
 
 /** A strategy: named rules, first match wins; no match means digital only. */
@@ -85,10 +88,10 @@ export interface Segment {
   escalationLevel: number;
 }
 
-/** The treatment a strategy gives a segment (first matching rule; escalated cases get at least agent calls). */
-export function selectTreatment(strategy: Strategy, seg: Segment): Treatment {
+/** Index of the first rule of the strategy that matches the segment, or -1. */
+export function matchRule(strategy: Strategy, seg: Segment): number {
   const tier: RiskTier = seg.tier === "" ? "C" : seg.tier;
-  const rule = strategy.rules.find(
+  return strategy.rules.findIndex(
     (r) =>
       r.buckets.includes(seg.bucket) &&
       (r.tiers === undefined || r.tiers.includes(tier)) &&
@@ -96,6 +99,11 @@ export function selectTreatment(strategy: Strategy, seg: Segment): Treatment {
       (r.maxBalanceFen === undefined || seg.totalBalanceFen < r.maxBalanceFen) &&
       (r.minDpd === undefined || seg.dpd >= r.minDpd),
   );
+}
+
+/** The treatment a strategy gives a segment (first matching rule; escalated cases get at least agent calls). */
+export function selectTreatment(strategy: Strategy, seg: Segment): Treatment {
+  const rule = strategy.rules[matchRule(strategy, seg)];
   const t = rule?.treatment ?? "DIGITAL_ONLY";
   if (seg.escalationLevel > 0 && treatmentRank(t) < treatmentRank("AGENT_CALLS")) return "AGENT_CALLS";
   return t;

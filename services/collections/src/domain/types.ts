@@ -4,6 +4,7 @@
  * so the gRPC edge maps them by name.
  */
 import type { Bucket, Fen, LocalDate } from "@whiteslip/core";
+import type { CaseStep, StepChannel } from "./treatment-path";
 
 /** Delinquency bucket (billing's 30-day bands; charge-off at 181 DPD by default). */
 export type { Bucket } from "@whiteslip/core";
@@ -193,6 +194,8 @@ export interface CollectionCase {
   deferrals: { key: string; deferralId: string; days: number; dueDate: string; deferredFen: Fen; at: Date }[];
   legalNotices: LegalNotice[];
   waivers: FeeWaiver[];
+  /** The treatment path scheduled on the case (domain/treatment-path.ts), in DPD order, with what became of each step. */
+  path: CaseStep[];
   /** Ids of events already applied to this case (consumer idempotency). */
   processedEventIds: string[];
   /** The audit log so far (append-only; repositories only ever push to it). */
@@ -225,7 +228,20 @@ export type CaseEvent =
   | (EventBase & { type: "CaseClosed"; status: CaseStatus; collectedFen: Fen; strategyId: string })
   | (EventBase & { type: "PromiseMade" | "PromiseKept" | "PromiseBroken"; promise: PromiseToPay })
   | (EventBase & { type: "PlanAgreed"; planId: string; installmentCount: number; totalFen: Fen })
-  | (EventBase & { type: "LegalNoticeRequested"; notice: LegalNotice });
+  | (EventBase & { type: "LegalNoticeRequested"; notice: LegalNotice })
+  | (EventBase & {
+      type: "TreatmentStepRequested";
+      stepId: string;
+      strategyId: string;
+      ruleRef: string;
+      channel: StepChannel;
+      template: string;
+      dpd: number;
+      bucket: Bucket;
+      overdueFen: Fen;
+      totalBalanceFen: Fen;
+      businessDate: LocalDate;
+    });
 
 /** A refusal by a rule: the action is not taken; `rule` is the machine-readable reason. */
 export interface Refusal {

@@ -17,6 +17,7 @@ import { ChangeBuilder } from "./change";
 import { checkContact, DEBTOR } from "./compliance";
 import { isHardship, solutionFor } from "./solutions";
 import { treatmentRank } from "./strategy";
+import { completeAgentStep, describeStep, requeue } from "./treatment-path";
 import type {
   CaseChange,
   Channel,
@@ -174,6 +175,12 @@ export function logContact(c: CollectionCase, i: ContactInput, ctx: LifecycleCon
   };
   const b = new ChangeBuilder(c, ctx.now);
   b.set({ attempts: [...c.attempts, attempt] });
+  // a call or letter carries out the oldest queued path step of its channel (a refused one stays queued, naming the rule)
+  const step = refusal && refusal.rule.startsWith("CASE_") ? null : completeAgentStep(b, attempt, ctx.now);
+  if (step?.status === "DONE") {
+    b.audit(i.agentId, "STEP_DONE", `${describeStep(step)} (${step.ruleRef}): ${step.outcome}`);
+    requeue(b, i.agentId);
+  }
   if (refusal) {
     b.audit(
       i.agentId,

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file whiteslip/collections/v1/collections.proto.
  */
 export const file_whiteslip_collections_v1_collections: GenFile = /*@__PURE__*/
-  fileDesc("Cip3aGl0ZXNsaXAvY29sbGVjdGlvbnMvdjEvY29sbGVjdGlvbnMucHJvdG8SGHdoaXRlc2xpcC5jb2xsZWN0aW9ucy52MSLDAQoHUHJvbWlzZRISCgpwcm9taXNlX2lkGAEgASgJEhIKCmFtb3VudF9mZW4YAiABKAMSFQoNcHJvbWlzZWRfZGF0ZRgDIAEoCRIQCghwYWlkX2ZlbhgEIAEoAxI3CgZzdGF0dXMYBSABKA4yJy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUHJvbWlzZVN0YXR1cxIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKgAwoOQ29udGFjdEF0dGVtcHQSEgoKYXR0ZW1wdF9pZBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRI5CgdjaGFubmVsGAMgASgOMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RDaGFubmVsEjkKB291dGNvbWUYBCABKA4yKC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQ29udGFjdE91dGNvbWUSOgoGcmVhc29uGAUgASgOMioud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLk5vblBheW1lbnRSZWFzb24SLwoLb2NjdXJyZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBG5vdGUYByABKAkSDwoHcmVmdXNlZBgIIAEoCBIUCgxyZWZ1c2VkX3J1bGUYCSABKAkSFQoNY29udGFjdF9wYXJ0eRgKIAEoCRIdChVjb25zZW50X291dHNpZGVfaG91cnMYCyABKAgSGgoSc3VnZ2VzdGVkX3NvbHV0aW9uGAwgASgJIskFCgRDYXNlEg8KB2Nhc2VfaWQYASABKAkSEgoKYWNjb3VudF9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRI0CgZzdGF0dXMYBCABKA4yJC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQ2FzZVN0YXR1cxIVCg1kYXlzX3Bhc3RfZHVlGAUgASgFEjcKBmJ1Y2tldBgGIAEoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0EhMKC292ZXJkdWVfZmVuGAcgASgDEhkKEXRvdGFsX2JhbGFuY2VfZmVuGAggASgDEjYKCXRyZWF0bWVudBgJIAEoDjIjLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5UcmVhdG1lbnQSEwoLc3RyYXRlZ3lfaWQYCiABKAkSEAoIYWdlbnRfaWQYCyABKAkSDQoFcXVldWUYDCABKAkSEAoIcHJpb3JpdHkYDSABKAUSFAoManVyaXNkaWN0aW9uGA4gASgJEi0KCW9wZW5lZF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJY2xvc2VkX2F0GBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBlc2NhbGF0aW9uX2xldmVsGBEgASgFEhEKCXJpc2tfdGllchgSIAEoCRIVCg1jb2xsZWN0ZWRfZmVuGBMgASgDEhEKCXRpbWVfem9uZRgUIAEoCRIUCgxwYXVzZV9yZWFzb24YFSABKAkSFAoMcHJvZHVjdF9jb2RlGBYgASgJEj8KC2xhc3RfcmVhc29uGBcgASgOMioud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLk5vblBheW1lbnRSZWFzb24SGQoRbGFzdF9vdmVyZHVlX2RhdGUYGCABKAkiYwoFQWdlbnQSEAoIYWdlbnRfaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEg4KBnNraWxscxgDIAMoCRIOCgZhY3RpdmUYBCABKAgSEgoKb3Blbl9jYXNlcxgFIAEoBSL8AQoLTGVnYWxOb3RpY2USEQoJbm90aWNlX2lkGAEgASgJEhMKC292ZXJkdWVfZmVuGAIgASgDEhkKEXRvdGFsX2JhbGFuY2VfZmVuGAMgASgDEhUKDWRheXNfcGFzdF9kdWUYBCABKAUSFQoNZGVhZGxpbmVfZGF0ZRgFIAEoCRIQCghjcmVkaXRvchgGIAEoCRITCgtsZWdhbF9iYXNpcxgHIAEoCRIUCgxjb25zZXF1ZW5jZXMYCCABKAkSMAoMcmVxdWVzdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgKIAEoCSrHAQoKQ2FzZVN0YXR1cxIbChdDQVNFX1NUQVRVU19VTlNQRUNJRklFRBAAEh4KGkNBU0VfU1RBVFVTX1BSRV9ERUxJTlFVRU5UEAESFAoQQ0FTRV9TVEFUVVNfT1BFThACEhYKEkNBU0VfU1RBVFVTX1BBVVNFRBADEhwKGENBU0VfU1RBVFVTX0NMT1NFRF9DVVJFRBAEEhgKFENBU0VfU1RBVFVTX1JFQ09WRVJZEAUSFgoSQ0FTRV9TVEFUVVNfQ0xPU0VEEAYqmAEKCVRyZWF0bWVudBIZChVUUkVBVE1FTlRfVU5TUEVDSUZJRUQQABIaChZUUkVBVE1FTlRfRElHSVRBTF9PTkxZEAESGQoVVFJFQVRNRU5UX0FHRU5UX0NBTExTEAISGgoWVFJFQVRNRU5UX0xFR0FMX05PVElDRRADEh0KGVRSRUFUTUVOVF9FWFRFUk5BTF9BR0VOQ1kQBCqbAQoOQ29udGFjdENoYW5uZWwSHwobQ09OVEFDVF9DSEFOTkVMX1VOU1BFQ0lGSUVEEAASGAoUQ09OVEFDVF9DSEFOTkVMX0NBTEwQARIXChNDT05UQUNUX0NIQU5ORUxfU01TEAISGQoVQ09OVEFDVF9DSEFOTkVMX0VNQUlMEAMSGgoWQ09OVEFDVF9DSEFOTkVMX0xFVFRFUhAEKo8CCg5Db250YWN0T3V0Y29tZRIfChtDT05UQUNUX09VVENPTUVfVU5TUEVDSUZJRUQQABIdChlDT05UQUNUX09VVENPTUVfTk9fQU5TV0VSEAESHwobQ09OVEFDVF9PVVRDT01FX1JJR0hUX1BBUlRZEAISIgoeQ09OVEFDVF9PVVRDT01FX1BST01JU0VfVE9fUEFZEAMSGwoXQ09OVEFDVF9PVVRDT01FX1JFRlVTRUQQBBIbChdDT05UQUNUX09VVENPTUVfRElTUFVURRAFEhwKGENPTlRBQ1RfT1VUQ09NRV9IQVJEU0hJUBAGEiAKHENPTlRBQ1RfT1VUQ09NRV9XUk9OR19OVU1CRVIQByqSAgoQTm9uUGF5bWVudFJlYXNvbhIiCh5OT05fUEFZTUVOVF9SRUFTT05fVU5TUEVDSUZJRUQQABIdChlOT05fUEFZTUVOVF9SRUFTT05fRk9SR09UEAESIAocTk9OX1BBWU1FTlRfUkVBU09OX0NBU0hfRkxPVxACEh4KGk5PTl9QQVlNRU5UX1JFQVNPTl9ESVNQVVRFEAMSKAokTk9OX1BBWU1FTlRfUkVBU09OX0hBUkRTSElQX0pPQl9MT1NTEAQSJwojTk9OX1BBWU1FTlRfUkVBU09OX0hBUkRTSElQX0lMTE5FU1MQBRImCiJOT05fUEFZTUVOVF9SRUFTT05fU1VTUEVDVEVEX0ZSQVVEEAYqfwoNUHJvbWlzZVN0YXR1cxIeChpQUk9NSVNFX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlBST01JU0VfU1RBVFVTX1BFTkRJTkcQARIXChNQUk9NSVNFX1NUQVRVU19LRVBUEAISGQoVUFJPTUlTRV9TVEFUVVNfQlJPS0VOEANiBnByb3RvMw", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing]);
+  fileDesc("Cip3aGl0ZXNsaXAvY29sbGVjdGlvbnMvdjEvY29sbGVjdGlvbnMucHJvdG8SGHdoaXRlc2xpcC5jb2xsZWN0aW9ucy52MSLDAQoHUHJvbWlzZRISCgpwcm9taXNlX2lkGAEgASgJEhIKCmFtb3VudF9mZW4YAiABKAMSFQoNcHJvbWlzZWRfZGF0ZRgDIAEoCRIQCghwYWlkX2ZlbhgEIAEoAxI3CgZzdGF0dXMYBSABKA4yJy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUHJvbWlzZVN0YXR1cxIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKgAwoOQ29udGFjdEF0dGVtcHQSEgoKYXR0ZW1wdF9pZBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRI5CgdjaGFubmVsGAMgASgOMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RDaGFubmVsEjkKB291dGNvbWUYBCABKA4yKC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQ29udGFjdE91dGNvbWUSOgoGcmVhc29uGAUgASgOMioud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLk5vblBheW1lbnRSZWFzb24SLwoLb2NjdXJyZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBG5vdGUYByABKAkSDwoHcmVmdXNlZBgIIAEoCBIUCgxyZWZ1c2VkX3J1bGUYCSABKAkSFQoNY29udGFjdF9wYXJ0eRgKIAEoCRIdChVjb25zZW50X291dHNpZGVfaG91cnMYCyABKAgSGgoSc3VnZ2VzdGVkX3NvbHV0aW9uGAwgASgJIvsFCgRDYXNlEg8KB2Nhc2VfaWQYASABKAkSEgoKYWNjb3VudF9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRI0CgZzdGF0dXMYBCABKA4yJC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQ2FzZVN0YXR1cxIVCg1kYXlzX3Bhc3RfZHVlGAUgASgFEjcKBmJ1Y2tldBgGIAEoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0EhMKC292ZXJkdWVfZmVuGAcgASgDEhkKEXRvdGFsX2JhbGFuY2VfZmVuGAggASgDEjYKCXRyZWF0bWVudBgJIAEoDjIjLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5UcmVhdG1lbnQSEwoLc3RyYXRlZ3lfaWQYCiABKAkSEAoIYWdlbnRfaWQYCyABKAkSDQoFcXVldWUYDCABKAkSEAoIcHJpb3JpdHkYDSABKAUSFAoManVyaXNkaWN0aW9uGA4gASgJEi0KCW9wZW5lZF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJY2xvc2VkX2F0GBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBlc2NhbGF0aW9uX2xldmVsGBEgASgFEhEKCXJpc2tfdGllchgSIAEoCRIVCg1jb2xsZWN0ZWRfZmVuGBMgASgDEhEKCXRpbWVfem9uZRgUIAEoCRIUCgxwYXVzZV9yZWFzb24YFSABKAkSFAoMcHJvZHVjdF9jb2RlGBYgASgJEj8KC2xhc3RfcmVhc29uGBcgASgOMioud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLk5vblBheW1lbnRSZWFzb24SGQoRbGFzdF9vdmVyZHVlX2RhdGUYGCABKAkSMAoEcGF0aBgZIAMoCzIiLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlU3RlcCJhCghQYXRoU3RlcBILCgNkcGQYASABKAUSNgoHY2hhbm5lbBgCIAEoDjIlLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5TdGVwQ2hhbm5lbBIQCgh0ZW1wbGF0ZRgDIAEoCSKRAgoIQ2FzZVN0ZXASDwoHc3RlcF9pZBgBIAEoCRIQCghydWxlX3JlZhgCIAEoCRILCgNkcGQYAyABKAUSNgoHY2hhbm5lbBgEIAEoDjIlLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5TdGVwQ2hhbm5lbBIQCgh0ZW1wbGF0ZRgFIAEoCRIUCgxwbGFubmVkX2RhdGUYBiABKAkSNAoGc3RhdHVzGAcgASgOMiQud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlN0ZXBTdGF0dXMSDwoHb3V0Y29tZRgIIAEoCRIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJjCgVBZ2VudBIQCghhZ2VudF9pZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDgoGc2tpbGxzGAMgAygJEg4KBmFjdGl2ZRgEIAEoCBISCgpvcGVuX2Nhc2VzGAUgASgFIvwBCgtMZWdhbE5vdGljZRIRCglub3RpY2VfaWQYASABKAkSEwoLb3ZlcmR1ZV9mZW4YAiABKAMSGQoRdG90YWxfYmFsYW5jZV9mZW4YAyABKAMSFQoNZGF5c19wYXN0X2R1ZRgEIAEoBRIVCg1kZWFkbGluZV9kYXRlGAUgASgJEhAKCGNyZWRpdG9yGAYgASgJEhMKC2xlZ2FsX2Jhc2lzGAcgASgJEhQKDGNvbnNlcXVlbmNlcxgIIAEoCRIwCgxyZXF1ZXN0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWFjdG9yGAogASgJKscBCgpDYXNlU3RhdHVzEhsKF0NBU0VfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHgoaQ0FTRV9TVEFUVVNfUFJFX0RFTElOUVVFTlQQARIUChBDQVNFX1NUQVRVU19PUEVOEAISFgoSQ0FTRV9TVEFUVVNfUEFVU0VEEAMSHAoYQ0FTRV9TVEFUVVNfQ0xPU0VEX0NVUkVEEAQSGAoUQ0FTRV9TVEFUVVNfUkVDT1ZFUlkQBRIWChJDQVNFX1NUQVRVU19DTE9TRUQQBiqYAQoJVHJlYXRtZW50EhkKFVRSRUFUTUVOVF9VTlNQRUNJRklFRBAAEhoKFlRSRUFUTUVOVF9ESUdJVEFMX09OTFkQARIZChVUUkVBVE1FTlRfQUdFTlRfQ0FMTFMQAhIaChZUUkVBVE1FTlRfTEVHQUxfTk9USUNFEAMSHQoZVFJFQVRNRU5UX0VYVEVSTkFMX0FHRU5DWRAEKpsBCg5Db250YWN0Q2hhbm5lbBIfChtDT05UQUNUX0NIQU5ORUxfVU5TUEVDSUZJRUQQABIYChRDT05UQUNUX0NIQU5ORUxfQ0FMTBABEhcKE0NPTlRBQ1RfQ0hBTk5FTF9TTVMQAhIZChVDT05UQUNUX0NIQU5ORUxfRU1BSUwQAxIaChZDT05UQUNUX0NIQU5ORUxfTEVUVEVSEAQqjwIKDkNvbnRhY3RPdXRjb21lEh8KG0NPTlRBQ1RfT1VUQ09NRV9VTlNQRUNJRklFRBAAEh0KGUNPTlRBQ1RfT1VUQ09NRV9OT19BTlNXRVIQARIfChtDT05UQUNUX09VVENPTUVfUklHSFRfUEFSVFkQAhIiCh5DT05UQUNUX09VVENPTUVfUFJPTUlTRV9UT19QQVkQAxIbChdDT05UQUNUX09VVENPTUVfUkVGVVNFRBAEEhsKF0NPTlRBQ1RfT1VUQ09NRV9ESVNQVVRFEAUSHAoYQ09OVEFDVF9PVVRDT01FX0hBUkRTSElQEAYSIAocQ09OVEFDVF9PVVRDT01FX1dST05HX05VTUJFUhAHKpICChBOb25QYXltZW50UmVhc29uEiIKHk5PTl9QQVlNRU5UX1JFQVNPTl9VTlNQRUNJRklFRBAAEh0KGU5PTl9QQVlNRU5UX1JFQVNPTl9GT1JHT1QQARIgChxOT05fUEFZTUVOVF9SRUFTT05fQ0FTSF9GTE9XEAISHgoaTk9OX1BBWU1FTlRfUkVBU09OX0RJU1BVVEUQAxIoCiROT05fUEFZTUVOVF9SRUFTT05fSEFSRFNISVBfSk9CX0xPU1MQBBInCiNOT05fUEFZTUVOVF9SRUFTT05fSEFSRFNISVBfSUxMTkVTUxAFEiYKIk5PTl9QQVlNRU5UX1JFQVNPTl9TVVNQRUNURURfRlJBVUQQBip/Cg1Qcm9taXNlU3RhdHVzEh4KGlBST01JU0VfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWUFJPTUlTRV9TVEFUVVNfUEVORElORxABEhcKE1BST01JU0VfU1RBVFVTX0tFUFQQAhIZChVQUk9NSVNFX1NUQVRVU19CUk9LRU4QAyrxAQoLU3RlcENoYW5uZWwSHAoYU1RFUF9DSEFOTkVMX1VOU1BFQ0lGSUVEEAASFAoQU1RFUF9DSEFOTkVMX1NNUxABEhYKElNURVBfQ0hBTk5FTF9FTUFJTBACEhcKE1NURVBfQ0hBTk5FTF9JTl9BUFAQAxIVChFTVEVQX0NIQU5ORUxfUFVTSBAEEhUKEVNURVBfQ0hBTk5FTF9DQUxMEAUSFwoTU1RFUF9DSEFOTkVMX0xFVFRFUhAGEh0KGVNURVBfQ0hBTk5FTF9MRUdBTF9OT1RJQ0UQBxIXChNTVEVQX0NIQU5ORUxfQUdFTkNZEAgqhgIKClN0ZXBTdGF0dXMSGwoXU1RFUF9TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNTVEVQX1NUQVRVU19QTEFOTkVEEAESGQoVU1RFUF9TVEFUVVNfUkVRVUVTVEVEEAISFAoQU1RFUF9TVEFUVVNfU0VOVBADEhkKFVNURVBfU1RBVFVTX0RFTElWRVJFRBAEEhYKElNURVBfU1RBVFVTX0ZBSUxFRBAFEhYKElNURVBfU1RBVFVTX1FVRVVFRBAGEhQKEFNURVBfU1RBVFVTX0RPTkUQBxIXChNTVEVQX1NUQVRVU19SRUZVU0VEEAgSFwoTU1RFUF9TVEFUVVNfU0tJUFBFRBAJYgZwcm90bzM", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing]);
 
 /**
  * Promise is a promise to pay.
@@ -343,6 +343,14 @@ export type Case = Message<"whiteslip.collections.v1.Case"> & {
    * @generated from field: string last_overdue_date = 24;
    */
   lastOverdueDate: string;
+
+  /**
+   * The treatment path scheduled on the case (from the matching strategy rule's path), in DPD order, with what
+   * became of each step.
+   *
+   * @generated from field: repeated whiteslip.collections.v1.CaseStep path = 25;
+   */
+  path: CaseStep[];
 };
 
 /**
@@ -351,6 +359,118 @@ export type Case = Message<"whiteslip.collections.v1.Case"> & {
  */
 export const CaseSchema: GenMessage<Case> = /*@__PURE__*/
   messageDesc(file_whiteslip_collections_v1_collections, 2);
+
+/**
+ * PathStep is one timed action of a strategy rule's treatment path.
+ *
+ * @generated from message whiteslip.collections.v1.PathStep
+ */
+export type PathStep = Message<"whiteslip.collections.v1.PathStep"> & {
+  /**
+   * Days past due on which the step is due (0–180).
+   *
+   * @generated from field: int32 dpd = 1;
+   */
+  dpd: number;
+
+  /**
+   * Channel.
+   *
+   * @generated from field: whiteslip.collections.v1.StepChannel channel = 2;
+   */
+  channel: StepChannel;
+
+  /**
+   * Notification template `id@version` for digital steps (SMS, email, in-app, push); empty for the others.
+   *
+   * @generated from field: string template = 3;
+   */
+  template: string;
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.PathStep.
+ * Use `create(PathStepSchema)` to create a new message.
+ */
+export const PathStepSchema: GenMessage<PathStep> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections, 3);
+
+/**
+ * CaseStep is one step of a treatment path scheduled on a case.
+ *
+ * @generated from message whiteslip.collections.v1.CaseStep
+ */
+export type CaseStep = Message<"whiteslip.collections.v1.CaseStep"> & {
+  /**
+   * Step id (deterministic from the case, the rule and the step); notification publishes it as `fact_id`.
+   *
+   * @generated from field: string step_id = 1;
+   */
+  stepId: string;
+
+  /**
+   * `<strategy id>/rules[<n>]` whose path the step comes from.
+   *
+   * @generated from field: string rule_ref = 2;
+   */
+  ruleRef: string;
+
+  /**
+   * Days past due on which it is due.
+   *
+   * @generated from field: int32 dpd = 3;
+   */
+  dpd: number;
+
+  /**
+   * Channel.
+   *
+   * @generated from field: whiteslip.collections.v1.StepChannel channel = 4;
+   */
+  channel: StepChannel;
+
+  /**
+   * Template for digital steps.
+   *
+   * @generated from field: string template = 5;
+   */
+  template: string;
+
+  /**
+   * Business date on which it is due (from the case's DPD on the business date it was planned).
+   *
+   * @generated from field: string planned_date = 6;
+   */
+  plannedDate: string;
+
+  /**
+   * Status.
+   *
+   * @generated from field: whiteslip.collections.v1.StepStatus status = 7;
+   */
+  status: StepStatus;
+
+  /**
+   * What happened: a contact outcome, a refusing rule code, a notice id, a delivery error.
+   *
+   * @generated from field: string outcome = 8;
+   */
+  outcome: string;
+
+  /**
+   * When the status last changed.
+   *
+   * @generated from field: google.protobuf.Timestamp updated_at = 9;
+   */
+  updatedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.CaseStep.
+ * Use `create(CaseStepSchema)` to create a new message.
+ */
+export const CaseStepSchema: GenMessage<CaseStep> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections, 4);
 
 /**
  * Agent is a collector who works queues.
@@ -399,7 +519,7 @@ export type Agent = Message<"whiteslip.collections.v1.Agent"> & {
  * Use `create(AgentSchema)` to create a new message.
  */
 export const AgentSchema: GenMessage<Agent> = /*@__PURE__*/
-  messageDesc(file_whiteslip_collections_v1_collections, 3);
+  messageDesc(file_whiteslip_collections_v1_collections, 5);
 
 /**
  * LegalNotice is a formal notice (法律告知函) recorded on a case.
@@ -483,7 +603,7 @@ export type LegalNotice = Message<"whiteslip.collections.v1.LegalNotice"> & {
  * Use `create(LegalNoticeSchema)` to create a new message.
  */
 export const LegalNoticeSchema: GenMessage<LegalNotice> = /*@__PURE__*/
-  messageDesc(file_whiteslip_collections_v1_collections, 4);
+  messageDesc(file_whiteslip_collections_v1_collections, 6);
 
 /**
  * CaseStatus is the state of a collection case.
@@ -814,4 +934,163 @@ export enum PromiseStatus {
  */
 export const PromiseStatusSchema: GenEnum<PromiseStatus> = /*@__PURE__*/
   enumDesc(file_whiteslip_collections_v1_collections, 5);
+
+/**
+ * StepChannel is how one step of a treatment path reaches the debtor.
+ *
+ * @generated from enum whiteslip.collections.v1.StepChannel
+ */
+export enum StepChannel {
+  /**
+   * Not set.
+   *
+   * @generated from enum value: STEP_CHANNEL_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * SMS, sent by notification.
+   *
+   * @generated from enum value: STEP_CHANNEL_SMS = 1;
+   */
+  SMS = 1,
+
+  /**
+   * Email, sent by notification.
+   *
+   * @generated from enum value: STEP_CHANNEL_EMAIL = 2;
+   */
+  EMAIL = 2,
+
+  /**
+   * In-app inbox message, sent by notification.
+   *
+   * @generated from enum value: STEP_CHANNEL_IN_APP = 3;
+   */
+  IN_APP = 3,
+
+  /**
+   * Push notification, sent by notification.
+   *
+   * @generated from enum value: STEP_CHANNEL_PUSH = 4;
+   */
+  PUSH = 4,
+
+  /**
+   * Agent call: the case goes to the bucket's call queue.
+   *
+   * @generated from enum value: STEP_CHANNEL_CALL = 5;
+   */
+  CALL = 5,
+
+  /**
+   * Postal letter: the case goes to the letters queue.
+   *
+   * @generated from enum value: STEP_CHANNEL_LETTER = 6;
+   */
+  LETTER = 6,
+
+  /**
+   * Formal legal notice (法律告知函), subject to the legal-notice rules.
+   *
+   * @generated from enum value: STEP_CHANNEL_LEGAL_NOTICE = 7;
+   */
+  LEGAL_NOTICE = 7,
+
+  /**
+   * External agency: the case goes to the agency queue.
+   *
+   * @generated from enum value: STEP_CHANNEL_AGENCY = 8;
+   */
+  AGENCY = 8,
+}
+
+/**
+ * Describes the enum whiteslip.collections.v1.StepChannel.
+ */
+export const StepChannelSchema: GenEnum<StepChannel> = /*@__PURE__*/
+  enumDesc(file_whiteslip_collections_v1_collections, 6);
+
+/**
+ * StepStatus is what became of a step scheduled on a case.
+ *
+ * @generated from enum whiteslip.collections.v1.StepStatus
+ */
+export enum StepStatus {
+  /**
+   * Not set.
+   *
+   * @generated from enum value: STEP_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Scheduled for its DPD.
+   *
+   * @generated from enum value: STEP_STATUS_PLANNED = 1;
+   */
+  PLANNED = 1,
+
+  /**
+   * Handed to notification (which applies preferences, quiet hours, caps).
+   *
+   * @generated from enum value: STEP_STATUS_REQUESTED = 2;
+   */
+  REQUESTED = 2,
+
+  /**
+   * Notification sent it.
+   *
+   * @generated from enum value: STEP_STATUS_SENT = 3;
+   */
+  SENT = 3,
+
+  /**
+   * The provider delivered it.
+   *
+   * @generated from enum value: STEP_STATUS_DELIVERED = 4;
+   */
+  DELIVERED = 4,
+
+  /**
+   * Sending failed.
+   *
+   * @generated from enum value: STEP_STATUS_FAILED = 5;
+   */
+  FAILED = 5,
+
+  /**
+   * Waiting in an agent queue.
+   *
+   * @generated from enum value: STEP_STATUS_QUEUED = 6;
+   */
+  QUEUED = 6,
+
+  /**
+   * Done: an agent logged the contact, or the legal notice was issued.
+   *
+   * @generated from enum value: STEP_STATUS_DONE = 7;
+   */
+  DONE = 7,
+
+  /**
+   * Refused by a rule (the outcome names it).
+   *
+   * @generated from enum value: STEP_STATUS_REFUSED = 8;
+   */
+  REFUSED = 8,
+
+  /**
+   * Not carried out: the path changed, the case closed, or its DPD had passed when the path began.
+   *
+   * @generated from enum value: STEP_STATUS_SKIPPED = 9;
+   */
+  SKIPPED = 9,
+}
+
+/**
+ * Describes the enum whiteslip.collections.v1.StepStatus.
+ */
+export const StepStatusSchema: GenEnum<StepStatus> = /*@__PURE__*/
+  enumDesc(file_whiteslip_collections_v1_collections, 7);
 

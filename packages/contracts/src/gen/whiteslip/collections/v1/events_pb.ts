@@ -6,7 +6,7 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { DelinquencyBucket } from "../../billing/v1/billing_pb";
 import { file_whiteslip_billing_v1_billing } from "../../billing/v1/billing_pb";
-import type { CaseStatus, Promise, Treatment } from "./collections_pb";
+import type { CaseStatus, Promise, StepChannel, Treatment } from "./collections_pb";
 import { file_whiteslip_collections_v1_collections } from "./collections_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file whiteslip/collections/v1/events.proto.
  */
 export const file_whiteslip_collections_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("CiV3aGl0ZXNsaXAvY29sbGVjdGlvbnMvdjEvZXZlbnRzLnByb3RvEhh3aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEiggIKCkNhc2VPcGVuZWQSDwoHY2FzZV9pZBgBIAEoCRISCgphY2NvdW50X2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEjQKBnN0YXR1cxgEIAEoDjIkLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlU3RhdHVzEjYKCXRyZWF0bWVudBgFIAEoDjIjLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5UcmVhdG1lbnQSEwoLc3RyYXRlZ3lfaWQYBiABKAkSNwoGYnVja2V0GAcgASgOMicud2hpdGVzbGlwLmJpbGxpbmcudjEuRGVsaW5xdWVuY3lCdWNrZXQiqwEKDUNhc2VFc2NhbGF0ZWQSDwoHY2FzZV9pZBgBIAEoCRISCgphY2NvdW50X2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEjYKCXRyZWF0bWVudBgEIAEoDjIjLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5UcmVhdG1lbnQSGAoQZXNjYWxhdGlvbl9sZXZlbBgFIAEoBRIOCgZyZWFzb24YBiABKAkiqAEKCkNhc2VDbG9zZWQSDwoHY2FzZV9pZBgBIAEoCRISCgphY2NvdW50X2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEjQKBnN0YXR1cxgEIAEoDjIkLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlU3RhdHVzEhUKDWNvbGxlY3RlZF9mZW4YBSABKAMSEwoLc3RyYXRlZ3lfaWQYBiABKAkiewoLUHJvbWlzZU1hZGUSDwoHY2FzZV9pZBgBIAEoCRISCgphY2NvdW50X2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEjIKB3Byb21pc2UYBCABKAsyIS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUHJvbWlzZSJ7CgtQcm9taXNlS2VwdBIPCgdjYXNlX2lkGAEgASgJEhIKCmFjY291bnRfaWQYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSMgoHcHJvbWlzZRgEIAEoCzIhLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5Qcm9taXNlIn0KDVByb21pc2VCcm9rZW4SDwoHY2FzZV9pZBgBIAEoCRISCgphY2NvdW50X2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEjIKB3Byb21pc2UYBCABKAsyIS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUHJvbWlzZSKFAQoKUGxhbkFncmVlZBIPCgdjYXNlX2lkGAEgASgJEhIKCmFjY291bnRfaWQYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSDwoHcGxhbl9pZBgEIAEoCRIZChFpbnN0YWxsbWVudF9jb3VudBgFIAEoBRIRCgl0b3RhbF9mZW4YBiABKAMi/gEKFExlZ2FsTm90aWNlUmVxdWVzdGVkEhEKCW5vdGljZV9pZBgBIAEoCRIPCgdjYXNlX2lkGAIgASgJEhIKCmFjY291bnRfaWQYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSEwoLb3ZlcmR1ZV9mZW4YBSABKAMSGQoRdG90YWxfYmFsYW5jZV9mZW4YBiABKAMSFQoNZGF5c19wYXN0X2R1ZRgHIAEoBRIVCg1kZWFkbGluZV9kYXRlGAggASgJEhAKCGNyZWRpdG9yGAkgASgJEhMKC2xlZ2FsX2Jhc2lzGAogASgJEhQKDGNvbnNlcXVlbmNlcxgLIAEoCWIGcHJvdG8z", [file_whiteslip_billing_v1_billing, file_whiteslip_collections_v1_collections]);
+  fileDesc("CiV3aGl0ZXNsaXAvY29sbGVjdGlvbnMvdjEvZXZlbnRzLnByb3RvEhh3aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEiggIKCkNhc2VPcGVuZWQSDwoHY2FzZV9pZBgBIAEoCRISCgphY2NvdW50X2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEjQKBnN0YXR1cxgEIAEoDjIkLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlU3RhdHVzEjYKCXRyZWF0bWVudBgFIAEoDjIjLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5UcmVhdG1lbnQSEwoLc3RyYXRlZ3lfaWQYBiABKAkSNwoGYnVja2V0GAcgASgOMicud2hpdGVzbGlwLmJpbGxpbmcudjEuRGVsaW5xdWVuY3lCdWNrZXQiqwEKDUNhc2VFc2NhbGF0ZWQSDwoHY2FzZV9pZBgBIAEoCRISCgphY2NvdW50X2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEjYKCXRyZWF0bWVudBgEIAEoDjIjLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5UcmVhdG1lbnQSGAoQZXNjYWxhdGlvbl9sZXZlbBgFIAEoBRIOCgZyZWFzb24YBiABKAkiqAEKCkNhc2VDbG9zZWQSDwoHY2FzZV9pZBgBIAEoCRISCgphY2NvdW50X2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEjQKBnN0YXR1cxgEIAEoDjIkLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlU3RhdHVzEhUKDWNvbGxlY3RlZF9mZW4YBSABKAMSEwoLc3RyYXRlZ3lfaWQYBiABKAkiewoLUHJvbWlzZU1hZGUSDwoHY2FzZV9pZBgBIAEoCRISCgphY2NvdW50X2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEjIKB3Byb21pc2UYBCABKAsyIS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUHJvbWlzZSJ7CgtQcm9taXNlS2VwdBIPCgdjYXNlX2lkGAEgASgJEhIKCmFjY291bnRfaWQYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSMgoHcHJvbWlzZRgEIAEoCzIhLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5Qcm9taXNlIn0KDVByb21pc2VCcm9rZW4SDwoHY2FzZV9pZBgBIAEoCRISCgphY2NvdW50X2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEjIKB3Byb21pc2UYBCABKAsyIS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUHJvbWlzZSKFAQoKUGxhbkFncmVlZBIPCgdjYXNlX2lkGAEgASgJEhIKCmFjY291bnRfaWQYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSDwoHcGxhbl9pZBgEIAEoCRIZChFpbnN0YWxsbWVudF9jb3VudBgFIAEoBRIRCgl0b3RhbF9mZW4YBiABKAMi/gEKFExlZ2FsTm90aWNlUmVxdWVzdGVkEhEKCW5vdGljZV9pZBgBIAEoCRIPCgdjYXNlX2lkGAIgASgJEhIKCmFjY291bnRfaWQYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSEwoLb3ZlcmR1ZV9mZW4YBSABKAMSGQoRdG90YWxfYmFsYW5jZV9mZW4YBiABKAMSFQoNZGF5c19wYXN0X2R1ZRgHIAEoBRIVCg1kZWFkbGluZV9kYXRlGAggASgJEhAKCGNyZWRpdG9yGAkgASgJEhMKC2xlZ2FsX2Jhc2lzGAogASgJEhQKDGNvbnNlcXVlbmNlcxgLIAEoCSLrAgoWVHJlYXRtZW50U3RlcFJlcXVlc3RlZBIPCgdzdGVwX2lkGAEgASgJEg8KB2Nhc2VfaWQYAiABKAkSEgoKYWNjb3VudF9pZBgDIAEoCRITCgtjdXN0b21lcl9pZBgEIAEoCRITCgtzdHJhdGVneV9pZBgFIAEoCRIQCghydWxlX3JlZhgGIAEoCRI2CgdjaGFubmVsGAcgASgOMiUud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlN0ZXBDaGFubmVsEhAKCHRlbXBsYXRlGAggASgJEhUKDWRheXNfcGFzdF9kdWUYCSABKAUSNwoGYnVja2V0GAogASgOMicud2hpdGVzbGlwLmJpbGxpbmcudjEuRGVsaW5xdWVuY3lCdWNrZXQSEwoLb3ZlcmR1ZV9mZW4YCyABKAMSGQoRdG90YWxfYmFsYW5jZV9mZW4YDCABKAMSFQoNYnVzaW5lc3NfZGF0ZRgNIAEoCWIGcHJvdG8z", [file_whiteslip_billing_v1_billing, file_whiteslip_collections_v1_collections]);
 
 /**
  * CaseOpened: a case was opened. Topic `whiteslip.collections.case-opened.v1`.
@@ -464,4 +464,112 @@ export type LegalNoticeRequested = Message<"whiteslip.collections.v1.LegalNotice
  */
 export const LegalNoticeRequestedSchema: GenMessage<LegalNoticeRequested> = /*@__PURE__*/
   messageDesc(file_whiteslip_collections_v1_events, 7);
+
+/**
+ * TreatmentStepRequested: a digital step of a case's treatment path is due; notification sends it on the step's
+ * channel with the step's template, still applying preferences, quiet hours, caps and the legal-notice rules, and
+ * publishes the step id as `fact_id` of its NotificationSent/Delivered/Failed. Topic
+ * `whiteslip.collections.treatment-step-requested.v1`.
+ *
+ * @generated from message whiteslip.collections.v1.TreatmentStepRequested
+ */
+export type TreatmentStepRequested = Message<"whiteslip.collections.v1.TreatmentStepRequested"> & {
+  /**
+   * Step id (deterministic; one message per step and channel).
+   *
+   * @generated from field: string step_id = 1;
+   */
+  stepId: string;
+
+  /**
+   * The case.
+   *
+   * @generated from field: string case_id = 2;
+   */
+  caseId: string;
+
+  /**
+   * The account.
+   *
+   * @generated from field: string account_id = 3;
+   */
+  accountId: string;
+
+  /**
+   * The customer.
+   *
+   * @generated from field: string customer_id = 4;
+   */
+  customerId: string;
+
+  /**
+   * Strategy id of the case.
+   *
+   * @generated from field: string strategy_id = 5;
+   */
+  strategyId: string;
+
+  /**
+   * Rule whose path the step comes from, `<strategy id>/rules[<n>]`.
+   *
+   * @generated from field: string rule_ref = 6;
+   */
+  ruleRef: string;
+
+  /**
+   * Channel (SMS, email, in-app or push).
+   *
+   * @generated from field: whiteslip.collections.v1.StepChannel channel = 7;
+   */
+  channel: StepChannel;
+
+  /**
+   * Notification template `id@version`.
+   *
+   * @generated from field: string template = 8;
+   */
+  template: string;
+
+  /**
+   * Days past due of the case when the step ran.
+   *
+   * @generated from field: int32 days_past_due = 9;
+   */
+  daysPastDue: number;
+
+  /**
+   * Bucket of the case.
+   *
+   * @generated from field: whiteslip.billing.v1.DelinquencyBucket bucket = 10;
+   */
+  bucket: DelinquencyBucket;
+
+  /**
+   * Overdue amount (billing's, from the latest Overdue).
+   *
+   * @generated from field: int64 overdue_fen = 11;
+   */
+  overdueFen: bigint;
+
+  /**
+   * Total balance.
+   *
+   * @generated from field: int64 total_balance_fen = 12;
+   */
+  totalBalanceFen: bigint;
+
+  /**
+   * Business date of the Overdue that made the step due.
+   *
+   * @generated from field: string business_date = 13;
+   */
+  businessDate: string;
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.TreatmentStepRequested.
+ * Use `create(TreatmentStepRequestedSchema)` to create a new message.
+ */
+export const TreatmentStepRequestedSchema: GenMessage<TreatmentStepRequested> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_events, 8);
 

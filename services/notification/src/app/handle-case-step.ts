@@ -1,0 +1,154 @@
+/**
+ * Steps of collection treatment paths (collections' TreatmentStepRequested): collections decides which message goes
+ * on which channel on which DPD; notification still decides whether and when it may go — the customer's preferences,
+ * quiet hours and the send-time model when planning, the frequency caps and the validity window at dispatch, the
+ * legal-notice rules by category — exactly as for its own cadence, because the step is planned by the same
+ * `planMessages` with a one-rule table (the step's channel and template, category COLLECTION).
+ *
+ * Never twice: the step's message id derives from the step's event id (one per step and channel, as for any fact);
+ * once an account's case runs a path, the global overdue cadence plans nothing more for it until the account is
+ * cured ({@link CasePathAwareNotify}); a cadence notice of that day still queued is superseded by the step, and one
+ * already sent on the step's channel that business day makes the step's message SUPPRESSED ("already sent"), not a
+ * second SMS.
+ */
+import { type Clock, dateInZone, invalidArgument } from "@whiteslip/core";
+import type { CadenceRule } from "../domain/cadence-policy";
+import { defaultProfile, type Channel, type Fact, isStale, type Message } from "../domain/model";
+import { planMessages } from "../domain/plan";
+import { hasTemplate } from "../domain/templates";
+import { supersededReason } from "../domain/validity";
+import { loadBestHour } from "./best-hour";
+import { NotifyOnFact, type NotifyOnFactDeps, type NotifyOutcome } from "./notify-on-fact";
+import type { AccountFactsRepository, CustomerRepository, EngagementRepository, MessageRepository } from "./ports";
+import type { NotificationSettings } from "./settings";
+
+/** Which accounts run a case path: the time of the latest step asked for. */
+export interface CasePathRepository {
+  /** Latest step time, or null when the account never had one. */
+  lastStepAt(accountId: string): Promise<Date | null>;
+  /** Keeps the later of the stored time and `at`. */
+  recordStep(accountId: string, at: Date): Promise<void>;
+}
+
+/** A digital step to send: the fact (an OVERDUE-like fact whose id is the step id) and what collections chose. */
+export interface CaseStepRequest {
+  fact: Fact;
+  channel: Channel;
+  /** Template `id@version`. */
+  template: string;
+}
+
+/** Dependencies of HandleCaseStep. */
+export interface HandleCaseStepDeps {
+  messages: MessageRepository;
+  customers: CustomerRepository;
+  engagements: EngagementRepository;
+  accounts: AccountFactsRepository;
+  casePaths: CasePathRepository;
+  clock: Clock;
+  settings: NotificationSettings;
+}
+
+/** Statuses of a message that went (or is going) out. */
+const OUT: ReadonlySet<Message["status"]> = new Set(["SENDING", "SENT", "DELIVERED"]);
+
+/** True while the account's case path is newer than its latest cure. */
+export function pathActive(lastStepAt: Date | null, curedAt: Date | undefined): boolean {
+  return lastStepAt !== null && (curedAt === undefined || curedAt.getTime() < lastStepAt.getTime());
+}
+
+/** Plans the message of one treatment-path step. */
+export class HandleCaseStep {
+  constructor(private readonly d: HandleCaseStepDeps) {}
+
+  /** Plans and stores the step's message (SCHEDULED, or SUPPRESSED with the reason). */
+  async handle(req: CaseStepRequest): Promise<NotifyOutcome> {
+    const { messages, customers, engagements, accounts, casePaths, clock, settings } = this.d;
+    const { fact } = req;
+    if (!hasTemplate(req.template))
+      throw invalidArgument([{ field: "template", description: `unknown template ${req.template}` }]);
+    const now = clock.now();
+    if (isStale(fact, now, settings.maxFactAgeHours)) return { outcome: "stale" };
+    if (await messages.factProcessed(fact.eventId)) return { outcome: "duplicate" };
+    // from now on the overdue cadence leaves this account to its case path
+    await casePaths.recordStep(fact.accountId, fact.occurredAt);
+    const profile =
+      (await customers.get(fact.customerId)) ??
+      defaultProfile(fact.customerId, settings.defaultTimeZone, settings.defaultLocale);
+    const rule: CadenceRule = {
+      id: "case-step",
+      priority: 0,
+      trigger: fact.trigger,
+      channels: [req.channel],
+      template: req.template,
+      category: "COLLECTION",
+    };
+    const planned = planMessages({
+      fact,
+      rules: [rule],
+      profile,
+      best: await loadBestHour(engagements, fact.customerId, now, settings),
+      now,
+      window: settings.window,
+      maxDeferralHours: settings.maxDeferralHours,
+      businessTimeZone: settings.defaultTimeZone,
+    });
+    // a cadence notice already out on this channel this business day: the step would double it
+    const today = dateInZone(fact.occurredAt, settings.defaultTimeZone);
+    const recent = await messages.listForCustomer(fact.customerId, fact.accountId, { offset: 0, limit: 50 });
+    const sent = recent.find(
+      (m) =>
+        m.channel === req.channel &&
+        m.category === "COLLECTION" &&
+        m.factEventId !== fact.eventId &&
+        OUT.has(m.status) &&
+        dateInZone(m.factAt ?? m.createdAt, settings.defaultTimeZone) === today,
+    );
+    const out = planned.map((m) =>
+      sent && m.status === "SCHEDULED"
+        ? { ...m, status: "SUPPRESSED" as const, scheduledAt: now, scheduleReason: `already sent today on ${m.channel} (message ${sent.id})`, lastError: "already sent" }
+        : m,
+    );
+    const live = out.filter((m) => m.status === "SCHEDULED").map((m) => m.channel);
+    if (live.length > 0) {
+      // the step supersedes the overdue notices still queued on its channel — the cadence's of the same day too, even
+      // one whose fact carries the same instant (hence "up to 1 ms after", before the step's own message is stored)
+      await accounts.record(fact.accountId, { notice: { channels: live, at: fact.occurredAt } });
+      const upTo = new Date(fact.occurredAt.getTime() + 1);
+      await messages.supersedeQueued(fact.accountId, upTo, supersededReason("NEWER_NOTICE", fact.occurredAt), live);
+    }
+    const inserted = out.length > 0 ? await messages.insertNew(out) : [];
+    const ids = out.map((m) => m.id);
+    await messages.markFactProcessed(fact.eventId, fact.factType, ids, now);
+    return { outcome: "planned", messageIds: ids, inserted };
+  }
+}
+
+/**
+ * NotifyOnFact whose overdue cadence stays quiet for accounts whose case runs a treatment path (until a cure newer
+ * than the latest step); every other fact — DueSoon, payments, legal notices, accounts without a case path — as
+ * before. A skipped Overdue is marked processed with no messages.
+ */
+export class CasePathAwareNotify extends NotifyOnFact {
+  constructor(
+    private readonly deps: NotifyOnFactDeps,
+    private readonly casePaths: CasePathRepository,
+  ) {
+    super(deps);
+  }
+
+  override async handle(fact: Fact): Promise<NotifyOutcome> {
+    if (fact.trigger === "OVERDUE") {
+      const [last, facts] = await Promise.all([
+        this.casePaths.lastStepAt(fact.accountId),
+        this.deps.accounts.get(fact.accountId),
+      ]);
+      if (pathActive(last, facts?.curedAt)) {
+        if (await this.deps.messages.factProcessed(fact.eventId)) return { outcome: "duplicate" };
+        await this.deps.messages.markFactProcessed(fact.eventId, fact.factType, [], this.deps.clock.now());
+        return { outcome: "planned", messageIds: [], inserted: [] };
+      }
+    }
+    return super.handle(fact);
+  }
+}
