@@ -55,6 +55,11 @@ export class GroupConsumer implements ConsumerHandle {
   private readonly heldGauge = this.meter.createObservableGauge("whiteslip.bus.held_partitions", {
     description: "Partitions a consumer group member holds back for infrastructure trouble (0 when healthy)",
   });
+  private readonly pauseRepairs = this.meter.createCounter("whiteslip.bus.pause_repairs", {
+    description: "Partitions found paused with no retry armed and resumed (a bug in the hold bookkeeping; 0 when healthy)",
+  });
+  /** Handler calls in flight: topic|partition@offset → when it started (for the slow-handler report). */
+  private readonly handling = new Map<string, { at: number; reported: boolean }>();
   private readonly observeHeld = (r: ObservableResult) =>
     r.observe([...this.holds.values()].filter((h) => h.failureClass === "infrastructure").length, { group: this.groupId });
   processed = 0;
@@ -136,16 +141,22 @@ export class GroupConsumer implements ConsumerHandle {
           return;
         }
         const work = this.process(route.sub, route.logical, topic, partition, message);
+        const at = `${tpKey(topic, partition)}@${message.offset}`;
         this.inFlight.add(work);
+        this.handling.set(at, { at: Date.now(), reported: false });
         try {
           await work;
         } finally {
           this.inFlight.delete(work);
+          this.handling.delete(at);
         }
       },
     });
     const interval = this.opts.commitIntervalMs ?? 1_000;
-    this.commitTimer = setInterval(() => void this.flushCommits(), interval);
+    this.commitTimer = setInterval(() => {
+      this.checkPauses();
+      void this.flushCommits();
+    }, interval);
     this.commitTimer.unref();
   }
 
@@ -285,12 +296,60 @@ export class GroupConsumer implements ConsumerHandle {
   private release(key: string, hold: Hold, why: "done" | "revoked" = "done") {
     if (hold.timer) clearTimeout(hold.timer);
     this.holds.delete(key);
+    // A pause lives in kafkajs' subscription state, not in the assignment: it survives a rebalance. A partition
+    // revoked while held and later assigned back would stay paused for good, with no timer left to resume it.
+    this.unpause(hold.topic, hold.partition);
     if (hold.failureClass === "infrastructure" || why === "revoked") {
       this.logger.info(
         { topic: hold.topic, partition: hold.partition, offset: hold.offset, attempts: hold.attempts, heldMs: Date.now() - hold.firstFailureAt.getTime() },
         why === "done" ? "partition recovered" : "held partition revoked; its next owner retries the message",
       );
     }
+  }
+
+  /** Lets kafkajs fetch the partition again (a no-op when it is not paused). */
+  private unpause(topic: string, partition: number) {
+    const c = this.consumer;
+    if (!c || this.stopping) return;
+    try {
+      c.resume([{ topic, partitions: [partition] }]);
+    } catch {
+      // not running any more: the next owner starts from the committed offset
+    }
+  }
+
+  /**
+   * The invariant behind every pause, checked on each commit tick: a partition is paused only while this member
+   * holds a message of it back with a retry armed. A paused partition without one (a path that left a pause
+   * behind) is resumed — a redelivery is safe, a partition that is never fetched again loses the facts behind it.
+   * A handler that has run for more than a minute is reported (it holds its partition back without a hold).
+   */
+  private checkPauses() {
+    const c = this.consumer;
+    if (!c || this.stopping) return;
+    let paused: { topic: string; partitions: number[] }[];
+    try {
+      paused = c.paused();
+    } catch {
+      return;
+    }
+    for (const { topic, partitions } of paused)
+      for (const partition of partitions) {
+        const hold = this.holds.get(tpKey(topic, partition));
+        if (hold?.timer) continue;
+        this.logger.warn(
+          { group: this.groupId, topic, partition, held: hold ? { offset: hold.offset, attempts: hold.attempts } : undefined },
+          "partition paused with no retry armed; resuming it",
+        );
+        this.pauseRepairs.add(1, { topic, group: this.groupId });
+        this.unpause(topic, partition);
+      }
+    const now = Date.now();
+    for (const [key, since] of this.handling)
+      if (now - since.at > SLOW_HANDLER_MS && !since.reported) {
+        since.reported = true;
+        this.logger.warn({ group: this.groupId, at: key, runningMs: now - since.at }, "event handler still running");
+      }
   }
 
   private markDone(topic: string, partition: number, offset: string) {
@@ -370,6 +429,9 @@ export class GroupConsumer implements ConsumerHandle {
     if (c) await c.disconnect().catch(() => undefined);
   }
 }
+
+/** A handler running longer than this is reported (the database's socket timeout is 60 s). */
+const SLOW_HANDLER_MS = 60_000;
 
 function tpKey(topic: string, partition: number): string {
   return `${topic}|${partition}`;

@@ -267,6 +267,39 @@ describe("EventBus on the real broker: failure classes", () => {
     expect(applied.get(stuck)).toBeDefined();
   });
 
+  it("a held partition that moves to another member and comes back is consumed again once the outage ends", async () => {
+    // The database-stop fault scenario: a handler blocked by the outage outlives its session, the group
+    // rebalances, and a partition this member held back is assigned elsewhere and later back to it. Its pause
+    // must not outlive the hold, or the partition is never fetched again.
+    const accountId = uniqueName("acc");
+    const groupId = scope.group("g");
+    let databaseUp = false;
+    const applied = new Set<string>();
+    const handler = subscribe(Topics.Overdue, async (e) => {
+      if (!e.key.startsWith(accountId)) return;
+      if (!databaseUp) throw Object.assign(new Error("connection refused 127.0.0.1:27017"), { name: "MongoNetworkError" });
+      applied.add(e.id);
+    });
+    const a = consumer({ groupId, subscriptions: [handler] });
+    await a.start();
+    const keys = Array.from({ length: 24 }, (_, i) => `${accountId}-${i}`);
+    const ids = keys.map((k) => deterministicId("moved", k));
+    await bus.publish(keys.map((k, i) => overdue(ids[i]!, k)));
+    await waitFor(() => (new Set(a.heldPartitions.map((h) => h.partition)).size === 3 ? true : undefined), "all three partitions held");
+
+    // a second member joins: some held partitions move to it (and are held there too)
+    const b = bus.consumer({ groupId, backoffMs: 20, maxBackoffMs: 200, subscriptions: [handler] });
+    await b.start();
+    await waitFor(() => (b.heldPartitions.length > 0 && a.heldPartitions.length < 3 ? true : undefined), "a held partition moved");
+    // … and leaves again: they come back to the first member
+    await b.stop();
+    await waitFor(() => (new Set(a.heldPartitions.map((h) => h.partition)).size === 3 ? true : undefined), "all three held by the first member again", 60_000);
+
+    databaseUp = true;
+    await waitFor(() => (ids.every((id) => applied.has(id)) ? true : undefined), "every event applied after the outage", 60_000);
+    await waitFor(() => (a.healthy ? true : undefined), "healthy again");
+  });
+
   it("retries a bug a bounded number of times, then dead-letters it with error, stack and attempts", async () => {
     const accountId = uniqueName("acc");
     const groupId = scope.group("g");
