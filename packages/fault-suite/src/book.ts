@@ -17,7 +17,7 @@
  */
 import { credit } from "@whiteslip/contracts";
 import { addDays, type LocalDate } from "@whiteslip/core";
-import { syntheticNationalId } from "@whiteslip/platform";
+import { STRONG_APPLICATION, syntheticNationalId } from "@whiteslip/platform";
 import { MongoClient } from "mongodb";
 import { type AccountDoc, accountsCollection } from "../../../services/billing/src/adapters/mongo-accounts";
 import { type Account, newAccount, zeroParts } from "../../../services/billing/src/domain/account";
@@ -186,7 +186,7 @@ async function counter(ctx: RunContext, n: number, hooks: BookHooks, figures: Re
   const lines: string[] = [];
   for (let c = 0; c < LINES; c++) {
     const reg = await p.clients.credit.registerCustomer({ name: `Counter ${c}`, nationalId: syntheticNationalId(700 + c, "19880612"), phone: `+86139000007${String(c).padStart(2, "0")}`, email: `counter${c}@example.com`, idempotencyKey: `fault-reg-${c}` });
-    const d = await p.clients.credit.applyForCredit({ customerId: reg.customerId, monthlyIncomeFen: 3_000_000n, employment: credit.Employment.SALARIED, ordersLast12m: 80, spendLast12mFen: 6_000_000n, accountAgeMonths: 72, returnsLast12m: 2, ageYears: 36, statementDay: 2, idempotencyKey: `fault-apply-${c}` });
+    const d = await p.clients.credit.applyForCredit({ customerId: reg.customerId, ...STRONG_APPLICATION, statementDay: 2, idempotencyKey: `fault-apply-${c}` });
     if (d.decision !== credit.Decision.APPROVE || !d.creditLine) throw new Error(`counter customer ${c} was not approved`);
     lines.push(d.creditLine.creditLineId);
     ctx.labels.set(reg.customerId, `customer-${c}`);

@@ -24,7 +24,7 @@ import { testInfra } from "@whiteslip/testkit/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syntheticNationalId } from "../src/demo";
 import { credentialsOf } from "../src/driver";
-import { eventually, startTestPlatform, type TestPlatform } from "../src/harness";
+import { openAccount, startTestPlatform, type TestPlatform } from "../src/harness";
 
 const infra = testInfra();
 let p: TestPlatform;
@@ -50,27 +50,13 @@ const repayment = (key: string) => ({ accountId, amountFen: 10_000n, idempotency
 beforeAll(async () => {
   p = await startTestPlatform(infra, { start: START, tag: "grpc-attack" });
   intruder = await ensureLocalPki({ dir: mkdtempSync(join(tmpdir(), "intruder-pki-")), names: ["checkout", "ops"] });
-  const reg = await p.clients.credit.registerCustomer({
+  ({ accountId } = await openAccount(p, {
     name: "Attack Test",
     nationalId: syntheticNationalId(77, "19880808"),
     phone: "+8613900139077",
     email: "attack@example.com",
-    idempotencyKey: "attack-register",
-  });
-  const decision = await p.clients.credit.applyForCredit({
-    customerId: reg.customerId,
-    monthlyIncomeFen: 3_000_000n,
-    employment: credit.Employment.SALARIED,
-    ordersLast12m: 80,
-    spendLast12mFen: 6_000_000n,
-    accountAgeMonths: 72,
-    returnsLast12m: 2,
-    ageYears: 36,
-    statementDay: 2,
-    idempotencyKey: "attack-apply",
-  });
-  accountId = decision.creditLine!.creditLineId;
-  await eventually("billing to open the account", () => p.clients.billing.getAccountSummary({ accountId }));
+    key: "attack",
+  }));
   const auth = await p.clients.credit.authorizePurchase({
     creditLineId: accountId,
     amountFen: 100_000n,

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseMetro2File } from "../../../services/credit-reporting/src/domain/metro2/file";
 import { checkFile } from "../../../services/credit-reporting/test/support/crrg";
 import { syntheticNationalId } from "../src/demo";
-import { eventually, startTestPlatform, type TestPlatform } from "../src/harness";
+import { eventually, STRONG_APPLICATION, startTestPlatform, type TestPlatform } from "../src/harness";
 
 const START: LocalDate = "2027-04-01";
 const ARTIFACTS = join(import.meta.dirname, "../../../test-artifacts/bureau"); // statement day 2 → first statement 04-02, due 05-01 (29 grace days)
@@ -92,7 +92,7 @@ describe("journeys across the five services", () => {
 
   beforeAll(async () => {
     p = await startTestPlatform(infra, { start: START, tag: "journeys" });
-    await onboard("alice", 51, { monthlyIncomeFen: 3_000_000n, employment: E.SALARIED, ordersLast12m: 80, spendLast12mFen: 6_000_000n, accountAgeMonths: 72, returnsLast12m: 2, ageYears: 36 }, 100_000n);
+    await onboard("alice", 51, STRONG_APPLICATION, 100_000n);
     await onboard("dan", 52, { monthlyIncomeFen: 1_200_000n, employment: E.SALARIED, ordersLast12m: 30, spendLast12mFen: 1_500_000n, accountAgeMonths: 36, returnsLast12m: 3, ageYears: 29 }, 80_000n);
     await onboard("chen", 53, { monthlyIncomeFen: 1_200_000n, employment: E.SALARIED, ordersLast12m: 30, spendLast12mFen: 1_500_000n, accountAgeMonths: 36, returnsLast12m: 3, ageYears: 29 }, 60_000n);
     await onboard("fang", 54, { monthlyIncomeFen: 1_200_000n, employment: E.SALARIED, ordersLast12m: 30, spendLast12mFen: 1_500_000n, accountAgeMonths: 36, returnsLast12m: 3, ageYears: 29 }, 45_000n);

@@ -5,13 +5,13 @@
  * the right principal succeeds, so a broker that refused everything would fail the suite too.
  */
 import { encodeEvent } from "@whiteslip/bus";
-import { credit, partnerPrincipal, servicePrincipal, Topics } from "@whiteslip/contracts";
+import { partnerPrincipal, servicePrincipal, Topics } from "@whiteslip/contracts";
 import { deterministicId } from "@whiteslip/core";
 import { kafkaClientConfig, testInfra, uniqueName } from "@whiteslip/testkit/vitest";
 import { type Admin, type Consumer, Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syntheticNationalId } from "../src/demo";
-import { eventually, startTestPlatform, type TestPlatform } from "../src/harness";
+import { eventually, openAccount, startTestPlatform, type TestPlatform } from "../src/harness";
 
 const START = "2027-03-01";
 
@@ -114,27 +114,13 @@ describe("Kafka principals and ACLs on the local platform", () => {
   it("lets each service, as its own principal, carry a fact end to end (the ACLs shut the wrong doors only)", { timeout: 300_000 }, async () => {
     // credit's outbox writes CreditLineOpened (idempotent producer, credit's principal); billing reads it with its own
     // group and opens the account; billing's AccountOpened reaches credit-reporting's group.
-    const reg = await p.clients.credit.registerCustomer({
+    await openAccount(p, {
       name: "Attack Control",
       nationalId: syntheticNationalId(77, "19870303"),
       phone: "+8613900139077",
       email: "attack-control@example.com",
-      idempotencyKey: uniqueName("attack-register"),
+      key: uniqueName("attack"),
     });
-    const decision = await p.clients.credit.applyForCredit({
-      customerId: reg.customerId,
-      monthlyIncomeFen: 3_000_000n,
-      employment: credit.Employment.SALARIED,
-      ordersLast12m: 80,
-      spendLast12mFen: 6_000_000n,
-      accountAgeMonths: 72,
-      returnsLast12m: 2,
-      ageYears: 36,
-      statementDay: 2,
-      idempotencyKey: uniqueName("attack-apply"),
-    });
-    const accountId = decision.creditLine!.creditLineId;
-    await eventually("billing to open the account", () => p.clients.billing.getAccountSummary({ accountId }), 120_000);
     const opened = topic("AccountOpened");
     await eventually(
       "credit-reporting to consume AccountOpened",

@@ -17,7 +17,7 @@ import { type Admin, Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syntheticNationalId } from "../src/demo";
 import { credentialsOf } from "../src/driver";
-import { eventually, startTestPlatform, type TestPlatform } from "../src/harness";
+import { eventually, openAccount, startTestPlatform, type TestPlatform } from "../src/harness";
 import { grpcurlFlags as tryLineFlags, type ServiceName } from "../src/processes";
 
 const START = "2027-02-01";
@@ -72,29 +72,17 @@ describe("walking skeleton: five services as processes on real Kafka and a Mongo
     bus = await EventBus.connect({ brokers: infra.kafkaBrokers, clientId: "skeleton-test", logger: quiet, topicPrefix: p.topicPrefix, ...(sasl ? { sasl } : {}) });
     admin = new Kafka({ ...kafkaClientConfig(infra), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    const reg = await p.clients.credit.registerCustomer({
+    ({ customerId, accountId } = await openAccount(p, {
       name: "Skeleton Test",
       nationalId: syntheticNationalId(41, "19850101"),
       phone: "+8613900139000",
       email: "skeleton@example.com",
-      idempotencyKey: "skeleton-register",
-    });
-    customerId = reg.customerId;
-    await p.clients.notification.upsertContactPoints({ customerId, phone: "+8613900139000", email: "skeleton@example.com", timeZone: "Asia/Shanghai", locale: "en" });
-    const decision = await p.clients.credit.applyForCredit({
-      customerId,
-      monthlyIncomeFen: 3_000_000n,
-      employment: credit.Employment.SALARIED,
-      ordersLast12m: 80,
-      spendLast12mFen: 6_000_000n,
-      accountAgeMonths: 72,
-      returnsLast12m: 2,
-      ageYears: 36,
-      statementDay: 2,
-      idempotencyKey: "skeleton-apply",
-    });
-    accountId = decision.creditLine!.creditLineId;
-    await eventually("billing to open the account", () => p.clients.billing.getAccountSummary({ accountId }));
+      key: "skeleton",
+      beforeApply: (customerId) =>
+        p.clients.notification
+          .upsertContactPoints({ customerId, phone: "+8613900139000", email: "skeleton@example.com", timeZone: "Asia/Shanghai", locale: "en" })
+          .then(() => undefined),
+    }));
   }, 180_000);
 
   afterAll(async () => {
