@@ -3,12 +3,12 @@
  * consumers, the outbox relay and the background loops (hold expiry, periodic
  * rescoring), and starts. Run alone with `pnpm --filter @whiteslip/credit start`.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { z } from "@whiteslip/config";
 import type { Clock } from "@whiteslip/core";
 import { every, type RunningService, runMain, startService } from "@whiteslip/runtime";
 import type { CreditDeps } from "./app/deps";
-import { expireHolds } from "./app/expire-holds";
+import { expireHolds, sweepReservations } from "./app/expire-holds";
 import { type RescoringRunResult, runRescoring } from "./app/run-rescoring";
 import { DEFAULT_POLICY, FEATURES, type Feature } from "./domain/policy";
 import type { ScorecardModel } from "./domain/scorecard";
@@ -16,7 +16,7 @@ import { withPolicy } from "@whiteslip/grpc";
 import { creditGrpcService } from "./adapters/grpc-handlers";
 import { creditPolicy } from "./adapters/grpc-policy";
 import { creditSubscriptions } from "./adapters/kafka-consumers";
-import { CUSTOMER_SEALED, MongoApplications, MongoAuthorizations, MongoCreditLines, MongoCustomers, creditCollections } from "./adapters/mongo-repositories";
+import { CUSTOMER_SEALED, MongoApplications, MongoAuthorizations, MongoCreditLines, MongoCustomers, MongoReservationIntents, creditCollections } from "./adapters/mongo-repositories";
 
 const featureList = z
   .string()
@@ -37,6 +37,17 @@ export const configShape = {
   HOLD_TTL_DAYS: z.coerce.number().int().min(1).default(DEFAULT_POLICY.holdTtlDays),
   /** How often expired holds are swept, ms; 0 disables the loop. */
   HOLD_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+  /** Age after which a group commit's reservations are checked by the sweep (a hold without a record is released), ms. */
+  RESERVATION_SWEEP_GRACE_MS: z.coerce.number().int().min(1_000).default(120_000),
+  /** Most AuthorizePurchase requests in one group commit. */
+  AUTHORIZE_MAX_BATCH: z.coerce.number().int().min(1).max(1_000).default(128),
+  /** AuthorizePurchase group commits in flight at once per process. */
+  AUTHORIZE_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(1),
+  /**
+   * Crash test hook only: when set, every group commit stops forever after its reservations, before its
+   * authorization records, once it has written this file (the test then kills the process). Never set in production.
+   */
+  AUTHORIZE_TEST_PAUSE_FILE: z.string().default(""),
   /** How often the periodic rescoring run is triggered, ms; 0 disables the loop. */
   RESCORING_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
   /** Days between rescorings of one line (monthly by default). */
@@ -54,6 +65,8 @@ export interface CreditService {
   runRescoring(): Promise<RescoringRunResult>;
   /** Expires uncaptured holds now (what the sweep triggers). */
   expireHolds(): Promise<number>;
+  /** Sweeps group-commit reservations older than the grace now (what the sweep triggers too). */
+  sweepReservations(): Promise<number>;
   /** The running service (context, relay) for tests and tools. */
   readonly service: RunningService<unknown>;
   /** Graceful stop. */
@@ -64,6 +77,7 @@ export interface CreditService {
 /** Starts the credit service; the platform runner, integration tests and the benchmark call this in-process. */
 export async function startCredit(opts: { env?: Record<string, string | undefined>; clock?: Clock } = {}): Promise<CreditService> {
   let deps: CreditDeps | undefined;
+  let graceMs = 0;
   const svc = await startService({
     name: "credit",
     configShape,
@@ -88,9 +102,16 @@ export async function startCredit(opts: { env?: Record<string, string | undefine
         applications: new MongoApplications(c.applications),
         lines: new MongoCreditLines(c.lines),
         authorizations: new MongoAuthorizations(c.authorizations),
+        intents: new MongoReservationIntents(c.intents),
+        groupCommit: {
+          maxBatch: config.AUTHORIZE_MAX_BATCH,
+          inFlight: config.AUTHORIZE_BATCHES_IN_FLIGHT,
+          ...(config.AUTHORIZE_TEST_PAUSE_FILE ? { afterReserve: pauseForever(config.AUTHORIZE_TEST_PAUSE_FILE) } : {}),
+        },
         pii,
       };
       const d = deps;
+      graceMs = config.RESERVATION_SWEEP_GRACE_MS;
       logger.info({ modelVersion: model.version }, "scorecard loaded");
       return {
         grpc: [withPolicy(creditGrpcService(d, logger), creditPolicy)],
@@ -99,7 +120,11 @@ export async function startCredit(opts: { env?: Record<string, string | undefine
         sealed: [{ collection: c.customers, ...CUSTOMER_SEALED }],
         // the one scheduler (in-flight guard, jitter, clean stop); an interval of 0 turns a job off
         background: [
-          { name: "expire-holds", intervalMs: config.HOLD_SWEEP_INTERVAL_MS, round: () => expireHolds(d) },
+          {
+            name: "expire-holds",
+            intervalMs: config.HOLD_SWEEP_INTERVAL_MS,
+            round: async () => (await expireHolds(d)) + (await sweepReservations(d, config.RESERVATION_SWEEP_GRACE_MS)),
+          },
           { name: "run-rescoring", intervalMs: config.RESCORING_INTERVAL_MS, round: () => runRescoring(d) },
         ]
           .filter((j) => j.intervalMs > 0)
@@ -112,8 +137,17 @@ export async function startCredit(opts: { env?: Record<string, string | undefine
     grpcPort: svc.grpcPort,
     runRescoring: () => runRescoring(d),
     expireHolds: () => expireHolds(d),
+    sweepReservations: () => sweepReservations(d, graceMs),
     service: svc as RunningService<unknown>,
     stop: svc.stop,
+  };
+}
+
+/** The crash test's pause: writes `file` (the test waits for it), then never returns. */
+function pauseForever(file: string): () => Promise<void> {
+  return () => {
+    writeFileSync(file, String(process.pid));
+    return new Promise<void>(() => {});
   };
 }
 

@@ -10,6 +10,7 @@ import { Topics, billing, credit } from "@whiteslip/contracts";
 import { ManualClock, deterministicId } from "@whiteslip/core";
 import { GrpcError, createClient } from "@whiteslip/grpc";
 import { eventually, testScope, uniqueName } from "@whiteslip/testkit/vitest";
+import { authorizationIdFor } from "../src/app/authorize-purchase";
 import { type CreditService, startCredit } from "../src/main";
 import { validNationalId } from "./support/fixtures";
 
@@ -131,6 +132,30 @@ describe("credit service", () => {
     expect(results.filter((r) => r.declineReason === "INSUFFICIENT_AVAILABLE_CREDIT")).toHaveLength(184);
     const after = (await client.getCreditLine({ creditLineId: line.creditLineId })).creditLine!;
     expect(after).toMatchObject({ limitFen: 50_000n, openHoldsFen: 48_000n, availableFen: 2_000n });
+  });
+
+  it("group commit across two replicas: 8 small lines raced by 480 authorizations (each key sent to both) approve exactly what fits, same key → same answer", async () => {
+    const lines = await Promise.all(Array.from({ length: 8 }, () => openLine()));
+    await Promise.all(
+      lines.map(({ line }, n) => client.adjustCreditLine({ creditLineId: line.creditLineId, newLimitFen: 50_000n, reason: "group commit proof", actor: "test", idempotencyKey: `gc-${n}` })),
+    );
+    const amount = 3_000n;
+    // 30 keys per line, each sent twice at once — once to each replica — so batches of both race on every line
+    const sent = lines.flatMap(({ line }) =>
+      Array.from({ length: 30 }, (_, k) => {
+        const req = { creditLineId: line.creditLineId, amountFen: amount, merchantScenario: credit.MerchantScenario.PLATFORM_RETAIL, merchantId: "m-1", orderId: `o-gc-${k}`, idempotencyKey: `gc-${k}` };
+        return Promise.all([client.authorizePurchase(req), replicaClient.authorizePurchase(req)]);
+      }),
+    );
+    const answers = await Promise.all(sent);
+    for (const [a, b] of answers) expect(a).toEqual(b);
+    for (const [n, { line }] of lines.entries()) {
+      const mine = answers.slice(n * 30, n * 30 + 30);
+      for (const [k, [a]] of mine.entries()) expect(a.authorizationId).toBe(authorizationIdFor(line.creditLineId, `gc-${k}`));
+      expect(mine.filter(([a]) => a.decision === credit.AuthorizationDecision.APPROVED)).toHaveLength(16); // floor(50,000 / 3,000)
+      expect(mine.filter(([a]) => a.declineReason === "INSUFFICIENT_AVAILABLE_CREDIT")).toHaveLength(14);
+      expect((await client.getCreditLine({ creditLineId: line.creditLineId })).creditLine).toMatchObject({ openHoldsFen: 48_000n, availableFen: 2_000n });
+    }
   });
 
   it("captures the hold when billing posts the purchase (delivered twice = once)", async () => {

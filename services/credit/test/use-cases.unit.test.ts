@@ -103,9 +103,8 @@ describe("authorization", () => {
     const { d, line } = await withLine();
     let reservations = 0;
     // every reservation loses to a concurrent change, and every read finds no reason to decline
-    d.lines.tryReserve = async () => {
+    d.lines.reserveMany = async () => {
       reservations++;
-      return null;
     };
     const e = await authorizePurchase(d, auth(line.id, "k1", 100n)).catch((x) => x);
     expect(e).toMatchObject({ kind: "aborted", reason: "CONCURRENT_MODIFICATION" });

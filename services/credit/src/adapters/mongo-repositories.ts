@@ -5,7 +5,7 @@
  */
 import type { Fen, LocalDate } from "@whiteslip/core";
 import { type IndexDecl, ensureIndexes, isDuplicateKey, pushEvents } from "@whiteslip/store";
-import { type Collection, type Db, type Document, Long } from "mongodb";
+import { type Collection, type Db, type Document, Long, MongoBulkWriteError } from "mongodb";
 import type {
   ApplicationRecord,
   ApplicationRepository,
@@ -14,6 +14,10 @@ import type {
   CreditLineRepository,
   CustomerRecord,
   CustomerRepository,
+  IntentItem,
+  Reservation,
+  ReservationIntent,
+  ReservationIntentRepository,
   SaveResult,
 } from "../app/ports";
 import { type CreditLine, type Hold, type LineUpdate, rawAvailableFen } from "../domain/credit-line";
@@ -38,6 +42,7 @@ export interface CreditCollections {
   readonly applications: Collection<Document>;
   readonly lines: Collection<Document>;
   readonly authorizations: Collection<Document>;
+  readonly intents: Collection<Document>;
 }
 
 /** Opens the collections and ensures their indexes. */
@@ -47,6 +52,7 @@ export async function creditCollections(db: Db): Promise<CreditCollections> {
     applications: db.collection("applications"),
     lines: db.collection("credit_lines"),
     authorizations: db.collection("authorizations"),
+    intents: db.collection("reservation_intents"),
   };
   const customerIdx: IndexDecl[] = [
     { key: { nationalIdIndex: 1 }, serves: "RegisterCustomer dedupe: findByNationalIdIndex ($in the index under each key)", options: { unique: true } },
@@ -61,6 +67,7 @@ export async function creditCollections(db: Db): Promise<CreditCollections> {
   await ensureIndexes(c.lines, lineIdx);
   await ensureIndexes(c.authorizations, authIdx);
   await ensureIndexes(c.applications, appIdx);
+  await ensureIndexes(c.intents, [{ key: { at: 1 }, serves: "expire-holds: sweepReservations (intents older than the grace)" }]);
   return c;
 }
 
@@ -196,28 +203,29 @@ export class MongoCreditLines implements CreditLineRepository {
     return (await this.coll.countDocuments({ _id: lineId as never, appliedEvents: eventId }, { limit: 1 })) > 0;
   }
 
-  async tryReserve(lineId: string, authorizationId: string, hold: Hold, blockedBy: readonly Feature[]) {
-    // One conditional atomic update: every condition of the approval and the
-    // reservation itself commit together, so racing requests cannot overspend;
-    // the hold id in the filter makes a retry of the same authorization a no-op.
-    // findOneAndUpdate (not updateOne + read): the available credit right after
-    // comes back in the same round trip. FerretDB v1 rejects a projection here
-    // (`fields` not implemented), so the whole — deliberately small — line returns.
-    const after = await this.coll.findOneAndUpdate(
-      {
-        _id: lineId as never,
-        status: "ACTIVE",
-        "restriction.features": { $nin: [...blockedBy] },
-        availableFen: { $gte: hold.amountFen },
-        [`holds.${authorizationId}`]: { $exists: false },
-      },
-      {
-        $set: { [`holds.${authorizationId}`]: holdToDoc(hold) },
-        $inc: { availableFen: -hold.amountFen, openHoldsFen: hold.amountFen, version: 1 },
-      },
-      { returnDocument: "after" },
+  async reserveMany(rs: readonly Reservation[]) {
+    if (rs.length === 0) return;
+    // One conditional atomic update per reservation, all in one round trip (the group commit): every condition of
+    // the approval and the reservation itself commit together, so racing requests cannot overspend; the hold id in
+    // the filter makes a retry of the same authorization a no-op. Unordered: one failing does not stop the others.
+    await this.coll.bulkWrite(
+      rs.map((r) => ({
+        updateOne: {
+          filter: {
+            _id: r.lineId as never,
+            status: "ACTIVE",
+            "restriction.features": { $nin: [...r.blockedBy] },
+            availableFen: { $gte: r.hold.amountFen },
+            [`holds.${r.authorizationId}`]: { $exists: false },
+          },
+          update: {
+            $set: { [`holds.${r.authorizationId}`]: holdToDoc(r.hold) },
+            $inc: { availableFen: -r.hold.amountFen, openHoldsFen: r.hold.amountFen, version: 1 },
+          },
+        },
+      })),
+      { ordered: false },
     );
-    return after ? fen(after.availableFen) : null;
   }
 
   async removeHold(lineId: string, authorizationId: string, amountFen: Fen) {
@@ -289,6 +297,37 @@ export class MongoAuthorizations implements AuthorizationRepository {
     }
   }
 
+  async getMany(ids: readonly string[]) {
+    if (ids.length === 0) return [];
+    return (await this.coll.find({ _id: { $in: [...ids] as never[] } }).toArray()).map(authFromDoc);
+  }
+
+  async insertManyIfAbsent(as: readonly AuthorizationRecord[]) {
+    if (as.length === 0) return [];
+    const duplicates = new Set<number>();
+    try {
+      await this.coll.insertMany(
+        as.map(({ id, ...rest }) => ({ _id: id as never, ...rest })),
+        { ordered: false },
+      );
+    } catch (e) {
+      if (!(e instanceof MongoBulkWriteError)) throw e;
+      const errors = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
+      for (const w of errors) {
+        if (w.code !== 11000) throw e;
+        duplicates.add(w.index);
+      }
+    }
+    if (duplicates.size === 0) return as.map((a) => ({ stored: a, inserted: true }));
+    const existing = new Map((await this.getMany(as.filter((_, k) => duplicates.has(k)).map((a) => a.id))).map((a) => [a.id, a]));
+    return as.map((a, k) => {
+      if (!duplicates.has(k)) return { stored: a, inserted: true };
+      const stored = existing.get(a.id);
+      if (!stored) throw new Error(`authorization ${a.id}: duplicate key but no record`);
+      return { stored, inserted: false };
+    });
+  }
+
   async closeOpen(id: string, to: AuthorizationRecord["status"], at: Date) {
     const r = await this.coll.updateOne({ _id: id as never, status: "OPEN" }, { $set: { status: to, closedAt: at } });
     return r.modifiedCount > 0;
@@ -297,6 +336,38 @@ export class MongoAuthorizations implements AuthorizationRepository {
   async listExpired(now: Date, limit: number) {
     const docs = await this.coll.find({ status: "OPEN", expiresAt: { $lte: now } }).sort({ expiresAt: 1 }).limit(limit).toArray();
     return docs.map(authFromDoc);
+  }
+}
+
+/** Reservation intents of the group commits, one document per batch, until the sweep has checked them. */
+export class MongoReservationIntents implements ReservationIntentRepository {
+  constructor(private readonly coll: Collection<Document>) {}
+
+  async insert(i: ReservationIntent) {
+    await this.coll.insertOne({ _id: i.id as never, at: i.at, items: i.items.map((x) => ({ ...x })) });
+  }
+
+  async listOlderThan(before: Date, limit: number) {
+    const docs = await this.coll.find({ at: { $lte: before } }).sort({ at: 1 }).limit(limit).toArray();
+    return docs.map((d) => ({
+      id: String(d._id),
+      at: d.at as Date,
+      items: (d.items as Document[]).map((x): IntentItem => ({
+        id: x.id,
+        creditLineId: x.creditLineId,
+        idempotencyKey: x.idempotencyKey,
+        amountFen: fen(x.amountFen),
+        merchantScenario: x.merchantScenario,
+        merchantId: x.merchantId,
+        orderId: x.orderId,
+        installmentMonths: x.installmentMonths,
+        createdAt: x.createdAt,
+      })),
+    }));
+  }
+
+  async remove(ids: readonly string[]) {
+    if (ids.length > 0) await this.coll.deleteMany({ _id: { $in: [...ids] as never[] } });
   }
 }
 

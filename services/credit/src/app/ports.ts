@@ -88,17 +88,53 @@ export interface CreditLineRepository {
   /** True when the event id was already applied to the line. */
   hasProcessed(lineId: string, eventId: string): Promise<boolean>;
   /**
-   * Atomically reserves `hold` on an ACTIVE line that has none of `blockedBy`
-   * restricted, at least `hold.amountFen` available and no hold with this id —
-   * one conditional single-document update, so racing reservations (from any
-   * number of processes) never exceed the available credit.
-   * Returns the available credit after the reservation, or null when not reserved.
+   * Reserves each hold of a group commit in one round trip: per reservation one
+   * conditional single-document update (ACTIVE, none of `blockedBy` restricted, at
+   * least `hold.amountFen` available, no hold with this id yet), applied one after
+   * the other on the same line, so racing reservations (from any number of
+   * processes) never exceed the available credit. Says nothing about which
+   * matched: the caller reads the lines back (a hold under the id is there or not).
    */
-  tryReserve(lineId: string, authorizationId: string, hold: Hold, blockedBy: readonly Feature[]): Promise<Fen | null>;
+  reserveMany(reservations: readonly Reservation[]): Promise<void>;
   /** Atomically removes an open hold of `amountFen`; returns the available credit after, or null when it was not open. */
   removeHold(lineId: string, authorizationId: string, amountFen: Fen): Promise<Fen | null>;
   /** Lines not rescored on or after `before`, by id after `afterId`, at most `limit`. */
   listDueForRescoring(before: LocalDate, afterId: string | null, limit: number): Promise<CreditLine[]>;
+}
+
+/** One reservation of a group commit: the hold of `authorizationId` on `lineId`. */
+export interface Reservation {
+  readonly lineId: string;
+  readonly authorizationId: string;
+  readonly hold: Hold;
+  readonly blockedBy: readonly Feature[];
+}
+
+/**
+ * What a group commit is about to reserve, written before the reservations: the
+ * request of each, so that a reservation whose authorization record never came
+ * (the process died between the two) can be found, recorded and released.
+ */
+export interface ReservationIntent {
+  readonly id: string;
+  readonly at: Date;
+  readonly items: readonly IntentItem[];
+}
+
+/** One reservation of an intent, with what its authorization record needs. */
+export type IntentItem = Pick<
+  AuthorizationRecord,
+  "id" | "creditLineId" | "idempotencyKey" | "amountFen" | "merchantScenario" | "merchantId" | "orderId" | "installmentMonths" | "createdAt"
+>;
+
+/** Stores reservation intents until the sweep has checked them. */
+export interface ReservationIntentRepository {
+  /** Stores an intent (before its reservations are made). */
+  insert(i: ReservationIntent): Promise<void>;
+  /** Intents written at or before `before`, oldest first, at most `limit`. */
+  listOlderThan(before: Date, limit: number): Promise<ReservationIntent[]>;
+  /** Forgets checked intents. */
+  remove(ids: readonly string[]): Promise<void>;
 }
 
 /** Status of an authorization. */
@@ -129,6 +165,10 @@ export interface AuthorizationRepository {
   get(id: string): Promise<AuthorizationRecord | null>;
   /** Inserts unless one with the id exists; returns the stored one (the first answer wins) and whether it is `a`. */
   insertIfAbsent(a: AuthorizationRecord): Promise<{ readonly stored: AuthorizationRecord; readonly inserted: boolean }>;
+  /** insertIfAbsent for many in one round trip; answers in the order of `as`. */
+  insertManyIfAbsent(as: readonly AuthorizationRecord[]): Promise<{ readonly stored: AuthorizationRecord; readonly inserted: boolean }[]>;
+  /** The authorizations of these ids that exist (any order). */
+  getMany(ids: readonly string[]): Promise<AuthorizationRecord[]>;
   /** Moves an OPEN authorization to `to`; false when it was not OPEN. */
   closeOpen(id: string, to: Exclude<AuthorizationStatus, "OPEN" | "DECLINED">, at: Date): Promise<boolean>;
   /** OPEN authorizations that expired at or before `now`, oldest first, at most `limit`. */

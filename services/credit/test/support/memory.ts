@@ -15,11 +15,14 @@ import type {
   CustomerRecord,
   CustomerRepository,
   PiiProtector,
+  Reservation,
+  ReservationIntent,
+  ReservationIntentRepository,
   SaveResult,
 } from "../../src/app/ports";
-import { type CreditLine, type Hold, type LineChange, type LineUpdate, rawAvailableFen } from "../../src/domain/credit-line";
+import { type CreditLine, type LineChange, type LineUpdate, rawAvailableFen } from "../../src/domain/credit-line";
 import type { CreditEvent } from "../../src/domain/events";
-import { type CreditPolicy, DEFAULT_POLICY, type Feature } from "../../src/domain/policy";
+import { type CreditPolicy, DEFAULT_POLICY } from "../../src/domain/policy";
 import type { ScorecardModel } from "../../src/domain/scorecard";
 
 /** The committed model artifact. */
@@ -59,13 +62,13 @@ export class MemoryLines implements CreditLineRepository {
   async hasProcessed(lineId: string, eventId: string) {
     return this.processed.get(lineId)?.has(eventId) ?? false;
   }
-  async tryReserve(lineId: string, id: string, hold: Hold, blockedBy: readonly Feature[]) {
-    const l = this.lines.get(lineId);
-    if (!l || l.status !== "ACTIVE" || l.holds[id] || blockedBy.some((f) => l.restriction.features.includes(f))) return null;
-    if (rawAvailableFen(l) < hold.amountFen) return null;
-    const next = { ...l, holds: { ...l.holds, [id]: hold }, openHoldsFen: l.openHoldsFen + hold.amountFen, version: l.version + 1 };
-    this.lines.set(lineId, next);
-    return rawAvailableFen(next);
+  async reserveMany(rs: readonly Reservation[]) {
+    for (const r of rs) {
+      const l = this.lines.get(r.lineId);
+      if (!l || l.status !== "ACTIVE" || l.holds[r.authorizationId] || r.blockedBy.some((f) => l.restriction.features.includes(f))) continue;
+      if (rawAvailableFen(l) < r.hold.amountFen) continue;
+      this.lines.set(r.lineId, { ...l, holds: { ...l.holds, [r.authorizationId]: r.hold }, openHoldsFen: l.openHoldsFen + r.hold.amountFen, version: l.version + 1 });
+    }
   }
   async removeHold(lineId: string, id: string, amountFen: Fen) {
     const l = this.lines.get(lineId);
@@ -95,6 +98,12 @@ export class MemoryAuthorizations implements AuthorizationRepository {
     this.map.set(a.id, a);
     return { stored: a, inserted: true };
   }
+  async insertManyIfAbsent(as: readonly AuthorizationRecord[]) {
+    return Promise.all(as.map((a) => this.insertIfAbsent(a)));
+  }
+  async getMany(ids: readonly string[]) {
+    return ids.flatMap((id) => this.map.get(id) ?? []);
+  }
   async closeOpen(id: string, to: AuthorizationRecord["status"]) {
     const cur = this.map.get(id);
     if (!cur || cur.status !== "OPEN") return false;
@@ -103,6 +112,20 @@ export class MemoryAuthorizations implements AuthorizationRepository {
   }
   async listExpired(now: Date, limit: number) {
     return [...this.map.values()].filter((a) => a.status === "OPEN" && a.expiresAt && a.expiresAt <= now).slice(0, limit);
+  }
+}
+
+/** Reservation intents in memory. */
+export class MemoryIntents implements ReservationIntentRepository {
+  readonly map = new Map<string, ReservationIntent>();
+  async insert(i: ReservationIntent) {
+    this.map.set(i.id, i);
+  }
+  async listOlderThan(before: Date, limit: number) {
+    return [...this.map.values()].filter((i) => i.at <= before).sort((a, b) => a.at.getTime() - b.at.getTime()).slice(0, limit);
+  }
+  async remove(ids: readonly string[]) {
+    for (const id of ids) this.map.delete(id);
   }
 }
 
@@ -154,6 +177,7 @@ export function memoryDeps(policy: Partial<CreditPolicy> = {}) {
     applications: new MemoryApplications(),
     lines: new MemoryLines(),
     authorizations: new MemoryAuthorizations(),
+    intents: new MemoryIntents(),
     pii: testPii,
   } satisfies CreditDeps;
   return deps;
