@@ -16,6 +16,7 @@
  * (500 lines keep a realistic handful of open holds per line; with few lines every line collects hundreds.)
  * Infrastructure: KAFKA_BROKERS + MONGODB_URI if set, else the testkit starts Kafka + a database.
  */
+import { readFileSync } from "node:fs";
 import { credit } from "@whiteslip/contracts";
 import { type Document, MongoClient } from "mongodb";
 import { createClient, service, startGrpcServer } from "@whiteslip/grpc";
@@ -28,6 +29,8 @@ const concurrency = Number(process.argv[3] ?? 16);
 const lineCount = Number(process.argv[4] ?? 500);
 
 interface Result {
+  /** CPU per completed call, µs: this process (client, servers, service) and the database process (when local). */
+  cpu: { nodeUs: number; dbUs: number | null; dbCorePct: number | null };
   rps: number;
   p50: number;
   p99: number;
@@ -35,8 +38,23 @@ interface Result {
   errors: number;
 }
 
+/** CPU seconds (user + system) of a process from /proc, or null where there is none. */
+function processCpuSeconds(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
+let dbPid: number | undefined;
+
 async function load(call: (worker: number, i: number) => Promise<unknown>, durationMs: number): Promise<Result> {
   const latencies: number[] = [];
+  const cpu0 = process.cpuUsage();
+  const db0 = processCpuSeconds(dbPid);
   let errors = 0;
   const end = performance.now() + durationMs;
   const start = performance.now();
@@ -54,15 +72,23 @@ async function load(call: (worker: number, i: number) => Promise<unknown>, durat
     }),
   );
   const elapsed = (performance.now() - start) / 1000;
+  const cpu1 = process.cpuUsage(cpu0);
+  const db1 = processCpuSeconds(dbPid);
+  const n = Math.max(1, latencies.length);
+  const dbSeconds = db0 !== null && db1 !== null ? db1 - db0 : null;
+  const cpu = { nodeUs: (cpu1.user + cpu1.system) / n, dbUs: dbSeconds === null ? null : (dbSeconds * 1e6) / n, dbCorePct: dbSeconds === null ? null : (100 * dbSeconds) / elapsed };
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
-  return { rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), count: latencies.length, errors };
+  return { cpu, rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), count: latencies.length, errors };
 }
 
-const fmt = (r: Result) => `${r.rps.toFixed(0).padStart(6)} rps  p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99.toFixed(2).padStart(6)} ms  (${r.count} calls, ${r.errors} errors)`;
+const fmt = (r: Result) =>
+  `${r.rps.toFixed(0).padStart(6)} rps  p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99.toFixed(2).padStart(6)} ms  (${r.count} calls, ${r.errors} errors)` +
+  `  CPU/call: node ${r.cpu.nodeUs.toFixed(0)} µs, db ${r.cpu.dbUs === null ? "n/a" : `${r.cpu.dbUs.toFixed(0)} µs (db busy ${r.cpu.dbCorePct!.toFixed(0)}% of a core)`}`;
 
 async function main() {
   const infra = await startInfra();
+  dbPid = infra.local?.database.process.child.pid;
   const run = Date.now().toString(36);
   const scope = benchScope("authorize", infra); // its own topics, removed afterwards
   const svc = await startCredit({
@@ -92,6 +118,8 @@ async function main() {
   });
   const client = createClient(credit.CreditService, `127.0.0.1:${svc.grpcPort}`, { deadlineMs: 10_000 });
   const echoClient = createClient(credit.CreditService, `127.0.0.1:${echo.port}`, { deadlineMs: 10_000 });
+  // opening 500 lines scores 500 applications: on a loaded machine one call can take longer than the load's deadline
+  const setupClient = createClient(credit.CreditService, `127.0.0.1:${svc.grpcPort}`, { deadlineMs: 120_000 });
   try {
     // lines with the maximum limit (¥50,000): 50,000 authorizations of ¥1 each
     const lines: string[] = new Array(lineCount);
@@ -101,8 +129,8 @@ async function main() {
       Array.from({ length: 16 }, async () => {
         for (let i = next++; i < lineCount; i = next++) {
           const first17 = `3101011990${String(1 + (i % 12)).padStart(2, "0")}${String(10 + (i % 18)).padStart(2, "0")}${String(i % 1000).padStart(3, "0")}`;
-          const c = await client.registerCustomer({ name: "bench", nationalId: first17 + nationalIdCheckChar(first17), phone: "+8613800138000", email: "b@example.cn" });
-          const a = await client.applyForCredit({
+          const c = await setupClient.registerCustomer({ name: "bench", nationalId: first17 + nationalIdCheckChar(first17), phone: "+8613800138000", email: "b@example.cn" });
+          const a = await setupClient.applyForCredit({
             customerId: c.customerId, monthlyIncomeFen: 5_000_000n, employment: credit.Employment.SALARIED, ordersLast12m: 50,
             spendLast12mFen: 5_000_000n, accountAgeMonths: 100, returnsLast12m: 0, ageYears: 40, statementDay: 1, idempotencyKey: `bench-${run}`,
           });
@@ -139,6 +167,7 @@ async function main() {
     );
   } finally {
     client.close();
+    setupClient.close();
     echoClient.close();
     await echo.stop();
     await svc.stop();
