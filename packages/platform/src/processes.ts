@@ -7,6 +7,7 @@ import { servicePrincipal } from "@whiteslip/contracts";
 import { waitForServing } from "@whiteslip/grpc";
 import type { LocalPki } from "@whiteslip/identity";
 import { LOCAL_PORTS } from "@whiteslip/ops";
+import { builtFile, ensureBuilt } from "./build";
 
 /** Repository root. */
 export const ROOT = resolve(import.meta.dirname, "../../..");
@@ -54,6 +55,25 @@ export interface ProcessOptions {
   readyTimeoutMs?: number;
   /** Line sink for the service's output, e.g. a prefixed console. */
   onLine?: (service: ServiceName, line: string) => void;
+  /**
+   * What the process runs: "dist" (default) the compiled bundle, built first when missing or older than its
+   * sources (packages/platform/src/build.ts); "tsx" the TypeScript through tsx, as before the build existed
+   * (the start-up bench compares both). WHITESLIP_RUN_TS=1 in the environment picks "tsx" by default.
+   */
+  runtime?: "dist" | "tsx";
+}
+
+/** Node's arguments that start a service: the telemetry preload first, then the service's entry. */
+export async function serviceCommand(name: ServiceName, runtime: "dist" | "tsx" = defaultRuntime()): Promise<string[]> {
+  const spec = SERVICES.find((s) => s.name === name)!;
+  // the telemetry preload instruments the MongoDB driver before the service imports it (packages/telemetry)
+  if (runtime === "tsx") return ["--import", "tsx", "--import", join(ROOT, "packages/telemetry/src/register.ts"), join(ROOT, spec.dir, "src/main.ts")];
+  await ensureBuilt({ names: [name, "telemetry-register"] });
+  return ["--import", builtFile("telemetry-register"), builtFile(name)];
+}
+
+function defaultRuntime(): "dist" | "tsx" {
+  return process.env.WHITESLIP_RUN_TS === "1" ? "tsx" : "dist";
 }
 
 /** Port of a service under these options. */
@@ -133,7 +153,6 @@ export function kafkaPrincipalEnv(creds: KafkaCredentials | undefined): Record<S
 
 /** Starts one service as a child process and waits until its gRPC health says SERVING. */
 export async function startServiceProcess(name: ServiceName, opts: ProcessOptions): Promise<ServiceProcess> {
-  const spec = SERVICES.find((s) => s.name === name)!;
   const port = portOf(name, opts);
   const env = {
     ...process.env,
@@ -147,8 +166,7 @@ export async function startServiceProcess(name: ServiceName, opts: ProcessOption
     // the service stops by itself if this process dies without stopping it (a killed test run, a crashed npm start)
     WHITESLIP_PARENT_PID: String(process.pid),
   };
-  // the telemetry preload instruments the MongoDB driver before the service imports it (packages/telemetry)
-  const child = spawn(process.execPath, ["--import", "tsx", "--import", join(ROOT, "packages/telemetry/src/register.ts"), join(spec.dir, "src/main.ts")], {
+  const child = spawn(process.execPath, await serviceCommand(name, opts.runtime), {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
