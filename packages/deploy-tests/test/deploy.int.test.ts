@@ -9,7 +9,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,6 +43,7 @@ import {
   validateManifests,
 } from "../src/render";
 import { type DeployTools, ensureDeployTools, repoRoot } from "../src/tools";
+import { BUILD_ENTRIES, ensureBuilt } from "../../platform/src/build";
 
 const execFileP = promisify(execFile);
 const inRepo = (p: string) => existsSync(join(repoRoot, p));
@@ -335,11 +336,16 @@ describe("image", () => {
     expect(rootPkg.packageManager).toBe(`pnpm@${/ARG PNPM_VERSION=(\S+)/.exec(dockerfile)?.[1]}`);
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
     expect(dockerfile).toMatch(/pnpm install --frozen-lockfile .*--prod=false/);
+    // the build stage compiles every bundle from the context's sources, and the runtime copies its result
+    expect(dockerfile).toMatch(/^FROM deps AS build$/m);
+    expect(dockerfile).toMatch(/^RUN node --import tsx packages\/platform\/src\/build.ts --force$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app \/app$/m);
     const user = /^USER (\d+)/m.exec(dockerfile)?.[1];
     expect(Number(user)).toBeGreaterThan(0);
     expect(dockerfile).toMatch(/ENTRYPOINT \["\/bin\/sh", "\/app\/deploy\/docker\/entrypoint.sh"\]/);
     const ignore = readFileSync(join(repoRoot, "deploy/docker/Dockerfile.dockerignore"), "utf8").split("\n");
-    expect(ignore).toEqual(expect.arrayContaining(["**/node_modules", ".git"]));
+    // a laptop's dist/ never reaches the image: the build stage makes its own
+    expect(ignore).toEqual(expect.arrayContaining(["**/node_modules", "**/dist", ".git"]));
     for (const needed of [
       "packages",
       "services",
@@ -351,25 +357,41 @@ describe("image", () => {
       expect(ignore, needed).not.toContain(needed);
   });
 
-  it("the entrypoint starts the service named by SERVICE from its src/main.ts, or runs the given command", async () => {
+  it("the entrypoint starts the service named by SERVICE from its compiled bundle, runs the compiled ops CLI, or runs the given command", async () => {
     const entry = join(repoRoot, "deploy/docker/entrypoint.sh");
     const dry = { ...process.env, ENTRYPOINT_DRY_RUN: "1" };
+    await ensureBuilt();
+    const entries = new Map(BUILD_ENTRIES.map((e) => [e.out, e.entry]));
     for (const svc of SERVICES) {
       const { stdout } = await execFileP("sh", [entry], { env: { ...dry, SERVICE: svc } });
-      expect(stdout.trim()).toBe(`node --import tsx --import ./packages/telemetry/src/register.ts services/${svc}/src/main.ts`);
+      expect(stdout.trim()).toBe(`node --import ./packages/telemetry/dist/register.js services/${svc}/dist/main.js`);
+      // what the image's build stage bundles: each service's own main.ts
+      expect(entries.get(`services/${svc}/dist/main.js`)).toBe(`services/${svc}/src/main.ts`);
       expect(inRepo(`services/${svc}/src/main.ts`), `services/${svc}/src/main.ts`).toBe(true);
     }
-    const { stdout } = await execFileP(
-      "sh",
-      [entry, "node", "--import", "tsx", "packages/ops/src/cli.ts", "eod"],
-      {
-        env: dry,
-      },
+    expect(entries.get("packages/telemetry/dist/register.js")).toBe("packages/telemetry/src/register.ts");
+    expect((await execFileP("sh", [entry, "ops", "eod", "--date", "2026-03-01"], { env: dry })).stdout.trim()).toBe(
+      "node packages/ops/dist/cli.js eod --date 2026-03-01",
     );
+    const { stdout } = await execFileP("sh", [entry, "node", "--import", "tsx", "packages/ops/src/cli.ts", "eod"], { env: dry });
     expect(stdout.trim()).toBe("node --import tsx packages/ops/src/cli.ts eod");
     await expect(execFileP("sh", [entry], { env: { ...dry, SERVICE: "../../etc" } })).rejects.toMatchObject({
       code: 64,
     });
+    // a tree without the bundles (the build stage did not run) fails at once, naming the missing file
+    const bare = mkdtempSync(join(tmpdir(), "entrypoint-"));
+    mkdirSync(join(bare, "deploy/docker"), { recursive: true });
+    copyFileSync(entry, join(bare, "deploy/docker/entrypoint.sh"));
+    const missing = await execFileP("sh", [join(bare, "deploy/docker/entrypoint.sh")], { env: { ...dry, SERVICE: "billing" } }).catch((e: { code: number; stderr: string }) => e);
+    expect(missing).toMatchObject({ code: 66, stderr: expect.stringContaining("packages/telemetry/dist/register.js is missing") });
+  });
+
+  it("the compiled ops CLI answers as the TypeScript one does", async () => {
+    await ensureBuilt({ names: ["ops"] });
+    const compiled = await execFileP("sh", [join(repoRoot, "deploy/docker/entrypoint.sh"), "ops", "--help"]);
+    const source = await execFileP(process.execPath, ["--import", "tsx", "packages/ops/src/cli.ts", "--help"], { cwd: repoRoot });
+    expect(compiled.stdout).toContain("eod");
+    expect(compiled.stdout).toBe(source.stdout);
   });
 
   it("the compose health check answers SERVING / NOT_SERVING from a real gRPC health service", async () => {
@@ -429,6 +451,8 @@ async function freePort(): Promise<number> {
 describe("the container's commands on real infrastructure", () => {
   it("a service started as in the Deployment answers the gRPC probe and /metrics, the CronJob's eod completes, SIGTERM drains in the grace period", async () => {
     const provided = inject as unknown as (key: string) => unknown;
+    // the image's build stage: the bundles the entrypoint starts (made here when missing or stale)
+    await ensureBuilt();
     const [grpcPort, metricsPort, healthPort] = [await freePort(), await freePort(), await freePort()];
     const suffix = randomBytes(4).toString("hex");
     // What cert-manager mounts (deploy/k8s/base/identities.yaml): billing's and the CronJob's certificates of one CA.
@@ -478,7 +502,8 @@ describe("the container's commands on real infrastructure", () => {
       | null;
     if (creds) {
       const asAdmin = { KAFKA_SASL_MECHANISM: creds.mechanism, KAFKA_SASL_USERNAME: creds.admin, KAFKA_SASL_PASSWORD: creds.passwords[creds.admin]! };
-      await execFileP("sh", [entry, "node", "--import", "tsx", "packages/ops/src/cli.ts", "kafka-provision"], {
+      // through the image's compiled ops CLI (the CronJob's eod below runs the TypeScript entry it names)
+      await execFileP("sh", [entry, "ops", "kafka-provision"], {
         env: { ...env, ...asAdmin, BILLING_CONSUMER_GROUP: env.CONSUMER_GROUP },
         timeout: 60_000,
       });

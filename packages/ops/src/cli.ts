@@ -444,7 +444,8 @@ export async function advance(
   }
 }
 
-const isMain = process.argv[1]?.endsWith("cli.ts") || process.argv[1]?.endsWith("whiteslip-ops.mjs");
+// cli.ts through tsx, the bin wrapper, or the compiled bundle packages/ops/dist/cli.js (the image's `ops` command)
+const isMain = process.argv[1]?.endsWith("cli.ts") || process.argv[1]?.endsWith("whiteslip-ops.mjs") || process.argv[1]?.endsWith("ops/dist/cli.js");
 if (isMain) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
