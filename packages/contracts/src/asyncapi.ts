@@ -1,16 +1,16 @@
-import { type DescEnum, type DescField, type DescMessage, fromBinary, ScalarType } from "@bufbuild/protobuf";
-import {
-  type DescriptorProto,
-  type EnumDescriptorProto,
-  FileDescriptorSetSchema,
-} from "@bufbuild/protobuf/wkt";
+import type { DescMessage } from "@bufbuild/protobuf";
+import { TOPIC_CONSUMERS } from "./consumers";
 import { type TopicName, type TopicSpec, Topics } from "./topics";
+
+export { SERVICE_CONSUMES, TOPIC_CONSUMERS } from "./consumers";
 
 /**
  * Partner-facing description of every event topic as an AsyncAPI 3.0.0
- * document, generated from the topic registry and the protos (see
- * `scripts/gen-asyncapi.ts`, which writes `docs/asyncapi.json`). Everything
- * here is pure: the proto doc comments come in through a {@link CommentLookup}.
+ * document, generated from the topic registry, the JSON Schemas that
+ * protoc-gen-jsonschema (bufbuild/protoschema-plugins) generates from the
+ * protos, and the services' subscription tables (see `scripts/gen-asyncapi.ts`,
+ * which writes `docs/asyncapi.json`). Everything here is pure: the generated
+ * schemas come in as a {@link GeneratedSchemas} map.
  */
 
 /** A JSON value, as written to `docs/asyncapi.json`. */
@@ -19,11 +19,11 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type JsonObject = { [key: string]: Json };
 
 /**
- * Doc comment of a proto element by name: `pkg.Message`, `pkg.Message.Nested`,
- * `pkg.Message.field_name`, `pkg.Enum`, `pkg.Enum.VALUE_NAME` (values are looked
- * up under their enum, unlike protobuf scoping). Undefined when uncommented.
+ * JSON Schemas of the protobuf messages by full name (`whiteslip.billing.v1.DueSoon`), as protoc-gen-jsonschema
+ * writes them with `target=json` (`<full name>.jsonschema.json`: JSON field names, what a proto3 JSON parser
+ * accepts, the proto doc comments as descriptions, a `$ref` to `<full name>.jsonschema.json` for a message field).
  */
-export type CommentLookup = (name: string) => string | undefined;
+export type GeneratedSchemas = ReadonlyMap<string, JsonObject>;
 
 /** A deployable service of the platform. */
 export type ServiceName = "billing" | "credit" | "notification" | "collections" | "credit-reporting";
@@ -35,46 +35,6 @@ export const PRODUCER_BY_DOMAIN: Readonly<Record<string, ServiceName>> = {
   notification: "notification",
   collections: "collections",
   creditreporting: "credit-reporting",
-};
-
-/**
- * Consuming services of each topic, after the ownership table of
- * `architecture.md` ("consumes" column) as the services implement it. Each
- * consumer reads with its own consumer group, named after the service by
- * default. Typed by {@link TopicName}, so a new topic does not compile until it
- * is listed here.
- */
-export const TOPIC_CONSUMERS: { readonly [K in TopicName]: readonly ServiceName[] } = {
-  AccountOpened: ["credit-reporting"],
-  PurchasePosted: ["credit", "credit-reporting"],
-  StatementIssued: [],
-  DueSoon: ["credit", "notification", "collections"],
-  Overdue: ["credit", "notification", "collections", "credit-reporting"],
-  PaymentReceived: ["credit", "notification", "collections", "credit-reporting"],
-  AccountCured: ["credit", "notification", "collections", "credit-reporting"],
-  ChargedOff: ["credit", "collections", "credit-reporting"],
-  RepaymentPlanCreated: [],
-  PaymentDeferred: ["notification", "credit-reporting"],
-  CreditLineOpened: ["billing", "collections", "credit-reporting"],
-  CreditLineChanged: ["billing", "notification", "collections", "credit-reporting"],
-  RestrictionChanged: [],
-  RiskFlagRaised: ["collections"],
-  NotificationSent: ["collections"],
-  NotificationDelivered: ["credit-reporting", "collections"],
-  NotificationFailed: ["collections"],
-  NotificationEngaged: [],
-  CaseOpened: [],
-  CaseEscalated: [],
-  CaseClosed: [],
-  PromiseMade: [],
-  PromiseKept: [],
-  PromiseBroken: [],
-  PlanAgreed: [],
-  LegalNoticeRequested: ["notification"],
-  TreatmentStepRequested: ["notification"],
-  ScoreChanged: ["credit"],
-  NegativeReportPending: ["notification"],
-  BureauFileGenerated: [],
 };
 
 /** What the Kafka message key holds, where it is not the account id. */
@@ -104,9 +64,10 @@ export const DEAD_LETTER_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const JSON_MAPPING_NOTE =
-  "The Kafka value is the protobuf binary encoding of this message; the JSON Schema describes its canonical proto3 JSON mapping " +
-  "(what `buf convert`, `protoc --decode` + JSON printers or protobuf-es `toJson` print): field names in lowerCamelCase, " +
-  "64-bit integers as decimal strings, enums by value name, Timestamps as RFC 3339 strings, bytes as base64. " +
+  "The Kafka value is the protobuf binary encoding of this message; the JSON Schema (generated from the proto by protoc-gen-jsonschema) " +
+  "describes its proto3 JSON mapping as a proto3 JSON parser accepts it (what `buf convert`, protobuf-es `toJson` and other printers print): " +
+  "field names in lowerCamelCase (the proto names are accepted too), 64-bit integers as decimal strings (numbers accepted), " +
+  "enums by value name, Timestamps as RFC 3339 strings, bytes as base64. " +
   'Fields holding their default value (0, "", false, empty list, the zero enum value) are omitted, so every field is optional.';
 
 const TRACEPARENT_PATTERN = "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$";
@@ -115,9 +76,9 @@ const TRACEPARENT_PATTERN = "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$
 export interface AsyncApiInput {
   /** The topics to document (normally `allTopics`). */
   readonly topics: readonly TopicSpec[];
-  /** Proto doc comments. */
-  readonly comments: CommentLookup;
-  /** Consumers of a topic; defaults to {@link TOPIC_CONSUMERS}. */
+  /** JSON Schemas generated from the protos. */
+  readonly schemas: GeneratedSchemas;
+  /** Consumers of a topic; defaults to {@link TOPIC_CONSUMERS} (the services' subscription tables). */
   readonly consumers?: (spec: TopicSpec) => readonly ServiceName[];
 }
 
@@ -159,290 +120,55 @@ export function replayTopicOf(topic: string, consumerGroup: string): string {
  * sentence: what the fact is and when it is emitted.
  */
 export function eventSummary(schema: DescMessage, comment: string | undefined): string {
-  let text = comment ?? schema.name;
+  let text = comment?.replace(/\s*\n\s*/g, " ") ?? schema.name;
   if (text.startsWith(`${schema.name}:`)) text = text.slice(schema.name.length + 1);
   text = text.replace(/\s*Topic `[^`]+`\.?/g, "").trim();
   return text.length > 0 ? text.charAt(0).toUpperCase() + text.slice(1) : schema.name;
 }
 
 // ---------------------------------------------------------------------------
-// Proto comments from a buf image
-
-function cleanComment(raw: string | undefined): string | undefined {
-  if (!raw) return undefined;
-  const paragraphs = raw
-    .split("\n")
-    .map((l) => l.trim())
-    .join("\n")
-    .split(/\n{2,}/)
-    .map((p) => p.split("\n").filter(Boolean).join(" ").trim())
-    .filter(Boolean);
-  return paragraphs.length > 0 ? paragraphs.join("\n\n") : undefined;
-}
-
-/**
- * Reads the leading doc comments of messages (path `[4, i]`, nested `[..., 3, k]`),
- * fields (`[..., 2, j]`), enums (`[5, e]`, nested `[..., 4, k]`) and enum values
- * (`[..., 2, v]`) from a binary `FileDescriptorSet` with source info (`buf build -o image.binpb`).
- */
-export function commentsFromImage(image: Uint8Array): Map<string, string> {
-  const set = fromBinary(FileDescriptorSetSchema, image);
-  const out = new Map<string, string>();
-  for (const file of set.file) {
-    const byPath = new Map<string, string>();
-    for (const loc of file.sourceCodeInfo?.location ?? []) {
-      const c = cleanComment(loc.leadingComments);
-      if (c) byPath.set(loc.path.join("."), c);
-    }
-    const put = (name: string, path: number[]) => {
-      const c = byPath.get(path.join("."));
-      if (c) out.set(name, c);
-    };
-    const walkEnum = (e: EnumDescriptorProto, full: string, path: number[]) => {
-      put(full, path);
-      for (const [i, v] of e.value.entries()) put(`${full}.${v.name}`, [...path, 2, i]);
-    };
-    const walkMessage = (m: DescriptorProto, full: string, path: number[]) => {
-      put(full, path);
-      for (const [i, f] of m.field.entries()) put(`${full}.${f.name}`, [...path, 2, i]);
-      for (const [i, n] of m.nestedType.entries()) walkMessage(n, `${full}.${n.name}`, [...path, 3, i]);
-      for (const [i, e] of m.enumType.entries()) walkEnum(e, `${full}.${e.name}`, [...path, 4, i]);
-    };
-    const prefix = file.package ? `${file.package}.` : "";
-    for (const [i, m] of file.messageType.entries()) walkMessage(m, `${prefix}${m.name}`, [4, i]);
-    for (const [i, e] of file.enumType.entries()) walkEnum(e, `${prefix}${e.name}`, [5, i]);
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------
-// JSON Schema of the proto3 JSON mapping
+// The generated JSON Schemas, placed in components.schemas
 
 /** `$ref` to a schema in `components.schemas`. */
 export function schemaRef(typeName: string): JsonObject {
   return { $ref: `#/components/schemas/${typeName}` };
 }
 
-const INT32_RANGE = { minimum: -2147483648, maximum: 2147483647 };
-const UINT32_RANGE = { minimum: 0, maximum: 4294967295 };
+const GENERATED_SUFFIX = ".jsonschema.json";
 
-/** JSON Schema of a protobuf scalar in the proto3 JSON mapping. */
-export function scalarSchema(t: ScalarType): JsonObject {
-  switch (t) {
-    case ScalarType.INT32:
-    case ScalarType.SINT32:
-    case ScalarType.SFIXED32:
-      return { type: "integer", format: "int32", ...INT32_RANGE };
-    case ScalarType.UINT32:
-    case ScalarType.FIXED32:
-      return { type: "integer", format: "uint32", ...UINT32_RANGE };
-    case ScalarType.INT64:
-    case ScalarType.SINT64:
-    case ScalarType.SFIXED64:
-      return { type: "string", format: "int64", pattern: "^-?[0-9]+$" };
-    case ScalarType.UINT64:
-    case ScalarType.FIXED64:
-      return { type: "string", format: "uint64", pattern: "^[0-9]+$" };
-    case ScalarType.FLOAT:
-    case ScalarType.DOUBLE:
-      return {
-        oneOf: [{ type: "number" }, { type: "string", enum: ["NaN", "Infinity", "-Infinity"] }],
-        format: t === ScalarType.FLOAT ? "float" : "double",
-      };
-    case ScalarType.BOOL:
-      return { type: "boolean" };
-    case ScalarType.STRING:
-      return { type: "string" };
-    case ScalarType.BYTES:
-      return { type: "string", contentEncoding: "base64" };
-  }
-}
-
-const WRAPPERS: Readonly<Record<string, ScalarType>> = {
-  "google.protobuf.DoubleValue": ScalarType.DOUBLE,
-  "google.protobuf.FloatValue": ScalarType.FLOAT,
-  "google.protobuf.Int64Value": ScalarType.INT64,
-  "google.protobuf.UInt64Value": ScalarType.UINT64,
-  "google.protobuf.Int32Value": ScalarType.INT32,
-  "google.protobuf.UInt32Value": ScalarType.UINT32,
-  "google.protobuf.BoolValue": ScalarType.BOOL,
-  "google.protobuf.StringValue": ScalarType.STRING,
-  "google.protobuf.BytesValue": ScalarType.BYTES,
-};
-
-/**
- * Inline JSON Schema for a well-known type with a special JSON mapping, or
- * undefined for an ordinary message (referenced from `components.schemas`).
- */
-export function wellKnownSchema(typeName: string): JsonObject | undefined {
-  switch (typeName) {
-    case "google.protobuf.Timestamp":
-      return {
-        type: "string",
-        format: "date-time",
-        description: "RFC 3339 instant in UTC (google.protobuf.Timestamp).",
-      };
-    case "google.protobuf.Duration":
-      return {
-        type: "string",
-        pattern: "^-?[0-9]+(\\.[0-9]{1,9})?s$",
-        description: "Seconds with an `s` suffix (google.protobuf.Duration).",
-      };
-    case "google.protobuf.FieldMask":
-      return {
-        type: "string",
-        description: "Comma-separated lowerCamelCase paths (google.protobuf.FieldMask).",
-      };
-    case "google.protobuf.Struct":
-      return { type: "object" };
-    case "google.protobuf.ListValue":
-      return { type: "array" };
-    case "google.protobuf.Value":
-      return {};
-    case "google.protobuf.Empty":
-      return { type: "object", properties: {} };
-    case "google.protobuf.Any":
-      return { type: "object", required: ["@type"], properties: { "@type": { type: "string" } } };
-  }
-  const wrapped = WRAPPERS[typeName];
-  return wrapped === undefined ? undefined : { oneOf: [scalarSchema(wrapped), { type: "null" }] };
-}
-
-function enumSchemaRef(e: DescEnum): JsonObject {
-  return e.typeName === "google.protobuf.NullValue" ? { type: "null" } : schemaRef(e.typeName);
-}
-
-function messageSchemaRef(m: DescMessage): JsonObject {
-  return wellKnownSchema(m.typeName) ?? schemaRef(m.typeName);
-}
-
-function withDescription(schema: JsonObject, description: string | undefined): JsonObject {
-  if (!description) return schema;
-  // A $ref ignores its siblings (JSON Schema draft 7): wrap it to keep the description.
-  if ("$ref" in schema) return { allOf: [schema], description };
-  return {
-    ...schema,
-    description:
-      typeof schema.description === "string" ? `${description} ${schema.description}` : description,
-  };
-}
-
-function protoTypeOf(field: DescField): string {
-  const kind =
-    field.fieldKind === "list" ? field.listKind : field.fieldKind === "map" ? field.mapKind : field.fieldKind;
-  let t: string;
-  if (kind === "enum") t = field.enum!.typeName;
-  else if (kind === "message") t = field.message!.typeName;
-  else t = ScalarType[field.scalar!].toLowerCase();
-  if (field.fieldKind === "list") return `repeated ${t}`;
-  if (field.fieldKind === "map") return `map<${ScalarType[field.mapKey].toLowerCase()}, ${t}>`;
-  return t;
-}
-
-/** JSON Schema of one field's value in the proto3 JSON mapping (without description). */
-export function fieldValueSchema(field: DescField): JsonObject {
-  switch (field.fieldKind) {
-    case "scalar":
-      return scalarSchema(field.scalar);
-    case "enum":
-      return enumSchemaRef(field.enum);
-    case "message":
-      return messageSchemaRef(field.message);
-    case "list": {
-      const items =
-        field.listKind === "scalar"
-          ? scalarSchema(field.scalar)
-          : field.listKind === "enum"
-            ? enumSchemaRef(field.enum)
-            : messageSchemaRef(field.message);
-      return { type: "array", items };
-    }
-    case "map": {
-      const values =
-        field.mapKind === "scalar"
-          ? scalarSchema(field.scalar)
-          : field.mapKind === "enum"
-            ? enumSchemaRef(field.enum)
-            : messageSchemaRef(field.message);
-      const keyPattern =
-        field.mapKey === ScalarType.STRING
-          ? undefined
-          : field.mapKey === ScalarType.BOOL
-            ? "^(true|false)$"
-            : "^-?[0-9]+$";
-      return {
-        type: "object",
-        ...(keyPattern ? { propertyNames: { pattern: keyPattern } } : {}),
-        additionalProperties: values,
-      };
-    }
-  }
-}
-
-function fieldSchema(field: DescField, comments: CommentLookup): JsonObject {
-  let description = comments(`${field.parent.typeName}.${field.name}`);
-  if (field.oneof) {
-    const note = `Member of oneof \`${field.oneof.name}\`: at most one of its fields is set.`;
-    description = description ? `${description} ${note}` : note;
-  }
-  return {
-    ...withDescription(fieldValueSchema(field), description),
-    "x-protobuf-field": { name: field.name, number: field.number, type: protoTypeOf(field) },
-  };
-}
-
-function enumSchema(e: DescEnum, comments: CommentLookup): JsonObject {
-  const valueDescriptions: JsonObject = {};
-  for (const v of e.values) {
-    const c = comments(`${e.typeName}.${v.name}`);
-    if (c) valueDescriptions[v.name] = c;
-  }
-  return {
-    title: e.name,
-    ...(comments(e.typeName) ? { description: comments(e.typeName)! } : {}),
-    type: "string",
-    enum: e.values.map((v) => v.name),
-    "x-protobuf-enum": e.typeName,
-    "x-enum-numbers": Object.fromEntries(e.values.map((v) => [v.name, v.number])),
-    ...(Object.keys(valueDescriptions).length > 0 ? { "x-enum-descriptions": valueDescriptions } : {}),
-  };
-}
-
-function messageSchema(m: DescMessage, comments: CommentLookup): JsonObject {
-  const properties: JsonObject = {};
-  for (const f of m.fields) properties[f.jsonName] = fieldSchema(f, comments);
-  return {
-    title: m.name,
-    ...(comments(m.typeName) ? { description: comments(m.typeName)! } : {}),
-    type: "object",
-    "x-protobuf-message": m.typeName,
-    properties,
-  };
+/** Full proto name of a generated schema's `$id` or `$ref` (`whiteslip.billing.v1.DueSoon.jsonschema.json`). */
+function generatedName(ref: string): string | undefined {
+  return ref.endsWith(GENERATED_SUFFIX) ? ref.slice(0, -GENERATED_SUFFIX.length) : undefined;
 }
 
 /**
- * JSON Schemas of `roots` and of every message and enum they reference
- * (transitively), keyed by full proto name and sorted; well-known types with a
- * special JSON mapping are inlined, not listed.
+ * The generated schemas of `roots` and of every message they reference (transitively), keyed by full proto name
+ * and sorted: each without `$id`/`$schema` (it becomes part of this document), its references to another generated
+ * file pointed at that one's `components.schemas` entry, marked with the message it describes.
  */
-export function collectSchemas(
-  roots: readonly DescMessage[],
-  comments: CommentLookup,
-): Record<string, JsonObject> {
+export function collectSchemas(roots: readonly DescMessage[], schemas: GeneratedSchemas): Record<string, JsonObject> {
   const out = new Map<string, JsonObject>();
-  const visitEnum = (e: DescEnum) => {
-    if (e.typeName !== "google.protobuf.NullValue" && !out.has(e.typeName))
-      out.set(e.typeName, enumSchema(e, comments));
-  };
-  const visitMessage = (m: DescMessage) => {
-    if (wellKnownSchema(m.typeName) || out.has(m.typeName)) return;
-    out.set(m.typeName, messageSchema(m, comments));
-    for (const f of m.fields) {
-      if (f.enum) visitEnum(f.enum);
-      if (f.message) visitMessage(f.message);
+  const pending = roots.map((r) => r.typeName);
+  const relink = (v: Json): Json => {
+    if (Array.isArray(v)) return v.map(relink);
+    if (v === null || typeof v !== "object") return v;
+    const o: JsonObject = {};
+    for (const [k, x] of Object.entries(v)) {
+      const target = k === "$ref" && typeof x === "string" ? generatedName(x) : undefined;
+      if (target) {
+        pending.push(target);
+        o.$ref = schemaRef(target).$ref!;
+      } else o[k] = relink(x);
     }
+    return o;
   };
-  roots.forEach(visitMessage);
+  for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
+    if (out.has(name)) continue;
+    const generated = schemas.get(name);
+    if (!generated) throw new Error(`no generated JSON Schema for ${name}`);
+    const { $id: _id, $schema: _schema, ...body } = generated;
+    out.set(name, { ...(relink(body) as JsonObject), "x-protobuf-message": name });
+  }
   return Object.fromEntries([...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
@@ -525,12 +251,12 @@ const INFO_DESCRIPTION = [
   "",
   `Payload schemas: ${JSON_MAPPING_NOTE}`,
   "",
-  "Generated from the protos and the topic registry by `pnpm gen:asyncapi`; do not edit by hand.",
+  "Generated by `pnpm gen:asyncapi` from the topic registry, the services' subscription tables and the JSON Schemas protoc-gen-jsonschema generates from the protos; do not edit by hand.",
 ].join("\n");
 
 /** Builds the AsyncAPI 3.0.0 document of `input.topics`. Pure and deterministic. */
 export function generateAsyncApi(input: AsyncApiInput): JsonObject {
-  const { topics, comments } = input;
+  const { topics, schemas } = input;
   const consumersOf = input.consumers ?? topicConsumers;
   const ids = new Set<string>();
   for (const t of topics) {
@@ -546,7 +272,7 @@ export function generateAsyncApi(input: AsyncApiInput): JsonObject {
     const type = spec.schema.typeName;
     const producer = topicProducer(spec);
     const consumers = [...consumersOf(spec)];
-    const summary = eventSummary(spec.schema, comments(type));
+    const summary = eventSummary(spec.schema, schemas.get(type)?.description as string | undefined);
     const dlqs = consumers.map((c) => deadLetterTopicOf(spec.topic, c));
     const keyDescription = topicKeyDescription(spec);
 
@@ -628,7 +354,7 @@ export function generateAsyncApi(input: AsyncApiInput): JsonObject {
     components: {
       schemas: collectSchemas(
         topics.map((t) => t.schema),
-        comments,
+        schemas,
       ),
       messages: {
         ...messages,

@@ -1,0 +1,18 @@
+/**
+ * The topics notification consumes, by their name in @whiteslip/contracts `Topics`: its Kafka subscriptions
+ * (src/adapters/consumers.ts and case-step-consumer.ts) are exactly these, which packages/contracts/test/consumers.unit.test.ts checks by calling
+ * them. One home for "who reads what": the AsyncAPI document's consumers, the broker's read ACLs and the
+ * dead-letter topics are made from this table. Plain data with no imports, so those read it without the
+ * service's dependencies.
+ */
+export const notificationConsumes = [
+  "DueSoon",
+  "Overdue",
+  "PaymentReceived",
+  "AccountCured",
+  "PaymentDeferred",
+  "CreditLineChanged",
+  "NegativeReportPending",
+  "LegalNoticeRequested",
+  "TreatmentStepRequested",
+] as const;
