@@ -7,15 +7,13 @@
 import { create } from "@bufbuild/protobuf";
 import { collections } from "@whiteslip/contracts";
 import { ManualClock } from "@whiteslip/core";
-import { createLogger } from "@whiteslip/telemetry";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { buildApp } from "../src/server/app";
 import { sessionCookieName } from "../src/server/auth";
 import type { SessionUser } from "../src/server/authz";
 import type { ServiceClients } from "../src/server/clients";
 import { SessionStore } from "../src/server/sessions";
-import { LoginThrottle } from "../src/server/throttle";
+import { testApp } from "./support/app";
 
 const agent: SessionUser = { username: "li.na", role: "agent", agentId: "agent-m1-1", displayName: "Li Na" };
 const calls: { rpc: string; req: Record<string, unknown> }[] = [];
@@ -54,19 +52,7 @@ async function post(action: string, payload: Record<string, unknown>) {
 const fields = (b: { error: { violations: { field: string }[] } }) => b.error.violations.map((v) => v.field).sort();
 
 beforeAll(async () => {
-  app = await buildApp({
-    clients,
-    users: [],
-    sessions,
-    throttle: new LoginThrottle(clock, {
-      user: { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 },
-      address: { maxFailures: 20, windowMinutes: 15, lockMinutes: 15 },
-    }),
-    clock,
-    logger: createLogger({ service: "console-test", level: "silent" }),
-    distDir: "/nonexistent",
-    secureCookie: false,
-  });
+  app = await testApp({ clients, sessions, clock });
 });
 afterAll(async () => app?.close());
 beforeEach(() => {

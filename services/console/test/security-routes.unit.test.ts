@@ -7,14 +7,12 @@
 import { create } from "@bufbuild/protobuf";
 import { collections } from "@whiteslip/contracts";
 import { ManualClock } from "@whiteslip/core";
-import { createLogger } from "@whiteslip/telemetry";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../src/server/app";
 import { hashPassword, sessionCookieName, type UserRecord } from "../src/server/auth";
 import type { ServiceClients } from "../src/server/clients";
 import { SessionStore } from "../src/server/sessions";
-import { LoginThrottle } from "../src/server/throttle";
+import { testApp } from "./support/app";
 
 const ORIGIN = "https://console.example.com";
 const clock = new ManualClock("2026-12-01T02:00:00Z");
@@ -39,20 +37,7 @@ let app: FastifyInstance;
 let users: UserRecord[];
 
 async function build(secureCookie: boolean) {
-  return buildApp({
-    clients,
-    users,
-    sessions: new SessionStore(clock, 60),
-    throttle: new LoginThrottle(clock, {
-      user: { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 },
-      address: { maxFailures: 20, windowMinutes: 15, lockMinutes: 15 },
-    }),
-    clock,
-    logger: createLogger({ service: "console-test", level: "silent" }),
-    distDir: "/nonexistent",
-    secureCookie,
-    publicOrigin: ORIGIN,
-  });
+  return testApp({ clients, users, sessions: new SessionStore(clock, 60), clock, secureCookie, publicOrigin: ORIGIN });
 }
 
 /** Signs in from the console's origin; the cookie and the CSRF token, as the page holds them. */
