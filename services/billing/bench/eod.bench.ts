@@ -1,10 +1,12 @@
 /**
- * bench:eod — end-of-day over N accounts (default 100 000; `pnpm bench:eod 20000`)
- * on the real infrastructure (startInfra), with a realistic mix: 1/28 of the
- * accounts have their statement day today, 1/28 a due date 5 days ahead
- * (DueSoon), ~3 % are overdue. Prints accounts/s and events/s, and the raw
- * ceiling of the same infrastructure (bulk-write docs/s with same-size
- * documents, kafkajs produce msgs/s with same-size messages) and the ratios.
+ * bench:eod [book] — end-of-day over a book of N accounts (default 100 000; `pnpm bench:eod 20000`)
+ * on the real infrastructure (startInfra), with a realistic mix: 1/28 of the accounts have their
+ * statement day today, 1/28 a due date 5 days ahead (DueSoon), 1/28 a due date that passed yesterday
+ * unpaid (the due is missed today), ~3 % are already delinquent. Prints the book, the accounts touched,
+ * the seconds until every event is published, touched/s, events/s, and the raw ceilings of the same
+ * infrastructure measured in the same run (bulk-write docs/s with same-size documents, kafkajs produce
+ * msgs/s with same-size messages), the max RSS of this process (billing runs in it), and one line
+ * `RESULT eod book=<n> touched=<n> seconds=<s> ratio=<touched/s ÷ raw bulk-write docs/s> rss_mib=<n>`.
  */
 import { addDays, type LocalDate, ManualClock, zonedInstant } from "@whiteslip/core";
 import { benchScope, freshDatabaseName, kafkaClientConfig, kafkaEnv, startInfra } from "@whiteslip/testkit";
@@ -29,6 +31,7 @@ function account(i: number): Account {
   const due = (dueDate: LocalDate, missed: boolean) =>
     a.dues.push({ id: `${a.id}:${addDays(dueDate, -29)}`, kind: "statement", dueDate, amountDue: 300_00n, minimumPayment: 300_00n, unpaid: { ...zeroParts(), principal: 300_00n }, missed, lateFeeCharged: missed, rolled: 0n, statement: { statementDate: addDays(dueDate, -29), periodStart: addDays(dueDate, -60), purchases: 300_00n, installmentPrincipal: 0n, installmentFees: 0n, revolving: 0n, feesAndPenalties: 0n, previousBalance: 0n } });
   if (i % 28 === 1) due(addDays(D, 5), false); // DueSoon today
+  if (i % 28 === 2) due(addDays(D, -1), false); // due yesterday, unpaid: missed today
   if (i % 33 === 0) {
     due("2025-02-20", true); // 18 DPD
     a.dpd = 17;
@@ -66,30 +69,47 @@ async function main() {
     console.log(`seeded ${N} accounts in ${Date.now() - t0} ms`);
     await svc.deps.businessDates.get(D);
 
+    // Raw ceiling: bulk write of same-size documents.
+    const sample = await coll.findOne({ _id: "bench-00000001" });
+    const docBytes = JSON.stringify(sample, (_k, v) => (typeof v === "bigint" ? v.toString() : v)).length;
+    // Measured just before end-of-day (the machine is shared: the two figures should see the same load).
+    // Up to 50 000 documents (not the whole book, which would double the seeding at 1M).
+    const raw = mongo.db(db).collection<{ _id: string; eodDate: string; blob: string }>("raw_ceiling");
+    const rawN = Math.min(N, 50_000);
+    const rawId = (i: number) => `raw-${String(i).padStart(8, "0")}`;
+    for (let i = 0; i < rawN; i += 2000)
+      await raw.insertMany(Array.from({ length: Math.min(2000, rawN - i) }, (_, k) => ({ _id: rawId(i + k), eodDate: "2025-03-09", blob: "x".repeat(docBytes) })), { ordered: false });
+    const t2 = Date.now();
+    for (let i = 0; i < rawN; i += 1000)
+      await raw.bulkWrite(
+        Array.from({ length: Math.min(1000, rawN - i) }, (_, k) => ({ updateOne: { filter: { _id: rawId(i + k), eodDate: { $lt: D } }, update: { $set: { eodDate: D, blob: "y".repeat(docBytes) } } } })),
+        { ordered: false },
+      );
+    const bulkMs = Date.now() - t2;
+    const bulkRate = rate(rawN, bulkMs);
+    console.log(`raw bulkWrite ceiling: ${rawN} updates of ~${docBytes} B docs in ${bulkMs} ms → ${bulkRate} docs/s`);
+
     // End-of-day.
     clock.set(zonedInstant(addDays(D, 1), 0, 30, TZ));
+    // RSS while end-of-day runs, sampled (the process's max RSS also holds the seeding's peak).
+    let rssPeak = process.memoryUsage().rss;
+    const sampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    }, 100);
     const t1 = Date.now();
     const run = await runEndOfDay(svc.deps, { businessDate: D, shardIndex: 0, shardCount: 1 });
     const eodMs = Date.now() - t1;
     await svc.service.relay.flush();
     const allMs = Date.now() - t1;
+    clearInterval(sampler);
+    const rssMib = Math.round(Math.max(rssPeak, process.memoryUsage().rss) / 2 ** 20);
     const s = run.shards[0]!;
+    const touched = s.processed;
     const events = s.counts.statementsIssued + s.counts.dueSoon + s.counts.overdue + s.counts.chargedOff;
-    console.log(`end-of-day ${D}: ${s.processed} accounts in ${eodMs} ms → ${rate(s.processed, eodMs)} accounts/s`);
-    console.log(`  events: ${events} (statements ${s.counts.statementsIssued}, DueSoon ${s.counts.dueSoon}, Overdue ${s.counts.overdue}); published by ${allMs} ms → ${rate(events, allMs)} events/s end to end`);
-
-    // Raw ceiling: bulk write of same-size documents.
-    const sample = await coll.findOne({ _id: "bench-00000001" });
-    const docBytes = JSON.stringify(sample, (_k, v) => (typeof v === "bigint" ? v.toString() : v)).length;
-    const raw = mongo.db(db).collection<{ _id: string; eodDate: string; blob: string }>("raw_ceiling");
-    const rawDocs = Array.from({ length: N }, (_, i) => ({ _id: `raw-${String(i).padStart(8, "0")}`, eodDate: "2025-03-09", blob: "x".repeat(docBytes) }));
-    for (let i = 0; i < N; i += 2000) await raw.insertMany(rawDocs.slice(i, i + 2000) as never[], { ordered: false });
-    const t2 = Date.now();
-    for (let i = 0; i < N; i += 1000)
-      await raw.bulkWrite(rawDocs.slice(i, i + 1000).map((d) => ({ updateOne: { filter: { _id: d._id, eodDate: { $lt: D } }, update: { $set: { eodDate: D, blob: "y".repeat(docBytes) } } } })) as never[], { ordered: false });
-    const bulkMs = Date.now() - t2;
-    const bulkRate = rate(N, bulkMs);
-    console.log(`raw bulkWrite ceiling: ${N} docs of ~${docBytes} B in ${bulkMs} ms → ${bulkRate} docs/s`);
+    console.log(`book: ${N} accounts; touched: ${touched} (${((touched / N) * 100).toFixed(1)} %)`);
+    console.log(`end-of-day ${D}: ${touched} accounts in ${eodMs} ms; every event published at ${allMs} ms → ${rate(touched, allMs)} touched/s`);
+    console.log(`  events: ${events} (statements ${s.counts.statementsIssued}, DueSoon ${s.counts.dueSoon}, Overdue ${s.counts.overdue}, late fees ${s.counts.lateFees}) → ${rate(events, allMs)} events/s end to end`);
+    console.log(`  RSS during end-of-day (billing runs in this process): max ${rssMib} MiB; max RSS of the whole process, seeding included: ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
 
     // Raw ceiling: kafkajs produce of same-size messages.
     const kafka = new Kafka({ ...kafkaClientConfig(infra), clientId: "bench", logLevel: logLevel.NOTHING });
@@ -109,7 +129,9 @@ async function main() {
     await producer.disconnect();
     const prodRate = rate(msgs, prodMs);
     console.log(`raw produce ceiling: ${msgs} msgs of ~260 B in ${prodMs} ms → ${prodRate} msgs/s`);
-    console.log(`ratios: end-of-day accounts/s ÷ bulkWrite docs/s = ${(rate(s.processed, eodMs) / bulkRate).toFixed(2)}; events/s ÷ produce msgs/s = ${(rate(events, allMs) / prodRate).toFixed(2)}`);
+    const ratio = allMs > 0 ? touched / (allMs / 1000) / bulkRate : 0;
+    console.log(`ratios: touched/s ÷ bulkWrite docs/s = ${ratio.toFixed(2)}; events/s ÷ produce msgs/s = ${(rate(events, allMs) / prodRate).toFixed(2)}`);
+    console.log(`RESULT eod book=${N} touched=${touched} seconds=${(allMs / 1000).toFixed(1)} ratio=${ratio.toFixed(2)} rss_mib=${rssMib}`);
   } finally {
     await mongo.close();
     await svc.stop();
