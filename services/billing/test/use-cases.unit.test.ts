@@ -201,7 +201,10 @@ describe("end-of-day rules of time, failures and quarantine", () => {
     expect(await env.deps.runs.quarantined("2025-01-03", 10)).toEqual({ count: 0, accounts: [] });
     expect(await env.deps.runs.quarantinedIds("2025-01-04")).toEqual([]);
     const strip = (a: ReturnType<typeof env.accounts.docs.get>) => ({ ...a!, principalDays: 0n, version: 0 });
-    for (const id of ["acc-0", "acc-1", "acc-2", "acc-4"]) expect(env.accounts.docs.get(id)).toEqual(straight.accounts.docs.get(id));
+    for (const id of ["acc-0", "acc-2", "acc-4"]) expect(env.accounts.docs.get(id)).toEqual(straight.accounts.docs.get(id));
+    // caught up over its idle days in closed form: the same state, fewer version steps
+    const unversioned = (a: ReturnType<typeof env.accounts.docs.get>) => ({ ...a!, version: 0 });
+    expect(unversioned(env.accounts.docs.get("acc-1"))).toEqual(unversioned(straight.accounts.docs.get("acc-1")));
     expect(strip(env.accounts.docs.get("acc-3"))).toEqual(strip(straight.accounts.docs.get("acc-3")));
     expect(new Set(env.accounts.outbox.map((e) => e.id))).toEqual(new Set(straight.accounts.outbox.map((e) => e.id)));
   });

@@ -2,6 +2,7 @@
 import { dateInZone, failedPrecondition, invalidArgument, type LocalDate, notFound } from "@whiteslip/core";
 import { handleCommand, outcome, write } from "@whiteslip/store";
 import type { Account } from "../domain/account";
+import { catchUpIdle, markChanged } from "../domain/end-of-day";
 import type { Change } from "../domain/ledger";
 import type { ProductConfig } from "../domain/product";
 import type { BillingDeps } from "./ports";
@@ -56,18 +57,22 @@ export function mutateAccount<R extends object>(
       load: async () => ({ a: await loadAccount(deps, accountId), date: await businessDate(deps) }),
       write: ({ c, expected }) => deps.accounts.update(c.account, expected, c.events),
     },
-    ({ a, date }) => {
+    ({ a: stored, date }) => {
+      const p = productOf(deps, stored.productCode);
+      // Sparse end-of-day skipped the idle days since the account's last action; they accrued with the state before this change.
+      const a = catchUpIdle(stored, date, p);
       if (key) {
         const seen = a.processedKeys.find((k) => k.key === key.key && k.op === key.op);
         if (seen) {
           if (seen.fingerprint !== key.fingerprint)
             throw failedPrecondition("IDEMPOTENCY_KEY_REUSED", `idempotency key ${key.key} was used for a different ${key.op}`, { idempotencyKey: key.key });
-          return outcome({ account: a, result: seen.result as R, replay: true, date });
+          return outcome({ account: stored, result: seen.result as R, replay: true, date });
         }
       }
-      const c = change(a, date, productOf(deps, a.productCode));
+      const c = change(a, date, p);
       if (key) c.account.processedKeys.push({ key: key.key, op: key.op, fingerprint: key.fingerprint, result: c.result as unknown as Record<string, unknown> });
-      return write({ c, expected: a.version }, { account: c.account, result: c.result, replay: false, date });
+      markChanged(c.account, date);
+      return write({ c, expected: stored.version }, { account: c.account, result: c.result, replay: false, date });
     },
     { what: `account ${accountId}` },
   );

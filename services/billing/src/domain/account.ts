@@ -226,6 +226,12 @@ export interface Account {
   deferrals?: DeferralRecord[];
   /** Recent idempotency keys. */
   processedKeys: ProcessedKey[];
+  /**
+   * The end-of-day agenda hint: the first business date after `eodDate` whose end-of-day has work for this
+   * account (`nextActionDate()` in end-of-day.ts, or the business date of a change, whichever is earlier);
+   * absent when none (charged off). End-of-day of D reads only the accounts whose hint is ≤ D.
+   */
+  nextActionDate?: LocalDate;
 }
 
 /** How many idempotency keys an account remembers. */
@@ -272,6 +278,7 @@ export function newAccount(init: { id: string; customerId: string; productCode: 
     costCharged: 0n,
     chargedOffFen: 0n,
     processedKeys: [],
+    nextActionDate: init.businessDate,
   };
 }
 

@@ -16,6 +16,8 @@ import {
   costAllowance,
   type Due,
   isDelinquentDue,
+  MAX_PROCESSED_KEYS,
+  MAX_SETTLED_STATEMENTS,
   openDues,
   type Parts,
   partsTotal,
@@ -293,24 +295,7 @@ export function endOfDayForAccount(acc: Account, date: LocalDate, p: ProductConf
   a.eodDate = date;
   prune(a);
   a.version++;
-  const inflows = new Map<LocalDate, Fen>();
-  if (a.status === "ACTIVE")
-    for (const d of openDues(a)) {
-      const u = partsTotal(d.unpaid);
-      if (u > 0n && compareDates(d.dueDate, date) > 0) inflows.set(d.dueDate, (inflows.get(d.dueDate) ?? 0n) + u);
-    }
-  return {
-    account: a,
-    events,
-    counts,
-    snapshot: {
-      bucket: a.bucket,
-      bucketMonthAgo: bucketAt(acc, addMonths(date, -1)),
-      balance: a.status === "ACTIVE" ? bal.total : 0n,
-      chargedOffFen,
-      inflows: [...inflows].map(([d, amount]) => ({ date: d, amount })),
-    },
-  };
+  return { account: a, events, counts, snapshot: { ...snapshotOf(a, date, p, chargedOffFen), bucketMonthAgo: bucketAt(acc, addMonths(date, -1)) } };
 }
 
 /**
@@ -327,31 +312,167 @@ export const MAX_CATCH_UP_DAYS = 366;
 
 /**
  * Runs every end-of-day an account has not been through, up to and including `date` — one day for an
- * account that went through yesterday, more for one that was quarantined and is retried on a later date.
- * The days run in order so nothing is skipped; events and counts are those of all the days, the snapshot
- * that of `date`. Throws (for quarantine) when the account's own data cannot be run.
+ * account that went through yesterday, more for one whose last action was days ago (sparse end-of-day),
+ * or that was quarantined and is retried on a later date. Days without work (`nextActionDate`) are
+ * skipped in closed form (`advanceIdle`); the days with work run in order so nothing is skipped. With
+ * `dayByDay`, every day runs (the reference the property test compares with). Events and counts are
+ * those of all the days, the snapshot that of `date`. Throws (for quarantine) when the account's own
+ * data cannot be run.
  */
-export function endOfDayThrough(acc: Account, date: LocalDate, p: ProductConfig): AccountEod {
+export function endOfDayThrough(acc: Account, date: LocalDate, p: ProductConfig, opts: { dayByDay?: boolean } = {}): AccountEod {
   if (!isLocalDate(acc.eodDate)) throw new RangeError(`account ${acc.id} has no valid end-of-day date (${JSON.stringify(acc.eodDate)})`);
   const gap = daysBetween(acc.eodDate, date);
   if (gap < 1) throw new RangeError(`account ${acc.id} is already through ${acc.eodDate}, not before ${date}`);
   if (gap > MAX_CATCH_UP_DAYS) throw new RangeError(`account ${acc.id} is ${gap} days behind (through ${acc.eodDate}); more than ${MAX_CATCH_UP_DAYS} days cannot be caught up in one run`);
-  let cur = acc;
+  let cur = cloneAccount(acc);
   const events: BillingEvent[] = [];
   const counts: EodCounts = { statementsIssued: 0, dueSoon: 0, overdue: 0, chargedOff: 0, lateFees: 0 };
   let last: AccountEod | undefined;
-  for (let d = addDays(acc.eodDate, 1); compareDates(d, date) <= 0; d = addDays(d, 1)) {
+  let lastDay: LocalDate | undefined;
+  while (compareDates(cur.eodDate, date) < 0) {
     if (cur.status !== "ACTIVE") break; // charged off on a caught-up day: nothing more to run
+    let d = addDays(cur.eodDate, 1);
+    if (!opts.dayByDay) {
+      const next = nextActionDate(cur, p);
+      if (next === undefined || compareDates(next, date) > 0) {
+        advanceIdle(cur, date, p);
+        break;
+      }
+      if (compareDates(next, d) > 0) {
+        advanceIdle(cur, addDays(next, -1), p);
+        d = next;
+      }
+    }
     last = endOfDayForAccount(cur, d, p);
+    lastDay = d;
     events.push(...last.events);
     for (const k of Object.keys(counts) as (keyof EodCounts)[]) counts[k] += last.counts[k];
     cur = last.account;
   }
-  const r = last!;
+  if (!last) cur.version++; // only idle days: still a change of the stored account
   // A caught-up account that was charged off on an earlier day still ends at `date` (off the book).
-  r.account.eodDate = date;
-  assertInt64(r.account, `account ${acc.id}`);
-  return { account: r.account, events, counts, snapshot: r.snapshot };
+  cur.eodDate = date;
+  const snapshot = last && (lastDay === date || cur.status !== "ACTIVE") ? last.snapshot : snapshotOf(cur, date, p, 0n);
+  if (cur.status === "ACTIVE") cur.nextActionDate = nextActionDate(cur, p);
+  else delete cur.nextActionDate;
+  assertInt64(cur, `account ${acc.id}`);
+  return { account: cur, events, counts, snapshot };
+}
+
+/** The portfolio contribution of an account at `date` (after its end-of-day of `date`). */
+export function snapshotOf(a: Account, date: LocalDate, p: ProductConfig, chargedOffFen: Fen): EodSnapshot {
+  const inflows = new Map<LocalDate, Fen>();
+  if (a.status === "ACTIVE")
+    for (const d of openDues(a)) {
+      const u = partsTotal(d.unpaid);
+      if (u > 0n && compareDates(d.dueDate, date) > 0) inflows.set(d.dueDate, (inflows.get(d.dueDate) ?? 0n) + u);
+    }
+  return {
+    bucket: a.bucket,
+    bucketMonthAgo: bucketAt(a, addMonths(date, -1)),
+    balance: a.status === "ACTIVE" ? balancesOf(a, date, p).total : 0n,
+    chargedOffFen,
+    inflows: [...inflows].map(([d, amount]) => ({ date: d, amount })),
+  };
+}
+
+/**
+ * True when the account has end-of-day work every day: delinquent (penalty interest, Overdue, DPD and
+ * bucket move daily), a revolving balance (interest accrues daily), a bucket change not yet logged
+ * (a cure logs M0 at the next end-of-day), or something for `prune` to drop.
+ */
+function hasDailyWork(a: Account): boolean {
+  if (a.dpd > 0 || a.bucket !== "M0" || a.delinquencyStartDate !== undefined) return true;
+  if (a.carriedPrincipal > 0n) return true;
+  if (a.bucketLog[a.bucketLog.length - 1]?.bucket !== "M0") return true;
+  if (a.processedKeys.length > MAX_PROCESSED_KEYS || a.bucketLog.length > 48) return true;
+  let settledStatements = 0;
+  const planActive = a.plan?.active ?? false;
+  for (const d of a.dues) {
+    if (d.settledDate === undefined) {
+      if (d.missed) return true;
+      continue;
+    }
+    if (d.kind === "statement") settledStatements++;
+    else if (!planActive) return true;
+  }
+  return settledStatements > MAX_SETTLED_STATEMENTS;
+}
+
+/** The first date on or after `from` (and not before the open cycle's start) whose day of month is the statement day. */
+function nextStatementDate(a: Account, from: LocalDate): LocalDate {
+  const start = compareDates(a.cycleStart, from) > 0 ? a.cycleStart : from;
+  const inMonth = `${start.slice(0, 8)}${String(a.statementDay).padStart(2, "0")}`;
+  return compareDates(inMonth, start) >= 0 ? inMonth : addMonths(inMonth, 1);
+}
+
+/**
+ * The first business date after the account's `eodDate` whose end-of-day changes it or emits anything,
+ * assuming no command changes it meanwhile (a command moves the hint to its own business date):
+ * the statement day; the day after an unpaid due date (missed, or rolled at its minimum); every
+ * reminder day `due − N`; and every day while the account has daily work (`hasDailyWork`). Plan
+ * installments and the new due date of a deferral are dues like the others. Undefined when the account
+ * is not active. Every other day only adds the (unchanged) principal to the cost cap's principal·days,
+ * which `advanceIdle` does in closed form.
+ */
+export function nextActionDate(a: Account, p: ProductConfig): LocalDate | undefined {
+  if (a.status !== "ACTIVE") return undefined;
+  const from = addDays(a.eodDate, 1);
+  if (hasDailyWork(a)) return from;
+  let best = nextStatementDate(a, from);
+  const consider = (d: LocalDate) => {
+    const x = compareDates(d, from) < 0 ? from : d;
+    if (compareDates(x, best) < 0) best = x;
+  };
+  for (const d of a.dues) {
+    if (d.settledDate !== undefined) continue;
+    consider(addDays(d.dueDate, 1));
+    if (partsTotal(d.unpaid) === 0n) continue;
+    for (const n of p.reminderOffsets) {
+      const r = addDays(d.dueDate, -n);
+      if (compareDates(r, from) >= 0) consider(r);
+    }
+  }
+  return best;
+}
+
+/**
+ * Applies the end-of-day of every day in (eodDate, through] to an account with no work on those days
+ * (the caller checked `nextActionDate` > through): each such day adds the principal outstanding to
+ * principal·days and nothing else, so n days add n × principal.
+ */
+export function advanceIdle(a: Account, through: LocalDate, p: ProductConfig): void {
+  const n = daysBetween(a.eodDate, through);
+  if (n <= 0) return;
+  a.principalDays += balancesOf(a, through, p).principal * BigInt(n);
+  a.eodDate = through;
+}
+
+/**
+ * Before a command changes an account on business date `date`: brings its end-of-day state through
+ * `date − 1` over the idle days it skipped (those days accrued with the state before the change), as
+ * far as its next action allows (a lagging, quarantined account keeps its remaining days for the
+ * end-of-day run). Returns a changed copy, or the account itself when nothing was skipped.
+ */
+export function catchUpIdle(acc: Account, date: LocalDate, p: ProductConfig): Account {
+  if (acc.status !== "ACTIVE") return acc;
+  const yesterday = addDays(date, -1);
+  if (compareDates(acc.eodDate, yesterday) >= 0) return acc;
+  const next = nextActionDate(acc, p);
+  const through = next !== undefined && compareDates(next, yesterday) <= 0 ? addDays(next, -1) : yesterday;
+  if (compareDates(through, acc.eodDate) <= 0) return acc;
+  const a = cloneAccount(acc);
+  advanceIdle(a, through, p);
+  return a;
+}
+
+/** After a command changed an account on business date `date`: its end-of-day of `date` has work (its state and portfolio contribution changed). */
+export function markChanged(a: Account, date: LocalDate): void {
+  if (a.status !== "ACTIVE") {
+    delete a.nextActionDate;
+    return;
+  }
+  if (a.nextActionDate === undefined || compareDates(date, a.nextActionDate) < 0) a.nextActionDate = date;
 }
 
 const INT64_MIN = -(2n ** 63n);
