@@ -14,7 +14,8 @@
  *   bureau-file --as-of D --format METRO2|PBOC --out F [--requested-by NAME]
  *                                  write the bureau file of an as-of date to disk (mode 0600; the download
  *                                  is audited by credit-reporting under the operator's name)
- *   portfolio                      delinquency, roll rates, charge-offs, inflows
+ *   portfolio [--recount]          delinquency, roll rates, charge-offs, inflows; --recount: recount the last
+ *                                  completed date from every account and report any difference (exit 1)
  *   pii <keys|add-key|activate|retire> [id] [--index] [--file F]   rotate personal-data keys (pii-keys.ts)
  *   dlq list                       every dead-letter topic of the platform with its message count
  *   dlq show <topic> [--group G] [--limit N]   dead letters decoded (attributes, dlq headers, payload)
@@ -59,6 +60,7 @@ import {
 import { endOfDayNotBefore, nextBusinessDate, progressLine, runEndOfDay } from "./end-of-day";
 import { provisionKafka } from "./kafka";
 import { piiCommand } from "./pii-keys";
+import { recountReport } from "./portfolio";
 import { resolveTopics, tail } from "./tail";
 
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -354,9 +356,17 @@ export function buildProgram(): Command {
   program
     .command("portfolio")
     .description("portfolio: delinquency, roll rates, charge-offs, inflows")
-    .action(async () => {
+    .option("--recount", "recount the last completed date's portfolio from every account (a full scan) and report every figure that differs from the maintained one; exit 1 if any")
+    .action(async (opts: { recount?: boolean }) => {
       await withClients(async (clients) => {
-        print(toJson(billing.GetPortfolioStatsResponseSchema, await clients.billing.getPortfolioStats({})));
+        if (!opts.recount) {
+          print(toJson(billing.GetPortfolioStatsResponseSchema, await clients.billing.getPortfolioStats({})));
+          return;
+        }
+        const r = await recountReport(clients.billing);
+        for (const l of r.lines) process.stderr.write(`${l}\n`);
+        print(toJson(billing.RecountPortfolioResponseSchema, r.response));
+        if (r.differences > 0) process.exitCode = 1;
       });
     });
 

@@ -8,13 +8,16 @@
  * msgs/s with same-size messages), the max RSS of this process (billing runs in it), and one line
  * `RESULT eod book=<n> touched=<n> seconds=<s> ratio=<touched/s ÷ raw bulk-write docs/s> rss_mib=<n>`.
  */
+import { Topics } from "@whiteslip/contracts";
 import { addDays, type LocalDate, ManualClock, zonedInstant } from "@whiteslip/core";
 import { benchScope, freshDatabaseName, kafkaClientConfig, kafkaEnv, startInfra } from "@whiteslip/testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { MongoClient } from "mongodb";
-import { accountsCollection } from "../src/adapters/mongo-accounts";
+import { AGENDA_PREFIX, accountsCollection } from "../src/adapters/mongo-accounts";
 import { runEndOfDay } from "../src/app/run-end-of-day";
 import { type Account, newAccount, zeroParts } from "../src/domain/account";
+import { nextActionDate, snapshotOf } from "../src/domain/end-of-day";
+import { defaultProduct } from "../src/domain/product";
 import { startBilling } from "../src/main";
 
 const N = Number(process.argv[2] ?? 100_000);
@@ -56,16 +59,31 @@ async function main() {
   await mongo.connect();
   try {
     // Seed.
+    // Each account as steady state has it: its agenda hint and agenda entry, and the mark of its last end-of-day.
     const coll = accountsCollection(mongo.db(db));
     const t0 = Date.now();
+    const agenda = new Map<LocalDate, string[]>();
+    const flushAgenda = async (all: boolean) => {
+      for (const [date, ids] of agenda) {
+        if (!all && ids.length < 1000) continue;
+        await mongo.db(db).collection(`${AGENDA_PREFIX}${date}`).insertOne({ _id: `seed-${date}-${ids[0]}` as never, ids });
+        agenda.delete(date);
+      }
+    };
     for (let i = 0; i < N; i += 2000) {
       const docs = [];
       for (let k = i; k < Math.min(N, i + 2000); k++) {
-        const { id, ...rest } = account(k);
-        docs.push({ _id: id, ...rest, pendingEvents: [] });
+        const a = account(k);
+        a.nextActionDate = nextActionDate(a, defaultProduct);
+        if (a.nextActionDate) (agenda.get(a.nextActionDate) ?? agenda.set(a.nextActionDate, []).get(a.nextActionDate)!).push(a.id);
+        const { id, ...rest } = a;
+        const eodMark = { date: a.eodDate, page: "seed", counts: { statementsIssued: 0, dueSoon: 0, overdue: 0, chargedOff: 0, lateFees: 0 }, snapshot: snapshotOf(a, a.eodDate, defaultProduct, 0n), version: a.version };
+        docs.push({ _id: id, ...rest, pendingEvents: [], eodMark });
       }
+      await flushAgenda(false);
       await coll.insertMany(docs, { ordered: false });
     }
+    await flushAgenda(true);
     console.log(`seeded ${N} accounts in ${Date.now() - t0} ms`);
     await svc.deps.businessDates.get(D);
 
@@ -96,11 +114,25 @@ async function main() {
     const sampler = setInterval(() => {
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
     }, 100);
+    // "Published" = on the broker: the high watermarks of the end-of-day topics reach the run's event count. (Not
+    // the relay's flush(), whose safety-net scan reads the whole book on FerretDB — the relay's normal path reads
+    // the documents the writes announced.)
+    const watch = new Kafka({ ...kafkaClientConfig(infra), clientId: "bench-watch", logLevel: logLevel.NOTHING }).admin();
+    await watch.connect();
+    const eodTopics = [Topics.StatementIssued, Topics.DueSoon, Topics.Overdue, Topics.ChargedOff].map((t) => `${scope.topicPrefix}${t.topic}`);
+    const onBroker = async () => {
+      let n = 0;
+      for (const t of eodTopics) for (const o of await watch.fetchTopicOffsets(t).catch(() => [])) n += Number(o.high);
+      return n;
+    };
+    const before = await onBroker();
     const t1 = Date.now();
     const run = await runEndOfDay(svc.deps, { businessDate: D, shardIndex: 0, shardCount: 1 });
     const eodMs = Date.now() - t1;
-    await svc.service.relay.flush();
+    const expected = run.shards.reduce((n, x) => n + x.counts.statementsIssued + x.counts.dueSoon + x.counts.overdue + x.counts.chargedOff, 0);
+    while ((await onBroker()) - before < expected) await new Promise((r) => setTimeout(r, 100));
     const allMs = Date.now() - t1;
+    await watch.disconnect();
     clearInterval(sampler);
     const rssMib = Math.round(Math.max(rssPeak, process.memoryUsage().rss) / 2 ** 20);
     const s = run.shards[0]!;

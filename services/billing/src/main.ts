@@ -70,7 +70,7 @@ export async function startBilling(opts: { env?: Record<string, string | undefin
       const runs = new MongoEodRuns(store.db);
       await runs.ensureIndexes();
       deps = {
-        accounts: new MongoAccounts(coll, clock),
+        accounts: new MongoAccounts(coll, clock, store.db),
         businessDates: new MongoBusinessDates(store.db),
         runs,
         catalog,

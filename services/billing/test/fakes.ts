@@ -3,7 +3,7 @@ import { addDays, compareDates, type LocalDate, ManualClock } from "@whiteslip/c
 import type { Account } from "../src/domain/account";
 import type { BillingEvent } from "../src/domain/events";
 import { defaultProduct, productCatalog, type ProductConfig } from "../src/domain/product";
-import type { AccountRepository, BillingDeps, BusinessDate, BusinessDateRepository, DateRun, EodItem, EodMark, EodRunRepository, Lease, PageDelta, QuarantinedAccount, Shard, ShardRun } from "../src/app/ports";
+import type { AccountRepository, BillingDeps, BusinessDate, BusinessDateRepository, DateRun, EodItem, EodMark, EodRunRepository, Lease, PageDelta, PortfolioAgg, QuarantinedAccount, Shard, ShardRun } from "../src/app/ports";
 import { emptyAgg } from "../src/app/run-end-of-day";
 
 export class MemoryAccounts implements AccountRepository {
@@ -28,8 +28,24 @@ export class MemoryAccounts implements AccountRepository {
   private inShard(a: Account, s: Shard) {
     return a.shardKey % s.count === s.index;
   }
-  async countActive(s: Shard) {
-    return [...this.docs.values()].filter((a) => a.status === "ACTIVE" && this.inShard(a, s)).length;
+  /** The agenda: what the Mongo adapter keeps per date, here the accounts whose hint is due (plus scheduled ids). */
+  readonly scheduled = new Map<LocalDate, Set<string>>();
+  private onAgenda(a: Account, date: LocalDate) {
+    return (a.nextActionDate !== undefined && compareDates(a.nextActionDate, date) <= 0) || (this.scheduled.get(date)?.has(a.id) ?? false);
+  }
+  async countScheduled(date: LocalDate, s: Shard) {
+    return [...this.docs.values()].filter((a) => a.status === "ACTIVE" && this.inShard(a, s) && this.onAgenda(a, date) && compareDates(a.eodDate, date) < 0).length;
+  }
+  async schedule(ids: string[], date: LocalDate) {
+    const x = this.scheduled.get(date) ?? this.scheduled.set(date, new Set()).get(date)!;
+    for (const id of ids) x.add(id);
+  }
+  async retireAgenda(_date: LocalDate) {}
+  async getManyForEod(ids: string[]) {
+    return ids.flatMap((id) => (this.docs.has(id) ? [{ account: structuredClone(this.docs.get(id)!), ...(this.marks.has(id) ? { mark: structuredClone(this.marks.get(id)!) } : {}) }] : []));
+  }
+  async *scanAll() {
+    for (const a of this.docs.values()) yield { account: structuredClone(a), ...(this.marks.has(a.id) ? { mark: structuredClone(this.marks.get(a.id)!) } : {}) };
   }
   readonly marks = new Map<string, EodMark>();
   async getMany(ids: string[]) {
@@ -37,10 +53,19 @@ export class MemoryAccounts implements AccountRepository {
   }
   async eodPage(date: LocalDate, s: Shard, afterId: string | undefined, limit: number, throughId?: string) {
     return [...this.docs.values()]
-      .filter((a) => a.status === "ACTIVE" && this.inShard(a, s) && compareDates(a.eodDate, date) < 0 && (afterId === undefined || a.id > afterId) && (throughId === undefined || a.id <= throughId))
+      .filter(
+        (a) =>
+          a.status === "ACTIVE" &&
+          this.inShard(a, s) &&
+          a.nextActionDate !== undefined &&
+          compareDates(a.nextActionDate, date) <= 0 &&
+          compareDates(a.eodDate, date) < 0 &&
+          (afterId === undefined || a.id > afterId) &&
+          (throughId === undefined || a.id <= throughId),
+      )
       .sort((x, y) => (x.id < y.id ? -1 : 1))
       .slice(0, limit)
-      .map((a) => structuredClone(a));
+      .map((a) => ({ account: structuredClone(a), ...(this.marks.has(a.id) ? { mark: structuredClone(this.marks.get(a.id)!) } : {}) }));
   }
   async applyEodPage(date: LocalDate, items: EodItem[]) {
     const applied: string[] = [];
@@ -56,7 +81,7 @@ export class MemoryAccounts implements AccountRepository {
     }
     return { applied, redo };
   }
-  async pageMarks(pageId: string, afterId: string | undefined, throughId: string) {
+  async pageMarks(_date: LocalDate, _s: Shard, pageId: string, afterId: string | undefined, throughId: string) {
     return [...this.marks].filter(([id, m]) => m.page === pageId && (afterId === undefined || id > afterId) && id <= throughId).map(([, m]) => m);
   }
   async *marksOf(date: LocalDate, s: Shard) {
@@ -184,11 +209,12 @@ export class MemoryRuns implements EodRunRepository {
     delete x.leaseToken;
     return true;
   }
-  async complete(date: LocalDate, at: Date) {
+  async complete(date: LocalDate, at: Date, portfolio: PortfolioAgg) {
     const r = this.runs.get(date)!;
     if (r.status === "COMPLETED") return;
     r.status = "COMPLETED";
     r.completedAt = at;
+    r.portfolio = structuredClone(portfolio);
   }
   async list(from: LocalDate, to: LocalDate) {
     return [...this.runs.values()].filter((r) => r.date >= from && r.date <= to).map((r) => structuredClone(r));

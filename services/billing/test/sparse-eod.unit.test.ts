@@ -188,5 +188,5 @@ describe("sparse end-of-day = day-by-day end-of-day (property)", () => {
     // And it was sparse: most account-days had no end-of-day.
     expect(tally.sparseRuns / tally.days).toBeLessThan(p === revolving ? 0.75 : 0.6);
     console.log(`${p.code}: ${tally.days} account-days, ${tally.sparseRuns} sparse runs (${((tally.sparseRuns / tally.days) * 100).toFixed(1)} %), events ${JSON.stringify(tally.events)}, charge-offs ${tally.chargedOff}, plans ${tally.plans}, deferrals ${tally.deferrals}`);
-  });
+  }, 240_000);
 });

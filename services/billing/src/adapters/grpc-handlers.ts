@@ -10,6 +10,7 @@ import { getAccountSummary } from "../app/get-account-summary";
 import { getBusinessDate } from "../app/get-business-date";
 import { getEndOfDayRun } from "../app/get-end-of-day-run";
 import { getPortfolioStats } from "../app/get-portfolio-stats";
+import { recountPortfolio } from "../app/recount-portfolio";
 import { getProductTerms } from "../app/get-product-terms";
 import { listStatements } from "../app/list-statements";
 import { openAccount } from "../app/open-account";
@@ -146,6 +147,19 @@ export function billingHandlers(deps: BillingDeps, _logger: Logger, eod: EndOfDa
         cureRate: s.cureRate,
         expectedInflows: s.inflows.map((f) => ({ date: f.date, amountFen: f.amount, accounts: BigInt(f.accounts) })),
         trend: s.trend.map((t) => ({ date: t.date, delinquencyRate: t.delinquencyRate, chargedOffFen: t.chargedOff, outstandingFen: t.outstanding })),
+      };
+    },
+    async recountPortfolio() {
+      const r = await recountPortfolio(deps);
+      return {
+        asOfDate: r.asOf,
+        accountsScanned: BigInt(r.scanned),
+        accountsRecounted: BigInt(r.recounted),
+        accountsChangedSince: BigInt(r.changedSince),
+        accountsOpenedSince: BigInt(r.openedSince),
+        accountsLagging: BigInt(r.lagging),
+        figuresCompared: BigInt(r.compared),
+        differences: r.differences,
       };
     },
   };

@@ -2,15 +2,17 @@
  * Accounts in Mongo: one document per account (the aggregate), its unpublished
  * events in `pendingEvents` (the outbox the relay drains). Every change is one
  * single-document update guarded by `version`; end-of-day pages are one
- * unordered bulk write guarded by `eodDate < D`, so a replay is a no-op.
+ * unordered bulk write guarded by `eodDate < D`, so a replay is a no-op; the
+ * end-of-day reads only the accounts on the date's agenda (see MongoAccounts).
  */
 import { encodeEvent, type OutgoingEvent } from "@whiteslip/bus";
 import { type TopicSpec, Topics } from "@whiteslip/contracts";
-import { type Clock, compareDates, type Fen, type LocalDate } from "@whiteslip/core";
+import { randomUUID } from "node:crypto";
+import { addDays, type Clock, compareDates, type Fen, type LocalDate } from "@whiteslip/core";
 import { ensureIndexes, isDuplicateKey, pushEvents, toStored } from "@whiteslip/store";
-import type { AnyBulkWriteOperation, Collection, Db, Document, Filter, FindCursor } from "mongodb";
-import type { AccountRepository, EodItem, EodMark, Shard } from "../app/ports";
-import type { Account } from "../domain/account";
+import type { AnyBulkWriteOperation, Collection, Db, Document } from "mongodb";
+import type { AccountRepository, EodCandidate, EodItem, EodMark, Shard } from "../app/ports";
+import { type Account, shardKeyOf } from "../domain/account";
 import type { BillingEvent } from "../domain/events";
 
 /** Stored shape: the aggregate minus `id` (it is `_id`) plus the outbox. */
@@ -20,7 +22,7 @@ export type AccountDoc = Omit<Account, "id"> & { _id: string; pendingEvents?: un
 const NOT_AGGREGATE = { pendingEvents: 0, eodMark: 0 } as const;
 
 /** Optional top-level fields that must be `$unset` when the domain clears them. */
-const OPTIONAL_FIELDS = ["delinquencyStartDate", "chargedOffDate", "plan"] as const;
+const OPTIONAL_FIELDS = ["delinquencyStartDate", "chargedOffDate", "plan", "nextActionDate"] as const;
 
 /** The accounts collection, reading int64 as bigint and never writing `undefined` as null. */
 export function accountsCollection(db: Db): Collection<AccountDoc> {
@@ -30,7 +32,6 @@ export function accountsCollection(db: Db): Collection<AccountDoc> {
 /** Declares the indexes next to the queries they serve. */
 export async function ensureAccountIndexes(coll: Collection<AccountDoc>): Promise<void> {
   await ensureIndexes(coll, [
-    { key: { status: 1, _id: 1 }, serves: "eodPage (active accounts by id after a cursor), countActive" },
     { key: { status: 1, chargedOffDate: 1 }, serves: "chargedOffBetween, chargedOffTotal (portfolio stats)" },
   ]);
 }
@@ -52,19 +53,96 @@ function fromDoc(d: AccountDoc): Account {
   return { id: _id, ...(rest as Omit<Account, "id">) };
 }
 
-function shardFilter(s: Shard): Filter<AccountDoc> {
-  return s.count <= 1 ? {} : { shardKey: { $mod: [s.count, s.index] } };
+/** The agenda of a business date: collection `eod_agenda_<date>` of small documents, each listing accounts with work that day. */
+export const AGENDA_PREFIX = "eod_agenda_";
+interface AgendaDoc {
+  _id: string;
+  ids: string[];
+}
+/** How long a date's agenda is kept after the date completed (for an operator's look), in days. */
+const AGENDA_KEEP_DAYS = 7;
+
+function inShard(id: string, s: Shard): boolean {
+  return s.count <= 1 || shardKeyOf(id) % s.count === s.index;
 }
 
-/** AccountRepository on Mongo. */
+/** Index of the first element of sorted `ids` greater than `after`. */
+function upperBound(ids: string[], after: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** $in lookups are pushed down to the database (and served by _id) up to this many ids. */
+const IN_CHUNK = 1000;
+
+/**
+ * AccountRepository on Mongo.
+ *
+ * The end-of-day agenda (sparse end-of-day): every write of an account with an agenda hint
+ * (`nextActionDate`) first adds the account to the agenda of that date — a document in
+ * `eod_agenda_<date>` — and the run of D reads only `eod_agenda_<D>` and the accounts it lists, by `_id`.
+ * Entries are never removed before their date, so the agenda is a superset of the accounts with work
+ * (an account whose hint moved is read and skipped); it is written before the account, so no crash
+ * leaves an account with a hint the agenda lacks. A command also puts its account on the next day's
+ * agenda: a change that lands after D's run read its agenda is picked up by D+1's.
+ */
 export class MongoAccounts implements AccountRepository {
-  /** Open end-of-day cursors by (date, shard), with the last id handed out. */
-  private readonly eodCursors = new Map<string, { cursor: FindCursor<AccountDoc>; lastId: string | undefined }>();
+  /** Candidate ids of the agenda of (date, shard), sorted (loaded once per run in this process). */
+  private readonly candidatesCache = new Map<string, Promise<string[]>>();
 
   constructor(
     private readonly coll: Collection<AccountDoc>,
     private readonly clock: Clock,
+    private readonly db: Db,
   ) {}
+
+  private agenda(date: LocalDate): Collection<AgendaDoc> {
+    return this.db.collection<AgendaDoc>(`${AGENDA_PREFIX}${date}`);
+  }
+
+  async schedule(ids: string[], date: LocalDate): Promise<void> {
+    if (ids.length) await this.agenda(date).insertOne({ _id: randomUUID(), ids });
+  }
+
+  /** Puts each account on the agenda of its hint (and, `alsoNextDay`, of the day after). */
+  private async scheduleAccounts(accounts: Account[], alsoNextDay = false): Promise<void> {
+    const byDate = new Map<LocalDate, string[]>();
+    const add = (d: LocalDate, id: string) => (byDate.get(d) ?? byDate.set(d, []).get(d)!).push(id);
+    for (const a of accounts) {
+      if (a.nextActionDate === undefined) continue;
+      add(a.nextActionDate, a.id);
+      if (alsoNextDay) add(addDays(a.nextActionDate, 1), a.id);
+    }
+    await Promise.all([...byDate].map(([d, ids]) => this.schedule(ids, d)));
+  }
+
+  async retireAgenda(date: LocalDate): Promise<void> {
+    await this.agenda(addDays(date, -AGENDA_KEEP_DAYS))
+      .drop()
+      .catch(() => undefined);
+  }
+
+  private candidates(date: LocalDate, shard: Shard): Promise<string[]> {
+    const key = `${date}|${shard.index}/${shard.count}`;
+    let c = this.candidatesCache.get(key);
+    if (!c) {
+      for (const k of this.candidatesCache.keys()) if (!k.startsWith(`${date}|`)) this.candidatesCache.delete(k);
+      c = (async () => {
+        const ids = new Set<string>();
+        for await (const d of this.agenda(date).find({})) for (const id of d.ids) if (inShard(id, shard)) ids.add(id);
+        return [...ids].sort();
+      })();
+      c.catch(() => this.candidatesCache.delete(key));
+      this.candidatesCache.set(key, c);
+    }
+    return c;
+  }
 
   async get(id: string): Promise<Account | null> {
     const d = await this.coll.findOne({ _id: id }, { projection: NOT_AGGREGATE });
@@ -76,8 +154,18 @@ export class MongoAccounts implements AccountRepository {
     return (await this.coll.find({ _id: { $in: ids } }, { projection: NOT_AGGREGATE }).toArray()).map(fromDoc);
   }
 
+  async getManyForEod(ids: string[]): Promise<EodCandidate[]> {
+    const out: EodCandidate[] = [];
+    for (let i = 0; i < ids.length; i += IN_CHUNK) {
+      const docs = await this.coll.find({ _id: { $in: ids.slice(i, i + IN_CHUNK) } }, { projection: { pendingEvents: 0 } }).toArray();
+      for (const d of docs) out.push({ account: fromDoc(d), ...(d.eodMark ? { mark: d.eodMark } : {}) });
+    }
+    return out.sort((x, y) => (x.account.id < y.account.id ? -1 : x.account.id > y.account.id ? 1 : 0));
+  }
+
   async insert(a: Account, events: BillingEvent[]): Promise<"inserted" | "exists"> {
     const { set } = toDoc(a);
+    await this.scheduleAccounts([a]);
     try {
       await this.coll.insertOne({ _id: a.id, ...(set as Omit<Account, "id">), pendingEvents: toStored(encodeEvents(events, this.clock.now())) });
       return "inserted";
@@ -92,62 +180,44 @@ export class MongoAccounts implements AccountRepository {
     const update: Document = { $set: set };
     if (Object.keys(unset).length) update.$unset = unset;
     if (events.length) update.$push = pushEvents(encodeEvents(events, this.clock.now()));
+    await this.scheduleAccounts([a], true);
     const r = await this.coll.updateOne({ _id: a.id, version: expectedVersion }, update);
     return r.matchedCount === 1;
   }
 
-  async countActive(shard: Shard): Promise<number> {
-    return this.coll.countDocuments({ status: "ACTIVE", ...shardFilter(shard) });
+  async countScheduled(date: LocalDate, shard: Shard): Promise<number> {
+    return (await this.candidates(date, shard)).length;
   }
 
   /**
-   * One page of the accounts still to run for `date`, in `_id` order. Pages come from one
-   * cursor per (date, shard) that stays open while the caller keeps asking for the page after
-   * the last one returned: the database reads and orders the book once per run, not once per
-   * page. Any other `afterId` (a resumed run) opens a fresh cursor after it.
+   * One page of the accounts with work on `date`: the next ids of the date's agenda after `afterId`,
+   * read by `_id`; those no longer due (hint moved later, already through `date`, charged off) are
+   * skipped. A page may hold fewer than `limit` accounts; an empty one means the agenda is done.
    */
-  async eodPage(date: LocalDate, shard: Shard, afterId: string | undefined, limit: number, throughId?: string): Promise<Account[]> {
-    const filter: Filter<AccountDoc> = { status: "ACTIVE", eodDate: { $lt: date }, ...shardFilter(shard) };
+  async eodPage(date: LocalDate, shard: Shard, afterId: string | undefined, limit: number, throughId?: string): Promise<EodCandidate[]> {
+    const ids = await this.candidates(date, shard);
+    let i = afterId === undefined ? 0 : upperBound(ids, afterId);
+    const due = (c: EodCandidate) =>
+      c.account.status === "ACTIVE" && compareDates(c.account.eodDate, date) < 0 && c.account.nextActionDate !== undefined && compareDates(c.account.nextActionDate, date) <= 0;
     if (throughId !== undefined) {
-      // A retried page: exactly its own range again, from a cursor of its own.
-      filter._id = afterId !== undefined ? { $gt: afterId, $lte: throughId } : { $lte: throughId };
-      return (await this.coll.find(filter, { projection: NOT_AGGREGATE }).sort({ _id: 1 }).limit(limit).toArray()).map(fromDoc);
+      // A retried page: exactly its own range again.
+      const end = upperBound(ids, throughId);
+      return (await this.getManyForEod(ids.slice(i, end))).filter(due);
     }
-    const key = `${date}|${JSON.stringify(shard)}`;
-    let open = this.eodCursors.get(key);
-    if (!open || open.lastId !== afterId) {
-      await open?.cursor.close().catch(() => undefined);
-      if (afterId !== undefined) filter._id = { $gt: afterId };
-      open = {
-        cursor: this.coll.find(filter, { projection: NOT_AGGREGATE }).sort({ _id: 1 }).batchSize(limit),
-        lastId: afterId,
-      };
-      this.eodCursors.set(key, open);
+    while (i < ids.length) {
+      const chunk = ids.slice(i, i + limit);
+      i += chunk.length;
+      const page = (await this.getManyForEod(chunk)).filter(due);
+      if (page.length) return page;
     }
-    const docs: AccountDoc[] = [];
-    try {
-      while (docs.length < limit) {
-        const d = await open.cursor.next();
-        if (!d) break;
-        docs.push(d);
-      }
-    } catch (e) {
-      // A cursor broken by a database blip is not reused: the retry opens a fresh one after `afterId`.
-      this.eodCursors.delete(key);
-      await open.cursor.close().catch(() => undefined);
-      throw e;
-    }
-    open.lastId = docs.length > 0 ? String(docs[docs.length - 1]!._id) : afterId;
-    if (docs.length < limit) {
-      await open.cursor.close().catch(() => undefined);
-      this.eodCursors.delete(key);
-    }
-    return docs.map(fromDoc);
+    return [];
   }
 
   async applyEodPage(date: LocalDate, items: EodItem[]): Promise<{ applied: string[]; redo: string[] }> {
     if (items.length === 0) return { applied: [], redo: [] };
     const now = this.clock.now();
+    // The agenda first: an account never carries a hint its agenda lacks.
+    await this.scheduleAccounts(items.map((i) => i.account));
     const ops: AnyBulkWriteOperation<AccountDoc>[] = items.map(({ account, expectedVersion, events, mark }) => {
       const { set, unset } = toDoc(account);
       const update: Document = { $set: { ...set, eodMark: mark } };
@@ -171,18 +241,35 @@ export class MongoAccounts implements AccountRepository {
     return { applied, redo };
   }
 
-  async pageMarks(pageId: string, afterId: string | undefined, throughId: string): Promise<EodMark[]> {
-    const range = afterId !== undefined ? { $gt: afterId, $lte: throughId } : { $lte: throughId };
-    const docs = await this.coll.find({ _id: range, "eodMark.page": pageId }, { projection: { eodMark: 1 } }).toArray();
-    return docs.map((d) => d.eodMark!);
+  /** The marks of the shard's agenda accounts in (afterId, throughId]. */
+  private async *agendaMarks(date: LocalDate, shard: Shard, afterId?: string, throughId?: string): AsyncIterable<EodMark> {
+    const ids = await this.candidates(date, shard);
+    const from = afterId === undefined ? 0 : upperBound(ids, afterId);
+    const to = throughId === undefined ? ids.length : upperBound(ids, throughId);
+    for (let i = from; i < to; i += IN_CHUNK) {
+      const docs = await this.coll.find({ _id: { $in: ids.slice(i, Math.min(to, i + IN_CHUNK)) } }, { projection: { eodMark: 1 } }).toArray();
+      for (const d of docs) if (d.eodMark?.date === date) yield d.eodMark;
+    }
   }
 
-  async *marksOf(date: LocalDate, shard: Shard): AsyncIterable<EodMark> {
-    for await (const d of this.coll.find({ "eodMark.date": date, ...shardFilter(shard) }, { projection: { eodMark: 1 } })) yield d.eodMark!;
+  async pageMarks(date: LocalDate, shard: Shard, pageId: string, afterId: string | undefined, throughId: string): Promise<EodMark[]> {
+    const out: EodMark[] = [];
+    for await (const m of this.agendaMarks(date, shard, afterId, throughId)) if (m.page === pageId) out.push(m);
+    return out;
+  }
+
+  marksOf(date: LocalDate, shard: Shard): AsyncIterable<EodMark> {
+    return this.agendaMarks(date, shard);
   }
 
   async countMarks(date: LocalDate, shard: Shard): Promise<number> {
-    return this.coll.countDocuments({ "eodMark.date": date, ...shardFilter(shard) });
+    let n = 0;
+    for await (const _ of this.agendaMarks(date, shard)) n++;
+    return n;
+  }
+
+  async *scanAll(): AsyncIterable<EodCandidate> {
+    for await (const d of this.coll.find({}, { projection: { pendingEvents: 0 } })) yield { account: fromDoc(d), ...(d.eodMark ? { mark: d.eodMark } : {}) };
   }
 
   async chargedOffBetween(from: LocalDate, to: LocalDate) {

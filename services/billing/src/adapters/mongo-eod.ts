@@ -7,7 +7,7 @@
 import { addDays, type LocalDate } from "@whiteslip/core";
 import { ensureIndexes, isDuplicateKey } from "@whiteslip/store";
 import type { Collection, Db, Document, Filter } from "mongodb";
-import type { BusinessDate, BusinessDateRepository, DateRun, EodRunRepository, Lease, PageDelta, QuarantinedAccount, Shard, ShardRun } from "../app/ports";
+import type { BusinessDate, BusinessDateRepository, DateRun, EodRunRepository, Lease, PageDelta, PortfolioAgg, QuarantinedAccount, Shard, ShardRun } from "../app/ports";
 import { emptyAgg } from "../app/run-end-of-day";
 
 const BD_ID = "business-date";
@@ -85,6 +85,7 @@ export class MongoEodRuns implements EodRunRepository {
       status: d.status === "COMPLETED" ? "COMPLETED" : shards.some((s) => s.status === "FAILED") ? "FAILED" : "RUNNING",
       startedAt: d.startedAt,
       ...(d.completedAt ? { completedAt: d.completedAt } : {}),
+      ...(d.portfolio ? { portfolio: { ...emptyAgg(), ...d.portfolio } } : {}),
       shards: shards.map(MongoEodRuns.toShard).sort((a, b) => a.index - b.index),
     };
   }
@@ -186,8 +187,8 @@ export class MongoEodRuns implements EodRunRepository {
     return r.matchedCount === 1;
   }
 
-  async complete(date: LocalDate, at: Date): Promise<void> {
-    await this.runs.updateOne({ _id: date as never, status: { $ne: "COMPLETED" } }, { $set: { status: "COMPLETED", completedAt: at } });
+  async complete(date: LocalDate, at: Date, portfolio: PortfolioAgg): Promise<void> {
+    await this.runs.updateOne({ _id: date as never, status: { $ne: "COMPLETED" } }, { $set: { status: "COMPLETED", completedAt: at, portfolio } });
   }
 
   async list(from: LocalDate, to: LocalDate): Promise<DateRun[]> {

@@ -1,6 +1,6 @@
 /**
- * The portfolio view management asks for, from the aggregates each end-of-day
- * stores per date: delinquency by bucket, roll rates over the last month (bucket
+ * The portfolio view management asks for, from the book's portfolio each end-of-day
+ * stores per date (maintained from the changes, never a scan): delinquency by bucket, roll rates over the last month (bucket
  * a month earlier → bucket now, from each account's bucket log), charge-off and
  * cure rates, expected inflows by due date and the daily trend.
  */
@@ -8,7 +8,7 @@ import { addDays, addMonths, compareDates, failedPrecondition, type Fen, invalid
 import { bucketAt } from "../domain/account";
 import { ACTIVE_BUCKETS, type Bucket } from "../domain/delinquency";
 import { businessDate } from "./context";
-import type { BillingDeps } from "./ports";
+import type { BillingDeps, DateRun, PortfolioAgg } from "./ports";
 import { totalsOf } from "./run-end-of-day";
 
 /** The portfolio at a date. */
@@ -39,6 +39,15 @@ export interface PortfolioStats {
 
 const ratio = (a: bigint | number, b: bigint | number): number => (Number(b) === 0 ? 0 : Number(a) / Number(b));
 
+/**
+ * The whole book at a completed date: the portfolio maintained from the changes (the previous date's plus
+ * the date's own, stored when the date completed); a run stored before portfolios were kept has only the
+ * accounts it processed.
+ */
+function bookOf(run: DateRun): PortfolioAgg {
+  return run.portfolio ?? totalsOf(run).stats;
+}
+
 /** Computes the portfolio view at `asOf` (default: the last completed business date). */
 export async function getPortfolioStats(deps: BillingDeps, i: { asOfDate: string; inflowDays: number; trendDays: number }): Promise<PortfolioStats> {
   const v = [];
@@ -52,27 +61,27 @@ export async function getPortfolioStats(deps: BillingDeps, i: { asOfDate: string
   if (!asOf) throw failedPrecondition("NO_END_OF_DAY_YET", "no end-of-day has completed yet");
   const run = await deps.runs.get(asOf);
   if (!run || run.status !== "COMPLETED") throw failedPrecondition("EOD_NOT_COMPLETED", `end-of-day ${asOf} has not completed`, { asOfDate: asOf });
-  const t = totalsOf(run);
+  const book = bookOf(run);
   const monthAgo = addMonths(asOf, -1);
 
   let activeAccounts = 0;
   let outstanding = 0n;
   let delinquent = 0n;
   for (const b of ACTIVE_BUCKETS) {
-    const x = t.stats.buckets[b];
+    const x = book.buckets[b];
     if (!x) continue;
     activeAccounts += x.accounts;
     outstanding += x.balance;
     if (b !== "M0") delinquent += x.balance;
   }
   const buckets = ACTIVE_BUCKETS.map((b) => {
-    const x = t.stats.buckets[b] ?? { accounts: 0, balance: 0n };
+    const x = book.buckets[b] ?? { accounts: 0, balance: 0n };
     return { bucket: b, accounts: x.accounts, balance: x.balance, rate: ratio(x.balance, outstanding) };
   });
 
-  // Roll matrix: accounts processed at asOf (their bucket a month earlier → now) plus accounts charged off since.
-  const roll: Record<string, number> = { ...t.stats.roll };
-  for (const a of await deps.accounts.chargedOffBetween(monthAgo, addDays(asOf, -1))) {
+  // Roll matrix: the active book (bucket a month earlier → now) plus the accounts charged off since a month ago.
+  const roll: Record<string, number> = { ...book.roll };
+  for (const a of await deps.accounts.chargedOffBetween(monthAgo, asOf)) {
     const from = bucketAt(a, monthAgo);
     if (from) roll[`${from}>CHARGED_OFF`] = (roll[`${from}>CHARGED_OFF`] ?? 0) + 1;
   }
@@ -95,7 +104,7 @@ export async function getPortfolioStats(deps: BillingDeps, i: { asOfDate: string
   const chargedOff = await deps.accounts.chargedOffTotal(asOf);
   const inflowDays = i.inflowDays || 30;
   const horizon = addDays(asOf, inflowDays);
-  const inflows = Object.entries(t.stats.inflows)
+  const inflows = Object.entries(book.inflows)
     .filter(([d]) => compareDates(d, asOf) > 0 && compareDates(d, horizon) <= 0)
     .map(([date, x]) => ({ date, amount: x.amount, accounts: x.accounts }))
     .sort((a, b) => compareDates(a.date, b.date));
@@ -107,11 +116,12 @@ export async function getPortfolioStats(deps: BillingDeps, i: { asOfDate: string
     .reverse()
     .map((r) => {
       const x = totalsOf(r);
+      const bk = bookOf(r);
       let out = 0n;
       let del = 0n;
       for (const b of ACTIVE_BUCKETS) {
-        out += x.stats.buckets[b]?.balance ?? 0n;
-        if (b !== "M0") del += x.stats.buckets[b]?.balance ?? 0n;
+        out += bk.buckets[b]?.balance ?? 0n;
+        if (b !== "M0") del += bk.buckets[b]?.balance ?? 0n;
       }
       const point = { date: r.date, delinquencyRate: ratio(del, out), chargedOff: chargedOff - laterChargeOffs, outstanding: out };
       laterChargeOffs += x.stats.chargedOffFen;

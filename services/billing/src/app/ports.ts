@@ -26,15 +26,23 @@ export interface AccountRepository {
   insert(account: Account, events: BillingEvent[]): Promise<"inserted" | "exists">;
   /** Replaces the state if the stored version is `expectedVersion`, pushing the events in the same update; false on a concurrent change. */
   update(account: Account, expectedVersion: number, events: BillingEvent[]): Promise<boolean>;
-  /** Active accounts in the shard (the run's scope). */
-  countActive(shard: Shard): Promise<number>;
+  /** Accounts of the shard on the agenda of `date` (the run's scope: the accounts with work that day). */
+  countScheduled(date: LocalDate, shard: Shard): Promise<number>;
   /**
-   * Next page of active accounts of the shard not yet through end-of-day `date`, by id after `afterId`
-   * (and, with `throughId`, not after it: a retried page reads exactly its own range again).
+   * Next page of the shard's accounts with work on `date` (agenda hint `nextActionDate` ≤ `date`), active
+   * and not yet through end-of-day `date`, by id after `afterId` (and, with `throughId`, not after it: a
+   * retried page reads exactly its own range again), each with its last end-of-day mark. Accounts with
+   * nothing to do that day are not read.
    */
-  eodPage(date: LocalDate, shard: Shard, afterId: string | undefined, limit: number, throughId?: string): Promise<Account[]>;
+  eodPage(date: LocalDate, shard: Shard, afterId: string | undefined, limit: number, throughId?: string): Promise<EodCandidate[]>;
   /** The accounts with these ids (those that exist). */
   getMany(ids: string[]): Promise<Account[]>;
+  /** The accounts with these ids with their last end-of-day mark (those that exist). */
+  getManyForEod(ids: string[]): Promise<EodCandidate[]>;
+  /** Puts accounts on the agenda of `date` as well (a quarantined account is retried the next day). */
+  schedule(ids: string[], date: LocalDate): Promise<void>;
+  /** `date` completed: drops the agenda of a date long before it (kept a few days for an operator's look). */
+  retireAgenda(date: LocalDate): Promise<void>;
   /**
    * Writes a page of end-of-day results in one bulk write; each update applies only if the account is
    * still at `expectedVersion` and not yet through `date`, and stamps the account with its `mark` (the
@@ -43,11 +51,13 @@ export interface AccountRepository {
    */
   applyEodPage(date: LocalDate, items: EodItem[]): Promise<{ applied: string[]; redo: string[] }>;
   /** The marks of the accounts in (afterId, throughId] that page `pageId` committed. */
-  pageMarks(pageId: string, afterId: string | undefined, throughId: string): Promise<EodMark[]>;
-  /** Every mark of `date` in the shard: what the date's committed account updates contributed (a recount). */
+  pageMarks(date: LocalDate, shard: Shard, pageId: string, afterId: string | undefined, throughId: string): Promise<EodMark[]>;
+  /** Every mark of `date` in the shard (among the accounts on its agenda): what the date's committed account updates contributed (a recount). */
   marksOf(date: LocalDate, shard: Shard): AsyncIterable<EodMark>;
-  /** How many accounts of the shard carry a mark of `date`. */
+  /** How many accounts of the shard (on its agenda) carry a mark of `date`. */
   countMarks(date: LocalDate, shard: Shard): Promise<number>;
+  /** Every account with its last end-of-day mark (a full scan: the portfolio recount only). */
+  scanAll(): AsyncIterable<EodCandidate>;
   /** Accounts charged off in (from, to], with their bucket log (for roll rates). */
   chargedOffBetween(from: LocalDate, to: LocalDate): Promise<Pick<Account, "id" | "bucketLog" | "chargedOffDate" | "chargedOffFen">[]>;
   /** Sum of balances charged off on or before `date`. */
@@ -75,6 +85,18 @@ export interface EodMark {
   counts: EodCounts;
   /** Portfolio snapshot at `date`. */
   snapshot: EodSnapshot;
+  /** The snapshot of the account's previous mark, replaced by this one (its contribution until now); absent the first time. */
+  prev?: EodSnapshot;
+  /** The account's version after this end-of-day (a later command changes it: the recount then knows the state moved on). */
+  version?: number;
+}
+
+/** An account read for end-of-day, with its last mark (whose snapshot is its current portfolio contribution). */
+export interface EodCandidate {
+  /** The account. */
+  account: Account;
+  /** Its last end-of-day mark. */
+  mark?: EodMark;
 }
 
 /** One account's write in an end-of-day page. */
@@ -97,15 +119,19 @@ export interface BusinessDateRepository {
   advance(date: LocalDate): Promise<void>;
 }
 
-/** Portfolio aggregates a run collects (per date, summed over shards). */
+/**
+ * Portfolio aggregates. In a shard run: the changes of the date (each touched account's new snapshot
+ * less its previous one); in a completed date run (`DateRun.portfolio`): the whole book at the date,
+ * the previous date's portfolio plus the date's changes (see "Portfolio statistics" in the README).
+ */
 export interface PortfolioAgg {
   /** Accounts and balances per bucket at the date. */
   buckets: Partial<Record<Bucket, { accounts: number; balance: Fen }>>;
-  /** Accounts by "<bucket a month earlier>><bucket now>". */
+  /** Active accounts by "<bucket a month earlier>><bucket now>" (charge-offs are counted from the charged-off accounts). */
   roll: Record<string, number>;
-  /** Balance charged off on the date. */
+  /** Balance charged off on the date (a flow: not carried to the next date). */
   chargedOffFen: Fen;
-  /** Unpaid amounts by future due date. */
+  /** Unpaid amounts by due date (the stats read the dates after theirs). */
   inflows: Record<LocalDate, { amount: Fen; accounts: number }>;
 }
 
@@ -184,6 +210,8 @@ export interface DateRun {
   completedAt?: Date;
   /** Shard records that exist. */
   shards: ShardRun[];
+  /** The whole book's portfolio at the date (set when the date completes). */
+  portfolio?: PortfolioAgg;
 }
 
 /** What one page adds to a shard run. */
@@ -228,8 +256,8 @@ export interface EodRunRepository {
   replaceCounts(date: LocalDate, shard: Shard, token: string, counted: PageDelta): Promise<boolean>;
   /** Marks the shard completed (or failed with `error`) and releases the lease; false if `token` lost it. */
   finishShard(date: LocalDate, shard: Shard, token: string, status: "COMPLETED" | "FAILED", at: Date, error?: string): Promise<boolean>;
-  /** Marks the date completed. */
-  complete(date: LocalDate, at: Date): Promise<void>;
+  /** Marks the date completed with the book's portfolio at the date. */
+  complete(date: LocalDate, at: Date, portfolio: PortfolioAgg): Promise<void>;
   /** Runs of dates in [from, to]. */
   list(from: LocalDate, to: LocalDate): Promise<DateRun[]>;
   /** Dates whose run has not completed. */

@@ -28,6 +28,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import {
+  addDays,
   compareDates,
   DomainError,
   dateInZone,
@@ -42,10 +43,9 @@ import {
 } from "@whiteslip/core";
 import { every } from "@whiteslip/runtime";
 import { type Logger, meter } from "@whiteslip/telemetry";
-import type { Account } from "../domain/account";
-import { endOfDayNotBefore, endOfDayThrough } from "../domain/end-of-day";
+import { type EodSnapshot, endOfDayNotBefore, endOfDayThrough } from "../domain/end-of-day";
 import { productOf } from "./context";
-import type { BillingDeps, DateRun, EodItem, EodMark, Lease, PageDelta, PortfolioAgg, Shard, ShardRun } from "./ports";
+import type { BillingDeps, DateRun, EodCandidate, EodItem, EodMark, Lease, PageDelta, PortfolioAgg, Shard, ShardRun } from "./ports";
 
 /** Request of a run. */
 export interface RunEndOfDayInput {
@@ -66,21 +66,54 @@ function emptyDelta(): PageDelta {
   return { processed: 0, counts: { statementsIssued: 0, dueSoon: 0, overdue: 0, chargedOff: 0, lateFees: 0 }, stats: emptyAgg() };
 }
 
-/** Adds one account's contribution (its mark) to a page's or a recount's totals. */
-function addToDelta(d: PageDelta, m: Pick<EodMark, "counts" | "snapshot">): void {
+/** Adds (sign 1) or removes (sign −1) one account's portfolio contribution to/from aggregates (stocks only: buckets, roll, inflows). */
+export function addSnapshot(agg: PortfolioAgg, s: EodSnapshot, sign: 1 | -1): void {
+  const n = BigInt(sign);
+  const b = (agg.buckets[s.bucket] ??= { accounts: 0, balance: 0n });
+  b.accounts += sign;
+  b.balance += BigInt(s.balance) * n;
+  // a charged-off account leaves the roll matrix: charge-offs are counted from the charged-off accounts
+  if (s.bucketMonthAgo && s.bucket !== "CHARGED_OFF") agg.roll[`${s.bucketMonthAgo}>${s.bucket}`] = (agg.roll[`${s.bucketMonthAgo}>${s.bucket}`] ?? 0) + sign;
+  for (const f of s.inflows) {
+    const x = (agg.inflows[f.date] ??= { amount: 0n, accounts: 0 });
+    x.amount += BigInt(f.amount) * n;
+    x.accounts += sign;
+  }
+}
+
+/** Adds aggregates `b` to `a` (stocks and the flow); drops entries that came to zero. */
+export function addAgg(a: PortfolioAgg, b: PortfolioAgg): PortfolioAgg {
+  for (const [k, v] of Object.entries(b.buckets)) {
+    const x = (a.buckets[k as keyof PortfolioAgg["buckets"]] ??= { accounts: 0, balance: 0n });
+    x.accounts += v!.accounts;
+    x.balance += BigInt(v!.balance);
+    if (x.accounts === 0 && x.balance === 0n) delete a.buckets[k as keyof PortfolioAgg["buckets"]];
+  }
+  for (const [k, n] of Object.entries(b.roll)) {
+    a.roll[k] = (a.roll[k] ?? 0) + n;
+    if (a.roll[k] === 0) delete a.roll[k];
+  }
+  a.chargedOffFen = BigInt(a.chargedOffFen) + BigInt(b.chargedOffFen);
+  for (const [day, v] of Object.entries(b.inflows)) {
+    const x = (a.inflows[day] ??= { amount: 0n, accounts: 0 });
+    x.amount += BigInt(v.amount);
+    x.accounts += v.accounts;
+    if (x.accounts === 0 && x.amount === 0n) delete a.inflows[day];
+  }
+  return a;
+}
+
+/**
+ * Adds one account's end-of-day (its mark) to a page's or a recount's totals: its counts, and the change
+ * of its portfolio contribution — the new snapshot less the previous one it replaces — plus today's
+ * charge-off (a flow).
+ */
+function addToDelta(d: PageDelta, m: Pick<EodMark, "counts" | "snapshot" | "prev">): void {
   d.processed++;
   for (const k of Object.keys(d.counts) as (keyof PageDelta["counts"])[]) d.counts[k] += m.counts[k];
-  const s = m.snapshot;
-  const b = (d.stats.buckets[s.bucket] ??= { accounts: 0, balance: 0n });
-  b.accounts++;
-  b.balance += BigInt(s.balance);
-  if (s.bucketMonthAgo) d.stats.roll[`${s.bucketMonthAgo}>${s.bucket}`] = (d.stats.roll[`${s.bucketMonthAgo}>${s.bucket}`] ?? 0) + 1;
-  d.stats.chargedOffFen += BigInt(s.chargedOffFen);
-  for (const f of s.inflows) {
-    const x = (d.stats.inflows[f.date] ??= { amount: 0n, accounts: 0 });
-    x.amount += BigInt(f.amount);
-    x.accounts++;
-  }
+  addSnapshot(d.stats, m.snapshot, 1);
+  if (m.prev) addSnapshot(d.stats, m.prev, -1);
+  d.stats.chargedOffFen += BigInt(m.snapshot.chargedOffFen);
 }
 
 /** The counts and stats of a date's shard recounted from the marks its committed account updates carry. */
@@ -267,7 +300,12 @@ export class EndOfDayRunner {
     const run = await this.deps.runs.get(date);
     if (!run || run.status === "COMPLETED") return;
     if (run.shards.length === run.shardCount && run.shards.every((s) => s.status === "COMPLETED")) {
-      await this.deps.runs.complete(date, this.deps.clock.now());
+      // The book at D = the book at the last completed date + D's changes (charge-offs are D's own).
+      const bd = await this.deps.businessDates.get(date);
+      const prev = bd.lastCompleted ? (await this.deps.runs.get(bd.lastCompleted))?.portfolio : undefined;
+      const portfolio = addAgg({ ...structuredClone(prev ?? emptyAgg()), chargedOffFen: 0n }, totalsOf(run).stats);
+      await this.deps.runs.complete(date, this.deps.clock.now(), portfolio);
+      await this.deps.accounts.retireAgenda(date);
       await this.deps.businessDates.advance(date);
     }
   }
@@ -282,7 +320,7 @@ export class EndOfDayRunner {
       if (existing) return existing;
       const lease: Lease = { owner: this.workerId, token: randomUUID() };
       const now = this.leaseClock.now();
-      const acquired = await this.deps.runs.acquire(date, shard, lease, now, this.until(now), () => this.deps.accounts.countActive(shard));
+      const acquired = await this.deps.runs.acquire(date, shard, lease, now, this.until(now), () => this.deps.accounts.countScheduled(date, shard));
       if (!acquired) return undefined;
       const abort = new AbortController();
       const ex: Execution = { date, shard, lease, abort, done: undefined as never };
@@ -342,8 +380,11 @@ export class EndOfDayRunner {
         }
       }
       // Stats derived from what was committed: the counted total must equal the accounts carrying D's mark.
-      const committed = await this.retrying(signal, () => deps.accounts.countMarks(date, shard));
-      const stored = (await this.retrying(signal, () => deps.runs.get(date)))?.shards.find((s) => s.index === shard.index);
+      // Only a resumed shard can differ (a crash between a write and its count); a shard this execution ran
+      // from its start counted every page it wrote (a page retried after an error counts from its marks).
+      const resumed = acquired.cursor !== undefined || acquired.processed > 0 || acquired.takeovers > 0;
+      const committed = resumed ? await this.retrying(signal, () => deps.accounts.countMarks(date, shard)) : undefined;
+      const stored = resumed ? (await this.retrying(signal, () => deps.runs.get(date)))?.shards.find((s) => s.index === shard.index) : undefined;
       if (stored && stored.processed !== committed) {
         this.log.warn({ businessDate: date, shard: shard.index, counted: stored.processed, committed }, "end-of-day: page counts differ from the committed accounts (a crash between a write and its count); recounting from the marks");
         const recount = await this.retrying(signal, () => recountShard(deps, date, shard));
@@ -377,7 +418,7 @@ export class EndOfDayRunner {
       const accounts = await this.deps.accounts.eodPage(ctx.date, ctx.shard, cursor, pageSize, through);
       if (through === undefined) {
         if (accounts.length === 0) return null;
-        through = accounts[accounts.length - 1]!.id;
+        through = accounts[accounts.length - 1]!.account.id;
       }
       let delta: PageDelta;
       try {
@@ -388,27 +429,28 @@ export class EndOfDayRunner {
       }
       if (!dirty) return { lastId: through, delta };
       const counted = emptyDelta();
-      for (const m of await this.deps.accounts.pageMarks(pageId, cursor, through)) addToDelta(counted, m);
+      for (const m of await this.deps.accounts.pageMarks(ctx.date, ctx.shard, pageId, cursor, through)) addToDelta(counted, m);
       return { lastId: through, delta: counted };
     });
   }
 
   /** Computes and writes the accounts of a page (quarantining those that fail); returns what it applied. */
-  private async applyAccounts(ctx: PageCtx, pageId: string, accounts: Account[]): Promise<PageDelta> {
+  private async applyAccounts(ctx: PageCtx, pageId: string, accounts: EodCandidate[]): Promise<PageDelta> {
     const { deps } = this;
     const delta = emptyDelta();
     const cleared: string[] = [];
     let todo = accounts;
     for (let attempt = 0; todo.length > 0; attempt++) {
       if (attempt >= 10) {
-        for (const a of todo) await this.quarantine(ctx, a.id, failedPrecondition("EOD_CONTENDED", `account ${a.id} kept changing during end-of-day (${attempt} attempts)`));
+        for (const { account: a } of todo) await this.quarantine(ctx, a.id, failedPrecondition("EOD_CONTENDED", `account ${a.id} kept changing during end-of-day (${attempt} attempts)`));
         break;
       }
       const items: EodItem[] = [];
-      for (const a of todo) {
+      for (const { account: a, mark } of todo) {
         try {
           const r = endOfDayThrough(a, ctx.date, productOf(deps, a.productCode));
-          items.push({ account: r.account, expectedVersion: a.version, events: r.events, mark: { date: ctx.date, page: pageId, counts: r.counts, snapshot: r.snapshot } });
+          const prev: EodSnapshot | undefined = mark?.snapshot;
+          items.push({ account: r.account, expectedVersion: a.version, events: r.events, mark: { date: ctx.date, page: pageId, counts: r.counts, snapshot: r.snapshot, version: r.account.version, ...(prev ? { prev } : {}) } });
         } catch (e) {
           if (isInfrastructureError(e)) throw e;
           await this.quarantine(ctx, a.id, e);
@@ -439,7 +481,7 @@ export class EndOfDayRunner {
         if (ctx.quarantined.has(it.account.id)) cleared.push(it.account.id);
       }
       // Changed concurrently (a repayment between read and write): reload and recompute those.
-      todo = (await deps.accounts.getMany(res.redo)).filter((a) => a.status === "ACTIVE" && compareDates(a.eodDate, ctx.date) < 0);
+      todo = (await deps.accounts.getManyForEod(res.redo)).filter(({ account: a }) => a.status === "ACTIVE" && compareDates(a.eodDate, ctx.date) < 0);
     }
     if (cleared.length) {
       await deps.runs.clearQuarantine(cleared, ctx.date);
@@ -454,6 +496,7 @@ export class EndOfDayRunner {
     const reason = isDomainError(e) ? e.reason : typeof err?.reason === "string" ? err.reason : err?.name || "ERROR";
     const message = String(err?.message ?? e).slice(0, 500);
     const isNew = await this.deps.runs.quarantine({ accountId, date: ctx.date, shardIndex: ctx.shard.index, reason, message, at: this.deps.clock.now() });
+    await this.deps.accounts.schedule([accountId], addDays(ctx.date, 1)); // retried by the next date's run
     ctx.quarantined.add(accountId);
     if (isNew) quarantinedCounter.add(1, { reason });
     this.log.warn({ businessDate: ctx.date, accountId, reason, err: message }, "end-of-day: account quarantined; the rest of the book goes on");
@@ -465,15 +508,16 @@ export class EndOfDayRunner {
     if (entries.length === 0) return;
     const ids = [...new Set(entries.map((q) => q.accountId))];
     const signal = new AbortController().signal;
-    const byShard = new Map<number, Account[]>();
+    const byShard = new Map<number, EodCandidate[]>();
     const gone: string[] = [];
-    for (const a of await this.deps.accounts.getMany(ids)) {
+    for (const c of await this.deps.accounts.getManyForEod(ids)) {
+      const a = c.account;
       if (a.status !== "ACTIVE" || compareDates(a.eodDate, date) >= 0) {
         gone.push(a.id);
         continue;
       }
       const idx = entries.find((q) => q.accountId === a.id)!.shardIndex;
-      byShard.set(idx, [...(byShard.get(idx) ?? []), a]);
+      byShard.set(idx, [...(byShard.get(idx) ?? []), c]);
     }
     if (gone.length) await this.deps.runs.clearQuarantine(gone, date);
     for (const [index, accs] of byShard) {

@@ -411,7 +411,8 @@ function nextStatementDate(a: Account, from: LocalDate): LocalDate {
  * assuming no command changes it meanwhile (a command moves the hint to its own business date):
  * the statement day; the day after an unpaid due date (missed, or rolled at its minimum); every
  * reminder day `due − N`; and every day while the account has daily work (`hasDailyWork`). Plan
- * installments and the new due date of a deferral are dues like the others. Undefined when the account
+ * installments and the new due date of a deferral are dues like the others; and the day a bucket change
+ * becomes "a month earlier" for the roll rates (the portfolio contribution changes). Undefined when the account
  * is not active. Every other day only adds the (unchanged) principal to the cost cap's principal·days,
  * which `advanceIdle` does in closed form.
  */
@@ -432,6 +433,15 @@ export function nextActionDate(a: Account, p: ProductConfig): LocalDate | undefi
       const r = addDays(d.dueDate, -n);
       if (compareDates(r, from) >= 0) consider(r);
     }
+  }
+  // The day a bucket-log entry becomes the bucket "a month earlier" (roll rates): the account's portfolio
+  // contribution changes although nothing else does.
+  for (let i = a.bucketLog.length - 1; i >= 0; i--) {
+    const at = a.bucketLog[i]!.date;
+    let d = addDays(addMonths(at, 1), -3);
+    while (compareDates(addMonths(d, -1), at) < 0) d = addDays(d, 1);
+    if (compareDates(d, from) < 0) break;
+    consider(d);
   }
   return best;
 }

@@ -14,7 +14,128 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file whiteslip/billing/v1/billing_service.proto.
  */
 export const file_whiteslip_billing_v1_billing_service: GenFile = /*@__PURE__*/
-  fileDesc("Cip3aGl0ZXNsaXAvYmlsbGluZy92MS9iaWxsaW5nX3NlcnZpY2UucHJvdG8SFHdoaXRlc2xpcC5iaWxsaW5nLnYxIkIKFkdldFByb2R1Y3RUZXJtc1JlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIUCgxwcm9kdWN0X2NvZGUYAiABKAkiTAoXR2V0UHJvZHVjdFRlcm1zUmVzcG9uc2USMQoFdGVybXMYASABKAsyIi53aGl0ZXNsaXAuYmlsbGluZy52MS5Qcm9kdWN0VGVybXMioAEKDFByb2R1Y3RUZXJtcxIUCgxwcm9kdWN0X2NvZGUYASABKAkSGQoRaW5zdGFsbG1lbnRfdGVybXMYAiADKAUSGQoRbWF4X2RlZmVycmFsX2RheXMYAyABKAUSEgoKZ3JhY2VfZGF5cxgEIAEoBRIWCg5jaGFyZ2Vfb2ZmX2RwZBgFIAEoBRIYChByZW1pbmRlcl9vZmZzZXRzGAYgAygFIoQBChJPcGVuQWNjb3VudFJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIVCg1zdGF0ZW1lbnRfZGF5GAMgASgFEhQKDHByb2R1Y3RfY29kZRgEIAEoCRIYChBjcmVkaXRfbGltaXRfZmVuGAUgASgDIl0KE09wZW5BY2NvdW50UmVzcG9uc2USNQoHYWNjb3VudBgBIAEoCzIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkFjY291bnRTdW1tYXJ5Eg8KB2NyZWF0ZWQYAiABKAgitgEKE1Bvc3RQdXJjaGFzZVJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIYChBhdXRob3JpemF0aW9uX2lkGAIgASgJEhIKCmFtb3VudF9mZW4YAyABKAMSGgoSaW5zdGFsbG1lbnRfbW9udGhzGAQgASgFEhMKC21lcmNoYW50X2lkGAUgASgJEhMKC2Rlc2NyaXB0aW9uGAYgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCSKJAQoUUG9zdFB1cmNoYXNlUmVzcG9uc2USEwoLcHVyY2hhc2VfaWQYASABKAkSNQoHYWNjb3VudBgCIAEoCzIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkFjY291bnRTdW1tYXJ5EiUKHWluc3RhbGxtZW50X2ZlZV9wZXJfbW9udGhfZmVuGAMgASgDIm0KFVJlZnVuZFB1cmNoYXNlUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhMKC3B1cmNoYXNlX2lkGAIgASgJEhIKCmFtb3VudF9mZW4YAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJImIKFlJlZnVuZFB1cmNoYXNlUmVzcG9uc2USEQoJcmVmdW5kX2lkGAEgASgJEjUKB2FjY291bnQYAiABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeSJoChRQb3N0UmVwYXltZW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhIKCmFtb3VudF9mZW4YAiABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJEg8KB2NoYW5uZWwYBCABKAkipwEKFVBvc3RSZXBheW1lbnRSZXNwb25zZRISCgpwYXltZW50X2lkGAEgASgJEjQKCmFsbG9jYXRpb24YAiABKAsyIC53aGl0ZXNsaXAuYmlsbGluZy52MS5BbGxvY2F0aW9uEjUKB2FjY291bnQYAyABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeRINCgVjdXJlZBgEIAEoCCIuChhHZXRBY2NvdW50U3VtbWFyeVJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCSJSChlHZXRBY2NvdW50U3VtbWFyeVJlc3BvbnNlEjUKB2FjY291bnQYASABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeSJSChVMaXN0U3RhdGVtZW50c1JlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJmChZMaXN0U3RhdGVtZW50c1Jlc3BvbnNlEjMKCnN0YXRlbWVudHMYASADKAsyHy53aGl0ZXNsaXAuYmlsbGluZy52MS5TdGF0ZW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImQKElJ1bkVuZE9mRGF5UmVxdWVzdBIVCg1idXNpbmVzc19kYXRlGAEgASgJEhMKC3NoYXJkX2luZGV4GAIgASgFEhMKC3NoYXJkX2NvdW50GAMgASgFEg0KBWFzeW5jGAQgASgIIkUKE1J1bkVuZE9mRGF5UmVzcG9uc2USLgoDcnVuGAEgASgLMiEud2hpdGVzbGlwLmJpbGxpbmcudjEuRW5kT2ZEYXlSdW4iLgoVR2V0RW5kT2ZEYXlSdW5SZXF1ZXN0EhUKDWJ1c2luZXNzX2RhdGUYASABKAkiSAoWR2V0RW5kT2ZEYXlSdW5SZXNwb25zZRIuCgNydW4YASABKAsyIS53aGl0ZXNsaXAuYmlsbGluZy52MS5FbmRPZkRheVJ1biLHBAoLRW5kT2ZEYXlSdW4SFQoNYnVzaW5lc3NfZGF0ZRgBIAEoCRI0CgZzdGF0dXMYAiABKA4yJC53aGl0ZXNsaXAuYmlsbGluZy52MS5FbmRPZkRheVN0YXR1cxIWCg5hY2NvdW50c190b3RhbBgDIAEoAxIaChJhY2NvdW50c19wcm9jZXNzZWQYBCABKAMSGQoRc3RhdGVtZW50c19pc3N1ZWQYBSABKAMSGAoQZHVlX3Nvb25fZW1pdHRlZBgGIAEoAxIXCg9vdmVyZHVlX2VtaXR0ZWQYByABKAMSEwoLY2hhcmdlZF9vZmYYCCABKAMSGQoRbGF0ZV9mZWVzX2NoYXJnZWQYCSABKAMSLgoKc3RhcnRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY29tcGxldGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzaGFyZHNfY29tcGxldGVkGAwgASgFEhMKC3NoYXJkX2NvdW50GA0gASgFEg0KBWVycm9yGA4gASgJEhwKFGFjY291bnRzX3F1YXJhbnRpbmVkGA8gASgDEkYKFHF1YXJhbnRpbmVkX2FjY291bnRzGBAgAygLMigud2hpdGVzbGlwLmJpbGxpbmcudjEuUXVhcmFudGluZWRBY2NvdW50EjMKBnNoYXJkcxgRIAMoCzIjLndoaXRlc2xpcC5iaWxsaW5nLnYxLkVuZE9mRGF5U2hhcmQiqQEKElF1YXJhbnRpbmVkQWNjb3VudBISCgphY2NvdW50X2lkGAEgASgJEhUKDWJ1c2luZXNzX2RhdGUYAiABKAkSEwoLc2hhcmRfaW5kZXgYAyABKAUSDgoGcmVhc29uGAQgASgJEg8KB21lc3NhZ2UYBSABKAkSMgoOcXVhcmFudGluZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqcCCg1FbmRPZkRheVNoYXJkEhMKC3NoYXJkX2luZGV4GAEgASgFEjQKBnN0YXR1cxgCIAEoDjIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkVuZE9mRGF5U3RhdHVzEhYKDmFjY291bnRzX3RvdGFsGAMgASgDEhoKEmFjY291bnRzX3Byb2Nlc3NlZBgEIAEoAxINCgVvd25lchgFIAEoCRI0ChBsZWFzZV9leHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxoZWFydGJlYXRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXRha2VvdmVycxgIIAEoBRINCgVlcnJvchgJIAEoCSIYChZHZXRCdXNpbmVzc0RhdGVSZXF1ZXN0IogBChdHZXRCdXNpbmVzc0RhdGVSZXNwb25zZRIVCg1idXNpbmVzc19kYXRlGAEgASgJEhsKE2xhc3RfY29tcGxldGVkX2RhdGUYAiABKAkSOQoVZW5kX29mX2RheV9ub3RfYmVmb3JlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ6ChpDcmVhdGVSZXBheW1lbnRQbGFuUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhkKEWluc3RhbGxtZW50X2NvdW50GAIgASgFEhQKDHJlcXVlc3RlZF9ieRgDIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkihwEKG0NyZWF0ZVJlcGF5bWVudFBsYW5SZXNwb25zZRIxCgRwbGFuGAEgASgLMiMud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVwYXltZW50UGxhbhI1CgdhY2NvdW50GAIgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkifAoQV2FpdmVGZWVzUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhYKDm1heF9hbW91bnRfZmVuGAIgASgDEg4KBnJlYXNvbhgDIAEoCRITCgthcHByb3ZlZF9ieRgEIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkiXgoRV2FpdmVGZWVzUmVzcG9uc2USEgoKd2FpdmVkX2ZlbhgBIAEoAxI1CgdhY2NvdW50GAIgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkidgoTRGVmZXJQYXltZW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEgwKBGRheXMYAiABKAUSDgoGcmVhc29uGAMgASgJEhQKDHJlcXVlc3RlZF9ieRgEIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkiigEKFERlZmVyUGF5bWVudFJlc3BvbnNlEhMKC2RlZmVycmFsX2lkGAEgASgJEhAKCGR1ZV9kYXRlGAIgASgJEhQKDGRlZmVycmVkX2ZlbhgDIAEoAxI1CgdhY2NvdW50GAQgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkiVwoYR2V0UG9ydGZvbGlvU3RhdHNSZXF1ZXN0EhIKCmFzX29mX2RhdGUYASABKAkSEwoLaW5mbG93X2RheXMYAiABKAUSEgoKdHJlbmRfZGF5cxgDIAEoBSKUAwoZR2V0UG9ydGZvbGlvU3RhdHNSZXNwb25zZRISCgphc19vZl9kYXRlGAEgASgJEhcKD2FjdGl2ZV9hY2NvdW50cxgCIAEoAxIXCg9vdXRzdGFuZGluZ19mZW4YAyABKAMSMQoHYnVja2V0cxgEIAMoCzIgLndoaXRlc2xpcC5iaWxsaW5nLnYxLkJ1Y2tldFN0YXQSGAoQZGVsaW5xdWVuY3lfcmF0ZRgFIAEoARIyCgpyb2xsX3JhdGVzGAYgAygLMh4ud2hpdGVzbGlwLmJpbGxpbmcudjEuUm9sbFJhdGUSFwoPY2hhcmdlZF9vZmZfZmVuGAcgASgDEhcKD2NoYXJnZV9vZmZfcmF0ZRgIIAEoARIRCgljdXJlX3JhdGUYCSABKAESOgoQZXhwZWN0ZWRfaW5mbG93cxgKIAMoCzIgLndoaXRlc2xpcC5iaWxsaW5nLnYxLkluZmxvd1N0YXQSLwoFdHJlbmQYCyADKAsyIC53aGl0ZXNsaXAuYmlsbGluZy52MS5UcmVuZFBvaW50IoIBCgpCdWNrZXRTdGF0EjcKBmJ1Y2tldBgBIAEoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0EhAKCGFjY291bnRzGAIgASgDEhMKC2JhbGFuY2VfZmVuGAMgASgDEhQKDGJhbGFuY2VfcmF0ZRgEIAEoASKkAQoIUm9sbFJhdGUSPAoLZnJvbV9idWNrZXQYASABKA4yJy53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWxpbnF1ZW5jeUJ1Y2tldBI6Cgl0b19idWNrZXQYAiABKA4yJy53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWxpbnF1ZW5jeUJ1Y2tldBIQCghhY2NvdW50cxgDIAEoAxIMCgRyYXRlGAQgASgBIkAKCkluZmxvd1N0YXQSDAoEZGF0ZRgBIAEoCRISCgphbW91bnRfZmVuGAIgASgDEhAKCGFjY291bnRzGAMgASgDImYKClRyZW5kUG9pbnQSDAoEZGF0ZRgBIAEoCRIYChBkZWxpbnF1ZW5jeV9yYXRlGAIgASgBEhcKD2NoYXJnZWRfb2ZmX2ZlbhgDIAEoAxIXCg9vdXRzdGFuZGluZ19mZW4YBCABKAMqkQEKDkVuZE9mRGF5U3RhdHVzEiEKHUVORF9PRl9EQVlfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHQoZRU5EX09GX0RBWV9TVEFUVVNfUlVOTklORxABEh8KG0VORF9PRl9EQVlfU1RBVFVTX0NPTVBMRVRFRBACEhwKGEVORF9PRl9EQVlfU1RBVFVTX0ZBSUxFRBADMv0LCg5CaWxsaW5nU2VydmljZRJiCgtPcGVuQWNjb3VudBIoLndoaXRlc2xpcC5iaWxsaW5nLnYxLk9wZW5BY2NvdW50UmVxdWVzdBopLndoaXRlc2xpcC5iaWxsaW5nLnYxLk9wZW5BY2NvdW50UmVzcG9uc2USZQoMUG9zdFB1cmNoYXNlEikud2hpdGVzbGlwLmJpbGxpbmcudjEuUG9zdFB1cmNoYXNlUmVxdWVzdBoqLndoaXRlc2xpcC5iaWxsaW5nLnYxLlBvc3RQdXJjaGFzZVJlc3BvbnNlEmsKDlJlZnVuZFB1cmNoYXNlEisud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVmdW5kUHVyY2hhc2VSZXF1ZXN0Giwud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVmdW5kUHVyY2hhc2VSZXNwb25zZRJoCg1Qb3N0UmVwYXltZW50Eioud2hpdGVzbGlwLmJpbGxpbmcudjEuUG9zdFJlcGF5bWVudFJlcXVlc3QaKy53aGl0ZXNsaXAuYmlsbGluZy52MS5Qb3N0UmVwYXltZW50UmVzcG9uc2USdAoRR2V0QWNjb3VudFN1bW1hcnkSLi53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRBY2NvdW50U3VtbWFyeVJlcXVlc3QaLy53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRBY2NvdW50U3VtbWFyeVJlc3BvbnNlEmsKDkxpc3RTdGF0ZW1lbnRzEisud2hpdGVzbGlwLmJpbGxpbmcudjEuTGlzdFN0YXRlbWVudHNSZXF1ZXN0Giwud2hpdGVzbGlwLmJpbGxpbmcudjEuTGlzdFN0YXRlbWVudHNSZXNwb25zZRJiCgtSdW5FbmRPZkRheRIoLndoaXRlc2xpcC5iaWxsaW5nLnYxLlJ1bkVuZE9mRGF5UmVxdWVzdBopLndoaXRlc2xpcC5iaWxsaW5nLnYxLlJ1bkVuZE9mRGF5UmVzcG9uc2USawoOR2V0RW5kT2ZEYXlSdW4SKy53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRFbmRPZkRheVJ1blJlcXVlc3QaLC53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRFbmRPZkRheVJ1blJlc3BvbnNlEm4KD0dldEJ1c2luZXNzRGF0ZRIsLndoaXRlc2xpcC5iaWxsaW5nLnYxLkdldEJ1c2luZXNzRGF0ZVJlcXVlc3QaLS53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRCdXNpbmVzc0RhdGVSZXNwb25zZRJ6ChNDcmVhdGVSZXBheW1lbnRQbGFuEjAud2hpdGVzbGlwLmJpbGxpbmcudjEuQ3JlYXRlUmVwYXltZW50UGxhblJlcXVlc3QaMS53aGl0ZXNsaXAuYmlsbGluZy52MS5DcmVhdGVSZXBheW1lbnRQbGFuUmVzcG9uc2USXAoJV2FpdmVGZWVzEiYud2hpdGVzbGlwLmJpbGxpbmcudjEuV2FpdmVGZWVzUmVxdWVzdBonLndoaXRlc2xpcC5iaWxsaW5nLnYxLldhaXZlRmVlc1Jlc3BvbnNlEnQKEUdldFBvcnRmb2xpb1N0YXRzEi4ud2hpdGVzbGlwLmJpbGxpbmcudjEuR2V0UG9ydGZvbGlvU3RhdHNSZXF1ZXN0Gi8ud2hpdGVzbGlwLmJpbGxpbmcudjEuR2V0UG9ydGZvbGlvU3RhdHNSZXNwb25zZRJlCgxEZWZlclBheW1lbnQSKS53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWZlclBheW1lbnRSZXF1ZXN0Gioud2hpdGVzbGlwLmJpbGxpbmcudjEuRGVmZXJQYXltZW50UmVzcG9uc2USbgoPR2V0UHJvZHVjdFRlcm1zEiwud2hpdGVzbGlwLmJpbGxpbmcudjEuR2V0UHJvZHVjdFRlcm1zUmVxdWVzdBotLndoaXRlc2xpcC5iaWxsaW5nLnYxLkdldFByb2R1Y3RUZXJtc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing]);
+  fileDesc("Cip3aGl0ZXNsaXAvYmlsbGluZy92MS9iaWxsaW5nX3NlcnZpY2UucHJvdG8SFHdoaXRlc2xpcC5iaWxsaW5nLnYxIhkKF1JlY291bnRQb3J0Zm9saW9SZXF1ZXN0IpcCChhSZWNvdW50UG9ydGZvbGlvUmVzcG9uc2USEgoKYXNfb2ZfZGF0ZRgBIAEoCRIYChBhY2NvdW50c19zY2FubmVkGAIgASgDEhoKEmFjY291bnRzX3JlY291bnRlZBgDIAEoAxIeChZhY2NvdW50c19jaGFuZ2VkX3NpbmNlGAQgASgDEh0KFWFjY291bnRzX29wZW5lZF9zaW5jZRgFIAEoAxIYChBhY2NvdW50c19sYWdnaW5nGAYgASgDEhgKEGZpZ3VyZXNfY29tcGFyZWQYByABKAMSPgoLZGlmZmVyZW5jZXMYCCADKAsyKS53aGl0ZXNsaXAuYmlsbGluZy52MS5Qb3J0Zm9saW9EaWZmZXJlbmNlIkwKE1BvcnRmb2xpb0RpZmZlcmVuY2USDgoGZmlndXJlGAEgASgJEhIKCm1haW50YWluZWQYAiABKAkSEQoJcmVjb3VudGVkGAMgASgJIkIKFkdldFByb2R1Y3RUZXJtc1JlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIUCgxwcm9kdWN0X2NvZGUYAiABKAkiTAoXR2V0UHJvZHVjdFRlcm1zUmVzcG9uc2USMQoFdGVybXMYASABKAsyIi53aGl0ZXNsaXAuYmlsbGluZy52MS5Qcm9kdWN0VGVybXMioAEKDFByb2R1Y3RUZXJtcxIUCgxwcm9kdWN0X2NvZGUYASABKAkSGQoRaW5zdGFsbG1lbnRfdGVybXMYAiADKAUSGQoRbWF4X2RlZmVycmFsX2RheXMYAyABKAUSEgoKZ3JhY2VfZGF5cxgEIAEoBRIWCg5jaGFyZ2Vfb2ZmX2RwZBgFIAEoBRIYChByZW1pbmRlcl9vZmZzZXRzGAYgAygFIoQBChJPcGVuQWNjb3VudFJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIVCg1zdGF0ZW1lbnRfZGF5GAMgASgFEhQKDHByb2R1Y3RfY29kZRgEIAEoCRIYChBjcmVkaXRfbGltaXRfZmVuGAUgASgDIl0KE09wZW5BY2NvdW50UmVzcG9uc2USNQoHYWNjb3VudBgBIAEoCzIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkFjY291bnRTdW1tYXJ5Eg8KB2NyZWF0ZWQYAiABKAgitgEKE1Bvc3RQdXJjaGFzZVJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIYChBhdXRob3JpemF0aW9uX2lkGAIgASgJEhIKCmFtb3VudF9mZW4YAyABKAMSGgoSaW5zdGFsbG1lbnRfbW9udGhzGAQgASgFEhMKC21lcmNoYW50X2lkGAUgASgJEhMKC2Rlc2NyaXB0aW9uGAYgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgHIAEoCSKJAQoUUG9zdFB1cmNoYXNlUmVzcG9uc2USEwoLcHVyY2hhc2VfaWQYASABKAkSNQoHYWNjb3VudBgCIAEoCzIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkFjY291bnRTdW1tYXJ5EiUKHWluc3RhbGxtZW50X2ZlZV9wZXJfbW9udGhfZmVuGAMgASgDIm0KFVJlZnVuZFB1cmNoYXNlUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhMKC3B1cmNoYXNlX2lkGAIgASgJEhIKCmFtb3VudF9mZW4YAyABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJImIKFlJlZnVuZFB1cmNoYXNlUmVzcG9uc2USEQoJcmVmdW5kX2lkGAEgASgJEjUKB2FjY291bnQYAiABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeSJoChRQb3N0UmVwYXltZW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhIKCmFtb3VudF9mZW4YAiABKAMSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJEg8KB2NoYW5uZWwYBCABKAkipwEKFVBvc3RSZXBheW1lbnRSZXNwb25zZRISCgpwYXltZW50X2lkGAEgASgJEjQKCmFsbG9jYXRpb24YAiABKAsyIC53aGl0ZXNsaXAuYmlsbGluZy52MS5BbGxvY2F0aW9uEjUKB2FjY291bnQYAyABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeRINCgVjdXJlZBgEIAEoCCIuChhHZXRBY2NvdW50U3VtbWFyeVJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCSJSChlHZXRBY2NvdW50U3VtbWFyeVJlc3BvbnNlEjUKB2FjY291bnQYASABKAsyJC53aGl0ZXNsaXAuYmlsbGluZy52MS5BY2NvdW50U3VtbWFyeSJSChVMaXN0U3RhdGVtZW50c1JlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJmChZMaXN0U3RhdGVtZW50c1Jlc3BvbnNlEjMKCnN0YXRlbWVudHMYASADKAsyHy53aGl0ZXNsaXAuYmlsbGluZy52MS5TdGF0ZW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImQKElJ1bkVuZE9mRGF5UmVxdWVzdBIVCg1idXNpbmVzc19kYXRlGAEgASgJEhMKC3NoYXJkX2luZGV4GAIgASgFEhMKC3NoYXJkX2NvdW50GAMgASgFEg0KBWFzeW5jGAQgASgIIkUKE1J1bkVuZE9mRGF5UmVzcG9uc2USLgoDcnVuGAEgASgLMiEud2hpdGVzbGlwLmJpbGxpbmcudjEuRW5kT2ZEYXlSdW4iLgoVR2V0RW5kT2ZEYXlSdW5SZXF1ZXN0EhUKDWJ1c2luZXNzX2RhdGUYASABKAkiSAoWR2V0RW5kT2ZEYXlSdW5SZXNwb25zZRIuCgNydW4YASABKAsyIS53aGl0ZXNsaXAuYmlsbGluZy52MS5FbmRPZkRheVJ1biLHBAoLRW5kT2ZEYXlSdW4SFQoNYnVzaW5lc3NfZGF0ZRgBIAEoCRI0CgZzdGF0dXMYAiABKA4yJC53aGl0ZXNsaXAuYmlsbGluZy52MS5FbmRPZkRheVN0YXR1cxIWCg5hY2NvdW50c190b3RhbBgDIAEoAxIaChJhY2NvdW50c19wcm9jZXNzZWQYBCABKAMSGQoRc3RhdGVtZW50c19pc3N1ZWQYBSABKAMSGAoQZHVlX3Nvb25fZW1pdHRlZBgGIAEoAxIXCg9vdmVyZHVlX2VtaXR0ZWQYByABKAMSEwoLY2hhcmdlZF9vZmYYCCABKAMSGQoRbGF0ZV9mZWVzX2NoYXJnZWQYCSABKAMSLgoKc3RhcnRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY29tcGxldGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzaGFyZHNfY29tcGxldGVkGAwgASgFEhMKC3NoYXJkX2NvdW50GA0gASgFEg0KBWVycm9yGA4gASgJEhwKFGFjY291bnRzX3F1YXJhbnRpbmVkGA8gASgDEkYKFHF1YXJhbnRpbmVkX2FjY291bnRzGBAgAygLMigud2hpdGVzbGlwLmJpbGxpbmcudjEuUXVhcmFudGluZWRBY2NvdW50EjMKBnNoYXJkcxgRIAMoCzIjLndoaXRlc2xpcC5iaWxsaW5nLnYxLkVuZE9mRGF5U2hhcmQiqQEKElF1YXJhbnRpbmVkQWNjb3VudBISCgphY2NvdW50X2lkGAEgASgJEhUKDWJ1c2luZXNzX2RhdGUYAiABKAkSEwoLc2hhcmRfaW5kZXgYAyABKAUSDgoGcmVhc29uGAQgASgJEg8KB21lc3NhZ2UYBSABKAkSMgoOcXVhcmFudGluZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqcCCg1FbmRPZkRheVNoYXJkEhMKC3NoYXJkX2luZGV4GAEgASgFEjQKBnN0YXR1cxgCIAEoDjIkLndoaXRlc2xpcC5iaWxsaW5nLnYxLkVuZE9mRGF5U3RhdHVzEhYKDmFjY291bnRzX3RvdGFsGAMgASgDEhoKEmFjY291bnRzX3Byb2Nlc3NlZBgEIAEoAxINCgVvd25lchgFIAEoCRI0ChBsZWFzZV9leHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxoZWFydGJlYXRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXRha2VvdmVycxgIIAEoBRINCgVlcnJvchgJIAEoCSIYChZHZXRCdXNpbmVzc0RhdGVSZXF1ZXN0IogBChdHZXRCdXNpbmVzc0RhdGVSZXNwb25zZRIVCg1idXNpbmVzc19kYXRlGAEgASgJEhsKE2xhc3RfY29tcGxldGVkX2RhdGUYAiABKAkSOQoVZW5kX29mX2RheV9ub3RfYmVmb3JlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ6ChpDcmVhdGVSZXBheW1lbnRQbGFuUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhkKEWluc3RhbGxtZW50X2NvdW50GAIgASgFEhQKDHJlcXVlc3RlZF9ieRgDIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkihwEKG0NyZWF0ZVJlcGF5bWVudFBsYW5SZXNwb25zZRIxCgRwbGFuGAEgASgLMiMud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVwYXltZW50UGxhbhI1CgdhY2NvdW50GAIgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkifAoQV2FpdmVGZWVzUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhYKDm1heF9hbW91bnRfZmVuGAIgASgDEg4KBnJlYXNvbhgDIAEoCRITCgthcHByb3ZlZF9ieRgEIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkiXgoRV2FpdmVGZWVzUmVzcG9uc2USEgoKd2FpdmVkX2ZlbhgBIAEoAxI1CgdhY2NvdW50GAIgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkidgoTRGVmZXJQYXltZW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEgwKBGRheXMYAiABKAUSDgoGcmVhc29uGAMgASgJEhQKDHJlcXVlc3RlZF9ieRgEIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkiigEKFERlZmVyUGF5bWVudFJlc3BvbnNlEhMKC2RlZmVycmFsX2lkGAEgASgJEhAKCGR1ZV9kYXRlGAIgASgJEhQKDGRlZmVycmVkX2ZlbhgDIAEoAxI1CgdhY2NvdW50GAQgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkiVwoYR2V0UG9ydGZvbGlvU3RhdHNSZXF1ZXN0EhIKCmFzX29mX2RhdGUYASABKAkSEwoLaW5mbG93X2RheXMYAiABKAUSEgoKdHJlbmRfZGF5cxgDIAEoBSKUAwoZR2V0UG9ydGZvbGlvU3RhdHNSZXNwb25zZRISCgphc19vZl9kYXRlGAEgASgJEhcKD2FjdGl2ZV9hY2NvdW50cxgCIAEoAxIXCg9vdXRzdGFuZGluZ19mZW4YAyABKAMSMQoHYnVja2V0cxgEIAMoCzIgLndoaXRlc2xpcC5iaWxsaW5nLnYxLkJ1Y2tldFN0YXQSGAoQZGVsaW5xdWVuY3lfcmF0ZRgFIAEoARIyCgpyb2xsX3JhdGVzGAYgAygLMh4ud2hpdGVzbGlwLmJpbGxpbmcudjEuUm9sbFJhdGUSFwoPY2hhcmdlZF9vZmZfZmVuGAcgASgDEhcKD2NoYXJnZV9vZmZfcmF0ZRgIIAEoARIRCgljdXJlX3JhdGUYCSABKAESOgoQZXhwZWN0ZWRfaW5mbG93cxgKIAMoCzIgLndoaXRlc2xpcC5iaWxsaW5nLnYxLkluZmxvd1N0YXQSLwoFdHJlbmQYCyADKAsyIC53aGl0ZXNsaXAuYmlsbGluZy52MS5UcmVuZFBvaW50IoIBCgpCdWNrZXRTdGF0EjcKBmJ1Y2tldBgBIAEoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0EhAKCGFjY291bnRzGAIgASgDEhMKC2JhbGFuY2VfZmVuGAMgASgDEhQKDGJhbGFuY2VfcmF0ZRgEIAEoASKkAQoIUm9sbFJhdGUSPAoLZnJvbV9idWNrZXQYASABKA4yJy53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWxpbnF1ZW5jeUJ1Y2tldBI6Cgl0b19idWNrZXQYAiABKA4yJy53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWxpbnF1ZW5jeUJ1Y2tldBIQCghhY2NvdW50cxgDIAEoAxIMCgRyYXRlGAQgASgBIkAKCkluZmxvd1N0YXQSDAoEZGF0ZRgBIAEoCRISCgphbW91bnRfZmVuGAIgASgDEhAKCGFjY291bnRzGAMgASgDImYKClRyZW5kUG9pbnQSDAoEZGF0ZRgBIAEoCRIYChBkZWxpbnF1ZW5jeV9yYXRlGAIgASgBEhcKD2NoYXJnZWRfb2ZmX2ZlbhgDIAEoAxIXCg9vdXRzdGFuZGluZ19mZW4YBCABKAMqkQEKDkVuZE9mRGF5U3RhdHVzEiEKHUVORF9PRl9EQVlfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHQoZRU5EX09GX0RBWV9TVEFUVVNfUlVOTklORxABEh8KG0VORF9PRl9EQVlfU1RBVFVTX0NPTVBMRVRFRBACEhwKGEVORF9PRl9EQVlfU1RBVFVTX0ZBSUxFRBADMvAMCg5CaWxsaW5nU2VydmljZRJiCgtPcGVuQWNjb3VudBIoLndoaXRlc2xpcC5iaWxsaW5nLnYxLk9wZW5BY2NvdW50UmVxdWVzdBopLndoaXRlc2xpcC5iaWxsaW5nLnYxLk9wZW5BY2NvdW50UmVzcG9uc2USZQoMUG9zdFB1cmNoYXNlEikud2hpdGVzbGlwLmJpbGxpbmcudjEuUG9zdFB1cmNoYXNlUmVxdWVzdBoqLndoaXRlc2xpcC5iaWxsaW5nLnYxLlBvc3RQdXJjaGFzZVJlc3BvbnNlEmsKDlJlZnVuZFB1cmNoYXNlEisud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVmdW5kUHVyY2hhc2VSZXF1ZXN0Giwud2hpdGVzbGlwLmJpbGxpbmcudjEuUmVmdW5kUHVyY2hhc2VSZXNwb25zZRJoCg1Qb3N0UmVwYXltZW50Eioud2hpdGVzbGlwLmJpbGxpbmcudjEuUG9zdFJlcGF5bWVudFJlcXVlc3QaKy53aGl0ZXNsaXAuYmlsbGluZy52MS5Qb3N0UmVwYXltZW50UmVzcG9uc2USdAoRR2V0QWNjb3VudFN1bW1hcnkSLi53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRBY2NvdW50U3VtbWFyeVJlcXVlc3QaLy53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRBY2NvdW50U3VtbWFyeVJlc3BvbnNlEmsKDkxpc3RTdGF0ZW1lbnRzEisud2hpdGVzbGlwLmJpbGxpbmcudjEuTGlzdFN0YXRlbWVudHNSZXF1ZXN0Giwud2hpdGVzbGlwLmJpbGxpbmcudjEuTGlzdFN0YXRlbWVudHNSZXNwb25zZRJiCgtSdW5FbmRPZkRheRIoLndoaXRlc2xpcC5iaWxsaW5nLnYxLlJ1bkVuZE9mRGF5UmVxdWVzdBopLndoaXRlc2xpcC5iaWxsaW5nLnYxLlJ1bkVuZE9mRGF5UmVzcG9uc2USawoOR2V0RW5kT2ZEYXlSdW4SKy53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRFbmRPZkRheVJ1blJlcXVlc3QaLC53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRFbmRPZkRheVJ1blJlc3BvbnNlEm4KD0dldEJ1c2luZXNzRGF0ZRIsLndoaXRlc2xpcC5iaWxsaW5nLnYxLkdldEJ1c2luZXNzRGF0ZVJlcXVlc3QaLS53aGl0ZXNsaXAuYmlsbGluZy52MS5HZXRCdXNpbmVzc0RhdGVSZXNwb25zZRJ6ChNDcmVhdGVSZXBheW1lbnRQbGFuEjAud2hpdGVzbGlwLmJpbGxpbmcudjEuQ3JlYXRlUmVwYXltZW50UGxhblJlcXVlc3QaMS53aGl0ZXNsaXAuYmlsbGluZy52MS5DcmVhdGVSZXBheW1lbnRQbGFuUmVzcG9uc2USXAoJV2FpdmVGZWVzEiYud2hpdGVzbGlwLmJpbGxpbmcudjEuV2FpdmVGZWVzUmVxdWVzdBonLndoaXRlc2xpcC5iaWxsaW5nLnYxLldhaXZlRmVlc1Jlc3BvbnNlEnQKEUdldFBvcnRmb2xpb1N0YXRzEi4ud2hpdGVzbGlwLmJpbGxpbmcudjEuR2V0UG9ydGZvbGlvU3RhdHNSZXF1ZXN0Gi8ud2hpdGVzbGlwLmJpbGxpbmcudjEuR2V0UG9ydGZvbGlvU3RhdHNSZXNwb25zZRJlCgxEZWZlclBheW1lbnQSKS53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWZlclBheW1lbnRSZXF1ZXN0Gioud2hpdGVzbGlwLmJpbGxpbmcudjEuRGVmZXJQYXltZW50UmVzcG9uc2USbgoPR2V0UHJvZHVjdFRlcm1zEiwud2hpdGVzbGlwLmJpbGxpbmcudjEuR2V0UHJvZHVjdFRlcm1zUmVxdWVzdBotLndoaXRlc2xpcC5iaWxsaW5nLnYxLkdldFByb2R1Y3RUZXJtc1Jlc3BvbnNlEnEKEFJlY291bnRQb3J0Zm9saW8SLS53aGl0ZXNsaXAuYmlsbGluZy52MS5SZWNvdW50UG9ydGZvbGlvUmVxdWVzdBouLndoaXRlc2xpcC5iaWxsaW5nLnYxLlJlY291bnRQb3J0Zm9saW9SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing]);
+
+/**
+ * RecountPortfolioRequest asks for a recount of the last completed business date.
+ *
+ * @generated from message whiteslip.billing.v1.RecountPortfolioRequest
+ */
+export type RecountPortfolioRequest = Message<"whiteslip.billing.v1.RecountPortfolioRequest"> & {
+};
+
+/**
+ * Describes the message whiteslip.billing.v1.RecountPortfolioRequest.
+ * Use `create(RecountPortfolioRequestSchema)` to create a new message.
+ */
+export const RecountPortfolioRequestSchema: GenMessage<RecountPortfolioRequest> = /*@__PURE__*/
+  messageDesc(file_whiteslip_billing_v1_billing_service, 0);
+
+/**
+ * RecountPortfolioResponse compares the maintained portfolio with a full recount.
+ *
+ * @generated from message whiteslip.billing.v1.RecountPortfolioResponse
+ */
+export type RecountPortfolioResponse = Message<"whiteslip.billing.v1.RecountPortfolioResponse"> & {
+  /**
+   * The date recounted (the last completed business date).
+   *
+   * @generated from field: string as_of_date = 1;
+   */
+  asOfDate: string;
+
+  /**
+   * Accounts read.
+   *
+   * @generated from field: int64 accounts_scanned = 2;
+   */
+  accountsScanned: bigint;
+
+  /**
+   * Accounts whose contribution was recomputed from their state at as_of_date.
+   *
+   * @generated from field: int64 accounts_recounted = 3;
+   */
+  accountsRecounted: bigint;
+
+  /**
+   * Accounts changed by a command since as_of_date: their state is no longer that of as_of_date, so their
+   * maintained contribution is taken as it is (the next end-of-day refreshes it).
+   *
+   * @generated from field: int64 accounts_changed_since = 4;
+   */
+  accountsChangedSince: bigint;
+
+  /**
+   * Accounts opened since as_of_date (not in its portfolio).
+   *
+   * @generated from field: int64 accounts_opened_since = 5;
+   */
+  accountsOpenedSince: bigint;
+
+  /**
+   * Accounts behind as_of_date (quarantined): their maintained contribution is taken as it is.
+   *
+   * @generated from field: int64 accounts_lagging = 6;
+   */
+  accountsLagging: bigint;
+
+  /**
+   * Figures compared (bucket accounts and balances, roll-matrix cells, inflows after as_of_date).
+   *
+   * @generated from field: int64 figures_compared = 7;
+   */
+  figuresCompared: bigint;
+
+  /**
+   * Every figure that differs; empty when the maintained portfolio equals the recount.
+   *
+   * @generated from field: repeated whiteslip.billing.v1.PortfolioDifference differences = 8;
+   */
+  differences: PortfolioDifference[];
+};
+
+/**
+ * Describes the message whiteslip.billing.v1.RecountPortfolioResponse.
+ * Use `create(RecountPortfolioResponseSchema)` to create a new message.
+ */
+export const RecountPortfolioResponseSchema: GenMessage<RecountPortfolioResponse> = /*@__PURE__*/
+  messageDesc(file_whiteslip_billing_v1_billing_service, 1);
+
+/**
+ * PortfolioDifference is one figure where the maintained portfolio and the recount differ.
+ *
+ * @generated from message whiteslip.billing.v1.PortfolioDifference
+ */
+export type PortfolioDifference = Message<"whiteslip.billing.v1.PortfolioDifference"> & {
+  /**
+   * The figure, e.g. `buckets.M1.accounts`, `buckets.M0.balance_fen`, `roll.M0>M1`, `inflows.2025-04-08.amount_fen`.
+   *
+   * @generated from field: string figure = 1;
+   */
+  figure: string;
+
+  /**
+   * What end-of-day maintains.
+   *
+   * @generated from field: string maintained = 2;
+   */
+  maintained: string;
+
+  /**
+   * What the recount found.
+   *
+   * @generated from field: string recounted = 3;
+   */
+  recounted: string;
+};
+
+/**
+ * Describes the message whiteslip.billing.v1.PortfolioDifference.
+ * Use `create(PortfolioDifferenceSchema)` to create a new message.
+ */
+export const PortfolioDifferenceSchema: GenMessage<PortfolioDifference> = /*@__PURE__*/
+  messageDesc(file_whiteslip_billing_v1_billing_service, 2);
 
 /**
  * GetProductTermsRequest names an account (its product is used) or a product code.
@@ -42,7 +163,7 @@ export type GetProductTermsRequest = Message<"whiteslip.billing.v1.GetProductTer
  * Use `create(GetProductTermsRequestSchema)` to create a new message.
  */
 export const GetProductTermsRequestSchema: GenMessage<GetProductTermsRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 0);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 3);
 
 /**
  * GetProductTermsResponse carries the terms.
@@ -63,7 +184,7 @@ export type GetProductTermsResponse = Message<"whiteslip.billing.v1.GetProductTe
  * Use `create(GetProductTermsResponseSchema)` to create a new message.
  */
 export const GetProductTermsResponseSchema: GenMessage<GetProductTermsResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 1);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 4);
 
 /**
  * ProductTerms are the servicing terms of a product that callers offer and check.
@@ -119,7 +240,7 @@ export type ProductTerms = Message<"whiteslip.billing.v1.ProductTerms"> & {
  * Use `create(ProductTermsSchema)` to create a new message.
  */
 export const ProductTermsSchema: GenMessage<ProductTerms> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 2);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 5);
 
 /**
  * OpenAccountRequest asks to open an account.
@@ -168,7 +289,7 @@ export type OpenAccountRequest = Message<"whiteslip.billing.v1.OpenAccountReques
  * Use `create(OpenAccountRequestSchema)` to create a new message.
  */
 export const OpenAccountRequestSchema: GenMessage<OpenAccountRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 3);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 6);
 
 /**
  * OpenAccountResponse returns the opened (or already open) account.
@@ -196,7 +317,7 @@ export type OpenAccountResponse = Message<"whiteslip.billing.v1.OpenAccountRespo
  * Use `create(OpenAccountResponseSchema)` to create a new message.
  */
 export const OpenAccountResponseSchema: GenMessage<OpenAccountResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 4);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 7);
 
 /**
  * PostPurchaseRequest posts a purchase captured from a credit authorization.
@@ -259,7 +380,7 @@ export type PostPurchaseRequest = Message<"whiteslip.billing.v1.PostPurchaseRequ
  * Use `create(PostPurchaseRequestSchema)` to create a new message.
  */
 export const PostPurchaseRequestSchema: GenMessage<PostPurchaseRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 5);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 8);
 
 /**
  * PostPurchaseResponse returns the posted purchase.
@@ -294,7 +415,7 @@ export type PostPurchaseResponse = Message<"whiteslip.billing.v1.PostPurchaseRes
  * Use `create(PostPurchaseResponseSchema)` to create a new message.
  */
 export const PostPurchaseResponseSchema: GenMessage<PostPurchaseResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 6);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 9);
 
 /**
  * RefundPurchaseRequest refunds a purchase.
@@ -336,7 +457,7 @@ export type RefundPurchaseRequest = Message<"whiteslip.billing.v1.RefundPurchase
  * Use `create(RefundPurchaseRequestSchema)` to create a new message.
  */
 export const RefundPurchaseRequestSchema: GenMessage<RefundPurchaseRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 7);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 10);
 
 /**
  * RefundPurchaseResponse returns the account after the refund.
@@ -364,7 +485,7 @@ export type RefundPurchaseResponse = Message<"whiteslip.billing.v1.RefundPurchas
  * Use `create(RefundPurchaseResponseSchema)` to create a new message.
  */
 export const RefundPurchaseResponseSchema: GenMessage<RefundPurchaseResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 8);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 11);
 
 /**
  * PostRepaymentRequest posts a repayment.
@@ -406,7 +527,7 @@ export type PostRepaymentRequest = Message<"whiteslip.billing.v1.PostRepaymentRe
  * Use `create(PostRepaymentRequestSchema)` to create a new message.
  */
 export const PostRepaymentRequestSchema: GenMessage<PostRepaymentRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 9);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 12);
 
 /**
  * PostRepaymentResponse returns the allocation and the account after the payment.
@@ -448,7 +569,7 @@ export type PostRepaymentResponse = Message<"whiteslip.billing.v1.PostRepaymentR
  * Use `create(PostRepaymentResponseSchema)` to create a new message.
  */
 export const PostRepaymentResponseSchema: GenMessage<PostRepaymentResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 10);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 13);
 
 /**
  * GetAccountSummaryRequest names an account.
@@ -469,7 +590,7 @@ export type GetAccountSummaryRequest = Message<"whiteslip.billing.v1.GetAccountS
  * Use `create(GetAccountSummaryRequestSchema)` to create a new message.
  */
 export const GetAccountSummaryRequestSchema: GenMessage<GetAccountSummaryRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 11);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 14);
 
 /**
  * GetAccountSummaryResponse returns the summary.
@@ -490,7 +611,7 @@ export type GetAccountSummaryResponse = Message<"whiteslip.billing.v1.GetAccount
  * Use `create(GetAccountSummaryResponseSchema)` to create a new message.
  */
 export const GetAccountSummaryResponseSchema: GenMessage<GetAccountSummaryResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 12);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 15);
 
 /**
  * ListStatementsRequest pages through an account's statements.
@@ -525,7 +646,7 @@ export type ListStatementsRequest = Message<"whiteslip.billing.v1.ListStatements
  * Use `create(ListStatementsRequestSchema)` to create a new message.
  */
 export const ListStatementsRequestSchema: GenMessage<ListStatementsRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 13);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 16);
 
 /**
  * ListStatementsResponse holds one page of statements.
@@ -553,7 +674,7 @@ export type ListStatementsResponse = Message<"whiteslip.billing.v1.ListStatement
  * Use `create(ListStatementsResponseSchema)` to create a new message.
  */
 export const ListStatementsResponseSchema: GenMessage<ListStatementsResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 14);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 17);
 
 /**
  * RunEndOfDayRequest asks to run one business date.
@@ -596,7 +717,7 @@ export type RunEndOfDayRequest = Message<"whiteslip.billing.v1.RunEndOfDayReques
  * Use `create(RunEndOfDayRequestSchema)` to create a new message.
  */
 export const RunEndOfDayRequestSchema: GenMessage<RunEndOfDayRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 15);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 18);
 
 /**
  * RunEndOfDayResponse returns the run.
@@ -617,7 +738,7 @@ export type RunEndOfDayResponse = Message<"whiteslip.billing.v1.RunEndOfDayRespo
  * Use `create(RunEndOfDayResponseSchema)` to create a new message.
  */
 export const RunEndOfDayResponseSchema: GenMessage<RunEndOfDayResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 16);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 19);
 
 /**
  * GetEndOfDayRunRequest names a run.
@@ -638,7 +759,7 @@ export type GetEndOfDayRunRequest = Message<"whiteslip.billing.v1.GetEndOfDayRun
  * Use `create(GetEndOfDayRunRequestSchema)` to create a new message.
  */
 export const GetEndOfDayRunRequestSchema: GenMessage<GetEndOfDayRunRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 17);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 20);
 
 /**
  * GetEndOfDayRunResponse returns the run.
@@ -659,7 +780,7 @@ export type GetEndOfDayRunResponse = Message<"whiteslip.billing.v1.GetEndOfDayRu
  * Use `create(GetEndOfDayRunResponseSchema)` to create a new message.
  */
 export const GetEndOfDayRunResponseSchema: GenMessage<GetEndOfDayRunResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 18);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 21);
 
 /**
  * EndOfDayRun reports progress and counts of one business date.
@@ -793,7 +914,7 @@ export type EndOfDayRun = Message<"whiteslip.billing.v1.EndOfDayRun"> & {
  * Use `create(EndOfDayRunSchema)` to create a new message.
  */
 export const EndOfDayRunSchema: GenMessage<EndOfDayRun> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 19);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 22);
 
 /**
  * QuarantinedAccount is an account whose end-of-day failed; the rest of the book went on without it.
@@ -850,7 +971,7 @@ export type QuarantinedAccount = Message<"whiteslip.billing.v1.QuarantinedAccoun
  * Use `create(QuarantinedAccountSchema)` to create a new message.
  */
 export const QuarantinedAccountSchema: GenMessage<QuarantinedAccount> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 20);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 23);
 
 /**
  * EndOfDayShard is one shard of a run: its progress and the replica that holds its lease.
@@ -927,7 +1048,7 @@ export type EndOfDayShard = Message<"whiteslip.billing.v1.EndOfDayShard"> & {
  * Use `create(EndOfDayShardSchema)` to create a new message.
  */
 export const EndOfDayShardSchema: GenMessage<EndOfDayShard> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 21);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 24);
 
 /**
  * GetBusinessDateRequest is empty.
@@ -942,7 +1063,7 @@ export type GetBusinessDateRequest = Message<"whiteslip.billing.v1.GetBusinessDa
  * Use `create(GetBusinessDateRequestSchema)` to create a new message.
  */
 export const GetBusinessDateRequestSchema: GenMessage<GetBusinessDateRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 22);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 25);
 
 /**
  * GetBusinessDateResponse returns the business date.
@@ -978,7 +1099,7 @@ export type GetBusinessDateResponse = Message<"whiteslip.billing.v1.GetBusinessD
  * Use `create(GetBusinessDateResponseSchema)` to create a new message.
  */
 export const GetBusinessDateResponseSchema: GenMessage<GetBusinessDateResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 23);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 26);
 
 /**
  * CreateRepaymentPlanRequest re-schedules overdue balances.
@@ -1020,7 +1141,7 @@ export type CreateRepaymentPlanRequest = Message<"whiteslip.billing.v1.CreateRep
  * Use `create(CreateRepaymentPlanRequestSchema)` to create a new message.
  */
 export const CreateRepaymentPlanRequestSchema: GenMessage<CreateRepaymentPlanRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 24);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 27);
 
 /**
  * CreateRepaymentPlanResponse returns the booked plan.
@@ -1048,7 +1169,7 @@ export type CreateRepaymentPlanResponse = Message<"whiteslip.billing.v1.CreateRe
  * Use `create(CreateRepaymentPlanResponseSchema)` to create a new message.
  */
 export const CreateRepaymentPlanResponseSchema: GenMessage<CreateRepaymentPlanResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 25);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 28);
 
 /**
  * WaiveFeesRequest waives unpaid fees.
@@ -1097,7 +1218,7 @@ export type WaiveFeesRequest = Message<"whiteslip.billing.v1.WaiveFeesRequest"> 
  * Use `create(WaiveFeesRequestSchema)` to create a new message.
  */
 export const WaiveFeesRequestSchema: GenMessage<WaiveFeesRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 26);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 29);
 
 /**
  * WaiveFeesResponse returns what was waived.
@@ -1125,7 +1246,7 @@ export type WaiveFeesResponse = Message<"whiteslip.billing.v1.WaiveFeesResponse"
  * Use `create(WaiveFeesResponseSchema)` to create a new message.
  */
 export const WaiveFeesResponseSchema: GenMessage<WaiveFeesResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 27);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 30);
 
 /**
  * DeferPaymentRequest asks for a hardship deferral.
@@ -1174,7 +1295,7 @@ export type DeferPaymentRequest = Message<"whiteslip.billing.v1.DeferPaymentRequ
  * Use `create(DeferPaymentRequestSchema)` to create a new message.
  */
 export const DeferPaymentRequestSchema: GenMessage<DeferPaymentRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 28);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 31);
 
 /**
  * DeferPaymentResponse returns the deferral.
@@ -1216,7 +1337,7 @@ export type DeferPaymentResponse = Message<"whiteslip.billing.v1.DeferPaymentRes
  * Use `create(DeferPaymentResponseSchema)` to create a new message.
  */
 export const DeferPaymentResponseSchema: GenMessage<DeferPaymentResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 29);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 32);
 
 /**
  * GetPortfolioStatsRequest asks for the portfolio view.
@@ -1251,7 +1372,7 @@ export type GetPortfolioStatsRequest = Message<"whiteslip.billing.v1.GetPortfoli
  * Use `create(GetPortfolioStatsRequestSchema)` to create a new message.
  */
 export const GetPortfolioStatsRequestSchema: GenMessage<GetPortfolioStatsRequest> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 30);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 33);
 
 /**
  * GetPortfolioStatsResponse is what management asks.
@@ -1342,7 +1463,7 @@ export type GetPortfolioStatsResponse = Message<"whiteslip.billing.v1.GetPortfol
  * Use `create(GetPortfolioStatsResponseSchema)` to create a new message.
  */
 export const GetPortfolioStatsResponseSchema: GenMessage<GetPortfolioStatsResponse> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 31);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 34);
 
 /**
  * BucketStat is one bucket's share of the book.
@@ -1384,7 +1505,7 @@ export type BucketStat = Message<"whiteslip.billing.v1.BucketStat"> & {
  * Use `create(BucketStatSchema)` to create a new message.
  */
 export const BucketStatSchema: GenMessage<BucketStat> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 32);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 35);
 
 /**
  * RollRate is the share of accounts in one bucket that moved to another.
@@ -1426,7 +1547,7 @@ export type RollRate = Message<"whiteslip.billing.v1.RollRate"> & {
  * Use `create(RollRateSchema)` to create a new message.
  */
 export const RollRateSchema: GenMessage<RollRate> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 33);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 36);
 
 /**
  * InflowStat is the amount expected on one date.
@@ -1461,7 +1582,7 @@ export type InflowStat = Message<"whiteslip.billing.v1.InflowStat"> & {
  * Use `create(InflowStatSchema)` to create a new message.
  */
 export const InflowStatSchema: GenMessage<InflowStat> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 34);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 37);
 
 /**
  * TrendPoint is the portfolio at one past business date.
@@ -1503,7 +1624,7 @@ export type TrendPoint = Message<"whiteslip.billing.v1.TrendPoint"> & {
  * Use `create(TrendPointSchema)` to create a new message.
  */
 export const TrendPointSchema: GenMessage<TrendPoint> = /*@__PURE__*/
-  messageDesc(file_whiteslip_billing_v1_billing_service, 35);
+  messageDesc(file_whiteslip_billing_v1_billing_service, 38);
 
 /**
  * EndOfDayStatus is the state of a run.
@@ -1698,6 +1819,18 @@ export const BillingService: GenService<{
     methodKind: "unary";
     input: typeof GetProductTermsRequestSchema;
     output: typeof GetProductTermsResponseSchema;
+  },
+  /**
+   * RecountPortfolio recounts the portfolio of the last completed business date from every account's state (a full
+   * scan: an operator's check, never on a schedule) and reports every figure where it differs from the portfolio
+   * end-of-day maintains from state changes.
+   *
+   * @generated from rpc whiteslip.billing.v1.BillingService.RecountPortfolio
+   */
+  recountPortfolio: {
+    methodKind: "unary";
+    input: typeof RecountPortfolioRequestSchema;
+    output: typeof RecountPortfolioResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_whiteslip_billing_v1_billing_service, 0);
