@@ -19,8 +19,10 @@ import { credit } from "@whiteslip/contracts";
 import { addDays, type LocalDate } from "@whiteslip/core";
 import { STRONG_APPLICATION, syntheticNationalId } from "@whiteslip/platform";
 import { MongoClient } from "mongodb";
-import { type AccountDoc, accountsCollection } from "../../../services/billing/src/adapters/mongo-accounts";
+import { seedAccounts } from "../../../services/billing/src/adapters/mongo-accounts";
 import { type Account, newAccount, zeroParts } from "../../../services/billing/src/domain/account";
+import { nextActionDate } from "../../../services/billing/src/domain/end-of-day";
+import { defaultProduct } from "../../../services/billing/src/domain/product";
 import { endOfDayJob, type FaultInfra, type Hook, type RunContext, retrying, type ScriptRun, settled, withPlatform } from "./run";
 
 export const BOOK_DATE: LocalDate = "2027-03-10";
@@ -33,6 +35,13 @@ const isStatementDay = (i: number) => i % 28 === 9;
 const isDueSoon = (i: number) => i % 28 === 1;
 const isOverdue = (i: number) => i % 33 === 0;
 const pays = (i: number) => i % 66 === 0;
+
+/** How many of the first `accounts` seeded accounts have end-of-day work on BOOK_DATE (sparse end-of-day touches those only). */
+export function touchedOnBookDate(accounts: number): number {
+  let n = 0;
+  for (let i = 0; i < accounts; i++) if (nextActionDate(seededAccount(i), defaultProduct) === BOOK_DATE) n++;
+  return n;
+}
 
 function seededAccount(i: number): Account {
   const D = BOOK_DATE;
@@ -123,12 +132,9 @@ export async function runBook(
     const mongo = new MongoClient(infra.mongoUri);
     await mongo.connect();
     try {
-      const coll = accountsCollection(mongo.db(p.databases.billing));
-      const docs: AccountDoc[] = Array.from({ length: BOOK_ACCOUNTS }, (_, i) => {
-        const { id, ...rest } = seededAccount(i);
-        return { _id: id, ...rest, pendingEvents: [] };
-      });
-      for (let k = 0; k < docs.length; k += 500) await coll.insertMany(docs.slice(k, k + 500), { ordered: false });
+      // as steady state has them: agenda hint and entry, last mark (sparse end-of-day reads only the accounts with work)
+      for (let k = 0; k < BOOK_ACCOUNTS; k += 500)
+        await seedAccounts(mongo.db(p.databases.billing), Array.from({ length: Math.min(500, BOOK_ACCOUNTS - k) }, (_, i) => seededAccount(k + i)), defaultProduct);
     } finally {
       await mongo.close();
     }

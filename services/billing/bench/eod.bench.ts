@@ -13,10 +13,9 @@ import { addDays, type LocalDate, ManualClock, zonedInstant } from "@whiteslip/c
 import { benchScope, freshDatabaseName, kafkaClientConfig, kafkaEnv, startInfra } from "@whiteslip/testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { MongoClient } from "mongodb";
-import { AGENDA_PREFIX, accountsCollection } from "../src/adapters/mongo-accounts";
+import { accountsCollection, seedAccounts } from "../src/adapters/mongo-accounts";
 import { runEndOfDay } from "../src/app/run-end-of-day";
 import { type Account, newAccount, zeroParts } from "../src/domain/account";
-import { nextActionDate, snapshotOf } from "../src/domain/end-of-day";
 import { defaultProduct } from "../src/domain/product";
 import { startBilling } from "../src/main";
 
@@ -62,28 +61,7 @@ async function main() {
     // Each account as steady state has it: its agenda hint and agenda entry, and the mark of its last end-of-day.
     const coll = accountsCollection(mongo.db(db));
     const t0 = Date.now();
-    const agenda = new Map<LocalDate, string[]>();
-    const flushAgenda = async (all: boolean) => {
-      for (const [date, ids] of agenda) {
-        if (!all && ids.length < 1000) continue;
-        await mongo.db(db).collection(`${AGENDA_PREFIX}${date}`).insertOne({ _id: `seed-${date}-${ids[0]}` as never, ids });
-        agenda.delete(date);
-      }
-    };
-    for (let i = 0; i < N; i += 2000) {
-      const docs = [];
-      for (let k = i; k < Math.min(N, i + 2000); k++) {
-        const a = account(k);
-        a.nextActionDate = nextActionDate(a, defaultProduct);
-        if (a.nextActionDate) (agenda.get(a.nextActionDate) ?? agenda.set(a.nextActionDate, []).get(a.nextActionDate)!).push(a.id);
-        const { id, ...rest } = a;
-        const eodMark = { date: a.eodDate, page: "seed", counts: { statementsIssued: 0, dueSoon: 0, overdue: 0, chargedOff: 0, lateFees: 0 }, snapshot: snapshotOf(a, a.eodDate, defaultProduct, 0n), version: a.version };
-        docs.push({ _id: id, ...rest, pendingEvents: [], eodMark });
-      }
-      await flushAgenda(false);
-      await coll.insertMany(docs, { ordered: false });
-    }
-    await flushAgenda(true);
+    for (let i = 0; i < N; i += 2000) await seedAccounts(mongo.db(db), Array.from({ length: Math.min(2000, N - i) }, (_, k) => account(i + k)), defaultProduct);
     console.log(`seeded ${N} accounts in ${Date.now() - t0} ms`);
     await svc.deps.businessDates.get(D);
 

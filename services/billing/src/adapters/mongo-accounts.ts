@@ -13,6 +13,8 @@ import { ensureIndexes, isDuplicateKey, pushEvents, toStored } from "@whiteslip/
 import type { AnyBulkWriteOperation, Collection, Db, Document } from "mongodb";
 import type { AccountRepository, EodCandidate, EodItem, EodMark, Shard } from "../app/ports";
 import { type Account, shardKeyOf } from "../domain/account";
+import { nextActionDate, snapshotOf } from "../domain/end-of-day";
+import type { ProductConfig } from "../domain/product";
 import type { BillingEvent } from "../domain/events";
 
 /** Stored shape: the aggregate minus `id` (it is `_id`) plus the outbox. */
@@ -51,6 +53,24 @@ function toDoc(a: Account): { set: Document; unset: Document } {
 function fromDoc(d: AccountDoc): Account {
   const { _id, pendingEvents: _p, eodMark: _m, ...rest } = d;
   return { id: _id, ...(rest as Omit<Account, "id">) };
+}
+
+/**
+ * Seeds accounts straight into the database as steady state has them (benchmarks, the fault suite): each
+ * with its agenda hint and its entry on that date's agenda, and the mark of its last end-of-day (its
+ * portfolio contribution), so the next end-of-day treats them exactly as accounts it ran itself.
+ */
+export async function seedAccounts(db: Db, accounts: Account[], product: ProductConfig): Promise<void> {
+  const agenda = new Map<LocalDate, string[]>();
+  const docs: AccountDoc[] = accounts.map((a) => {
+    a.nextActionDate = nextActionDate(a, product);
+    if (a.nextActionDate) (agenda.get(a.nextActionDate) ?? agenda.set(a.nextActionDate, []).get(a.nextActionDate)!).push(a.id);
+    const { id, ...rest } = a;
+    const eodMark: EodMark = { date: a.eodDate, page: "seed", counts: { statementsIssued: 0, dueSoon: 0, overdue: 0, chargedOff: 0, lateFees: 0 }, snapshot: snapshotOf(a, a.eodDate, product, 0n), version: a.version };
+    return { _id: id, ...rest, pendingEvents: [], eodMark };
+  });
+  for (const [date, ids] of agenda) await db.collection<AgendaDoc>(`${AGENDA_PREFIX}${date}`).insertOne({ _id: randomUUID(), ids });
+  await accountsCollection(db).insertMany(docs, { ordered: false });
 }
 
 /** The agenda of a business date: collection `eod_agenda_<date>` of small documents, each listing accounts with work that day. */
