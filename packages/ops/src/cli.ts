@@ -57,7 +57,7 @@ import {
   replayDeadLetters,
   resolveDeadLetterTopic,
 } from "./dlq";
-import { endOfDayNotBefore, nextBusinessDate, progressLine, runEndOfDay } from "./end-of-day";
+import { endOfDayNotBefore, nextBusinessDate, progressLine, runEndOfDay, shardFromEnv } from "./end-of-day";
 import { provisionKafka } from "./kafka";
 import { piiCommand } from "./pii-keys";
 import { recountReport } from "./portfolio";
@@ -132,10 +132,18 @@ export function buildProgram(): Command {
       "close the business days that have ended and are not closed yet, with progress (or one --date); none left: prints the last completed run, exit 0",
     )
     .option("--date <YYYY-MM-DD>", "business date to run (Asia/Shanghai)")
-    .action(async (opts: { date?: string }) => {
+    .option("--shard-index <n>", "the shard to run, 0-based (default JOB_COMPLETION_INDEX: an Indexed Job's pod runs its own)")
+    .option("--shard-count <n>", "shards the book is split into (default EOD_SHARD_COUNT, else 1)")
+    .action(async (opts: { date?: string; shardIndex?: string; shardCount?: string }) => {
+      const shard = shardFromEnv({
+        ...process.env,
+        ...(opts.shardIndex !== undefined ? { JOB_COMPLETION_INDEX: opts.shardIndex } : {}),
+        ...(opts.shardCount !== undefined ? { EOD_SHARD_COUNT: opts.shardCount } : {}),
+      });
       await withClients(async (clients) => {
         const run = await runEndOfDay(clients, {
           ...(opts.date ? { date: opts.date } : {}),
+          ...shard,
           onProgress: (r) => process.stderr.write(`\r${progressLine(r)}`),
           onNothingToClose: (m) => process.stderr.write(`\n${m}`),
         });

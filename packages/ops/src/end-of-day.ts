@@ -18,6 +18,22 @@ export interface RunEndOfDayOptions {
   rejoinMs?: number;
   /** Told when there is nothing to close. */
   onNothingToClose?: (message: string) => void;
+  /** The shard this caller runs (0-based; an Indexed Job's JOB_COMPLETION_INDEX) of `shardCount`; default the whole book. */
+  shardIndex?: number;
+  /** Shards of the book (default 1). Every caller of one date must give the same count. */
+  shardCount?: number;
+}
+
+/**
+ * The shard of an Indexed Job's pod: JOB_COMPLETION_INDEX of EOD_SHARD_COUNT (the Job's `completions`), or the
+ * whole book outside one. Refuses an index outside the count.
+ */
+export function shardFromEnv(env: Record<string, string | undefined> = process.env): { shardIndex: number; shardCount: number } {
+  const shardCount = Number(env.EOD_SHARD_COUNT ?? "1");
+  const shardIndex = Number(env.JOB_COMPLETION_INDEX ?? "0");
+  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 1024) throw new Error(`EOD_SHARD_COUNT ${env.EOD_SHARD_COUNT} must be 1–1024`);
+  if (!Number.isInteger(shardIndex) || shardIndex < 0 || shardIndex >= shardCount) throw new Error(`JOB_COMPLETION_INDEX ${env.JOB_COMPLETION_INDEX} must be 0–${shardCount - 1}`);
+  return { shardIndex, shardCount };
 }
 
 /**
@@ -45,7 +61,8 @@ export async function runEndOfDay(clients: Pick<PlatformClients, "billing">, opt
 }
 
 async function closeDate(clients: Pick<PlatformClients, "billing">, date: LocalDate, opts: RunEndOfDayOptions): Promise<billing.EndOfDayRun> {
-  const join = async () => (await clients.billing.runEndOfDay({ businessDate: date, async: true })).run;
+  const shard = { shardIndex: opts.shardIndex ?? 0, shardCount: opts.shardCount ?? 1 };
+  const join = async () => (await clients.billing.runEndOfDay({ businessDate: date, async: true, ...shard })).run;
   let run = await join();
   let joined = Date.now();
   for (;;) {

@@ -1,5 +1,5 @@
 /**
- * `whiteslip-ops portfolio --recount`: asks billing to recount the last completed business date's portfolio
+ * `npm run ops -- portfolio --recount`: asks billing to recount the last completed business date's portfolio
  * from every account (RecountPortfolio, a full scan) and reports every figure where the portfolio end-of-day
  * maintains from state changes differs. Exit code 1 when anything differs, so a scheduled check can alert.
  */

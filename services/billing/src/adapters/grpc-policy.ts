@@ -37,6 +37,6 @@ export const billingPolicy: ServicePolicy<typeof billing.BillingService> = {
   deferPayment: ["collections"],
   /** Read: collections checks plans and deferrals against the product's terms (the console sees them through GetCase). */
   getProductTerms: ["collections", "console", "ops"],
-  /** Read, but a full scan of the book: the operator only (whiteslip-ops portfolio --recount). */
+  /** Read, but a full scan of the book: the operator only (npm run ops -- portfolio --recount). */
   recountPortfolio: ["ops"],
 };

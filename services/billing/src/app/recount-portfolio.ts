@@ -2,7 +2,7 @@
  * RecountPortfolio: the operator's check that the portfolio end-of-day maintains from state changes
  * (each touched account's new contribution less its previous one, added to the previous date's book)
  * equals a full recount of the book from every account's state at the last completed business date.
- * A full scan — never on a schedule; `whiteslip-ops portfolio --recount` calls it and prints every
+ * A full scan — never on a schedule; `npm run ops -- portfolio --recount` calls it and prints every
  * figure that differs.
  */
 import { compareDates, failedPrecondition, isDomainError, type LocalDate } from "@whiteslip/core";
