@@ -81,6 +81,9 @@ export class MemoryCases implements CaseRepository {
   async forStats() {
     return [...this.docs.values()];
   }
+  async attemptsOfCustomer(customerId: string, exceptCaseId: string) {
+    return [...this.docs.values()].filter((c) => c.customerId === customerId && c.caseId !== exceptCaseId).flatMap((c) => c.attempts);
+  }
 }
 
 /** A billing fake that records calls. */

@@ -82,6 +82,7 @@ export function encodeCaseEvent(e: CaseEvent): OutgoingEvent {
           ruleRef: e.ruleRef,
           channel: stepChannelToProto(e.channel),
           template: e.template,
+          text: e.text,
           daysPastDue: e.dpd,
           bucket: bucketToProto(e.bucket),
           overdueFen: e.overdueFen,

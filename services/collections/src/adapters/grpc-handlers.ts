@@ -107,6 +107,7 @@ export function collectionsService(deps: Deps): ServiceRegistration {
         note: req.note,
         contactParty: req.contactParty,
         consentOutsideHours: req.consentOutsideHours,
+        purpose: req.purpose,
       });
       return {
         attempt: attemptToProto(r.attempt),

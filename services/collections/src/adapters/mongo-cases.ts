@@ -13,7 +13,7 @@ function byId(id: string, extra: Document = {}): Filter<Document> {
 
 import type { CaseFilter, CasePage, CaseRepository } from "../app/ports";
 import { ACTIVE_STATUSES } from "../domain/case";
-import type { CaseChange, CollectionCase } from "../domain/types";
+import type { CaseChange, CollectionCase, ContactAttempt } from "../domain/types";
 import { encodeCaseEvent } from "./events";
 
 /** The stored shape: the case with `_id`, plus `nextPromiseDate` (earliest pending promise) for the daily check. */
@@ -35,6 +35,7 @@ export async function ensureCaseIndexes(coll: Collection<Document>): Promise<voi
       serves: "ListCases by agent; activeCountsByAgent (AssignCase load balancing)",
     },
     { key: { nextPromiseDate: 1 }, serves: "withPromisesDueBefore (daily promise check)" },
+    { key: { customerId: 1 }, serves: "attemptsOfCustomer (contact-point rules counted across a customer's cases)" },
     { key: { "pendingEvents.0": 1 }, serves: "outbox relay: cases with unpublished events" },
   ]);
 }
@@ -105,6 +106,7 @@ function fromDoc(d: CaseDoc): CollectionCase {
       totalBalanceFen: fen(n.totalBalanceFen),
     })),
     waivers: (d.waivers ?? []).map((w: Document) => ({ ...w, waivedFen: fen(w.waivedFen) })),
+    consents: d.consents ?? [],
     path: (d.path ?? []).map((s: Document) => ({ ...s, dpd: Number(s.dpd) })),
     processedEventIds: d.processedEventIds ?? [],
     audit: (d.audit ?? []).map((a: Document) => ({ ...a, seq: Number(a.seq) })),
@@ -203,6 +205,13 @@ export class MongoCaseRepository implements CaseRepository {
       ])
       .toArray();
     return new Map(rows.map((r) => [String(r._id), Number(r.n)]));
+  }
+
+  async attemptsOfCustomer(customerId: string, exceptCaseId: string) {
+    const docs = await this.coll
+      .find({ customerId, _id: { $ne: exceptCaseId } } as unknown as Filter<Document>, { projection: { attempts: 1 } })
+      .toArray();
+    return docs.flatMap((d) => (d.attempts ?? []) as ContactAttempt[]);
   }
 
   async forStats() {

@@ -53,7 +53,7 @@ const ruleFromDoc = (r: RuleDoc): TreatmentRule => ({
   ...(r.maxBalanceFen != null ? { maxBalanceFen: BigInt(r.maxBalanceFen) } : {}),
   ...(r.minDpd != null ? { minDpd: r.minDpd } : {}),
   treatment: r.treatment,
-  ...(r.path?.length ? { path: r.path.map((s) => ({ dpd: Number(s.dpd), channel: s.channel, ...(s.template ? { template: s.template } : {}) })) } : {}),
+  ...(r.path?.length ? { path: r.path.map((s) => ({ dpd: Number(s.dpd), channel: s.channel, ...(s.template ? { template: s.template } : {}), ...(s.text ? { text: s.text } : {}) })) } : {}),
 });
 const strategyToDoc = (s: Strategy): StrategyDoc => ({
   id: s.id,

@@ -34,6 +34,7 @@ const strategySchema = z.object({
             dpd: z.number().int(),
             channel: z.enum(["SMS", "EMAIL", "IN_APP", "PUSH", "CALL", "LETTER", "LEGAL_NOTICE", "AGENCY"]),
             template: z.string().optional(),
+            text: z.string().optional(),
           }),
         )
         .optional(),

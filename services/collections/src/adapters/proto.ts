@@ -76,6 +76,7 @@ export function caseStepToProto(s: CaseStep): MessageInitShape<typeof collection
     dpd: s.dpd,
     channel: stepChannelToProto(s.channel),
     template: s.template,
+    text: s.text ?? "",
     plannedDate: s.plannedDate,
     status: stepStatusToProto(s.status),
     outcome: s.outcome,
@@ -88,11 +89,13 @@ export const pathStepToProto = (s: PathStep): MessageInitShape<typeof collection
   dpd: s.dpd,
   channel: stepChannelToProto(s.channel),
   template: s.template ?? "",
+  text: s.text ?? "",
 });
 export const pathStepFromProto = (s: collections.PathStep): PathStep => ({
   dpd: s.dpd,
   channel: stepChannelFromProto(s.channel) as StepChannel,
   ...(s.template ? { template: s.template } : {}),
+  ...(s.text ? { text: s.text } : {}),
 });
 
 /** A case as the API shows it. */
@@ -123,6 +126,12 @@ export function caseToProto(c: CollectionCase): MessageInitShape<typeof collecti
     lastReason: reasonToProto(c.lastReason),
     lastOverdueDate: c.lastOverdueDate,
     path: c.path.map(caseStepToProto),
+    consents: c.consents.map((k) => ({
+      givenAt: timestampFromDate(k.givenAt),
+      channel: channelToProto(k.channel),
+      attemptId: k.attemptId,
+      agentId: k.agentId,
+    })),
   };
 }
 
@@ -153,6 +162,7 @@ export function attemptToProto(a: ContactAttempt): MessageInitShape<typeof colle
     contactParty: a.contactParty,
     consentOutsideHours: a.consentOutsideHours,
     suggestedSolution: a.suggestedSolution,
+    purpose: a.purpose ?? "",
   };
 }
 

@@ -37,11 +37,15 @@ export async function logContactAttempt(deps: Deps, i: LogContactInput): Promise
     return { attempt: known, case: before };
   }
   let attempt: ContactAttempt | undefined;
+  // the CN per-contact-point rules count the customer's other cases too (read once; a race between two cases of
+  // one customer at the 6th call can let a 7th through — see README)
+  const peers = before.customerId ? await deps.cases.attemptsOfCustomer(before.customerId, before.caseId) : [];
   const after = await mutateCase(deps.cases, i.caseId, (c) => {
     const r = logContact(
       c,
       { ...i, attemptId },
       { now: deps.clock.now(), strategies: deps.policy.strategies },
+      peers,
     );
     attempt = r.attempt;
     return { change: r.change, refusal: r.refusal };

@@ -5,7 +5,7 @@ import type { billing } from "@whiteslip/contracts";
 import type { Clock, Fen } from "@whiteslip/core";
 import type { Locale } from "../domain/case";
 import type { StrategySet } from "../domain/strategy";
-import type { Bucket, CaseChange, CaseStatus, CollectionCase, RiskTier } from "../domain/types";
+import type { Bucket, CaseChange, CaseStatus, CollectionCase, ContactAttempt, RiskTier } from "../domain/types";
 
 /** Filter for ListCases. */
 export interface CaseFilter {
@@ -43,6 +43,8 @@ export interface CaseRepository {
   activeCountsByAgent(): Promise<Map<string, number>>;
   /** All cases, for stats. */
   forStats(): Promise<CollectionCase[]>;
+  /** Contact attempts logged on the customer's cases other than `exceptCaseId` (per-contact-point rules). */
+  attemptsOfCustomer(customerId: string, exceptCaseId: string): Promise<ContactAttempt[]>;
 }
 
 /** A collector. */

@@ -138,6 +138,7 @@ function blankCase(
     deferrals: [],
     legalNotices: [],
     waivers: [],
+    consents: [],
     path: [],
     processedEventIds: [],
     audit: [],

@@ -2,10 +2,16 @@
  * Contact compliance per jurisdiction, checked before any contact. A breach is a refusal naming the rule; the
  * caller records it (the attempt is logged as refused, not made).
  *
- * CN — China Banking Association, 个人消费类贷款催收工作指引 (2026):
- *   - no collection contact 22:00–08:00 local time without the debtor's consent  → `CN_QUIET_HOURS`
- *   - at most 6 unanswered call attempts a day to one contact                   → `CN_DAILY_UNANSWERED_CALLS`
- *   - no contact with unrelated third parties                                    → `CN_THIRD_PARTY`
+ * CN — China Banking Association, 金融机构个人消费类贷款催收工作指引（试行）(30 Jan 2026):
+ *   - no collection contact 22:00–08:00 local time without the debtor's consent, the consent stored on the case
+ *     with when and on which channel it was given (a flag on the contact itself is not consent) → `CN_QUIET_HOURS`
+ *   - a debtor's call not answered: at most 6 attempts a day to one contact point, counted across all the
+ *     customer's cases                                                                         → `CN_DAILY_UNANSWERED_CALLS`
+ *   - unrelated third parties only while the debtor cannot be reached (失联), only to get the debtor's contact
+ *     details or ask them to pass on a request (LOCATE / RELAY)    → `CN_THIRD_PARTY`, `CN_THIRD_PARTY_DEBTOR_REACHABLE`
+ *   - never told about the debt: no written contact (SMS, email, letter: the platform's texts state the debt)
+ *                                                                                              → `CN_THIRD_PARTY_WRITTEN`
+ *   - a third party who asked not to be contacted is never contacted again (any case)          → `CN_THIRD_PARTY_OPTED_OUT`
  * US — Regulation F (12 CFR part 1006):
  *   - 1006.6(b)(1)(i): no communication before 08:00 or after 21:00 local time (absent consent) → `US_INCONVENIENT_TIME`
  *   - 1006.14(b)(2)(i): no more than 7 calls within 7 consecutive days about a debt            → `US_CALL_FREQUENCY`
@@ -15,7 +21,7 @@
  * Letters are not time-of-day contacts and are not subject to the hour rules.
  */
 import { addDays, dateInZone, timeInZone } from "@whiteslip/core";
-import type { Channel, ContactAttempt, Jurisdiction, Outcome, Refusal } from "./types";
+import type { Channel, ContactAttempt, ContactConsent, Jurisdiction, Outcome, Refusal } from "./types";
 
 /** The debtor themself; `debtor:<label>` names one of the debtor's own contact points; anything else is a third party. */
 export const DEBTOR = "debtor";
@@ -37,10 +43,24 @@ export interface ContactCheck {
   channel: Channel;
   /** `debtor` or a third-party relation. */
   contactParty: string;
-  /** The debtor consented to contact outside the permitted hours. */
+  /** A consent to contact outside the permitted hours is stored (see {@link consentInForce}). */
   consentOutsideHours: boolean;
   /** Attempts already logged on the case (refused ones are ignored). */
   priorAttempts: readonly ContactAttempt[];
+  /** Attempts logged on the customer's other cases (per-contact-point rules count across cases); default none. */
+  peerAttempts?: readonly ContactAttempt[];
+  /** Why a third party is contacted: `LOCATE` or `RELAY` (CN); "" for the debtor. */
+  purpose?: string;
+}
+
+/** Purposes for which the CN guideline lets an unrelated third party be contacted. */
+export const THIRD_PARTY_PURPOSES: readonly string[] = ["LOCATE", "RELAY"];
+/** Days without reaching the debtor (and with a failed attempt) after which the debtor counts as unreachable (失联). */
+export const CN_UNREACHABLE_DAYS = 7;
+
+/** True when a consent to contact outside the permitted hours was given (and stored) before `now`. */
+export function consentInForce(consents: readonly ContactConsent[], now: Date): boolean {
+  return consents.some((k) => k.givenAt.getTime() <= now.getTime());
 }
 
 /** One rule of a jurisdiction: returns a refusal message when broken. */
@@ -75,15 +95,56 @@ function madeCalls(c: ContactCheck): ContactAttempt[] {
   return c.priorAttempts.filter((a) => !a.refused && a.channel === "CALL");
 }
 
+/** Made attempts on this case and the customer's other cases. */
+function allMade(c: ContactCheck): ContactAttempt[] {
+  return [...c.priorAttempts, ...(c.peerAttempts ?? [])].filter((a) => !a.refused);
+}
+
 function hhmm(min: number): string {
   return `${String(Math.floor(min / 60)).padStart(2, "0")}:${String(min % 60).padStart(2, "0")}`;
 }
 
 const cnRules: ComplianceRule[] = [
   {
+    code: "CN_THIRD_PARTY_OPTED_OUT",
+    citation: `${CN_GUIDELINE}: a third party who asks not to be contacted must not be contacted again`,
+    check: (c) =>
+      !isDebtor(c.contactParty) &&
+      allMade(c).some((a) => a.contactParty === c.contactParty && a.outcome === "ASKED_NOT_TO_CONTACT")
+        ? `${c.contactParty} asked not to be contacted again`
+        : null,
+  },
+  {
     code: "CN_THIRD_PARTY",
-    citation: `${CN_GUIDELINE}: no collection contact with unrelated third parties`,
-    check: (c) => (!isDebtor(c.contactParty) ? "collection contact with a third party is not allowed" : null),
+    citation: `${CN_GUIDELINE}: unrelated third parties only to obtain the debtor's contact details or ask them to pass on a request, never to collect`,
+    check: (c) =>
+      !isDebtor(c.contactParty) && !THIRD_PARTY_PURPOSES.includes(c.purpose ?? "")
+        ? `a third party may only be contacted to locate the debtor or relay a request (purpose ${THIRD_PARTY_PURPOSES.join(" or ")}), not "${c.purpose ?? ""}"`
+        : null,
+  },
+  {
+    code: "CN_THIRD_PARTY_WRITTEN",
+    citation: `${CN_GUIDELINE}: no debt information may be disclosed to a third party`,
+    check: (c) =>
+      !isDebtor(c.contactParty) && c.channel !== "CALL"
+        ? `no ${c.channel} to a third party: written collection texts state the debt`
+        : null,
+  },
+  {
+    code: "CN_THIRD_PARTY_DEBTOR_REACHABLE",
+    citation: `${CN_GUIDELINE}: third parties only when the debtor cannot be reached (失联)`,
+    check: (c) => {
+      if (isDebtor(c.contactParty)) return null;
+      const today = dateInZone(c.now, c.timeZone);
+      const from = addDays(today, -(CN_UNREACHABLE_DAYS - 1));
+      const debtor = allMade(c).filter((a) => isDebtor(a.contactParty));
+      const recent = debtor.filter((a) => dateInZone(a.occurredAt, c.timeZone) >= from);
+      if (recent.some((a) => CONVERSATION_OUTCOMES.has(a.outcome)))
+        return `the debtor was reached in the last ${CN_UNREACHABLE_DAYS} days`;
+      if (!debtor.some((a) => a.outcome === "NO_ANSWER" || a.outcome === "WRONG_NUMBER"))
+        return "the debtor has not been tried and failed yet";
+      return null;
+    },
   },
   {
     code: "CN_QUIET_HOURS",
@@ -92,24 +153,25 @@ const cnRules: ComplianceRule[] = [
       if (c.channel === "LETTER" || c.consentOutsideHours) return null;
       const m = minutesOfDay(c);
       return m >= CN_QUIET_START_MIN || m < CN_QUIET_END_MIN
-        ? `no collection contact between 22:00 and 08:00 local time (${c.timeZone}); it is ${hhmm(m)}`
+        ? `no collection contact between 22:00 and 08:00 local time (${c.timeZone}) without a stored consent; it is ${hhmm(m)}`
         : null;
     },
   },
   {
     code: "CN_DAILY_UNANSWERED_CALLS",
-    citation: `${CN_GUIDELINE}: at most ${CN_MAX_UNANSWERED_CALLS_PER_DAY} unanswered call attempts a day to one contact`,
+    citation: `${CN_GUIDELINE}: a call not answered — at most ${CN_MAX_UNANSWERED_CALLS_PER_DAY} attempts a day to one contact point (all cases)`,
     check: (c) => {
       if (c.channel !== "CALL") return null;
       const today = dateInZone(c.now, c.timeZone);
-      const n = madeCalls(c).filter(
+      const n = allMade(c).filter(
         (a) =>
+          a.channel === "CALL" &&
           a.outcome === "NO_ANSWER" &&
           a.contactParty === c.contactParty &&
           dateInZone(a.occurredAt, c.timeZone) === today,
       ).length;
       return n >= CN_MAX_UNANSWERED_CALLS_PER_DAY
-        ? `${n} unanswered call attempts to this contact today already (max ${CN_MAX_UNANSWERED_CALLS_PER_DAY})`
+        ? `${n} unanswered call attempts to this contact point today already, across the customer's cases (max ${CN_MAX_UNANSWERED_CALLS_PER_DAY})`
         : null;
     },
   },

@@ -48,6 +48,7 @@ export function advancePath(prev: CaseChange, now: Date, notice: NoticeSettings)
         ruleRef: s.ruleRef,
         channel: s.channel,
         template: s.template,
+        text: s.text ?? "",
         dpd: c0.dpd,
         bucket: c0.bucket,
         overdueFen: c0.overdueFen,

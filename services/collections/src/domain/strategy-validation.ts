@@ -6,6 +6,7 @@
  */
 import type { FieldViolation } from "@whiteslip/core";
 import type { Strategy, StrategySet, TreatmentRule } from "./strategy";
+import { bannedClaims } from "./banned-claims";
 import { isDigitalStep, STEP_CHANNELS } from "./treatment-path";
 import type { Bucket, RiskTier, Treatment } from "./types";
 
@@ -17,6 +18,8 @@ const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const TEMPLATE = /^[a-z0-9][a-z0-9-]{0,62}@[1-9][0-9]{0,3}$/;
 /** The last DPD a path step may fall on (charge-off at 181 by default). */
 export const MAX_STEP_DPD = 180;
+/** Longest wording of a step. */
+export const MAX_STEP_TEXT = 500;
 
 /** True when every case `later` matches is matched by `earlier` (so `later` is never reached after it). */
 export function covers(earlier: TreatmentRule, later: TreatmentRule): boolean {
@@ -69,6 +72,14 @@ function checkRule(r: TreatmentRule, f: (name: string) => string, v: FieldViolat
       v.push({ field: g("template"), description: "a digital step names a notification template `id@version`" });
     if (!isDigitalStep(st.channel) && st.template)
       v.push({ field: g("template"), description: `must be empty for a ${st.channel} step` });
+    if (st.text) {
+      if (!isDigitalStep(st.channel)) v.push({ field: g("text"), description: `must be empty for a ${st.channel} step` });
+      else if (st.text.length > MAX_STEP_TEXT)
+        v.push({ field: g("text"), description: `must be at most ${MAX_STEP_TEXT} characters` });
+      // the CBA guideline's banned claims, one violation per rule, named by its code
+      for (const b of bannedClaims(st.text))
+        v.push({ field: g("text"), description: `${b.code}: "${b.phrase}" — ${b.what}` });
+    }
     const key = `${st.dpd}/${st.channel}`;
     if (seen.has(key)) v.push({ field: `${f("path")}[${j}]`, description: `duplicate step DPD ${st.dpd} ${st.channel}` });
     seen.add(key);

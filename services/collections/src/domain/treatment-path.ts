@@ -43,6 +43,8 @@ export interface PathStep {
   channel: StepChannel;
   /** Notification template `id@version` (digital steps only). */
   template?: string;
+  /** The strategy's own wording of the body (digital steps; checked for banned claims when saved). */
+  text?: string;
 }
 
 /** What became of a scheduled step. */
@@ -67,6 +69,8 @@ export interface CaseStep {
   channel: StepChannel;
   /** Template (digital steps), else "". */
   template: string;
+  /** The rule's own wording, else absent. */
+  text?: string;
   /** Business date on which it falls due. */
   plannedDate: LocalDate;
   status: StepStatus;
@@ -128,8 +132,11 @@ export function syncPath(
     const have = b.case.path.find((x) => x.stepId === id);
     const plannedDate = addDays(businessDate, s.dpd - c.dpd);
     if (have) {
-      if (have.status === "PLANNED" && (have.template !== (s.template ?? "") || have.plannedDate !== plannedDate)) {
-        setStep(b, id, { template: s.template ?? "", plannedDate }, now);
+      if (
+        have.status === "PLANNED" &&
+        (have.template !== (s.template ?? "") || have.plannedDate !== plannedDate || (have.text ?? "") !== (s.text ?? ""))
+      ) {
+        setStep(b, id, { template: s.template ?? "", text: s.text ?? "", plannedDate }, now);
         changed = true;
       }
       continue;
@@ -141,6 +148,7 @@ export function syncPath(
       dpd: s.dpd,
       channel: s.channel,
       template: s.template ?? "",
+      ...(s.text ? { text: s.text } : {}),
       plannedDate,
       status: passed ? "SKIPPED" : "PLANNED",
       outcome: passed ? `DPD ${s.dpd} had passed when the path began (DPD ${c.dpd})` : "",

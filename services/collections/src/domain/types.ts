@@ -30,7 +30,8 @@ export type Outcome =
   | "REFUSED"
   | "DISPUTE"
   | "HARDSHIP"
-  | "WRONG_NUMBER";
+  | "WRONG_NUMBER"
+  | "ASKED_NOT_TO_CONTACT";
 
 /** Reason for non-payment learned from a contact. */
 export type Reason =
@@ -95,6 +96,20 @@ export interface ContactAttempt {
   refusedRule: string;
   /** Targeted solution suggested for the reason. */
   suggestedSolution: string;
+  /** Third parties: `LOCATE` or `RELAY`; "" for the debtor (absent on attempts logged before it existed). */
+  purpose?: string;
+}
+
+/** The debtor's consent to contact outside the permitted hours, given during a logged contact. */
+export interface ContactConsent {
+  /** When given. */
+  givenAt: Date;
+  /** Channel it was given on. */
+  channel: Channel;
+  /** The attempt during which it was given. */
+  attemptId: string;
+  /** Agent who recorded it. */
+  agentId: string;
 }
 
 /** A formal legal notice (法律告知函) recorded on a case. */
@@ -194,6 +209,8 @@ export interface CollectionCase {
   deferrals: { key: string; deferralId: string; days: number; dueDate: string; deferredFen: Fen; at: Date }[];
   legalNotices: LegalNotice[];
   waivers: FeeWaiver[];
+  /** Stored consents to contact outside the permitted hours (CN guideline; Reg F 1006.6(b)(1)). */
+  consents: ContactConsent[];
   /** The treatment path scheduled on the case (domain/treatment-path.ts), in DPD order, with what became of each step. */
   path: CaseStep[];
   /** Ids of events already applied to this case (consumer idempotency). */
@@ -236,6 +253,7 @@ export type CaseEvent =
       ruleRef: string;
       channel: StepChannel;
       template: string;
+      text: string;
       dpd: number;
       bucket: Bucket;
       overdueFen: Fen;

@@ -14,7 +14,7 @@ import {
 } from "@whiteslip/core";
 import { isActive, type LifecycleContext, SYSTEM } from "./case";
 import { ChangeBuilder } from "./change";
-import { checkContact, DEBTOR } from "./compliance";
+import { CONVERSATION_OUTCOMES, checkContact, consentInForce, DEBTOR, isDebtor } from "./compliance";
 import { isHardship, solutionFor } from "./solutions";
 import { treatmentRank } from "./strategy";
 import { completeAgentStep, describeStep, requeue } from "./treatment-path";
@@ -110,7 +110,10 @@ export interface ContactInput {
   reason: Reason;
   note: string;
   contactParty: string;
+  /** The debtor gave consent, during this contact, to be contacted outside the permitted hours (stored if made). */
   consentOutsideHours: boolean;
+  /** Third parties: `LOCATE` or `RELAY`. */
+  purpose?: string;
 }
 
 /** Result of logging a contact: the change (always recorded) and the refusal, if any. */
@@ -139,8 +142,14 @@ export function validateContact(i: ContactInput): void {
  * recorded as refused (not made) with the rule. A made attempt records the reason, suggests the targeted solution,
  * pauses collection on a dispute, and stops and escalates on suspected fraud.
  */
-export function logContact(c: CollectionCase, i: ContactInput, ctx: LifecycleContext): ContactResult {
+export function logContact(
+  c: CollectionCase,
+  i: ContactInput,
+  ctx: LifecycleContext,
+  peerAttempts: readonly ContactAttempt[] = [],
+): ContactResult {
   const party = i.contactParty.trim() === "" ? DEBTOR : i.contactParty.trim();
+  const purpose = isDebtor(party) ? "" : (i.purpose ?? "").trim().toUpperCase();
   const refusal =
     workGate(c) ??
     (c.agentId && c.agentId !== i.agentId
@@ -156,8 +165,11 @@ export function logContact(c: CollectionCase, i: ContactInput, ctx: LifecycleCon
       jurisdiction: c.jurisdiction,
       channel: i.channel,
       contactParty: party,
-      consentOutsideHours: i.consentOutsideHours,
+      // only a consent stored before this contact counts, never the contact's own flag
+      consentOutsideHours: consentInForce(c.consents, ctx.now),
       priorAttempts: c.attempts,
+      peerAttempts,
+      purpose,
     });
   const attempt: ContactAttempt = {
     attemptId: i.attemptId,
@@ -172,6 +184,7 @@ export function logContact(c: CollectionCase, i: ContactInput, ctx: LifecycleCon
     refused: refusal !== null,
     refusedRule: refusal?.rule ?? "",
     suggestedSolution: refusal ? "" : solutionFor(i.reason, i.outcome),
+    purpose,
   };
   const b = new ChangeBuilder(c, ctx.now);
   b.set({ attempts: [...c.attempts, attempt] });
@@ -194,6 +207,12 @@ export function logContact(c: CollectionCase, i: ContactInput, ctx: LifecycleCon
     "CONTACT_LOGGED",
     `${i.channel} to ${party}: ${i.outcome}, reason ${i.reason}; suggested ${attempt.suggestedSolution}`,
   );
+  if (i.consentOutsideHours && isDebtor(party) && CONVERSATION_OUTCOMES.has(i.outcome)) {
+    b.set({
+      consents: [...c.consents, { givenAt: ctx.now, channel: i.channel, attemptId: i.attemptId, agentId: i.agentId }],
+    });
+    b.audit(i.agentId, "CONSENT_RECORDED", `debtor consented on ${i.channel} to contact outside the permitted hours`);
+  }
   if (i.reason !== "UNSPECIFIED") b.set({ lastReason: i.reason });
   if (i.reason === "SUSPECTED_FRAUD") {
     b.set({ status: "PAUSED", pauseReason: "SUSPECTED_FRAUD", escalationLevel: c.escalationLevel + 1 });

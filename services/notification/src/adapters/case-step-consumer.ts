@@ -30,6 +30,7 @@ export function caseStepRequest(e: EventMeta, d: collections.TreatmentStepReques
   return {
     channel: channel!,
     template: d.template,
+    ...(d.text ? { text: d.text } : {}),
     fact: {
       eventId: e.id,
       factId: d.stepId,

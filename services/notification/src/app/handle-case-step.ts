@@ -15,7 +15,7 @@ import { type Clock, dateInZone, invalidArgument } from "@whiteslip/core";
 import type { CadenceRule } from "../domain/cadence-policy";
 import { defaultProfile, type Channel, type Fact, isStale, type Message } from "../domain/model";
 import { planMessages } from "../domain/plan";
-import { hasTemplate } from "../domain/templates";
+import { hasTemplate, interpolate } from "../domain/templates";
 import { supersededReason } from "../domain/validity";
 import { loadBestHour } from "./best-hour";
 import { NotifyOnFact, type NotifyOnFactDeps, type NotifyOutcome } from "./notify-on-fact";
@@ -36,6 +36,8 @@ export interface CaseStepRequest {
   channel: Channel;
   /** Template `id@version`. */
   template: string;
+  /** Collections' own wording of the body (checked for banned claims when the strategy was saved). */
+  text?: string;
 }
 
 /** Dependencies of HandleCaseStep. */
@@ -83,7 +85,7 @@ export class HandleCaseStep {
       template: req.template,
       category: "COLLECTION",
     };
-    const planned = planMessages({
+    const rendered = planMessages({
       fact,
       rules: [rule],
       profile,
@@ -93,6 +95,8 @@ export class HandleCaseStep {
       maxDeferralHours: settings.maxDeferralHours,
       businessTimeZone: settings.defaultTimeZone,
     });
+    // the strategy's own wording replaces the template's body (subject and greeting stay the template's)
+    const planned = req.text ? rendered.map((m) => ({ ...m, body: interpolate(req.text!, fact.vars, m.locale) })) : rendered;
     // a cadence notice already out on this channel this business day: the step would double it
     const today = dateInZone(fact.occurredAt, settings.defaultTimeZone);
     const recent = await messages.listForCustomer(fact.customerId, fact.accountId, { offset: 0, limit: 50 });

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file whiteslip/collections/v1/collections.proto.
  */
 export const file_whiteslip_collections_v1_collections: GenFile = /*@__PURE__*/
-  fileDesc("Cip3aGl0ZXNsaXAvY29sbGVjdGlvbnMvdjEvY29sbGVjdGlvbnMucHJvdG8SGHdoaXRlc2xpcC5jb2xsZWN0aW9ucy52MSLDAQoHUHJvbWlzZRISCgpwcm9taXNlX2lkGAEgASgJEhIKCmFtb3VudF9mZW4YAiABKAMSFQoNcHJvbWlzZWRfZGF0ZRgDIAEoCRIQCghwYWlkX2ZlbhgEIAEoAxI3CgZzdGF0dXMYBSABKA4yJy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUHJvbWlzZVN0YXR1cxIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKgAwoOQ29udGFjdEF0dGVtcHQSEgoKYXR0ZW1wdF9pZBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRI5CgdjaGFubmVsGAMgASgOMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RDaGFubmVsEjkKB291dGNvbWUYBCABKA4yKC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQ29udGFjdE91dGNvbWUSOgoGcmVhc29uGAUgASgOMioud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLk5vblBheW1lbnRSZWFzb24SLwoLb2NjdXJyZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBG5vdGUYByABKAkSDwoHcmVmdXNlZBgIIAEoCBIUCgxyZWZ1c2VkX3J1bGUYCSABKAkSFQoNY29udGFjdF9wYXJ0eRgKIAEoCRIdChVjb25zZW50X291dHNpZGVfaG91cnMYCyABKAgSGgoSc3VnZ2VzdGVkX3NvbHV0aW9uGAwgASgJIvsFCgRDYXNlEg8KB2Nhc2VfaWQYASABKAkSEgoKYWNjb3VudF9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRI0CgZzdGF0dXMYBCABKA4yJC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQ2FzZVN0YXR1cxIVCg1kYXlzX3Bhc3RfZHVlGAUgASgFEjcKBmJ1Y2tldBgGIAEoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0EhMKC292ZXJkdWVfZmVuGAcgASgDEhkKEXRvdGFsX2JhbGFuY2VfZmVuGAggASgDEjYKCXRyZWF0bWVudBgJIAEoDjIjLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5UcmVhdG1lbnQSEwoLc3RyYXRlZ3lfaWQYCiABKAkSEAoIYWdlbnRfaWQYCyABKAkSDQoFcXVldWUYDCABKAkSEAoIcHJpb3JpdHkYDSABKAUSFAoManVyaXNkaWN0aW9uGA4gASgJEi0KCW9wZW5lZF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJY2xvc2VkX2F0GBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBlc2NhbGF0aW9uX2xldmVsGBEgASgFEhEKCXJpc2tfdGllchgSIAEoCRIVCg1jb2xsZWN0ZWRfZmVuGBMgASgDEhEKCXRpbWVfem9uZRgUIAEoCRIUCgxwYXVzZV9yZWFzb24YFSABKAkSFAoMcHJvZHVjdF9jb2RlGBYgASgJEj8KC2xhc3RfcmVhc29uGBcgASgOMioud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLk5vblBheW1lbnRSZWFzb24SGQoRbGFzdF9vdmVyZHVlX2RhdGUYGCABKAkSMAoEcGF0aBgZIAMoCzIiLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlU3RlcCJhCghQYXRoU3RlcBILCgNkcGQYASABKAUSNgoHY2hhbm5lbBgCIAEoDjIlLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5TdGVwQ2hhbm5lbBIQCgh0ZW1wbGF0ZRgDIAEoCSKRAgoIQ2FzZVN0ZXASDwoHc3RlcF9pZBgBIAEoCRIQCghydWxlX3JlZhgCIAEoCRILCgNkcGQYAyABKAUSNgoHY2hhbm5lbBgEIAEoDjIlLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5TdGVwQ2hhbm5lbBIQCgh0ZW1wbGF0ZRgFIAEoCRIUCgxwbGFubmVkX2RhdGUYBiABKAkSNAoGc3RhdHVzGAcgASgOMiQud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlN0ZXBTdGF0dXMSDwoHb3V0Y29tZRgIIAEoCRIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJjCgVBZ2VudBIQCghhZ2VudF9pZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDgoGc2tpbGxzGAMgAygJEg4KBmFjdGl2ZRgEIAEoCBISCgpvcGVuX2Nhc2VzGAUgASgFIvwBCgtMZWdhbE5vdGljZRIRCglub3RpY2VfaWQYASABKAkSEwoLb3ZlcmR1ZV9mZW4YAiABKAMSGQoRdG90YWxfYmFsYW5jZV9mZW4YAyABKAMSFQoNZGF5c19wYXN0X2R1ZRgEIAEoBRIVCg1kZWFkbGluZV9kYXRlGAUgASgJEhAKCGNyZWRpdG9yGAYgASgJEhMKC2xlZ2FsX2Jhc2lzGAcgASgJEhQKDGNvbnNlcXVlbmNlcxgIIAEoCRIwCgxyZXF1ZXN0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWFjdG9yGAogASgJKscBCgpDYXNlU3RhdHVzEhsKF0NBU0VfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHgoaQ0FTRV9TVEFUVVNfUFJFX0RFTElOUVVFTlQQARIUChBDQVNFX1NUQVRVU19PUEVOEAISFgoSQ0FTRV9TVEFUVVNfUEFVU0VEEAMSHAoYQ0FTRV9TVEFUVVNfQ0xPU0VEX0NVUkVEEAQSGAoUQ0FTRV9TVEFUVVNfUkVDT1ZFUlkQBRIWChJDQVNFX1NUQVRVU19DTE9TRUQQBiqYAQoJVHJlYXRtZW50EhkKFVRSRUFUTUVOVF9VTlNQRUNJRklFRBAAEhoKFlRSRUFUTUVOVF9ESUdJVEFMX09OTFkQARIZChVUUkVBVE1FTlRfQUdFTlRfQ0FMTFMQAhIaChZUUkVBVE1FTlRfTEVHQUxfTk9USUNFEAMSHQoZVFJFQVRNRU5UX0VYVEVSTkFMX0FHRU5DWRAEKpsBCg5Db250YWN0Q2hhbm5lbBIfChtDT05UQUNUX0NIQU5ORUxfVU5TUEVDSUZJRUQQABIYChRDT05UQUNUX0NIQU5ORUxfQ0FMTBABEhcKE0NPTlRBQ1RfQ0hBTk5FTF9TTVMQAhIZChVDT05UQUNUX0NIQU5ORUxfRU1BSUwQAxIaChZDT05UQUNUX0NIQU5ORUxfTEVUVEVSEAQqjwIKDkNvbnRhY3RPdXRjb21lEh8KG0NPTlRBQ1RfT1VUQ09NRV9VTlNQRUNJRklFRBAAEh0KGUNPTlRBQ1RfT1VUQ09NRV9OT19BTlNXRVIQARIfChtDT05UQUNUX09VVENPTUVfUklHSFRfUEFSVFkQAhIiCh5DT05UQUNUX09VVENPTUVfUFJPTUlTRV9UT19QQVkQAxIbChdDT05UQUNUX09VVENPTUVfUkVGVVNFRBAEEhsKF0NPTlRBQ1RfT1VUQ09NRV9ESVNQVVRFEAUSHAoYQ09OVEFDVF9PVVRDT01FX0hBUkRTSElQEAYSIAocQ09OVEFDVF9PVVRDT01FX1dST05HX05VTUJFUhAHKpICChBOb25QYXltZW50UmVhc29uEiIKHk5PTl9QQVlNRU5UX1JFQVNPTl9VTlNQRUNJRklFRBAAEh0KGU5PTl9QQVlNRU5UX1JFQVNPTl9GT1JHT1QQARIgChxOT05fUEFZTUVOVF9SRUFTT05fQ0FTSF9GTE9XEAISHgoaTk9OX1BBWU1FTlRfUkVBU09OX0RJU1BVVEUQAxIoCiROT05fUEFZTUVOVF9SRUFTT05fSEFSRFNISVBfSk9CX0xPU1MQBBInCiNOT05fUEFZTUVOVF9SRUFTT05fSEFSRFNISVBfSUxMTkVTUxAFEiYKIk5PTl9QQVlNRU5UX1JFQVNPTl9TVVNQRUNURURfRlJBVUQQBip/Cg1Qcm9taXNlU3RhdHVzEh4KGlBST01JU0VfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWUFJPTUlTRV9TVEFUVVNfUEVORElORxABEhcKE1BST01JU0VfU1RBVFVTX0tFUFQQAhIZChVQUk9NSVNFX1NUQVRVU19CUk9LRU4QAyrxAQoLU3RlcENoYW5uZWwSHAoYU1RFUF9DSEFOTkVMX1VOU1BFQ0lGSUVEEAASFAoQU1RFUF9DSEFOTkVMX1NNUxABEhYKElNURVBfQ0hBTk5FTF9FTUFJTBACEhcKE1NURVBfQ0hBTk5FTF9JTl9BUFAQAxIVChFTVEVQX0NIQU5ORUxfUFVTSBAEEhUKEVNURVBfQ0hBTk5FTF9DQUxMEAUSFwoTU1RFUF9DSEFOTkVMX0xFVFRFUhAGEh0KGVNURVBfQ0hBTk5FTF9MRUdBTF9OT1RJQ0UQBxIXChNTVEVQX0NIQU5ORUxfQUdFTkNZEAgqhgIKClN0ZXBTdGF0dXMSGwoXU1RFUF9TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNTVEVQX1NUQVRVU19QTEFOTkVEEAESGQoVU1RFUF9TVEFUVVNfUkVRVUVTVEVEEAISFAoQU1RFUF9TVEFUVVNfU0VOVBADEhkKFVNURVBfU1RBVFVTX0RFTElWRVJFRBAEEhYKElNURVBfU1RBVFVTX0ZBSUxFRBAFEhYKElNURVBfU1RBVFVTX1FVRVVFRBAGEhQKEFNURVBfU1RBVFVTX0RPTkUQBxIXChNTVEVQX1NUQVRVU19SRUZVU0VEEAgSFwoTU1RFUF9TVEFUVVNfU0tJUFBFRBAJYgZwcm90bzM", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing]);
+  fileDesc("Cip3aGl0ZXNsaXAvY29sbGVjdGlvbnMvdjEvY29sbGVjdGlvbnMucHJvdG8SGHdoaXRlc2xpcC5jb2xsZWN0aW9ucy52MSLDAQoHUHJvbWlzZRISCgpwcm9taXNlX2lkGAEgASgJEhIKCmFtb3VudF9mZW4YAiABKAMSFQoNcHJvbWlzZWRfZGF0ZRgDIAEoCRIQCghwYWlkX2ZlbhgEIAEoAxI3CgZzdGF0dXMYBSABKA4yJy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUHJvbWlzZVN0YXR1cxIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKxAwoOQ29udGFjdEF0dGVtcHQSEgoKYXR0ZW1wdF9pZBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRI5CgdjaGFubmVsGAMgASgOMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RDaGFubmVsEjkKB291dGNvbWUYBCABKA4yKC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQ29udGFjdE91dGNvbWUSOgoGcmVhc29uGAUgASgOMioud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLk5vblBheW1lbnRSZWFzb24SLwoLb2NjdXJyZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBG5vdGUYByABKAkSDwoHcmVmdXNlZBgIIAEoCBIUCgxyZWZ1c2VkX3J1bGUYCSABKAkSFQoNY29udGFjdF9wYXJ0eRgKIAEoCRIdChVjb25zZW50X291dHNpZGVfaG91cnMYCyABKAgSGgoSc3VnZ2VzdGVkX3NvbHV0aW9uGAwgASgJEg8KB3B1cnBvc2UYDSABKAkinwEKDkNvbnRhY3RDb25zZW50EiwKCGdpdmVuX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5CgdjaGFubmVsGAIgASgOMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RDaGFubmVsEhIKCmF0dGVtcHRfaWQYAyABKAkSEAoIYWdlbnRfaWQYBCABKAkitwYKBENhc2USDwoHY2FzZV9pZBgBIAEoCRISCgphY2NvdW50X2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEjQKBnN0YXR1cxgEIAEoDjIkLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlU3RhdHVzEhUKDWRheXNfcGFzdF9kdWUYBSABKAUSNwoGYnVja2V0GAYgASgOMicud2hpdGVzbGlwLmJpbGxpbmcudjEuRGVsaW5xdWVuY3lCdWNrZXQSEwoLb3ZlcmR1ZV9mZW4YByABKAMSGQoRdG90YWxfYmFsYW5jZV9mZW4YCCABKAMSNgoJdHJlYXRtZW50GAkgASgOMiMud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlRyZWF0bWVudBITCgtzdHJhdGVneV9pZBgKIAEoCRIQCghhZ2VudF9pZBgLIAEoCRINCgVxdWV1ZRgMIAEoCRIQCghwcmlvcml0eRgNIAEoBRIUCgxqdXJpc2RpY3Rpb24YDiABKAkSLQoJb3BlbmVkX2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgljbG9zZWRfYXQYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEGVzY2FsYXRpb25fbGV2ZWwYESABKAUSEQoJcmlza190aWVyGBIgASgJEhUKDWNvbGxlY3RlZF9mZW4YEyABKAMSEQoJdGltZV96b25lGBQgASgJEhQKDHBhdXNlX3JlYXNvbhgVIAEoCRIUCgxwcm9kdWN0X2NvZGUYFiABKAkSPwoLbGFzdF9yZWFzb24YFyABKA4yKi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuTm9uUGF5bWVudFJlYXNvbhIZChFsYXN0X292ZXJkdWVfZGF0ZRgYIAEoCRIwCgRwYXRoGBkgAygLMiIud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNhc2VTdGVwEjoKCGNvbnNlbnRzGBogAygLMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RDb25zZW50Im8KCFBhdGhTdGVwEgsKA2RwZBgBIAEoBRI2CgdjaGFubmVsGAIgASgOMiUud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlN0ZXBDaGFubmVsEhAKCHRlbXBsYXRlGAMgASgJEgwKBHRleHQYBCABKAkinwIKCENhc2VTdGVwEg8KB3N0ZXBfaWQYASABKAkSEAoIcnVsZV9yZWYYAiABKAkSCwoDZHBkGAMgASgFEjYKB2NoYW5uZWwYBCABKA4yJS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuU3RlcENoYW5uZWwSEAoIdGVtcGxhdGUYBSABKAkSFAoMcGxhbm5lZF9kYXRlGAYgASgJEjQKBnN0YXR1cxgHIAEoDjIkLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5TdGVwU3RhdHVzEg8KB291dGNvbWUYCCABKAkSLgoKdXBkYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdGV4dBgKIAEoCSJjCgVBZ2VudBIQCghhZ2VudF9pZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDgoGc2tpbGxzGAMgAygJEg4KBmFjdGl2ZRgEIAEoCBISCgpvcGVuX2Nhc2VzGAUgASgFIvwBCgtMZWdhbE5vdGljZRIRCglub3RpY2VfaWQYASABKAkSEwoLb3ZlcmR1ZV9mZW4YAiABKAMSGQoRdG90YWxfYmFsYW5jZV9mZW4YAyABKAMSFQoNZGF5c19wYXN0X2R1ZRgEIAEoBRIVCg1kZWFkbGluZV9kYXRlGAUgASgJEhAKCGNyZWRpdG9yGAYgASgJEhMKC2xlZ2FsX2Jhc2lzGAcgASgJEhQKDGNvbnNlcXVlbmNlcxgIIAEoCRIwCgxyZXF1ZXN0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWFjdG9yGAogASgJKscBCgpDYXNlU3RhdHVzEhsKF0NBU0VfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHgoaQ0FTRV9TVEFUVVNfUFJFX0RFTElOUVVFTlQQARIUChBDQVNFX1NUQVRVU19PUEVOEAISFgoSQ0FTRV9TVEFUVVNfUEFVU0VEEAMSHAoYQ0FTRV9TVEFUVVNfQ0xPU0VEX0NVUkVEEAQSGAoUQ0FTRV9TVEFUVVNfUkVDT1ZFUlkQBRIWChJDQVNFX1NUQVRVU19DTE9TRUQQBiqYAQoJVHJlYXRtZW50EhkKFVRSRUFUTUVOVF9VTlNQRUNJRklFRBAAEhoKFlRSRUFUTUVOVF9ESUdJVEFMX09OTFkQARIZChVUUkVBVE1FTlRfQUdFTlRfQ0FMTFMQAhIaChZUUkVBVE1FTlRfTEVHQUxfTk9USUNFEAMSHQoZVFJFQVRNRU5UX0VYVEVSTkFMX0FHRU5DWRAEKpsBCg5Db250YWN0Q2hhbm5lbBIfChtDT05UQUNUX0NIQU5ORUxfVU5TUEVDSUZJRUQQABIYChRDT05UQUNUX0NIQU5ORUxfQ0FMTBABEhcKE0NPTlRBQ1RfQ0hBTk5FTF9TTVMQAhIZChVDT05UQUNUX0NIQU5ORUxfRU1BSUwQAxIaChZDT05UQUNUX0NIQU5ORUxfTEVUVEVSEAQquQIKDkNvbnRhY3RPdXRjb21lEh8KG0NPTlRBQ1RfT1VUQ09NRV9VTlNQRUNJRklFRBAAEh0KGUNPTlRBQ1RfT1VUQ09NRV9OT19BTlNXRVIQARIfChtDT05UQUNUX09VVENPTUVfUklHSFRfUEFSVFkQAhIiCh5DT05UQUNUX09VVENPTUVfUFJPTUlTRV9UT19QQVkQAxIbChdDT05UQUNUX09VVENPTUVfUkVGVVNFRBAEEhsKF0NPTlRBQ1RfT1VUQ09NRV9ESVNQVVRFEAUSHAoYQ09OVEFDVF9PVVRDT01FX0hBUkRTSElQEAYSIAocQ09OVEFDVF9PVVRDT01FX1dST05HX05VTUJFUhAHEigKJENPTlRBQ1RfT1VUQ09NRV9BU0tFRF9OT1RfVE9fQ09OVEFDVBAIKpICChBOb25QYXltZW50UmVhc29uEiIKHk5PTl9QQVlNRU5UX1JFQVNPTl9VTlNQRUNJRklFRBAAEh0KGU5PTl9QQVlNRU5UX1JFQVNPTl9GT1JHT1QQARIgChxOT05fUEFZTUVOVF9SRUFTT05fQ0FTSF9GTE9XEAISHgoaTk9OX1BBWU1FTlRfUkVBU09OX0RJU1BVVEUQAxIoCiROT05fUEFZTUVOVF9SRUFTT05fSEFSRFNISVBfSk9CX0xPU1MQBBInCiNOT05fUEFZTUVOVF9SRUFTT05fSEFSRFNISVBfSUxMTkVTUxAFEiYKIk5PTl9QQVlNRU5UX1JFQVNPTl9TVVNQRUNURURfRlJBVUQQBip/Cg1Qcm9taXNlU3RhdHVzEh4KGlBST01JU0VfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWUFJPTUlTRV9TVEFUVVNfUEVORElORxABEhcKE1BST01JU0VfU1RBVFVTX0tFUFQQAhIZChVQUk9NSVNFX1NUQVRVU19CUk9LRU4QAyrxAQoLU3RlcENoYW5uZWwSHAoYU1RFUF9DSEFOTkVMX1VOU1BFQ0lGSUVEEAASFAoQU1RFUF9DSEFOTkVMX1NNUxABEhYKElNURVBfQ0hBTk5FTF9FTUFJTBACEhcKE1NURVBfQ0hBTk5FTF9JTl9BUFAQAxIVChFTVEVQX0NIQU5ORUxfUFVTSBAEEhUKEVNURVBfQ0hBTk5FTF9DQUxMEAUSFwoTU1RFUF9DSEFOTkVMX0xFVFRFUhAGEh0KGVNURVBfQ0hBTk5FTF9MRUdBTF9OT1RJQ0UQBxIXChNTVEVQX0NIQU5ORUxfQUdFTkNZEAgqhgIKClN0ZXBTdGF0dXMSGwoXU1RFUF9TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNTVEVQX1NUQVRVU19QTEFOTkVEEAESGQoVU1RFUF9TVEFUVVNfUkVRVUVTVEVEEAISFAoQU1RFUF9TVEFUVVNfU0VOVBADEhkKFVNURVBfU1RBVFVTX0RFTElWRVJFRBAEEhYKElNURVBfU1RBVFVTX0ZBSUxFRBAFEhYKElNURVBfU1RBVFVTX1FVRVVFRBAGEhQKEFNURVBfU1RBVFVTX0RPTkUQBxIXChNTVEVQX1NUQVRVU19SRUZVU0VEEAgSFwoTU1RFUF9TVEFUVVNfU0tJUFBFRBAJYgZwcm90bzM", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing]);
 
 /**
  * Promise is a promise to pay.
@@ -161,6 +161,14 @@ export type ContactAttempt = Message<"whiteslip.collections.v1.ContactAttempt"> 
    * @generated from field: string suggested_solution = 12;
    */
   suggestedSolution: string;
+
+  /**
+   * Why a third party was contacted: `LOCATE` (ask how to reach the debtor) or `RELAY` (ask them to pass on a
+   * request to call back); empty for the debtor.
+   *
+   * @generated from field: string purpose = 13;
+   */
+  purpose: string;
 };
 
 /**
@@ -169,6 +177,48 @@ export type ContactAttempt = Message<"whiteslip.collections.v1.ContactAttempt"> 
  */
 export const ContactAttemptSchema: GenMessage<ContactAttempt> = /*@__PURE__*/
   messageDesc(file_whiteslip_collections_v1_collections, 1);
+
+/**
+ * ContactConsent is the debtor's consent to be contacted outside the permitted hours, as given and recorded.
+ *
+ * @generated from message whiteslip.collections.v1.ContactConsent
+ */
+export type ContactConsent = Message<"whiteslip.collections.v1.ContactConsent"> & {
+  /**
+   * When the debtor gave it.
+   *
+   * @generated from field: google.protobuf.Timestamp given_at = 1;
+   */
+  givenAt?: Timestamp | undefined;
+
+  /**
+   * Channel it was given on.
+   *
+   * @generated from field: whiteslip.collections.v1.ContactChannel channel = 2;
+   */
+  channel: ContactChannel;
+
+  /**
+   * The logged attempt during which it was given.
+   *
+   * @generated from field: string attempt_id = 3;
+   */
+  attemptId: string;
+
+  /**
+   * Agent who recorded it.
+   *
+   * @generated from field: string agent_id = 4;
+   */
+  agentId: string;
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.ContactConsent.
+ * Use `create(ContactConsentSchema)` to create a new message.
+ */
+export const ContactConsentSchema: GenMessage<ContactConsent> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections, 2);
 
 /**
  * Case is a collection case for one account.
@@ -351,6 +401,13 @@ export type Case = Message<"whiteslip.collections.v1.Case"> & {
    * @generated from field: repeated whiteslip.collections.v1.CaseStep path = 25;
    */
   path: CaseStep[];
+
+  /**
+   * The debtor's stored consents to contact outside the permitted hours (oldest first).
+   *
+   * @generated from field: repeated whiteslip.collections.v1.ContactConsent consents = 26;
+   */
+  consents: ContactConsent[];
 };
 
 /**
@@ -358,7 +415,7 @@ export type Case = Message<"whiteslip.collections.v1.Case"> & {
  * Use `create(CaseSchema)` to create a new message.
  */
 export const CaseSchema: GenMessage<Case> = /*@__PURE__*/
-  messageDesc(file_whiteslip_collections_v1_collections, 2);
+  messageDesc(file_whiteslip_collections_v1_collections, 3);
 
 /**
  * PathStep is one timed action of a strategy rule's treatment path.
@@ -386,6 +443,16 @@ export type PathStep = Message<"whiteslip.collections.v1.PathStep"> & {
    * @generated from field: string template = 3;
    */
   template: string;
+
+  /**
+   * Digital steps: the strategy's own wording of the message body (the template still gives subject and greeting),
+   * with the template placeholders `{dpd}`, `{overdue|money}`, `{total|money}`, `{asOf|date}`; checked when the
+   * table is saved against the CBA guideline's banned claims (each refusal names its rule, e.g.
+   * `CN_TEXT_FAKE_BLACKLIST`). Empty: the template's body.
+   *
+   * @generated from field: string text = 4;
+   */
+  text: string;
 };
 
 /**
@@ -393,7 +460,7 @@ export type PathStep = Message<"whiteslip.collections.v1.PathStep"> & {
  * Use `create(PathStepSchema)` to create a new message.
  */
 export const PathStepSchema: GenMessage<PathStep> = /*@__PURE__*/
-  messageDesc(file_whiteslip_collections_v1_collections, 3);
+  messageDesc(file_whiteslip_collections_v1_collections, 4);
 
 /**
  * CaseStep is one step of a treatment path scheduled on a case.
@@ -463,6 +530,13 @@ export type CaseStep = Message<"whiteslip.collections.v1.CaseStep"> & {
    * @generated from field: google.protobuf.Timestamp updated_at = 9;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * The strategy's own wording, when the rule gave one.
+   *
+   * @generated from field: string text = 10;
+   */
+  text: string;
 };
 
 /**
@@ -470,7 +544,7 @@ export type CaseStep = Message<"whiteslip.collections.v1.CaseStep"> & {
  * Use `create(CaseStepSchema)` to create a new message.
  */
 export const CaseStepSchema: GenMessage<CaseStep> = /*@__PURE__*/
-  messageDesc(file_whiteslip_collections_v1_collections, 4);
+  messageDesc(file_whiteslip_collections_v1_collections, 5);
 
 /**
  * Agent is a collector who works queues.
@@ -519,7 +593,7 @@ export type Agent = Message<"whiteslip.collections.v1.Agent"> & {
  * Use `create(AgentSchema)` to create a new message.
  */
 export const AgentSchema: GenMessage<Agent> = /*@__PURE__*/
-  messageDesc(file_whiteslip_collections_v1_collections, 5);
+  messageDesc(file_whiteslip_collections_v1_collections, 6);
 
 /**
  * LegalNotice is a formal notice (法律告知函) recorded on a case.
@@ -603,7 +677,7 @@ export type LegalNotice = Message<"whiteslip.collections.v1.LegalNotice"> & {
  * Use `create(LegalNoticeSchema)` to create a new message.
  */
 export const LegalNoticeSchema: GenMessage<LegalNotice> = /*@__PURE__*/
-  messageDesc(file_whiteslip_collections_v1_collections, 6);
+  messageDesc(file_whiteslip_collections_v1_collections, 7);
 
 /**
  * CaseStatus is the state of a collection case.
@@ -824,6 +898,13 @@ export enum ContactOutcome {
    * @generated from enum value: CONTACT_OUTCOME_WRONG_NUMBER = 7;
    */
   WRONG_NUMBER = 7,
+
+  /**
+   * A third party asked not to be contacted again (CN guideline: never contacted again).
+   *
+   * @generated from enum value: CONTACT_OUTCOME_ASKED_NOT_TO_CONTACT = 8;
+   */
+  ASKED_NOT_TO_CONTACT = 8,
 }
 
 /**
