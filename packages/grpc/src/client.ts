@@ -3,10 +3,8 @@
  */
 import { create, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { ChannelCredentials, type ChannelOptions, Client, status as Code, Metadata } from "@grpc/grpc-js";
-import { context } from "@opentelemetry/api";
 import { assertUnary, deserializer, methodPath, serializer } from "./definition";
 import { GrpcError } from "./errors";
-import { injectTraceContext } from "./tracing";
 
 /** Default deadline of a call when none is given. */
 export const DEFAULT_DEADLINE_MS = 5_000;
@@ -73,7 +71,8 @@ function toMetadata(init: MetadataInit | undefined, into = new Metadata()): Meta
  * Creates a typed client of `desc` at `address` (`host:port`). Each method
  * takes the request init shape and resolves to the response message, or
  * rejects with a `GrpcError` carrying the code and google.rpc details.
- * The `traceparent` of the active OTel context is sent as metadata.
+ * The CLIENT span and the `traceparent` in metadata are OpenTelemetry's grpc-js
+ * instrumentation's (packages/telemetry registers it).
  */
 export function createClient<S extends DescService>(
   desc: S,
@@ -113,7 +112,6 @@ export function createClient<S extends DescService>(
           return;
         }
         const metadata = toMetadata(callOptions.metadata, toMetadata(perCall, toMetadata(options.metadata)));
-        injectTraceContext(context.active(), metadata);
         let deadline = Date.now() + (callOptions.deadlineMs ?? defaultDeadline);
         if (callOptions.deadline) deadline = Math.min(deadline, callOptions.deadline.getTime());
         const onAbort = () => call.cancel();

@@ -12,7 +12,6 @@ export * from "./errors";
 export * from "./logger";
 export * from "./reflection";
 export * from "./server";
-export * from "./tracing";
 export * from "./health-client";
 export * from "./authorization";
 export * from "./tls";

@@ -1,7 +1,8 @@
 /**
  * gRPC server for protobuf-es services: typed unary handlers wrapped in a
- * fixed chain (tracing → logging → auth → decode → interceptors → deadline →
- * handler), error mapping to google.rpc details, health and reflection.
+ * fixed chain (logging → auth → decode → interceptors → deadline → handler),
+ * error mapping to google.rpc details, health and reflection. The SERVER span
+ * and trace context come from OpenTelemetry's grpc-js instrumentation.
  */
 import {
   create,
@@ -26,14 +27,13 @@ import {
   Metadata as GrpcMetadata,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import { DomainError } from "@whiteslip/core";
 import { HealthImplementation } from "grpc-health-check";
 import { assertUnary, methodName, methodPath } from "./definition";
 import { codeName, StatusError, toStatus } from "./errors";
 import { type LoggerLike, silentLogger } from "./logger";
 import { addReflection, HEALTH_SERVICE_NAME } from "./reflection";
-import { extractTraceContext } from "./tracing";
 
 /** Who is calling, as established by the `auth` hook. */
 export interface Principal {
@@ -166,8 +166,6 @@ export interface GrpcServer {
   stop(graceMs?: number): Promise<void>;
 }
 
-const tracer = trace.getTracer("@whiteslip/grpc");
-
 /**
  * Health service name of liveness: SERVING while the process runs and its event
  * loop answers (a wedged loop answers nothing, so the probe's timeout fails it);
@@ -183,16 +181,6 @@ export const READINESS = "readiness";
 
 /** Longest delay setTimeout accepts (longer ones fire at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Codes that mark a SERVER span as failed (OpenTelemetry semantic conventions). */
-const SERVER_ERROR_CODES = new Set<number>([
-  Code.UNKNOWN,
-  Code.DEADLINE_EXCEEDED,
-  Code.UNIMPLEMENTED,
-  Code.INTERNAL,
-  Code.UNAVAILABLE,
-  Code.DATA_LOSS,
-]);
 
 function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
   const d = call.getDeadline();
@@ -222,23 +210,13 @@ function unaryHandler(
   const name = methodName(method);
   return (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
     const started = performance.now();
-    const parent = extractTraceContext(context.active(), call.metadata);
-    const span = tracer.startSpan(
-      name,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          "rpc.system": "grpc",
-          "rpc.service": method.parent.typeName,
-          "rpc.method": method.name,
-        },
-      },
-      parent,
-    );
-    const spanCtx = trace.setSpan(parent, span);
-    const sc = span.spanContext();
+    // The SERVER span is OpenTelemetry's grpc-js instrumentation's (packages/telemetry), active while this runs;
+    // the call's logger carries its trace so every line of the call correlates.
+    const spanCtx = context.active();
+    const span = trace.getActiveSpan();
+    const sc = span?.spanContext();
     const bindings: Record<string, unknown> = { method: name };
-    if (isSpanContextValid(sc)) {
+    if (sc && isSpanContextValid(sc)) {
       bindings.trace_id = sc.traceId;
       bindings.span_id = sc.spanId;
     }
@@ -324,18 +302,13 @@ function unaryHandler(
       const durationMs = Math.round((performance.now() - started) * 10) / 10;
       if (ok === Code.OK) {
         callback(null, bytes);
-        span.setAttribute("rpc.grpc.status_code", Code.OK);
-        span.end();
         logger.info({ code: "OK", durationMs }, "grpc call");
         return;
       }
       const st = toStatus(err);
+      // The instrumentation records the code and status; the exception of an unexpected failure is ours to add.
+      if (st.unexpected) span?.recordException(err instanceof Error ? err : String(err));
       callback({ code: st.code, details: st.details, metadata: st.metadata });
-      span.setAttribute("rpc.grpc.status_code", st.code);
-      if (SERVER_ERROR_CODES.has(st.code))
-        span.setStatus({ code: SpanStatusCode.ERROR, message: codeName(st.code) });
-      if (st.unexpected) span.recordException(err instanceof Error ? err : String(err));
-      span.end();
       const line = { code: codeName(st.code), durationMs };
       if (st.unexpected) logger.error({ ...line, err }, "grpc call failed");
       else if (st.infrastructure) logger.warn({ ...line, err: String(err) }, "grpc call failed: infrastructure unavailable");

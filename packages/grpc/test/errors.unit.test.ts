@@ -1,7 +1,6 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { status as Code, Metadata } from "@grpc/grpc-js";
-import { ROOT_CONTEXT, TraceFlags, trace } from "@opentelemetry/api";
 import { credit, googleRpc } from "@whiteslip/contracts";
 import {
   aborted,
@@ -21,9 +20,7 @@ import {
   codeName,
   decodeStatusDetails,
   encodeStatusDetails,
-  extractTraceContext,
   GrpcError,
-  injectTraceContext,
   methodPath,
   STATUS_DETAILS_KEY,
   StatusError,
@@ -192,28 +189,6 @@ describe("service definition adapter", () => {
     expect(() => service(credit.CreditService, { nope: async () => ({}) } as never)).toThrow(
       /no method "nope"/,
     );
-  });
-});
-
-describe("trace context in metadata", () => {
-  const sc = {
-    traceId: "0af7651916cd43dd8448eb211c80319c",
-    spanId: "b7ad6b7169203331",
-    traceFlags: TraceFlags.SAMPLED,
-  };
-  it("writes traceparent from the context and reads it back", () => {
-    const md = new Metadata();
-    injectTraceContext(trace.setSpanContext(ROOT_CONTEXT, sc), md);
-    expect(md.get("traceparent")).toEqual(["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"]);
-    const got = trace.getSpanContext(extractTraceContext(ROOT_CONTEXT, md));
-    expect(got).toMatchObject({ ...sc, isRemote: true });
-  });
-  it("writes nothing without a span and ignores a malformed traceparent", () => {
-    const md = new Metadata();
-    injectTraceContext(ROOT_CONTEXT, md);
-    expect(md.get("traceparent")).toEqual([]);
-    md.set("traceparent", "00-zz-1-01");
-    expect(trace.getSpanContext(extractTraceContext(ROOT_CONTEXT, md))).toBeUndefined();
   });
 });
 

@@ -2,10 +2,13 @@
  * A real grpc-js server on a loopback port with a real contracts service,
  * called through the typed client and raw grpc-js clients (health, reflection).
  */
+// first: the in-memory exporter and OpenTelemetry's grpc-js instrumentation, before anything loads grpc-js
+import { captured } from "./support/instrument-first";
 import { createRequire } from "node:module";
 import { create, createFileRegistry, fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
+import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { credit } from "@whiteslip/contracts";
 import { DomainError, invalidArgument, notFound, permissionDenied, Violations } from "@whiteslip/core";
 import { createLogger } from "@whiteslip/telemetry";
@@ -117,11 +120,14 @@ describe("gRPC server + typed client on loopback", () => {
 
   it("serves a typed unary call with bigint money and logs one line without the request body", async () => {
     lines.length = 0;
-    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-    const res = await client.getCreditLine(
-      { creditLineId: "cl-1" },
-      { metadata: { authorization: "Bearer svc-billing", traceparent: `00-${traceId}-00f067aa0ba902b7-01` } },
-    );
+    const { res, traceId } = await trace.getTracer("loopback-test").startActiveSpan("caller", async (caller) => {
+      try {
+        const r = await client.getCreditLine({ creditLineId: "cl-1" }, { metadata: { authorization: "Bearer svc-billing" } });
+        return { res: r, traceId: caller.spanContext().traceId };
+      } finally {
+        caller.end();
+      }
+    });
     expect(res.creditLine?.creditLineId).toBe("cl-1");
     expect(res.creditLine?.availableFen).toBe(123_456n);
     expect(seen.principal).toEqual({ subject: "svc-billing" });
@@ -140,6 +146,21 @@ describe("gRPC server + typed client on loopback", () => {
       method: "whiteslip.credit.v1.CreditService/GetCreditLine",
       trace_id: traceId,
     });
+    // OpenTelemetry's grpc-js instrumentation: CLIENT span under the caller, SERVER span under it, across metadata
+    const spans = captured.spans().filter((sp) => sp.spanContext().traceId === traceId);
+    const clientSpan = spans.find((sp) => sp.kind === SpanKind.CLIENT);
+    const serverSpan = spans.find((sp) => sp.kind === SpanKind.SERVER);
+    expect(clientSpan?.name).toBe("grpc.whiteslip.credit.v1.CreditService/GetCreditLine");
+    expect(serverSpan?.attributes).toMatchObject({
+      "rpc.system": "grpc",
+      "rpc.service": "whiteslip.credit.v1.CreditService",
+      "rpc.method": "GetCreditLine",
+      "rpc.grpc.status_code": 0,
+    });
+    expect(serverSpan?.parentSpanContext?.spanId).toBe(clientSpan?.spanContext().spanId);
+    expect(callLines[0]?.span_id).toBe(serverSpan?.spanContext().spanId);
+    // health probes make no spans
+    expect(spans.concat(captured.spans()).some((sp) => String(sp.attributes["rpc.service"]).startsWith("grpc.health"))).toBe(false);
   });
 
   it("rejects with INVALID_ARGUMENT and the field violations parsed by the client", async () => {

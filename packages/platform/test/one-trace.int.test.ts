@@ -3,9 +3,10 @@
  * the reminder end-of-day makes (billing RunEndOfDay → DueSoon through billing's outbox), and notification acting
  * on the reminder — a single trace, with spans from credit, billing and notification and from the MongoDB driver
  * (OpenTelemetry's instrumentation), collected by an in-memory exporter. The services run in this process on the
- * real broker and database; the trace crosses Kafka by the W3C traceparent each event carries.
+ * real broker and database; gRPC and MongoDB spans are OpenTelemetry's instrumentations' (grpc-js, mongodb); the
+ * trace crosses Kafka by the W3C traceparent each event carries.
  */
-// first: the in-memory exporter and the MongoDB instrumentation, before anything loads the driver
+// first: the in-memory exporter and the grpc-js and MongoDB instrumentations, before anything loads those libraries
 import { captured } from "./support/trace-first";
 import { SpanKind, trace } from "@opentelemetry/api";
 import { billing, credit, notification } from "@whiteslip/contracts";
@@ -94,6 +95,9 @@ it("one trace: purchase → statement → DueSoon → notification, with spans f
   const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
   const parentOf = (s: (typeof spans)[number]) => byId.get(s.parentSpanContext?.spanId ?? "");
   const services = new Set(spans.filter((s) => s.kind === SpanKind.SERVER).map((s) => String(s.attributes["rpc.service"])));
+  // gRPC spans are OpenTelemetry's grpc-js instrumentation's, none hand-made
+  const rpcScopes = new Set(spans.filter((s) => s.attributes["rpc.system"] === "grpc").map((s) => s.instrumentationScope.name));
+  expect([...rpcScopes]).toEqual(["@opentelemetry/instrumentation-grpc"]);
   const groupsSeen = new Set(spans.filter((s) => s.kind === SpanKind.CONSUMER).map((s) => String(s.attributes["messaging.consumer.group.name"])));
   expect([...services].sort()).toEqual(expect.arrayContaining(["whiteslip.billing.v1.BillingService", "whiteslip.credit.v1.CreditService"]));
   // credit captured the hold from billing's PurchasePosted, notification acted on DueSoon: three services in one trace
@@ -101,10 +105,11 @@ it("one trace: purchase → statement → DueSoon → notification, with spans f
   // the DueSoon came from the end-of-day call that made it, through billing's outbox
   let cause = parentOf(dueSoonHandled);
   while (cause && cause.kind !== SpanKind.SERVER) cause = parentOf(cause);
-  expect(cause?.name).toBe("whiteslip.billing.v1.BillingService/RunEndOfDay");
+  expect(cause?.name).toBe("grpc.whiteslip.billing.v1.BillingService/RunEndOfDay");
   // MongoDB spans from OpenTelemetry's instrumentation, in the trace, under notification's handling of the reminder
   const mongo = spans.filter((s) => s.attributes["db.system"] === "mongodb" || s.attributes["db.system.name"] === "mongodb");
   expect(mongo.length).toBeGreaterThan(0);
+  expect(new Set(mongo.map((s) => s.instrumentationScope.name))).toEqual(new Set(["@opentelemetry/instrumentation-mongodb"]));
   const under = (s: (typeof spans)[number], ancestor: (typeof spans)[number]) => {
     for (let p = parentOf(s); p; p = parentOf(p)) if (p === ancestor) return true;
     return false;

@@ -1,4 +1,4 @@
-/** Preload (`node --import packages/telemetry/src/register.ts`): instruments libraries before the service imports them. */
+/** Preload (`node --import packages/telemetry/dist/register.js`): instruments libraries before the service imports them. */
 import { instrumentLibraries } from "./instrumentations";
 
-instrumentLibraries();
+await instrumentLibraries();

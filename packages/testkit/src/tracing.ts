@@ -10,6 +10,8 @@ export interface FinishedSpan {
   readonly attributes: Attributes;
   spanContext(): SpanContext;
   readonly parentSpanContext?: SpanContext;
+  /** The tracer that made it: an instrumentation's package name, or the component's own tracer. */
+  readonly instrumentationScope: { readonly name: string; readonly version?: string };
 }
 
 /** Spans finished in this process, as an in-memory exporter holds them. */
