@@ -2,3 +2,4 @@ export * from "./bus";
 export * from "./dead-letter";
 export * from "./envelope";
 export * from "./failure";
+export * from "./batch-consumer";

@@ -27,8 +27,10 @@ export interface Periodic extends Background {
  * delays the next instead of overlapping it), a jittered wait between rounds,
  * a failed round logged and the schedule kept, and a clean stop that aborts the
  * round's signal and waits for it to end. Timers never keep the process alive.
+ * A round that resolves `true` says "there is more to do now" (it found a full batch): the next round starts at
+ * once instead of after the wait.
  */
-export function every(opts: EveryOptions, round: (signal: AbortSignal) => Promise<void>): Periodic {
+export function every(opts: EveryOptions, round: (signal: AbortSignal) => Promise<void | boolean>): Periodic {
   const jitter = Math.min(1, Math.max(0, opts.jitter ?? 0.2));
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> | undefined;
@@ -47,8 +49,9 @@ export function every(opts: EveryOptions, round: (signal: AbortSignal) => Promis
     timer = undefined;
     const signal = abort.signal;
     inFlight = (async () => {
+      let more = false;
       try {
-        await round(signal);
+        more = (await round(signal)) === true;
       } catch (e) {
         if (!signal.aborted) {
           const fields = { job: opts.name, err: (e as Error).message };
@@ -57,7 +60,7 @@ export function every(opts: EveryOptions, round: (signal: AbortSignal) => Promis
         }
       } finally {
         inFlight = undefined;
-        schedule(wait());
+        schedule(more && !signal.aborted ? 0 : wait());
       }
     })();
     return inFlight;

@@ -45,3 +45,22 @@ it("every: one round in flight at a time, a failing round keeps the schedule, st
   expect(rounds).toBe(after + 1);
   expect(vi.getTimerCount()).toBe(0);
 });
+
+it("every: a round that reports more work is followed at once, the others after the interval", async () => {
+  const startedAt: number[] = [];
+  let left = 3; // three full batches, then nothing
+  const job = every({ name: "t", intervalMs: 1_000, jitter: 0 }, async () => {
+    startedAt.push(Date.now());
+    return left-- > 0;
+  });
+  const t0 = Date.now();
+  job.start();
+  await vi.advanceTimersByTimeAsync(1_000); // the first round
+  await vi.advanceTimersByTimeAsync(3); // then three more at once (a zero delay is Node's 1 ms)
+  expect(startedAt.map((t) => t - t0)).toEqual([1_000, 1_001, 1_002, 1_003]);
+  await vi.advanceTimersByTimeAsync(999);
+  expect(startedAt).toHaveLength(4); // an empty round waits the interval
+  await vi.advanceTimersByTimeAsync(1);
+  expect(startedAt).toHaveLength(5);
+  await job.stop();
+});

@@ -11,6 +11,8 @@ export const notificationShape = {
   SERVICE_NAME: z.string().min(1).default("notification"),
   /** Consumer group of the fact consumer. */
   CONSUMER_GROUP: z.string().min(1).default("notification"),
+  /** Most facts of one partition planned together (DueSoon, Overdue). */
+  CONSUMER_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
   SMTP_HOST: z.string().min(1).default("127.0.0.1"),
   SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(25),
   SMTP_SECURE: bool.default(false),
@@ -34,7 +36,14 @@ export const notificationShape = {
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** Dispatcher loop period; 0 = no loop (tests and demos call tick()). */
   DISPATCH_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
-  DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(D.batchSize),
+  DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(2000).default(D.batchSize),
+  /** Customers dispatched at once per round. */
+  DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(D.concurrency),
+  /** Provider calls per second per channel, this replica's share of each provider's rate limit (0 = none). */
+  SMS_RATE_PER_S: z.coerce.number().min(0).default(0),
+  EMAIL_RATE_PER_S: z.coerce.number().min(0).default(0),
+  PUSH_RATE_PER_S: z.coerce.number().min(0).default(0),
+  VOICE_RATE_PER_S: z.coerce.number().min(0).default(0),
   /** How long a dispatcher's claim on a message holds (SENDING) before another may recover it. */
   DISPATCH_CLAIM_MS: z.coerce.number().int().min(1_000).default(D.claimMs),
   /** First quiet hour (the send window ends here). Defaults: DEFAULT_SETTINGS in app/settings.ts, the one home. */

@@ -4,9 +4,10 @@
  * runtime (store, bus, outbox relay, health/readiness, graceful shutdown); nothing else.
  */
 import type { Clock } from "@whiteslip/core";
-import { runMain, startService } from "@whiteslip/runtime";
+import { every, type Periodic, runMain, startService } from "@whiteslip/runtime";
 import type { Collection, Document } from "mongodb";
-import { factSubscriptions } from "./adapters/consumers";
+import { asBatch, BatchGroupConsumer } from "@whiteslip/bus";
+import { factSubscriptions, waveSubscriptions } from "./adapters/consumers";
 import { attributePayment } from "./app/attribute-payment";
 import { withPolicy } from "@whiteslip/grpc";
 import { notificationService } from "./adapters/grpc-handlers";
@@ -46,12 +47,12 @@ export async function startNotification(
   opts: { env?: Record<string, string | undefined>; clock?: Clock } = {},
 ): Promise<RunningNotification> {
   let dispatcher: Dispatcher | undefined;
-  let loop: DispatchLoop | undefined;
+  let loop: Periodic | undefined;
   const svc = await startService({
     name: "notification",
     configShape: notificationShape,
     ...opts,
-    setup: async ({ config, logger, clock, store, pii }) => {
+    setup: async ({ config, logger, clock, store, pii, bus }) => {
       const settings = settingsFrom(config);
       const messages = new MongoMessageRepository(store.db);
       const customers = new MongoCustomerRepository(store.db, pii, {
@@ -86,18 +87,26 @@ export async function startNotification(
             "dispatch failed; retried next round, or recovered after its claim expires",
           ),
       });
-      loop = new DispatchLoop(dispatcher, config.DISPATCH_INTERVAL_MS, settings.batchSize, logger);
-      return {
-        grpc: [
-          withPolicy(
-            notificationService({ messages, customers, engagements, clock, settings, policies: policy }),
-            notificationPolicy,
-          ),
-        ],
-        consumers: [
-          {
-            groupId: config.CONSUMER_GROUP,
-            subscriptions: [
+      const d = dispatcher;
+      // one round at a time, the next at once when a round was full (a backlog), else after the interval;
+      // DISPATCH_INTERVAL_MS=0: never on its own (tick() drives it)
+      loop = every({ name: "dispatcher", intervalMs: Math.max(1, config.DISPATCH_INTERVAL_MS), jitter: 0.1, logger }, async () => {
+        const r = await d.tick();
+        if (r.due > 0) logger.info({ ...r }, "dispatch round");
+        return r.due >= settings.batchSize;
+      });
+      if (config.DISPATCH_INTERVAL_MS === 0) loop = { ...loop, start() {} };
+      // One consumer group (the Kafka ACLs grant the service one) read in batches: the due wave's topics planned a
+      // batch at a time, every other subscription applied event by event inside its batch (asBatch). A new
+      // subscription is one more entry in this list.
+      const facts = new BatchGroupConsumer(
+        bus,
+        {
+          groupId: config.CONSUMER_GROUP,
+          maxBatch: config.CONSUMER_MAX_BATCH,
+          subscriptions: [
+            ...waveSubscriptions(notify, logger),
+            ...[
               ...factSubscriptions(
                 notify,
                 logger,
@@ -105,12 +114,25 @@ export async function startNotification(
                 (e) => supersedeNotices({ messages, accounts }, e),
               ),
               ...caseStepSubscriptions(caseSteps, logger),
-            ],
-          },
+            ].map(asBatch),
+          ],
+        },
+        logger,
+      );
+      await facts.start();
+      return {
+        grpc: [
+          withPolicy(
+            notificationService({ messages, customers, engagements, clock, settings, policies: policy }),
+            notificationPolicy,
+          ),
         ],
+        // a partition held back for infrastructure trouble makes the service unready, as the runtime's consumers do
+        readiness: [{ name: "consumers", check: async () => facts.healthy }],
         outbox: [messages.messages as unknown as Collection<Document>],
         sealed: [{ collection: customers.customers as unknown as Collection<Document>, fields: SEALED }],
-        background: [loop],
+        // stopped in reverse: the consumer first (no new facts), then the dispatcher
+        background: [loop, { start() {}, stop: () => facts.stop() }],
         onStop: async () => smtp.close(),
       };
     },
@@ -119,54 +141,10 @@ export async function startNotification(
     grpcPort: svc.grpcPort,
     stop: svc.stop,
     async tick() {
-      await loop?.idle();
-      await dispatcher?.tick();
+      await loop?.runNow();
       await svc.relay.flush();
     },
   };
-}
-
-/** The dispatcher as a background loop: one round at a time, the next at once when a round was full. */
-class DispatchLoop {
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<void> = Promise.resolve();
-  private stopped = false;
-  constructor(
-    private readonly dispatcher: Dispatcher,
-    private readonly intervalMs: number,
-    private readonly batchSize: number,
-    private readonly logger: { info(o: object, m?: string): void; error(o: object, m?: string): void },
-  ) {}
-  /** Starts the loop (no-op when the interval is 0: rounds are driven by tick()). */
-  start(): void {
-    if (this.intervalMs > 0) this.round();
-  }
-  /** Resolves when no round is running. */
-  idle(): Promise<void> {
-    return this.inFlight;
-  }
-  /** Stops after the round in flight. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.inFlight;
-  }
-  private round(): void {
-    this.inFlight = this.dispatcher
-      .tick()
-      .then((r) => {
-        if (r.due > 0) this.logger.info({ ...r }, "dispatch round");
-        return r.due;
-      })
-      .catch((err: unknown) => {
-        this.logger.error({ err: (err as Error).message }, "dispatch round failed");
-        return 0;
-      })
-      .then((due) => {
-        if (!this.stopped)
-          this.timer = setTimeout(() => this.round(), due >= this.batchSize ? 0 : this.intervalMs);
-      });
-  }
 }
 
 function settingsFrom(cfg: NotificationConfig): NotificationSettings {
@@ -183,6 +161,8 @@ function settingsFrom(cfg: NotificationConfig): NotificationSettings {
     defaultTimeZone: cfg.BUSINESS_TIME_ZONE,
     defaultLocale: cfg.DEFAULT_LOCALE,
     batchSize: cfg.DISPATCH_BATCH_SIZE,
+    concurrency: cfg.DISPATCH_CONCURRENCY,
+    rateLimits: { SMS: cfg.SMS_RATE_PER_S, EMAIL: cfg.EMAIL_RATE_PER_S, PUSH: cfg.PUSH_RATE_PER_S, VOICE: cfg.VOICE_RATE_PER_S },
     claimMs: cfg.DISPATCH_CLAIM_MS,
     maxFactAgeHours: cfg.MAX_FACT_AGE_HOURS,
   };

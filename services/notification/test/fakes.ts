@@ -33,6 +33,14 @@ export class FakeCustomers implements CustomerRepository {
     const p = this.rows.get(id);
     return p ? structuredClone(p) : null;
   }
+  async getMany(ids: string[]) {
+    const out = new Map<string, CustomerProfile>();
+    for (const id of ids) {
+      const p = this.rows.get(id);
+      if (p) out.set(id, structuredClone(p));
+    }
+    return out;
+  }
   async upsertContacts(id: string, patch: ContactPatch) {
     const cur = this.rows.get(id) ?? {
       customerId: id,
@@ -68,6 +76,23 @@ export class FakeMessages implements MessageRepository {
   }
   async markFactProcessed(id: string) {
     this.facts.add(id);
+  }
+  async factsProcessed(ids: string[]) {
+    return new Set(ids.filter((id) => this.facts.has(id)));
+  }
+  async markFactsProcessed(facts: { factEventId: string }[]) {
+    for (const f of facts) this.facts.add(f.factEventId);
+  }
+  async supersedeByIds(items: { id: string; before: Date; reason: string }[]) {
+    let n = 0;
+    for (const x of items) {
+      const m = this.rows.get(x.id);
+      if (!m || !m.supersedable || !["SCHEDULED", "HELD"].includes(m.status) || !m.factAt || m.factAt >= x.before) continue;
+      m.status = "SUPERSEDED";
+      m.statusReason = x.reason;
+      n++;
+    }
+    return n;
   }
   async insertNew(ms: Message[]) {
     const out: string[] = [];
@@ -130,6 +155,14 @@ export class FakeMessages implements MessageRepository {
     for (const m of this.rows.values())
       if (m.customerId === customerId && m.capDay && days.includes(m.capDay))
         out[m.capDay] = (out[m.capDay] ?? 0) + 1;
+    return out;
+  }
+  async cappedSentPerDayMany(customerIds: string[], days: string[]) {
+    const out = new Map<string, Record<string, number>>();
+    for (const c of customerIds) {
+      const per = await this.cappedSentPerDay(c, days);
+      if (Object.keys(per).length > 0) out.set(c, per);
+    }
     return out;
   }
   async countDue(now: Date) {
@@ -204,6 +237,21 @@ export class FakeAccounts implements AccountFactsRepository {
     const f = this.rows.get(accountId);
     return f ? structuredClone(f) : null;
   }
+  async getMany(ids: string[]) {
+    const out = new Map<string, NonNullable<Awaited<ReturnType<FakeAccounts["get"]>>>>();
+    for (const id of ids) {
+      const f = await this.get(id);
+      if (f) out.set(id, f);
+    }
+    return out;
+  }
+  async recordNotices(notices: { accountId: string; at: Date; channels: readonly Channel[]; ids: Partial<Record<Channel, string>> }[]) {
+    for (const n of notices) {
+      await this.record(n.accountId, { notice: { channels: n.channels, at: n.at } });
+      const cur = this.rows.get(n.accountId)!;
+      this.rows.set(n.accountId, { ...cur, latestNoticeId: { ...cur.latestNoticeId, ...n.ids } });
+    }
+  }
   async record(
     accountId: string,
     f: { paymentAt?: Date; curedAt?: Date; notice?: { channels: readonly Channel[]; at: Date } },
@@ -213,6 +261,7 @@ export class FakeAccounts implements AccountFactsRepository {
     const latestNoticeAt = { ...cur.latestNoticeAt };
     for (const c of f.notice?.channels ?? []) latestNoticeAt[c] = max(latestNoticeAt[c], f.notice!.at);
     this.rows.set(accountId, {
+      ...cur,
       lastPaymentAt: max(cur.lastPaymentAt, f.paymentAt),
       curedAt: max(cur.curedAt, f.curedAt),
       latestNoticeAt,
@@ -230,6 +279,14 @@ export class FakeEngagements implements EngagementRepository {
     return [...this.rows.values()]
       .filter((r) => r.customerId === customerId && r.sample.occurredAt >= since)
       .map((r) => r.sample);
+  }
+  async listSinceMany(customerIds: string[], since: Date) {
+    const out = new Map<string, Awaited<ReturnType<FakeEngagements["listSince"]>>>();
+    for (const c of customerIds) {
+      const l = await this.listSince(c, since);
+      if (l.length > 0) out.set(c, l);
+    }
+    return out;
   }
 }
 

@@ -112,6 +112,31 @@ describe("NotifyOnFact", () => {
     expect(legal.outcome).toBe("planned");
     expect(w.messages.rows.size).toBe(3);
   });
+  it("a batch plans what the facts one by one would: same messages and states, supersession in order, duplicates and stale skipped", async () => {
+    const facts: Fact[] = [
+      dueSoon(),
+      overdue(3, 1),
+      // the same account again, a newer notice: supersedes the older one's queued SMS
+      { ...overdue(4, 7), accountId: "a3", occurredAt: new Date("2026-12-01T02:30:00Z") },
+      dueSoon(), // delivered twice in one batch
+      { ...overdue(5, 1, "c2"), occurredAt: new Date("2026-11-20T02:00:00Z") }, // stale
+      overdue(6, 3, "c2"),
+    ];
+    const one = world();
+    const many = world();
+    for (const w of [one, many]) {
+      await contacts(w);
+      await upsertContactPoints(w.customers, w.clock, { customerId: "c2", phone: "+8613900000002", email: "c2@example.com", timeZone: "Asia/Shanghai", locale: "en", pushToken: "", displayName: "" });
+    }
+    const seq = [];
+    for (const f of facts) seq.push(await one.notify.handle(f));
+    const batch = await many.notify.handleBatch(facts);
+    expect(batch).toEqual(seq);
+    const rows = (w: typeof one) => [...w.messages.rows.values()].sort((a, b) => a.id.localeCompare(b.id));
+    expect(rows(many)).toEqual(rows(one));
+    expect(many.messages.rows.get(messageId("od-3", "SMS"))!.status).toBe("SUPERSEDED");
+    expect(await many.notify.handleBatch(facts)).toEqual(facts.map((f) => (f.eventId === "od-5" ? { outcome: "stale" } : { outcome: "duplicate" })));
+  });
   it("an overdue day the cadence skips plans nothing", async () => {
     const w = world();
     expect(await w.notify.handle(overdue(1, 2))).toEqual({

@@ -1,4 +1,4 @@
-import { type Subscription, subscribe } from "@whiteslip/bus";
+import { type BatchSubscription, type Subscription, subscribe, subscribeBatch } from "@whiteslip/bus";
 import { checkOverdue, Topics } from "@whiteslip/contracts";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { DomainError, invalidArgument } from "@whiteslip/core";
@@ -27,12 +27,65 @@ export type OnPayment = (p: { customerId: string; accountId: string; paidAt: Dat
 /** A payment or a cure supersedes the account's queued overdue notices (see supersedeNotices). */
 export type OnAccountEvent = (e: AccountEvent) => Promise<{ superseded: number }>;
 
+/** Throws invalid_argument (dead-lettered at once) for a fact without customer or account. */
+function checkFact(fact: Fact): void {
+  const v = [];
+  if (!fact.customerId) v.push({ field: "customer_id", description: "is required" });
+  if (!fact.accountId) v.push({ field: "account_id", description: "is required" });
+  if (v.length > 0) throw invalidArgument(v);
+}
+
+/**
+ * The due wave's topics, DueSoon and Overdue, consumed in batches (a batch of one partition planned with a handful
+ * of queries, `NotifyOnFact.handleBatch`): end-of-day publishes them by the tens of thousands at once. A batch
+ * with a fact that breaks its contract fails whole and is retried event by event by the batch consumer, which
+ * dead-letters that one and applies the others (the same handler as `handle`).
+ */
+export function waveSubscriptions(notify: NotifyOnFact, log: Log): BatchSubscription[] {
+  const one = async (fact: Fact | undefined) => {
+    if (!fact) return;
+    checkFact(fact);
+    const r = await notify.handle(fact);
+    log.info({ eventId: fact.eventId, factType: fact.factType, outcome: r.outcome, messages: r.outcome === "planned" ? r.messageIds.length : 0 }, "fact handled");
+  };
+  const many = async (facts: (Fact | undefined)[]) => {
+    const todo = facts.filter((f): f is Fact => f !== undefined);
+    for (const f of todo) checkFact(f);
+    const rs = await notify.handleBatch(todo);
+    const planned = rs.filter((r) => r.outcome === "planned");
+    log.info({ facts: todo.length, planned: planned.length, messages: planned.reduce((n, r) => n + (r.outcome === "planned" ? r.messageIds.length : 0), 0) }, "fact batch handled");
+  };
+  return [
+    subscribeBatch(
+      Topics.DueSoon,
+      (es) => many(es.map((e) => dueSoonFact(e, e.data))),
+      (e) => one(dueSoonFact(e, e.data)),
+    ),
+    subscribeBatch(
+      Topics.Overdue,
+      // no notice about an Overdue that breaks its contract: dead-lettered at once, as by every consumer
+      (es) =>
+        many(
+          es.map((e) => {
+            checkOverdue(e.data);
+            return overdueFact(e, e.data);
+          }),
+        ),
+      (e) => {
+        checkOverdue(e.data);
+        return one(overdueFact(e, e.data));
+      },
+    ),
+  ];
+}
+
 /**
  * Subscriptions of the fact consumer (own group, default `notification`) for
- * every fact that notifies a customer, and for the payments and cures that
- * supersede queued overdue notices. Idempotent by event id (see
- * NotifyOnFact); a fact without customer or account is dead-lettered at once
- * (invalid_argument).
+ * every other fact that notifies a customer, and for the payments and cures that
+ * supersede queued overdue notices, one event at a time. Idempotent by event id
+ * (see NotifyOnFact); a fact without customer or account is dead-lettered at once
+ * (invalid_argument). main.ts runs them, with waveSubscriptions, in one batch
+ * consumer (one consumer group, as the Kafka ACLs allow), each wrapped by `asBatch`.
  */
 export function factSubscriptions(
   notify: NotifyOnFact,
@@ -47,10 +100,7 @@ export function factSubscriptions(
   };
   const run = async (fact: Fact | undefined) => {
     if (!fact) return;
-    const v = [];
-    if (!fact.customerId) v.push({ field: "customer_id", description: "is required" });
-    if (!fact.accountId) v.push({ field: "account_id", description: "is required" });
-    if (v.length > 0) throw invalidArgument(v);
+    checkFact(fact);
     const r = await notify.handle(fact);
     log.info(
       {
@@ -63,11 +113,6 @@ export function factSubscriptions(
     );
   };
   return [
-    subscribe(Topics.DueSoon, (e) => run(dueSoonFact(e, e.data))),
-    subscribe(Topics.Overdue, (e) => {
-      checkOverdue(e.data); // no notice about an Overdue that breaks its contract: dead-lettered at once, as by every consumer
-      return run(overdueFact(e, e.data));
-    }),
     subscribe(Topics.PaymentReceived, async (e) => {
       await run(paymentReceivedFact(e, e.data));
       const paidAt = e.data.receivedAt ? timestampDate(e.data.receivedAt) : e.time;

@@ -13,7 +13,7 @@ import { encodeEvent, type OutgoingEvent } from "@whiteslip/bus";
 import { notification as pb, Topics } from "@whiteslip/contracts";
 import { deterministicId } from "@whiteslip/core";
 import type { PiiCipher } from "@whiteslip/pii";
-import { ensureIndexes, handleCommand, insertOnce, outcome, pushEvents, write } from "@whiteslip/store";
+import { ensureIndexes, handleCommand, insertOnce, isDuplicateKey, outcome, pushEvents, write } from "@whiteslip/store";
 import type { Collection, Db, Document, Filter } from "mongodb";
 import type {
   AccountFactsRepository,
@@ -190,10 +190,20 @@ export class MongoMessageRepository implements MessageRepository {
   ): Promise<void> {
     await insertOnce(this.facts, { _id: factEventId, factType, messageIds, processedAt: now });
   }
+  async factsProcessed(factEventIds: string[]): Promise<Set<string>> {
+    if (factEventIds.length === 0) return new Set();
+    const docs = await this.facts.find({ _id: { $in: factEventIds } }, { projection: { _id: 1 } }).toArray();
+    return new Set(docs.map((d) => d._id));
+  }
+  async markFactsProcessed(facts: { factEventId: string; factType: string; messageIds: string[] }[], now: Date): Promise<void> {
+    await insertManyOnce(this.facts, facts.map((f) => ({ _id: f.factEventId, factType: f.factType, messageIds: f.messageIds, processedAt: now })));
+  }
+  /** One unordered insert of all; an id that exists is a duplicate, left as it is (its index is not returned). */
   async insertNew(ms: Message[]): Promise<string[]> {
-    const out: string[] = [];
-    for (const m of ms) if ((await insertOnce(this.messages, toDoc(m))) === "applied") out.push(m.id);
-    return out;
+    if (ms.length === 0) return [];
+    if (ms.length === 1) return (await insertOnce(this.messages, toDoc(ms[0]!))) === "applied" ? [ms[0]!.id] : [];
+    const dup = await insertManyOnce(this.messages, ms.map(toDoc));
+    return ms.filter((_, i) => !dup.has(i)).map((m) => m.id);
   }
   /** Due: SCHEDULED/HELD whose time has come, SENDING whose claim expired, RECONCILE whose next lookup is due. */
   private dueFilter(now: Date): Filter<MessageDoc> {
@@ -245,6 +255,19 @@ export class MongoMessageRepository implements MessageRepository {
     );
     return r.modifiedCount;
   }
+  async supersedeByIds(items: { id: string; before: Date; reason: string }[]): Promise<number> {
+    if (items.length === 0) return 0;
+    const r = await this.messages.bulkWrite(
+      items.map((x) => ({
+        updateOne: {
+          filter: q({ _id: x.id, supersedable: true, status: { $in: ["SCHEDULED", "HELD"] }, factAt: { $lt: x.before } }),
+          update: { $set: { status: "SUPERSEDED", statusReason: x.reason } } as Document,
+        },
+      })),
+      { ordered: true },
+    );
+    return r.modifiedCount;
+  }
   async get(id: string): Promise<Message | null> {
     const d = await this.messages.findOne({ _id: id }, { projection: { pendingEvents: 0 } });
     return d ? fromDoc(d) : null;
@@ -260,6 +283,20 @@ export class MongoMessageRepository implements MessageRepository {
       .toArray();
     const out: Record<string, number> = {};
     for (const d of docs) if (d.capDay) out[d.capDay] = (out[d.capDay] ?? 0) + 1;
+    return out;
+  }
+  async cappedSentPerDayMany(customerIds: string[], days: string[]): Promise<Map<string, Record<string, number>>> {
+    const out = new Map<string, Record<string, number>>();
+    if (customerIds.length === 0) return out;
+    const docs = await this.messages
+      .find({ customerId: { $in: customerIds }, capDay: { $in: days } }, { projection: { customerId: 1, capDay: 1 } })
+      .toArray();
+    for (const d of docs) {
+      if (!d.capDay) continue;
+      const per = out.get(d.customerId) ?? {};
+      per[d.capDay] = (per[d.capDay] ?? 0) + 1;
+      out.set(d.customerId, per);
+    }
     return out;
   }
   async countByChannelStatus(range: { from?: Date; to?: Date }): Promise<ChannelStatusCount[]> {
@@ -332,6 +369,7 @@ interface AccountFactsDoc {
   lastPaymentAt?: Date;
   curedAt?: Date;
   latestNoticeAt?: Partial<Record<Channel, Date>>;
+  latestNoticeId?: Partial<Record<Channel, string>>;
 }
 
 /** Per account, the latest payment, cure and overdue notice per channel (`accounts`, `_id` = account id). */
@@ -366,6 +404,49 @@ export class MongoAccountFactsRepository implements AccountFactsRepository {
       }
     }
   }
+  async getMany(accountIds: string[]): Promise<Map<string, AccountFacts>> {
+    const out = new Map<string, AccountFacts>();
+    if (accountIds.length === 0) return out;
+    for (const { _id, ...facts } of await this.accounts.find({ _id: { $in: accountIds } }).toArray()) out.set(_id, facts);
+    return out;
+  }
+  async recordNotices(notices: { accountId: string; at: Date; channels: readonly Channel[]; ids: Partial<Record<Channel, string>> }[]): Promise<void> {
+    if (notices.length === 0) return;
+    const ops = notices.map((n) => {
+      const max: Document = {};
+      for (const c of n.channels) max[`latestNoticeAt.${c}`] = n.at;
+      const set: Document = {};
+      for (const [c, id] of Object.entries(n.ids)) set[`latestNoticeId.${c}`] = id;
+      return { updateOne: { filter: { _id: n.accountId }, update: Object.keys(set).length > 0 ? { $max: max, $set: set } : { $max: max }, upsert: true } };
+    });
+    // as record(): a first upsert that lost a race to another gets a duplicate key; the retry updates that document
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.accounts.bulkWrite(ops as never[], { ordered: true });
+        return;
+      } catch (err) {
+        if (!isDuplicateKey(err) || attempt >= 3) throw err;
+      }
+    }
+  }
+}
+
+/**
+ * Inserts `docs` unordered in one round trip; those whose _id exists already are left as they are. Returns the
+ * indexes of those duplicates; any other write error is thrown.
+ */
+async function insertManyOnce<T extends Document>(coll: Collection<T>, docs: T[]): Promise<Set<number>> {
+  const dup = new Set<number>();
+  if (docs.length === 0) return dup;
+  try {
+    await coll.insertMany(docs as never[], { ordered: false });
+  } catch (e) {
+    const errs = (e as { writeErrors?: { index: number; code: number }[] | { index: number; code: number } }).writeErrors;
+    const list = Array.isArray(errs) ? errs : errs ? [errs] : [];
+    if (list.length === 0 || list.some((w) => w.code !== 11000)) throw e;
+    for (const w of list) dup.add(w.index);
+  }
+  return dup;
 }
 
 interface CustomerDoc {
@@ -398,6 +479,12 @@ export class MongoCustomerRepository implements CustomerRepository {
   async get(customerId: string): Promise<CustomerProfile | null> {
     const d = await this.customers.findOne({ _id: customerId });
     return d ? this.open(d) : null;
+  }
+  async getMany(customerIds: string[]): Promise<Map<string, CustomerProfile>> {
+    const out = new Map<string, CustomerProfile>();
+    if (customerIds.length === 0) return out;
+    for (const d of await this.customers.find({ _id: { $in: customerIds } }).toArray()) out.set(d._id, this.open(d));
+    return out;
   }
   async upsertContacts(customerId: string, patch: ContactPatch, now: Date): Promise<CustomerProfile> {
     const set: Document = { updatedAt: now };
@@ -483,6 +570,16 @@ export class MongoEngagementRepository implements EngagementRepository {
   async listSince(customerId: string, since: Date): Promise<EngagementSample[]> {
     const docs = await this.engagements.find({ customerId, occurredAt: { $gte: since } }).toArray();
     return docs.map((d) => ({ kind: d.kind, occurredAt: d.occurredAt, localHour: d.localHour }));
+  }
+  async listSinceMany(customerIds: string[], since: Date): Promise<Map<string, EngagementSample[]>> {
+    const out = new Map<string, EngagementSample[]>();
+    if (customerIds.length === 0) return out;
+    for (const d of await this.engagements.find({ customerId: { $in: customerIds }, occurredAt: { $gte: since } }).toArray()) {
+      const list = out.get(d.customerId) ?? [];
+      list.push({ kind: d.kind, occurredAt: d.occurredAt, localHour: d.localHour });
+      out.set(d.customerId, list);
+    }
+    return out;
   }
 }
 

@@ -108,12 +108,21 @@ export class ClaimLostError extends Error {
 export class Dispatcher {
   private readonly newToken: () => string;
   private readonly sleep: (ms: number) => Promise<void>;
+  /** Per channel, the earliest time of the next provider call (rate limits). */
+  private readonly nextSlot = new Map<Channel, number>();
+  /** During a round: cap-counted sends per customer and local day, loaded once and counted up as the round sends. */
+  private capCounts: Map<string, Record<string, number>> | undefined;
   constructor(private readonly d: DispatcherDeps) {
     this.newToken = d.newToken ?? randomUUID;
     this.sleep = d.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  /** One round: processes up to `batchSize` due messages in order of due time. */
+  /**
+   * One round: up to `batchSize` due messages in order of due time, their profiles loaded in one query. Customers
+   * are dispatched concurrently (`concurrency` at a time), each customer's messages one after the other (a cap
+   * count must see the previous message of the same customer), and each provider is called no faster than its rate
+   * limit (`rateLimits`, per second, paced evenly).
+   */
   async tick(): Promise<TickResult> {
     const now = this.d.clock.now();
     const r: TickResult = {
@@ -130,27 +139,57 @@ export class Dispatcher {
     };
     const due = await this.d.messages.findDue(now, this.d.settings.batchSize);
     r.due = due.length;
-    // Sequential on purpose: cap counts must see the previous message of the same customer.
-    for (const m of due) {
-      try {
-        const outcome = await this.process(m, now);
-        if (outcome) r[outcome]++;
-      } catch (err) {
-        this.d.onError?.(err, m.id);
-      }
+    if (due.length === 0) return r;
+    const profiles = await this.d.customers.getMany([...new Set(due.map((m) => m.customerId))]);
+    // what each customer of the round already had today and this week (one query), kept up to date as it sends
+    const capped = [...new Set(due.filter((m) => countsTowardCap(m.category, m.channel, this.d.settings.caps)).map((m) => m.customerId))];
+    const days = new Set<string>();
+    for (const c of capped) {
+      const today = dateInZone(now, this.profileOf({ customerId: c } as Message, profiles).timeZone);
+      for (let i = 0; i < 7; i++) days.add(addDays(today, -i));
+    }
+    const counts = capped.length > 0 ? await this.d.messages.cappedSentPerDayMany(capped, [...days]) : new Map<string, Record<string, number>>();
+    this.capCounts = new Map(capped.map((c) => [c, { ...counts.get(c) }]));
+    const byCustomer = new Map<string, Message[]>();
+    for (const m of due) byCustomer.set(m.customerId, [...(byCustomer.get(m.customerId) ?? []), m]);
+    const queues = [...byCustomer.values()];
+    let next = 0;
+    const worker = async () => {
+      for (let q = queues[next++]; q; q = queues[next++])
+        for (const m of q) {
+          try {
+            const outcome = await this.process(m, this.profileOf(m, profiles), now);
+            if (outcome) r[outcome]++;
+          } catch (err) {
+            this.d.onError?.(err, m.id);
+          }
+        }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(this.d.settings.concurrency, queues.length)) }, worker));
+    } finally {
+      this.capCounts = undefined;
     }
     return r;
   }
 
-  private async profileOf(m: Message): Promise<CustomerProfile> {
+  private profileOf(m: Message, profiles: Map<string, CustomerProfile>): CustomerProfile {
     const s = this.d.settings;
-    return (
-      (await this.d.customers.get(m.customerId)) ?? defaultProfile(m.customerId, s.defaultTimeZone, s.defaultLocale)
-    );
+    return profiles.get(m.customerId) ?? defaultProfile(m.customerId, s.defaultTimeZone, s.defaultLocale);
   }
 
-  private async process(m: Message, now: Date): Promise<Outcome | undefined> {
-    const profile = await this.profileOf(m);
+  /** Waits for the channel's next slot under its provider's rate limit (no limit: at once). */
+  private pace(channel: Channel): Promise<void> {
+    const perSecond = this.d.settings.rateLimits[channel] ?? 0;
+    if (!(perSecond > 0)) return Promise.resolve();
+    const interval = 1000 / perSecond;
+    const now = Date.now();
+    const at = Math.max(now, this.nextSlot.get(channel) ?? 0);
+    this.nextSlot.set(channel, at + interval);
+    return at > now ? this.sleep(at - now) : Promise.resolve();
+  }
+
+  private async process(m: Message, profile: CustomerProfile, now: Date): Promise<Outcome | undefined> {
     if (m.status === "SENDING" || m.status === "RECONCILE") return this.recover(m, profile, now);
     const decision = await this.decide(m, profile, now);
     if (decision) return (await this.d.messages.transition(...this.apply(m, decision), m)) ? outcomeOf(decision) : undefined;
@@ -167,6 +206,7 @@ export class Dispatcher {
     if (!to) return this.fail(m, profile, now, `no contact point for ${m.channel}`, m.attempts, m);
     const provider = this.d.providers[m.channel];
     if (!provider) return this.fail(m, profile, now, `no provider configured for ${m.channel}`, m.attempts, m);
+    await this.pace(m.channel); // before the claim: a wait for the provider's rate limit never eats into it
 
     const claimExpiresAt = new Date(now.getTime() + this.d.settings.claimMs);
     const claimed: Message = {
@@ -196,7 +236,7 @@ export class Dispatcher {
     if (countsTowardCap(m.category, m.channel, s.caps)) {
       const today = dateInZone(now, tz);
       const days = Array.from({ length: 7 }, (_, i) => addDays(today, -i));
-      const perDay = await this.d.messages.cappedSentPerDay(m.customerId, days);
+      const perDay = this.capCounts?.get(m.customerId) ?? (await this.d.messages.cappedSentPerDay(m.customerId, days));
       const sent = { today: perDay[today] ?? 0, week: days.reduce((a, d) => a + (perDay[d] ?? 0), 0) };
       const cap = capDecision(m.category, m.channel, sent, s.caps);
       if (cap.hold) {
@@ -300,6 +340,7 @@ export class Dispatcher {
     const events: NotificationEvent[] = [{ type: "SENT", at }];
     if (receipt.delivered) events.push({ type: "DELIVERED", at });
     const counted = countsTowardCap(claimed.category, claimed.channel, this.d.settings.caps);
+    const capDay = counted ? dateInZone(at, profile.timeZone) : undefined;
     await this.record(
       {
         ...settle(claimed),
@@ -309,11 +350,13 @@ export class Dispatcher {
         providerMessageId: receipt.providerMessageId,
         lastError: undefined,
         statusReason: reason,
-        capDay: counted ? dateInZone(at, profile.timeZone) : undefined,
+        capDay,
       },
       events,
       claimed,
     );
+    const mine = capDay ? this.capCounts?.get(claimed.customerId) : undefined;
+    if (mine && capDay) mine[capDay] = (mine[capDay] ?? 0) + 1;
   }
 
   /**
@@ -365,6 +408,7 @@ export class Dispatcher {
     const to = contactFor(profile, due.channel);
     if (provider.deduplicates && !decision) {
       if (!to) return this.fail(reclaimed, profile, now, `no contact point for ${due.channel}`, due.attempts, reclaimed);
+      await this.pace(due.channel);
       return this.send(reclaimed, profile, provider, to, now);
     }
     const channel = due.channel.toLowerCase();
@@ -418,6 +462,7 @@ export class Dispatcher {
       return outcomeOf(decision);
     }
     if (!to) return this.fail(reclaimed, profile, now, `no contact point for ${due.channel}`, due.attempts, reclaimed);
+    await this.pace(due.channel);
     return this.send({ ...reclaimed, statusReason: undefined }, profile, provider, to, now);
   }
 

@@ -155,4 +155,26 @@ export class CasePathAwareNotify extends NotifyOnFact {
     }
     return super.handle(fact);
   }
+
+  /**
+   * The batch path (the due wave's consumer): Overdue facts of accounts on a treatment path go through `handle`
+   * (skipped as above), the rest are planned together. (`handle` of a fact off the path plans it as a batch of one,
+   * which comes back here and finds it off the path again.)
+   */
+  override async handleBatch(facts: Fact[]): Promise<NotifyOutcome[]> {
+    const onPath = await Promise.all(
+      facts.map(async (fact) => {
+        if (fact.trigger !== "OVERDUE") return false;
+        const [last, f] = await Promise.all([this.casePaths.lastStepAt(fact.accountId), this.deps.accounts.get(fact.accountId)]);
+        return pathActive(last, f?.curedAt);
+      }),
+    );
+    if (!onPath.some(Boolean)) return super.handleBatch(facts);
+    const rest = facts.filter((_, i) => !onPath[i]);
+    const planned = rest.length > 0 ? await super.handleBatch(rest) : [];
+    const out: NotifyOutcome[] = [];
+    let k = 0;
+    for (const [i, fact] of facts.entries()) out.push(onPath[i] ? await this.handle(fact) : planned[k++]!);
+    return out;
+  }
 }

@@ -1,8 +1,8 @@
 import type { Clock } from "@whiteslip/core";
-import { defaultProfile, type Fact, isStale } from "../domain/model";
+import { type Channel, defaultProfile, type Fact, isStale } from "../domain/model";
 import { planMessages } from "../domain/plan";
 import { supersededReason } from "../domain/validity";
-import { loadBestHour } from "./best-hour";
+import { bestHour } from "../domain/schedule";
 import type {
   AccountFactsRepository,
   CustomerRepository,
@@ -41,39 +41,82 @@ export type NotifyOutcome =
 export class NotifyOnFact {
   constructor(private readonly d: NotifyOnFactDeps) {}
 
-  /** Plans and stores the messages for `fact`. */
+  /** Plans and stores the messages for `fact` (a batch of one). */
   async handle(fact: Fact): Promise<NotifyOutcome> {
+    return (await this.handleBatch([fact]))[0]!;
+  }
+
+  /**
+   * Plans and stores the messages of many facts (a batch of one partition, in order) with a handful of round trips
+   * instead of a handful per fact: one query each for the processed markers, the profiles and the engagement
+   * samples, one insert of every new message, one ordered bulk of supersessions, one of account notices, one insert
+   * of the markers. Same outcome as `handle` fact by fact: a fact's messages are stored before its marker (a crash
+   * in between replans it, the message ids dedupe), a newer notice of an account in the batch supersedes an older
+   * one's queued messages (ordered), a fact seen twice in a batch is planned once.
+   */
+  async handleBatch(facts: Fact[]): Promise<NotifyOutcome[]> {
     const { messages, customers, engagements, policy, clock, settings } = this.d;
     const now = clock.now();
-    if (isStale(fact, now, settings.maxFactAgeHours)) return { outcome: "stale" };
-    if (await messages.factProcessed(fact.eventId)) return { outcome: "duplicate" };
-    const profile =
-      (await customers.get(fact.customerId)) ??
-      defaultProfile(fact.customerId, settings.defaultTimeZone, settings.defaultLocale);
-    const best = await loadBestHour(engagements, fact.customerId, now, settings);
-    const planned = planMessages({
-      fact,
-      rules: await policy.load(),
-      profile,
-      best,
-      now,
-      window: settings.window,
-      maxDeferralHours: settings.maxDeferralHours,
-      businessTimeZone: settings.defaultTimeZone,
-    });
-    const inserted = planned.length > 0 ? await messages.insertNew(planned) : [];
-    const notices = planned.filter((m) => m.supersedable && m.status === "SCHEDULED").map((m) => m.channel);
-    if (notices.length > 0) {
-      await this.d.accounts.record(fact.accountId, { notice: { channels: notices, at: fact.occurredAt } });
-      await messages.supersedeQueued(
-        fact.accountId,
-        fact.occurredAt,
-        supersededReason("NEWER_NOTICE", fact.occurredAt),
-        notices,
-      );
+    const out: NotifyOutcome[] = facts.map(() => ({ outcome: "duplicate" }));
+    const fresh: number[] = [];
+    const seen = new Set<string>();
+    for (const [i, f] of facts.entries()) {
+      if (isStale(f, now, settings.maxFactAgeHours)) out[i] = { outcome: "stale" };
+      else if (!seen.has(f.eventId)) {
+        seen.add(f.eventId);
+        fresh.push(i);
+      }
     }
-    const ids = planned.map((m) => m.id);
-    await messages.markFactProcessed(fact.eventId, fact.factType, ids, now);
-    return { outcome: "planned", messageIds: ids, inserted };
+    if (fresh.length === 0) return out;
+    const done = await messages.factsProcessed(fresh.map((i) => facts[i]!.eventId));
+    const todo = fresh.filter((i) => !done.has(facts[i]!.eventId));
+    if (todo.length === 0) return out;
+    const ids = [...new Set(todo.map((i) => facts[i]!.customerId))];
+    const since = new Date(now.getTime() - settings.model.lookbackDays * 86_400_000);
+    const [profiles, samples, rules] = await Promise.all([customers.getMany(ids), engagements.listSinceMany(ids, since), policy.load()]);
+    const planned = todo.map((i) => {
+      const fact = facts[i]!;
+      const profile = profiles.get(fact.customerId) ?? defaultProfile(fact.customerId, settings.defaultTimeZone, settings.defaultLocale);
+      const best = bestHour(samples.get(fact.customerId) ?? [], now, settings.model, settings.window);
+      return planMessages({ fact, rules, profile, best, now, window: settings.window, maxDeferralHours: settings.maxDeferralHours, businessTimeZone: settings.defaultTimeZone });
+    });
+    const inserted = new Set(await messages.insertNew(planned.flat()));
+    // A newer overdue notice supersedes the previous one of its account and channel while that is still queued —
+    // by the id the account remembers (one write by id, no query over the account's messages); older ones were
+    // superseded the same way when that one came, and the dispatcher checks again against `accounts` (facts on
+    // different topics, or a notice older than the stored one, are caught there).
+    const notices = todo
+      .map((i, k) => ({ fact: facts[i]!, messages: planned[k]!.filter((m) => m.supersedable && m.status === "SCHEDULED") }))
+      .filter((n) => n.messages.length > 0);
+    if (notices.length > 0) {
+      const known = await this.d.accounts.getMany([...new Set(notices.map((n) => n.fact.accountId))]);
+      const supersede: { id: string; before: Date; reason: string }[] = [];
+      const records: { accountId: string; at: Date; channels: Channel[]; ids: Partial<Record<Channel, string>> }[] = [];
+      for (const { fact, messages: ms } of notices) {
+        const acc = known.get(fact.accountId) ?? {};
+        const at = { ...acc.latestNoticeAt };
+        const ids = { ...acc.latestNoticeId };
+        const newer: Partial<Record<Channel, string>> = {};
+        for (const m of ms) {
+          const prev = at[m.channel];
+          if (prev && prev >= fact.occurredAt) continue; // an older notice than the stored one: the dispatcher supersedes it
+          const prevId = ids[m.channel];
+          if (prevId && prevId !== m.id) supersede.push({ id: prevId, before: fact.occurredAt, reason: supersededReason("NEWER_NOTICE", fact.occurredAt) });
+          newer[m.channel] = m.id;
+          at[m.channel] = fact.occurredAt;
+          ids[m.channel] = m.id;
+        }
+        known.set(fact.accountId, { ...acc, latestNoticeAt: at, latestNoticeId: ids });
+        records.push({ accountId: fact.accountId, at: fact.occurredAt, channels: ms.map((m) => m.channel), ids: newer });
+      }
+      await this.d.accounts.recordNotices(records);
+      if (supersede.length > 0) await messages.supersedeByIds(supersede);
+    }
+    await messages.markFactsProcessed(todo.map((i, k) => ({ factEventId: facts[i]!.eventId, factType: facts[i]!.factType, messageIds: planned[k]!.map((m) => m.id) })), now);
+    for (const [k, i] of todo.entries()) {
+      const msgIds = planned[k]!.map((m) => m.id);
+      out[i] = { outcome: "planned", messageIds: msgIds, inserted: msgIds.filter((id) => inserted.has(id)) };
+    }
+    return out;
   }
 }

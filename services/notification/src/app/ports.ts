@@ -42,6 +42,8 @@ export interface ContactPatch {
 export interface CustomerRepository {
   /** The profile, decrypted, or null when the customer never gave one. */
   get(customerId: string): Promise<CustomerProfile | null>;
+  /** The profiles of many customers (one query), decrypted; absent = never gave one. */
+  getMany(customerIds: string[]): Promise<Map<string, CustomerProfile>>;
   /** Applies a patch (creating the profile with defaults) and returns the result. */
   upsertContacts(customerId: string, patch: ContactPatch, now: Date): Promise<CustomerProfile>;
   /** Replaces preferences and quiet-hours consent and returns the result. */
@@ -67,6 +69,10 @@ export interface MessageRepository {
   factProcessed(factEventId: string): Promise<boolean>;
   /** Records that a fact was planned (after its messages were stored). */
   markFactProcessed(factEventId: string, factType: string, messageIds: string[], now: Date): Promise<void>;
+  /** The ids among `factEventIds` that were fully planned before (one query). */
+  factsProcessed(factEventIds: string[]): Promise<Set<string>>;
+  /** Records many planned facts (one write; markers that exist are left as they are). */
+  markFactsProcessed(facts: { factEventId: string; factType: string; messageIds: string[] }[], now: Date): Promise<void>;
   /** Inserts messages whose id is new; returns the ids inserted (existing ids are left as they are). */
   insertNew(messages: Message[]): Promise<string[]>;
   /**
@@ -92,12 +98,19 @@ export interface MessageRepository {
    * left to its dispatcher, which re-checks before the provider call.
    */
   supersedeQueued(accountId: string, before: Date, reason: string, channels?: readonly Channel[]): Promise<number>;
+  /**
+   * Marks the given messages SUPERSEDED with their reason when they are still queued (SCHEDULED/HELD) and their fact
+   * is older than `before` (one round trip, by id); returns how many.
+   */
+  supersedeByIds(items: { id: string; before: Date; reason: string }[]): Promise<number>;
   /** One message. */
   get(id: string): Promise<Message | null>;
   /** Messages of a fact (to avoid a fallback onto a channel already used). */
   listForFact(factEventId: string): Promise<Message[]>;
   /** Counts of cap-counted messages sent per local day among `days`. */
   cappedSentPerDay(customerId: string, days: string[]): Promise<Record<string, number>>;
+  /** `cappedSentPerDay` of many customers in one query (absent = none sent). */
+  cappedSentPerDayMany(customerIds: string[], days: string[]): Promise<Map<string, Record<string, number>>>;
   /** Messages due at `now` and not sent yet (what findDue would return, uncapped): the dispatcher's backlog. */
   countDue(now: Date): Promise<number>;
   /** Messages by channel and status (non-zero cells), created in [from, to) where given. */
@@ -125,6 +138,13 @@ export interface AccountFactsRepository {
     accountId: string,
     facts: { paymentAt?: Date; curedAt?: Date; notice?: { channels: readonly Channel[]; at: Date } },
   ): Promise<void>;
+  /** The facts of many accounts (one query by id); absent = none seen. */
+  getMany(accountIds: string[]): Promise<Map<string, AccountFacts>>;
+  /**
+   * Records overdue notices of many accounts (one round trip): the newest time per channel (`$max`), and the
+   * message id per channel given in `ids` (the caller gives only the ids of notices newer than the stored one).
+   */
+  recordNotices(notices: { accountId: string; at: Date; channels: readonly Channel[]; ids: Partial<Record<Channel, string>> }[]): Promise<void>;
 }
 
 /** Engagement samples per customer for the best-hour model. */
@@ -133,6 +153,8 @@ export interface EngagementRepository {
   add(customerId: string, messageId: string, sample: EngagementSample): Promise<void>;
   /** Samples at or after `since`. */
   listSince(customerId: string, since: Date): Promise<EngagementSample[]>;
+  /** Samples at or after `since` of many customers (one query); absent = none. */
+  listSinceMany(customerIds: string[], since: Date): Promise<Map<string, EngagementSample[]>>;
 }
 
 /** The cadence table. */

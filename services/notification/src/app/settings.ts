@@ -1,6 +1,6 @@
 /** Tuning shared by the use cases (all defaults from domain.md; main.ts may override from config). */
 import { type CapPolicy, DEFAULT_CAPS, DEFAULT_RETRY, type RetryPolicy } from "../domain/delivery-rules";
-import type { Locale } from "../domain/model";
+import type { Channel, Locale } from "../domain/model";
 import { DEFAULT_MODEL, DEFAULT_WINDOW, type SendTimeModelConfig, type SendWindow } from "../domain/schedule";
 
 /** Notification tuning. */
@@ -21,6 +21,10 @@ export interface NotificationSettings {
   defaultLocale: Locale;
   /** Messages per dispatcher round. */
   batchSize: number;
+  /** Customers dispatched at once in a round (each customer's messages in order). */
+  concurrency: number;
+  /** Provider calls per second per channel (this replica's share of the provider's limit); absent or 0 = none. */
+  rateLimits: Partial<Record<Channel, number>>;
   /** Non-legal facts older (or further ahead) than this are skipped as stale. */
   maxFactAgeHours: number;
   /**
@@ -47,7 +51,9 @@ export const DEFAULT_SETTINGS: NotificationSettings = {
   retry: DEFAULT_RETRY,
   defaultTimeZone: "Asia/Shanghai",
   defaultLocale: "zh-CN",
-  batchSize: 100,
+  batchSize: 200,
+  concurrency: 16,
+  rateLimits: {},
   claimMs: 2 * 60_000,
   recordRetry: { attempts: 8, baseDelayMs: 200, maxDelayMs: 5_000 },
   reconcile: { maxLooks: 8, baseDelayMs: 30_000, maxDelayMs: 30 * 60_000 },

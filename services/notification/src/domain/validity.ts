@@ -58,6 +58,8 @@ export interface AccountFacts {
   curedAt?: Date;
   /** Per channel, the fact time of the newest overdue notice planned on it. */
   latestNoticeAt?: Partial<Record<Channel, Date>>;
+  /** Per channel, the message id of that newest notice (what the next, newer notice supersedes by id). */
+  latestNoticeId?: Partial<Record<Channel, string>>;
 }
 
 /** What superseded a notice. */

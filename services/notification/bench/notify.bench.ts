@@ -1,0 +1,312 @@
+/**
+ * bench:notify — notification's consumption and dispatch of a due wave (default 40,000 DueSoon and Overdue
+ * events, a 1,000,000-account book's day; `pnpm bench:notify 10000`) on the real infrastructure: the local broker
+ * and database (startInfra), the platform's SMTP and HTTP provider sandboxes, and notification as its own process
+ * (its max RSS is its own).
+ *
+ * 1. Customers seeded in notification's database (contact points encrypted with the service's keyring): one
+ *    account per customer, except that every fourth customer of the first 10 % holds four accounts (caps bite),
+ *    10 % opted out of reminder SMS (preferences), 5 % live in Europe/London, where the wave arrives at 02:00
+ *    (quiet hours). The platform clock (CLOCK_FILE) is 10:00 in Asia/Shanghai.
+ * 2. The wave is published as fast as kafkajs takes it while notification runs, each event stamped with the time
+ *    it was handed to the producer; notification plans (decides) and stores every message and dispatches them.
+ * 3. Consumption: events ÷ (last fact decided − first event time); decision lag per message: its `createdAt` −
+ *    its fact's event time (p50/p99). Dispatch: deliveries at the sinks ÷ (last − first delivery); the busiest
+ *    second per channel against its rate limit.
+ * 4. Raw consume: a plain kafkajs consumer (new group, eachBatch, nothing done per message) reads the same topics
+ *    from the beginning in the same run.
+ * 5. Rules: no send inside the recipient's quiet hours, no customer over the daily cap, no reminder SMS to a customer
+ *    who opted out — checked on what reached the sinks and on the stored messages.
+ *
+ * Ends with `RESULT notify events=<n> seconds=<s> ratio=<consumed/s ÷ raw consume msgs/s> lag_p99_ms=<n> rss_mib=<n>`.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { EventBus, encodeEvent, type OutgoingEvent } from "@whiteslip/bus";
+import { billing, Topics } from "@whiteslip/contracts";
+import { addDays, zonedInstant } from "@whiteslip/core";
+import { generateKeyring, PiiCipher } from "@whiteslip/pii";
+import { type SandboxMessage, startProviderSandbox } from "@whiteslip/platform";
+import { setFileClock } from "@whiteslip/runtime";
+import { benchScope, freshDatabaseName, kafkaClientConfig, kafkaEnv, kafkaSasl, startInfra } from "@whiteslip/testkit";
+import { Kafka, logLevel } from "kafkajs";
+import { MongoClient } from "mongodb";
+
+const N = Number(process.argv[2] ?? 40_000);
+const ROOT = resolve(import.meta.dirname, "../../..");
+const TZ = "Asia/Shanghai";
+const D = "2027-03-10";
+/** Provider rate limits the dispatcher must stay within (per second, per channel). */
+const RATE = { SMS: 400, EMAIL: 200 } as const;
+/** Low, so that the customers with several overdue accounts meet it inside the wave (dispatched concurrently). */
+const CAP_PER_DAY = 1;
+const START = zonedInstant(D, 10, 0, TZ);
+
+let childRef: ChildProcess | undefined;
+const rate = (n: number, ms: number) => (ms > 0 ? (n / ms) * 1000 : 0);
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+
+/** The wave's shape: who gets which fact. */
+function customerOf(i: number): string {
+  return i < N / 10 ? `bench-c-${Math.floor(i / 4)}` : `bench-c-${i}`;
+}
+const optedOut = (c: number) => c % 10 === 3;
+const inLondon = (c: number) => c % 20 === 7;
+
+async function main() {
+  const infra = await startInfra({ log: () => {} });
+  const sandbox = await startProviderSandbox();
+  const scope = benchScope("notify", infra);
+  const db = freshDatabaseName("bench_notify");
+  const group = `bench-${db}`;
+  const tmp = mkdtempSync(join(tmpdir(), "bench-notify-"));
+  const clockFile = join(tmp, "clock.json");
+  setFileClock(clockFile, START);
+  const offsetMs = () => (JSON.parse(readFileSync(clockFile, "utf8")) as { offsetMs: number }).offsetMs;
+  const platformNow = () => new Date(Date.now() + offsetMs());
+  const keyring = generateKeyring();
+  // stopped from outside: take notification down with the bench (the infra stops itself)
+  for (const sig of ["SIGINT", "SIGTERM"] as const)
+    process.once(sig, () => {
+      childRef?.kill("SIGKILL");
+      process.exit(130);
+    });
+  console.log(`infra: ${infra.describe}; events = ${N}`);
+
+  const mongo = new MongoClient(infra.mongoUri);
+  await mongo.connect();
+  const ndb = mongo.db(db);
+  let child: ChildProcess | undefined;
+  let bus: EventBus | undefined;
+  try {
+    // 1. customers
+    const cipher = new PiiCipher(keyring);
+    const customers = new Set<string>();
+    for (let i = 0; i < N; i++) customers.add(customerOf(i));
+    const docs = [...customers].map((id) => {
+      const c = Number(id.slice("bench-c-".length));
+      return {
+        _id: id,
+        phone: cipher.encrypt(`+86138${String(c).padStart(8, "0")}`),
+        email: cipher.encrypt(`c${c}@bench.example`),
+        pushToken: null,
+        displayName: null,
+        timeZone: inLondon(c) ? "Europe/London" : TZ,
+        locale: "en",
+        preferences: optedOut(c) ? { REMINDER: ["EMAIL", "IN_APP"] } : {},
+        quietHoursConsent: false,
+        updatedAt: START,
+      };
+    });
+    const t0 = Date.now();
+    for (let k = 0; k < docs.length; k += 2000) await ndb.collection("customers").insertMany(docs.slice(k, k + 2000) as never[], { ordered: false });
+    console.log(`seeded ${docs.length} customers in ${Date.now() - t0} ms`);
+
+    // 2. notification as a process
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      ...kafkaEnv(infra),
+      ...sandbox.env(),
+      MONGODB_URI: infra.mongoUri,
+      MONGODB_DB: db,
+      TOPIC_PREFIX: scope.topicPrefix,
+      CONSUMER_GROUP: group,
+      KAFKA_CLIENT_ID: group,
+      GRPC_PORT: "0",
+      GRPC_HOST: "127.0.0.1",
+      GRPC_PLAINTEXT_DEV: "1",
+      LOG_LEVEL: "warn",
+      PII_KEYRING: JSON.stringify(keyring),
+      PII_REENCRYPT: "off",
+      CLOCK_FILE: clockFile,
+      CAP_PER_DAY: String(CAP_PER_DAY),
+      SMS_RATE_PER_S: String(RATE.SMS),
+      EMAIL_RATE_PER_S: String(RATE.EMAIL),
+      DISPATCH_INTERVAL_MS: "200",
+      DISPATCH_BATCH_SIZE: "2000",
+      DISPATCH_CONCURRENCY: "32",
+    };
+    child = childRef = spawn(process.execPath, ["--import", "tsx", join(ROOT, "services/notification/src/main.ts")], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let log = "";
+    const keep = (b: Buffer) => {
+      log = (log + b.toString()).slice(-20_000);
+    };
+    child.stdout!.on("data", keep);
+    child.stderr!.on("data", keep);
+    const kafka = new Kafka({ ...kafkaClientConfig(infra), clientId: "bench-notify", logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    // started: its consumer group has a member (it joins during start-up)
+    for (;;) {
+      const g = (await admin.describeGroups([group])).groups[0];
+      if (g?.state === "Stable" && g.members.length > 0) break;
+      if (child.exitCode !== null) throw new Error(`notification exited (${child.exitCode}) before it started:\n${log}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    console.log(`notification started (pid ${child.pid}), consumer group ${group} stable`);
+
+    // 3. the wave
+    const sasl = kafkaSasl(infra);
+    bus = await EventBus.connect({
+      brokers: infra.kafkaBrokers,
+      ...(sasl ? { sasl } : {}),
+      clientId: "bench-notify-producer",
+      topicPrefix: scope.topicPrefix,
+      logger: { info() {}, warn() {}, error() {}, debug() {} } as never,
+    });
+    const event = (i: number, time: Date): OutgoingEvent => {
+      const accountId = `bench-a-${String(i).padStart(7, "0")}`;
+      const customerId = customerOf(i);
+      if (i % 2 === 0)
+        return encodeEvent(Topics.DueSoon, {
+          id: `bench-ds-${i}`,
+          key: accountId,
+          time,
+          data: { accountId, customerId, statementId: `st-${i}`, dueDate: addDays(D, 5), daysUntilDue: 5, amountDueFen: 50_000n + BigInt(i), minimumPaymentFen: 5_000n, businessDate: D },
+        });
+      return encodeEvent(Topics.Overdue, {
+        id: `bench-od-${i}`,
+        key: accountId,
+        time,
+        data: { accountId, customerId, businessDate: D, daysPastDue: [1, 3, 7, 14][i % 4]!, bucket: billing.DelinquencyBucket.M1, overdueFen: 30_000n, totalBalanceFen: 90_000n },
+      });
+    };
+    const firstEventAt = platformNow();
+    const tp = Date.now();
+    for (let k = 0; k < N; k += 1000) {
+      const time = platformNow();
+      await bus.publish(Array.from({ length: Math.min(1000, N - k) }, (_, j) => event(k + j, time)));
+    }
+    const produceMs = Date.now() - tp;
+    console.log(`published ${N} events in ${produceMs} ms (${Math.round(rate(N, produceMs))} events/s)`);
+
+    // 4. consumption: every fact decided
+    const facts = ndb.collection<{ _id: string; processedAt: Date }>("facts");
+    const deadline = Date.now() + 900_000;
+    for (;;) {
+      // the count command (no filter): a filtered count is a scan of the collection on FerretDB/SQLite
+      const n = await facts.estimatedDocumentCount();
+      if (n >= N) break;
+      if (Date.now() > deadline) throw new Error(`only ${n} of ${N} facts decided after 900 s`);
+      if (child.exitCode !== null) throw new Error(`notification exited:\n${log}`);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const last = await facts.find({}).sort({ processedAt: -1 }).limit(1).next();
+    const consumedMs = last!.processedAt.getTime() - firstEventAt.getTime();
+    const consumedRate = rate(N, consumedMs);
+    console.log(`consumed: ${N} facts decided ${consumedMs} ms after the first event → ${Math.round(consumedRate)} events/s`);
+    const msgs = await ndb
+      .collection("messages")
+      .find({}, { projection: { createdAt: 1, factAt: 1, channel: 1, status: 1, customerId: 1, category: 1, capDay: 1 } })
+      .toArray();
+    const lags = msgs.map((m) => (m.createdAt as Date).getTime() - (m.factAt as Date).getTime());
+    const lagP50 = pct(lags, 50);
+    const lagP99 = pct(lags, 99);
+    console.log(`decision lag (event time → message scheduled) over ${msgs.length} messages: p50 ${lagP50} ms, p99 ${lagP99} ms`);
+
+    // 5. dispatch, measured over a window (DISPATCH_WINDOW_S, default 120 s) from the first delivery: on FerretDB/SQLite
+    // every query but one by _id scans its collection, so the dispatcher's due query costs a scan per round and a
+    // whole wave of ~100,000 messages takes far longer than the bench should (README, "Performance")
+    const windowMs = Number(process.env.DISPATCH_WINDOW_S ?? 120) * 1000;
+    const firstSend = Date.now();
+    for (;;) {
+      const first = sandbox.messages[0]?.receivedAt.getTime();
+      const from = first ?? firstSend;
+      if (Date.now() - from >= windowMs) break;
+      if (child.exitCode !== null) throw new Error(`notification exited:\n${log}`);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const sent = [...sandbox.messages];
+    const times = sent.map((m) => m.receivedAt.getTime());
+    const spanMs = times.length > 1 ? Math.max(...times) - Math.min(...times) : 0;
+    const perSecond = (ch: SandboxMessage["channel"]) => {
+      const buckets = new Map<number, number>();
+      for (const m of sent) if (m.channel === ch) buckets.set(Math.floor(m.receivedAt.getTime() / 1000), (buckets.get(Math.floor(m.receivedAt.getTime() / 1000)) ?? 0) + 1);
+      return Math.max(0, ...buckets.values());
+    };
+    const rss = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+    console.log(`dispatch: ${sent.length} messages at the sinks in ${spanMs} ms → ${Math.round(rate(sent.length, spanMs))} sends/s; busiest second SMS ${perSecond("SMS")} (limit ${RATE.SMS}), email ${perSecond("EMAIL")} (limit ${RATE.EMAIL})`);
+
+    // 6. the rules held
+    const failures: string[] = [];
+    const byId = new Map(msgs.map((m) => [String(m._id), m]));
+    for (const m of sent) {
+      const stored = m.messageId ? byId.get(m.messageId) : undefined;
+      if (!stored) {
+        failures.push(`a ${m.channel} at the sink that notification did not store (${m.messageId})`);
+        continue;
+      }
+      const c = Number(String(stored.customerId).slice("bench-c-".length));
+      const zone = inLondon(c) ? "Europe/London" : TZ;
+      const offset = offsetMs();
+      const local = Number(new Intl.DateTimeFormat("en-GB", { hour: "2-digit", hourCycle: "h23", timeZone: zone }).format(new Date(m.receivedAt.getTime() + offset)));
+      if (local < 8 || local >= 21) failures.push(`${m.channel} ${m.messageId} sent at ${local}:xx local in ${zone} (quiet hours)`);
+      if (optedOut(c) && m.channel === "SMS" && stored.category === "REMINDER") failures.push(`reminder SMS ${m.messageId} to a customer who opted out`);
+    }
+    const perCustomerDay = new Map<string, number>();
+    for (const m of await ndb.collection("messages").find({ capDay: { $ne: null } }, { projection: { customerId: 1, capDay: 1 } }).toArray()) if (m.capDay) perCustomerDay.set(`${m.customerId} ${m.capDay}`, (perCustomerDay.get(`${m.customerId} ${m.capDay}`) ?? 0) + 1);
+    const overCap = [...perCustomerDay].filter(([, n]) => n > CAP_PER_DAY);
+    if (overCap.length > 0) failures.push(`${overCap.length} customer-days over the cap of ${CAP_PER_DAY}, e.g. ${overCap[0]![0]}: ${overCap[0]![1]}`);
+    if (perSecond("SMS") > RATE.SMS * 1.05) failures.push(`SMS above its rate limit: ${perSecond("SMS")} in one second`);
+    if (perSecond("EMAIL") > RATE.EMAIL * 1.05) failures.push(`email above its rate limit: ${perSecond("EMAIL")} in one second`);
+    const londonSent = sent.filter((m) => {
+      const s = m.messageId ? byId.get(m.messageId) : undefined;
+      return s && inLondon(Number(String(s.customerId).slice("bench-c-".length)));
+    }).length;
+    const finalMsgs = await ndb.collection("messages").find({}, { projection: { status: 1, customerId: 1, capDay: 1 } }).toArray();
+    const byStatus = new Map<string, number>();
+    for (const m of finalMsgs) byStatus.set(String(m.status), (byStatus.get(String(m.status)) ?? 0) + 1);
+    console.log(`messages by status at the end of the window: ${[...byStatus].map(([s, n]) => `${s} ${n}`).join(", ")}; London's at the sinks: ${londonSent}`);
+    console.log(failures.length === 0 ? "rules: quiet hours, caps, preferences and rate limits held for every message" : `RULES BROKEN (${failures.length}):\n  ${failures.slice(0, 20).join("\n  ")}`);
+
+    // 7. raw consume of the same messages
+    const raw = kafka.consumer({ groupId: `${group}-raw`, maxWaitTimeInMs: 250 });
+    await raw.connect();
+    await raw.subscribe({ topics: [Topics.DueSoon.topic, Topics.Overdue.topic].map((t) => `${scope.topicPrefix}${t}`), fromBeginning: true });
+    let seen = 0;
+    let firstAt = 0;
+    let lastAt = 0;
+    await new Promise<void>((ok) => {
+      void raw.run({
+        eachBatchAutoResolve: true,
+        eachBatch: async ({ batch }) => {
+          if (firstAt === 0) firstAt = Date.now();
+          seen += batch.messages.length;
+          lastAt = Date.now();
+          if (seen >= N) ok();
+        },
+      });
+    });
+    await raw.disconnect();
+    const rawMs = lastAt - firstAt;
+    const rawRate = rate(N, rawMs);
+    console.log(`raw kafkajs consume: ${seen} messages in ${rawMs} ms (first batch → last) → ${Math.round(rawRate)} msgs/s`);
+    const ratio = consumedRate / rawRate;
+    console.log(`max RSS of notification: ${rss.toFixed(0)} MiB`);
+    console.log(`RESULT notify events=${N} seconds=${(consumedMs / 1000).toFixed(1)} ratio=${ratio.toFixed(2)} lag_p99_ms=${lagP99} rss_mib=${Math.round(rss)}`);
+    await admin.disconnect();
+    if (failures.length > 0) process.exitCode = 1;
+  } finally {
+    if (child && child.exitCode === null) {
+      child.kill("SIGTERM");
+      await new Promise((r) => child!.once("exit", r));
+    }
+    await bus?.close();
+    await mongo.close();
+    await sandbox.stop();
+    await scope.cleanUp([db]);
+    await infra.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
