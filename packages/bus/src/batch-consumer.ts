@@ -47,6 +47,17 @@ export function subscribeBatch<S extends DescMessage>(
   };
 }
 
+/**
+ * A one-event subscription (`subscribe(Topics.X, handle)`, how every service declares what it reads) given a batch
+ * handler for the same events.
+ */
+export function withBatch<S extends DescMessage>(
+  sub: Subscription,
+  handleBatch: (events: EventEnvelope<S>[]) => Promise<void>,
+): BatchSubscription {
+  return { spec: sub.spec, handleBatch: handleBatch as (e: EventEnvelope[]) => Promise<void>, handle: (e) => sub.handle(e) };
+}
+
 /** A one-event subscription as a batch subscription: its events applied one after the other, in order. */
 export function asBatch(sub: Subscription): BatchSubscription {
   return {

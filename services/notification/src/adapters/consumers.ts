@@ -1,5 +1,5 @@
-import { type BatchSubscription, type Subscription, subscribe, subscribeBatch } from "@whiteslip/bus";
-import { checkOverdue, Topics } from "@whiteslip/contracts";
+import { type BatchSubscription, type EventEnvelope, type Subscription, subscribe, withBatch } from "@whiteslip/bus";
+import { type billing, checkOverdue, Topics } from "@whiteslip/contracts";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { DomainError, invalidArgument } from "@whiteslip/core";
 import type { NotifyOnFact } from "../app/notify-on-fact";
@@ -56,25 +56,22 @@ export function waveSubscriptions(notify: NotifyOnFact, log: Log): BatchSubscrip
     log.info({ facts: todo.length, planned: planned.length, messages: planned.reduce((n, r) => n + (r.outcome === "planned" ? r.messageIds.length : 0), 0) }, "fact batch handled");
   };
   return [
-    subscribeBatch(
-      Topics.DueSoon,
-      (es) => many(es.map((e) => dueSoonFact(e, e.data))),
-      (e) => one(dueSoonFact(e, e.data)),
+    withBatch(
+      subscribe(Topics.DueSoon, (e) => one(dueSoonFact(e, e.data))),
+      (es: EventEnvelope<typeof billing.DueSoonSchema>[]) => many(es.map((e) => dueSoonFact(e, e.data))),
     ),
-    subscribeBatch(
-      Topics.Overdue,
-      // no notice about an Overdue that breaks its contract: dead-lettered at once, as by every consumer
-      (es) =>
+    withBatch(
+      subscribe(Topics.Overdue, (e) => {
+        checkOverdue(e.data); // no notice about an Overdue that breaks its contract: dead-lettered at once, as by every consumer
+        return one(overdueFact(e, e.data));
+      }),
+      (es: EventEnvelope<typeof billing.OverdueSchema>[]) =>
         many(
           es.map((e) => {
             checkOverdue(e.data);
             return overdueFact(e, e.data);
           }),
         ),
-      (e) => {
-        checkOverdue(e.data);
-        return one(overdueFact(e, e.data));
-      },
     ),
   ];
 }
