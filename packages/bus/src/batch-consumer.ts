@@ -58,8 +58,12 @@ export function withBatch<S extends DescMessage>(
   return { spec: sub.spec, handleBatch: handleBatch as (e: EventEnvelope[]) => Promise<void>, handle: (e) => sub.handle(e) };
 }
 
-/** A one-event subscription as a batch subscription: its events applied one after the other, in order. */
-export function asBatch(sub: Subscription): BatchSubscription {
+/**
+ * A one-event subscription as a batch subscription: its events applied one after the other, in order. A
+ * subscription that is a batch subscription already (withBatch) is returned as it is.
+ */
+export function asBatch(sub: Subscription | BatchSubscription): BatchSubscription {
+  if ("handleBatch" in sub) return sub;
   return {
     spec: sub.spec,
     handleBatch: async (events) => {

@@ -7,7 +7,7 @@ import type { Clock } from "@whiteslip/core";
 import { every, type Periodic, runMain, startService } from "@whiteslip/runtime";
 import type { Collection, Document } from "mongodb";
 import { asBatch, BatchGroupConsumer } from "@whiteslip/bus";
-import { factSubscriptions, waveSubscriptions } from "./adapters/consumers";
+import { factSubscriptions } from "./adapters/consumers";
 import { attributePayment } from "./app/attribute-payment";
 import { withPolicy } from "@whiteslip/grpc";
 import { notificationService } from "./adapters/grpc-handlers";
@@ -97,15 +97,14 @@ export async function startNotification(
       });
       if (config.DISPATCH_INTERVAL_MS === 0) loop = { ...loop, start() {} };
       // One consumer group (the Kafka ACLs grant the service one) read in batches: the due wave's topics planned a
-      // batch at a time, every other subscription applied event by event inside its batch (asBatch). A new
-      // subscription is one more entry in this list.
+      // batch at a time (waveSubscriptions, inside factSubscriptions), every other subscription applied event by
+      // event inside its batch (asBatch). A new subscription is one more entry in this list.
       const facts = new BatchGroupConsumer(
         bus,
         {
           groupId: config.CONSUMER_GROUP,
           maxBatch: config.CONSUMER_MAX_BATCH,
           subscriptions: [
-            ...waveSubscriptions(notify, logger),
             ...[
               ...factSubscriptions(
                 notify,

@@ -81,8 +81,10 @@ export function waveSubscriptions(notify: NotifyOnFact, log: Log): BatchSubscrip
  * every other fact that notifies a customer, and for the payments and cures that
  * supersede queued overdue notices, one event at a time. Idempotent by event id
  * (see NotifyOnFact); a fact without customer or account is dead-lettered at once
- * (invalid_argument). main.ts runs them, with waveSubscriptions, in one batch
- * consumer (one consumer group, as the Kafka ACLs allow), each wrapped by `asBatch`.
+ * (invalid_argument). DueSoon and Overdue are the batch subscriptions of
+ * waveSubscriptions (a BatchSubscription is a Subscription too). main.ts runs them
+ * all in one batch consumer (one consumer group, as the Kafka ACLs allow), the
+ * one-event ones wrapped by `asBatch`.
  */
 export function factSubscriptions(
   notify: NotifyOnFact,
@@ -110,6 +112,7 @@ export function factSubscriptions(
     );
   };
   return [
+    ...waveSubscriptions(notify, log),
     subscribe(Topics.PaymentReceived, async (e) => {
       await run(paymentReceivedFact(e, e.data));
       const paidAt = e.data.receivedAt ? timestampDate(e.data.receivedAt) : e.time;
