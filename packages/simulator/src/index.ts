@@ -1,0 +1,4 @@
+export * from "./model";
+export * from "./report";
+export * from "./simulate";
+export * from "./strategies";

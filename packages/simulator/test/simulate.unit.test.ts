@@ -1,0 +1,57 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { cureRate, parseStrategies, resultLine, simulate, defaultCosts, chartHtml, wilson } from "../src/index";
+
+const example = parseStrategies(readFileSync(new URL("../examples/early-calls.json", import.meta.url), "utf8"));
+const costs = defaultCosts();
+// Under load a small book still takes seconds of CPU: a generous limit, never an assertion on time.
+const LIMIT = 180_000;
+
+describe("portfolio simulator", () => {
+  it(
+    "gives the same RESULT lines for the same seed and different ones for another seed",
+    () => {
+      const run = (seed: number) => simulate({ accounts: 120, days: 70, seed, strategies: example.strategies, costs }).map(resultLine);
+      const a = run(7);
+      expect(a).toHaveLength(2);
+      for (const l of a) expect(l).toMatch(/^RESULT simulate strategy=\S+ accounts=\d+ cure_rate=\d\.\d{4} roll_rate=\d\.\d{4} collected_fen=\d+ cost_fen=\d+$/);
+      expect(run(7)).toEqual(a);
+      expect(run(8)).not.toEqual(a);
+    },
+    LIMIT,
+  );
+
+  it(
+    "under the documented model, a challenger that calls from DPD 1 cures more than a champion that calls from DPD 15",
+    () => {
+      const [champion, challenger] = simulate({ accounts: 600, days: 80, seed: 42, strategies: example.strategies, costs });
+      expect(champion!.strategyId).toBe("digital-then-calls-dpd15");
+      expect(challenger!.strategyId).toBe("calls-from-dpd1");
+      expect(champion!.cases).toBeGreaterThan(30);
+      expect(challenger!.cases).toBeGreaterThan(30);
+      expect(cureRate(challenger!)).toBeGreaterThan(cureRate(champion!));
+      // calls cost more than messages: the earlier caller spends more per case
+      expect(Number(challenger!.costFen) / challenger!.cases).toBeGreaterThan(Number(champion!.costFen) / champion!.cases);
+      // money stays bigint fen end to end
+      expect(typeof challenger!.collectedFen).toBe("bigint");
+      expect(typeof challenger!.costFen).toBe("bigint");
+      expect(challenger!.collectedFen).toBeGreaterThan(0n);
+      const html = chartHtml([champion!, challenger!], "t");
+      expect(html).toContain("<svg");
+      expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
+    },
+    LIMIT,
+  );
+
+  it("refuses a strategies file collections would refuse, naming the field", () => {
+    const bad = JSON.stringify({ challengerPercent: 30, champion: { id: "c", rules: [] }, challengers: [] });
+    expect(() => parseStrategies(bad)).toThrow(/challenger_percent/);
+  });
+
+  it("computes a Wilson interval that contains the observed rate", () => {
+    const [lo, hi] = wilson(30, 100);
+    expect(lo).toBeLessThan(0.3);
+    expect(hi).toBeGreaterThan(0.3);
+    expect(wilson(0, 0)).toEqual([0, 0]);
+  });
+});
