@@ -76,9 +76,9 @@ export function chartHtml(results: readonly ArmResult[], title: string): string 
     const ticks = [0, 0.5, 1].map((f) => `<text x="4" y="${y(max * f) + 4}" font-size="10">${(max * f * 100).toFixed(1)}%</text>`).join("");
     const first = r.series[0]?.date ?? "";
     const last = r.series.at(-1)?.date ?? "";
-    return `<svg width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg"><rect x="${pad}" y="${pad}" width="${W - 2 * pad}" height="${H - 2 * pad}" fill="none" stroke="#ccc"/>${ticks}<text x="${pad}" y="${H - 10}" font-size="10">${first}</text><text x="${W - pad - 60}" y="${H - 10}" font-size="10">${last}</text>${lines}</svg>`;
+    return `<svg width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg" role="img"><title>${r.strategyId}: share of accounts in M1, M2, M3, M4+ per day</title><rect x="${pad}" y="${pad}" width="${W - 2 * pad}" height="${H - 2 * pad}" fill="none" stroke="#ccc"/>${ticks}<text x="${pad}" y="${H - 10}" font-size="10">${first}</text><text x="${W - pad - 60}" y="${H - 10}" font-size="10">${last}</text>${lines}</svg>`;
   };
   const legend = (Object.keys(COLORS) as (keyof typeof COLORS)[]).map((k) => `<span style="color:${COLORS[k]}">■ ${k === "m4plus" ? "M4+" : k.toUpperCase()}</span>`).join(" ");
   const body = results.map((r) => `<h2>${r.strategyId} — ${r.accounts} accounts</h2><p>${resultLine(r)}</p>${svg(r)}`).join("\n");
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body style="font-family:sans-serif"><h1>${title}</h1><p>Share of each arm's accounts by delinquency bucket, per business day. ${legend}</p>${body}</body></html>\n`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body style="font-family:sans-serif"><h1>${title}</h1><p>Share of each arm's accounts by delinquency bucket, per business day. ${legend}</p>${body}</body></html>\n`;
 }
