@@ -154,6 +154,12 @@ export function collectionsService(deps: Deps): ServiceRegistration {
           collectedFen: x.collectedFen,
           promiseKeptRate: x.promiseKeptRate,
           contactsPerCase: x.contactsPerCase,
+          cureRateLow: x.cureRateLow,
+          cureRateHigh: x.cureRateHigh,
+          cureRatePValue: x.cureRatePValue,
+          rollRateM1: x.rollRateM1,
+          costFen: x.costFen,
+          costPerCaseFen: x.costPerCaseFen,
         })),
         buckets: s.buckets.map((b) => ({
           bucket: bucketToProto(b.bucket),

@@ -5,7 +5,28 @@
 import { type Fen, sumFen } from "@whiteslip/core";
 import { BUCKETS, nextBucket } from "@whiteslip/core";
 import { isActive } from "./case";
+import { twoProportionZ, wilson } from "./significance";
 import type { Bucket, CollectionCase } from "./types";
+
+/** Default contact cost per channel, fen (a call ¥3, SMS ¥0.05, email ¥0.01, letter ¥8, legal notice ¥20). */
+export const DEFAULT_CONTACT_COST_FEN: Readonly<Record<string, bigint>> = {
+  CALL: 300n,
+  SMS: 5n,
+  EMAIL: 1n,
+  IN_APP: 0n,
+  PUSH: 0n,
+  LETTER: 800n,
+  LEGAL_NOTICE: 2000n,
+};
+
+/** Contact cost of a case: made attempts, digital path steps handed to notification, legal notices. */
+export function caseCostFen(c: CollectionCase, cost: Readonly<Record<string, bigint>> = DEFAULT_CONTACT_COST_FEN): Fen {
+  let n = 0n;
+  for (const a of c.attempts) if (!a.refused) n += cost[a.channel] ?? 0n;
+  for (const s of c.path) if (["REQUESTED", "SENT", "DELIVERED", "FAILED"].includes(s.status)) n += cost[s.channel] ?? 0n;
+  n += BigInt(c.legalNotices.length) * (cost.LEGAL_NOTICE ?? 0n);
+  return n;
+}
 
 /** Outcomes of one strategy. */
 export interface StrategyOutcome {
@@ -19,6 +40,16 @@ export interface StrategyOutcome {
   promiseKeptRate: number;
   /** Made (not refused) contact attempts per case. */
   contactsPerCase: number;
+  /** Wilson 95 % interval of the cure rate. */
+  cureRateLow: number;
+  cureRateHigh: number;
+  /** Two-proportion z-test p-value of the cure rate against the champion's (1 for the champion). */
+  cureRatePValue: number;
+  /** Share of cases that rolled from M1 into M2. */
+  rollRateM1: number;
+  /** Contact cost, fen, and per case. */
+  costFen: Fen;
+  costPerCaseFen: Fen;
 }
 
 /** Cure and roll rate of one bucket. */
@@ -45,7 +76,11 @@ function ratio(n: number, d: number): number {
 }
 
 /** Stats over cases (delinquency cases only for bucket rates; pre-delinquency cases count in strategies). */
-export function computeStats(cases: readonly CollectionCase[]): CollectionsStats {
+export function computeStats(
+  cases: readonly CollectionCase[],
+  cost: Readonly<Record<string, bigint>> = DEFAULT_CONTACT_COST_FEN,
+  championId = "champion",
+): CollectionsStats {
   const byStrategy = new Map<string, CollectionCase[]>();
   for (const c of cases) byStrategy.set(c.strategyId, [...(byStrategy.get(c.strategyId) ?? []), c]);
   const strategies = [...byStrategy.entries()]
@@ -56,7 +91,18 @@ export function computeStats(cases: readonly CollectionCase[]): CollectionsStats
       const kept = promises.filter((p) => p.status === "KEPT").length;
       const broken = promises.filter((p) => p.status === "BROKEN").length;
       const contacts = cs.reduce((n, c) => n + c.attempts.filter((a) => !a.refused).length, 0);
+      const w = wilson(cured, cs.length);
+      const champ = byStrategy.get(championId) ?? [];
+      const champCured = champ.filter((c) => c.status === "CLOSED_CURED").length;
+      const inM1 = cs.filter((c) => c.bucketsEntered.includes("M1"));
+      const costFen = sumFen(cs.map((c) => caseCostFen(c, cost)));
       return {
+        cureRateLow: w.low,
+        cureRateHigh: w.high,
+        cureRatePValue: strategyId === championId ? 1 : twoProportionZ(cured, cs.length, champCured, champ.length).pValue,
+        rollRateM1: ratio(inM1.filter((c) => c.bucketsEntered.includes("M2")).length, inM1.length),
+        costFen,
+        costPerCaseFen: cs.length === 0 ? 0n : costFen / BigInt(cs.length),
         strategyId,
         cases: cs.length,
         cured,
