@@ -2,6 +2,7 @@ import type { DescMessage } from "@bufbuild/protobuf";
 import { context, propagation } from "@opentelemetry/api";
 import type { TopicSpec } from "@whiteslip/contracts";
 import { type Admin, Kafka, logLevel, type Producer, type SASLOptions } from "kafkajs";
+import { retryBroker } from "./broker-retry";
 import { GroupConsumer } from "./consumer";
 import type { EventEnvelope, OutgoingEvent } from "./envelope";
 import type { FailureClass } from "./failure";
@@ -150,20 +151,24 @@ export class EventBus {
    * which a KRaft broker answers for a moment after creation.)
    */
   async ensureTopics(topics: string[], partitions: number | ((topic: string) => number) = 3): Promise<void> {
-    const existing = new Set(await this.admin.listTopics());
     const wanted = new Map(topics.map((t) => [this.topicName(t), typeof partitions === "number" ? partitions : partitions(t)]));
-    const missing = [...wanted.keys()].filter((t) => !existing.has(t));
+    const onRetry = (e: unknown, attempt: number, delayMs: number) =>
+      this.logger.warn({ err: (e as Error).message, attempt, retryInMs: delayMs }, "creating topics: broker busy or away; retrying");
+    // Listed again on every try: a create that timed out may have been carried out by the controller after all.
+    const missing = await retryBroker(async () => {
+      const existing = new Set(await this.admin.listTopics());
+      const left = [...wanted.keys()].filter((t) => !existing.has(t));
+      if (left.length === 0) return left;
+      try {
+        await this.admin.createTopics({ topics: left.map((topic) => ({ topic, numPartitions: wanted.get(topic)! })), waitForLeaders: false });
+      } catch (e) {
+        // Another service may have created them at the same moment.
+        if (!/already exists/i.test(String((e as Error).message)) && !isAllAlreadyExists(e)) throw e;
+      }
+      return left;
+    }, { onRetry });
     if (missing.length === 0) return;
-    try {
-      await this.admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions: wanted.get(topic)! })),
-        waitForLeaders: false,
-      });
-    } catch (e) {
-      // Another service may have created them at the same moment.
-      if (!/already exists/i.test(String((e as Error).message))) throw e;
-    }
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 120_000;
     for (;;) {
       try {
         const md = await this.admin.fetchTopicMetadata({ topics: missing });
@@ -171,7 +176,7 @@ export class EventBus {
       } catch (e) {
         if (Date.now() > deadline) throw e;
       }
-      if (Date.now() > deadline) throw new Error(`topics have no leader after 30 s: ${missing.join(", ")}`);
+      if (Date.now() > deadline) throw new Error(`topics have no leader after 120 s: ${missing.join(", ")}`);
       await sleep(100);
     }
   }
@@ -219,6 +224,12 @@ export class EventBus {
     await Promise.all([...this.consumers].map((c) => c.stop()));
     await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
   }
+}
+
+/** kafkajs' "Topic creation errors" where every topic's error is that it already exists. */
+function isAllAlreadyExists(e: unknown): boolean {
+  const errors = (e as { errors?: unknown })?.errors;
+  return Array.isArray(errors) && errors.length > 0 && errors.every((x) => /already exists/i.test(String((x as Error)?.message)));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -16,6 +16,7 @@ import {
   ReplayHeaders,
   replayHeaders,
   replayTopic,
+  retryBroker,
 } from "@whiteslip/bus";
 import { allTopics, topicSpec } from "@whiteslip/contracts";
 import type { KafkaSasl } from "@whiteslip/config";
@@ -140,7 +141,7 @@ export async function listDeadLetterTopics(t: DlqTarget): Promise<DeadLetterTopi
     for (const topic of await admin.listTopics()) {
       const parsed = parseDeadLetterTopic(topic, prefix);
       if (!parsed) continue;
-      const offsets = await admin.fetchTopicOffsets(topic);
+      const offsets = await retryBroker(() => admin.fetchTopicOffsets(topic));
       const messages = offsets.reduce((n, p) => n + (Number(p.high) - Number(p.low)), 0);
       out.push({ topic, ...parsed, messages });
     }
@@ -298,7 +299,7 @@ interface RawRecord {
  */
 async function readTopicToEnd(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<RawRecord[]> {
   return withAdmin(kafka, async (admin) => {
-    const offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await retryBroker(() => admin.fetchTopicOffsets(topic));
     const ends = new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
     const remaining = new Set(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => p.partition));
     const out: RawRecord[] = [];
