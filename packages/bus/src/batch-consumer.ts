@@ -17,11 +17,13 @@
  * member killed mid-batch leaves the batch to the next owner; handlers must be idempotent by event id, as every
  * consumer of the platform is. Replay topics (`dlq replay`) are read like the GroupConsumer reads them.
  */
+import { context } from "@opentelemetry/api";
 import type { Consumer, KafkaMessage } from "kafkajs";
 import type { BusLogger, ConsumerHandle, EventBus, HeldPartition, Subscription } from "./bus";
 import { type DeadLetterCause, deadLetterHeaders, deadLetterTopic, REPLAY_PARTITIONS, replayTopic } from "./dead-letter";
 import { decodeEvent, type EventEnvelope, headersToStrings, UndecodableEventError } from "./envelope";
 import { backoffDelay, classifyFailure, type FailureClass } from "./failure";
+import { endProcessSpan, startBatchSpans, startProcessSpan } from "./tracing";
 import type { TopicSpec } from "@whiteslip/contracts";
 import type { DescMessage } from "@bufbuild/protobuf";
 
@@ -238,7 +240,14 @@ export class BatchGroupConsumer implements ConsumerHandle {
       }
       if (events.length > 0) {
         try {
-          await route.sub.handleBatch(events.map((x) => x.event));
+          const spans = startBatchSpans(topic, this.groupId, events.map((x) => ({ topic, groupId: this.groupId, offset: x.message.offset, eventId: x.event.id, headers: x.headers })));
+          try {
+            await context.with(spans.ctx, () => route.sub.handleBatch(events.map((x) => x.event)));
+            spans.end();
+          } catch (e) {
+            spans.end(e);
+            throw e;
+          }
           if (events.length > 1) this.batches++;
         } catch (e) {
           const cls = classifyFailure(e);
@@ -272,10 +281,13 @@ export class BatchGroupConsumer implements ConsumerHandle {
     const maxAttempts = this.opts.maxAttempts ?? 5;
     const firstFailureAt = new Date();
     for (let attempt = 1; ; attempt++) {
+      const { span, ctx } = startProcessSpan({ topic, groupId: this.groupId, offset: x.message.offset, eventId: x.event.id, headers: x.headers });
       try {
-        await route.sub.handle(x.event);
+        await context.with(ctx, () => route.sub.handle(x.event));
+        endProcessSpan(span);
         return true;
       } catch (e) {
+        endProcessSpan(span, e);
         const cls = classifyFailure(e);
         const err = e instanceof Error ? e : new Error(String(e));
         if (cls === "infrastructure" || (cls === "unexpected" && this.stopping)) {

@@ -1,12 +1,11 @@
-import { context, type ObservableResult, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, type ObservableResult } from "@opentelemetry/api";
 import { meter } from "@whiteslip/telemetry";
 import type { Consumer, KafkaMessage } from "kafkajs";
 import { type DeadLetterCause, deadLetterHeaders, deadLetterTopic, REPLAY_PARTITIONS, replayTopic } from "./dead-letter";
 import { decodeEvent, type EventEnvelope, headersToStrings, UndecodableEventError } from "./envelope";
 import { backoffDelay, classifyFailure, type FailureClass } from "./failure";
 import type { BusLogger, ConsumerHandle, ConsumerOptions, EventBus, HeldPartition, Subscription } from "./bus";
-
-const tracer = trace.getTracer("whiteslip.bus");
+import { endProcessSpan, startProcessSpan } from "./tracing";
 
 /** A message the consumer holds its partition back for: not handled yet, not committed, retried after a delay. */
 interface Hold {
@@ -199,30 +198,14 @@ export class GroupConsumer implements ConsumerHandle {
       await this.deadLetter(logical, message, headers, at, { error, errorClass: "permanent", attempts: 0, firstFailureAt: new Date() });
       return { done: true };
     }
-    const parent = propagation.extract(context.active(), headers);
-    const span = tracer.startSpan(
-      `${topic} process`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          "messaging.system": "kafka",
-          "messaging.destination.name": topic,
-          "messaging.consumer.group.name": this.groupId,
-          "messaging.message.id": event.id,
-          "messaging.kafka.offset": Number(message.offset),
-        },
-      },
-      parent,
-    );
+    const { span, ctx } = startProcessSpan({ topic, groupId: this.groupId, offset: message.offset, eventId: event.id, headers });
     try {
-      await context.with(trace.setSpan(parent, span), () => sub.handle(event));
-      span.end();
+      await context.with(ctx, () => sub.handle(event));
+      endProcessSpan(span);
       return { done: true };
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      span.recordException(err);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
-      span.end();
+      endProcessSpan(span, err);
       const failureClass = classifyFailure(e);
       const hold = this.noteFailure(topic, partition, message.offset, err, failureClass);
       const maxAttempts = this.opts.maxAttempts ?? 5;
