@@ -27,8 +27,12 @@ import { endOfDayJob, type FaultInfra, type Hook, type RunContext, retrying, typ
 
 export const BOOK_DATE: LocalDate = "2027-03-10";
 export const BOOK_SIZE = 2_000;
-/** End-of-day page size of the book's billing: 10 pages, so "mid end-of-day" is observable between them. */
-const PAGE_SIZE = "200";
+/**
+ * End-of-day page size of the book's billing: the book date's agenda holds about 200 accounts with work (sparse
+ * end-of-day reads no other), so pages of 20 make about 10, and "mid end-of-day" is observable between them (at 200
+ * the run was over before the kill could land: clean-clone CI 2026-12-02 06:30).
+ */
+const PAGE_SIZE = "20";
 
 const idOf = (i: number) => `fault-${String(i).padStart(4, "0")}`;
 const isStatementDay = (i: number) => i % 28 === 9;
