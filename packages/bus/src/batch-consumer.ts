@@ -201,7 +201,10 @@ export class BatchGroupConsumer implements ConsumerHandle {
         }
       },
     });
-    this.commitTimer = setInterval(() => void this.flushCommits(), this.opts.commitIntervalMs ?? 1_000);
+    this.commitTimer = setInterval(() => {
+      this.checkPauses();
+      void this.flushCommits();
+    }, this.opts.commitIntervalMs ?? 1_000);
     this.commitTimer.unref();
   }
 
@@ -218,7 +221,10 @@ export class BatchGroupConsumer implements ConsumerHandle {
     const max = this.opts.maxBatch ?? 500;
     for (let i = 0; i < messages.length; i += max) {
       if (!running()) {
-        this.holdBack(topic, partition, messages[i]!.offset, undefined);
+        // Stopping: the partition stays where it is for its next owner. Stale (sought) or rejoining: kafkajs
+        // fetches it again from the resolved position — pausing it here, with no retry armed, would leave it
+        // paused for good (nothing would resume it), a silent stall of the partition.
+        if (this.stopping) this.holdBack(topic, partition, messages[i]!.offset, undefined);
         return;
       }
       const slice = messages.slice(i, i + max);
@@ -352,7 +358,37 @@ export class BatchGroupConsumer implements ConsumerHandle {
     if (!h) return;
     if (h.timer) clearTimeout(h.timer);
     this.holds.delete(k);
+    // a pause outlives a rebalance in kafkajs; the hold and its timer do not (see GroupConsumer.release)
+    this.unpause(h.topic, h.partition);
     if (h.failureClass === "infrastructure") this.logger.info({ topic: h.topic, partition: h.partition, offset: h.offset, attempts: h.attempts }, "partition recovered");
+  }
+
+  private unpause(topic: string, partition: number) {
+    const c = this.consumer;
+    if (!c || this.stopping) return;
+    try {
+      c.resume([{ topic, partitions: [partition] }]);
+    } catch {
+      // not running any more
+    }
+  }
+
+  /** Paused only while a retry is armed (checked on each commit tick, as GroupConsumer does). */
+  private checkPauses() {
+    const c = this.consumer;
+    if (!c || this.stopping) return;
+    let paused: { topic: string; partitions: number[] }[];
+    try {
+      paused = c.paused();
+    } catch {
+      return;
+    }
+    for (const { topic, partitions } of paused)
+      for (const partition of partitions) {
+        if (this.holds.get(key(topic, partition))?.timer) continue;
+        this.logger.warn({ group: this.groupId, topic, partition }, "partition paused with no retry armed; resuming it");
+        this.unpause(topic, partition);
+      }
   }
 
   private markDone(topic: string, partition: number, offset: string) {
