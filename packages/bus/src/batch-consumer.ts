@@ -23,6 +23,7 @@ import type { BusLogger, ConsumerHandle, EventBus, HeldPartition, Subscription }
 import { type DeadLetterCause, deadLetterHeaders, deadLetterTopic, REPLAY_PARTITIONS, replayTopic } from "./dead-letter";
 import { decodeEvent, type EventEnvelope, headersToStrings, UndecodableEventError } from "./envelope";
 import { backoffDelay, classifyFailure, type FailureClass } from "./failure";
+import { resumeUnarmedPauses, unpause } from "./pauses";
 import { endProcessSpan, startBatchSpans, startProcessSpan } from "./tracing";
 import type { TopicSpec } from "@whiteslip/contracts";
 import type { DescMessage } from "@bufbuild/protobuf";
@@ -364,31 +365,17 @@ export class BatchGroupConsumer implements ConsumerHandle {
   }
 
   private unpause(topic: string, partition: number) {
-    const c = this.consumer;
-    if (!c || this.stopping) return;
-    try {
-      c.resume([{ topic, partitions: [partition] }]);
-    } catch {
-      // not running any more
-    }
+    if (!this.stopping) unpause(this.consumer, topic, partition);
   }
 
-  /** Paused only while a retry is armed (checked on each commit tick, as GroupConsumer does). */
+  /** The pause invariant (pauses.ts), checked on each commit tick as GroupConsumer does. */
   private checkPauses() {
-    const c = this.consumer;
-    if (!c || this.stopping) return;
-    let paused: { topic: string; partitions: number[] }[];
-    try {
-      paused = c.paused();
-    } catch {
-      return;
-    }
-    for (const { topic, partitions } of paused)
-      for (const partition of partitions) {
-        if (this.holds.get(key(topic, partition))?.timer) continue;
-        this.logger.warn({ group: this.groupId, topic, partition }, "partition paused with no retry armed; resuming it");
-        this.unpause(topic, partition);
-      }
+    if (this.stopping) return;
+    resumeUnarmedPauses(
+      this.consumer,
+      (topic, partition) => this.holds.get(key(topic, partition))?.timer !== undefined,
+      (topic, partition) => this.logger.warn({ group: this.groupId, topic, partition }, "partition paused with no retry armed; resuming it"),
+    );
   }
 
   private markDone(topic: string, partition: number, offset: string) {

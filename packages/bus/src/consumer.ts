@@ -5,6 +5,7 @@ import { type DeadLetterCause, deadLetterHeaders, deadLetterTopic, REPLAY_PARTIT
 import { decodeEvent, type EventEnvelope, headersToStrings, UndecodableEventError } from "./envelope";
 import { backoffDelay, classifyFailure, type FailureClass } from "./failure";
 import type { BusLogger, ConsumerHandle, ConsumerOptions, EventBus, HeldPartition, Subscription } from "./bus";
+import { resumeUnarmedPauses, unpause } from "./pauses";
 import { endProcessSpan, startProcessSpan } from "./tracing";
 
 /** A message the consumer holds its partition back for: not handled yet, not committed, retried after a delay. */
@@ -290,43 +291,29 @@ export class GroupConsumer implements ConsumerHandle {
     }
   }
 
-  /** Lets kafkajs fetch the partition again (a no-op when it is not paused). */
   private unpause(topic: string, partition: number) {
-    const c = this.consumer;
-    if (!c || this.stopping) return;
-    try {
-      c.resume([{ topic, partitions: [partition] }]);
-    } catch {
-      // not running any more: the next owner starts from the committed offset
-    }
+    if (!this.stopping) unpause(this.consumer, topic, partition);
   }
 
   /**
-   * The invariant behind every pause, checked on each commit tick: a partition is paused only while this member
-   * holds a message of it back with a retry armed. A paused partition without one (a path that left a pause
-   * behind) is resumed — a redelivery is safe, a partition that is never fetched again loses the facts behind it.
-   * A handler that has run for more than a minute is reported (it holds its partition back without a hold).
+   * Checks the pause invariant (pauses.ts) on each commit tick, counting every repair in
+   * whiteslip.bus.pause_repairs, and reports a handler that has run for more than a minute (it holds its partition
+   * back without a hold).
    */
   private checkPauses() {
-    const c = this.consumer;
-    if (!c || this.stopping) return;
-    let paused: { topic: string; partitions: number[] }[];
-    try {
-      paused = c.paused();
-    } catch {
-      return;
-    }
-    for (const { topic, partitions } of paused)
-      for (const partition of partitions) {
+    if (this.stopping) return;
+    resumeUnarmedPauses(
+      this.consumer,
+      (topic, partition) => this.holds.get(tpKey(topic, partition))?.timer !== undefined,
+      (topic, partition) => {
         const hold = this.holds.get(tpKey(topic, partition));
-        if (hold?.timer) continue;
         this.logger.warn(
           { group: this.groupId, topic, partition, held: hold ? { offset: hold.offset, attempts: hold.attempts } : undefined },
           "partition paused with no retry armed; resuming it",
         );
         this.pauseRepairs.add(1, { topic, group: this.groupId });
-        this.unpause(topic, partition);
-      }
+      },
+    );
     const now = Date.now();
     for (const [key, since] of this.handling)
       if (now - since.at > SLOW_HANDLER_MS && !since.reported) {
