@@ -18,15 +18,14 @@
  * consumer of the platform is. Replay topics (`dlq replay`) are read like the GroupConsumer reads them.
  */
 import { context } from "@opentelemetry/api";
-import type { Consumer, KafkaMessage } from "kafkajs";
-import type { BusLogger, ConsumerHandle, EventBus, HeldPartition, Subscription } from "./bus";
-import { type DeadLetterCause, deadLetterHeaders, deadLetterTopic, REPLAY_PARTITIONS, replayTopic } from "./dead-letter";
-import { decodeEvent, type EventEnvelope, headersToStrings, UndecodableEventError } from "./envelope";
-import { backoffDelay, classifyFailure, type FailureClass } from "./failure";
-import { resumeUnarmedPauses, unpause } from "./pauses";
-import { endProcessSpan, startBatchSpans, startProcessSpan } from "./tracing";
-import type { TopicSpec } from "@whiteslip/contracts";
 import type { DescMessage } from "@bufbuild/protobuf";
+import type { TopicSpec } from "@whiteslip/contracts";
+import type { Consumer, KafkaMessage } from "kafkajs";
+import type { Subscription } from "./bus";
+import { decodeEvent, type EventEnvelope, headersToStrings, UndecodableEventError } from "./envelope";
+import { classifyFailure, type FailureClass } from "./failure";
+import { GroupMember, type MemberOptions, type Route, tpKey } from "./group-member";
+import { endProcessSpan, startBatchSpans, startProcessSpan } from "./tracing";
 
 /** A topic whose events are handled in batches, with the one-event handler the batch falls back to. */
 export interface BatchSubscription {
@@ -76,110 +75,18 @@ export function asBatch(sub: Subscription | BatchSubscription): BatchSubscriptio
   };
 }
 
-/** Options of a batch consumer. */
-export interface BatchConsumerOptions {
-  groupId: string;
-  subscriptions: BatchSubscription[];
+/** Options of a batch consumer: those of every consumer, and the batch size. */
+export interface BatchConsumerOptions extends MemberOptions<BatchSubscription> {
   /** Most events per handler call (a fetch larger than this is handed over in slices). Default 500. */
   maxBatch?: number;
-  /** Tries of a single event failing with a bug before it is dead-lettered (default 5). */
-  maxAttempts?: number;
-  /** First retry delay (default 200 ms), doubled each try, jittered, capped at `maxBackoffMs` (default 30 s). */
-  backoffMs?: number;
-  maxBackoffMs?: number;
-  /** How often done offsets are committed (default 1 s). */
-  commitIntervalMs?: number;
-  /** Partitions handled at once (default 3). */
-  partitionsConcurrently?: number;
-  /** Read a new group's topics from the start (default true). */
-  fromBeginning?: boolean;
-}
-
-interface Hold {
-  topic: string;
-  partition: number;
-  offset: string;
-  attempts: number;
-  failureClass: FailureClass;
-  since: Date;
-  error: string;
-  timer?: NodeJS.Timeout;
 }
 
 /** Runs a batch consumer on `bus` (start, stop, healthy, like EventBus.consumer's members). */
-export class BatchGroupConsumer implements ConsumerHandle {
-  private consumer: Consumer | undefined;
-  private stopping = false;
-  private crashed = false;
-  private readonly holds = new Map<string, Hold>();
-  private readonly pending = new Map<string, { topic: string; partition: number; offset: string }>();
-  private readonly inFlight = new Set<Promise<void>>();
-  private commitTimer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
-  processed = 0;
+export class BatchGroupConsumer extends GroupMember<BatchSubscription, BatchConsumerOptions> {
   /** Handler calls with more than one event (how often batching applied). */
   batches = 0;
-  readonly groupId: string;
 
-  constructor(
-    private readonly bus: EventBus,
-    private readonly opts: BatchConsumerOptions,
-    private readonly logger: BusLogger,
-  ) {
-    this.groupId = opts.groupId;
-  }
-
-  get healthy(): boolean {
-    if (this.crashed) return false;
-    for (const h of this.holds.values()) if (h.failureClass === "infrastructure") return false;
-    return true;
-  }
-
-  get heldPartitions(): HeldPartition[] {
-    return [...this.holds.values()].map((h) => ({
-      topic: h.topic,
-      partition: h.partition,
-      offset: h.offset,
-      attempts: h.attempts,
-      failureClass: h.failureClass,
-      since: h.since,
-      error: h.error,
-    }));
-  }
-
-  async start(): Promise<void> {
-    const logical = this.opts.subscriptions.map((s) => s.spec.topic);
-    const replays = logical.map((t) => replayTopic(t, this.groupId));
-    const replaySet = new Set(replays);
-    await this.bus.ensureTopics([...logical, ...logical.map((t) => deadLetterTopic(t, this.groupId)), ...replays], (t) =>
-      replaySet.has(t) ? REPLAY_PARTITIONS : 3,
-    );
-    const routes = new Map<string, { sub: BatchSubscription; logical: string }>();
-    for (const s of this.opts.subscriptions) {
-      routes.set(this.bus.topicName(s.spec.topic), { sub: s, logical: s.spec.topic });
-      routes.set(this.bus.topicName(replayTopic(s.spec.topic, this.groupId)), { sub: s, logical: s.spec.topic });
-    }
-    const consumer = this.bus.kafka.consumer({
-      groupId: this.groupId,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      rebalanceTimeout: 10_000,
-      maxWaitTimeInMs: 250,
-      retry: { initialRetryTime: 100, retries: 10 },
-    });
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      const owned = new Set(Object.entries(payload.memberAssignment).flatMap(([t, ps]) => ps.map((p) => key(t, p))));
-      for (const [k, h] of this.holds) if (!owned.has(k)) this.release(k, h);
-      for (const k of this.pending.keys()) if (!owned.has(k)) this.pending.delete(k);
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.logger.error({ group: this.groupId, err: payload.error.message, restart: payload.restart }, "consumer crashed");
-      if (!payload.restart && !this.stopping) this.crashed = true;
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: logical.map((t) => this.bus.topicName(t)), fromBeginning: this.opts.fromBeginning ?? true });
-    await consumer.subscribe({ topics: replays.map((t) => this.bus.topicName(t)), fromBeginning: true });
+  protected async run(consumer: Consumer, routes: Map<string, Route<BatchSubscription>>): Promise<void> {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -193,25 +100,16 @@ export class BatchGroupConsumer implements ConsumerHandle {
           this.markDone(topic, partition, offset);
           resolveOffset(offset);
         };
-        const work = this.partitionBatch(route, batch.topic, batch.partition, batch.messages, heartbeat, () => isRunning() && !isStale() && !this.stopping, done);
-        this.inFlight.add(work);
-        try {
-          await work;
-        } finally {
-          this.inFlight.delete(work);
-        }
+        const running = () => isRunning() && !isStale() && !this.stopping;
+        const at = `${tpKey(batch.topic, batch.partition)}@${batch.messages[0]!.offset}`;
+        await this.track(at, this.partitionBatch(route, batch.topic, batch.partition, batch.messages, heartbeat, running, done));
       },
     });
-    this.commitTimer = setInterval(() => {
-      this.checkPauses();
-      void this.flushCommits();
-    }, this.opts.commitIntervalMs ?? 1_000);
-    this.commitTimer.unref();
   }
 
   /** One fetch of one partition: sliced into batches, each handled whole or message by message. */
   private async partitionBatch(
-    route: { sub: BatchSubscription; logical: string },
+    route: Route<BatchSubscription>,
     topic: string,
     partition: number,
     messages: KafkaMessage[],
@@ -270,7 +168,7 @@ export class BatchGroupConsumer implements ConsumerHandle {
         }
       }
       const end = slice.at(-1)!.offset;
-      this.release(key(topic, partition));
+      this.release(tpKey(topic, partition));
       done(topic, partition, end);
       this.processed += slice.length;
       await heartbeat().catch(() => undefined);
@@ -279,7 +177,7 @@ export class BatchGroupConsumer implements ConsumerHandle {
 
   /** One event of a failed batch: applied, dead-lettered, or (infrastructure) the partition held at it → false. */
   private async one(
-    route: { sub: BatchSubscription; logical: string },
+    route: Route<BatchSubscription>,
     topic: string,
     partition: number,
     x: { event: EventEnvelope; message: KafkaMessage; headers: Record<string, string> },
@@ -311,7 +209,7 @@ export class BatchGroupConsumer implements ConsumerHandle {
           return true;
         }
         this.logger.warn({ topic, partition, offset: x.message.offset, eventId: x.event.id, attempt, err: err.message }, "event handler failed; retrying");
-        await new Promise((r) => setTimeout(r, backoffDelay(attempt, this.opts.backoffMs ?? 200, this.opts.maxBackoffMs ?? 30_000)));
+        await new Promise((r) => setTimeout(r, this.backoff(attempt)));
         await heartbeat().catch(() => undefined);
       }
     }
@@ -319,118 +217,10 @@ export class BatchGroupConsumer implements ConsumerHandle {
 
   /** Holds the partition back at `offset` and resumes it after a backoff (never while stopping). */
   private hold(topic: string, partition: number, offset: string, e: unknown, failureClass: FailureClass) {
-    const k = key(topic, partition);
-    let h = this.holds.get(k);
-    if (!h || h.offset !== offset) {
-      if (h?.timer) clearTimeout(h.timer);
-      h = { topic, partition, offset, attempts: 0, failureClass, since: new Date(), error: "" };
-      this.holds.set(k, h);
-    }
-    h.attempts++;
-    h.failureClass = failureClass;
-    h.error = `${(e as Error).name}: ${(e as Error).message}`;
-    const delay = backoffDelay(h.attempts, this.opts.backoffMs ?? 200, this.opts.maxBackoffMs ?? 30_000);
-    if (failureClass === "infrastructure") this.logger.warn({ topic, partition, offset, attempt: h.attempts, retryInMs: delay, err: h.error }, "infrastructure failure; partition held back, retrying");
+    const h = this.noteFailure(topic, partition, offset, e, failureClass);
+    const delay = this.backoff(h.attempts);
+    if (failureClass === "infrastructure")
+      this.logger.warn({ topic, partition, offset, attempt: h.attempts, retryInMs: delay, err: h.lastError }, "infrastructure failure; partition held back, retrying");
     this.holdBack(topic, partition, offset, this.stopping ? undefined : delay);
   }
-
-  private holdBack(topic: string, partition: number, offset: string, delayMs: number | undefined) {
-    const c = this.consumer;
-    if (!c) return;
-    const tp = [{ topic, partitions: [partition] }];
-    c.pause(tp);
-    c.seek({ topic, partition, offset });
-    const h = this.holds.get(key(topic, partition));
-    if (h?.timer) clearTimeout(h.timer);
-    if (delayMs === undefined) return;
-    const timer = setTimeout(() => {
-      if (h) h.timer = undefined;
-      if (this.stopping || this.consumer !== c) return;
-      try {
-        c.resume(tp);
-      } catch {
-        // not running any more: the next owner starts from the committed offset
-      }
-    }, delayMs);
-    if (h) h.timer = timer;
-  }
-
-  private release(k: string, h = this.holds.get(k)) {
-    if (!h) return;
-    if (h.timer) clearTimeout(h.timer);
-    this.holds.delete(k);
-    // a pause outlives a rebalance in kafkajs; the hold and its timer do not (see GroupConsumer.release)
-    this.unpause(h.topic, h.partition);
-    if (h.failureClass === "infrastructure") this.logger.info({ topic: h.topic, partition: h.partition, offset: h.offset, attempts: h.attempts }, "partition recovered");
-  }
-
-  private unpause(topic: string, partition: number) {
-    if (!this.stopping) unpause(this.consumer, topic, partition);
-  }
-
-  /** The pause invariant (pauses.ts), checked on each commit tick as GroupConsumer does. */
-  private checkPauses() {
-    if (this.stopping) return;
-    resumeUnarmedPauses(
-      this.consumer,
-      (topic, partition) => this.holds.get(key(topic, partition))?.timer !== undefined,
-      (topic, partition) => this.logger.warn({ group: this.groupId, topic, partition }, "partition paused with no retry armed; resuming it"),
-    );
-  }
-
-  private markDone(topic: string, partition: number, offset: string) {
-    const k = key(topic, partition);
-    const next = (BigInt(offset) + 1n).toString();
-    const cur = this.pending.get(k);
-    if (!cur || BigInt(cur.offset) < BigInt(next)) this.pending.set(k, { topic, partition, offset: next });
-  }
-
-  /** Commits the offsets of done messages; a failure keeps them for the next flush. */
-  flushCommits(): Promise<void> {
-    this.flushing ??= (async () => {
-      const c = this.consumer;
-      const batch = [...this.pending.entries()];
-      if (!c || batch.length === 0) return;
-      try {
-        await c.commitOffsets(batch.map(([, v]) => v));
-        for (const [k, v] of batch) if (this.pending.get(k) === v) this.pending.delete(k);
-      } catch (e) {
-        this.logger.debug({ group: this.groupId, err: (e as Error).message }, "offset commit failed; will retry");
-      }
-    })().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
-  }
-
-  private async deadLetter(
-    logical: string,
-    message: KafkaMessage,
-    headers: Record<string, string>,
-    at: { topic: string; partition: number; offset: string; groupId: string },
-    cause: DeadLetterCause,
-  ) {
-    const dlq = deadLetterTopic(logical, this.groupId);
-    this.logger.error(
-      { topic: at.topic, partition: at.partition, offset: at.offset, eventId: headers.ce_id, dlq: this.bus.topicName(dlq), attempts: cause.attempts, errorClass: cause.errorClass, err: cause.error.message },
-      cause.error instanceof UndecodableEventError ? "undecodable message dead-lettered" : `event dead-lettered (${cause.errorClass})`,
-    );
-    await this.bus.publish([{ topic: dlq, key: message.key?.toString("utf8") ?? "", value: message.value ?? new Uint8Array(), headers: deadLetterHeaders(headers, at, cause, new Date()) }]);
-  }
-
-  async stop(): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
-    if (this.commitTimer) clearInterval(this.commitTimer);
-    for (const h of this.holds.values()) if (h.timer) clearTimeout(h.timer);
-    await Promise.allSettled([...this.inFlight]);
-    await this.flushCommits();
-    const c = this.consumer;
-    this.consumer = undefined;
-    if (c) await c.disconnect().catch(() => undefined);
-  }
-}
-
-function key(topic: string, partition: number): string {
-  return `${topic}|${partition}`;
 }

@@ -6,6 +6,7 @@ import { retryBroker } from "./broker-retry";
 import { GroupConsumer } from "./consumer";
 import type { EventEnvelope, OutgoingEvent } from "./envelope";
 import type { FailureClass } from "./failure";
+import type { MemberOptions } from "./group-member";
 
 /** SASL credentials of a bus's Kafka principal (SCRAM, as on the platform's brokers, or PLAIN). */
 export interface BusSasl {
@@ -37,26 +38,8 @@ export function subscribe<S extends DescMessage>(
 }
 
 /** Options of a consumer group. */
-export interface ConsumerOptions {
-  /** The group; one per consuming service (and purpose). */
-  groupId: string;
-  subscriptions: Subscription[];
-  /**
-   * Tries of a handler failing with an unexpected error (a bug) before the message goes to the dead-letter topic
-   * (default 5). Permanent errors are dead-lettered at once, infrastructure failures never (see failure.ts).
-   */
-  maxAttempts?: number;
-  /** First retry delay in ms, doubled each try, jittered (default 200). */
-  backoffMs?: number;
-  /** Longest retry delay in ms (default 30,000): an outage is retried at least this often for as long as it lasts. */
-  maxBackoffMs?: number;
-  /** How often offsets of handled messages are committed, in ms (default 1,000; and always before leaving the group). */
-  commitIntervalMs?: number;
-  /** Read a new group's topics from the start (default true: no fact is missed). */
-  fromBeginning?: boolean;
-  /** Partitions handled in parallel (order is kept within a partition, i.e. per account). Default 3. */
-  partitionsConcurrently?: number;
-}
+/** A one-message-at-a-time consumer's options (group-member.ts documents each). */
+export type ConsumerOptions = MemberOptions<Subscription>;
 
 /** A running consumer group member. */
 export interface ConsumerHandle {
