@@ -1,6 +1,7 @@
 import { type DescMessage, fromBinary, type MessageInitShape, type MessageShape, create, toBinary } from "@bufbuild/protobuf";
 import { context, propagation } from "@opentelemetry/api";
 import type { TopicSpec } from "@whiteslip/contracts";
+import type { FieldViolation } from "@whiteslip/core";
 
 /**
  * CloudEvents 1.0 in Kafka binary content mode: attributes travel as `ce_*`
@@ -58,7 +59,23 @@ export function encodeEvent<S extends DescMessage>(
   // publishes later, outside that work, and the stored headers win over its own (EventBus.publish).
   propagation.inject(context.active(), headers);
   const message = create(spec.schema, args.data);
+  // A fact that breaks its topic's contract is a bug of its producer: refused here, before it is staged or sent,
+  // rather than dead-lettered by every consumer later.
+  const violations = spec.violations?.(message) ?? [];
+  if (violations.length > 0) throw new ContractViolationError(spec.topic, args.id, violations);
   return { topic: spec.topic, key: args.key, value: toBinary(spec.schema, message), headers };
+}
+
+/** A producer tried to publish a payload that breaks its topic's content rules (packages/contracts rules.ts). */
+export class ContractViolationError extends Error {
+  override readonly name = "ContractViolationError";
+  constructor(
+    readonly topic: string,
+    readonly eventId: string,
+    readonly violations: FieldViolation[],
+  ) {
+    super(`event ${eventId} breaks the contract of ${topic}: ${violations.map((v) => `${v.field} ${v.description}`).join("; ")}`);
+  }
 }
 
 /** Why a message could not be turned into an event. */

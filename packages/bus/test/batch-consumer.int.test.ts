@@ -37,7 +37,7 @@ describe("BatchGroupConsumer on the real broker", () => {
   });
 
   const overdue = (id: string, accountId: string, daysPastDue = 1) =>
-    encodeEvent(Topics.Overdue, { id, key: accountId, time: new Date(), data: { accountId, daysPastDue } });
+    encodeEvent(Topics.Overdue, { id, key: accountId, time: new Date(), data: { accountId, customerId: `cus-${accountId}`, businessDate: "2026-03-02", daysPastDue } });
 
   it("hands events over in batches, takes a failing batch apart: the poison and the bug dead-lettered, the rest applied once each", async () => {
     const accountId = uniqueName("acc");

@@ -70,7 +70,7 @@ describe("EventBus on the real broker: failure classes", () => {
     return c;
   };
   const overdue = (id: string, accountId: string, daysPastDue = 1) =>
-    encodeEvent(Topics.Overdue, { id, key: accountId, time: new Date(), data: { accountId, daysPastDue } });
+    encodeEvent(Topics.Overdue, { id, key: accountId, time: new Date(), data: { accountId, customerId: `cus-${accountId}`, businessDate: "2026-03-02", daysPastDue } });
 
   /** Reads `topic` from the start until `done(records)` holds (a positive barrier), with a throwaway group. */
   async function readUntil(topic: string, done: (rs: Record_[]) => boolean, what: string): Promise<Record_[]> {
@@ -118,7 +118,7 @@ describe("EventBus on the real broker: failure classes", () => {
         id,
         key: accountId,
         time: new Date("2026-03-02T00:05:00Z"),
-        data: { accountId, daysPastDue: 1, bucket: billing.DelinquencyBucket.M1, overdueFen: 12_345n },
+        data: { accountId, customerId: `cus-${accountId}`, businessDate: "2026-03-02", daysPastDue: 1, bucket: billing.DelinquencyBucket.M1, overdueFen: 12_345n },
       }),
     ]);
     const e = await waitFor(() => seen[0], "the event");
@@ -146,7 +146,7 @@ describe("EventBus on the real broker: failure classes", () => {
         subscribe(Topics.Overdue, async (e) => {
           if (e.key !== accountId) return;
           calls.set(e.id, (calls.get(e.id) ?? 0) + 1);
-          if (e.id === rejected) throw invalidArgument([{ field: "days_past_due", description: "must be positive, got -3" }]);
+          if (e.id === rejected) throw invalidArgument([{ field: "days_past_due", description: "refused by this handler" }]);
           handled.push(e);
         }),
       ],
@@ -164,7 +164,7 @@ describe("EventBus on the real broker: failure classes", () => {
     });
     await raw.disconnect();
     const marker = deterministicId("marker", accountId);
-    await bus.publish([overdue(rejected, accountId, -3), overdue(marker, accountId, 2)]);
+    await bus.publish([overdue(rejected, accountId, 3), overdue(marker, accountId, 2)]);
     const m = await waitFor(() => handled.find((e) => e.id === marker), "the marker after the poison");
     expect(handled.map((e) => e.id)).toEqual([marker]);
     // permanent: the handler was called once, not retried
@@ -179,7 +179,7 @@ describe("EventBus on the real broker: failure classes", () => {
     expect(dead.map((r) => r.headers[DlqHeaders.attempts])).toEqual(["0", "0", "1"]);
     expect(dead[0]!.headers[DlqHeaders.error]).toMatch(/payload is not a whiteslip.billing.v1.Overdue/);
     expect(dead[1]!.headers[DlqHeaders.error]).toMatch(/missing header ce_id/);
-    expect(dead[2]!.headers[DlqHeaders.error]).toBe("days_past_due: must be positive, got -3");
+    expect(dead[2]!.headers[DlqHeaders.error]).toBe("days_past_due: refused by this handler");
     expect(dead[2]!.headers.ce_id).toBe(rejected);
     // the original message, byte for byte, with where it came from
     expect(dead[0]!.value).toEqual(Buffer.from([0xff, 0xff, 0xff]));

@@ -2,7 +2,9 @@
  * Content rules of event payloads: what the schema cannot say (a real calendar date, a positive DPD) but every
  * consumer relies on. One home per rule: each consumer of the topic calls the check before it acts, so a fact
  * that breaks its contract is refused the same way everywhere — an `invalid_argument` DomainError, which the bus
- * classifies as permanent and dead-letters at once (packages/bus/src/failure.ts), in every group.
+ * classifies as permanent and dead-letters at once (packages/bus/src/failure.ts), in every group. The producer is
+ * held to the same rules: a topic's spec carries them (`TopicSpec.violations`, topics.ts) and the bus's encodeEvent
+ * refuses to stage or send a fact that breaks them.
  */
 import { type FieldViolation, invalidArgument, isLocalDate } from "@whiteslip/core";
 import type { Overdue } from "./gen/whiteslip/billing/v1/events_pb";

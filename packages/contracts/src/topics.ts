@@ -1,9 +1,11 @@
-import type { DescMessage } from "@bufbuild/protobuf";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import type { FieldViolation } from "@whiteslip/core";
 import * as billing from "./billing";
 import * as collections from "./collections";
 import * as credit from "./credit";
 import * as creditreporting from "./creditreporting";
 import * as notification from "./notification";
+import { overdueViolations } from "./rules";
 
 /**
  * Every event topic of the platform: `whiteslip.<domain>.<event-kebab>.v1`, one
@@ -17,11 +19,16 @@ export interface TopicSpec<S extends DescMessage = DescMessage> {
   readonly schema: S;
   /** Producing domain (CloudEvents source is `//whiteslip/<domain>`). */
   readonly domain: string;
+  /**
+   * The payload's content rules beyond its schema (rules.ts), when it has any: the producer's encodeEvent refuses
+   * to publish a fact that breaks them, and each consumer checks them again before it acts.
+   */
+  readonly violations?: (data: MessageShape<S>) => FieldViolation[];
 }
 
-function spec<S extends DescMessage>(domain: string, schema: S): TopicSpec<S> {
+function spec<S extends DescMessage>(domain: string, schema: S, violations?: (data: MessageShape<S>) => FieldViolation[]): TopicSpec<S> {
   const kebab = schema.name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
-  return { topic: `whiteslip.${domain}.${kebab}.v1`, schema, domain };
+  return { topic: `whiteslip.${domain}.${kebab}.v1`, schema, domain, ...(violations ? { violations } : {}) };
 }
 
 export const Topics = {
@@ -30,7 +37,7 @@ export const Topics = {
   PurchasePosted: spec("billing", billing.PurchasePostedSchema),
   StatementIssued: spec("billing", billing.StatementIssuedSchema),
   DueSoon: spec("billing", billing.DueSoonSchema),
-  Overdue: spec("billing", billing.OverdueSchema),
+  Overdue: spec("billing", billing.OverdueSchema, overdueViolations),
   PaymentReceived: spec("billing", billing.PaymentReceivedSchema),
   AccountCured: spec("billing", billing.AccountCuredSchema),
   ChargedOff: spec("billing", billing.ChargedOffSchema),

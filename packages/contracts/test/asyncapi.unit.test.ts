@@ -285,7 +285,9 @@ describe("AsyncAPI document (docs/asyncapi.json)", () => {
   it("accepts, for every topic, an event with every field set: bus headers and the payload's JSON mapping", () => {
     for (const spec of allTopics) {
       const data = sample(spec.schema);
-      const event = encodeEvent(spec, {
+      // the sample fills every field with extreme values to exercise the JSON mapping, not the content rules
+      // (rules.ts, which encodeEvent would hold it to; their own test is rules.unit.test.ts)
+      const event = encodeEvent({ ...spec, violations: undefined }, {
         id: `id-${spec.topic}`,
         key: "A-1",
         time: new Date("2024-05-06T00:00:00Z"),

@@ -22,7 +22,7 @@ describe("ops CLI helpers", () => {
       id: "e1",
       key: "acc_1",
       time: new Date("2026-03-02T00:05:00Z"),
-      data: { accountId: "acc_1", daysPastDue: 3, overdueFen: 12_345n, bucket: billing.DelinquencyBucket.M1 },
+      data: { accountId: "acc_1", customerId: "cus_1", businessDate: "2026-03-02", daysPastDue: 3, overdueFen: 12_345n, bucket: billing.DelinquencyBucket.M1 },
     });
     const out = decodeRecord(ev.topic, 0, {
       offset: "7",

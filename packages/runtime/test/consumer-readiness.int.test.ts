@@ -46,7 +46,7 @@ describe("readiness follows the bus", () => {
     try {
       await waitFor(READINESS, "SERVING");
       const id = uniqueName("ev");
-      await svc.context.bus.publish([encodeEvent(Topics.Overdue, { id, key: accountId, time: new Date(), data: { accountId, daysPastDue: 1 } })]);
+      await svc.context.bus.publish([encodeEvent(Topics.Overdue, { id, key: accountId, time: new Date(), data: { accountId, customerId: `cus-${accountId}`, businessDate: "2026-03-02", daysPastDue: 1 } })]);
       await waitFor(READINESS, "NOT_SERVING");
       // the pod is unready, not dead: nothing restarts it
       expect(await checkHealth(address, LIVENESS)).toBe("SERVING");

@@ -63,7 +63,7 @@ describe("startService", () => {
         violations: [{ field: "account_id", description: "is required" }],
       });
       await svc.context.bus.publish([
-        encodeEvent(Topics.Overdue, { id: uniqueName("ev"), key: accountId, time: new Date(), data: { accountId, daysPastDue: 3 } }),
+        encodeEvent(Topics.Overdue, { id: uniqueName("ev"), key: accountId, time: new Date(), data: { accountId, customerId: `cus-${accountId}`, businessDate: "2026-03-02", daysPastDue: 3 } }),
       ]);
       const until = Date.now() + 20_000;
       while ((await client.getCreditScore({ accountId })).score !== 600) {
