@@ -99,10 +99,49 @@ describe("authorization", () => {
     expect(await d.lines.get(line.id)).toMatchObject({ openHoldsFen: 0n, holds: {} });
   });
 
+  it("a line the process knows is not read again: each batch is one versioned update, answers exact", async () => {
+    const { d, line } = await withLine();
+    const calls = { getMany: 0, reserveMany: 0, reserveAtVersion: 0 };
+    for (const m of ["getMany", "reserveMany", "reserveAtVersion"] as const) {
+      const real = (d.lines[m] as (...a: unknown[]) => Promise<unknown>).bind(d.lines);
+      (d.lines as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => (calls[m]++, real(...a));
+    }
+    const answers = [];
+    for (const k of ["a", "b", "c"]) answers.push(await authorizePurchase(d, auth(line.id, k, 1_000n)));
+    expect(answers.map((a) => [a.decision, a.availableFen])).toEqual([1n, 2n, 3n].map((n) => ["APPROVED", line.limitFen - n * 1_000n]));
+    expect(calls).toEqual({ getMany: 1, reserveMany: 0, reserveAtVersion: 3 });
+    expect(await d.lines.get(line.id)).toMatchObject({ openHoldsFen: 3_000n, version: 3 });
+  });
+
+  it("a line changed by something else since (a capture) takes the conditional path, and the answer is exact", async () => {
+    const { d, line } = await withLine();
+    const a = await authorizePurchase(d, auth(line.id, "a", 10_000n));
+    await recordPurchasePosted(d, { eventId: "pp1", accountId: line.id, authorizationId: a.id, amountFen: 10_000n });
+    let conditional = 0;
+    const real = d.lines.reserveMany.bind(d.lines);
+    d.lines.reserveMany = (rs) => (conditional++, real(rs));
+    const b = await authorizePurchase(d, auth(line.id, "b", 20_000n));
+    expect(b).toMatchObject({ decision: "APPROVED", availableFen: line.limitFen - 30_000n });
+    expect(conditional).toBe(1);
+    expect(await d.lines.get(line.id)).toMatchObject({ postedBalanceFen: 10_000n, openHoldsFen: 20_000n, holds: { [b.id]: { amountFen: 20_000n } } });
+  });
+
+  it("a decline decided on a remembered state is not answered: the line is looked at again", async () => {
+    const { d, line } = await withLine();
+    const big = await authorizePurchase(d, auth(line.id, "big", line.limitFen - 100n));
+    // released behind the group commit's back: it still remembers 100 fen available
+    await releaseAuthorization(d, big.id);
+    const next = await authorizePurchase(d, auth(line.id, "next", 5_000n));
+    expect(next).toMatchObject({ decision: "APPROVED", availableFen: line.limitFen - 5_000n });
+    const over = await authorizePurchase(d, auth(line.id, "over", line.limitFen));
+    expect(over).toMatchObject({ decision: "DECLINED", declineReason: "INSUFFICIENT_AVAILABLE_CREDIT", availableFen: line.limitFen - 5_000n });
+  });
+
   it("a line that keeps changing between the reservation and the read answers ABORTED CONCURRENT_MODIFICATION and holds nothing", async () => {
     const { d, line } = await withLine();
     let reservations = 0;
     // every reservation loses to a concurrent change, and every read finds no reason to decline
+    d.lines.reserveAtVersion = async () => 0;
     d.lines.reserveMany = async () => {
       reservations++;
     };

@@ -15,6 +15,7 @@ import type {
   CustomerRecord,
   CustomerRepository,
   IntentItem,
+  LineReservation,
   Reservation,
   ReservationIntent,
   ReservationIntentRepository,
@@ -226,6 +227,26 @@ export class MongoCreditLines implements CreditLineRepository {
       })),
       { ordered: false },
     );
+  }
+
+  async reserveAtVersion(rs: readonly LineReservation[]) {
+    if (rs.length === 0) return 0;
+    // One update per line, conditional on its version only: the caller decided every hold on the line as it was at
+    // that version, so the filter needs none of the reservation's conditions (they held at that version, and the
+    // update applies only to that version). No read-back: what matched is the state the caller already holds.
+    const r = await this.coll.bulkWrite(
+      rs.map((l) => {
+        let sum = 0n;
+        const set: Document = {};
+        for (const h of l.holds) {
+          set[`holds.${h.authorizationId}`] = holdToDoc(h.hold);
+          sum += h.hold.amountFen;
+        }
+        return { updateOne: { filter: { _id: l.lineId as never, version: l.version }, update: { $set: set, $inc: { availableFen: -sum, openHoldsFen: sum, version: 1 } } } };
+      }),
+      { ordered: false },
+    );
+    return r.matchedCount;
   }
 
   async removeHold(lineId: string, authorizationId: string, amountFen: Fen) {

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { deterministicId, failedPrecondition, notFound } from "@whiteslip/core";
 import { CONFLICT, retryOnConflict } from "@whiteslip/store";
-import { type AuthorizationRequest, type CreditLine, availableFen, declineReason, featuresNeeded, validateAuthorizationRequest } from "../domain/credit-line";
+import { type AuthorizationRequest, type CreditLine, type DeclineReason, availableFen, declineReason, featuresNeeded, placeHold, validateAuthorizationRequest } from "../domain/credit-line";
+import type { CreditPolicy } from "../domain/policy";
 import type { CreditDeps } from "./deps";
 import type { AuthorizationRecord, IntentItem, Reservation } from "./ports";
 
@@ -18,6 +19,8 @@ export interface GroupCommitOptions {
   readonly maxBatch?: number;
   /** Group commits in flight at once per process (default 1: the next batch gathers while one commits). */
   readonly inFlight?: number;
+  /** Lines whose latest state a process keeps to decide on without reading them (default 10,000). */
+  readonly linesKnown?: number;
   /**
    * Test hook of the crash test only: awaited after the reservations of a batch
    * and before its authorization records (a test makes it never return and kills
@@ -30,21 +33,28 @@ type Deps = Pick<CreditDeps, "clock" | "lines" | "authorizations" | "intents" | 
 
 /**
  * Authorizes a checkout purchase through the process's group commit: requests
- * arriving while a batch commits wait for the next one, and each batch costs four
- * round trips whatever its size — the intent (what it is about to reserve), one
- * bulk of conditional reservations, one read of its lines, one insert of its
- * authorization records.
+ * arriving while a batch commits wait for the next one. A batch costs three round
+ * trips whatever its size when the process knows its lines (it remembers the
+ * state of the lines it decided on): the intent (what it may reserve), one bulk
+ * of one update per line conditional on the version the decisions were made on,
+ * one insert of its authorization records. A line it has not seen is read first.
  *
- * Correctness rests, as before, only on the single-document conditional update
- * of each reservation (ACTIVE, not restricted, available ≥ amount, no hold with
- * this id yet): any number of replicas may commit batches on the same lines.
- * The read-back decides each request: its hold is on the line → approved (the
- * record is inserted; if one was there — the key was answered before — that
- * first answer is returned, and a hold re-reserved for a closed authorization is
- * removed again); no hold → the line's reason to decline is recorded, or, when
- * the line has none (it changed between the two: a payment freed credit), the
- * request goes to a later batch through the store's retryOnConflict with jittered
- * backoff (ABORTED CONCURRENT_MODIFICATION when it keeps happening).
+ * Correctness rests only on single-document conditional updates: the versioned
+ * update applies to exactly the state the line's requests were decided on (so the
+ * decision and the available credit answered are exact), or not at all. When a
+ * line changed since (another replica, a capture, a payment, any mutation bumps
+ * the version), the batch's lines take the conditional path of before: one
+ * update per request conditional on the reservation's conditions (ACTIVE, not
+ * restricted, available ≥ amount, no hold with this id yet — contention-free
+ * between replicas), then the lines read back: its hold is on the line →
+ * approved; no hold → the line's reason to decline, or, when the line has none
+ * (a payment freed credit between the two), a later batch through the store's
+ * retryOnConflict with jittered backoff (ABORTED CONCURRENT_MODIFICATION when it
+ * keeps happening). A decline decided on a remembered state is never answered: it
+ * takes the conditional path (the line is read again).
+ *
+ * Records: a request whose key was answered before gets that first answer; a hold
+ * re-reserved for a closed authorization is removed again.
  *
  * No leaked hold: the intent is written before the reservations; the sweep
  * (expire-holds.ts) records and releases a reservation whose record never came
@@ -89,10 +99,14 @@ class GroupCommit {
   private readonly inFlightIds = new Set<string>();
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  /** The latest state of the lines this process decided on or read, most recently used last (a hint: see commit). */
+  private readonly known = new Map<string, CreditLine>();
+  private readonly maxKnown: number;
 
   constructor(private readonly d: Deps) {
     this.maxBatch = d.groupCommit?.maxBatch ?? 128;
     this.maxInFlight = d.groupCommit?.inFlight ?? 1;
+    this.maxKnown = d.groupCommit?.linesKnown ?? 10_000;
   }
 
   submit(id: string, req: AuthorizationRequest): Promise<AuthorizationRecord | typeof CONFLICT> {
@@ -129,6 +143,13 @@ class GroupCommit {
     }
   }
 
+  /** Remembers the latest state of a line this process saw or wrote (most recently used last). */
+  private remember(line: CreditLine): void {
+    this.known.delete(line.id);
+    this.known.set(line.id, line);
+    if (this.known.size > this.maxKnown) this.known.delete(this.known.keys().next().value as string);
+  }
+
   private async commit(batch: readonly Pending[]): Promise<void> {
     const d = this.d;
     const now = d.clock.now();
@@ -144,46 +165,80 @@ class GroupCommit {
       installmentMonths: req.installmentMonths,
       createdAt: now,
     }));
-    const reserving = batch.filter((p) => d.policy.allowedScenarios.includes(p.req.merchantScenario));
-    if (reserving.length > 0) {
-      await d.intents.insert({ id: `ri_${randomUUID().replaceAll("-", "")}`, at: now, items: items.filter((i) => d.policy.allowedScenarios.includes(i.merchantScenario)) });
-      const reservations: Reservation[] = reserving.map((p) => ({
-        lineId: p.req.creditLineId,
-        authorizationId: p.id,
-        hold: { amountFen: p.req.amountFen },
-        blockedBy: featuresNeeded(p.req.installmentMonths),
-      }));
-      await d.lines.reserveMany(reservations);
-      if (d.groupCommit?.afterReserve) await d.groupCommit.afterReserve();
-    }
-    const lines = new Map((await d.lines.getMany([...new Set(batch.map((p) => p.req.creditLineId))])).map((l) => [l.id, l]));
+    const itemOf = new Map(batch.map((p, k) => [p, items[k]!]));
+    const allowed = (p: Pending) => d.policy.allowedScenarios.includes(p.req.merchantScenario);
+    const reserving = batch.filter(allowed);
+    // what this batch may reserve, before any reservation (the sweep's way to a hold whose record never came)
+    if (reserving.length > 0) await d.intents.insert({ id: `ri_${randomUUID().replaceAll("-", "")}`, at: now, items: reserving.map((p) => itemOf.get(p)!) });
 
-    // decide each request from the line as read back
-    const records: AuthorizationRecord[] = [];
-    const recordOf: Pending[] = [];
-    for (const [k, p] of batch.entries()) {
-      const line = lines.get(p.req.creditLineId);
-      if (!line) {
-        p.reject(notFound("credit line", p.req.creditLineId));
+    const byLine = new Map<string, Pending[]>();
+    for (const p of batch) byLine.set(p.req.creditLineId, [...(byLine.get(p.req.creditLineId) ?? []), p]);
+    // 1. the lines this process has not seen yet are read
+    const fresh = new Set<string>();
+    const unknown = [...byLine.keys()].filter((id) => !this.known.has(id));
+    if (unknown.length > 0) {
+      for (const l of await d.lines.getMany(unknown)) {
+        this.remember(l);
+        fresh.add(l.id);
+      }
+    }
+    // 2. each line's requests decided in order on the state known, and its approvals placed conditional on that
+    //    state's version (exact decisions and available credit, no read-back)
+    const plans = new Map<string, Plan>();
+    for (const [lineId, ps] of byLine) {
+      const base = this.known.get(lineId);
+      if (!base) {
+        for (const p of ps) p.reject(notFound("credit line", lineId));
         continue;
       }
-      const base = items[k]!;
-      const held = line.holds[p.id];
-      if (held) {
-        if (held.amountFen !== p.req.amountFen) {
-          p.reject(keyReused(p.id));
+      plans.set(lineId, plan(base, ps, d.policy));
+    }
+    const conditional = new Set<string>(); // lines that take the conditional reservation and the read-back
+    const versioned = [...plans.values()].filter((pl) => pl.approvals.length > 0);
+    // a line decided without an approval on a remembered state must be looked at again (it may have more credit now)
+    for (const pl of plans.values()) if (pl.approvals.length === 0 && !fresh.has(pl.base.id)) conditional.add(pl.base.id);
+    if (versioned.length > 0) {
+      const matched = await d.lines.reserveAtVersion(
+        versioned.map((pl) => ({ lineId: pl.base.id, version: pl.base.version, holds: pl.approvals.map((p) => ({ authorizationId: p.id, hold: { amountFen: p.req.amountFen } })) })),
+      );
+      if (matched === versioned.length) for (const pl of versioned) this.remember({ ...pl.after, version: pl.base.version + 1 });
+      // some line changed since (another replica, a capture, a payment): which one is not known — all of them take
+      // the conditional path (a hold just placed here makes its conditional reservation a no-op)
+      else for (const pl of versioned) conditional.add(pl.base.id);
+    }
+    // 3. the conditional path: one conditional update per request (ACTIVE, not restricted, available ≥ amount, no
+    //    hold under its id yet), whatever else changes the line meanwhile, then the lines read back
+    if (conditional.size > 0) {
+      const again = [...conditional].flatMap((id) => byLine.get(id)!).filter(allowed);
+      await d.lines.reserveMany(
+        again.map((p) => ({ lineId: p.req.creditLineId, authorizationId: p.id, hold: { amountFen: p.req.amountFen }, blockedBy: featuresNeeded(p.req.installmentMonths) })),
+      );
+      const back = new Map((await d.lines.getMany([...conditional])).map((l) => [l.id, l]));
+      for (const id of conditional) {
+        const line = back.get(id);
+        if (!line) {
+          this.known.delete(id);
           continue;
         }
-        records.push({ ...base, decision: "APPROVED", declineReason: "", availableFen: availableFen(line), expiresAt, status: "OPEN" });
-      } else {
-        const reason = declineReason(line, p.req, d.policy);
-        if (!reason) {
-          p.resolve(CONFLICT); // the line changed between the reservation and the read: a later batch
-          continue;
-        }
-        records.push({ ...base, decision: "DECLINED", declineReason: reason, availableFen: availableFen(line), expiresAt: null, status: "DECLINED" });
+        this.remember(line);
+        plans.set(id, readBack(line, byLine.get(id)!, d.policy));
       }
-      recordOf.push(p);
+    }
+    if (reserving.length > 0 && d.groupCommit?.afterReserve) await d.groupCommit.afterReserve();
+
+    // 4. the records: the decision of each request, and the first answer of a key answered before
+    const records: AuthorizationRecord[] = [];
+    const recordOf: Pending[] = [];
+    for (const pl of plans.values()) {
+      const available = availableFen(pl.after);
+      for (const [p, decision] of pl.decisions) {
+        const base = itemOf.get(p)!;
+        if (decision === "conflict") p.resolve(CONFLICT); // the line changed between the reservation and the read: a later batch
+        else if (decision === "key-reused") p.reject(keyReused(p.id));
+        else if (decision === "approved") records.push({ ...base, decision: "APPROVED", declineReason: "", availableFen: available, expiresAt, status: "OPEN" });
+        else records.push({ ...base, decision: "DECLINED", declineReason: decision, availableFen: available, expiresAt: null, status: "DECLINED" });
+        if (decision !== "conflict" && decision !== "key-reused") recordOf.push(p);
+      }
     }
     if (records.length === 0) return;
     const stored = await d.authorizations.insertManyIfAbsent(records);
@@ -193,8 +248,11 @@ class GroupCommit {
         if (inserted) return p.resolve(first);
         // this key was answered before: that answer stands. A hold on the line for an authorization that is not
         // open any more was re-reserved by this batch (or a concurrent retry): remove it again.
-        const line = lines.get(p.req.creditLineId) as CreditLine;
-        if (line.holds[p.id] && first.status !== "OPEN") await d.lines.removeHold(p.req.creditLineId, p.id, line.holds[p.id]!.amountFen);
+        const line = plans.get(p.req.creditLineId)!.after;
+        if (line.holds[p.id] && first.status !== "OPEN") {
+          this.known.delete(line.id);
+          await d.lines.removeHold(p.req.creditLineId, p.id, line.holds[p.id]!.amountFen);
+        }
         try {
           p.resolve(sameAnswer(first, p.req));
         } catch (e) {
@@ -203,6 +261,53 @@ class GroupCommit {
       }),
     );
   }
+}
+
+/** What a batch decided for one request: approved (its hold is on the line), a decline reason, or neither. */
+type Decision = "approved" | DeclineReason | "key-reused" | "conflict";
+
+/** One line's part of a batch: the state decided on, the state after, each request's decision, the approvals to place. */
+interface Plan {
+  readonly base: CreditLine;
+  readonly after: CreditLine;
+  readonly decisions: readonly (readonly [Pending, Decision])[];
+  readonly approvals: readonly Pending[];
+}
+
+/**
+ * Decides a line's requests in order on a known state of it: a hold already under the id (a retry) is that
+ * approval; otherwise the domain's rules, each approval lowering the credit the next one sees.
+ */
+function plan(base: CreditLine, ps: readonly Pending[], policy: CreditPolicy): Plan {
+  let line = base;
+  const decisions: [Pending, Decision][] = [];
+  const approvals: Pending[] = [];
+  for (const p of ps) {
+    const held = line.holds[p.id];
+    if (held) {
+      decisions.push([p, held.amountFen === p.req.amountFen ? "approved" : "key-reused"]);
+      continue;
+    }
+    const reason = declineReason(line, p.req, policy);
+    if (reason) {
+      decisions.push([p, reason]);
+      continue;
+    }
+    line = placeHold(line, p.id, { amountFen: p.req.amountFen });
+    decisions.push([p, "approved"]);
+    approvals.push(p);
+  }
+  return { base, after: line, decisions, approvals };
+}
+
+/** Decides a line's requests on the line read back after their conditional reservations. */
+function readBack(line: CreditLine, ps: readonly Pending[], policy: CreditPolicy): Plan {
+  const decisions = ps.map((p): [Pending, Decision] => {
+    const held = line.holds[p.id];
+    if (held) return [p, held.amountFen === p.req.amountFen ? "approved" : "key-reused"];
+    return [p, declineReason(line, p.req, policy) ?? "conflict"];
+  });
+  return { base: line, after: line, decisions, approvals: [] };
 }
 
 function keyReused(authorizationId: string) {

@@ -96,6 +96,14 @@ export interface CreditLineRepository {
    * matched: the caller reads the lines back (a hold under the id is there or not).
    */
   reserveMany(reservations: readonly Reservation[]): Promise<void>;
+  /**
+   * Places each line's holds of a group commit in one round trip, each line's in
+   * one single-document update conditional on the line still being at `version`
+   * (the state the holds were decided on, so the decision and the available
+   * credit answered are exact). Returns how many lines matched; a line that
+   * changed since is left as it was.
+   */
+  reserveAtVersion(reservations: readonly LineReservation[]): Promise<number>;
   /** Atomically removes an open hold of `amountFen`; returns the available credit after, or null when it was not open. */
   removeHold(lineId: string, authorizationId: string, amountFen: Fen): Promise<Fen | null>;
   /** Lines not rescored on or after `before`, by id after `afterId`, at most `limit`. */
@@ -108,6 +116,13 @@ export interface Reservation {
   readonly authorizationId: string;
   readonly hold: Hold;
   readonly blockedBy: readonly Feature[];
+}
+
+/** The holds a group commit places on one line, decided on the line at `version`. */
+export interface LineReservation {
+  readonly lineId: string;
+  readonly version: number;
+  readonly holds: readonly { readonly authorizationId: string; readonly hold: Hold }[];
 }
 
 /**

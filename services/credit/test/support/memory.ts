@@ -14,6 +14,7 @@ import type {
   CreditLineRepository,
   CustomerRecord,
   CustomerRepository,
+  LineReservation,
   PiiProtector,
   Reservation,
   ReservationIntent,
@@ -69,6 +70,17 @@ export class MemoryLines implements CreditLineRepository {
       if (rawAvailableFen(l) < r.hold.amountFen) continue;
       this.lines.set(r.lineId, { ...l, holds: { ...l.holds, [r.authorizationId]: r.hold }, openHoldsFen: l.openHoldsFen + r.hold.amountFen, version: l.version + 1 });
     }
+  }
+  async reserveAtVersion(rs: readonly LineReservation[]) {
+    let matched = 0;
+    for (const r of rs) {
+      let l = this.lines.get(r.lineId);
+      if (!l || l.version !== r.version) continue;
+      for (const h of r.holds) l = { ...l, holds: { ...l.holds, [h.authorizationId]: h.hold }, openHoldsFen: l.openHoldsFen + h.hold.amountFen };
+      this.lines.set(r.lineId, { ...l, version: r.version + 1 });
+      matched++;
+    }
+    return matched;
   }
   async removeHold(lineId: string, id: string, amountFen: Fen) {
     const l = this.lines.get(lineId);
