@@ -59,7 +59,7 @@ export async function startBilling(opts: { env?: Record<string, string | undefin
     configShape,
     ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
-    setup: async ({ config, logger, clock, store }) => {
+    setup: async ({ config, logger, clock, store, bus }) => {
       const products = config.BILLING_PRODUCTS_JSON ? parseProducts(config.BILLING_PRODUCTS_JSON) : [defaultProduct];
       const catalog = productCatalog(products); // refuses a product whose interest-free period exceeds 59 days
       const raw = accountsCollection(store.db);
@@ -70,7 +70,8 @@ export async function startBilling(opts: { env?: Record<string, string | undefin
       const runs = new MongoEodRuns(store.db);
       await runs.ensureIndexes();
       deps = {
-        accounts: new MongoAccounts(coll, clock, store.db),
+        // end-of-day publishes its pages' events itself, right after each page's write (see MongoAccounts)
+        accounts: new MongoAccounts(coll, clock, store.db, (events) => bus.publish(events)),
         businessDates: new MongoBusinessDates(store.db),
         runs,
         catalog,

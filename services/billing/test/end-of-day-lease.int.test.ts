@@ -109,7 +109,7 @@ const countsOf = (r: billing.EndOfDayRun) => ({
  * up in closed form when next read), so each is brought to the last date in memory; versions count writes.
  */
 async function accountsOf(svc: StartedBilling) {
-  const docs = await svc.service.context.store.db.collection("accounts", { useBigInt64: true }).find({}, { projection: { pendingEvents: 0, eodMark: 0 } }).sort({ _id: 1 }).toArray();
+  const docs = await svc.service.context.store.db.collection("accounts", { useBigInt64: true }).find({}, { projection: { pendingEvents: 0, eodMark: 0, eodOutbox: 0 } }).sort({ _id: 1 }).toArray();
   const last = DATES[DATES.length - 1]!;
   return docs.map(({ _id, ...rest }) => {
     const a = { id: String(_id), ...rest } as unknown as Account;

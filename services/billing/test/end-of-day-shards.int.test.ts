@@ -39,7 +39,7 @@ async function seed(c: Client) {
 
 /** The accounts as of the last date (idle accounts caught up in memory), without versions. */
 async function accountsOf(svc: StartedBilling) {
-  const docs = await svc.service.context.store.db.collection("accounts", { useBigInt64: true }).find({}, { projection: { pendingEvents: 0, eodMark: 0 } }).sort({ _id: 1 }).toArray();
+  const docs = await svc.service.context.store.db.collection("accounts", { useBigInt64: true }).find({}, { projection: { pendingEvents: 0, eodMark: 0, eodOutbox: 0 } }).sort({ _id: 1 }).toArray();
   const last = DATES[DATES.length - 1]!;
   return docs.map(({ _id, ...rest }) => {
     const a = { id: String(_id), ...rest } as unknown as Account;

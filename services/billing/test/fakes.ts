@@ -81,6 +81,9 @@ export class MemoryAccounts implements AccountRepository {
     }
     return { applied, redo };
   }
+  async publishPending() {
+    return 0; // events go to the outbox with the write
+  }
   async pageMarks(_date: LocalDate, _s: Shard, pageId: string, afterId: string | undefined, throughId: string) {
     return [...this.marks].filter(([id, m]) => m.page === pageId && (afterId === undefined || id > afterId) && id <= throughId).map(([, m]) => m);
   }

@@ -8,20 +8,47 @@
 import { encodeEvent, type OutgoingEvent } from "@whiteslip/bus";
 import { type TopicSpec, Topics } from "@whiteslip/contracts";
 import { randomUUID } from "node:crypto";
-import { addDays, type Clock, compareDates, type Fen, type LocalDate } from "@whiteslip/core";
-import { ensureIndexes, isDuplicateKey, pushEvents, toStored } from "@whiteslip/store";
-import type { AnyBulkWriteOperation, Collection, Db, Document } from "mongodb";
+import { addDays, type Clock, compareDates, type Fen, type LocalDate, systemClock } from "@whiteslip/core";
+import { ensureIndexes, isDuplicateKey, pushEvents, type StoredEvent, toStored } from "@whiteslip/store";
+import { type AnyBulkWriteOperation, Binary, type Collection, type Db, type Document } from "mongodb";
 import type { AccountRepository, EodCandidate, EodItem, EodMark, Shard } from "../app/ports";
 import { type Account, shardKeyOf } from "../domain/account";
 import { nextActionDate, snapshotOf } from "../domain/end-of-day";
 import type { ProductConfig } from "../domain/product";
 import type { BillingEvent } from "../domain/events";
 
-/** Stored shape: the aggregate minus `id` (it is `_id`) plus the outbox. */
-export type AccountDoc = Omit<Account, "id"> & { _id: string; pendingEvents?: unknown[]; eodMark?: EodMark };
+/**
+ * The end-of-day outbox of an account: the events of its last end-of-day write, stored in the same
+ * single-document update as the effects, and the page write (`page`, an `eod_pages` id) that wrote them. The
+ * events are published from memory right after the page's bulk write; whether they were is recorded once per
+ * page write (`eod_pages`), not per account — so the outbox relay never sees them and never rewrites the account.
+ */
+export interface EodOutbox {
+  page: string;
+  date: LocalDate;
+  events: StoredEvent[];
+}
 
-/** Not part of the aggregate: the outbox and the last end-of-day's contribution (see EodMark). */
-const NOT_AGGREGATE = { pendingEvents: 0, eodMark: 0 } as const;
+/** Stored shape: the aggregate minus `id` (it is `_id`) plus the outboxes. */
+export type AccountDoc = Omit<Account, "id"> & { _id: string; pendingEvents?: unknown[]; eodMark?: EodMark; eodOutbox?: EodOutbox };
+
+/** Not part of the aggregate: the outboxes and the last end-of-day's contribution (see EodMark). */
+const NOT_AGGREGATE = { pendingEvents: 0, eodMark: 0, eodOutbox: 0 } as const;
+
+/**
+ * One page write of end-of-day events (`eod_pages`): inserted before the page's bulk write with the ids of
+ * the accounts given events, marked `published` once the broker acknowledged them. An unpublished one whose
+ * writer is gone is published again from the accounts' end-of-day outboxes (consumers dedupe by event id).
+ */
+interface PageWriteDoc {
+  _id: string;
+  date: LocalDate;
+  shard: number;
+  ids: string[];
+  published: boolean;
+  /** Wall-clock time of the write (the supervisor's safety net takes those older than two leases). */
+  at: Date;
+}
 
 /** Optional top-level fields that must be `$unset` when the domain clears them. */
 const OPTIONAL_FIELDS = ["delinquencyStartDate", "chargedOffDate", "plan", "nextActionDate"] as const;
@@ -51,7 +78,7 @@ function toDoc(a: Account): { set: Document; unset: Document } {
 }
 
 function fromDoc(d: AccountDoc): Account {
-  const { _id, pendingEvents: _p, eodMark: _m, ...rest } = d;
+  const { _id, pendingEvents: _p, eodMark: _m, eodOutbox: _o, ...rest } = d;
   return { id: _id, ...(rest as Omit<Account, "id">) };
 }
 
@@ -86,6 +113,12 @@ function inShard(id: string, s: Shard): boolean {
   return s.count <= 1 || shardKeyOf(id) % s.count === s.index;
 }
 
+/** A stored event as the bus publishes it. */
+function fromStoredEvent(s: StoredEvent): OutgoingEvent {
+  const v = s.value as unknown as Binary | Uint8Array;
+  return { topic: s.topic, key: s.key, value: new Uint8Array(v instanceof Binary ? v.buffer : v), headers: s.headers };
+}
+
 /** Index of the first element of sorted `ids` greater than `after`. */
 function upperBound(ids: string[], after: string): number {
   let lo = 0;
@@ -116,11 +149,25 @@ export class MongoAccounts implements AccountRepository {
   /** Candidate ids of the agenda of (date, shard), sorted (loaded once per run in this process). */
   private readonly candidatesCache = new Map<string, Promise<string[]>>();
 
+  /** Page writes known published (so the next write of their accounts may replace their outbox without a look). */
+  private readonly publishedPages = new Set<string>();
+  private readonly pages: Collection<PageWriteDoc>;
+
+  /**
+   * `publish` puts end-of-day events on the broker (the bus's idempotent producer); `wallClock` dates the
+   * page writes for the safety net (never the business clock, which time travel moves).
+   */
   constructor(
     private readonly coll: Collection<AccountDoc>,
     private readonly clock: Clock,
     private readonly db: Db,
-  ) {}
+    private readonly publish: (events: OutgoingEvent[]) => Promise<void> = async () => {
+      throw new Error("MongoAccounts: no publisher for end-of-day events");
+    },
+    private readonly wallClock: Clock = systemClock,
+  ) {
+    this.pages = db.collection<PageWriteDoc>("eod_pages");
+  }
 
   private agenda(date: LocalDate): Collection<AgendaDoc> {
     return this.db.collection<AgendaDoc>(`${AGENDA_PREFIX}${date}`);
@@ -143,9 +190,12 @@ export class MongoAccounts implements AccountRepository {
   }
 
   async retireAgenda(date: LocalDate): Promise<void> {
-    await this.agenda(addDays(date, -AGENDA_KEEP_DAYS))
+    const old = addDays(date, -AGENDA_KEEP_DAYS);
+    await this.agenda(old)
       .drop()
       .catch(() => undefined);
+    // page writes of that date and before that are published (those that are not stay for the safety net)
+    await this.pages.deleteMany({ date: { $lte: old }, published: true });
   }
 
   private candidates(date: LocalDate, shard: Shard): Promise<string[]> {
@@ -178,7 +228,7 @@ export class MongoAccounts implements AccountRepository {
     const out: EodCandidate[] = [];
     for (let i = 0; i < ids.length; i += IN_CHUNK) {
       const docs = await this.coll.find({ _id: { $in: ids.slice(i, i + IN_CHUNK) } }, { projection: { pendingEvents: 0 } }).toArray();
-      for (const d of docs) out.push({ account: fromDoc(d), ...(d.eodMark ? { mark: d.eodMark } : {}) });
+      for (const d of docs) out.push({ account: fromDoc(d), ...(d.eodMark ? { mark: d.eodMark } : {}), ...(d.eodOutbox ? { outboxPage: d.eodOutbox.page } : {}) });
     }
     return out.sort((x, y) => (x.account.id < y.account.id ? -1 : x.account.id > y.account.id ? 1 : 0));
   }
@@ -233,32 +283,90 @@ export class MongoAccounts implements AccountRepository {
     return [];
   }
 
-  async applyEodPage(date: LocalDate, items: EodItem[]): Promise<{ applied: string[]; redo: string[] }> {
+  async applyEodPage(date: LocalDate, items: EodItem[], shard: Shard): Promise<{ applied: string[]; redo: string[] }> {
     if (items.length === 0) return { applied: [], redo: [] };
     const now = this.clock.now();
     // The agenda first: an account never carries a hint its agenda lacks.
     await this.scheduleAccounts(items.map((i) => i.account));
-    const ops: AnyBulkWriteOperation<AccountDoc>[] = items.map(({ account, expectedVersion, events, mark }) => {
+    // This write replaces the accounts' end-of-day outboxes: those of page writes not known published are
+    // published first (normally none: a page is published right after its write; this catches a writer that died).
+    await this.publishPreviousOutboxes(items);
+    const withEvents = items.filter((i) => i.events.length > 0);
+    const write = `${items[0]!.mark.page}@${randomUUID().slice(0, 8)}`;
+    const encoded = new Map(withEvents.map((i) => [i.account.id, encodeEvents(i.events, now)]));
+    if (withEvents.length)
+      await this.pages.insertOne({ _id: write, date, shard: shard.index, ids: withEvents.map((i) => i.account.id), published: false, at: this.wallClock.now() });
+    const ops: AnyBulkWriteOperation<AccountDoc>[] = items.map(({ account, expectedVersion, mark }) => {
       const { set, unset } = toDoc(account);
-      const update: Document = { $set: { ...set, eodMark: mark } };
-      if (Object.keys(unset).length) update.$unset = unset;
-      if (events.length) update.$push = pushEvents(encodeEvents(events, now));
+      const events = encoded.get(account.id);
+      const update: Document = { $set: { ...set, eodMark: mark, ...(events ? { eodOutbox: { page: write, date, events: toStored(events) } } : {}) } };
+      // no events: the previous outbox (published, see above) is cleared in the same update
+      const u = { ...unset, ...(events ? {} : { eodOutbox: "" }) };
+      if (Object.keys(u).length) update.$unset = u;
       return { updateOne: { filter: { _id: account.id, version: expectedVersion, eodDate: { $lt: date } }, update } };
     });
     const r = await this.coll.bulkWrite(ops, { ordered: false });
     // Every matched update is ours (the filter requires "not yet through date"): all applied.
-    if (r.matchedCount === items.length) return { applied: items.map((i) => i.account.id), redo: [] };
-    const page = items[0]!.mark.page;
-    const now2 = await this.coll
-      .find({ _id: { $in: items.map((i) => i.account.id) } }, { projection: { _id: 1, eodDate: 1, status: 1, "eodMark.page": 1 } })
-      .toArray();
-    const applied: string[] = [];
-    const redo: string[] = [];
-    for (const d of now2) {
-      if (d.eodMark?.page === page && d.eodDate === date) applied.push(d._id);
-      else if (d.status === "ACTIVE" && compareDates(d.eodDate, date) < 0) redo.push(d._id);
+    let result: { applied: string[]; redo: string[] };
+    if (r.matchedCount === items.length) result = { applied: items.map((i) => i.account.id), redo: [] };
+    else {
+      const page = items[0]!.mark.page;
+      const now2 = await this.coll
+        .find({ _id: { $in: items.map((i) => i.account.id) } }, { projection: { _id: 1, eodDate: 1, status: 1, "eodMark.page": 1 } })
+        .toArray();
+      const applied: string[] = [];
+      const redo: string[] = [];
+      for (const d of now2) {
+        if (d.eodMark?.page === page && d.eodDate === date) applied.push(d._id);
+        else if (d.status === "ACTIVE" && compareDates(d.eodDate, date) < 0) redo.push(d._id);
+      }
+      result = { applied, redo };
     }
-    return { applied, redo };
+    if (withEvents.length) {
+      // Published from memory: the events of the updates this write applied (the others are recomputed and
+      // written again with a write of their own). A failure here leaves the page write unpublished: the shard
+      // publishes it before it completes, the supervisor if its writer died.
+      const applied = new Set(result.applied);
+      const events = withEvents.filter((i) => applied.has(i.account.id)).flatMap((i) => encoded.get(i.account.id)!);
+      if (events.length) await this.publish(events);
+      await this.pages.updateOne({ _id: write }, { $set: { published: true } });
+      this.publishedPages.add(write);
+    }
+    return result;
+  }
+
+  /** Publishes the outboxes the items' write is about to replace, when their page write's publication is not on record. */
+  private async publishPreviousOutboxes(items: EodItem[]): Promise<void> {
+    const unknown = [...new Set(items.flatMap((i) => (i.outboxPage && !this.publishedPages.has(i.outboxPage) ? [i.outboxPage] : [])))];
+    if (unknown.length === 0) return;
+    const docs = await this.pages.find({ _id: { $in: unknown } }).toArray();
+    // A page write not on record any more was retired after its date completed (published, or swept).
+    for (const id of unknown) if (!docs.some((d) => d._id === id)) this.publishedPages.add(id);
+    for (const d of docs) await this.publishPageWrite(d);
+  }
+
+  /** Publishes one page write's events from its accounts' end-of-day outboxes (those still holding them) and records it published. */
+  private async publishPageWrite(w: PageWriteDoc): Promise<number> {
+    let n = 0;
+    if (!w.published) {
+      for (let i = 0; i < w.ids.length; i += IN_CHUNK) {
+        const docs = await this.coll.find({ _id: { $in: w.ids.slice(i, i + IN_CHUNK) } }, { projection: { eodOutbox: 1 } }).toArray();
+        const events = docs.flatMap((d) => (d.eodOutbox?.page === w._id ? d.eodOutbox.events.map(fromStoredEvent) : []));
+        if (events.length) await this.publish(events);
+        n += events.length;
+      }
+      await this.pages.updateOne({ _id: w._id }, { $set: { published: true } });
+    }
+    this.publishedPages.add(w._id);
+    return n;
+  }
+
+  async publishPending(scope: { date: LocalDate; shard: Shard } | { before: Date }): Promise<number> {
+    // eod_pages holds a few documents per page of a few recent dates: a filter other than _id scans it, cheaply.
+    const filter = "before" in scope ? { published: false, at: { $lt: scope.before } } : { published: false, date: scope.date, shard: scope.shard.index };
+    let n = 0;
+    for (const w of await this.pages.find(filter).toArray()) n += await this.publishPageWrite(w);
+    return n;
   }
 
   /** The marks of the shard's agenda accounts in (afterId, throughId]. */

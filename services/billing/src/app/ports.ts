@@ -49,7 +49,13 @@ export interface AccountRepository {
    * contribution to the run's counts and stats, and the page that committed it) in the same update.
    * Returns the ids this write applied and the ids to redo (changed concurrently, still not through `date`).
    */
-  applyEodPage(date: LocalDate, items: EodItem[]): Promise<{ applied: string[]; redo: string[] }>;
+  applyEodPage(date: LocalDate, items: EodItem[], shard: Shard): Promise<{ applied: string[]; redo: string[] }>;
+  /**
+   * Publishes the end-of-day events of page writes whose publication was not recorded (the writer died, or
+   * the broker failed, between the write and its publication): of `date` and `shard` (a shard completing),
+   * or of any date recorded before `before` (the supervisor's safety net). Returns the events published.
+   */
+  publishPending(scope: { date: LocalDate; shard: Shard } | { before: Date }): Promise<number>;
   /** The marks of the accounts in (afterId, throughId] that page `pageId` committed. */
   pageMarks(date: LocalDate, shard: Shard, pageId: string, afterId: string | undefined, throughId: string): Promise<EodMark[]>;
   /** Every mark of `date` in the shard (among the accounts on its agenda): what the date's committed account updates contributed (a recount). */
@@ -97,6 +103,8 @@ export interface EodCandidate {
   account: Account;
   /** Its last end-of-day mark. */
   mark?: EodMark;
+  /** The page write whose events the account's end-of-day outbox still holds (published or not). */
+  outboxPage?: string;
 }
 
 /** One account's write in an end-of-day page. */
@@ -109,6 +117,8 @@ export interface EodItem {
   events: BillingEvent[];
   /** Its contribution, stored with it. */
   mark: EodMark;
+  /** The page write whose events its end-of-day outbox holds now (from the candidate); replaced by this write. */
+  outboxPage?: string;
 }
 
 /** The business-date state document. */

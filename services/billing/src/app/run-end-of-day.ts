@@ -279,6 +279,10 @@ export class EndOfDayRunner {
       const ex = await this.tryStart(date, shard);
       if (ex) this.log.info({ businessDate: date, shard: shard.index, owner: this.workerId }, "end-of-day: took over an orphaned shard");
     }
+    // Events of page writes whose writer died before publishing them and no run took up since (a retry of a
+    // completed date's quarantined accounts; an execution lost before its shard completed).
+    const published = await this.deps.accounts.publishPending({ before: new Date(this.leaseClock.now().getTime() - 2 * this.deps.eodLeaseMs) });
+    if (published > 0) this.log.warn({ events: published }, "end-of-day: published events of page writes whose writer died before publishing them");
     // A run whose last shard completed just before its owner died still needs its date closed.
     for (const date of await this.deps.runs.unfinishedDates()) await this.completeDateIfDone(date);
   }
@@ -390,6 +394,9 @@ export class EndOfDayRunner {
         const recount = await this.retrying(signal, () => recountShard(deps, date, shard));
         if (!(await this.retrying(signal, () => deps.runs.replaceCounts(date, shard, lease.token, recount)))) return { kind: "lost" };
       }
+      // Every event of the shard on the broker before it completes: a page whose publication was not recorded
+      // (this execution's broker failed after the write, or a former owner died between write and publish).
+      await this.retrying(signal, () => deps.accounts.publishPending({ date, shard }));
       if (!(await this.retrying(signal, () => deps.runs.finishShard(date, shard, lease.token, "COMPLETED", deps.clock.now())))) return { kind: "lost" };
       await this.retrying(signal, () => this.completeDateIfDone(date));
       return { kind: "completed" };
@@ -446,11 +453,17 @@ export class EndOfDayRunner {
         break;
       }
       const items: EodItem[] = [];
-      for (const { account: a, mark } of todo) {
+      for (const { account: a, mark, outboxPage } of todo) {
         try {
           const r = endOfDayThrough(a, ctx.date, productOf(deps, a.productCode));
           const prev: EodSnapshot | undefined = mark?.snapshot;
-          items.push({ account: r.account, expectedVersion: a.version, events: r.events, mark: { date: ctx.date, page: pageId, counts: r.counts, snapshot: r.snapshot, version: r.account.version, ...(prev ? { prev } : {}) } });
+          items.push({
+            account: r.account,
+            expectedVersion: a.version,
+            events: r.events,
+            mark: { date: ctx.date, page: pageId, counts: r.counts, snapshot: r.snapshot, version: r.account.version, ...(prev ? { prev } : {}) },
+            ...(outboxPage ? { outboxPage } : {}),
+          });
         } catch (e) {
           if (isInfrastructureError(e)) throw e;
           await this.quarantine(ctx, a.id, e);
@@ -458,14 +471,14 @@ export class EndOfDayRunner {
       }
       let res: { applied: string[]; redo: string[] };
       try {
-        res = await deps.accounts.applyEodPage(ctx.date, items);
+        res = await deps.accounts.applyEodPage(ctx.date, items, ctx.shard);
       } catch (e) {
         if (isInfrastructureError(e)) throw e;
         // The database refused the page as a whole (a document it cannot store): one by one, to find it.
         res = { applied: [], redo: [] };
         for (const it of items) {
           try {
-            const one = await deps.accounts.applyEodPage(ctx.date, [it]);
+            const one = await deps.accounts.applyEodPage(ctx.date, [it], ctx.shard);
             res.applied.push(...one.applied);
             res.redo.push(...one.redo);
           } catch (e1) {
@@ -525,6 +538,7 @@ export class EndOfDayRunner {
       const ctx: PageCtx = { date, shard, signal, quarantined: new Set(ids) };
       const pageId = `${date}#${index}#retry-${randomUUID().slice(0, 8)}`;
       const delta = await this.applyAccounts(ctx, pageId, accs);
+      await this.deps.accounts.publishPending({ date, shard });
       if (delta.processed > 0) await this.deps.runs.addPage(date, shard, null, pageId, delta, undefined, new Date(0));
     }
   }
