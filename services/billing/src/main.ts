@@ -84,7 +84,11 @@ export async function startBilling(opts: { env?: Record<string, string | undefin
       };
       // The ledger's first business date is the day billing first starts, fixed now rather than by whichever
       // request reads it first (GetPortfolioStats on a fresh deployment used to fix it at 1970-01-01).
-      await deps.businessDates.get(dateInZone(clock.now(), config.BUSINESS_TIME_ZONE));
+      const bd = await deps.businessDates.get(dateInZone(clock.now(), config.BUSINESS_TIME_ZONE));
+      // Accounts stored before sparse end-of-day have no agenda entry, so no run would read them: a one-off,
+      // idempotent backfill before this replica serves or runs end-of-day (a full scan once per database).
+      const backfilled = await (deps.accounts as MongoAccounts).backfillAgenda(bd.current, (code) => catalog.products.get(code));
+      if (backfilled > 0) logger.info({ accounts: backfilled, businessDate: bd.current }, "agenda backfill: accounts stored before sparse end-of-day scheduled");
       const runner = new EndOfDayRunner(deps, logger);
       eod = runner;
       // Every replica supervises: a RUNNING shard whose lease expired is taken over within

@@ -98,6 +98,8 @@ export async function seedAccounts(db: Db, accounts: Account[], product: Product
   });
   for (const [date, ids] of agenda) await db.collection<AgendaDoc>(`${AGENDA_PREFIX}${date}`).insertOne({ _id: randomUUID(), ids });
   await accountsCollection(db).insertMany(docs, { ordered: false });
+  // written as sparse end-of-day writes them: nothing for the agenda backfill to do
+  await db.collection<{ _id: string }>("state").updateOne({ _id: "agenda-backfill" }, { $setOnInsert: { doneAt: new Date(0), accounts: 0 } }, { upsert: true });
 }
 
 /** The agenda of a business date: collection `eod_agenda_<date>` of small documents, each listing accounts with work that day. */
@@ -149,6 +151,8 @@ export class MongoAccounts implements AccountRepository {
   /** Candidate ids of the agenda of (date, shard), sorted (loaded once per run in this process). */
   private readonly candidatesCache = new Map<string, Promise<string[]>>();
 
+  /** Milliseconds spent in the parts of end-of-day page writes since start (the benchmark prints them). */
+  readonly pageWriteMs = { agenda: 0, previousOutboxes: 0, bulkWrite: 0, publish: 0, records: 0 };
   /** Page writes known published (so the next write of their accounts may replace their outbox without a look). */
   private readonly publishedPages = new Set<string>();
   private readonly pages: Collection<PageWriteDoc>;
@@ -286,16 +290,26 @@ export class MongoAccounts implements AccountRepository {
   async applyEodPage(date: LocalDate, items: EodItem[], shard: Shard): Promise<{ applied: string[]; redo: string[] }> {
     if (items.length === 0) return { applied: [], redo: [] };
     const now = this.clock.now();
+    const ms = this.pageWriteMs;
+    let t = Date.now();
+    const lap = (k: keyof typeof ms) => {
+      const n = Date.now();
+      ms[k] += n - t;
+      t = n;
+    };
     // The agenda first: an account never carries a hint its agenda lacks.
     await this.scheduleAccounts(items.map((i) => i.account));
+    lap("agenda");
     // This write replaces the accounts' end-of-day outboxes: those of page writes not known published are
     // published first (normally none: a page is published right after its write; this catches a writer that died).
     await this.publishPreviousOutboxes(items);
+    lap("previousOutboxes");
     const withEvents = items.filter((i) => i.events.length > 0);
     const write = `${items[0]!.mark.page}@${randomUUID().slice(0, 8)}`;
     const encoded = new Map(withEvents.map((i) => [i.account.id, encodeEvents(i.events, now)]));
     if (withEvents.length)
       await this.pages.insertOne({ _id: write, date, shard: shard.index, ids: withEvents.map((i) => i.account.id), published: false, at: this.wallClock.now() });
+    lap("records");
     const ops: AnyBulkWriteOperation<AccountDoc>[] = items.map(({ account, expectedVersion, mark }) => {
       const { set, unset } = toDoc(account);
       const events = encoded.get(account.id);
@@ -306,6 +320,7 @@ export class MongoAccounts implements AccountRepository {
       return { updateOne: { filter: { _id: account.id, version: expectedVersion, eodDate: { $lt: date } }, update } };
     });
     const r = await this.coll.bulkWrite(ops, { ordered: false });
+    lap("bulkWrite");
     // Every matched update is ours (the filter requires "not yet through date"): all applied.
     let result: { applied: string[]; redo: string[] };
     if (r.matchedCount === items.length) result = { applied: items.map((i) => i.account.id), redo: [] };
@@ -329,7 +344,9 @@ export class MongoAccounts implements AccountRepository {
       const applied = new Set(result.applied);
       const events = withEvents.filter((i) => applied.has(i.account.id)).flatMap((i) => encoded.get(i.account.id)!);
       if (events.length) await this.publish(events);
+      lap("publish");
       await this.pages.updateOne({ _id: write }, { $set: { published: true } });
+      lap("records");
       this.publishedPages.add(write);
     }
     return result;
@@ -359,6 +376,55 @@ export class MongoAccounts implements AccountRepository {
     }
     this.publishedPages.add(w._id);
     return n;
+  }
+
+  /**
+   * The one-off agenda backfill for accounts stored before sparse end-of-day (no agenda hint, no mark): each
+   * active account without a hint gets its hint, its entry on that date's agenda (the current business date
+   * when the hint is already past: that run catches it up), and, without a mark, the mark of its last
+   * end-of-day (its portfolio contribution, as the seeder writes it). Idempotent: it touches only accounts
+   * without a hint, guarded by version, and never changes their state; the agenda entry is written first.
+   * Recorded done in `state` (`agenda-backfill`), so later starts skip the scan. Returns the accounts changed.
+   */
+  async backfillAgenda(current: LocalDate, productOf: (code: string) => ProductConfig | undefined): Promise<number> {
+    const state = this.db.collection<{ _id: string; doneAt?: Date; accounts?: number }>("state");
+    if (await state.findOne({ _id: "agenda-backfill", doneAt: { $exists: true } })) return 0;
+    let changed = 0;
+    let batch: AccountDoc[] = [];
+    const flush = async () => {
+      const items: { d: AccountDoc; hint: LocalDate; mark?: EodMark }[] = [];
+      for (const d of batch) {
+        const a = fromDoc(d);
+        const p = productOf(a.productCode);
+        if (!p) continue; // an unknown product: end-of-day quarantines it when it is next scheduled
+        const hint = nextActionDate(a, p);
+        if (!hint) continue;
+        const at = compareDates(hint, current) < 0 ? current : hint;
+        const mark: EodMark | undefined = d.eodMark
+          ? undefined
+          : { date: a.eodDate, page: "agenda-backfill", counts: { statementsIssued: 0, dueSoon: 0, overdue: 0, chargedOff: 0, lateFees: 0 }, snapshot: snapshotOf(a, a.eodDate, p, 0n), version: a.version };
+        items.push({ d, hint: at, ...(mark ? { mark } : {}) });
+      }
+      batch = [];
+      if (items.length === 0) return;
+      const byDate = new Map<LocalDate, string[]>();
+      for (const { d, hint } of items) (byDate.get(hint) ?? byDate.set(hint, []).get(hint)!).push(d._id);
+      for (const [date, ids] of byDate) await this.schedule(ids, date);
+      const r = await this.coll.bulkWrite(
+        items.map(({ d, hint, mark }) => ({
+          updateOne: { filter: { _id: d._id, version: d.version, nextActionDate: { $exists: false } }, update: { $set: { nextActionDate: hint, ...(mark ? { eodMark: mark } : {}) } } },
+        })),
+        { ordered: false },
+      );
+      changed += r.modifiedCount;
+    };
+    for await (const d of this.coll.find({ status: "ACTIVE", nextActionDate: { $exists: false } }, { projection: { pendingEvents: 0, eodOutbox: 0 } })) {
+      batch.push(d);
+      if (batch.length >= IN_CHUNK) await flush();
+    }
+    await flush();
+    await state.updateOne({ _id: "agenda-backfill" }, { $set: { doneAt: this.wallClock.now(), accounts: changed } }, { upsert: true });
+    return changed;
   }
 
   async publishPending(scope: { date: LocalDate; shard: Shard } | { before: Date }): Promise<number> {
