@@ -13,7 +13,7 @@ import { addDays, type LocalDate, ManualClock, zonedInstant } from "@whiteslip/c
 import { benchScope, freshDatabaseName, kafkaClientConfig, kafkaEnv, startInfra } from "@whiteslip/testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { MongoClient } from "mongodb";
-import { accountsCollection, seedAccounts } from "../src/adapters/mongo-accounts";
+import { accountsCollection, type MongoAccounts, seedAccounts } from "../src/adapters/mongo-accounts";
 import { runEndOfDay } from "../src/app/run-end-of-day";
 import { type Account, newAccount, zeroParts } from "../src/domain/account";
 import { defaultProduct } from "../src/domain/product";
@@ -96,6 +96,23 @@ async function main() {
     const bulkRate = rate(rawN, bulkMs);
     console.log(`raw bulkWrite ceiling: ${rawN} updates of ~${docBytes} B docs in ${bulkMs} ms → ${bulkRate} docs/s`);
 
+    // Where end-of-day's time goes: the repository's calls, timed (summed over the run).
+    const phases = new Map<string, { n: number; ms: number }>();
+    const acc = svc.deps.accounts as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    for (const m of ["countScheduled", "eodPage", "applyEodPage", "publishPending", "getManyForEod"]) {
+      const f = acc[m]!.bind(acc);
+      acc[m] = async (...a: unknown[]) => {
+        const t = Date.now();
+        try {
+          return await f(...a);
+        } finally {
+          const p = phases.get(m) ?? phases.set(m, { n: 0, ms: 0 }).get(m)!;
+          p.n++;
+          p.ms += Date.now() - t;
+        }
+      };
+    }
+
     // End-of-day.
     clock.set(zonedInstant(addDays(D, 1), 0, 30, TZ));
     // RSS while end-of-day runs, sampled (the process's max RSS also holds the seeding's peak).
@@ -130,6 +147,7 @@ async function main() {
     console.log(`book: ${N} accounts; touched: ${touched} (${((touched / N) * 100).toFixed(1)} %)`);
     console.log(`end-of-day ${D}: ${touched} accounts in ${eodMs} ms; every event published at ${allMs} ms → ${rate(touched, allMs)} touched/s`);
     console.log(`  events: ${events} (statements ${s.counts.statementsIssued}, DueSoon ${s.counts.dueSoon}, Overdue ${s.counts.overdue}, late fees ${s.counts.lateFees}) → ${rate(events, allMs)} events/s end to end`);
+    console.log(`  where the time went (calls, total ms): ${[...phases].map(([m, p]) => `${m} ${p.n}× ${p.ms}`).join(", ")}; page writes (ms): ${JSON.stringify((svc.deps.accounts as MongoAccounts).pageWriteMs)}`);
     console.log(`  RSS during end-of-day (billing runs in this process): max ${rssMib} MiB; max RSS of the whole process, seeding included: ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
 
     // Raw ceiling: kafkajs produce of same-size messages.
