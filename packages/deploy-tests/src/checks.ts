@@ -142,7 +142,7 @@ interface CronJobSpec {
   schedule: string;
   timeZone?: string;
   concurrencyPolicy?: string;
-  jobTemplate: { spec: { template: PodTemplate } };
+  jobTemplate: { spec: { template: PodTemplate; completionMode?: string; completions?: number; parallelism?: number } };
 }
 
 /** Whether a label selector selects a set of labels. */
@@ -600,11 +600,17 @@ function checkNetworkPolicy(
   return problems;
 }
 
+/** The ops CLI's source; the image's build compiles it to packages/ops/dist/cli.js, which `ops …` runs. */
+const OPS_CLI_SOURCE = "packages/ops/src/cli.ts";
+
 /**
  * Checks billing's end-of-day CronJob: daily 00:05 Asia/Shanghai, no overlap,
- * running `eod` of the ops CLI (which must exist: `opsCliExists`), with the
- * platform ConfigMap (for BILLING_ADDR), hardened like the services.
+ * running `eod` of the ops CLI (compiled, or its source through tsx; which must
+ * exist: `opsCliExists`), as an Indexed Job with completions = parallelism =
+ * EOD_SHARD_COUNT when sharded, with the platform ConfigMap (for BILLING_ADDR),
+ * hardened like the services.
  */
+
 export function checkEndOfDayCronJob(objects: Manifest[], opsCliExists: (path: string) => boolean): string[] {
   const problems: string[] = [];
   const cj = byKind<CronJobSpec>(objects, "CronJob").get("billing-end-of-day");
@@ -618,11 +624,31 @@ export function checkEndOfDayCronJob(objects: Manifest[], opsCliExists: (path: s
   const c = pod.containers[0];
   if (!c) return [...problems, `${where}: no container`];
   const argv = [...(c.command ?? []), ...(c.args ?? [])];
+  // The compiled ops CLI (docs/build.md): `ops eod` through the image's entrypoint (which runs
+  // packages/ops/dist/cli.js), or `node packages/ops/dist/cli.js eod`; a bundle is built from
+  // packages/ops/src/cli.ts in the image, so that source must exist. Or the TypeScript entry through tsx.
+  const bundle = argv.find((a) => a.endsWith("/dist/cli.js"));
   const script = argv.find((a) => a.endsWith(".ts"));
-  if (argv[0] !== "node" || !argv.includes("tsx") || !script)
-    problems.push(`${where}: expected node --import tsx <cli.ts> eod, got ${argv.join(" ")}`);
-  else if (!opsCliExists(script)) problems.push(`${where}: ${script} does not exist in the repository`);
-  if (argv[argv.indexOf(script ?? "") + 1] !== "eod") problems.push(`${where}: does not run the eod command`);
+  let command: string | undefined;
+  if (!c.command && argv[0] === "ops") {
+    if (!opsCliExists(OPS_CLI_SOURCE)) problems.push(`${where}: ${OPS_CLI_SOURCE} (the compiled CLI's source) does not exist in the repository`);
+    command = argv[1];
+  } else if (argv[0] === "node" && bundle && !argv.includes("tsx")) {
+    const source = bundle.replace(/dist\/cli\.js$/, "src/cli.ts");
+    if (!opsCliExists(source)) problems.push(`${where}: ${bundle} is not built from a source in the repository (${source} missing)`);
+    command = argv[argv.indexOf(bundle) + 1];
+  } else if (argv[0] === "node" && argv.includes("tsx") && script) {
+    if (!opsCliExists(script)) problems.push(`${where}: ${script} does not exist in the repository`);
+    command = argv[argv.indexOf(script) + 1];
+  } else problems.push(`${where}: expected ops eod (the compiled CLI), node packages/ops/dist/cli.js eod or node --import tsx <cli.ts> eod, got ${argv.join(" ")}`);
+  if (command !== "eod") problems.push(`${where}: does not run the eod command`);
+  // An Indexed Job of N shards: N pods at once, N completions, and each pod told N.
+  const job = cj.spec.jobTemplate.spec;
+  if (job.completionMode === "Indexed") {
+    const shards = c.env?.find((e) => e.name === "EOD_SHARD_COUNT")?.value;
+    if (job.completions === undefined || job.parallelism !== job.completions || shards !== String(job.completions))
+      problems.push(`${where}: an Indexed Job needs completions = parallelism = EOD_SHARD_COUNT (got ${job.completions}, ${job.parallelism}, ${shards})`);
+  }
   const cm = platformConfig(objects);
   if (!cm?.data?.BILLING_ADDR) problems.push(`${where}: BILLING_ADDR not configured`);
   if (!c.envFrom?.some((f) => f.configMapRef?.name === cm?.metadata.name))

@@ -211,6 +211,25 @@ describe("Kubernetes manifests", () => {
     expect(checkEndOfDayCronJob([...others, noMount as unknown as Manifest], inRepo)).toContain(
       "CronJob billing-end-of-day: Secret whiteslip-tls-eod must be mounted (its identity eod)",
     );
+    // the Indexed Job's shard count told to every pod, as many pods at once as completions
+    const skew = clone(cronJob) as unknown as { spec: { jobTemplate: { spec: { parallelism: number } } } };
+    skew.spec.jobTemplate.spec.parallelism = 2;
+    expect(checkEndOfDayCronJob([...others, skew as unknown as Manifest], inRepo)).toContain(
+      "CronJob billing-end-of-day: an Indexed Job needs completions = parallelism = EOD_SHARD_COUNT (got 4, 2, 4)",
+    );
+    // the compiled CLI, the bundle named directly, and the TypeScript entry are accepted; anything else is not
+    const withArgs = (args: string[]) => {
+      const j = clone(cronJob) as unknown as { spec: { jobTemplate: { spec: { template: { spec: { containers: { args: string[] }[] } } } } } };
+      j.spec.jobTemplate.spec.template.spec.containers[0]!.args = args;
+      return checkEndOfDayCronJob([...others, j as unknown as Manifest], inRepo);
+    };
+    expect(withArgs(["ops", "eod"])).toEqual([]);
+    expect(withArgs(["node", "packages/ops/dist/cli.js", "eod"])).toEqual([]);
+    expect(withArgs(["node", "--import", "tsx", "packages/ops/src/cli.ts", "eod"])).toEqual([]);
+    expect(withArgs(["ops", "portfolio"])).toContain("CronJob billing-end-of-day: does not run the eod command");
+    expect(withArgs(["node", "packages/nope/dist/cli.js", "eod"])).toContain(
+      "CronJob billing-end-of-day: packages/nope/dist/cli.js is not built from a source in the repository (packages/nope/src/cli.ts missing)",
+    );
   });
 
   it("a Certificate that breaks cert-manager's CRD schema is refused", async () => {
@@ -502,7 +521,7 @@ describe("the container's commands on real infrastructure", () => {
       | null;
     if (creds) {
       const asAdmin = { KAFKA_SASL_MECHANISM: creds.mechanism, KAFKA_SASL_USERNAME: creds.admin, KAFKA_SASL_PASSWORD: creds.passwords[creds.admin]! };
-      // through the image's compiled ops CLI (the CronJob's eod below runs the TypeScript entry it names)
+      // through the image's compiled ops CLI (as the CronJob's eod below)
       await execFileP("sh", [entry, "ops", "kafka-provision"], {
         env: { ...env, ...asAdmin, BILLING_CONSUMER_GROUP: env.CONSUMER_GROUP },
         timeout: 60_000,
@@ -546,9 +565,13 @@ describe("the container's commands on real infrastructure", () => {
       expect(metrics.status).toBe(200);
 
       setOffset(0); // 24 h later: yesterday has ended
+      // the CronJob's own arguments (`ops eod`: the compiled CLI) through the image's entrypoint
+      const job = objectsOf("prod").find((o) => o.kind === "CronJob") as unknown as { spec: { jobTemplate: { spec: { template: { spec: { containers: { args: string[] }[] } } } } } };
+      const args = job.spec.jobTemplate.spec.template.spec.containers[0]!.args;
+      expect(args).toEqual(["ops", "eod"]);
       const eod = await execFileP(
         "sh",
-        [entry, "node", "--import", "tsx", "packages/ops/src/cli.ts", "eod"],
+        [entry, ...args],
         {
           env: { ...env, ...tlsOf("eod") },
           timeout: 60_000,
