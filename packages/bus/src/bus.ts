@@ -164,8 +164,26 @@ export class EventBus {
     }
   }
 
-  /** Produces events, grouped by topic in one request; resolves when all replicas acknowledged. */
-  async publish(events: OutgoingEvent[]): Promise<void> {
+  /** The send in flight: sends are one at a time (see publish). */
+  private sending: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Produces events, grouped by topic in one request; resolves when all replicas acknowledged. One send at a
+   * time per bus: kafkajs' idempotent producer numbers each partition's batches as it sends them, and two sends
+   * in flight that are retried across a broker restart arrive out of order — the broker then refuses every
+   * later batch of that producer (OUT_OF_ORDER_SEQUENCE_NUMBER), measured in the fault suite's Kafka stop once
+   * end-of-day published next to the outbox relay.
+   */
+  publish(events: OutgoingEvent[]): Promise<void> {
+    const next = this.sending.then(
+      () => this.send(events),
+      () => this.send(events),
+    );
+    this.sending = next.catch(() => undefined);
+    return next;
+  }
+
+  private async send(events: OutgoingEvent[]): Promise<void> {
     if (events.length === 0) return;
     const carrier: Record<string, string> = {};
     propagation.inject(context.active(), carrier);

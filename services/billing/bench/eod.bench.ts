@@ -69,11 +69,18 @@ async function main() {
   const svc = await startBilling({ env: { ...kafkaEnv(infra), MONGODB_URI: infra.mongoUri, MONGODB_DB: db, GRPC_PORT: "0", LOG_LEVEL: "warn", CONSUMER_GROUP: `bench-${db}`, TOPIC_PREFIX: scope.topicPrefix, GRPC_PLAINTEXT_DEV: "1" }, clock, hooks: { afterPage: (page) => { if (process.env.BENCH_VERBOSE) console.error(`page ${page} at ${Date.now() - started} ms`); } } });
   try {
     const coll = accountsCollection(mongo.db(db));
-    // The relay's start-up scan of the book (a billing that has been up for a while did it long ago; its
-    // periodic safety-net scan, every 30 s, still runs during end-of-day).
-    const t5 = Date.now();
-    await svc.service.relay.flush();
-    console.log(`relay's start-up scan of the book: ${Date.now() - t5} ms`);
+    if (process.env.BENCH_RELAY_SWEEP === "off") {
+      // Diagnostic only (not billing as deployed): the relay's periodic safety-net scans of the book stopped, to
+      // measure what they cost end-of-day; the start-up scan already under way is let finish (or time out).
+      const relay = svc.service.relay as unknown as { opts: { sweepIntervalMs?: number }; running?: Promise<unknown> };
+      relay.opts.sweepIntervalMs = Number.POSITIVE_INFINITY;
+      const t6 = Date.now();
+      while (relay.running) await relay.running.catch(() => undefined);
+      console.log(`BENCH_RELAY_SWEEP=off: the relay's periodic scans stopped (its start-up scan ended after ${Date.now() - t6} ms)`);
+    }
+    // Not waited for: the outbox relay's safety-net scan of the book (at start, then every 30 s; on FerretDB it
+    // decodes every document — at 100,000 accounts it did not finish within the driver's 2-minute socket timeout
+    // on this machine, so it never completes and starts again). It runs during end-of-day, as in production.
     await svc.deps.businessDates.get(D);
 
     // Raw ceiling: bulk write of same-size documents.

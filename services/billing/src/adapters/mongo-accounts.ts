@@ -8,7 +8,7 @@
 import { encodeEvent, type OutgoingEvent } from "@whiteslip/bus";
 import { type TopicSpec, Topics } from "@whiteslip/contracts";
 import { randomUUID } from "node:crypto";
-import { addDays, type Clock, compareDates, type Fen, type LocalDate, systemClock } from "@whiteslip/core";
+import { addDays, type Clock, compareDates, DomainError, type Fen, isInfrastructureError, type LocalDate, systemClock } from "@whiteslip/core";
 import { ensureIndexes, isDuplicateKey, pushEvents, type StoredEvent, toStored } from "@whiteslip/store";
 import { type AnyBulkWriteOperation, Binary, type Collection, type Db, type Document } from "mongodb";
 import type { AccountRepository, EodCandidate, EodItem, EodMark, Shard } from "../app/ports";
@@ -171,6 +171,16 @@ export class MongoAccounts implements AccountRepository {
     private readonly wallClock: Clock = systemClock,
   ) {
     this.pages = db.collection<PageWriteDoc>("eod_pages");
+  }
+
+  /** Publishes; any failure is the broker's (the events are stored): retried by the run, never a failed shard. */
+  private async publishEvents(events: OutgoingEvent[]): Promise<void> {
+    try {
+      await this.publish(events);
+    } catch (e) {
+      if (isInfrastructureError(e)) throw e;
+      throw new DomainError("unavailable", `end-of-day events not published (stored; retried): ${(e as Error).message}`, "BROKER_UNAVAILABLE");
+    }
   }
 
   private agenda(date: LocalDate): Collection<AgendaDoc> {
@@ -343,7 +353,7 @@ export class MongoAccounts implements AccountRepository {
       // publishes it before it completes, the supervisor if its writer died.
       const applied = new Set(result.applied);
       const events = withEvents.filter((i) => applied.has(i.account.id)).flatMap((i) => encoded.get(i.account.id)!);
-      if (events.length) await this.publish(events);
+      if (events.length) await this.publishEvents(events);
       lap("publish");
       await this.pages.updateOne({ _id: write }, { $set: { published: true } });
       lap("records");
@@ -369,7 +379,7 @@ export class MongoAccounts implements AccountRepository {
       for (let i = 0; i < w.ids.length; i += IN_CHUNK) {
         const docs = await this.coll.find({ _id: { $in: w.ids.slice(i, i + IN_CHUNK) } }, { projection: { eodOutbox: 1 } }).toArray();
         const events = docs.flatMap((d) => (d.eodOutbox?.page === w._id ? d.eodOutbox.events.map(fromStoredEvent) : []));
-        if (events.length) await this.publish(events);
+        if (events.length) await this.publishEvents(events);
         n += events.length;
       }
       await this.pages.updateOne({ _id: w._id }, { $set: { published: true } });
