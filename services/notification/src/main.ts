@@ -66,6 +66,8 @@ export async function startNotification(
       );
       await messages.ensureIndexes();
       await engagements.ensureIndexes();
+      const migrated = await messages.migrate();
+      if (migrated) logger.info(migrated, "due queue and cap counters built from the stored messages (once per database)");
       const added = await policy.seed(clock.now());
       if (added.length > 0) logger.info({ rules: added }, "new default cadence rules added to the stored table");
 

@@ -11,9 +11,18 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { encodeEvent, type OutgoingEvent } from "@whiteslip/bus";
 import { notification as pb, Topics } from "@whiteslip/contracts";
-import { deterministicId } from "@whiteslip/core";
 import type { PiiCipher } from "@whiteslip/pii";
-import { ensureIndexes, handleCommand, insertOnce, isDuplicateKey, outcome, pushEvents, write } from "@whiteslip/store";
+import {
+  ensureIndexes,
+  handleCommand,
+  insertOnce,
+  isDuplicateKey,
+  outcome,
+  pushEvents,
+  write,
+} from "@whiteslip/store";
+import { addDays, deterministicId } from "@whiteslip/core";
+import { deleteByIds, findByIds } from "./by-id";
 import type { Collection, Db, Document, Filter } from "mongodb";
 import type {
   AccountFactsRepository,
@@ -143,17 +152,83 @@ function encodeOne(m: Message, e: NotificationEvent, key: string): OutgoingEvent
   }
 }
 
-/** Messages, facts and the inbox in Mongo. */
+/** Collections of the due queue: `due_<yyyymmddHHMM>` (UTC minute), one per minute that has messages due in it. */
+export const DUE_PREFIX = "due_";
+
+/** The due-queue collection of the minute `at` falls in. */
+export function dueBucket(at: Date): string {
+  return `${DUE_PREFIX}${at.toISOString().slice(0, 16).replace(/[-T:]/g, "")}`;
+}
+
+/** The first instant of a due-queue collection's minute (undefined for another name). */
+export function bucketStart(name: string): Date | undefined {
+  const m = /^due_(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(name);
+  return m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!)) : undefined;
+}
+
+/** When a message in this state is next due to the dispatcher; undefined when nothing will happen to it on its own. */
+export function dueAt(m: Pick<Message, "status" | "scheduledAt" | "claimExpiresAt" | "reconcileAt">): Date | undefined {
+  switch (m.status) {
+    case "SCHEDULED":
+    case "HELD":
+      return m.scheduledAt;
+    case "SENDING":
+      return m.claimExpiresAt;
+    case "RECONCILE":
+      return m.reconcileAt ?? undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** An empty due-queue collection is dropped only once its minute is this far in the past (see findDue). */
+const DROP_AFTER_MS = 3_600_000;
+
+interface DueEntry {
+  /** The message id. */
+  _id: string;
+  /** When it is due (a hint: the message document decides). */
+  at: Date;
+}
+
+/** Cap-counted sends of one customer per local day (`cap_counts`, `_id` = customer id). */
+interface CapDoc {
+  _id: string;
+  days: Record<string, number>;
+}
+
+const SENT_STATUSES = new Set<Message["status"]>(["SENT", "DELIVERED"]);
+
+/**
+ * Messages, facts and the inbox in Mongo.
+ *
+ * Every path the due wave takes is served by `_id` (see by-id.ts for why; README, "Keeping up with a due wave"):
+ * - **due queue**: a message that will be due (SCHEDULED/HELD at `scheduledAt`, SENDING at its claim's expiry,
+ *   RECONCILE at `reconcileAt`) has an entry `{_id: message id, at}` in the collection of that minute,
+ *   `due_<yyyymmddHHMM>`, written *before* the message state that needs it (so the queue may hold stale entries,
+ *   never miss one). The dispatcher reads the minutes that have begun with `find({}).limit(n)` (FerretDB pushes a
+ *   limit without a filter down to SQLite), loads the messages by `_id`, and removes an entry once the message moved on;
+ * - **state changes** are conditional updates whose filter starts with the `_id` (served from the primary key, and
+ *   atomic per document on MongoDB and on the testkit's FerretDB build);
+ * - **cap counters**: `cap_counts/<customer>` holds cap-counted sends per local day, `$inc`ed before the record of a
+ *   send (a crash in between over-counts by one: stricter, never looser), so a cap never needs a count query.
+ */
 export class MongoMessageRepository implements MessageRepository {
   readonly messages: Collection<MessageDoc>;
+  private readonly caps: Collection<CapDoc>;
+  private readonly meta: Collection<{ _id: string; at: Date }>;
   private readonly facts: Collection<{
     _id: string;
     factType: string;
     messageIds: string[];
     processedAt: Date;
   }>;
-  constructor(db: Db) {
+  /** Due-queue collections this process knows to hold an entry per message (removed once the message moved on). */
+  private readonly entries = new Map<string, Set<string>>();
+  constructor(private readonly db: Db) {
     this.messages = db.collection<MessageDoc>("messages");
+    this.caps = db.collection<CapDoc>("cap_counts");
+    this.meta = db.collection("meta");
     this.facts = db.collection("facts");
   }
 
@@ -166,11 +241,7 @@ export class MongoMessageRepository implements MessageRepository {
         serves: "listForFact; uniqueness per (fact, channel)",
         options: { unique: true },
       },
-      { key: { status: 1, scheduledAt: 1 }, serves: "findDue (dispatcher): SCHEDULED/HELD due" },
-      { key: { status: 1, claimExpiresAt: 1 }, serves: "findDue (dispatcher): SENDING whose claim expired" },
-      { key: { status: 1, reconcileAt: 1 }, serves: "findDue (dispatcher): RECONCILE whose next lookup is due" },
       { key: { accountId: 1, status: 1 }, serves: "supersedeQueued (payment, cure, newer notice)" },
-      { key: { customerId: 1, capDay: 1 }, serves: "cappedSentPerDay (frequency caps)" },
       { key: { customerId: 1, createdAt: -1 }, serves: "ListNotifications" },
       {
         key: { customerId: 1, channel: 1, status: 1, inboxRank: -1, deliveredAt: -1 },
@@ -179,8 +250,35 @@ export class MongoMessageRepository implements MessageRepository {
     ]);
   }
 
+  /**
+   * Once per database: entries in the due queue for the pending messages and cap counters from the sends of messages
+   * stored before the queue existed (one scan, marked done in `meta`). Idempotent: entries are upserts, counters
+   * are set from the count, not added to.
+   */
+  async migrate(): Promise<{ queued: number; counters: number } | undefined> {
+    if (await this.meta.findOne({ _id: "due-queue-v1" })) return undefined;
+    const pending = await this.messages
+      .find(q({ status: { $in: ["SCHEDULED", "HELD", "SENDING", "RECONCILE"] } }), { projection: { pendingEvents: 0 } })
+      .toArray();
+    const due = pending.map(fromDoc).flatMap((m) => {
+      const at = dueAt(m);
+      return at ? [{ id: m.id, at }] : [];
+    });
+    await this.enqueue(due);
+    const perCustomer = new Map<string, Record<string, number>>();
+    for (const d of await this.messages.find(q({ capDay: { $ne: null } }), { projection: { customerId: 1, capDay: 1 } }).toArray()) {
+      const days = perCustomer.get(d.customerId) ?? {};
+      days[d.capDay!] = (days[d.capDay!] ?? 0) + 1;
+      perCustomer.set(d.customerId, days);
+    }
+    const ops = [...perCustomer].map(([c, days]) => ({ updateOne: { filter: { _id: c }, update: { $set: { days } }, upsert: true } }));
+    for (let i = 0; i < ops.length; i += 500) await this.caps.bulkWrite(ops.slice(i, i + 500), { ordered: false });
+    await insertOnce(this.meta, { _id: "due-queue-v1", at: new Date() });
+    return { queued: due.length, counters: perCustomer.size };
+  }
+
   async factProcessed(factEventId: string): Promise<boolean> {
-    return (await this.facts.countDocuments({ _id: factEventId }, { limit: 1 })) > 0;
+    return (await this.facts.findOne({ _id: factEventId }, { projection: { _id: 1 } })) !== null;
   }
   async markFactProcessed(
     factEventId: string,
@@ -192,41 +290,118 @@ export class MongoMessageRepository implements MessageRepository {
   }
   async factsProcessed(factEventIds: string[]): Promise<Set<string>> {
     if (factEventIds.length === 0) return new Set();
-    const docs = await this.facts.find({ _id: { $in: factEventIds } }, { projection: { _id: 1 } }).toArray();
-    return new Set(docs.map((d) => d._id));
+    return new Set((await findByIds(this.facts, factEventIds, { _id: 1 })).map((d) => d._id));
   }
   async markFactsProcessed(facts: { factEventId: string; factType: string; messageIds: string[] }[], now: Date): Promise<void> {
     await insertManyOnce(this.facts, facts.map((f) => ({ _id: f.factEventId, factType: f.factType, messageIds: f.messageIds, processedAt: now })));
   }
-  /** One unordered insert of all; an id that exists is a duplicate, left as it is (its index is not returned). */
+  /**
+   * One unordered insert of all; an id that exists is a duplicate, left as it is (its index is not returned). The
+   * due-queue entries of the pending ones are written first.
+   */
   async insertNew(ms: Message[]): Promise<string[]> {
     if (ms.length === 0) return [];
+    await this.enqueue(ms.flatMap((m) => {
+      const at = dueAt(m);
+      return at ? [{ id: m.id, at }] : [];
+    }));
     if (ms.length === 1) return (await insertOnce(this.messages, toDoc(ms[0]!))) === "applied" ? [ms[0]!.id] : [];
     const dup = await insertManyOnce(this.messages, ms.map(toDoc));
     return ms.filter((_, i) => !dup.has(i)).map((m) => m.id);
   }
-  /** Due: SCHEDULED/HELD whose time has come, SENDING whose claim expired, RECONCILE whose next lookup is due. */
-  private dueFilter(now: Date): Filter<MessageDoc> {
-    return q({
-      $or: [
-        { status: { $in: ["SCHEDULED", "HELD"] }, scheduledAt: { $lte: now } },
-        { status: "SENDING", claimExpiresAt: { $lte: now } },
-        { status: "RECONCILE", reconcileAt: { $lte: now } },
-      ],
-    });
+
+  /** Adds due-queue entries (one unordered insert per minute; an entry that exists is left as it is). */
+  private async enqueue(items: { id: string; at: Date }[]): Promise<void> {
+    const byBucket = new Map<string, DueEntry[]>();
+    for (const { id, at } of items) {
+      const b = dueBucket(at);
+      byBucket.set(b, [...(byBucket.get(b) ?? []), { _id: id, at }]);
+      this.remember(id, b);
+    }
+    for (const [b, docs] of byBucket) await insertManyOnce(this.db.collection<DueEntry>(b), docs);
   }
+
+  private remember(id: string, bucket: string): void {
+    if (this.entries.size > 200_000) this.entries.clear(); // stale ones are also found and removed by findDue
+    const set = this.entries.get(id) ?? new Set();
+    set.add(bucket);
+    this.entries.set(id, set);
+  }
+
+  /** Removes the message's known entries but `keep`. */
+  private async dequeue(id: string, keep?: string): Promise<void> {
+    const set = this.entries.get(id);
+    if (!set) return;
+    for (const b of set) if (b !== keep) await this.db.collection<DueEntry>(b).deleteOne({ _id: id });
+    if (keep) this.entries.set(id, new Set([keep]));
+    else this.entries.delete(id);
+  }
+
+  /** The due-queue collections whose minute has begun, oldest first. */
+  private async dueBuckets(now: Date): Promise<{ name: string; start: Date }[]> {
+    const names = await this.db.listCollections({}, { nameOnly: true }).toArray();
+    return names
+      .flatMap((c) => {
+        const start = bucketStart(c.name);
+        return start && start <= now ? [{ name: c.name, start }] : [];
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Messages by `_id`. */
+  private async load(ids: string[]): Promise<Message[]> {
+    return (await findByIds(this.messages, ids, { pendingEvents: 0 })).map(fromDoc);
+  }
+
   async countDue(now: Date): Promise<number> {
-    // claims in flight count too: they are not sent yet
-    return this.messages.countDocuments(q({ $or: [this.dueFilter(now), { status: "SENDING" }] }));
+    let n = 0;
+    for (const b of await this.dueBuckets(now))
+      for (const e of await this.db.collection<DueEntry>(b.name).find({}).toArray()) if (e.at <= now) n++;
+    return n;
   }
+
+  /**
+   * Due messages, read from the due queue's minutes that have begun (oldest first): each minute's entries with
+   * `find({}).limit(n)`, their messages by `_id`. An entry whose message moved on (sent, rescheduled into another
+   * minute, gone) is removed; one due later in the same minute, or whose message is being sent under a live claim
+   * (it still counts as not sent), is kept. An empty minute more than an hour old is dropped (a writer puts an entry
+   * into a minute no earlier than its own clock's, so an hour leaves room for any stall).
+   */
   async findDue(now: Date, limit: number): Promise<Message[]> {
-    const docs = await this.messages
-      .find(this.dueFilter(now), { projection: { pendingEvents: 0 } })
-      .sort({ scheduledAt: 1, _id: 1 })
-      .limit(limit)
-      .toArray();
-    return docs.map(fromDoc);
+    const out: Message[] = [];
+    const seen = new Set<string>();
+    for (const b of await this.dueBuckets(now)) {
+      if (out.length >= limit) break;
+      const coll = this.db.collection<DueEntry>(b.name);
+      const entries = await coll.find({}).limit(limit - out.length + 200).toArray();
+      if (entries.length === 0) {
+        if (now.getTime() - b.start.getTime() > DROP_AFTER_MS) await coll.drop().catch(() => undefined);
+        continue;
+      }
+      const ready = entries.filter((e) => e.at <= now && !seen.has(e._id));
+      const found = new Map((await this.load(ready.map((e) => e._id))).map((m) => [m.id, m]));
+      const stale: string[] = [];
+      for (const e of ready) {
+        seen.add(e._id);
+        const m = found.get(e._id);
+        const at = m ? dueAt(m) : undefined;
+        if (m && at && at <= now) {
+          this.remember(m.id, b.name);
+          if (out.length < limit) out.push(m);
+        } else if (m && m.status === "SENDING") continue;
+        else if (m && at && dueBucket(at) === b.name) continue;
+        else stale.push(e._id);
+      }
+      await deleteByIds(coll, stale);
+    }
+    return out.sort((a, b) => a.scheduledAt.getTime() - b.scheduledAt.getTime() || a.id.localeCompare(b.id));
   }
+
+  /**
+   * Stores `next` with one conditional update by `_id` (the fencing filter: the state the caller read, claim token
+   * included). A send's cap count is added before and taken back when the update matched nothing; the due-queue
+   * entry of the next state is written before, the entries the message was due by removed after.
+   */
   async transition(
     next: Message,
     events: NotificationEvent[],
@@ -235,13 +410,31 @@ export class MongoMessageRepository implements MessageRepository {
     const { _id, ...set } = toDoc(next);
     const update: Document = { $set: set };
     if (events.length > 0) update.$push = pushEvents(encodeNotificationEvents(next, events));
-    // The fencing filter: the state the caller read, claim token included (null = unclaimed).
+    // a send is counted once: recorded SENT/DELIVERED from a state that was not
+    const counted = next.capDay && SENT_STATUSES.has(next.status) && !SENT_STATUSES.has(expected.status) ? next.capDay : undefined;
+    if (counted) await this.countCap(next.customerId, counted, 1);
+    const at = dueAt(next);
+    if (at) await this.enqueue([{ id: next.id, at }]);
     const r = await this.messages.updateOne(
       q({ _id, status: expected.status, scheduledAt: expected.scheduledAt, claimToken: expected.claimToken ?? null }),
       update,
     );
-    return r.matchedCount === 1;
+    if (r.matchedCount !== 1) {
+      if (counted) await this.countCap(next.customerId, counted, -1);
+      return false;
+    }
+    // a claim keeps the entry it was due by (the backlog counts it until its outcome is recorded)
+    if (next.status !== "SENDING") await this.dequeue(next.id, at ? dueBucket(at) : undefined);
+    return true;
   }
+
+  /** Adds `by` to a customer's cap-counted sends of `day`, dropping days a week-long cap no longer looks at. */
+  private async countCap(customerId: string, day: string, by: number): Promise<void> {
+    const unset: Document = {};
+    for (let i = 8; i <= 14; i++) unset[`days.${addDays(day, -i)}`] = "";
+    await this.caps.updateOne({ _id: customerId }, { $inc: { [`days.${day}`]: by }, $unset: unset }, { upsert: true });
+  }
+
   async supersedeQueued(accountId: string, before: Date, reason: string, channels?: readonly Channel[]): Promise<number> {
     const r = await this.messages.updateMany(
       q({
@@ -278,24 +471,14 @@ export class MongoMessageRepository implements MessageRepository {
     );
   }
   async cappedSentPerDay(customerId: string, days: string[]): Promise<Record<string, number>> {
-    const docs = await this.messages
-      .find({ customerId, capDay: { $in: days } }, { projection: { capDay: 1 } })
-      .toArray();
-    const out: Record<string, number> = {};
-    for (const d of docs) if (d.capDay) out[d.capDay] = (out[d.capDay] ?? 0) + 1;
-    return out;
+    return (await this.cappedSentPerDayMany([customerId], days)).get(customerId) ?? {};
   }
   async cappedSentPerDayMany(customerIds: string[], days: string[]): Promise<Map<string, Record<string, number>>> {
     const out = new Map<string, Record<string, number>>();
-    if (customerIds.length === 0) return out;
-    const docs = await this.messages
-      .find({ customerId: { $in: customerIds }, capDay: { $in: days } }, { projection: { customerId: 1, capDay: 1 } })
-      .toArray();
-    for (const d of docs) {
-      if (!d.capDay) continue;
-      const per = out.get(d.customerId) ?? {};
-      per[d.capDay] = (per[d.capDay] ?? 0) + 1;
-      out.set(d.customerId, per);
+    for (const d of await findByIds(this.caps, customerIds)) {
+      const per: Record<string, number> = {};
+      for (const day of days) if (d.days?.[day]) per[day] = d.days[day]!;
+      out.set(d._id, per);
     }
     return out;
   }
@@ -407,7 +590,7 @@ export class MongoAccountFactsRepository implements AccountFactsRepository {
   async getMany(accountIds: string[]): Promise<Map<string, AccountFacts>> {
     const out = new Map<string, AccountFacts>();
     if (accountIds.length === 0) return out;
-    for (const { _id, ...facts } of await this.accounts.find({ _id: { $in: accountIds } }).toArray()) out.set(_id, facts);
+    for (const { _id, ...facts } of await findByIds(this.accounts, accountIds)) out.set(_id, facts);
     return out;
   }
   async recordNotices(notices: { accountId: string; at: Date; channels: readonly Channel[]; ids: Partial<Record<Channel, string>> }[]): Promise<void> {
@@ -483,7 +666,7 @@ export class MongoCustomerRepository implements CustomerRepository {
   async getMany(customerIds: string[]): Promise<Map<string, CustomerProfile>> {
     const out = new Map<string, CustomerProfile>();
     if (customerIds.length === 0) return out;
-    for (const d of await this.customers.find({ _id: { $in: customerIds } }).toArray()) out.set(d._id, this.open(d));
+    for (const d of await findByIds(this.customers, customerIds)) out.set(d._id, this.open(d));
     return out;
   }
   async upsertContacts(customerId: string, patch: ContactPatch, now: Date): Promise<CustomerProfile> {
