@@ -237,7 +237,12 @@ async function main() {
     const before = sandbox.messages.length;
     // London's (17:00 there at 01:00 in Shanghai) may go at once; the quiet-hours check below is per recipient's zone
     if (before > 0) console.log(`(${before} messages reached the sinks before 08:00 in Shanghai)`);
+    const offsetBefore = offsetMs();
+    const jumpedAt = Date.now();
     setFileClock(clockFile, WINDOW_OPENS);
+    const offsetAfter = offsetMs();
+    /** The platform clock when a sink took a message (the clock moved to 08:00 at `jumpedAt`). */
+    const platformAt = (real: Date) => new Date(real.getTime() + (real.getTime() < jumpedAt ? offsetBefore : offsetAfter));
     // until the dispatcher's backlog (the due queue, read as GetNotificationStats' due_now does) is empty, or the window ends
     const queue = new MongoMessageRepository(ndb);
     const windowMs = Number(process.env.DISPATCH_WINDOW_S ?? 600) * 1000;
@@ -275,7 +280,7 @@ async function main() {
       }
       const c = Number(String(st.customerId).slice("bench-c-".length));
       const zone = inLondon(c) ? "Europe/London" : TZ;
-      const at = new Date(m.receivedAt.getTime() + offsetMs());
+      const at = platformAt(m.receivedAt);
       const local = Number(new Intl.DateTimeFormat("en-GB", { hour: "2-digit", hourCycle: "h23", timeZone: zone }).format(at));
       if (local < 8 || local >= 21) failures.push(`${m.channel} ${m.messageId} sent at ${local}:xx local in ${zone} (quiet hours)`);
       if (optedOut(c) && m.channel === "SMS" && st.category === "REMINDER") failures.push(`reminder SMS ${m.messageId} to a customer who opted out`);

@@ -225,6 +225,8 @@ export class MongoMessageRepository implements MessageRepository {
   }>;
   /** Due-queue collections this process knows to hold an entry per message (removed once the message moved on). */
   private readonly entries = new Map<string, Set<string>>();
+  /** Entries to delete, per due-queue collection (see dequeue). */
+  private readonly removals = new Map<string, string[]>();
   constructor(private readonly db: Db) {
     this.messages = db.collection<MessageDoc>("messages");
     this.caps = db.collection<CapDoc>("cap_counts");
@@ -328,13 +330,28 @@ export class MongoMessageRepository implements MessageRepository {
     this.entries.set(id, set);
   }
 
-  /** Removes the message's known entries but `keep`. */
-  private async dequeue(id: string, keep?: string): Promise<void> {
+  /**
+   * Marks the message's known entries but `keep` for removal; they are deleted together at the start of the next
+   * findDue (one delete per minute instead of one per message; until then they are only stale entries).
+   */
+  private dequeue(id: string, keep?: string): void {
     const set = this.entries.get(id);
     if (!set) return;
-    for (const b of set) if (b !== keep) await this.db.collection<DueEntry>(b).deleteOne({ _id: id });
+    for (const b of set)
+      if (b !== keep) {
+        const ids = this.removals.get(b) ?? [];
+        ids.push(id);
+        this.removals.set(b, ids);
+      }
     if (keep) this.entries.set(id, new Set([keep]));
     else this.entries.delete(id);
+  }
+
+  /** Deletes the entries dequeue marked. */
+  private async flushRemovals(): Promise<void> {
+    const all = [...this.removals];
+    this.removals.clear();
+    for (const [b, ids] of all) await deleteByIds(this.db.collection<DueEntry>(b), ids);
   }
 
   /** The due-queue collections whose minute has begun, oldest first. */
@@ -354,6 +371,7 @@ export class MongoMessageRepository implements MessageRepository {
   }
 
   async countDue(now: Date): Promise<number> {
+    await this.flushRemovals();
     let n = 0;
     for (const b of await this.dueBuckets(now))
       for (const e of await this.db.collection<DueEntry>(b.name).find({}).toArray()) if (e.at <= now) n++;
@@ -368,6 +386,7 @@ export class MongoMessageRepository implements MessageRepository {
    * into a minute no earlier than its own clock's, so an hour leaves room for any stall).
    */
   async findDue(now: Date, limit: number): Promise<Message[]> {
+    await this.flushRemovals();
     const out: Message[] = [];
     const seen = new Set<string>();
     for (const b of await this.dueBuckets(now)) {
@@ -413,7 +432,9 @@ export class MongoMessageRepository implements MessageRepository {
     // a send is counted once: recorded SENT/DELIVERED from a state that was not
     const counted = next.capDay && SENT_STATUSES.has(next.status) && !SENT_STATUSES.has(expected.status) ? next.capDay : undefined;
     if (counted) await this.countCap(next.customerId, counted, 1);
-    const at = dueAt(next);
+    // a claim needs no entry of its own: the one it was due by stays (findDue keeps it while the claim lives and
+    // returns the message once the claim expired), so the backlog counts it until its outcome is recorded
+    const at = next.status === "SENDING" ? undefined : dueAt(next);
     if (at) await this.enqueue([{ id: next.id, at }]);
     const r = await this.messages.updateOne(
       q({ _id, status: expected.status, scheduledAt: expected.scheduledAt, claimToken: expected.claimToken ?? null }),
@@ -423,8 +444,7 @@ export class MongoMessageRepository implements MessageRepository {
       if (counted) await this.countCap(next.customerId, counted, -1);
       return false;
     }
-    // a claim keeps the entry it was due by (the backlog counts it until its outcome is recorded)
-    if (next.status !== "SENDING") await this.dequeue(next.id, at ? dueBucket(at) : undefined);
+    if (next.status !== "SENDING") this.dequeue(next.id, at ? dueBucket(at) : undefined);
     return true;
   }
 
