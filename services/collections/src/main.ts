@@ -14,11 +14,12 @@ import { collectionsPolicy } from "./adapters/grpc-policy";
 import { MongoAgentRepository, MongoRiskTierRepository } from "./adapters/mongo-agents";
 import { ensureCaseIndexes, MongoCaseRepository } from "./adapters/mongo-cases";
 import { MongoStrategyTable } from "./adapters/mongo-strategies";
-import { buildPolicy, loadAgents, loadStrategies, parseProductLocales } from "./adapters/policy";
+import { buildPolicy, loadAgents, loadContactCosts, loadStrategies, parseProductLocales } from "./adapters/policy";
 import { checkPromises } from "./app/check-promises";
 import type { Deps } from "./app/ports";
 
 const DEFAULT_AGENTS_FILE = fileURLToPath(new URL("../config/agents.json", import.meta.url));
+const DEFAULT_CONTACT_COSTS_FILE = fileURLToPath(new URL("../config/contact-costs.json", import.meta.url));
 
 /** Collections' own configuration variables (on top of the platform's base ones). */
 export const configShape = {
@@ -36,6 +37,8 @@ export const configShape = {
   STRATEGIES_FILE: z.string().optional(),
   /** How often the stored strategy table is re-read (changes made through another instance apply within it), ms. */
   STRATEGY_REFRESH_MS: z.coerce.number().int().min(50).default(5_000),
+  /** JSON file of the cost of one contact per channel in fen (`{ "CALL": "300", … }`), priced in GetCollectionsStats. */
+  CONTACT_COSTS_FILE: z.string().default(DEFAULT_CONTACT_COSTS_FILE),
   /** JSON file of seed agents (inserted when missing); `none` to seed nothing. */
   AGENTS_FILE: z.string().default(DEFAULT_AGENTS_FILE),
   /** Jurisdiction and time zone per product, e.g. `US_BNPL=US:America/New_York`. */
@@ -97,6 +100,7 @@ export async function startCollections(
           creditor: config.CREDITOR_NAME,
           waiverMaxPerCaseFen: config.WAIVER_MAX_PER_CASE_FEN,
           businessTimeZone: config.BUSINESS_TIME_ZONE,
+          contactCostFen: await loadContactCosts(config.CONTACT_COSTS_FILE),
         }),
         strategyTable,
       };

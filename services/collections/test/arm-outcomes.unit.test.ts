@@ -17,7 +17,7 @@ describe("outcomes per arm with their uncertainty", () => {
     for (const c of chal) await handleAccountCured(f.deps, c.accountId, `cure-${c.accountId}`, "2026-03-05");
     for (const c of champ.slice(0, Math.floor(champ.length / 4))) await handleAccountCured(f.deps, c.accountId, `cure-${c.accountId}`, "2026-03-05");
     for (const c of champ.slice(-2)) await handleOverdue(f.deps, overdue(c.accountId, "2026-04-01", 31));
-    const s = computeStats([...f.cases.docs.values()]);
+    const s = computeStats([...f.cases.docs.values()], testPolicy.contactCostFen, "champion");
     const ch = s.strategies.find((x) => x.strategyId === "champion")!;
     const cc = s.strategies.find((x) => x.strategyId !== "champion")!;
     expect(ch.cureRateLow).toBeLessThan(ch.cureRate);
@@ -27,5 +27,14 @@ describe("outcomes per arm with their uncertainty", () => {
     expect(ch.cureRatePValue).toBe(1);
     expect(ch.rollRateM1).toBeCloseTo(2 / ch.cases, 10);
     expect(ch.costPerCaseFen).toBe(ch.costFen / BigInt(ch.cases));
+    // roll-forward by bucket per arm: M1 → M2 as above, and the M2 cases have not rolled on
+    expect(ch.buckets.map((b) => [b.bucket, b.cases])).toEqual([
+      ["M1", ch.cases],
+      ["M2", 2],
+    ]);
+    expect(ch.buckets[0]!.rollRate).toBe(ch.rollRateM1);
+    expect(ch.buckets[1]!.rollRate).toBe(0);
+    expect(cc.buckets.map((b) => [b.bucket, b.cureRate])).toEqual([["M1", 1]]);
+    expect([ch.champion, cc.champion]).toEqual([true, false]);
   });
 });

@@ -247,4 +247,50 @@ describe("collections on the real broker, database and gRPC", () => {
     const c = await openCase(uniqueName("acc-strategy"));
     expect(c).toMatchObject({ strategyId: "calls-first", treatment: collections.Treatment.AGENT_CALLS });
   });
+
+  it("a challenger promoted to champion: a new audited version in the database; new cases follow it", async () => {
+    const v = (await client.getStrategies({})).current!;
+    const digital = {
+      id: "digital-first",
+      description: "digital only in M1",
+      rules: [{ buckets: [billing.DelinquencyBucket.M1], treatment: collections.Treatment.DIGITAL_ONLY }],
+    };
+    const withChallenger = { champion: v.table!.champion!, challengers: [digital], challengerPercent: 50 };
+    const three = (
+      await client.updateStrategies({ table: withChallenger, expectedVersion: v.version, actor: "risk.rita", reason: "try digital" })
+    ).current!;
+    await expect(
+      client.promoteChallenger({ challengerId: "digital-first", expectedVersion: v.version, reason: "r", actor: "risk.rita" }),
+    ).rejects.toMatchObject({ code: 10 });
+    await expect(
+      client.promoteChallenger({ challengerId: "nope", expectedVersion: three.version, reason: "r", actor: "risk.rita" }),
+    ).rejects.toMatchObject({ code: 5 });
+    const p = await client.promoteChallenger({
+      challengerId: "digital-first",
+      expectedVersion: three.version,
+      reason: "cures as many for less",
+      actor: "risk.rita",
+    });
+    expect(p.current).toMatchObject({ version: three.version + 1, updatedBy: "risk.rita", table: { champion: { id: "digital-first" }, challengerPercent: 0 } });
+    const changes = (await client.listStrategyChanges({})).changes;
+    expect(changes.map((c) => [c.version, c.kind])).toEqual([
+      [three.version + 1, collections.StrategyChangeKind.PROMOTION],
+      [three.version, collections.StrategyChangeKind.UPDATE],
+      [v.version, collections.StrategyChangeKind.UPDATE],
+      [1, collections.StrategyChangeKind.SEED],
+    ]);
+    expect(changes[0]).toMatchObject({
+      previousVersion: three.version,
+      actor: "risk.rita",
+      reason: "cures as many for less",
+      promotedStrategyId: "digital-first",
+      formerChampionId: "calls-first",
+      table: { champion: { id: "digital-first" } },
+    });
+    expect(changes[1]).toMatchObject({ reason: "try digital", table: { champion: { id: "calls-first" }, challengerPercent: 50 } });
+    expect((await client.listStrategyChanges({ pageSize: 1, beforeVersion: three.version })).changes.map((c) => c.version)).toEqual([v.version]);
+
+    const c = await openCase(uniqueName("acc-promoted"));
+    expect(c).toMatchObject({ strategyId: "digital-first", treatment: collections.Treatment.DIGITAL_ONLY });
+  });
 });

@@ -1,4 +1,5 @@
 /** In-memory fakes of the ports, for unit tests of use cases only (integration tests use Mongo and gRPC). */
+import { readFileSync } from "node:fs";
 import { create } from "@bufbuild/protobuf";
 import { billing } from "@whiteslip/contracts";
 import { type Fen, ManualClock, minFen } from "@whiteslip/core";
@@ -10,10 +11,13 @@ import type {
   CaseRepository,
   CollectionsPolicy,
   Deps,
+  StrategyChange,
+  StrategyChangeNote,
   StrategyTableRepository,
   StrategyTableVersion,
 } from "../src/app/ports";
 import { isActive } from "../src/domain/case";
+import { type ContactCosts, parseContactCosts } from "../src/domain/contact-costs";
 import { DEFAULT_STRATEGIES, type StrategySet } from "../src/domain/strategy";
 import type { CaseChange, CaseEvent, CollectionCase, RiskTier } from "../src/domain/types";
 
@@ -135,9 +139,17 @@ export const testPolicy: CollectionsPolicy = {
   creditor: "Whiteslip Consumer Finance Co., Ltd.",
   waiverMaxPerCaseFen: 50_000n,
   businessTimeZone: "Asia/Shanghai",
+  contactCostFen: configuredContactCosts(),
 };
 
-/** The strategy table in memory, version 1 = the defaults. */
+/** The contact cost table of services/collections/config/contact-costs.json (what the service loads by default). */
+export function configuredContactCosts(): ContactCosts {
+  const r = parseContactCosts(JSON.parse(readFileSync(new URL("../config/contact-costs.json", import.meta.url), "utf8")));
+  if ("violations" in r) throw new Error(JSON.stringify(r.violations));
+  return r.costs;
+}
+
+/** The strategy table in memory, version 1 = the defaults, with its audit trail. */
 export class MemoryStrategyTable implements StrategyTableRepository {
   stored: StrategyTableVersion = {
     table: DEFAULT_STRATEGIES,
@@ -145,13 +157,23 @@ export class MemoryStrategyTable implements StrategyTableRepository {
     updatedAt: new Date(0),
     updatedBy: "seed",
   };
+  history: StrategyChange[] = [
+    { version: 1, previousVersion: 0, kind: "SEED", actor: "seed", reason: "", at: new Date(0), table: DEFAULT_STRATEGIES },
+  ];
   async current() {
     return this.stored;
   }
-  async replaceIfVersion(table: StrategySet, expectedVersion: number, actor: string, now: Date) {
+  async replaceIfVersion(table: StrategySet, expectedVersion: number, note: StrategyChangeNote, now: Date) {
     if (expectedVersion !== this.stored.version) return undefined;
-    this.stored = { table, version: expectedVersion + 1, updatedAt: now, updatedBy: actor };
+    this.stored = { table, version: expectedVersion + 1, updatedAt: now, updatedBy: note.actor };
+    this.history.push({ ...note, version: expectedVersion + 1, previousVersion: expectedVersion, at: now, table });
     return this.stored;
+  }
+  async changes(beforeVersion: number, limit: number) {
+    return this.history
+      .filter((h) => beforeVersion === 0 || h.version < beforeVersion)
+      .reverse()
+      .slice(0, limit);
   }
 }
 
@@ -162,6 +184,12 @@ export function fakeDeps(start = "2026-03-02T02:00:00Z") {
   const tiers = new Map<string, { tier: RiskTier; events: Set<string> }>();
   const bill = new FakeBilling();
   const clock = new ManualClock(start);
+  const strategyTable = new MemoryStrategyTable();
+  // as in production, case handling reads the table in force (so an update or a promotion applies to new cases)
+  const policy: CollectionsPolicy = Object.defineProperty({ ...testPolicy }, "strategies", {
+    get: () => strategyTable.stored.table,
+    enumerable: true,
+  });
   const deps: Deps = {
     cases,
     agents: {
@@ -182,10 +210,10 @@ export function fakeDeps(start = "2026-03-02T02:00:00Z") {
     },
     billing: bill,
     clock,
-    policy: testPolicy,
-    strategyTable: new MemoryStrategyTable(),
+    policy,
+    strategyTable,
   };
-  return { deps, cases, bill, clock };
+  return { deps, cases, bill, clock, strategyTable };
 }
 
 /** An Overdue fact for `accountId` on `date` at `dpd`. */

@@ -29,6 +29,7 @@ function setup() {
     creditor: testPolicy.creditor,
     waiverMaxPerCaseFen: testPolicy.waiverMaxPerCaseFen,
     businessTimeZone: "Asia/Shanghai",
+    contactCostFen: testPolicy.contactCostFen,
   });
   return { ...f, table };
 }

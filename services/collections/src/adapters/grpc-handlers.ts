@@ -5,6 +5,8 @@ import { actingAgent, auditActor, type ServiceRegistration, service } from "@whi
 import { assignCase } from "../app/assign-case";
 import { checkPromises } from "../app/check-promises";
 import { getStrategies } from "../app/get-strategies";
+import { listStrategyChanges } from "../app/list-strategy-changes";
+import { promoteChallenger } from "../app/promote-challenger";
 import { logContactAttempt } from "../app/log-contact-attempt";
 import { offerRepaymentPlan } from "../app/offer-repayment-plan";
 import type { Deps } from "../app/ports";
@@ -16,6 +18,7 @@ import { resolveDispute } from "../app/resolve-dispute";
 import { sendLegalNotice } from "../app/send-legal-notice";
 import { updateStrategies } from "../app/update-strategies";
 import { upsertAgent } from "../app/upsert-agent";
+import type { BucketRates } from "../domain/stats";
 import type { CaseStatus } from "../domain/types";
 import { isValidPageToken } from "./mongo-cases";
 import {
@@ -31,7 +34,14 @@ import {
   promiseToProto,
   reasonFromProto,
 } from "./proto";
-import { strategyTableFromProto, strategyTableVersionToProto } from "./proto-strategies";
+import { strategyChangeToProto, strategyTableFromProto, strategyTableVersionToProto } from "./proto-strategies";
+
+const bucketOutcomeToProto = (b: BucketRates) => ({
+  bucket: bucketToProto(b.bucket),
+  cases: BigInt(b.cases),
+  cureRate: b.cureRate,
+  rollRate: b.rollRate,
+});
 
 /** The CollectionsService registration. */
 export function collectionsService(deps: Deps): ServiceRegistration {
@@ -46,9 +56,24 @@ export function collectionsService(deps: Deps): ServiceRegistration {
           : {}),
         expectedVersion: req.expectedVersion,
         actor: auditActor(ctx, req.actor),
+        reason: req.reason,
+        validateOnly: req.validateOnly,
       });
       return { current: strategyTableVersionToProto(stored) };
     },
+    promoteChallenger: async (req, ctx) => {
+      const r = await promoteChallenger(deps, {
+        challengerId: req.challengerId,
+        expectedVersion: req.expectedVersion,
+        reason: req.reason,
+        actor: auditActor(ctx, req.actor),
+        keepFormerChampion: req.keepFormerChampion,
+      });
+      return { current: strategyTableVersionToProto(r.current), change: strategyChangeToProto(r.change) };
+    },
+    listStrategyChanges: async (req) => ({
+      changes: (await listStrategyChanges(deps, req.pageSize, req.beforeVersion)).map(strategyChangeToProto),
+    }),
     listCases: async (req) => {
       const statuses = req.statuses.map(caseStatusFromProto);
       if (statuses.includes("UNSPECIFIED"))
@@ -160,13 +185,10 @@ export function collectionsService(deps: Deps): ServiceRegistration {
           rollRateM1: x.rollRateM1,
           costFen: x.costFen,
           costPerCaseFen: x.costPerCaseFen,
+          buckets: x.buckets.map(bucketOutcomeToProto),
+          champion: x.champion,
         })),
-        buckets: s.buckets.map((b) => ({
-          bucket: bucketToProto(b.bucket),
-          cases: BigInt(b.cases),
-          cureRate: b.cureRate,
-          rollRate: b.rollRate,
-        })),
+        buckets: s.buckets.map(bucketOutcomeToProto),
         openCases: BigInt(s.openCases),
         collectedFen: s.collectedFen,
       };

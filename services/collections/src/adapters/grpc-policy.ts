@@ -41,4 +41,8 @@ export const collectionsPolicy: ServicePolicy<typeof collections.CollectionsServ
   getStrategies: ["console", "ops"],
   /** A supervisor edits the strategies. */
   updateStrategies: ["console"],
+  /** A risk manager (console) or an operator (ops CLI) promotes a challenger; audited with the verified actor. */
+  promoteChallenger: ["console", "ops"],
+  /** Read. */
+  listStrategyChanges: ["console", "ops"],
 };

@@ -7,6 +7,7 @@ import { isTimeZone } from "@whiteslip/core";
 import { z } from "zod";
 import type { Agent, CollectionsPolicy } from "../app/ports";
 import type { Locale } from "../domain/case";
+import { type ContactCosts, parseContactCosts } from "../domain/contact-costs";
 import { DEFAULT_STRATEGIES, type Strategy, type StrategySet } from "../domain/strategy";
 
 const bucket = z.enum(["M0", "M1", "M2", "M3", "M4", "M5", "M6", "CHARGED_OFF"]);
@@ -106,6 +107,7 @@ export function buildPolicy(o: {
   creditor: string;
   waiverMaxPerCaseFen: bigint;
   businessTimeZone: string;
+  contactCostFen: ContactCosts;
 }): CollectionsPolicy {
   const strategies = o.strategies;
   return {
@@ -116,5 +118,14 @@ export function buildPolicy(o: {
     creditor: o.creditor,
     waiverMaxPerCaseFen: o.waiverMaxPerCaseFen,
     businessTimeZone: o.businessTimeZone,
+    contactCostFen: o.contactCostFen,
   };
+}
+
+/** Reads the contact cost table (channel → fen); a bad entry fails start-up naming the file and the channel. */
+export async function loadContactCosts(path: string): Promise<ContactCosts> {
+  const r = parseContactCosts(JSON.parse(await readFile(path, "utf8")));
+  if ("violations" in r)
+    throw new Error(`${path}: ${r.violations.map((v) => `${v.field} ${v.description}`).join("; ")}`);
+  return r.costs;
 }

@@ -5,7 +5,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { billing, collections } from "@whiteslip/contracts";
-import type { StrategyTableVersion } from "../app/ports";
+import type { StrategyChange, StrategyChangeKind, StrategyTableVersion } from "../app/ports";
 import type { Strategy, StrategySet, TreatmentRule } from "../domain/strategy";
 import type { Bucket, RiskTier, Treatment } from "../domain/types";
 import { bucketToProto, pathStepFromProto, pathStepToProto, treatmentToProto } from "./proto";
@@ -55,14 +55,39 @@ function strategyToProto(s: Strategy): collections.CollectionStrategy {
   });
 }
 
+function tableToProto(t: StrategySet): collections.StrategyTable {
+  return create(collections.StrategyTableSchema, {
+    champion: strategyToProto(t.champion),
+    challengers: t.challengers.map(strategyToProto),
+    challengerPercent: t.challengerPercent,
+  });
+}
+
+const KIND: Record<StrategyChangeKind, collections.StrategyChangeKind> = {
+  SEED: collections.StrategyChangeKind.SEED,
+  UPDATE: collections.StrategyChangeKind.UPDATE,
+  PROMOTION: collections.StrategyChangeKind.PROMOTION,
+};
+
+/** An audit-trail version → proto. */
+export function strategyChangeToProto(c: StrategyChange): collections.StrategyChange {
+  return create(collections.StrategyChangeSchema, {
+    version: c.version,
+    previousVersion: c.previousVersion,
+    kind: KIND[c.kind],
+    actor: c.actor,
+    changedAt: timestampFromDate(c.at),
+    reason: c.reason,
+    promotedStrategyId: c.promotedStrategyId ?? "",
+    formerChampionId: c.formerChampionId ?? "",
+    table: tableToProto(c.table),
+  });
+}
+
 /** Stored table → proto. */
 export function strategyTableVersionToProto(v: StrategyTableVersion): collections.StrategyTableVersion {
   return create(collections.StrategyTableVersionSchema, {
-    table: {
-      champion: strategyToProto(v.table.champion),
-      challengers: v.table.challengers.map(strategyToProto),
-      challengerPercent: v.table.challengerPercent,
-    },
+    table: tableToProto(v.table),
     version: v.version,
     updatedAt: timestampFromDate(v.updatedAt),
     updatedBy: v.updatedBy,

@@ -1,6 +1,7 @@
 /**
  * Ports the use cases depend on; adapters implement them (Mongo, gRPC), unit tests use in-memory fakes.
  */
+import type { ContactCosts } from "../domain/contact-costs";
 import type { billing } from "@whiteslip/contracts";
 import type { Clock, Fen } from "@whiteslip/core";
 import type { Locale } from "../domain/case";
@@ -126,6 +127,8 @@ export interface CollectionsPolicy {
   waiverMaxPerCaseFen: Fen;
   /** Business time zone (promise dates, notice deadlines). */
   businessTimeZone: string;
+  /** Cost of one contact per channel, fen (config/contact-costs.json or CONTACT_COSTS_FILE). */
+  contactCostFen: ContactCosts;
 }
 
 /** A stored strategy table with its version and audit. */
@@ -140,20 +143,46 @@ export interface StrategyTableVersion {
   updatedBy: string;
 }
 
-/** The strategy table (collections' `strategy_policy` document). */
+/** How a strategy table version came to be. */
+export type StrategyChangeKind = "SEED" | "UPDATE" | "PROMOTION";
+
+/** The audit note stored with a new version: who (the verified actor), why, and what kind of change. */
+export interface StrategyChangeNote {
+  actor: string;
+  kind: StrategyChangeKind;
+  /** As given by the person (may be empty for an update). */
+  reason: string;
+  /** Promotion: the challenger that became champion, and the champion it replaced. */
+  promotedStrategyId?: string;
+  formerChampionId?: string;
+}
+
+/** One stored version of the table with its audit (the audit trail, `strategy_history`). */
+export interface StrategyChange extends StrategyChangeNote {
+  version: number;
+  /** The version it replaced (0 for the seed). */
+  previousVersion: number;
+  at: Date;
+  table: StrategySet;
+}
+
+/** The strategy table (collections' `strategy_policy` document) and its audit trail. */
 export interface StrategyTableRepository {
   /** The stored table. */
   current(): Promise<StrategyTableVersion>;
   /**
    * Replaces the table if the stored version is still `expectedVersion`; returns the new version, or undefined when
-   * another update won (nothing stored). Cases handled afterwards by this process use the new table.
+   * another update won (nothing stored). The note goes into the audit trail with both versions. Cases handled
+   * afterwards by this process use the new table.
    */
   replaceIfVersion(
     table: StrategySet,
     expectedVersion: number,
-    actor: string,
+    note: StrategyChangeNote,
     now: Date,
   ): Promise<StrategyTableVersion | undefined>;
+  /** The audit trail, newest first: at most `limit` versions below `beforeVersion` (0 = from the newest). */
+  changes(beforeVersion: number, limit: number): Promise<StrategyChange[]>;
 }
 
 /** Everything the use cases need. */

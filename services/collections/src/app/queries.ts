@@ -46,9 +46,9 @@ export async function listCases(
   return deps.cases.list(filter, pageSize || 50, pageToken);
 }
 
-/** GetCollectionsStats: cure and roll rates by bucket, outcomes per strategy. */
+/** GetCollectionsStats: cure and roll rates by bucket, outcomes per strategy against the champion in force. */
 export async function getCollectionsStats(deps: Deps): Promise<CollectionsStats> {
-  return computeStats(await deps.cases.forStats());
+  return computeStats(await deps.cases.forStats(), deps.policy.contactCostFen, deps.policy.strategies.champion.id);
 }
 
 /** An agent with their open case count. */

@@ -1,7 +1,9 @@
 /**
  * Replaces the strategy table: the whole table is validated (field violations name the proto path,
  * `table.champion.rules[2].treatment`) and stored only when the editor read the current version (optimistic
- * concurrency: a stale version is refused with ABORTED and nothing changes). The actor is recorded for audit; cases
+ * concurrency: a stale version is refused with ABORTED and nothing changes). The actor and the reason go into the
+ * audit trail (`strategy_history`) with both versions. `validateOnly` checks the table exactly as a save would (the
+ * console's check at edit time: banned claims refused with their rule codes) and stores nothing. Cases
  * opened or re-segmented afterwards use the new table. Existing cases keep their strategy id; changing the challenger
  * share moves only accounts whose new cases are assigned afterwards.
  */
@@ -20,6 +22,10 @@ export interface UpdateStrategiesInput {
   expectedVersion: number;
   /** Who changes it. */
   actor: string;
+  /** Why (optional). */
+  reason?: string;
+  /** Check only; store nothing and return the current version. */
+  validateOnly?: boolean;
 }
 
 /** Validates and stores a new strategy table; returns the stored version. */
@@ -34,11 +40,13 @@ export async function updateStrategies(
   v.push(...(input.decodeViolations ?? []));
   if (input.table) v.push(...strategyTableViolations(input.table));
   else if (!input.decodeViolations?.length) v.push({ field: "table", description: "must be set" });
+  if ((input.reason ?? "").length > 500) v.push({ field: "reason", description: "must be at most 500 characters" });
   if (v.length > 0 || !input.table) throw invalidArgument(v);
+  if (input.validateOnly) return deps.strategyTable.current();
   const stored = await deps.strategyTable.replaceIfVersion(
     input.table,
     input.expectedVersion,
-    input.actor,
+    { actor: input.actor, kind: "UPDATE", reason: input.reason ?? "" },
     deps.clock.now(),
   );
   if (!stored)

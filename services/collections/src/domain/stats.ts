@@ -5,22 +5,12 @@
 import { type Fen, sumFen } from "@whiteslip/core";
 import { BUCKETS, nextBucket } from "@whiteslip/core";
 import { isActive } from "./case";
+import type { ContactCosts } from "./contact-costs";
 import { twoProportionZ, wilson } from "./significance";
 import type { Bucket, CollectionCase } from "./types";
 
-/** Default contact cost per channel, fen (a call ¥3, SMS ¥0.05, email ¥0.01, letter ¥8, legal notice ¥20). */
-export const DEFAULT_CONTACT_COST_FEN: Readonly<Record<string, bigint>> = {
-  CALL: 300n,
-  SMS: 5n,
-  EMAIL: 1n,
-  IN_APP: 0n,
-  PUSH: 0n,
-  LETTER: 800n,
-  LEGAL_NOTICE: 2000n,
-};
-
 /** Contact cost of a case: made attempts, digital path steps handed to notification, legal notices. */
-export function caseCostFen(c: CollectionCase, cost: Readonly<Record<string, bigint>> = DEFAULT_CONTACT_COST_FEN): Fen {
+export function caseCostFen(c: CollectionCase, cost: ContactCosts): Fen {
   let n = 0n;
   for (const a of c.attempts) if (!a.refused) n += cost[a.channel] ?? 0n;
   for (const s of c.path) if (["REQUESTED", "SENT", "DELIVERED", "FAILED"].includes(s.status)) n += cost[s.channel] ?? 0n;
@@ -50,6 +40,10 @@ export interface StrategyOutcome {
   /** Contact cost, fen, and per case. */
   costFen: Fen;
   costPerCaseFen: Fen;
+  /** Cure and roll-forward rate per bucket, over this arm's cases. */
+  buckets: BucketRates[];
+  /** The champion of the table in force. */
+  champion: boolean;
 }
 
 /** Cure and roll rate of one bucket. */
@@ -75,11 +69,36 @@ function ratio(n: number, d: number): number {
   return d === 0 ? 0 : n / d;
 }
 
-/** Stats over cases (delinquency cases only for bucket rates; pre-delinquency cases count in strategies). */
+/** Cure and roll-forward rate of each bucket the cases entered (M1 → M2, M2 → M3, …; M0 and charge-off left out). */
+export function bucketRates(cases: readonly CollectionCase[]): BucketRates[] {
+  const buckets: BucketRates[] = [];
+  for (const bucket of BUCKETS) {
+    if (bucket === "M0" || bucket === "CHARGED_OFF") continue;
+    const entered = cases.filter((c) => c.bucketsEntered.includes(bucket));
+    if (entered.length === 0) continue;
+    const next = nextBucket(bucket);
+    const rolled = entered.filter((c) => next !== null && c.bucketsEntered.includes(next)).length;
+    const curedHere = entered.filter(
+      (c) => c.status === "CLOSED_CURED" && c.bucketsEntered.at(-1) === bucket,
+    ).length;
+    buckets.push({
+      bucket,
+      cases: entered.length,
+      cureRate: ratio(curedHere, entered.length),
+      rollRate: ratio(rolled, entered.length),
+    });
+  }
+  return buckets;
+}
+
+/**
+ * Stats over cases (delinquency cases only for bucket rates; pre-delinquency cases count in strategies), contacts
+ * priced by `cost`; `championId` is the champion of the table in force (the arm the others are tested against).
+ */
 export function computeStats(
   cases: readonly CollectionCase[],
-  cost: Readonly<Record<string, bigint>> = DEFAULT_CONTACT_COST_FEN,
-  championId = "champion",
+  cost: ContactCosts,
+  championId: string,
 ): CollectionsStats {
   const byStrategy = new Map<string, CollectionCase[]>();
   for (const c of cases) byStrategy.set(c.strategyId, [...(byStrategy.get(c.strategyId) ?? []), c]);
@@ -103,6 +122,8 @@ export function computeStats(
         rollRateM1: ratio(inM1.filter((c) => c.bucketsEntered.includes("M2")).length, inM1.length),
         costFen,
         costPerCaseFen: cs.length === 0 ? 0n : costFen / BigInt(cs.length),
+        buckets: bucketRates(cs),
+        champion: strategyId === championId,
         strategyId,
         cases: cs.length,
         cured,
@@ -112,26 +133,9 @@ export function computeStats(
         contactsPerCase: ratio(contacts, cs.length),
       };
     });
-  const buckets: BucketRates[] = [];
-  for (const bucket of BUCKETS) {
-    if (bucket === "M0" || bucket === "CHARGED_OFF") continue;
-    const entered = cases.filter((c) => c.bucketsEntered.includes(bucket));
-    if (entered.length === 0) continue;
-    const next = nextBucket(bucket);
-    const rolled = entered.filter((c) => next !== null && c.bucketsEntered.includes(next)).length;
-    const curedHere = entered.filter(
-      (c) => c.status === "CLOSED_CURED" && c.bucketsEntered.at(-1) === bucket,
-    ).length;
-    buckets.push({
-      bucket,
-      cases: entered.length,
-      cureRate: ratio(curedHere, entered.length),
-      rollRate: ratio(rolled, entered.length),
-    });
-  }
   return {
     strategies,
-    buckets,
+    buckets: bucketRates(cases),
     openCases: cases.filter((c) => isActive(c.status)).length,
     collectedFen: sumFen(cases.map((c) => c.collectedFen)),
   };

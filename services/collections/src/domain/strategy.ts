@@ -170,3 +170,30 @@ export const DEFAULT_STRATEGIES: StrategySet = {
   challengers: [DEFAULT_CHALLENGER],
   challengerPercent: 20,
 };
+
+/** Why a promotion cannot be made (a value, not an exception; the use case maps it to NOT_FOUND). */
+export type PromotionRefusal = { refused: "NO_SUCH_CHALLENGER"; challengerId: string };
+
+/**
+ * The table after promoting a challenger: it becomes the champion under its own id (so the outcomes recorded on its
+ * cases stay attributable to it); the former champion is retired, or — `keepFormerChampion` — takes the promoted
+ * one's place among the challengers as a control arm. The challenger share is kept, and becomes 0 when no challenger
+ * is left (a share with no challenger is invalid).
+ */
+export function promoteChallenger(
+  set: StrategySet,
+  challengerId: string,
+  keepFormerChampion = false,
+): StrategySet | PromotionRefusal {
+  const i = set.challengers.findIndex((c) => c.id === challengerId);
+  const promoted = set.challengers[i];
+  if (!promoted) return { refused: "NO_SUCH_CHALLENGER", challengerId };
+  const challengers = keepFormerChampion
+    ? set.challengers.map((c, j) => (j === i ? set.champion : c))
+    : set.challengers.filter((_, j) => j !== i);
+  return {
+    champion: promoted,
+    challengers,
+    challengerPercent: challengers.length === 0 ? 0 : set.challengerPercent,
+  };
+}

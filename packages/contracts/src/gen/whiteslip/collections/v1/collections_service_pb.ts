@@ -2,8 +2,8 @@
 // @generated from file whiteslip/collections/v1/collections_service.proto (package whiteslip.collections.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { AccountSummary, DelinquencyBucket, RepaymentPlan } from "../../billing/v1/billing_pb";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file whiteslip/collections/v1/collections_service.proto.
  */
 export const file_whiteslip_collections_v1_collections_service: GenFile = /*@__PURE__*/
-  fileDesc("CjJ3aGl0ZXNsaXAvY29sbGVjdGlvbnMvdjEvY29sbGVjdGlvbnNfc2VydmljZS5wcm90bxIYd2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxIt8BChBMaXN0Q2FzZXNSZXF1ZXN0EhAKCGFnZW50X2lkGAEgASgJEjYKCHN0YXR1c2VzGAIgAygOMiQud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNhc2VTdGF0dXMSNwoGYnVja2V0GAMgASgOMicud2hpdGVzbGlwLmJpbGxpbmcudjEuRGVsaW5xdWVuY3lCdWNrZXQSDQoFcXVldWUYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkSEgoKYWNjb3VudF9pZBgHIAEoCSJbChFMaXN0Q2FzZXNSZXNwb25zZRItCgVjYXNlcxgBIAMoCzIeLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhCg5HZXRDYXNlUmVxdWVzdBIPCgdjYXNlX2lkGAEgASgJInAKCkF1ZGl0RW50cnkSCwoDc2VxGAEgASgDEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgDIAEoCRIOCgZhY3Rpb24YBCABKAkSDgoGZGV0YWlsGAUgASgJIqADCg9HZXRDYXNlUmVzcG9uc2USLAoEY2FzZRgBIAEoCzIeLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlEjoKCGF0dGVtcHRzGAIgAygLMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RBdHRlbXB0EjMKCHByb21pc2VzGAMgAygLMiEud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlByb21pc2USMwoFYXVkaXQYBCADKAsyJC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQXVkaXRFbnRyeRI1CgdhY2NvdW50GAUgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkSEAoIcGxhbl9pZHMYBiADKAkSPAoNbGVnYWxfbm90aWNlcxgHIAMoCzIlLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5MZWdhbE5vdGljZRIyCgV0ZXJtcxgIIAEoCzIjLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlVGVybXMiVwoRQXNzaWduQ2FzZVJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRINCgVhY3RvchgDIAEoCRIQCghyZWFzc2lnbhgEIAEoCCJCChJBc3NpZ25DYXNlUmVzcG9uc2USLAoEY2FzZRgBIAEoCzIeLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlIt0CChhMb2dDb250YWN0QXR0ZW1wdFJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRI5CgdjaGFubmVsGAMgASgOMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RDaGFubmVsEjkKB291dGNvbWUYBCABKA4yKC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQ29udGFjdE91dGNvbWUSOgoGcmVhc29uGAUgASgOMioud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLk5vblBheW1lbnRSZWFzb24SDAoEbm90ZRgGIAEoCRIVCg1jb250YWN0X3BhcnR5GAcgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgIIAEoCRIdChVjb25zZW50X291dHNpZGVfaG91cnMYCSABKAgSDwoHcHVycG9zZRgKIAEoCSKgAQoZTG9nQ29udGFjdEF0dGVtcHRSZXNwb25zZRI5CgdhdHRlbXB0GAEgASgLMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RBdHRlbXB0EhoKEnN1Z2dlc3RlZF9zb2x1dGlvbhgCIAEoCRIsCgRjYXNlGAMgASgLMh4ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNhc2UiggEKGVJlY29yZFByb21pc2VUb1BheVJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRISCgphbW91bnRfZmVuGAIgASgDEhUKDXByb21pc2VkX2RhdGUYAyABKAkSEAoIYWdlbnRfaWQYBCABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAUgASgJIlAKGlJlY29yZFByb21pc2VUb1BheVJlc3BvbnNlEjIKB3Byb21pc2UYASABKAsyIS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUHJvbWlzZSJyChlPZmZlclJlcGF5bWVudFBsYW5SZXF1ZXN0Eg8KB2Nhc2VfaWQYASABKAkSGQoRaW5zdGFsbG1lbnRfY291bnQYAiABKAUSEAoIYWdlbnRfaWQYAyABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIk8KGk9mZmVyUmVwYXltZW50UGxhblJlc3BvbnNlEjEKBHBsYW4YASABKAsyIy53aGl0ZXNsaXAuYmlsbGluZy52MS5SZXBheW1lbnRQbGFuImgKFlNlbmRMZWdhbE5vdGljZVJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRIVCg1kZWFkbGluZV9kYXlzGAIgASgFEg0KBWFjdG9yGAMgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCSJDChdTZW5kTGVnYWxOb3RpY2VSZXNwb25zZRIRCglub3RpY2VfaWQYASABKAkSFQoNZGVhZGxpbmVfZGF0ZRgCIAEoCSIcChpHZXRDb2xsZWN0aW9uc1N0YXRzUmVxdWVzdCKvAgoNU3RyYXRlZ3lTdGF0cxITCgtzdHJhdGVneV9pZBgBIAEoCRINCgVjYXNlcxgCIAEoAxINCgVjdXJlZBgDIAEoAxIRCgljdXJlX3JhdGUYBCABKAESFQoNY29sbGVjdGVkX2ZlbhgFIAEoAxIZChFwcm9taXNlX2tlcHRfcmF0ZRgGIAEoARIZChFjb250YWN0c19wZXJfY2FzZRgHIAEoARIVCg1jdXJlX3JhdGVfbG93GAggASgBEhYKDmN1cmVfcmF0ZV9oaWdoGAkgASgBEhkKEWN1cmVfcmF0ZV9wX3ZhbHVlGAogASgBEhQKDHJvbGxfcmF0ZV9tMRgLIAEoARIQCghjb3N0X2ZlbhgMIAEoAxIZChFjb3N0X3Blcl9jYXNlX2ZlbhgNIAEoAyJ9Cg1CdWNrZXRPdXRjb21lEjcKBmJ1Y2tldBgBIAEoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0Eg0KBWNhc2VzGAIgASgDEhEKCWN1cmVfcmF0ZRgDIAEoARIRCglyb2xsX3JhdGUYBCABKAEivwEKG0dldENvbGxlY3Rpb25zU3RhdHNSZXNwb25zZRI7CgpzdHJhdGVnaWVzGAEgAygLMicud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlN0cmF0ZWd5U3RhdHMSOAoHYnVja2V0cxgCIAMoCzInLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5CdWNrZXRPdXRjb21lEhIKCm9wZW5fY2FzZXMYAyABKAMSFQoNY29sbGVjdGVkX2ZlbhgEIAEoAyJTChJVcHNlcnRBZ2VudFJlcXVlc3QSLgoFYWdlbnQYASABKAsyHy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQWdlbnQSDQoFYWN0b3IYAiABKAkiRQoTVXBzZXJ0QWdlbnRSZXNwb25zZRIuCgVhZ2VudBgBIAEoCzIfLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5BZ2VudCIiChFMaXN0QWdlbnRzUmVxdWVzdBINCgVza2lsbBgBIAEoCSJFChJMaXN0QWdlbnRzUmVzcG9uc2USLwoGYWdlbnRzGAEgAygLMh8ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkFnZW50IksKFVJlc29sdmVEaXNwdXRlUmVxdWVzdBIPCgdjYXNlX2lkGAEgASgJEg0KBWFjdG9yGAIgASgJEhIKCnJlc29sdXRpb24YAyABKAkiRgoWUmVzb2x2ZURpc3B1dGVSZXNwb25zZRIsCgRjYXNlGAEgASgLMh4ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNhc2UiaQoXUmVxdWVzdEZlZVdhaXZlclJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRISCgphbW91bnRfZmVuGAIgASgDEhAKCGFnZW50X2lkGAMgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCSJHChhSZXF1ZXN0RmVlV2FpdmVyUmVzcG9uc2USEgoKd2FpdmVkX2ZlbhgBIAEoAxIXCg9jYXNlX3dhaXZlZF9mZW4YAiABKAMiYAoUR3JhbnREZWZlcnJhbFJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRIMCgRkYXlzGAIgASgFEhAKCGFnZW50X2lkGAMgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCSJUChVHcmFudERlZmVycmFsUmVzcG9uc2USEwoLZGVmZXJyYWxfaWQYASABKAkSEAoIZHVlX2RhdGUYAiABKAkSFAoMZGVmZXJyZWRfZmVuGAMgASgDIiwKFlJ1blByb21pc2VDaGVja1JlcXVlc3QSEgoKYXNfb2ZfZGF0ZRgBIAEoCSI9ChdSdW5Qcm9taXNlQ2hlY2tSZXNwb25zZRISCgphc19vZl9kYXRlGAEgASgJEg4KBmJyb2tlbhgCIAEoBSLIAgoNVHJlYXRtZW50UnVsZRI4CgdidWNrZXRzGAEgAygOMicud2hpdGVzbGlwLmJpbGxpbmcudjEuRGVsaW5xdWVuY3lCdWNrZXQSDQoFdGllcnMYAiADKAkSHAoPbWluX2JhbGFuY2VfZmVuGAMgASgDSACIAQESHAoPbWF4X2JhbGFuY2VfZmVuGAQgASgDSAGIAQESFAoHbWluX2RwZBgFIAEoBUgCiAEBEjYKCXRyZWF0bWVudBgGIAEoDjIjLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5UcmVhdG1lbnQSMAoEcGF0aBgHIAMoCzIiLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5QYXRoU3RlcEISChBfbWluX2JhbGFuY2VfZmVuQhIKEF9tYXhfYmFsYW5jZV9mZW5CCgoIX21pbl9kcGQibQoSQ29sbGVjdGlvblN0cmF0ZWd5EgoKAmlkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEjYKBXJ1bGVzGAMgAygLMicud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlRyZWF0bWVudFJ1bGUirgEKDVN0cmF0ZWd5VGFibGUSPgoIY2hhbXBpb24YASABKAsyLC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQ29sbGVjdGlvblN0cmF0ZWd5EkEKC2NoYWxsZW5nZXJzGAIgAygLMiwud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbGxlY3Rpb25TdHJhdGVneRIaChJjaGFsbGVuZ2VyX3BlcmNlbnQYAyABKAEiowEKFFN0cmF0ZWd5VGFibGVWZXJzaW9uEjYKBXRhYmxlGAEgASgLMicud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlN0cmF0ZWd5VGFibGUSDwoHdmVyc2lvbhgCIAEoBRIuCgp1cGRhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1cGRhdGVkX2J5GAQgASgJIhYKFEdldFN0cmF0ZWdpZXNSZXF1ZXN0IlgKFUdldFN0cmF0ZWdpZXNSZXNwb25zZRI/CgdjdXJyZW50GAEgASgLMi4ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlN0cmF0ZWd5VGFibGVWZXJzaW9uInoKF1VwZGF0ZVN0cmF0ZWdpZXNSZXF1ZXN0EjYKBXRhYmxlGAEgASgLMicud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlN0cmF0ZWd5VGFibGUSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoBRINCgVhY3RvchgDIAEoCSJbChhVcGRhdGVTdHJhdGVnaWVzUmVzcG9uc2USPwoHY3VycmVudBgBIAEoCzIuLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5TdHJhdGVneVRhYmxlVmVyc2lvbiKJAQoJQ2FzZVRlcm1zEhkKEWluc3RhbGxtZW50X3Rlcm1zGAEgAygFEhkKEW1heF9kZWZlcnJhbF9kYXlzGAIgASgFEiQKHGRlZmF1bHRfbm90aWNlX2RlYWRsaW5lX2RheXMYAyABKAUSIAoYbWF4X25vdGljZV9kZWFkbGluZV9kYXlzGAQgASgFMtwOChJDb2xsZWN0aW9uc1NlcnZpY2USZAoJTGlzdENhc2VzEioud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkxpc3RDYXNlc1JlcXVlc3QaKy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuTGlzdENhc2VzUmVzcG9uc2USXgoHR2V0Q2FzZRIoLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5HZXRDYXNlUmVxdWVzdBopLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5HZXRDYXNlUmVzcG9uc2USZwoKQXNzaWduQ2FzZRIrLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5Bc3NpZ25DYXNlUmVxdWVzdBosLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5Bc3NpZ25DYXNlUmVzcG9uc2USfAoRTG9nQ29udGFjdEF0dGVtcHQSMi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuTG9nQ29udGFjdEF0dGVtcHRSZXF1ZXN0GjMud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkxvZ0NvbnRhY3RBdHRlbXB0UmVzcG9uc2USfwoSUmVjb3JkUHJvbWlzZVRvUGF5EjMud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlJlY29yZFByb21pc2VUb1BheVJlcXVlc3QaNC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUmVjb3JkUHJvbWlzZVRvUGF5UmVzcG9uc2USfwoST2ZmZXJSZXBheW1lbnRQbGFuEjMud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLk9mZmVyUmVwYXltZW50UGxhblJlcXVlc3QaNC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuT2ZmZXJSZXBheW1lbnRQbGFuUmVzcG9uc2USdgoPU2VuZExlZ2FsTm90aWNlEjAud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlNlbmRMZWdhbE5vdGljZVJlcXVlc3QaMS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuU2VuZExlZ2FsTm90aWNlUmVzcG9uc2USggEKE0dldENvbGxlY3Rpb25zU3RhdHMSNC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR2V0Q29sbGVjdGlvbnNTdGF0c1JlcXVlc3QaNS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR2V0Q29sbGVjdGlvbnNTdGF0c1Jlc3BvbnNlEmoKC1Vwc2VydEFnZW50Eiwud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlVwc2VydEFnZW50UmVxdWVzdBotLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5VcHNlcnRBZ2VudFJlc3BvbnNlEmcKCkxpc3RBZ2VudHMSKy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuTGlzdEFnZW50c1JlcXVlc3QaLC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuTGlzdEFnZW50c1Jlc3BvbnNlEnMKDlJlc29sdmVEaXNwdXRlEi8ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlJlc29sdmVEaXNwdXRlUmVxdWVzdBowLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5SZXNvbHZlRGlzcHV0ZVJlc3BvbnNlEnkKEFJlcXVlc3RGZWVXYWl2ZXISMS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUmVxdWVzdEZlZVdhaXZlclJlcXVlc3QaMi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUmVxdWVzdEZlZVdhaXZlclJlc3BvbnNlEnAKDUdyYW50RGVmZXJyYWwSLi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR3JhbnREZWZlcnJhbFJlcXVlc3QaLy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR3JhbnREZWZlcnJhbFJlc3BvbnNlEnYKD1J1blByb21pc2VDaGVjaxIwLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5SdW5Qcm9taXNlQ2hlY2tSZXF1ZXN0GjEud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlJ1blByb21pc2VDaGVja1Jlc3BvbnNlEnAKDUdldFN0cmF0ZWdpZXMSLi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR2V0U3RyYXRlZ2llc1JlcXVlc3QaLy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR2V0U3RyYXRlZ2llc1Jlc3BvbnNlEnkKEFVwZGF0ZVN0cmF0ZWdpZXMSMS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuVXBkYXRlU3RyYXRlZ2llc1JlcXVlc3QaMi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuVXBkYXRlU3RyYXRlZ2llc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing, file_whiteslip_collections_v1_collections]);
+  fileDesc("CjJ3aGl0ZXNsaXAvY29sbGVjdGlvbnMvdjEvY29sbGVjdGlvbnNfc2VydmljZS5wcm90bxIYd2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxIt8BChBMaXN0Q2FzZXNSZXF1ZXN0EhAKCGFnZW50X2lkGAEgASgJEjYKCHN0YXR1c2VzGAIgAygOMiQud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNhc2VTdGF0dXMSNwoGYnVja2V0GAMgASgOMicud2hpdGVzbGlwLmJpbGxpbmcudjEuRGVsaW5xdWVuY3lCdWNrZXQSDQoFcXVldWUYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkSEgoKYWNjb3VudF9pZBgHIAEoCSJbChFMaXN0Q2FzZXNSZXNwb25zZRItCgVjYXNlcxgBIAMoCzIeLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhCg5HZXRDYXNlUmVxdWVzdBIPCgdjYXNlX2lkGAEgASgJInAKCkF1ZGl0RW50cnkSCwoDc2VxGAEgASgDEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgDIAEoCRIOCgZhY3Rpb24YBCABKAkSDgoGZGV0YWlsGAUgASgJIqADCg9HZXRDYXNlUmVzcG9uc2USLAoEY2FzZRgBIAEoCzIeLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlEjoKCGF0dGVtcHRzGAIgAygLMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RBdHRlbXB0EjMKCHByb21pc2VzGAMgAygLMiEud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlByb21pc2USMwoFYXVkaXQYBCADKAsyJC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQXVkaXRFbnRyeRI1CgdhY2NvdW50GAUgASgLMiQud2hpdGVzbGlwLmJpbGxpbmcudjEuQWNjb3VudFN1bW1hcnkSEAoIcGxhbl9pZHMYBiADKAkSPAoNbGVnYWxfbm90aWNlcxgHIAMoCzIlLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5MZWdhbE5vdGljZRIyCgV0ZXJtcxgIIAEoCzIjLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlVGVybXMiVwoRQXNzaWduQ2FzZVJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRINCgVhY3RvchgDIAEoCRIQCghyZWFzc2lnbhgEIAEoCCJCChJBc3NpZ25DYXNlUmVzcG9uc2USLAoEY2FzZRgBIAEoCzIeLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlIt0CChhMb2dDb250YWN0QXR0ZW1wdFJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRIQCghhZ2VudF9pZBgCIAEoCRI5CgdjaGFubmVsGAMgASgOMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RDaGFubmVsEjkKB291dGNvbWUYBCABKA4yKC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQ29udGFjdE91dGNvbWUSOgoGcmVhc29uGAUgASgOMioud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLk5vblBheW1lbnRSZWFzb24SDAoEbm90ZRgGIAEoCRIVCg1jb250YWN0X3BhcnR5GAcgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgIIAEoCRIdChVjb25zZW50X291dHNpZGVfaG91cnMYCSABKAgSDwoHcHVycG9zZRgKIAEoCSKgAQoZTG9nQ29udGFjdEF0dGVtcHRSZXNwb25zZRI5CgdhdHRlbXB0GAEgASgLMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbnRhY3RBdHRlbXB0EhoKEnN1Z2dlc3RlZF9zb2x1dGlvbhgCIAEoCRIsCgRjYXNlGAMgASgLMh4ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNhc2UiggEKGVJlY29yZFByb21pc2VUb1BheVJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRISCgphbW91bnRfZmVuGAIgASgDEhUKDXByb21pc2VkX2RhdGUYAyABKAkSEAoIYWdlbnRfaWQYBCABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAUgASgJIlAKGlJlY29yZFByb21pc2VUb1BheVJlc3BvbnNlEjIKB3Byb21pc2UYASABKAsyIS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUHJvbWlzZSJyChlPZmZlclJlcGF5bWVudFBsYW5SZXF1ZXN0Eg8KB2Nhc2VfaWQYASABKAkSGQoRaW5zdGFsbG1lbnRfY291bnQYAiABKAUSEAoIYWdlbnRfaWQYAyABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJIk8KGk9mZmVyUmVwYXltZW50UGxhblJlc3BvbnNlEjEKBHBsYW4YASABKAsyIy53aGl0ZXNsaXAuYmlsbGluZy52MS5SZXBheW1lbnRQbGFuImgKFlNlbmRMZWdhbE5vdGljZVJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRIVCg1kZWFkbGluZV9kYXlzGAIgASgFEg0KBWFjdG9yGAMgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCSJDChdTZW5kTGVnYWxOb3RpY2VSZXNwb25zZRIRCglub3RpY2VfaWQYASABKAkSFQoNZGVhZGxpbmVfZGF0ZRgCIAEoCSIcChpHZXRDb2xsZWN0aW9uc1N0YXRzUmVxdWVzdCL7AgoNU3RyYXRlZ3lTdGF0cxITCgtzdHJhdGVneV9pZBgBIAEoCRINCgVjYXNlcxgCIAEoAxINCgVjdXJlZBgDIAEoAxIRCgljdXJlX3JhdGUYBCABKAESFQoNY29sbGVjdGVkX2ZlbhgFIAEoAxIZChFwcm9taXNlX2tlcHRfcmF0ZRgGIAEoARIZChFjb250YWN0c19wZXJfY2FzZRgHIAEoARIVCg1jdXJlX3JhdGVfbG93GAggASgBEhYKDmN1cmVfcmF0ZV9oaWdoGAkgASgBEhkKEWN1cmVfcmF0ZV9wX3ZhbHVlGAogASgBEhQKDHJvbGxfcmF0ZV9tMRgLIAEoARIQCghjb3N0X2ZlbhgMIAEoAxIZChFjb3N0X3Blcl9jYXNlX2ZlbhgNIAEoAxI4CgdidWNrZXRzGA4gAygLMicud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkJ1Y2tldE91dGNvbWUSEAoIY2hhbXBpb24YDyABKAgifQoNQnVja2V0T3V0Y29tZRI3CgZidWNrZXQYASABKA4yJy53aGl0ZXNsaXAuYmlsbGluZy52MS5EZWxpbnF1ZW5jeUJ1Y2tldBINCgVjYXNlcxgCIAEoAxIRCgljdXJlX3JhdGUYAyABKAESEQoJcm9sbF9yYXRlGAQgASgBIr8BChtHZXRDb2xsZWN0aW9uc1N0YXRzUmVzcG9uc2USOwoKc3RyYXRlZ2llcxgBIAMoCzInLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5TdHJhdGVneVN0YXRzEjgKB2J1Y2tldHMYAiADKAsyJy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQnVja2V0T3V0Y29tZRISCgpvcGVuX2Nhc2VzGAMgASgDEhUKDWNvbGxlY3RlZF9mZW4YBCABKAMiUwoSVXBzZXJ0QWdlbnRSZXF1ZXN0Ei4KBWFnZW50GAEgASgLMh8ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkFnZW50Eg0KBWFjdG9yGAIgASgJIkUKE1Vwc2VydEFnZW50UmVzcG9uc2USLgoFYWdlbnQYASABKAsyHy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuQWdlbnQiIgoRTGlzdEFnZW50c1JlcXVlc3QSDQoFc2tpbGwYASABKAkiRQoSTGlzdEFnZW50c1Jlc3BvbnNlEi8KBmFnZW50cxgBIAMoCzIfLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5BZ2VudCJLChVSZXNvbHZlRGlzcHV0ZVJlcXVlc3QSDwoHY2FzZV9pZBgBIAEoCRINCgVhY3RvchgCIAEoCRISCgpyZXNvbHV0aW9uGAMgASgJIkYKFlJlc29sdmVEaXNwdXRlUmVzcG9uc2USLAoEY2FzZRgBIAEoCzIeLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5DYXNlImkKF1JlcXVlc3RGZWVXYWl2ZXJSZXF1ZXN0Eg8KB2Nhc2VfaWQYASABKAkSEgoKYW1vdW50X2ZlbhgCIAEoAxIQCghhZ2VudF9pZBgDIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkiRwoYUmVxdWVzdEZlZVdhaXZlclJlc3BvbnNlEhIKCndhaXZlZF9mZW4YASABKAMSFwoPY2FzZV93YWl2ZWRfZmVuGAIgASgDImAKFEdyYW50RGVmZXJyYWxSZXF1ZXN0Eg8KB2Nhc2VfaWQYASABKAkSDAoEZGF5cxgCIAEoBRIQCghhZ2VudF9pZBgDIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkiVAoVR3JhbnREZWZlcnJhbFJlc3BvbnNlEhMKC2RlZmVycmFsX2lkGAEgASgJEhAKCGR1ZV9kYXRlGAIgASgJEhQKDGRlZmVycmVkX2ZlbhgDIAEoAyIsChZSdW5Qcm9taXNlQ2hlY2tSZXF1ZXN0EhIKCmFzX29mX2RhdGUYASABKAkiPQoXUnVuUHJvbWlzZUNoZWNrUmVzcG9uc2USEgoKYXNfb2ZfZGF0ZRgBIAEoCRIOCgZicm9rZW4YAiABKAUiyAIKDVRyZWF0bWVudFJ1bGUSOAoHYnVja2V0cxgBIAMoDjInLndoaXRlc2xpcC5iaWxsaW5nLnYxLkRlbGlucXVlbmN5QnVja2V0Eg0KBXRpZXJzGAIgAygJEhwKD21pbl9iYWxhbmNlX2ZlbhgDIAEoA0gAiAEBEhwKD21heF9iYWxhbmNlX2ZlbhgEIAEoA0gBiAEBEhQKB21pbl9kcGQYBSABKAVIAogBARI2Cgl0cmVhdG1lbnQYBiABKA4yIy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuVHJlYXRtZW50EjAKBHBhdGgYByADKAsyIi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUGF0aFN0ZXBCEgoQX21pbl9iYWxhbmNlX2ZlbkISChBfbWF4X2JhbGFuY2VfZmVuQgoKCF9taW5fZHBkIm0KEkNvbGxlY3Rpb25TdHJhdGVneRIKCgJpZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRI2CgVydWxlcxgDIAMoCzInLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5UcmVhdG1lbnRSdWxlIq4BCg1TdHJhdGVneVRhYmxlEj4KCGNoYW1waW9uGAEgASgLMiwud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkNvbGxlY3Rpb25TdHJhdGVneRJBCgtjaGFsbGVuZ2VycxgCIAMoCzIsLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5Db2xsZWN0aW9uU3RyYXRlZ3kSGgoSY2hhbGxlbmdlcl9wZXJjZW50GAMgASgBIqMBChRTdHJhdGVneVRhYmxlVmVyc2lvbhI2CgV0YWJsZRgBIAEoCzInLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5TdHJhdGVneVRhYmxlEg8KB3ZlcnNpb24YAiABKAUSLgoKdXBkYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKdXBkYXRlZF9ieRgEIAEoCSIWChRHZXRTdHJhdGVnaWVzUmVxdWVzdCJYChVHZXRTdHJhdGVnaWVzUmVzcG9uc2USPwoHY3VycmVudBgBIAEoCzIuLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5TdHJhdGVneVRhYmxlVmVyc2lvbiKhAQoXVXBkYXRlU3RyYXRlZ2llc1JlcXVlc3QSNgoFdGFibGUYASABKAsyJy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuU3RyYXRlZ3lUYWJsZRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgFEg0KBWFjdG9yGAMgASgJEg4KBnJlYXNvbhgEIAEoCRIVCg12YWxpZGF0ZV9vbmx5GAUgASgIIlsKGFVwZGF0ZVN0cmF0ZWdpZXNSZXNwb25zZRI/CgdjdXJyZW50GAEgASgLMi4ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlN0cmF0ZWd5VGFibGVWZXJzaW9uIokBCglDYXNlVGVybXMSGQoRaW5zdGFsbG1lbnRfdGVybXMYASADKAUSGQoRbWF4X2RlZmVycmFsX2RheXMYAiABKAUSJAocZGVmYXVsdF9ub3RpY2VfZGVhZGxpbmVfZGF5cxgDIAEoBRIgChhtYXhfbm90aWNlX2RlYWRsaW5lX2RheXMYBCABKAUiiAEKGFByb21vdGVDaGFsbGVuZ2VyUmVxdWVzdBIVCg1jaGFsbGVuZ2VyX2lkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAUSDgoGcmVhc29uGAMgASgJEg0KBWFjdG9yGAQgASgJEhwKFGtlZXBfZm9ybWVyX2NoYW1waW9uGAUgASgIIpYBChlQcm9tb3RlQ2hhbGxlbmdlclJlc3BvbnNlEj8KB2N1cnJlbnQYASABKAsyLi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuU3RyYXRlZ3lUYWJsZVZlcnNpb24SOAoGY2hhbmdlGAIgASgLMigud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlN0cmF0ZWd5Q2hhbmdlIrgCCg5TdHJhdGVneUNoYW5nZRIPCgd2ZXJzaW9uGAEgASgFEhgKEHByZXZpb3VzX3ZlcnNpb24YAiABKAUSOgoEa2luZBgDIAEoDjIsLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5TdHJhdGVneUNoYW5nZUtpbmQSDQoFYWN0b3IYBCABKAkSLgoKY2hhbmdlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGcmVhc29uGAYgASgJEhwKFHByb21vdGVkX3N0cmF0ZWd5X2lkGAcgASgJEhoKEmZvcm1lcl9jaGFtcGlvbl9pZBgIIAEoCRI2CgV0YWJsZRgJIAEoCzInLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5TdHJhdGVneVRhYmxlIkcKGkxpc3RTdHJhdGVneUNoYW5nZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRIWCg5iZWZvcmVfdmVyc2lvbhgCIAEoBSJYChtMaXN0U3RyYXRlZ3lDaGFuZ2VzUmVzcG9uc2USOQoHY2hhbmdlcxgBIAMoCzIoLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5TdHJhdGVneUNoYW5nZSqeAQoSU3RyYXRlZ3lDaGFuZ2VLaW5kEiQKIFNUUkFURUdZX0NIQU5HRV9LSU5EX1VOU1BFQ0lGSUVEEAASHQoZU1RSQVRFR1lfQ0hBTkdFX0tJTkRfU0VFRBABEh8KG1NUUkFURUdZX0NIQU5HRV9LSU5EX1VQREFURRACEiIKHlNUUkFURUdZX0NIQU5HRV9LSU5EX1BST01PVElPThADMt8QChJDb2xsZWN0aW9uc1NlcnZpY2USZAoJTGlzdENhc2VzEioud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkxpc3RDYXNlc1JlcXVlc3QaKy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuTGlzdENhc2VzUmVzcG9uc2USXgoHR2V0Q2FzZRIoLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5HZXRDYXNlUmVxdWVzdBopLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5HZXRDYXNlUmVzcG9uc2USZwoKQXNzaWduQ2FzZRIrLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5Bc3NpZ25DYXNlUmVxdWVzdBosLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5Bc3NpZ25DYXNlUmVzcG9uc2USfAoRTG9nQ29udGFjdEF0dGVtcHQSMi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuTG9nQ29udGFjdEF0dGVtcHRSZXF1ZXN0GjMud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkxvZ0NvbnRhY3RBdHRlbXB0UmVzcG9uc2USfwoSUmVjb3JkUHJvbWlzZVRvUGF5EjMud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlJlY29yZFByb21pc2VUb1BheVJlcXVlc3QaNC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUmVjb3JkUHJvbWlzZVRvUGF5UmVzcG9uc2USfwoST2ZmZXJSZXBheW1lbnRQbGFuEjMud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLk9mZmVyUmVwYXltZW50UGxhblJlcXVlc3QaNC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuT2ZmZXJSZXBheW1lbnRQbGFuUmVzcG9uc2USdgoPU2VuZExlZ2FsTm90aWNlEjAud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlNlbmRMZWdhbE5vdGljZVJlcXVlc3QaMS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuU2VuZExlZ2FsTm90aWNlUmVzcG9uc2USggEKE0dldENvbGxlY3Rpb25zU3RhdHMSNC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR2V0Q29sbGVjdGlvbnNTdGF0c1JlcXVlc3QaNS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR2V0Q29sbGVjdGlvbnNTdGF0c1Jlc3BvbnNlEmoKC1Vwc2VydEFnZW50Eiwud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlVwc2VydEFnZW50UmVxdWVzdBotLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5VcHNlcnRBZ2VudFJlc3BvbnNlEmcKCkxpc3RBZ2VudHMSKy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuTGlzdEFnZW50c1JlcXVlc3QaLC53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuTGlzdEFnZW50c1Jlc3BvbnNlEnMKDlJlc29sdmVEaXNwdXRlEi8ud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlJlc29sdmVEaXNwdXRlUmVxdWVzdBowLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5SZXNvbHZlRGlzcHV0ZVJlc3BvbnNlEnkKEFJlcXVlc3RGZWVXYWl2ZXISMS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUmVxdWVzdEZlZVdhaXZlclJlcXVlc3QaMi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuUmVxdWVzdEZlZVdhaXZlclJlc3BvbnNlEnAKDUdyYW50RGVmZXJyYWwSLi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR3JhbnREZWZlcnJhbFJlcXVlc3QaLy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR3JhbnREZWZlcnJhbFJlc3BvbnNlEnYKD1J1blByb21pc2VDaGVjaxIwLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5SdW5Qcm9taXNlQ2hlY2tSZXF1ZXN0GjEud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlJ1blByb21pc2VDaGVja1Jlc3BvbnNlEnAKDUdldFN0cmF0ZWdpZXMSLi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR2V0U3RyYXRlZ2llc1JlcXVlc3QaLy53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuR2V0U3RyYXRlZ2llc1Jlc3BvbnNlEnkKEFVwZGF0ZVN0cmF0ZWdpZXMSMS53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuVXBkYXRlU3RyYXRlZ2llc1JlcXVlc3QaMi53aGl0ZXNsaXAuY29sbGVjdGlvbnMudjEuVXBkYXRlU3RyYXRlZ2llc1Jlc3BvbnNlEnwKEVByb21vdGVDaGFsbGVuZ2VyEjIud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLlByb21vdGVDaGFsbGVuZ2VyUmVxdWVzdBozLndoaXRlc2xpcC5jb2xsZWN0aW9ucy52MS5Qcm9tb3RlQ2hhbGxlbmdlclJlc3BvbnNlEoIBChNMaXN0U3RyYXRlZ3lDaGFuZ2VzEjQud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkxpc3RTdHJhdGVneUNoYW5nZXNSZXF1ZXN0GjUud2hpdGVzbGlwLmNvbGxlY3Rpb25zLnYxLkxpc3RTdHJhdGVneUNoYW5nZXNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_whiteslip_billing_v1_billing, file_whiteslip_collections_v1_collections]);
 
 /**
  * ListCasesRequest filters cases.
@@ -750,6 +750,20 @@ export type StrategyStats = Message<"whiteslip.collections.v1.StrategyStats"> & 
    * @generated from field: int64 cost_per_case_fen = 13;
    */
   costPerCaseFen: bigint;
+
+  /**
+   * Cure and roll-forward rate of this arm's cases per bucket they entered (M1→M2, M2→M3, …).
+   *
+   * @generated from field: repeated whiteslip.collections.v1.BucketOutcome buckets = 14;
+   */
+  buckets: BucketOutcome[];
+
+  /**
+   * True for the strategy that is champion in the table in force.
+   *
+   * @generated from field: bool champion = 15;
+   */
+  champion: boolean;
 };
 
 /**
@@ -1420,11 +1434,27 @@ export type UpdateStrategiesRequest = Message<"whiteslip.collections.v1.UpdateSt
   expectedVersion: number;
 
   /**
-   * Who makes the change (recorded for audit; required).
+   * Who makes the change (recorded for audit; required). A person signed in through the console is taken from the
+   * caller's verified identity, not from this field.
    *
    * @generated from field: string actor = 3;
    */
   actor: string;
+
+  /**
+   * Why (recorded in the audit trail; optional).
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * Only validate: the table is checked as a save would check it (field violations, banned claims with their rule
+   * codes) and nothing is stored; the response carries the current version unchanged.
+   *
+   * @generated from field: bool validate_only = 5;
+   */
+  validateOnly: boolean;
 };
 
 /**
@@ -1496,6 +1526,250 @@ export type CaseTerms = Message<"whiteslip.collections.v1.CaseTerms"> & {
  */
 export const CaseTermsSchema: GenMessage<CaseTerms> = /*@__PURE__*/
   messageDesc(file_whiteslip_collections_v1_collections_service, 39);
+
+/**
+ * PromoteChallengerRequest promotes one challenger.
+ *
+ * @generated from message whiteslip.collections.v1.PromoteChallengerRequest
+ */
+export type PromoteChallengerRequest = Message<"whiteslip.collections.v1.PromoteChallengerRequest"> & {
+  /**
+   * Id of the challenger to promote.
+   *
+   * @generated from field: string challenger_id = 1;
+   */
+  challengerId: string;
+
+  /**
+   * The version the risk manager read; a different stored version refuses the promotion (ABORTED).
+   *
+   * @generated from field: int32 expected_version = 2;
+   */
+  expectedVersion: number;
+
+  /**
+   * Why (required; recorded in the audit trail, e.g. "cure rate +6 pts, p = 0.01 over 8 weeks").
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * Who promotes (recorded for audit; a person signed in through the console is taken from the verified identity).
+   *
+   * @generated from field: string actor = 4;
+   */
+  actor: string;
+
+  /**
+   * Keep the former champion as a challenger in the promoted one's place (a control arm) instead of retiring it.
+   *
+   * @generated from field: bool keep_former_champion = 5;
+   */
+  keepFormerChampion: boolean;
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.PromoteChallengerRequest.
+ * Use `create(PromoteChallengerRequestSchema)` to create a new message.
+ */
+export const PromoteChallengerRequestSchema: GenMessage<PromoteChallengerRequest> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections_service, 40);
+
+/**
+ * PromoteChallengerResponse returns the new table and its audit record.
+ *
+ * @generated from message whiteslip.collections.v1.PromoteChallengerResponse
+ */
+export type PromoteChallengerResponse = Message<"whiteslip.collections.v1.PromoteChallengerResponse"> & {
+  /**
+   * The new table with its version.
+   *
+   * @generated from field: whiteslip.collections.v1.StrategyTableVersion current = 1;
+   */
+  current?: StrategyTableVersion | undefined;
+
+  /**
+   * The audit record of the promotion.
+   *
+   * @generated from field: whiteslip.collections.v1.StrategyChange change = 2;
+   */
+  change?: StrategyChange | undefined;
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.PromoteChallengerResponse.
+ * Use `create(PromoteChallengerResponseSchema)` to create a new message.
+ */
+export const PromoteChallengerResponseSchema: GenMessage<PromoteChallengerResponse> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections_service, 41);
+
+/**
+ * StrategyChange is one stored version of the strategy table with its audit.
+ *
+ * @generated from message whiteslip.collections.v1.StrategyChange
+ */
+export type StrategyChange = Message<"whiteslip.collections.v1.StrategyChange"> & {
+  /**
+   * The version stored.
+   *
+   * @generated from field: int32 version = 1;
+   */
+  version: number;
+
+  /**
+   * The version it replaced (0 for the seed).
+   *
+   * @generated from field: int32 previous_version = 2;
+   */
+  previousVersion: number;
+
+  /**
+   * How it came to be.
+   *
+   * @generated from field: whiteslip.collections.v1.StrategyChangeKind kind = 3;
+   */
+  kind: StrategyChangeKind;
+
+  /**
+   * Who stored it (the verified actor: `console:<user>`, `ops`, or `seed`).
+   *
+   * @generated from field: string actor = 4;
+   */
+  actor: string;
+
+  /**
+   * When.
+   *
+   * @generated from field: google.protobuf.Timestamp changed_at = 5;
+   */
+  changedAt?: Timestamp | undefined;
+
+  /**
+   * Why, as given.
+   *
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+
+  /**
+   * Promotion: the strategy that became champion.
+   *
+   * @generated from field: string promoted_strategy_id = 7;
+   */
+  promotedStrategyId: string;
+
+  /**
+   * Promotion: the champion it replaced.
+   *
+   * @generated from field: string former_champion_id = 8;
+   */
+  formerChampionId: string;
+
+  /**
+   * The table as stored in this version.
+   *
+   * @generated from field: whiteslip.collections.v1.StrategyTable table = 9;
+   */
+  table?: StrategyTable | undefined;
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.StrategyChange.
+ * Use `create(StrategyChangeSchema)` to create a new message.
+ */
+export const StrategyChangeSchema: GenMessage<StrategyChange> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections_service, 42);
+
+/**
+ * ListStrategyChangesRequest pages the audit trail.
+ *
+ * @generated from message whiteslip.collections.v1.ListStrategyChangesRequest
+ */
+export type ListStrategyChangesRequest = Message<"whiteslip.collections.v1.ListStrategyChangesRequest"> & {
+  /**
+   * Most versions returned (0 = 20, at most 100).
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * Only versions below this one (0 = from the newest); pass the last version returned to page on.
+   *
+   * @generated from field: int32 before_version = 2;
+   */
+  beforeVersion: number;
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.ListStrategyChangesRequest.
+ * Use `create(ListStrategyChangesRequestSchema)` to create a new message.
+ */
+export const ListStrategyChangesRequestSchema: GenMessage<ListStrategyChangesRequest> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections_service, 43);
+
+/**
+ * ListStrategyChangesResponse holds versions, newest first.
+ *
+ * @generated from message whiteslip.collections.v1.ListStrategyChangesResponse
+ */
+export type ListStrategyChangesResponse = Message<"whiteslip.collections.v1.ListStrategyChangesResponse"> & {
+  /**
+   * The versions.
+   *
+   * @generated from field: repeated whiteslip.collections.v1.StrategyChange changes = 1;
+   */
+  changes: StrategyChange[];
+};
+
+/**
+ * Describes the message whiteslip.collections.v1.ListStrategyChangesResponse.
+ * Use `create(ListStrategyChangesResponseSchema)` to create a new message.
+ */
+export const ListStrategyChangesResponseSchema: GenMessage<ListStrategyChangesResponse> = /*@__PURE__*/
+  messageDesc(file_whiteslip_collections_v1_collections_service, 44);
+
+/**
+ * StrategyChangeKind is how a strategy table version came to be.
+ *
+ * @generated from enum whiteslip.collections.v1.StrategyChangeKind
+ */
+export enum StrategyChangeKind {
+  /**
+   * Not set.
+   *
+   * @generated from enum value: STRATEGY_CHANGE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Seeded from configuration (version 1).
+   *
+   * @generated from enum value: STRATEGY_CHANGE_KIND_SEED = 1;
+   */
+  SEED = 1,
+
+  /**
+   * Edited through UpdateStrategies.
+   *
+   * @generated from enum value: STRATEGY_CHANGE_KIND_UPDATE = 2;
+   */
+  UPDATE = 2,
+
+  /**
+   * A challenger promoted to champion through PromoteChallenger.
+   *
+   * @generated from enum value: STRATEGY_CHANGE_KIND_PROMOTION = 3;
+   */
+  PROMOTION = 3,
+}
+
+/**
+ * Describes the enum whiteslip.collections.v1.StrategyChangeKind.
+ */
+export const StrategyChangeKindSchema: GenEnum<StrategyChangeKind> = /*@__PURE__*/
+  enumDesc(file_whiteslip_collections_v1_collections_service, 0);
 
 /**
  * CollectionsService owns collection cases, strategies, agents and queues,
@@ -1665,6 +1939,29 @@ export const CollectionsService: GenService<{
     methodKind: "unary";
     input: typeof UpdateStrategiesRequestSchema;
     output: typeof UpdateStrategiesResponseSchema;
+  },
+  /**
+   * PromoteChallenger makes a challenger the champion (a new table version, audited with the verified actor, the
+   * reason and both versions); cases assigned afterwards that fall in the champion's share follow the promoted
+   * strategy. NOT_FOUND when no challenger has that id, ABORTED when `expected_version` is not the stored version.
+   *
+   * @generated from rpc whiteslip.collections.v1.CollectionsService.PromoteChallenger
+   */
+  promoteChallenger: {
+    methodKind: "unary";
+    input: typeof PromoteChallengerRequestSchema;
+    output: typeof PromoteChallengerResponseSchema;
+  },
+  /**
+   * ListStrategyChanges returns the strategy table's audit trail, newest first: every stored version with who stored
+   * it, when, why, the version it replaced, and the table itself (so any two versions can be compared).
+   *
+   * @generated from rpc whiteslip.collections.v1.CollectionsService.ListStrategyChanges
+   */
+  listStrategyChanges: {
+    methodKind: "unary";
+    input: typeof ListStrategyChangesRequestSchema;
+    output: typeof ListStrategyChangesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_whiteslip_collections_v1_collections_service, 0);
