@@ -1,28 +1,14 @@
 /** What a run prints and draws: a table, one RESULT line per arm, an HTML chart (inline SVG) of buckets over time. */
+import { twoProportionZ, wilson } from "../../../services/collections/src/domain/significance";
 import type { ArmResult } from "./simulate";
+
+// the statistics are collections' own (GetCollectionsStats uses the same functions), so a simulated arm and a
+// production arm are judged alike
+export { twoProportionZ, wilson };
 
 const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
 export const cureRate = (r: ArmResult): number => ratio(r.cured, r.cases);
 export const rollRate = (r: ArmResult): number => ratio(r.rolled, r.rollEligible);
-
-/** Wilson score interval (95%) of k successes in n. */
-export function wilson(k: number, n: number): [number, number] {
-  if (n === 0) return [0, 0];
-  const z = 1.96;
-  const ph = k / n;
-  const d = 1 + (z * z) / n;
-  const c = ph + (z * z) / (2 * n);
-  const m = z * Math.sqrt((ph * (1 - ph)) / n + (z * z) / (4 * n * n));
-  return [(c - m) / d, (c + m) / d];
-}
-
-/** Two-proportion z statistic (pooled) of a vs b. */
-export function zTest(k1: number, n1: number, k2: number, n2: number): number {
-  if (n1 === 0 || n2 === 0) return 0;
-  const pp = (k1 + k2) / (n1 + n2);
-  const se = Math.sqrt(pp * (1 - pp) * (1 / n1 + 1 / n2));
-  return se === 0 ? 0 : (k1 / n1 - k2 / n2) / se;
-}
 
 /** The exact line the issue asks for, one per strategy. */
 export function resultLine(r: ArmResult): string {
@@ -34,10 +20,11 @@ const yuan = (f: bigint): string => `${f / 100n}.${String(f % 100n).padStart(2, 
 /** A plain-text table; challengers carry a z-test of their cure rate against the champion's. */
 export function table(results: readonly ArmResult[]): string {
   const champ = results[0]!;
-  const head = ["strategy", "accounts", "cases", "cure_rate (95% CI)", "z vs champion", "roll M1→M2", "promises kept", "contacts", "held by cap", "collected ¥", "cost ¥", "cost/case ¥"];
+  const head = ["strategy", "accounts", "cases", "cure_rate (95% CI)", "z (p) vs champion", "roll M1→M2", "promises kept", "contacts", "held by cap", "collected ¥", "cost ¥", "cost/case ¥"];
   const rows = results.map((r, i) => {
-    const [lo, hi] = wilson(r.cured, r.cases);
-    const z = i === 0 ? "—" : zTest(r.cured, r.cases, champ.cured, champ.cases).toFixed(2);
+    const { low: lo, high: hi } = wilson(r.cured, r.cases);
+    const t = twoProportionZ(r.cured, r.cases, champ.cured, champ.cases);
+    const z = i === 0 ? "—" : `${t.z.toFixed(2)} (${t.pValue.toFixed(3)})`;
     return [
       r.strategyId,
       String(r.accounts),

@@ -5,6 +5,8 @@
  * billing's end-of-day for the day; (3) its case is opened, cured or rolled from the result. All rules are the
  * services' own pure domain functions (imported below, nothing re-implemented); only the debtor is simulated.
  */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { addDays, BUSINESS_TIME_ZONE, type Fen, type LocalDate, zonedInstant } from "@whiteslip/core";
 import type { Account } from "../../../services/billing/src/domain/account";
 import { balancesOf, minimumToPay, newAccount, partsTotal } from "../../../services/billing/src/domain/account";
@@ -12,6 +14,7 @@ import { endOfDayForAccount } from "../../../services/billing/src/domain/end-of-
 import { postPurchase, postRepayment } from "../../../services/billing/src/domain/ledger";
 import { defaultProduct, type ProductConfig } from "../../../services/billing/src/domain/product";
 import { checkContact } from "../../../services/collections/src/domain/compliance";
+import { parseContactCosts } from "../../../services/collections/src/domain/contact-costs";
 import {
   assignStrategy,
   matchRule,
@@ -120,13 +123,26 @@ function localHour(at: Date): number {
 
 /** Reads a costs object with fen as strings or numbers. */
 export function parseCosts(raw: {
-  costPerChannelFen: Record<string, string | number>;
+  costPerChannelFen?: Record<string, string | number>;
   agencyCommissionPpm: number;
   maxCallAttemptsPerDay: number;
 }): CostConfig {
-  const c = {} as Record<SimChannel, Fen>;
-  for (const [k, v] of Object.entries(raw.costPerChannelFen)) c[k as SimChannel] = BigInt(v);
-  return { costPerChannelFen: c, agencyCommissionPpm: raw.agencyCommissionPpm, maxCallAttemptsPerDay: raw.maxCallAttemptsPerDay };
+  // contact prices: collections' configured table (what GetCollectionsStats prices with), unless a file overrides it
+  const table = raw.costPerChannelFen ?? collectionsContactCosts();
+  const r = parseContactCosts(table, "costs.costPerChannelFen");
+  if ("violations" in r) throw new Error(`costs: ${r.violations.map((v) => `${v.field} ${v.description}`).join("; ")}`);
+  return {
+    costPerChannelFen: r.costs as Record<SimChannel, Fen>,
+    agencyCommissionPpm: raw.agencyCommissionPpm,
+    maxCallAttemptsPerDay: raw.maxCallAttemptsPerDay,
+  };
+}
+
+/** services/collections/config/contact-costs.json, the cost of one contact per channel collections is configured with. */
+export function collectionsContactCosts(): Record<string, string | number> {
+  return JSON.parse(
+    readFileSync(fileURLToPath(new URL("../../../services/collections/config/contact-costs.json", import.meta.url)), "utf8"),
+  );
 }
 
 function emptyArm(id: string): ArmResult {
