@@ -2,3 +2,4 @@ export * from "./model";
 export * from "./report";
 export * from "./simulate";
 export * from "./strategies";
+export * from "./what-if";

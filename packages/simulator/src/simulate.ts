@@ -5,8 +5,6 @@
  * billing's end-of-day for the day; (3) its case is opened, cured or rolled from the result. All rules are the
  * services' own pure domain functions (imported below, nothing re-implemented); only the debtor is simulated.
  */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { addDays, BUSINESS_TIME_ZONE, type Fen, type LocalDate, zonedInstant } from "@whiteslip/core";
 import type { Account } from "../../../services/billing/src/domain/account";
 import { balancesOf, minimumToPay, newAccount, partsTotal } from "../../../services/billing/src/domain/account";
@@ -14,6 +12,7 @@ import { endOfDayForAccount } from "../../../services/billing/src/domain/end-of-
 import { postPurchase, postRepayment } from "../../../services/billing/src/domain/ledger";
 import { defaultProduct, type ProductConfig } from "../../../services/billing/src/domain/product";
 import { checkContact } from "../../../services/collections/src/domain/compliance";
+import collectionsCosts from "../../../services/collections/config/contact-costs.json" with { type: "json" };
 import { parseContactCosts } from "../../../services/collections/src/domain/contact-costs";
 import {
   assignStrategy,
@@ -138,11 +137,12 @@ export function parseCosts(raw: {
   };
 }
 
-/** services/collections/config/contact-costs.json, the cost of one contact per channel collections is configured with. */
+/**
+ * services/collections/config/contact-costs.json, the cost of one contact per channel collections is configured with
+ * (a JSON import, so it is bundled with whoever runs the simulator, e.g. the console's what-if).
+ */
 export function collectionsContactCosts(): Record<string, string | number> {
-  return JSON.parse(
-    readFileSync(fileURLToPath(new URL("../../../services/collections/config/contact-costs.json", import.meta.url)), "utf8"),
-  );
+  return { ...collectionsCosts };
 }
 
 function emptyArm(id: string): ArmResult {

@@ -1,13 +1,12 @@
 /** Reading a strategies file: collections' StrategySet as JSON (fen as strings), checked by collections' own validator. */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import defaults from "../config/default.json" with { type: "json" };
 import { DEFAULT_STRATEGIES, type Strategy, type StrategySet } from "../../../services/collections/src/domain/strategy";
 import { strategyTableViolations } from "../../../services/collections/src/domain/strategy-validation";
 import { type CostConfig, parseCosts } from "./simulate";
 
-/** The simulator's default contact costs (config/default.json). */
+/** The simulator's default costs: collections' contact costs and config/default.json (agency commission, attempts). */
 export function defaultCosts(): CostConfig {
-  return parseCosts(JSON.parse(readFileSync(fileURLToPath(new URL("../config/default.json", import.meta.url)), "utf8")));
+  return parseCosts({ ...defaults });
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON input, checked below

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { cureRate, parseStrategies, resultLine, simulate, defaultCosts, chartHtml, wilson } from "../src/index";
+import { cureRate, DEFAULT_STRATEGIES, parseStrategies, resultLine, simulate, defaultCosts, chartHtml, WHAT_IF_LIMITS, whatIf, wilson } from "../src/index";
 
 const example = parseStrategies(readFileSync(new URL("../examples/early-calls.json", import.meta.url), "utf8"));
 const costs = defaultCosts();
@@ -54,5 +54,30 @@ describe("portfolio simulator", () => {
     expect(low).toBeLessThan(0.3);
     expect(high).toBeGreaterThan(0.3);
     expect(wilson(0, 0)).toMatchObject({ low: 0, high: 1 });
+  });
+});
+
+describe("what-if (the console's small run of an edited table)", () => {
+  it("plays the edited and the current table on the same book: deterministic, bounded", () => {
+    const early = parseStrategies(readFileSync(new URL("../examples/early-calls.json", import.meta.url), "utf8")).strategies;
+    const a = whatIf({ edited: early, current: DEFAULT_STRATEGIES, accounts: 60, days: 40, seed: 7 });
+    const b = whatIf({ edited: early, current: DEFAULT_STRATEGIES, accounts: 60, days: 40, seed: 7 });
+    const strip = (w: typeof a) => ({ ...w, elapsedMs: 0 });
+    expect(strip(a)).toEqual(strip(b));
+    expect(a.edited.map((x) => x.strategyId)).toEqual([early.champion.id, ...early.challengers.map((c) => c.id)]);
+    expect(a.current.map((x) => x.strategyId)).toEqual(["champion", "challenger-early-call"]);
+    // same book: the accounts add up to the same total in both tables
+    const total = (arms: typeof a.edited) => arms.reduce((n, x) => n + x.accounts, 0);
+    expect(total(a.edited)).toBe(60);
+    expect(total(a.current)).toBe(60);
+    for (const x of a.edited) {
+      expect(x.cureRateLow).toBeLessThanOrEqual(x.cureRate);
+      expect(x.cureRateHigh).toBeGreaterThanOrEqual(x.cureRate);
+    }
+    expect(a.edited[0]!.pValue).toBe(1);
+    expect(() => whatIf({ edited: early, current: DEFAULT_STRATEGIES, accounts: WHAT_IF_LIMITS.maxAccounts + 1, days: 10, seed: 1 })).toThrow(
+      /accounts/,
+    );
+    expect(() => whatIf({ edited: early, current: DEFAULT_STRATEGIES, accounts: 10, days: 0, seed: 1 })).toThrow(/days/);
   });
 });
