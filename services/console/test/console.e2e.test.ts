@@ -355,6 +355,44 @@ describe("operations console on the real platform", () => {
     expect(saved).toMatchObject({ version: cadence.version + 1, updatedBy: "console:chen.jie" });
     expect(saved.rules[i].onDpd).toEqual([8]);
     await shot(page, "10-policies-saved");
+
+    // The strategy JSON is checked at edit time by collections: a banned claim is refused with its rule code.
+    const table = (await apiFromPage(page, "GET", "/api/policies")).body.strategyTable;
+    await page.locator("[data-testid=strategy-table] details").first().evaluate((d) => {
+      (d as HTMLDetailsElement).open = true;
+    });
+    const banned = structuredClone(table.table);
+    const m1 = banned.champion.rules.length - 1;
+    banned.champion.rules[m1].path = [{ dpd: 1, channel: "STEP_CHANNEL_SMS", template: "overdue-notice@1", text: "再不还款将列入黑名单" }];
+    await page.fill("[data-testid=strategy-json]", JSON.stringify(banned));
+    await page.click("[data-testid=strategy-check]");
+    await page.waitForSelector("[data-testid=strategy-error]");
+    expect(await page.locator("[data-testid=strategy-error]").textContent()).toContain("CN_TEXT_FAKE_BLACKLIST");
+    expect((await apiFromPage(page, "GET", "/api/policies")).body.strategyTable.version).toBe(table.version);
+
+    // A small what-if of an edited table, server-side on the simulator, next to the table in force.
+    const whatIf = await apiFromPage(page, "POST", "/api/policies/strategies/what-if", { table: table.table, accounts: 30, days: 20, seed: 2 });
+    expect(whatIf.status).toBe(200);
+    expect(whatIf.body.current.map((a: any) => a.strategyId)).toEqual(whatIf.body.edited.map((a: any) => a.strategyId));
+
+    // Promotion from the page: audited with the verified actor (the console's identity and the signed-in user) and
+    // the reason; the history shows it.
+    const challenger = table.table.challengers[0].id as string;
+    await page.fill(`[data-testid=promote-${challenger}] [data-testid=promote-reason]`, "e2e: cures more");
+    await page.click(`[data-testid=promote-${challenger}] button[type=submit]`);
+    await page.waitForSelector(`[data-testid=strategy-version]:text-is("${table.version + 1}")`);
+    const promoted = (await apiFromPage(page, "GET", "/api/policies")).body;
+    expect(promoted.strategyTable.table.champion.id).toBe(challenger);
+    expect(promoted.strategyChanges[0]).toMatchObject({
+      kind: "STRATEGY_CHANGE_KIND_PROMOTION",
+      version: table.version + 1,
+      previousVersion: table.version,
+      actor: "console:chen.jie",
+      reason: "e2e: cures more",
+      promotedStrategyId: challenger,
+    });
+    await page.waitForSelector("[data-testid=strategy-change]:has-text('e2e: cures more')");
+    await shot(page, "11-strategy-promoted");
     await page.context().close();
   });
 });

@@ -36,8 +36,10 @@ const contactAttemptForm = actionForm.extend({
     .optional()
     .transform((r) => (typeof r === "number" ? r : collections.NonPaymentReason.UNSPECIFIED)),
   note: z.string().default(""),
-  contactParty: z.string().default(""),
+  contactParty: z.string().max(60, { error: "must be at most 60 characters" }).default(""),
   consentOutsideHours: z.boolean().default(false),
+  // why a third party is contacted (collections refuses anything but LOCATE / RELAY with CN_THIRD_PARTY); "" for the debtor
+  purpose: z.enum(["", "LOCATE", "RELAY"], { error: "must be LOCATE or RELAY (third parties), or empty" }).default(""),
 });
 
 const promiseForm = z.intersection(
@@ -112,6 +114,7 @@ export function caseRoutes(app: FastifyInstance, ctx: RouteContext): void {
         note: form.note,
         contactParty: form.contactParty || "debtor",
         consentOutsideHours: form.consentOutsideHours,
+        purpose: form.purpose,
         idempotencyKey: idempotencyKey(req, form),
       }),
     );

@@ -15,6 +15,8 @@ const OUTCOMES = [
   "HARDSHIP",
   "WRONG_NUMBER",
 ];
+/** Why a third party may be contacted (collections' CN rule: locate the debtor or relay a request; nothing else). */
+const THIRD_PARTY_PURPOSES = ["LOCATE", "RELAY"];
 const REASONS = [
   "UNSPECIFIED",
   "FORGOT",
@@ -95,6 +97,9 @@ export function CasePage(props: { caseId: string; me: Me }) {
               <Restrictions r={d.restrictions} />
             </Card>
             {canAct ? <Actions caseId={k.caseId} terms={d.terms ?? {}} onDone={state.reload} /> : null}
+            <Card title={t("treatmentPath")} testId="case-path" wide>
+              <CasePath steps={k.path ?? []} />
+            </Card>
             <Card title={t("contactAttempts")} testId="attempts" wide>
               <Table
                 rowTestId="attempt-row"
@@ -190,6 +195,32 @@ export function CasePage(props: { caseId: string; me: Me }) {
 }
 
 /** Features the account lost and why. */
+/** The case's treatment path: each step, when it was planned, and what became of it (sent, delivered, refused with its rule…). */
+export function CasePath(props: { steps: any[] }) {
+  const { t, e, lang } = useI18n();
+  if (props.steps.length === 0) return <p className="muted">{t("noPath")}</p>;
+  return (
+    <Table
+      rowTestId="path-step"
+      head={[t("dpd"), t("step"), t("strategy"), t("plannedDate"), t("status"), t("stepOutcome"), t("when")]}
+      rows={props.steps.map((s: any) => {
+        const status = shortEnum(s.status, "STEP_STATUS_");
+        return [
+          s.dpd,
+          `${e(shortEnum(s.channel, "STEP_CHANNEL_"))}${s.template ? ` · ${s.template}` : ""}`,
+          s.ruleRef,
+          formatBusinessDate(s.plannedDate, lang),
+          <span key="st" className={status === "REFUSED" || status === "FAILED" ? "refused" : ""} data-testid="path-step-status">
+            {e(status)}
+          </span>,
+          s.outcome ? <code key="o">{s.outcome}</code> : "",
+          formatInstant(s.updatedAt, lang),
+        ];
+      })}
+    />
+  );
+}
+
 export function Restrictions(props: { r: any }) {
   const { t, e, lang } = useI18n();
   const features: string[] = props.r?.restrictedFeatures ?? [];
@@ -380,6 +411,8 @@ function Actions(props: { caseId: string; terms: CaseTerms; onDone(): void }) {
                 reason: f.get("reason"),
                 note: f.get("note"),
                 consentOutsideHours: f.get("consent") === "on",
+                contactParty: String(f.get("contactParty") ?? "").trim() || "debtor",
+                purpose: f.get("purpose"),
               }),
             ).catch((err) => {
               props.onDone(); // a refused attempt is recorded too
@@ -421,6 +454,22 @@ function Actions(props: { caseId: string; terms: CaseTerms; onDone(): void }) {
             {t("note")}
             <textarea name="note" rows={2} maxLength={2000} />
           </label>
+          <label>
+            {t("contactParty")}
+            <input name="contactParty" defaultValue="debtor" maxLength={60} title={t("contactPartyHelp")} data-testid="contact-party" />
+          </label>
+          <label>
+            {t("thirdPartyPurpose")}
+            <select name="purpose" data-testid="contact-purpose" title={t("thirdPartyHelp")}>
+              <option value="">—</option>
+              {THIRD_PARTY_PURPOSES.map((p) => (
+                <option key={p} value={p}>
+                  {e(p)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <p className="muted">{t("thirdPartyHelp")}</p>
           <label className="check">
             <input type="checkbox" name="consent" /> {t("consentOutsideHours")}
           </label>
