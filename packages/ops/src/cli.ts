@@ -361,6 +361,51 @@ export function buildProgram(): Command {
       });
     });
 
+  const strategies = program
+    .command("strategies")
+    .description("collections' strategy table (show | history | promote): the table in force, its audit trail, promote a challenger");
+  strategies
+    .command("show")
+    .description("the strategy table in force with its version")
+    .action(async () => {
+      await withClients(async (clients) => {
+        const r = await clients.collections.getStrategies({});
+        print(toJson(collections.StrategyTableVersionSchema, r.current!));
+      });
+    });
+  strategies
+    .command("history")
+    .description("the strategy table's audit trail, newest first: version, kind, actor, time, reason")
+    .option("--limit <N>", "at most N versions (default 20, at most 100)")
+    .action(async (opts: { limit?: string }) => {
+      const limit = opts.limit === undefined ? 20 : Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new Error(`--limit must be 1–100, got ${opts.limit}`);
+      await withClients(async (clients) => {
+        const r = await clients.collections.listStrategyChanges({ pageSize: limit });
+        print(r.changes.map((c) => toJson(collections.StrategyChangeSchema, c)));
+      });
+    });
+  strategies
+    .command("promote")
+    .description("promote a challenger to champion (a new audited version; the actor is this tool's verified identity)")
+    .argument("<challengerId>")
+    .requiredOption("--version <N>", "the version you read (strategies show); another stored version refuses")
+    .requiredOption("--reason <text>", "why (recorded in the audit trail)")
+    .option("--keep-former-champion", "keep the former champion as a challenger (control arm)")
+    .action(async (challengerId: string, opts: { version: string; reason: string; keepFormerChampion?: boolean }) => {
+      const expectedVersion = Number(opts.version);
+      if (!Number.isInteger(expectedVersion) || expectedVersion < 1) throw new Error(`--version must be a version (≥ 1), got ${opts.version}`);
+      await withClients(async (clients) => {
+        const r = await clients.collections.promoteChallenger({
+          challengerId,
+          expectedVersion,
+          reason: opts.reason,
+          keepFormerChampion: opts.keepFormerChampion ?? false,
+        });
+        print(toJson(collections.StrategyChangeSchema, r.change!));
+      });
+    });
+
   program
     .command("portfolio")
     .description("portfolio: delinquency, roll rates, charge-offs, inflows")

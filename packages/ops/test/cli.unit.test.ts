@@ -16,11 +16,12 @@ import { buildProgram } from "../src/cli";
 import { resolveTopics } from "../src/tail";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-const COMMANDS = ["eod", "advance", "tail", "dlq", "reconcile", "account", "case", "score", "bureau-file", "portfolio", "pii", "kafka-provision"];
+const COMMANDS = ["eod", "advance", "tail", "dlq", "reconcile", "account", "case", "score", "bureau-file", "portfolio", "strategies", "pii", "kafka-provision"];
 const SUBCOMMANDS: Record<string, string[]> = {
   dlq: ["list", "show", "replay"],
   reconcile: ["list", "resolve"],
   pii: ["keys", "add-key", "activate", "retire"],
+  strategies: ["show", "history", "promote"],
 };
 
 interface Run {
