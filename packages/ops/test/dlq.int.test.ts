@@ -61,7 +61,7 @@ describe("whiteslip-ops dlq against the real broker", () => {
       await c.start();
     }
     const ev = (id: string, dpd: number) =>
-      encodeEvent(Topics.Overdue, { id, key: accountId, time: new Date("2026-03-02T00:05:00Z"), data: { accountId, daysPastDue: dpd, overdueFen: 5_000n } });
+      encodeEvent(Topics.Overdue, { id, key: accountId, time: new Date("2026-03-02T00:05:00Z"), data: { accountId, customerId: `cus-${accountId}`, businessDate: "2026-03-02", daysPastDue: dpd, overdueFen: 5_000n } });
     await bus.publish([ev(x, 1), ev(y, 2)]);
     const raw = new Kafka({ ...scope.kafkaConfig(), logLevel: logLevel.NOTHING }).producer();
     await raw.connect();

@@ -36,7 +36,7 @@ function addToTally(i: number, commandId: string, amount: number) {
     return write(
       {
         state: { accountId: "acc-1", total },
-        events: [encodeEvent(Topics.Overdue, { id: `ev-${commandId}`, key: "acc-1", time: new Date(0), data: { accountId: "acc-1", daysPastDue: total } })],
+        events: [encodeEvent(Topics.Overdue, { id: `ev-${commandId}`, key: "acc-1", time: new Date(0), data: { accountId: "acc-1", customerId: "cus-1", businessDate: "2026-03-02", daysPastDue: total } })],
         marks: [commandId],
       },
       "applied",

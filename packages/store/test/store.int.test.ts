@@ -36,7 +36,7 @@ describe("store on the real MongoDB-wire database", () => {
   it("the outbox relay publishes pending events and removes only what was acknowledged", async () => {
     const coll = store.db.collection<{ _id: string; state: string }>("aggregates");
     const ev = (n: number) =>
-      encodeEvent(Topics.Overdue, { id: `ev-${n}`, key: "acc", time: new Date(), data: { accountId: "acc", daysPastDue: n } });
+      encodeEvent(Topics.Overdue, { id: `ev-${n}`, key: "acc", time: new Date(), data: { accountId: "acc", customerId: "cus-acc", businessDate: "2026-03-02", daysPastDue: n } });
     await coll.insertOne({ _id: "acc", state: "s1", pendingEvents: [] } as never);
     await coll.updateOne({ _id: "acc" }, { $set: { state: "s2" }, $push: pushEvents([ev(1), ev(2)]) } as never);
 
@@ -67,7 +67,7 @@ describe("store on the real MongoDB-wire database", () => {
   it("the relay publishes what the client's writes announce at once, and finds the rest in its scan", async () => {
     const coll = store.db.collection<{ _id: string; group: string }>(uniqueName("announced"));
     const ev = (n: number, key: string) =>
-      encodeEvent(Topics.Overdue, { id: `an-${n}`, key, time: new Date(), data: { accountId: key, daysPastDue: n } });
+      encodeEvent(Topics.Overdue, { id: `an-${n}`, key, time: new Date(), data: { accountId: key, customerId: `cus-${key}`, businessDate: "2026-03-02", daysPastDue: n + 1 } });
     await coll.insertMany([
       { _id: "a", group: "g" },
       { _id: "b", group: "g" },
