@@ -181,9 +181,6 @@ export function dueAt(m: Pick<Message, "status" | "scheduledAt" | "claimExpiresA
   }
 }
 
-/** An empty due-queue collection is dropped only once its minute is this far in the past (see findDue). */
-const DROP_AFTER_MS = 3_600_000;
-
 interface DueEntry {
   /** The message id. */
   _id: string;
@@ -382,8 +379,7 @@ export class MongoMessageRepository implements MessageRepository {
    * Due messages, read from the due queue's minutes that have begun (oldest first): each minute's entries with
    * `find({}).limit(n)`, their messages by `_id`. An entry whose message moved on (sent, rescheduled into another
    * minute, gone) is removed; one due later in the same minute, or whose message is being sent under a live claim
-   * (it still counts as not sent), is kept. An empty minute more than an hour old is dropped (a writer puts an entry
-   * into a minute no earlier than its own clock's, so an hour leaves room for any stall).
+   * (it still counts as not sent), is kept. An empty minute is kept too (see below).
    */
   async findDue(now: Date, limit: number): Promise<Message[]> {
     await this.flushRemovals();
@@ -393,10 +389,10 @@ export class MongoMessageRepository implements MessageRepository {
       if (out.length >= limit) break;
       const coll = this.db.collection<DueEntry>(b.name);
       const entries = await coll.find({}).limit(limit - out.length + 200).toArray();
-      if (entries.length === 0) {
-        if (now.getTime() - b.start.getTime() > DROP_AFTER_MS) await coll.drop().catch(() => undefined);
-        continue;
-      }
+      // An empty minute is kept, not dropped: a writer buckets an entry by the message's due time, which may be long
+      // past (a message due at once for an old fact), so a drop after this read could race an insert into the same
+      // minute and lose its entry — a message never sent. (Pruning old empty minutes needs a fence; not built.)
+      if (entries.length === 0) continue;
       const ready = entries.filter((e) => e.at <= now && !seen.has(e._id));
       const found = new Map((await this.load(ready.map((e) => e._id))).map((m) => [m.id, m]));
       const stale: string[] = [];
