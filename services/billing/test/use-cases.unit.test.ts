@@ -71,6 +71,28 @@ describe("run end of day", () => {
     await expect(runEndOfDay(env.deps, { businessDate: "2025-01-03", shardIndex: 0, shardCount: 1 })).rejects.toMatchObject({ reason: "EOD_DATE_OUT_OF_ORDER" });
   });
 
+  it("whoever sees a date's run COMPLETED sees the next business date, and a crash between the two is closed when the date is asked again", async () => {
+    const env = await book(2);
+    env.clock.set("2025-01-01T18:00:00Z");
+    const seen: string[] = [];
+    const complete = env.deps.runs.complete.bind(env.deps.runs);
+    let crash = true;
+    env.deps.runs.complete = async (date, at, portfolio) => {
+      seen.push((await env.deps.businessDates.get("x")).current);
+      if (crash) throw new Error("simulated crash between the business date and the run record");
+      return complete(date, at, portfolio);
+    };
+    await expect(runEndOfDay(env.deps, { businessDate: "2025-01-01", shardIndex: 0, shardCount: 1 })).rejects.toThrow("simulated crash");
+    expect(seen).toEqual(["2025-01-02"]); // moved before the run record says COMPLETED
+    expect((await env.deps.runs.get("2025-01-01"))!.status).not.toBe("COMPLETED");
+    crash = false;
+    // a caller asking again in that moment joins the run instead of being told the date is closed
+    const again = await runEndOfDay(env.deps, { businessDate: "2025-01-01", shardIndex: 0, shardCount: 1 });
+    expect(again.status).toBe("COMPLETED");
+    expect(again.portfolio).toBeDefined();
+    expect((await env.deps.businessDates.get("x")).current).toBe("2025-01-02");
+  });
+
   it("refuses a date that has not started yet", async () => {
     const env = await book(1);
     await travel(env, "2025-01-01");

@@ -9,7 +9,7 @@ import { bucketAt } from "../domain/account";
 import { ACTIVE_BUCKETS, type Bucket } from "../domain/delinquency";
 import { businessDate } from "./context";
 import type { BillingDeps, DateRun, PortfolioAgg } from "./ports";
-import { totalsOf } from "./run-end-of-day";
+import { lastClosedRun, totalsOf } from "./run-end-of-day";
 
 /** The portfolio at a date. */
 export interface PortfolioStats {
@@ -56,10 +56,10 @@ export async function getPortfolioStats(deps: BillingDeps, i: { asOfDate: string
   if (i.trendDays < 0 || i.trendDays > 366) v.push({ field: "trend_days", description: "trend days must be 0–366" });
   if (v.length) throw invalidArgument(v);
   await businessDate(deps);
-  const bd = await deps.businessDates.get("1970-01-01");
-  const asOf = i.asOfDate || bd.lastCompleted;
+  const last = i.asOfDate ? undefined : await lastClosedRun(deps);
+  const asOf = i.asOfDate || last?.date;
   if (!asOf) throw failedPrecondition("NO_END_OF_DAY_YET", "no end-of-day has completed yet");
-  const run = await deps.runs.get(asOf);
+  const run = last ?? (await deps.runs.get(asOf));
   if (!run || run.status !== "COMPLETED") throw failedPrecondition("EOD_NOT_COMPLETED", `end-of-day ${asOf} has not completed`, { asOfDate: asOf });
   const book = bookOf(run);
   const monthAgo = addMonths(asOf, -1);

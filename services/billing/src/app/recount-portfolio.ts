@@ -9,7 +9,7 @@ import { compareDates, failedPrecondition, isDomainError, type LocalDate } from 
 import { type EodSnapshot, endOfDayThrough, snapshotOf } from "../domain/end-of-day";
 import { productOf } from "./context";
 import type { BillingDeps, PortfolioAgg } from "./ports";
-import { addSnapshot, emptyAgg } from "./run-end-of-day";
+import { addSnapshot, emptyAgg, lastClosedRun } from "./run-end-of-day";
 
 /** One figure that differs. */
 export interface PortfolioDifference {
@@ -71,10 +71,10 @@ export function comparePortfolios(maintained: PortfolioAgg, recount: PortfolioAg
 /** Recounts the last completed business date's portfolio from every account and compares. */
 export async function recountPortfolio(deps: BillingDeps): Promise<PortfolioRecount> {
   const bd = await deps.businessDates.get("1970-01-01");
-  const asOf = bd.lastCompleted;
-  if (!asOf) throw failedPrecondition("NO_END_OF_DAY_YET", "no end-of-day has completed yet");
-  const run = await deps.runs.get(asOf);
-  if (!run?.portfolio) throw failedPrecondition("PORTFOLIO_NOT_MAINTAINED", `end-of-day ${asOf} stored no portfolio (it ran before portfolios were maintained)`, { asOfDate: asOf });
+  const run = await lastClosedRun(deps);
+  if (!run) throw failedPrecondition("NO_END_OF_DAY_YET", "no end-of-day has completed yet");
+  const asOf = run.date;
+  if (!run.portfolio) throw failedPrecondition("PORTFOLIO_NOT_MAINTAINED", `end-of-day ${asOf} stored no portfolio (it ran before portfolios were maintained)`, { asOfDate: asOf });
   const running = await deps.runs.get(bd.current);
   if (running && running.status !== "COMPLETED")
     throw failedPrecondition("EOD_RUNNING", `end-of-day ${bd.current} is running; recount once it has completed`, { businessDate: bd.current });

@@ -134,6 +134,19 @@ function describeInstant(at: Date, timeZone: string): string {
   return `${dateInZone(at, timeZone)} ${hm} ${timeZone} (${at.toISOString()})`;
 }
 
+/**
+ * The run of the last completed business date, or none yet. The business date moves on just before the run
+ * record completes (see `completeDateIfDone`); in that moment the date before is the last one closed.
+ */
+export async function lastClosedRun(deps: Pick<BillingDeps, "businessDates" | "runs">): Promise<DateRun | undefined> {
+  const { lastCompleted } = await deps.businessDates.get("1970-01-01");
+  if (!lastCompleted) return undefined;
+  const run = await deps.runs.get(lastCompleted);
+  if (run?.status === "COMPLETED") return run;
+  const before = await deps.runs.get(addDays(lastCompleted, -1));
+  return before?.status === "COMPLETED" ? before : undefined;
+}
+
 /** Validates the request and the rules of time and order; a completed date comes back as `completed`. */
 async function checkRequest(deps: BillingDeps, i: RunEndOfDayInput): Promise<{ shard: Shard; date: LocalDate; completed?: DateRun }> {
   const count = i.shardCount <= 1 ? 1 : i.shardCount;
@@ -149,6 +162,8 @@ async function checkRequest(deps: BillingDeps, i: RunEndOfDayInput): Promise<{ s
   if (compareDates(date, bd.current) < 0) {
     const done = await deps.runs.get(date);
     if (done?.status === "COMPLETED") return { shard, date, completed: done };
+    // Its shards are done and the business date has moved on; the run record completes next.
+    if (done && addDays(date, 1) === bd.current) return { shard, date };
     throw failedPrecondition("EOD_DATE_CLOSED", `business date ${date} is before the current business date ${bd.current}`, { businessDate: date, currentBusinessDate: bd.current });
   }
   if (compareDates(date, bd.current) > 0)
@@ -304,13 +319,16 @@ export class EndOfDayRunner {
     const run = await this.deps.runs.get(date);
     if (!run || run.status === "COMPLETED") return;
     if (run.shards.length === run.shardCount && run.shards.every((s) => s.status === "COMPLETED")) {
-      // The book at D = the book at the last completed date + D's changes (charge-offs are D's own).
-      const bd = await this.deps.businessDates.get(date);
-      const prev = bd.lastCompleted ? (await this.deps.runs.get(bd.lastCompleted))?.portfolio : undefined;
+      // The book at D = the book at D − 1 + D's changes (charge-offs are D's own). Dates close one after
+      // another, so the last completed date before D is D − 1 when there is one.
+      const prev = (await this.deps.runs.get(addDays(date, -1)))?.portfolio;
       const portfolio = addAgg({ ...structuredClone(prev ?? emptyAgg()), chargedOffFen: 0n }, totalsOf(run).stats);
+      // The business date moves first: whoever sees the run COMPLETED then also sees D + 1 as the current
+      // date (a caller closing days one after another asks for the next date right away). A crash between
+      // the two leaves the run for the supervisor's `unfinishedDates` round, which gets here again.
+      await this.deps.businessDates.advance(date);
       await this.deps.runs.complete(date, this.deps.clock.now(), portfolio);
       await this.deps.accounts.retireAgenda(date);
-      await this.deps.businessDates.advance(date);
     }
   }
 
