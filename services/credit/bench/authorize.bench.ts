@@ -16,13 +16,13 @@
  * (500 lines keep a realistic handful of open holds per line; with few lines every line collects hundreds.)
  * Infrastructure: KAFKA_BROKERS + MONGODB_URI if set, else the testkit starts Kafka + a database.
  */
-import { readFileSync } from "node:fs";
 import { credit } from "@whiteslip/contracts";
 import { type Document, MongoClient } from "mongodb";
 import { createClient, service, startGrpcServer } from "@whiteslip/grpc";
 import { benchScope, kafkaEnv, startInfra } from "@whiteslip/testkit";
 import { startCredit } from "../src/main";
 import { nationalIdCheckChar } from "../src/domain/identity";
+import { processCpuSeconds } from "./measure";
 
 const seconds = Number(process.argv[2] ?? 15);
 const concurrency = Number(process.argv[3] ?? 16);
@@ -36,17 +36,6 @@ interface Result {
   p99: number;
   count: number;
   errors: number;
-}
-
-/** CPU seconds (user + system) of a process from /proc, or null where there is none. */
-function processCpuSeconds(pid: number | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
-  } catch {
-    return null;
-  }
 }
 
 let dbPid: number | undefined;

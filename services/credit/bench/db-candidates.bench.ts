@@ -16,12 +16,12 @@
  *
  * Usage: tsx bench/db-candidates.bench.ts [seconds=6] [K=16] [lines=500] [applied=0] [only=<substring>]
  */
-import { readFileSync } from "node:fs";
 import { type Collection, type Document, Long, MongoClient } from "mongodb";
 import { startInfra } from "@whiteslip/testkit";
 import { APPLIED_EVENTS_KEPT, MongoAuthorizations, MongoCreditLines, MongoReservationIntents, creditCollections } from "../src/adapters/mongo-repositories";
 import type { AuthorizationRecord } from "../src/app/ports";
 import { openLine } from "../src/domain/credit-line";
+import { describeDriven, drive as measure } from "./measure";
 
 const seconds = Number(process.argv[2] ?? 6);
 const K = Number(process.argv[3] ?? 16);
@@ -30,39 +30,10 @@ const applied = Math.min(APPLIED_EVENTS_KEPT, Number(process.argv[5] ?? 0));
 const only = process.argv[6] ?? "";
 
 let dbPid: number | undefined;
-function dbCpuSeconds(): number | null {
-  if (!dbPid) return null;
-  const f = readFileSync(`/proc/${dbPid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
 
 async function drive(name: string, perCall: number, workers: number, call: (w: number, i: number) => Promise<void>) {
   if (only && !name.includes(only)) return;
-  const lat: number[] = [];
-  const end = performance.now() + seconds * 1000;
-  const start = performance.now();
-  const cpu0 = dbCpuSeconds();
-  const node0 = process.cpuUsage();
-  await Promise.all(
-    Array.from({ length: workers }, async (_, w) => {
-      for (let i = 0; performance.now() < end; i++) {
-        const t = performance.now();
-        await call(w, i);
-        lat.push(performance.now() - t);
-      }
-    }),
-  );
-  const el = (performance.now() - start) / 1000;
-  const cpu1 = dbCpuSeconds();
-  const node = process.cpuUsage(node0);
-  const n = lat.length * perCall;
-  const dbUs = cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) * 1e6) / n : null;
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!.toFixed(1);
-  console.log(
-    `${name.padEnd(24)} ${(n / el).toFixed(0).padStart(6)} approvals/s  per call p50 ${q(0.5)} / p99 ${q(0.99)} ms (${workers} in flight, ${perCall} per call)` +
-      `  CPU per approval: db ${dbUs === null ? "n/a" : dbUs.toFixed(0)} µs, node ${((node.user + node.system) / n).toFixed(0)} µs`,
-  );
+  console.log(describeDriven(name, await measure(seconds, perCall, workers, dbPid, call), workers, perCall));
 }
 
 const record = (id: string, line: string, k: number): AuthorizationRecord => ({

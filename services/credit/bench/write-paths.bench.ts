@@ -12,9 +12,9 @@
  *
  * Usage: tsx bench/write-paths.bench.ts [seconds=8] [K=16] [inFlight=2] [lines=500]
  */
-import { readFileSync } from "node:fs";
 import { type Document, MongoClient } from "mongodb";
 import { startInfra } from "@whiteslip/testkit";
+import { describeDriven, drive as measure } from "./measure";
 
 const seconds = Number(process.argv[2] ?? 8);
 const K = Number(process.argv[3] ?? 16);
@@ -23,33 +23,8 @@ const lineCount = Number(process.argv[5] ?? 500);
 
 let dbPid: number | undefined;
 
-/** CPU seconds of the database process (from /proc), null when it is not a local process. */
-function dbCpuSeconds(): number | null {
-  if (!dbPid) return null;
-  const f = readFileSync(`/proc/${dbPid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
 async function drive(name: string, perCall: number, workers: number, call: (w: number, i: number) => Promise<void>) {
-  const lat: number[] = [];
-  const end = performance.now() + seconds * 1000;
-  const start = performance.now();
-  const cpu0 = dbCpuSeconds();
-  await Promise.all(
-    Array.from({ length: workers }, async (_, w) => {
-      for (let i = 0; performance.now() < end; i++) {
-        const t = performance.now();
-        await call(w, i);
-        lat.push(performance.now() - t);
-      }
-    }),
-  );
-  const el = (performance.now() - start) / 1000;
-  const cpu1 = dbCpuSeconds();
-  const dbUs = cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) * 1e6) / (lat.length * perCall) : null;
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!.toFixed(1);
-  console.log(`${name.padEnd(16)} ${((lat.length * perCall) / el).toFixed(0).padStart(6)} approvals/s  per call p50 ${q(0.5)} / p99 ${q(0.99)} ms (${workers} in flight, ${perCall} per call), db CPU ${dbUs === null ? "n/a" : dbUs.toFixed(0)} µs per approval`);
+  console.log(describeDriven(name, await measure(seconds, perCall, workers, dbPid, call), workers, perCall, 16));
 }
 
 async function main() {
