@@ -45,7 +45,7 @@ import {
   notification,
   platformAcls,
 } from "@whiteslip/contracts";
-import { addDays, zonedInstant } from "@whiteslip/core";
+import { addDays, type LocalDate, zonedInstant } from "@whiteslip/core";
 import { isGrpcError } from "@whiteslip/grpc";
 import { setFileClock } from "@whiteslip/runtime";
 import { Command } from "commander";
@@ -491,8 +491,12 @@ export async function advance(
   clockFile: string | undefined,
   onLine: (line: string) => void = (l) => process.stderr.write(l),
 ): Promise<void> {
+  let closed: LocalDate | undefined;
   for (let i = 0; i < days; i++) {
     const date = await nextBusinessDate(clients);
+    // Each day closes the one after the last: a date that did not move would close nothing and skip a day.
+    if (closed && date !== addDays(closed, 1))
+      throw new Error(`billing's business date is ${date} after end-of-day ${closed} completed; expected ${addDays(closed, 1)}`);
     const next = addDays(date, 1);
     // Time travel moves the clock, never the rule: past the end of the day and billing's cutoff, then close
     // the day that ended.
@@ -503,6 +507,7 @@ export async function advance(
     }
     const run = await runEndOfDay(clients, { date, onProgress: (r) => onLine(`\r${progressLine(r)}`) });
     onLine(`\r${progressLine(run)}\n`);
+    closed = date;
     if (clockFile) setFileClock(clockFile, zonedInstant(next, 10, 0, "Asia/Shanghai"));
   }
 }

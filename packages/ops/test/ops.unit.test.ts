@@ -4,7 +4,7 @@ import { billing, Topics } from "@whiteslip/contracts";
 import { addDays } from "@whiteslip/core";
 import { GrpcError } from "@whiteslip/grpc";
 import { describe, expect, it } from "vitest";
-import { decodeRecord, parseDeadLetterTopic, progressLine, resolveDeadLetterTopic, resolveTopics, runEndOfDay } from "../src/index";
+import { advance, decodeRecord, parseDeadLetterTopic, progressLine, resolveDeadLetterTopic, resolveTopics, runEndOfDay } from "../src/index";
 
 describe("ops CLI helpers", () => {
   it("resolves short topic names", () => {
@@ -123,5 +123,32 @@ describe("whiteslip-ops eod", () => {
     expect(closed).toEqual(["2026-03-01", "2026-03-02"]);
     // An explicit date that has not ended is refused with billing's reason.
     await expect(runEndOfDay(clients, { date: "2026-03-03", pollMs: 1 })).rejects.toMatchObject({ reason: "EOD_DAY_NOT_ENDED" });
+  });
+  it("advance closes one day after another, and refuses to go on when the business date did not move", async () => {
+    const fake = (lagging: boolean) => {
+      let current = "2026-03-01";
+      const closed: string[] = [];
+      return {
+        closed,
+        clients: {
+          billing: {
+            getBusinessDate: async () => ({ businessDate: current, lastCompletedDate: closed.at(-1) ?? "" }),
+            runEndOfDay: async ({ businessDate }: { businessDate: string }) => {
+              if (!closed.includes(businessDate)) closed.push(businessDate);
+              // a billing that says COMPLETED before its business date moves (the race fixed in billing)
+              if (!lagging || closed.length > 1) current = addDays(businessDate, 1);
+              return { run: completedRun(businessDate) };
+            },
+            getEndOfDayRun: async ({ businessDate }: { businessDate: string }) => ({ run: completedRun(businessDate) }),
+          },
+        } as never,
+      };
+    };
+    const ok = fake(false);
+    await advance(ok.clients, 3, undefined, () => {});
+    expect(ok.closed).toEqual(["2026-03-01", "2026-03-02", "2026-03-03"]);
+    const lag = fake(true);
+    await expect(advance(lag.clients, 3, undefined, () => {})).rejects.toThrow("billing's business date is 2026-03-01 after end-of-day 2026-03-01 completed; expected 2026-03-02");
+    expect(lag.closed).toEqual(["2026-03-01"]); // no day skipped silently
   });
 });
