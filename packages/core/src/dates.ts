@@ -77,26 +77,41 @@ export function compareDates(a: LocalDate, b: LocalDate): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * One formatter per (kind, zone), made once: constructing an `Intl.DateTimeFormat` costs tens of microseconds and
+ * these run several times per message planned or dispatched (a due wave's planning spent most of its CPU there).
+ * An unknown zone throws RangeError from the constructor, before anything is cached.
+ */
+const FORMATS = {
+  date: ["en-CA", { year: "numeric", month: "2-digit", day: "2-digit" }],
+  time: ["en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }],
+  offset: [
+    "en-US",
+    { hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" },
+  ],
+} as const satisfies Record<string, readonly [string, Intl.DateTimeFormatOptions]>;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(kind: keyof typeof FORMATS, timeZone: string): Intl.DateTimeFormat {
+  const key = `${kind} ${timeZone}`;
+  let f = formatters.get(key);
+  if (!f) {
+    const [locale, options] = FORMATS[kind];
+    f = new Intl.DateTimeFormat(locale, { ...options, timeZone });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 /** The calendar date of an instant in a time zone (default Asia/Shanghai). */
 export function dateInZone(instant: Date, timeZone: string = BUSINESS_TIME_ZONE): LocalDate {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  }).formatToParts(instant);
+  const parts = formatter("date", timeZone).formatToParts(instant);
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "";
   return `${get("year")}-${get("month")}-${get("day")}`;
 }
 
 /** Wall-clock hour (0–23) and minute of an instant in a time zone. */
 export function timeInZone(instant: Date, timeZone: string): { hour: number; minute: number } {
-  const parts = new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(instant);
+  const parts = formatter("time", timeZone).formatToParts(instant);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? "0");
   return { hour: get("hour"), minute: get("minute") };
 }
@@ -115,16 +130,7 @@ export function zonedInstant(date: LocalDate, hour: number, minute: number, time
 
 /** Offset of `timeZone` from UTC at `instant`, in milliseconds. */
 export function zoneOffsetMs(instant: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(instant);
+  const parts = formatter("offset", timeZone).formatToParts(instant);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? "0");
   const asUtc = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
   return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
