@@ -314,10 +314,13 @@ export class MongoMessageRepository implements MessageRepository {
     const byBucket = new Map<string, DueEntry[]>();
     for (const { id, at } of items) {
       const b = dueBucket(at);
-      byBucket.set(b, [...(byBucket.get(b) ?? []), { _id: id, at }]);
+      const docs = byBucket.get(b);
+      if (docs) docs.push({ _id: id, at });
+      else byBucket.set(b, [{ _id: id, at }]);
       this.remember(id, b);
     }
-    for (const [b, docs] of byBucket) await insertManyOnce(this.db.collection<DueEntry>(b), docs);
+    // the minutes are independent: written at once (all before the state that needs them, as the caller awaits)
+    await Promise.all([...byBucket].map(([b, docs]) => insertManyOnce(this.db.collection<DueEntry>(b), docs)));
   }
 
   private remember(id: string, bucket: string): void {
