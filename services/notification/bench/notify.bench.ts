@@ -143,7 +143,9 @@ async function main() {
     // as it runs in the image and in the local run: the compiled bundle with the telemetry preload (docs/build.md);
     // BENCH_RUN_TS=1 runs the TypeScript through tsx instead
     const command = await serviceCommand("notification", process.env.BENCH_RUN_TS === "1" ? "tsx" : "dist");
-    child = childRef = spawn(process.execPath, command, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    // BENCH_NODE_ARGS: extra node flags for notification only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p", "--heapsnapshot-signal=SIGUSR2")
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+    child = childRef = spawn(process.execPath, [...nodeArgs, ...command], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let log = "";
     const keep = (b: Buffer) => {
       log = (log + b.toString()).slice(-20_000);
