@@ -21,6 +21,9 @@
  * 5. Rules: no send inside the recipient's quiet hours, no customer over the daily cap, no reminder SMS to a customer
  *    who opted out — checked on what reached the sinks and on the stored messages.
  *
+ * 6. The database alone: 10,000 message-shaped documents inserted unordered, 1,000 per command (docs/s), set against the
+ *    documents the consumer writes per fact — the ceiling the store puts on consumption here.
+ *
  * Ends with `RESULT notify events=<n> seconds=<s> ratio=<consumed/s ÷ raw consume msgs/s> lag_p99_ms=<n> rss_mib=<n>`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -236,8 +239,21 @@ async function main() {
 
     // 5. the quiet hours end: the wave is due; dispatch measured over a window. On FerretDB/SQLite every query but
     // one by _id scans its collection, so each round's due query costs a scan of all messages (README, "Performance")
+    // London's (17:00 there at 01:00 in Shanghai) may go at once; the quiet-hours check below is per recipient's zone.
+    // Before the clock jumps, the messages due before 08:00 are let go: one decided at 17:59 in London and still on
+    // its way to the sink when the clock moved seven hours would read as sent at 00:xx there (the jump is the
+    // bench's, a real clock does not leap). Waits until the due queue's begun minutes are empty (or 120 s).
+    const queue = new MongoMessageRepository(ndb);
+    const drainUntil = Date.now() + 120_000;
+    let dueEarly = await queue.countDue(platformNow());
+    while (dueEarly > 0 && Date.now() < drainUntil) {
+      if (child.exitCode !== null) throw new Error(`notification exited:\n${log}`);
+      await new Promise((r) => setTimeout(r, 1_000));
+      dueEarly = await queue.countDue(platformNow());
+    }
+    if (dueEarly > 0) console.log(`(${dueEarly} messages still due before 08:00 after 120 s; the clock moves anyway)`);
+    await new Promise((r) => setTimeout(r, 2_000)); // the last round's records and their stale entries
     const before = sandbox.messages.length;
-    // London's (17:00 there at 01:00 in Shanghai) may go at once; the quiet-hours check below is per recipient's zone
     if (before > 0) console.log(`(${before} messages reached the sinks before 08:00 in Shanghai)`);
     const offsetBefore = offsetMs();
     const jumpedAt = Date.now();
@@ -246,7 +262,6 @@ async function main() {
     /** The platform clock when a sink took a message (the clock moved to 08:00 at `jumpedAt`). */
     const platformAt = (real: Date) => new Date(real.getTime() + (real.getTime() < jumpedAt ? offsetBefore : offsetAfter));
     // until the dispatcher's backlog (the due queue, read as GetNotificationStats' due_now does) is empty, or the window ends
-    const queue = new MongoMessageRepository(ndb);
     const windowMs = Number(process.env.DISPATCH_WINDOW_S ?? 600) * 1000;
     const opened = Date.now();
     let left = -1;
@@ -327,6 +342,19 @@ async function main() {
     const rawRate = rate(N, rawMs);
     console.log(`raw kafkajs consume: ${seen} messages in ${rawMs} ms (first batch → last) → ${Math.round(rawRate)} msgs/s`);
     const ratio = consumedRate / rawRate;
+
+    // 8. what the database alone takes in this run: unordered inserts of message-shaped documents (a stored one,
+    // fresh _ids), 1,000 per command, into a scratch collection — against the documents the consumer writes per fact
+    // (each message and its due entry, the fact's marker, an overdue fact's account notice)
+    const [sample] = await findByIds(ndb.collection<{ _id: string }>("messages"), messageIds.slice(0, 1));
+    const scratch = ndb.collection<{ _id: string }>("bench_raw_insert");
+    const RAW_DOCS = 10_000;
+    const ti = Date.now();
+    for (let k = 0; k < RAW_DOCS; k += 1000)
+      await scratch.insertMany(Array.from({ length: 1000 }, (_, j) => ({ ...sample!, _id: `raw-${k + j}` })), { ordered: false });
+    const insertRate = rate(RAW_DOCS, Date.now() - ti);
+    const perFact = (2 * messageIds.length + N + Math.floor(N / 2)) / N;
+    console.log(`raw insert (database alone): ${RAW_DOCS} message documents in ${Date.now() - ti} ms → ${Math.round(insertRate)} docs/s; the consumer writes ≈ ${perFact.toFixed(1)} documents per fact → at most ≈ ${Math.round(insertRate / perFact)} facts/s from the database's writes alone (ratio ≤ ${(insertRate / perFact / rawRate).toFixed(2)})`);
     console.log(`max RSS of notification: ${rss.toFixed(0)} MiB`);
     console.log(`RESULT notify events=${N} seconds=${(consumedMs / 1000).toFixed(1)} ratio=${ratio.toFixed(2)} lag_p99_ms=${lagP99} rss_mib=${Math.round(rss)}`);
     await admin.disconnect();
