@@ -137,6 +137,39 @@ describe("NotifyOnFact", () => {
     expect(many.messages.rows.get(messageId("od-3", "SMS"))!.status).toBe("SUPERSEDED");
     expect(await many.notify.handleBatch(facts)).toEqual(facts.map((f) => (f.eventId === "od-5" ? { outcome: "stale" } : { outcome: "duplicate" })));
   });
+  it.each(["insertNew", "recordNotices", "supersedeByIds", "markFactsProcessed"] as const)(
+    "a batch cut off at %s and delivered again loses nothing and duplicates nothing; the superseded notice is never sent",
+    async (point) => {
+      // od-4 is a newer notice of od-3's account in the same batch: it supersedes od-3's queued SMS
+      const facts: Fact[] = [overdue(3, 1), { ...overdue(4, 7), accountId: "a3", occurredAt: new Date("2026-12-01T02:30:00Z") }, dueSoon()];
+      const clean = world();
+      const cut = world();
+      for (const w of [clean, cut]) await contacts(w);
+      await clean.notify.handleBatch(facts);
+      // the write at `point` fails once (the process died there); the writes started beside it land
+      const repo = (point === "recordNotices" ? cut.accounts : cut.messages) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      const real = repo[point]!.bind(repo);
+      let killed = false;
+      repo[point] = async (...a: unknown[]) => {
+        if (!killed) {
+          killed = true;
+          throw new Error("killed");
+        }
+        return real(...a);
+      };
+      await expect(cut.notify.handleBatch(facts)).rejects.toThrow("killed");
+      await cut.notify.handleBatch(facts); // the redelivery
+      expect(await cut.notify.handleBatch(facts)).toEqual(facts.map(() => ({ outcome: "duplicate" })));
+      expect([...cut.messages.rows.keys()].sort()).toEqual([...clean.messages.rows.keys()].sort());
+      expect(cut.accounts.rows.get("a3")).toEqual(clean.accounts.rows.get("a3"));
+      for (const w of [clean, cut]) {
+        for (let i = 0; i < 5 && (await w.dispatcher.tick()).due > 0; i++);
+        expect(w.sms.sent.map((m) => m.messageId)).not.toContain(messageId("od-3", "SMS"));
+        expect(w.messages.rows.get(messageId("od-3", "SMS"))!.status).toBe("SUPERSEDED");
+        expect(w.sms.sent.map((m) => m.messageId)).toContain(messageId("od-4", "SMS"));
+      }
+    },
+  );
   it("an overdue day the cadence skips plans nothing", async () => {
     const w = world();
     expect(await w.notify.handle(overdue(1, 2))).toEqual({

@@ -49,8 +49,8 @@ export class NotifyOnFact {
   /**
    * Plans and stores the messages of many facts (a batch of one partition, in order) with a handful of round trips
    * instead of a handful per fact, in four steps of latency: (1) the processed markers, the profiles, the engagement
-   * samples and the accounts read at once; (2) the due entries then the messages, beside the account notices;
-   * (3) the supersessions; (4) the markers. Same outcome as `handle` fact by fact: a fact's messages are stored before its marker (a crash
+   * samples and the accounts read at once; (2) the due entries, then the messages; (3) the account notices beside
+   * the supersessions; (4) the markers. Same outcome as `handle` fact by fact: a fact's messages are stored before its marker (a crash
    * in between replans it, the message ids dedupe), a newer notice of an account in the batch supersedes an older
    * one's queued messages (ordered), a fact seen twice in a batch is planned once.
    */
@@ -115,15 +115,17 @@ export class NotifyOnFact {
       known.set(fact.accountId, { ...acc, latestNoticeAt: at, latestNoticeId: ids });
       records.push({ accountId: fact.accountId, at: fact.occurredAt, channels: ms.map((m) => m.channel), ids: newer });
     }
-    // The messages (their due entries first, inside insertNew) and the account notices written at once. Either may
-    // land without the other if the process dies: the fact has no marker yet, so its redelivery plans it again under
-    // the same message ids; an account that already names a notice not stored yet gets it then, and a supersession
-    // skipped by that replay is done by the dispatcher's check against `accounts` (as when a crash fell between
-    // the notices and the supersessions before). The supersessions follow both (an older notice of the same
-    // account may be in this very batch), the markers come last.
-    const [stored] = await Promise.all([messages.insertNew(planned.flat()), records.length > 0 ? this.d.accounts.recordNotices(records) : Promise.resolve()]);
-    const inserted = new Set(stored);
-    if (supersede.length > 0) await messages.supersedeByIds(supersede);
+    // The messages first (their due entries before them, inside insertNew): a notice the account names, or a
+    // supersession of an older notice of the same account in this very batch, needs its message stored. Then the
+    // account notices and the supersessions at once: if only the supersessions land, the redelivery (no marker yet)
+    // computes the same ones again from the unchanged account; if only the notices land, the redelivery skips the
+    // supersessions and the dispatcher's check against `accounts` does them (as a crash between the two always
+    // could). The markers come last.
+    const inserted = new Set(await messages.insertNew(planned.flat()));
+    await Promise.all([
+      records.length > 0 ? this.d.accounts.recordNotices(records) : Promise.resolve(),
+      supersede.length > 0 ? messages.supersedeByIds(supersede) : Promise.resolve(0),
+    ]);
     await messages.markFactsProcessed(todo.map((i, k) => ({ factEventId: facts[i]!.eventId, factType: facts[i]!.factType, messageIds: planned[k]!.map((m) => m.id) })), now);
     for (const [k, i] of todo.entries()) {
       const msgIds = planned[k]!.map((m) => m.id);
