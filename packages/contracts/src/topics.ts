@@ -5,7 +5,7 @@ import * as collections from "./collections";
 import * as credit from "./credit";
 import * as creditreporting from "./creditreporting";
 import * as notification from "./notification";
-import { overdueViolations } from "./rules";
+import { notificationSuppressedViolations, overdueViolations } from "./rules";
 
 /**
  * Every event topic of the platform: `whiteslip.<domain>.<event-kebab>.v1`, one
@@ -53,6 +53,7 @@ export const Topics = {
   NotificationDelivered: spec("notification", notification.NotificationDeliveredSchema),
   NotificationFailed: spec("notification", notification.NotificationFailedSchema),
   NotificationEngaged: spec("notification", notification.NotificationEngagedSchema),
+  NotificationSuppressed: spec("notification", notification.NotificationSuppressedSchema, notificationSuppressedViolations),
   // collections
   CaseOpened: spec("collections", collections.CaseOpenedSchema),
   CaseEscalated: spec("collections", collections.CaseEscalatedSchema),

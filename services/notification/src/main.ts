@@ -112,7 +112,7 @@ export async function startNotification(
                 notify,
                 logger,
                 (p) => attributePayment({ messages, engagements, customers, clock, settings }, p),
-                (e) => supersedeNotices({ messages, accounts }, e),
+                (e) => supersedeNotices({ messages, accounts, clock }, e),
               ),
               ...caseStepSubscriptions(caseSteps, logger),
             ].map(asBatch),

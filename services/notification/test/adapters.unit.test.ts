@@ -152,6 +152,23 @@ describe("notification events", () => {
       ref: { notificationId: "m-1", factId: "n-1", category: pb.Category.LEGAL },
     });
   });
+  it("a message that will never be sent: NotificationSuppressed with its status, the rule's code and reason, once per message", () => {
+    const at = new Date("2026-12-01T02:00:00Z");
+    const unsent: Message = { ...m, status: "EXPIRED", reasonCode: "VALIDITY_ENDED", statusReason: "validity window ended 2026-12-01T16:00:00.000Z" };
+    const [ev] = encodeNotificationEvents(unsent, [{ type: "UNSENT", at }]);
+    expect(ev!.topic).toBe("whiteslip.notification.notification-suppressed.v1");
+    expect(ev!.headers.ce_id).toBe(deterministicId("NotificationSuppressed", "m-1"));
+    const data = fromBinary(pb.NotificationSuppressedSchema, ev!.value);
+    expect(data).toMatchObject({
+      status: pb.DeliveryStatus.EXPIRED,
+      reasonCode: "VALIDITY_ENDED",
+      reason: "validity window ended 2026-12-01T16:00:00.000Z",
+      ref: { notificationId: "m-1", factId: "n-1" },
+    });
+    // the contract refuses a status that is a send, or a code that does not fit the status (encodeEvent checks it)
+    expect(() => encodeNotificationEvents({ ...unsent, status: "SENT" }, [{ type: "UNSENT", at }])).toThrow(/status/);
+    expect(() => encodeNotificationEvents({ ...unsent, reasonCode: "OPTED_OUT" }, [{ type: "UNSENT", at }])).toThrow(/reason_code/);
+  });
 });
 
 describe("config and redaction", () => {

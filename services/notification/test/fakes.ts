@@ -20,12 +20,13 @@ import {
   type CustomerProfile,
   type EngagementKind,
   isProminent,
+  isUnsent,
   type Channel,
   type Message,
   type Preferences,
 } from "../src/domain/model";
 import type { EngagementSample } from "../src/domain/schedule";
-import type { AccountFacts } from "../src/domain/validity";
+import type { AccountFacts, Supersession } from "../src/domain/validity";
 
 export class FakeCustomers implements CustomerRepository {
   readonly rows = new Map<string, CustomerProfile>();
@@ -83,13 +84,15 @@ export class FakeMessages implements MessageRepository {
   async markFactsProcessed(facts: { factEventId: string }[]) {
     for (const f of facts) this.facts.add(f.factEventId);
   }
-  async supersedeByIds(items: { id: string; before: Date; reason: string }[]) {
+  async supersedeByIds(items: ({ id: string; before: Date } & Supersession)[], at: Date) {
     let n = 0;
     for (const x of items) {
       const m = this.rows.get(x.id);
       if (!m || !m.supersedable || !["SCHEDULED", "HELD"].includes(m.status) || !m.factAt || m.factAt >= x.before) continue;
       m.status = "SUPERSEDED";
       m.statusReason = x.reason;
+      m.reasonCode = x.code;
+      this.events.push({ messageId: m.id, event: { type: "UNSENT", at } });
       n++;
     }
     return n;
@@ -99,6 +102,7 @@ export class FakeMessages implements MessageRepository {
     for (const m of ms) {
       if (this.rows.has(m.id)) continue;
       this.rows.set(m.id, structuredClone(m));
+      if (isUnsent(m.status)) this.events.push({ messageId: m.id, event: { type: "UNSENT", at: m.createdAt } });
       out.push(m.id);
     }
     return out;
@@ -132,13 +136,15 @@ export class FakeMessages implements MessageRepository {
     for (const event of events) this.events.push({ messageId: next.id, event });
     return true;
   }
-  async supersedeQueued(accountId: string, before: Date, reason: string, channels?: readonly Channel[]) {
+  async supersedeQueued(accountId: string, before: Date, s: Supersession, at: Date, channels?: readonly Channel[]) {
     let n = 0;
     for (const m of this.rows.values()) {
       if (m.accountId !== accountId || !m.supersedable || !["SCHEDULED", "HELD"].includes(m.status)) continue;
       if (!m.factAt || m.factAt >= before || (channels && !channels.includes(m.channel))) continue;
       m.status = "SUPERSEDED";
-      m.statusReason = reason;
+      m.statusReason = s.reason;
+      m.reasonCode = s.code;
+      this.events.push({ messageId: m.id, event: { type: "UNSENT", at } });
       n++;
     }
     return n;

@@ -238,7 +238,8 @@ describe("Dispatcher", () => {
     expect(w.messages.rows.get(messageId("od-7", "SMS"))!.status).toBe("HELD");
     w.clock.set(at("2026-12-02T08:00"));
     await d.tick();
-    expect(w.messages.rows.get(messageId("od-7", "SMS"))!.status).toBe("SUPPRESSED");
+    expect(w.messages.rows.get(messageId("od-7", "SMS"))).toMatchObject({ status: "SUPPRESSED", reasonCode: "CAP_HOLD_EXPIRED" });
+    expect(w.messages.events.filter((e) => e.messageId === messageId("od-7", "SMS")).map((e) => e.event.type)).toEqual(["UNSENT"]);
     expect(w.sms.sent).toHaveLength(0);
   });
 
@@ -294,6 +295,34 @@ describe("Dispatcher", () => {
     await supersedeNotices(w, { accountId: "a9", kind: "CURE", at: at("2026-12-09T23:00") });
     expect(w.messages.rows.get(messageId("od-4", "SMS"))!.status).toBe("SUPERSEDED");
     expect(w.messages.rows.get(messageId("od-3", "IN_APP"))!.statusReason).toMatch(/^superseded: account cured/);
+  });
+
+  it("every message that will never be sent reports it once, in the write that records it, with the rule's code", async () => {
+    const unsent = (id: string) => w.messages.events.filter((e) => e.messageId === id && e.event.type === "UNSENT");
+    // planned SUPPRESSED: opted out of SMS for collection messages
+    await setPreferences(w.customers, w.clock, { customerId: "c1", preferences: [{ category: "COLLECTION", channels: ["IN_APP"] }], quietHoursConsent: false });
+    await w.notify.handle(overdue(1));
+    expect(w.messages.rows.get(messageId("od-1", "SMS"))).toMatchObject({ status: "SUPPRESSED", reasonCode: "OPTED_OUT" });
+    expect(unsent(messageId("od-1", "SMS"))).toHaveLength(1);
+    expect(unsent(messageId("od-1", "IN_APP"))).toHaveLength(0);
+    await w.notify.handle(overdue(1)); // redelivered: nothing twice
+    expect(unsent(messageId("od-1", "SMS"))).toHaveLength(1);
+    // superseded on arrival of a payment, and expired at dispatch
+    await setPreferences(w.customers, w.clock, { customerId: "c1", preferences: [], quietHoursConsent: false });
+    w.clock.set(at("2026-12-01T22:00"));
+    await w.notify.handle({ ...overdue(2), occurredAt: w.clock.now() });
+    await supersedeNotices(w, { accountId: "a2", kind: "PAYMENT", at: at("2026-12-01T23:00") });
+    expect(w.messages.rows.get(messageId("od-2", "SMS"))).toMatchObject({ status: "SUPERSEDED", reasonCode: "SUPERSEDED_BY_PAYMENT" });
+    expect(unsent(messageId("od-2", "SMS"))).toHaveLength(1);
+    await w.notify.handle({ ...overdue(3), occurredAt: at("2026-11-30T22:00") }); // as of 11-30: valid until the end of 12-01
+    w.clock.set(at("2026-12-02T08:00"));
+    await w.dispatcher.tick();
+    expect(w.messages.rows.get(messageId("od-3", "SMS"))).toMatchObject({ status: "EXPIRED", reasonCode: "VALIDITY_ENDED" });
+    expect(unsent(messageId("od-3", "SMS"))).toEqual([{ messageId: messageId("od-3", "SMS"), event: { type: "UNSENT", at: at("2026-12-02T08:00") } }]);
+    await w.dispatcher.tick(); // nothing due any more, nothing reported again
+    expect(unsent(messageId("od-3", "SMS"))).toHaveLength(1);
+    // sent messages report no suppression
+    expect([...w.messages.rows.values()].filter((m) => m.status === "SENT" || m.status === "DELIVERED").flatMap((m) => unsent(m.id))).toEqual([]);
   });
 
   it("legal notices never expire nor are superseded", async () => {

@@ -54,6 +54,7 @@ describe("obsolescence", () => {
     expect(obsolescence(notice, new Date(at("2027-02-03T00:00").getTime() - 1), null)).toBeNull();
     expect(obsolescence(notice, at("2027-02-03T00:00"), null)).toEqual({
       status: "EXPIRED",
+      code: "VALIDITY_ENDED",
       reason: "validity window ended 2027-02-02T16:00:00.000Z",
     });
   });
@@ -62,7 +63,7 @@ describe("obsolescence", () => {
     const now = at("2027-02-01T09:00");
     expect(obsolescence(notice, now, { lastPaymentAt: at("2027-02-01T00:05") })).toBeNull();
     expect(obsolescence(notice, now, { lastPaymentAt: at("2027-01-31T23:00") })).toBeNull();
-    expect(obsolescence(notice, now, { lastPaymentAt: at("2027-02-01T08:00") })).toMatchObject({ status: "SUPERSEDED" });
+    expect(obsolescence(notice, now, { lastPaymentAt: at("2027-02-01T08:00") })).toMatchObject({ status: "SUPERSEDED", code: "SUPERSEDED_BY_PAYMENT" });
     expect(obsolescence(notice, now, { curedAt: at("2027-02-01T08:00") })?.reason).toMatch(/^superseded: account cured/);
   });
 

@@ -1,7 +1,7 @@
 /**
  * Mongo repositories. Collections (database = the service's own):
  * - `messages`: one document per (fact, channel), `_id` = deterministicId(factEventId, channel),
- *   with its outbox `pendingEvents` (NotificationSent/Delivered/Failed/Engaged);
+ *   with its outbox `pendingEvents` (NotificationSent/Delivered/Failed/Engaged/Suppressed);
  * - `facts`: processed-fact markers, `_id` = event id;
  * - `customers`: contact points (encrypted), locale, zone, preferences;
  * - `engagements`: samples for the best-hour model, `_id` = deterministicId(messageId, kind);
@@ -19,6 +19,7 @@ import {
   isDuplicateKey,
   outcome,
   pushEvents,
+  toStored,
   write,
 } from "@whiteslip/store";
 import { addDays, deterministicId } from "@whiteslip/core";
@@ -49,13 +50,15 @@ import {
   type CustomerProfile,
   type EngagementKind,
   isProminent,
+  isUnsent,
   type Locale,
   type Message,
   type Preferences,
+  type UnsentReasonCode,
 } from "../domain/model";
 import type { EngagementSample } from "../domain/schedule";
-import type { AccountFacts } from "../domain/validity";
-import { channelToPb, kindToPb, refOf } from "./proto-mapping";
+import type { AccountFacts, Supersession } from "../domain/validity";
+import { channelToPb, kindToPb, refOf, statusToPb } from "./proto-mapping";
 
 type MessageDoc = Omit<Message, "id"> & { _id: string; inboxRank: number; pendingEvents?: unknown[] };
 
@@ -73,6 +76,7 @@ const OPTIONAL: (keyof Message)[] = [
   "validUntil",
   "supersedable",
   "statusReason",
+  "reasonCode",
   "claimToken",
   "claimExpiresAt",
   "inDoubtSince",
@@ -138,6 +142,19 @@ function encodeOne(m: Message, e: NotificationEvent, key: string): OutgoingEvent
           fallbackChannel: channelToPb(e.fallbackChannel),
         },
       });
+    case "UNSENT":
+      return encodeEvent(Topics.NotificationSuppressed, {
+        id: deterministicId("NotificationSuppressed", m.id),
+        key,
+        time: e.at,
+        data: create(pb.NotificationSuppressedSchema, {
+          ref,
+          status: statusToPb(m.status),
+          reasonCode: m.reasonCode ?? defaultCode(m.status),
+          reason: m.statusReason ?? m.lastError ?? "",
+          decidedAt: timestampFromDate(e.at),
+        }),
+      });
     case "ENGAGED":
       return encodeEvent(Topics.NotificationEngaged, {
         id: deterministicId("NotificationEngaged", m.id, e.kind),
@@ -150,6 +167,17 @@ function encodeOne(m: Message, e: NotificationEvent, key: string): OutgoingEvent
         }),
       });
   }
+}
+
+/** The code of an unsent message written without one (every writer sets it; kept so a contract check never fails on it). */
+function defaultCode(status: Message["status"]): UnsentReasonCode {
+  return status === "EXPIRED" ? "VALIDITY_ENDED" : status === "SUPERSEDED" ? "SUPERSEDED_BY_NEWER_NOTICE" : "OPTED_OUT";
+}
+
+/** The document of a new message: a message planned unsent carries its NotificationSuppressed (at its creation). */
+function newDoc(m: Message): MessageDoc {
+  const doc = toDoc(m);
+  return isUnsent(m.status) ? { ...doc, pendingEvents: toStored(encodeNotificationEvents(m, [{ type: "UNSENT", at: m.createdAt }])) } : doc;
 }
 
 /** Collections of the due queue: `due_<yyyymmddHHMM>` (UTC minute), one per minute that has messages due in it. */
@@ -304,8 +332,8 @@ export class MongoMessageRepository implements MessageRepository {
       const at = dueAt(m);
       return at ? [{ id: m.id, at }] : [];
     }));
-    if (ms.length === 1) return (await insertOnce(this.messages, toDoc(ms[0]!))) === "applied" ? [ms[0]!.id] : [];
-    const dup = await insertManyOnce(this.messages, ms.map(toDoc));
+    if (ms.length === 1) return (await insertOnce(this.messages, newDoc(ms[0]!))) === "applied" ? [ms[0]!.id] : [];
+    const dup = await insertManyOnce(this.messages, ms.map(newDoc));
     return ms.filter((_, i) => !dup.has(i)).map((m) => m.id);
   }
 
@@ -454,28 +482,53 @@ export class MongoMessageRepository implements MessageRepository {
     await this.caps.updateOne({ _id: customerId }, { $inc: { [`days.${day}`]: by }, $unset: unset }, { upsert: true });
   }
 
-  async supersedeQueued(accountId: string, before: Date, reason: string, channels?: readonly Channel[]): Promise<number> {
-    const r = await this.messages.updateMany(
-      q({
-        accountId,
-        supersedable: true,
-        status: { $in: ["SCHEDULED", "HELD"] },
-        factAt: { $lt: before },
-        ...(channels ? { channel: { $in: [...channels] } } : {}),
-      }),
-      { $set: { status: "SUPERSEDED", statusReason: reason } },
-    );
-    return r.modifiedCount;
+  /**
+   * The queued supersedable messages of the account (served by the `accountId, status` index), then one conditional
+   * write per message by `_id` — status, code, reason and its NotificationSuppressed together, so a crash between
+   * leaves each message either queued (the dispatcher supersedes it when due) or superseded with its report.
+   */
+  async supersedeQueued(accountId: string, before: Date, s: Supersession, at: Date, channels?: readonly Channel[]): Promise<number> {
+    const docs = await this.messages
+      .find(
+        q({
+          accountId,
+          supersedable: true,
+          status: { $in: ["SCHEDULED", "HELD"] },
+          factAt: { $lt: before },
+          ...(channels ? { channel: { $in: [...channels] } } : {}),
+        }),
+        { projection: { pendingEvents: 0 } },
+      )
+      .toArray();
+    return this.supersedeDocs(docs.map(fromDoc).map((m) => ({ m, before, s })), at);
   }
-  async supersedeByIds(items: { id: string; before: Date; reason: string }[]): Promise<number> {
+  async supersedeByIds(items: ({ id: string; before: Date } & Supersession)[], at: Date): Promise<number> {
+    if (items.length === 0) return 0;
+    const found = new Map((await this.load(items.map((x) => x.id))).map((m) => [m.id, m]));
+    return this.supersedeDocs(
+      items.flatMap((x) => {
+        const m = found.get(x.id);
+        return m ? [{ m, before: x.before, s: { code: x.code, reason: x.reason } }] : [];
+      }),
+      at,
+    );
+  }
+  /** One conditional update per message (still queued, fact older than `before`): SUPERSEDED with its report. */
+  private async supersedeDocs(items: { m: Message; before: Date; s: Supersession }[], at: Date): Promise<number> {
     if (items.length === 0) return 0;
     const r = await this.messages.bulkWrite(
-      items.map((x) => ({
-        updateOne: {
-          filter: q({ _id: x.id, supersedable: true, status: { $in: ["SCHEDULED", "HELD"] }, factAt: { $lt: x.before } }),
-          update: { $set: { status: "SUPERSEDED", statusReason: x.reason } } as Document,
-        },
-      })),
+      items.map(({ m, before, s }) => {
+        const next: Message = { ...m, status: "SUPERSEDED", statusReason: s.reason, reasonCode: s.code };
+        return {
+          updateOne: {
+            filter: q({ _id: m.id, supersedable: true, status: { $in: ["SCHEDULED", "HELD"] }, factAt: { $lt: before } }),
+            update: {
+              $set: { status: "SUPERSEDED", statusReason: s.reason, reasonCode: s.code },
+              $push: pushEvents(encodeNotificationEvents(next, [{ type: "UNSENT", at }])),
+            } as Document,
+          },
+        };
+      }),
       { ordered: true },
     );
     return r.modifiedCount;

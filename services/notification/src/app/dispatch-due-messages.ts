@@ -8,7 +8,7 @@ import {
   fallbackChannel,
   retryDelayMs,
 } from "../domain/delivery-rules";
-import { type CustomerProfile, defaultProfile, type Channel, type Message } from "../domain/model";
+import { type CustomerProfile, defaultProfile, type Channel, type Message, type UnsentReasonCode } from "../domain/model";
 import { fallbackMessage } from "../domain/plan";
 import { isInWindow, nextAllowed, nextDayWindowStart } from "../domain/schedule";
 import { greeting } from "../domain/templates";
@@ -70,8 +70,8 @@ type Outcome = Exclude<keyof TickResult, "due">;
 
 /** Why a due message is not sent now, and what becomes of it. */
 type Decision =
-  | { kind: "obsolete"; status: "EXPIRED" | "SUPERSEDED"; reason: string }
-  | { kind: "suppress"; error: string; scheduleReason?: string }
+  | { kind: "obsolete"; status: "EXPIRED" | "SUPERSEDED"; code: UnsentReasonCode; reason: string }
+  | { kind: "suppress"; code: UnsentReasonCode; error: string; scheduleReason?: string }
   | { kind: "defer"; at: Date }
   | { kind: "hold"; heldSince: Date; at: Date; reason: string };
 
@@ -192,7 +192,7 @@ export class Dispatcher {
   private async process(m: Message, profile: CustomerProfile, now: Date): Promise<Outcome | undefined> {
     if (m.status === "SENDING" || m.status === "RECONCILE") return this.recover(m, profile, now);
     const decision = await this.decide(m, profile, now);
-    if (decision) return (await this.d.messages.transition(...this.apply(m, decision), m)) ? outcomeOf(decision) : undefined;
+    if (decision) return (await this.d.messages.transition(...this.apply(m, decision, now), m)) ? outcomeOf(decision) : undefined;
 
     if (m.channel === "IN_APP") {
       const delivered: Message = { ...m, status: "DELIVERED", sentAt: now, deliveredAt: now, attempts: m.attempts + 1 };
@@ -231,7 +231,7 @@ export class Dispatcher {
     const obsolete = obsolescence(m, now, facts);
     if (obsolete) return { kind: "obsolete", ...obsolete };
     if (!channelAllowed(profile, m.category, m.channel))
-      return { kind: "suppress", error: "opted out", scheduleReason: `${m.scheduleReason}; opted out before sending` };
+      return { kind: "suppress", code: "OPTED_OUT", error: "opted out", scheduleReason: `${m.scheduleReason}; opted out before sending` };
     if (!isInWindow(now, tz, s.window)) return { kind: "defer", at: nextAllowed(now, tz, s.window) };
     if (countsTowardCap(m.category, m.channel, s.caps)) {
       const today = dateInZone(now, tz);
@@ -242,23 +242,33 @@ export class Dispatcher {
       if (cap.hold) {
         const heldSince = m.heldSince ?? now;
         if (now.getTime() - heldSince.getTime() >= s.caps.holdExpiryHours * 3_600_000)
-          return { kind: "suppress", error: `held by frequency cap for over ${s.caps.holdExpiryHours} h` };
+          return { kind: "suppress", code: "CAP_HOLD_EXPIRED", error: `held by frequency cap for over ${s.caps.holdExpiryHours} h` };
         return { kind: "hold", heldSince, at: nextDayWindowStart(now, tz, s.window), reason: cap.reason };
       }
     }
     return null;
   }
 
-  /** The message after a decision not to send it now (claim fields cleared). */
-  private apply(m: Message, d: Decision): [Message, NotificationEvent[]] {
+  /**
+   * The message after a decision not to send it now (claim fields cleared), and its events: a message that will never
+   * be sent (expired, superseded, suppressed) carries its NotificationSuppressed in the same write.
+   */
+  private apply(m: Message, d: Decision, now: Date): [Message, NotificationEvent[]] {
     const base: Message = settle(m);
     switch (d.kind) {
       case "obsolete":
-        return [{ ...base, status: d.status, statusReason: d.reason }, []];
+        return [{ ...base, status: d.status, statusReason: d.reason, reasonCode: d.code }, [{ type: "UNSENT", at: now }]];
       case "suppress":
         return [
-          { ...base, status: "SUPPRESSED", lastError: d.error, scheduleReason: d.scheduleReason ?? m.scheduleReason },
-          [],
+          {
+            ...base,
+            status: "SUPPRESSED",
+            lastError: d.error,
+            statusReason: d.error,
+            reasonCode: d.code,
+            scheduleReason: d.scheduleReason ?? m.scheduleReason,
+          },
+          [{ type: "UNSENT", at: now }],
         ];
       case "defer":
         return [
@@ -458,7 +468,7 @@ export class Dispatcher {
     }
     // the provider never got it: sending it now (same key / Message-ID) is its first delivery
     if (decision) {
-      await this.record(...this.apply(settle(reclaimed), decision), reclaimed);
+      await this.record(...this.apply(settle(reclaimed), decision, now), reclaimed);
       return outcomeOf(decision);
     }
     if (!to) return this.fail(reclaimed, profile, now, `no contact point for ${due.channel}`, due.attempts, reclaimed);

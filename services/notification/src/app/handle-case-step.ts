@@ -16,7 +16,7 @@ import type { CadenceRule } from "../domain/cadence-policy";
 import { defaultProfile, type Channel, type Fact, isStale, type Message } from "../domain/model";
 import { planMessages } from "../domain/plan";
 import { hasTemplate, interpolate } from "../domain/templates";
-import { supersededReason } from "../domain/validity";
+import { supersession } from "../domain/validity";
 import { loadBestHour } from "./best-hour";
 import { NotifyOnFact, type NotifyOnFactDeps, type NotifyOutcome } from "./notify-on-fact";
 import type { AccountFactsRepository, CustomerRepository, EngagementRepository, MessageRepository } from "./ports";
@@ -110,7 +110,15 @@ export class HandleCaseStep {
     );
     const out = planned.map((m) =>
       sent && m.status === "SCHEDULED"
-        ? { ...m, status: "SUPPRESSED" as const, scheduledAt: now, scheduleReason: `already sent today on ${m.channel} (message ${sent.id})`, lastError: "already sent" }
+        ? {
+            ...m,
+            status: "SUPPRESSED" as const,
+            scheduledAt: now,
+            scheduleReason: `already sent today on ${m.channel} (message ${sent.id})`,
+            lastError: "already sent",
+            reasonCode: "ALREADY_SENT" as const,
+            statusReason: `already sent today on ${m.channel} (message ${sent.id})`,
+          }
         : m,
     );
     const live = out.filter((m) => m.status === "SCHEDULED").map((m) => m.channel);
@@ -119,7 +127,7 @@ export class HandleCaseStep {
       // one whose fact carries the same instant (hence "up to 1 ms after", before the step's own message is stored)
       await accounts.record(fact.accountId, { notice: { channels: live, at: fact.occurredAt } });
       const upTo = new Date(fact.occurredAt.getTime() + 1);
-      await messages.supersedeQueued(fact.accountId, upTo, supersededReason("NEWER_NOTICE", fact.occurredAt), live);
+      await messages.supersedeQueued(fact.accountId, upTo, supersession("NEWER_NOTICE", fact.occurredAt), now, live);
     }
     const inserted = out.length > 0 ? await messages.insertNew(out) : [];
     const ids = out.map((m) => m.id);

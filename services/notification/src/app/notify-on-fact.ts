@@ -1,7 +1,7 @@
 import type { Clock } from "@whiteslip/core";
 import { type Channel, defaultProfile, type Fact, isStale } from "../domain/model";
 import { planMessages } from "../domain/plan";
-import { type AccountFacts, supersededReason, validityOf } from "../domain/validity";
+import { type AccountFacts, type Supersession, supersession, validityOf } from "../domain/validity";
 import { bestHour } from "../domain/schedule";
 import type {
   AccountFactsRepository,
@@ -96,7 +96,7 @@ export class NotifyOnFact {
     const notices = todo
       .map((i, k) => ({ fact: facts[i]!, messages: planned[k]!.filter((m) => m.supersedable && m.status === "SCHEDULED") }))
       .filter((n) => n.messages.length > 0);
-    const supersede: { id: string; before: Date; reason: string }[] = [];
+    const supersede: ({ id: string; before: Date } & Supersession)[] = [];
     const records: { accountId: string; at: Date; channels: Channel[]; ids: Partial<Record<Channel, string>> }[] = [];
     for (const { fact, messages: ms } of notices) {
       const acc = known.get(fact.accountId) ?? {};
@@ -107,7 +107,7 @@ export class NotifyOnFact {
         const prev = at[m.channel];
         if (prev && prev >= fact.occurredAt) continue; // an older notice than the stored one: the dispatcher supersedes it
         const prevId = ids[m.channel];
-        if (prevId && prevId !== m.id) supersede.push({ id: prevId, before: fact.occurredAt, reason: supersededReason("NEWER_NOTICE", fact.occurredAt) });
+        if (prevId && prevId !== m.id) supersede.push({ id: prevId, before: fact.occurredAt, ...supersession("NEWER_NOTICE", fact.occurredAt) });
         newer[m.channel] = m.id;
         at[m.channel] = fact.occurredAt;
         ids[m.channel] = m.id;
@@ -124,7 +124,7 @@ export class NotifyOnFact {
     const inserted = new Set(await messages.insertNew(planned.flat()));
     await Promise.all([
       records.length > 0 ? this.d.accounts.recordNotices(records) : Promise.resolve(),
-      supersede.length > 0 ? messages.supersedeByIds(supersede) : Promise.resolve(0),
+      supersede.length > 0 ? messages.supersedeByIds(supersede, now) : Promise.resolve(0),
     ]);
     await messages.markFactsProcessed(todo.map((i, k) => ({ factEventId: facts[i]!.eventId, factType: facts[i]!.factType, messageIds: planned[k]!.map((m) => m.id) })), now);
     for (const [k, i] of todo.entries()) {

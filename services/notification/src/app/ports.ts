@@ -13,14 +13,20 @@ import type {
   Preferences,
 } from "../domain/model";
 import type { EngagementSample } from "../domain/schedule";
-import type { AccountFacts } from "../domain/validity";
+import type { AccountFacts, Supersession } from "../domain/validity";
 
 /** A status change to publish (through the outbox on the message document). */
 export type NotificationEvent =
   | { type: "SENT"; at: Date }
   | { type: "DELIVERED"; at: Date }
   | { type: "FAILED"; at: Date; error: string; attempts: number; fallbackChannel?: Channel }
-  | { type: "ENGAGED"; at: Date; kind: EngagementKind };
+  | { type: "ENGAGED"; at: Date; kind: EngagementKind }
+  /**
+   * NotificationSuppressed: the message reached SUPPRESSED, EXPIRED or SUPERSEDED (status, `reasonCode` and
+   * `statusReason` are the message's own) at `at`. Every write that moves a message there carries it: a transition
+   * passes it, insertNew adds it to a message planned SUPPRESSED, the supersede writes add it per message.
+   */
+  | { type: "UNSENT"; at: Date };
 
 /** Contact points to set; undefined fields are left unchanged. */
 export interface ContactPatch {
@@ -73,7 +79,10 @@ export interface MessageRepository {
   factsProcessed(factEventIds: string[]): Promise<Set<string>>;
   /** Records many planned facts (one write; markers that exist are left as they are). */
   markFactsProcessed(facts: { factEventId: string; factType: string; messageIds: string[] }[], now: Date): Promise<void>;
-  /** Inserts messages whose id is new; returns the ids inserted (existing ids are left as they are). */
+  /**
+   * Inserts messages whose id is new; returns the ids inserted (existing ids are left as they are). A message planned
+   * SUPPRESSED (or EXPIRED/SUPERSEDED) is inserted with its NotificationSuppressed in its outbox (time: createdAt).
+   */
   insertNew(messages: Message[]): Promise<string[]>;
   /**
    * Messages due: SCHEDULED or HELD with scheduledAt ≤ now, SENDING whose claim expired (claimExpiresAt ≤ now),
@@ -94,15 +103,16 @@ export interface MessageRepository {
   ): Promise<boolean>;
   /**
    * Marks the account's queued (SCHEDULED/HELD) supersedable messages whose fact is older than `before` as
-   * SUPERSEDED with `reason` (only on `channels` when given); returns how many. A message being sent (SENDING) is
-   * left to its dispatcher, which re-checks before the provider call.
+   * SUPERSEDED with the supersession's code and reason (only on `channels` when given), each in one write by id with
+   * its NotificationSuppressed (decided `at`); returns how many. A message being sent (SENDING) is left to its
+   * dispatcher, which re-checks before the provider call.
    */
-  supersedeQueued(accountId: string, before: Date, reason: string, channels?: readonly Channel[]): Promise<number>;
+  supersedeQueued(accountId: string, before: Date, s: Supersession, at: Date, channels?: readonly Channel[]): Promise<number>;
   /**
-   * Marks the given messages SUPERSEDED with their reason when they are still queued (SCHEDULED/HELD) and their fact
-   * is older than `before` (one round trip, by id); returns how many.
+   * Marks the given messages SUPERSEDED with their code and reason, and their NotificationSuppressed (decided `at`),
+   * when they are still queued (SCHEDULED/HELD) and their fact is older than `before`; returns how many.
    */
-  supersedeByIds(items: { id: string; before: Date; reason: string }[]): Promise<number>;
+  supersedeByIds(items: ({ id: string; before: Date } & Supersession)[], at: Date): Promise<number>;
   /** One message. */
   get(id: string): Promise<Message | null>;
   /** Messages of a fact (to avoid a fallback onto a channel already used). */

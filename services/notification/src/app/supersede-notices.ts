@@ -1,4 +1,5 @@
-import { supersededReason } from "../domain/validity";
+import type { Clock } from "@whiteslip/core";
+import { supersession } from "../domain/validity";
 import type { AccountFactsRepository, MessageRepository } from "./ports";
 
 /** A payment or a cure of an account, as notification hears of it. */
@@ -18,10 +19,10 @@ export interface AccountEvent {
  * ListNotifications says so at once. Idempotent: a redelivered event finds nothing left to supersede.
  */
 export async function supersedeNotices(
-  deps: { messages: MessageRepository; accounts: AccountFactsRepository },
+  deps: { messages: MessageRepository; accounts: AccountFactsRepository; clock?: Clock },
   e: AccountEvent,
 ): Promise<{ superseded: number }> {
   await deps.accounts.record(e.accountId, e.kind === "PAYMENT" ? { paymentAt: e.at } : { curedAt: e.at });
-  const reason = supersededReason(e.kind === "PAYMENT" ? "PAYMENT" : "CURE", e.at);
-  return { superseded: await deps.messages.supersedeQueued(e.accountId, e.at, reason) };
+  const s = supersession(e.kind === "PAYMENT" ? "PAYMENT" : "CURE", e.at);
+  return { superseded: await deps.messages.supersedeQueued(e.accountId, e.at, s, deps.clock?.now() ?? e.at) };
 }

@@ -69,6 +69,34 @@ export type DeliveryStatus =
   | "SUPERSEDED"
   | "RECONCILE";
 
+/**
+ * Final statuses of a message that was never handed to a provider. Each is published (NotificationSuppressed, with
+ * its reason code) in the same single-document write that records it, so whoever waits on the message — a case's
+ * treatment-path step — learns its end as surely as it learns of a send.
+ */
+export type UnsentStatus = "SUPPRESSED" | "EXPIRED" | "SUPERSEDED";
+/** All unsent final statuses. */
+export const UNSENT_STATUSES: readonly UnsentStatus[] = ["SUPPRESSED", "EXPIRED", "SUPERSEDED"];
+/** True for a final status of a message that was never handed to a provider. */
+export function isUnsent(s: DeliveryStatus): s is UnsentStatus {
+  return (UNSENT_STATUSES as readonly string[]).includes(s);
+}
+
+/**
+ * The rule that kept a message from being sent (NotificationSuppressed's `reason_code`): OPTED_OUT — the customer's
+ * channel preference (not for LEGAL); CAP_HOLD_EXPIRED — held by a frequency cap past `caps.holdExpiryHours`;
+ * ALREADY_SENT — a case step whose notice already went out on the channel that business day; VALIDITY_ENDED —
+ * EXPIRED; SUPERSEDED_BY_PAYMENT / _CURE / _NEWER_NOTICE — SUPERSEDED (validity.ts).
+ */
+export type UnsentReasonCode =
+  | "OPTED_OUT"
+  | "CAP_HOLD_EXPIRED"
+  | "ALREADY_SENT"
+  | "VALIDITY_ENDED"
+  | "SUPERSEDED_BY_PAYMENT"
+  | "SUPERSEDED_BY_CURE"
+  | "SUPERSEDED_BY_NEWER_NOTICE";
+
 /** Statuses a dispatcher may still act on (the rest are final; RECONCILE is looked up again at `reconcileAt` or waits for an operator). */
 export const PENDING_STATUSES: readonly DeliveryStatus[] = ["SCHEDULED", "HELD", "SENDING"];
 
@@ -214,8 +242,10 @@ export interface Message {
   validUntil?: Date;
   /** An overdue notice: superseded by a later payment, cure or newer notice on the same account and channel. */
   supersedable?: boolean;
-  /** Why the message is EXPIRED, SUPERSEDED or RECONCILE. */
+  /** Why the message is SUPPRESSED, EXPIRED, SUPERSEDED or RECONCILE. */
   statusReason?: string;
+  /** SUPPRESSED, EXPIRED, SUPERSEDED: the rule that decided it (published in NotificationSuppressed). */
+  reasonCode?: UnsentReasonCode;
   /** Fencing token of the dispatcher holding the message (SENDING); a record must match it. */
   claimToken?: string;
   /** When the claim lapses and another dispatcher may recover the message. */

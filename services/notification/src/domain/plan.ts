@@ -79,7 +79,9 @@ export function planMessages(input: PlanInput): Message[] {
       factAt: fact.occurredAt,
       supersedable: validity.supersedable && rule.category !== "LEGAL",
       ...(validity.validUntil && rule.category !== "LEGAL" ? { validUntil: validity.validUntil } : {}),
-      ...(allowed ? {} : { lastError: "opted out" }),
+      ...(allowed
+        ? {}
+        : { lastError: "opted out", reasonCode: "OPTED_OUT" as const, statusReason: `opted out of ${channel} for ${rule.category}` }),
     });
   }
   return out;
@@ -107,6 +109,7 @@ export function fallbackMessage(failed: Message, channel: Channel, now: Date): M
     readAt: undefined,
     engagedKinds: [],
     statusReason: undefined,
+    reasonCode: undefined,
     claimToken: undefined,
     claimExpiresAt: undefined,
   };

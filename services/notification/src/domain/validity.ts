@@ -18,7 +18,7 @@
  * Pure: no I/O; the dispatcher supplies what it knows of the account.
  */
 import { addDays, isLocalDate, type LocalDate, dateInZone, zonedInstant } from "@whiteslip/core";
-import type { Channel, Fact, Message } from "./model";
+import type { Channel, Fact, Message, UnsentReasonCode } from "./model";
 
 /** The validity of a message planned for a fact. */
 export interface Validity {
@@ -77,10 +77,28 @@ export function supersededReason(by: Supersessor, at: Date): string {
   }
 }
 
+/** A supersession's reason code and words (what a message SUPERSEDED by `by` at `at` records and publishes). */
+export interface Supersession {
+  code: UnsentReasonCode;
+  reason: string;
+}
+
+/** The reason code of a supersession. */
+export function supersededCode(by: Supersessor): UnsentReasonCode {
+  return by === "PAYMENT" ? "SUPERSEDED_BY_PAYMENT" : by === "CURE" ? "SUPERSEDED_BY_CURE" : "SUPERSEDED_BY_NEWER_NOTICE";
+}
+
+/** Code and words of a supersession by `by` at `at`. */
+export function supersession(by: Supersessor, at: Date): Supersession {
+  return { code: supersededCode(by), reason: supersededReason(by, at) };
+}
+
 /** A message that must not be sent any more, and why. */
 export interface Obsolete {
   /** EXPIRED (window closed) or SUPERSEDED (a later fact made it wrong). */
   status: "EXPIRED" | "SUPERSEDED";
+  /** The rule (VALIDITY_ENDED, SUPERSEDED_BY_*). */
+  code: UnsentReasonCode;
   /** Stored and shown in ListNotifications. */
   reason: string;
 }
@@ -100,12 +118,12 @@ export function obsolescence(
   if (m.supersedable && m.factAt && facts) {
     const after = (t: Date | undefined) => t !== undefined && t.getTime() > m.factAt!.getTime();
     if (after(facts.lastPaymentAt))
-      return { status: "SUPERSEDED", reason: supersededReason("PAYMENT", facts.lastPaymentAt!) };
-    if (after(facts.curedAt)) return { status: "SUPERSEDED", reason: supersededReason("CURE", facts.curedAt!) };
+      return { status: "SUPERSEDED", ...supersession("PAYMENT", facts.lastPaymentAt!) };
+    if (after(facts.curedAt)) return { status: "SUPERSEDED", ...supersession("CURE", facts.curedAt!) };
     const newer = facts.latestNoticeAt?.[m.channel];
-    if (after(newer)) return { status: "SUPERSEDED", reason: supersededReason("NEWER_NOTICE", newer!) };
+    if (after(newer)) return { status: "SUPERSEDED", ...supersession("NEWER_NOTICE", newer!) };
   }
   if (m.validUntil && now.getTime() >= m.validUntil.getTime())
-    return { status: "EXPIRED", reason: `validity window ended ${m.validUntil.toISOString()}` };
+    return { status: "EXPIRED", code: "VALIDITY_ENDED", reason: `validity window ended ${m.validUntil.toISOString()}` };
   return null;
 }

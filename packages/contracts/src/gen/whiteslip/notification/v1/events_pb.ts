@@ -6,7 +6,7 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Category, Channel, EngagementKind } from "./notification_pb";
+import type { Category, Channel, DeliveryStatus, EngagementKind } from "./notification_pb";
 import { file_whiteslip_notification_v1_notification } from "./notification_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file whiteslip/notification/v1/events.proto.
  */
 export const file_whiteslip_notification_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("CiZ3aGl0ZXNsaXAvbm90aWZpY2F0aW9uL3YxL2V2ZW50cy5wcm90bxIZd2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MSL1AQoPTm90aWZpY2F0aW9uUmVmEhcKD25vdGlmaWNhdGlvbl9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRISCgphY2NvdW50X2lkGAMgASgJEjUKCGNhdGVnb3J5GAQgASgOMiMud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DYXRlZ29yeRIzCgdjaGFubmVsGAUgASgOMiIud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DaGFubmVsEhAKCHRlbXBsYXRlGAYgASgJEg8KB2ZhY3RfaWQYByABKAkSEQoJZmFjdF90eXBlGAggASgJIngKEE5vdGlmaWNhdGlvblNlbnQSNwoDcmVmGAEgASgLMioud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5Ob3RpZmljYXRpb25SZWYSKwoHc2VudF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiggEKFU5vdGlmaWNhdGlvbkRlbGl2ZXJlZBI3CgNyZWYYASABKAsyKi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLk5vdGlmaWNhdGlvblJlZhIwCgxkZWxpdmVyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqwBChJOb3RpZmljYXRpb25GYWlsZWQSNwoDcmVmGAEgASgLMioud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5Ob3RpZmljYXRpb25SZWYSDQoFZXJyb3IYAiABKAkSEAoIYXR0ZW1wdHMYAyABKAUSPAoQZmFsbGJhY2tfY2hhbm5lbBgEIAEoDjIiLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2hhbm5lbCK4AQoTTm90aWZpY2F0aW9uRW5nYWdlZBI3CgNyZWYYASABKAsyKi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLk5vdGlmaWNhdGlvblJlZhI3CgRraW5kGAIgASgOMikud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5FbmdhZ2VtZW50S2luZBIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp, file_whiteslip_notification_v1_notification]);
+  fileDesc("CiZ3aGl0ZXNsaXAvbm90aWZpY2F0aW9uL3YxL2V2ZW50cy5wcm90bxIZd2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MSL1AQoPTm90aWZpY2F0aW9uUmVmEhcKD25vdGlmaWNhdGlvbl9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRISCgphY2NvdW50X2lkGAMgASgJEjUKCGNhdGVnb3J5GAQgASgOMiMud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DYXRlZ29yeRIzCgdjaGFubmVsGAUgASgOMiIud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5DaGFubmVsEhAKCHRlbXBsYXRlGAYgASgJEg8KB2ZhY3RfaWQYByABKAkSEQoJZmFjdF90eXBlGAggASgJIngKEE5vdGlmaWNhdGlvblNlbnQSNwoDcmVmGAEgASgLMioud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5Ob3RpZmljYXRpb25SZWYSKwoHc2VudF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiggEKFU5vdGlmaWNhdGlvbkRlbGl2ZXJlZBI3CgNyZWYYASABKAsyKi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLk5vdGlmaWNhdGlvblJlZhIwCgxkZWxpdmVyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqwBChJOb3RpZmljYXRpb25GYWlsZWQSNwoDcmVmGAEgASgLMioud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5Ob3RpZmljYXRpb25SZWYSDQoFZXJyb3IYAiABKAkSEAoIYXR0ZW1wdHMYAyABKAUSPAoQZmFsbGJhY2tfY2hhbm5lbBgEIAEoDjIiLndoaXRlc2xpcC5ub3RpZmljYXRpb24udjEuQ2hhbm5lbCK4AQoTTm90aWZpY2F0aW9uRW5nYWdlZBI3CgNyZWYYASABKAsyKi53aGl0ZXNsaXAubm90aWZpY2F0aW9uLnYxLk5vdGlmaWNhdGlvblJlZhI3CgRraW5kGAIgASgOMikud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5FbmdhZ2VtZW50S2luZBIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi4QEKFk5vdGlmaWNhdGlvblN1cHByZXNzZWQSNwoDcmVmGAEgASgLMioud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5Ob3RpZmljYXRpb25SZWYSOQoGc3RhdHVzGAIgASgOMikud2hpdGVzbGlwLm5vdGlmaWNhdGlvbi52MS5EZWxpdmVyeVN0YXR1cxITCgtyZWFzb25fY29kZRgDIAEoCRIOCgZyZWFzb24YBCABKAkSLgoKZGVjaWRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp, file_whiteslip_notification_v1_notification]);
 
 /**
  * NotificationRef identifies a message and the fact it was about.
@@ -218,4 +218,60 @@ export type NotificationEngaged = Message<"whiteslip.notification.v1.Notificatio
  */
 export const NotificationEngagedSchema: GenMessage<NotificationEngaged> = /*@__PURE__*/
   messageDesc(file_whiteslip_notification_v1_events, 4);
+
+/**
+ * NotificationSuppressed: a message that will never be sent, and why — the terminal report of every message that
+ * is not handed to a provider, so a consumer waiting on the message (collections' treatment-path steps) learns its
+ * end as surely as it learns of a send. Published in the same single-document write that records the terminal
+ * status (the message's outbox), once per message (event id derived from the message id). Topic
+ * `whiteslip.notification.notification-suppressed.v1`.
+ *
+ * @generated from message whiteslip.notification.v1.NotificationSuppressed
+ */
+export type NotificationSuppressed = Message<"whiteslip.notification.v1.NotificationSuppressed"> & {
+  /**
+   * The message.
+   *
+   * @generated from field: whiteslip.notification.v1.NotificationRef ref = 1;
+   */
+  ref?: NotificationRef | undefined;
+
+  /**
+   * What became of it: DELIVERY_STATUS_SUPPRESSED (a rule kept it from being sent), DELIVERY_STATUS_EXPIRED (its
+   * validity window closed before it could be sent) or DELIVERY_STATUS_SUPERSEDED (a later fact made it wrong).
+   *
+   * @generated from field: whiteslip.notification.v1.DeliveryStatus status = 2;
+   */
+  status: DeliveryStatus;
+
+  /**
+   * The rule that decided it, a stable code: OPTED_OUT (the customer's channel preference), CAP_HOLD_EXPIRED (held by
+   * a frequency cap past the hold limit), ALREADY_SENT (the same notice already went out on the channel that day),
+   * VALIDITY_ENDED (expired), SUPERSEDED_BY_PAYMENT, SUPERSEDED_BY_CURE, SUPERSEDED_BY_NEWER_NOTICE.
+   *
+   * @generated from field: string reason_code = 3;
+   */
+  reasonCode: string;
+
+  /**
+   * The stored reason in words (no personal data), as ListNotifications shows it.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * When notification decided it.
+   *
+   * @generated from field: google.protobuf.Timestamp decided_at = 5;
+   */
+  decidedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message whiteslip.notification.v1.NotificationSuppressed.
+ * Use `create(NotificationSuppressedSchema)` to create a new message.
+ */
+export const NotificationSuppressedSchema: GenMessage<NotificationSuppressed> = /*@__PURE__*/
+  messageDesc(file_whiteslip_notification_v1_events, 5);
 
