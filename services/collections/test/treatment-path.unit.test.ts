@@ -5,6 +5,7 @@ import { handleOverdue } from "../src/app/handle-overdue";
 import { handleStepReport } from "../src/app/handle-step-report";
 import { logContactAttempt } from "../src/app/log-contact-attempt";
 import { upsertAgent } from "../src/app/upsert-agent";
+import { caseCostFen } from "../src/domain/stats";
 import { DEFAULT_CHAMPION, type Strategy, type StrategySet } from "../src/domain/strategy";
 import { strategyTableViolations } from "../src/domain/strategy-validation";
 import type { CollectionCase } from "../src/domain/types";
@@ -191,6 +192,48 @@ describe("treatment paths", () => {
     await handleAccountCured(deps, "a1", "cure-1", day(2));
     expect(only(cases.docs).path.slice(1).map((s) => s.status)).toEqual(["SKIPPED", "SKIPPED", "SKIPPED"]);
     expect(await handleStepReport(deps, { accountId: "a1", stepId, status: "SENT", detail: "" })).toBe("no-case");
+  });
+
+  it("a step notification will never send ends SUPPRESSED / EXPIRED / SUPERSEDED with the rule, audited; only a provider hand-off moves it on", async () => {
+    const { deps, cases } = setup();
+    await handleOverdue(deps, overdue("a1", day(1), 1));
+    const stepId = only(cases.docs).path[0]!.stepId;
+    const detail = "OPTED_OUT on SMS: opted out of SMS for COLLECTION";
+    expect(await handleStepReport(deps, { accountId: "a1", stepId, status: "SUPPRESSED", detail })).toBe("applied");
+    expect(only(cases.docs).path[0]).toMatchObject({ status: "SUPPRESSED", outcome: detail });
+    expect(only(cases.docs).audit.at(-1)).toMatchObject({ action: "STEP_SUPPRESSED", detail: expect.stringContaining("OPTED_OUT") });
+    // redelivered, or a second unsent report (another message of the step): the first stays, nothing written
+    expect(await handleStepReport(deps, { accountId: "a1", stepId, status: "SUPPRESSED", detail })).toBe("unchanged");
+    expect(await handleStepReport(deps, { accountId: "a1", stepId, status: "EXPIRED", detail: "VALIDITY_ENDED on SMS" })).toBe("unchanged");
+    expect(only(cases.docs).path[0]).toMatchObject({ status: "SUPPRESSED", outcome: detail });
+    // a provider got a message of the step after all (a fallback channel): that is what happened, and it is paid
+    expect(await handleStepReport(deps, { accountId: "a1", stepId, status: "SENT", detail: "sent on SMS" })).toBe("applied");
+    // ... and a later unsent report never takes it back
+    expect(await handleStepReport(deps, { accountId: "a1", stepId, status: "SUPERSEDED", detail: "SUPERSEDED_BY_PAYMENT on SMS" })).toBe("unchanged");
+    expect(only(cases.docs).path[0]!.status).toBe("SENT");
+    // a step not handed to notification yet (PLANNED) takes no report
+    const planned = only(cases.docs).path.find((x) => x.status === "PLANNED")!;
+    expect(await handleStepReport(deps, { accountId: "a1", stepId: planned.stepId, status: "EXPIRED", detail: "" })).toBe("unchanged");
+  });
+
+  it("a step costs a contact only once a provider got it: not requested, suppressed, expired, superseded, nor failed without a call", async () => {
+    const { deps, cases } = setup();
+    const cost = { ...testPolicy.contactCostFen, SMS: 5n };
+    const accounts = ["a1", "a2", "a3", "a4", "a5", "a6", "a7"];
+    for (const a of accounts) await handleOverdue(deps, overdue(a, day(1), 1));
+    const step = (a: string) => [...cases.docs.values()].find((c) => c.accountId === a)!.path[0]!.stepId;
+    const reports = [
+      ["a2", "SUPPRESSED", undefined],
+      ["a3", "EXPIRED", undefined],
+      ["a4", "SUPERSEDED", undefined],
+      ["a5", "FAILED", 0],
+      ["a6", "FAILED", 2],
+      ["a7", "DELIVERED", undefined],
+    ] as const;
+    for (const [a, status, attempts] of reports)
+      expect(await handleStepReport(deps, { accountId: a, stepId: step(a), status, detail: status, attempts })).toBe("applied");
+    const costOf = (a: string) => caseCostFen([...cases.docs.values()].find((c) => c.accountId === a)!, cost);
+    expect(accounts.map(costOf)).toEqual([0n, 0n, 0n, 0n, 0n, 5n, 5n]);
   });
 
   it("a strategy change changes who gets which message when: the challenger's accounts get a DPD 2 SMS, not a DPD 1 one", async () => {

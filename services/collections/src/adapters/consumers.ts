@@ -1,10 +1,11 @@
 /**
- * Kafka consumers (group `collections` by default): billing's Overdue, DueSoon, PaymentReceived, AccountCured,
+ * Kafka consumers (group `collections` by default): notification's NotificationSent/Delivered/Failed/Suppressed (for
+ * treatment-path steps), billing's Overdue, DueSoon, PaymentReceived, AccountCured,
  * ChargedOff and credit's CreditLineOpened, CreditLineChanged, RiskFlagRaised. Each handler is idempotent by the
  * event id (kept on the case or tier document in the same single-document write as the effect).
  */
 import { type Subscription, subscribe } from "@whiteslip/bus";
-import { checkOverdue, collections, notification, Topics } from "@whiteslip/contracts";
+import { checkNotificationSuppressed, checkOverdue, collections, notification, Topics } from "@whiteslip/contracts";
 import { invalidArgument } from "@whiteslip/core";
 import { handleAccountCured } from "../app/handle-account-cured";
 import { handleChargedOff } from "../app/handle-charged-off";
@@ -38,9 +39,15 @@ export function collectionsSubscriptions(deps: Deps, logger: DebugLogger): Subsc
     ref: notification.NotificationRef | undefined,
     status: StepReport["status"],
     detail: string,
+    attempts?: number,
   ) => {
     if (!ref || ref.factType !== stepType || !ref.accountId || !ref.factId) return;
-    log(topic, id, await handleStepReport(deps, { accountId: ref.accountId, stepId: ref.factId, status, detail }));
+    log(topic, id, await handleStepReport(deps, { accountId: ref.accountId, stepId: ref.factId, status, detail, attempts }));
+  };
+  const UNSENT: Partial<Record<notification.DeliveryStatus, StepReport["status"]>> = {
+    [notification.DeliveryStatus.SUPPRESSED]: "SUPPRESSED",
+    [notification.DeliveryStatus.EXPIRED]: "EXPIRED",
+    [notification.DeliveryStatus.SUPERSEDED]: "SUPERSEDED",
   };
   const channelName = (ref: notification.NotificationRef | undefined) =>
     ref ? (notification.Channel[ref.channel] ?? String(ref.channel)) : "";
@@ -51,8 +58,14 @@ export function collectionsSubscriptions(deps: Deps, logger: DebugLogger): Subsc
     ),
     subscribe(Topics.NotificationFailed, (e) =>
       // the provider's error text stays in notification (it may quote a contact point)
-      report(e.topic, e.id, e.data.ref, "FAILED", `failed on ${channelName(e.data.ref)} after ${e.data.attempts} attempts`),
+      report(e.topic, e.id, e.data.ref, "FAILED", `failed on ${channelName(e.data.ref)} after ${e.data.attempts} attempts`, e.data.attempts),
     ),
+    subscribe(Topics.NotificationSuppressed, (e) => {
+      checkNotificationSuppressed(e.data); // a status or code outside the contract: dead-lettered at once
+      // the rule's code first (what the audit line and the console show), then notification's words (no personal data)
+      const detail = `${e.data.reasonCode} on ${channelName(e.data.ref)}${e.data.reason ? `: ${e.data.reason}` : ""}`;
+      return report(e.topic, e.id, e.data.ref, UNSENT[e.data.status]!, detail);
+    }),
     subscribe(Topics.Overdue, async (e) => {
       const d = e.data;
       checkOverdue(d); // an impossible date or a DPD below 1 opens no case: dead-lettered at once, as by every consumer

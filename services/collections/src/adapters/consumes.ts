@@ -9,6 +9,7 @@ export const collectionsConsumes = [
   "NotificationSent",
   "NotificationDelivered",
   "NotificationFailed",
+  "NotificationSuppressed",
   "Overdue",
   "DueSoon",
   "RiskFlagRaised",

@@ -7,13 +7,18 @@ import { BUCKETS, nextBucket } from "@whiteslip/core";
 import { isActive } from "./case";
 import type { ContactCosts } from "./contact-costs";
 import { twoProportionZ, wilson } from "./significance";
+import { isPaidStep } from "./treatment-path";
 import type { Bucket, CollectionCase } from "./types";
 
-/** Contact cost of a case: made attempts, digital path steps handed to notification, legal notices. */
+/**
+ * Contact cost of a case: made attempts, digital path steps a provider got (`isPaidStep`: sent, delivered, or failed
+ * after a provider call — not one notification suppressed, let expire, found superseded or has not decided yet),
+ * legal notices.
+ */
 export function caseCostFen(c: CollectionCase, cost: ContactCosts): Fen {
   let n = 0n;
   for (const a of c.attempts) if (!a.refused) n += cost[a.channel] ?? 0n;
-  for (const s of c.path) if (["REQUESTED", "SENT", "DELIVERED", "FAILED"].includes(s.status)) n += cost[s.channel] ?? 0n;
+  for (const s of c.path) if (isPaidStep(s)) n += cost[s.channel] ?? 0n;
   n += BigInt(c.legalNotices.length) * (cost.LEGAL_NOTICE ?? 0n);
   return n;
 }

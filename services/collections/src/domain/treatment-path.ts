@@ -57,7 +57,21 @@ export type StepStatus =
   | "QUEUED"
   | "DONE"
   | "REFUSED"
-  | "SKIPPED";
+  | "SKIPPED"
+  | "SUPPRESSED"
+  | "EXPIRED"
+  | "SUPERSEDED";
+
+/**
+ * What notification reports of a digital step's message: handed to a provider (SENT), delivered, failed (after
+ * `attempts` provider calls; 0 = none was made, e.g. no contact point), or never to be sent — SUPPRESSED by a rule
+ * (opted out, a cap hold expired, already sent that day), EXPIRED (its validity window closed first) or SUPERSEDED
+ * (a payment, a cure or a newer notice made it wrong).
+ */
+export type StepReportStatus = "SENT" | "DELIVERED" | "FAILED" | "SUPPRESSED" | "EXPIRED" | "SUPERSEDED";
+
+/** Step statuses of a message notification will never send (not a paid contact). */
+export const UNSENT_STEP_STATUSES: readonly StepStatus[] = ["SUPPRESSED", "EXPIRED", "SUPERSEDED"];
 
 /** A step scheduled on a case. */
 export interface CaseStep {
@@ -78,6 +92,8 @@ export interface CaseStep {
   outcome: string;
   /** When the status last changed. */
   updatedAt: Date;
+  /** FAILED: provider calls notification made for it (0 = none: no contact point or provider); absent before. */
+  attempts?: number;
 }
 
 /** Steps not yet carried out (their DPD has not come). */
@@ -217,26 +233,53 @@ export function completeAgentStep(b: ChangeBuilder, a: ContactAttempt, now: Date
   return b.case.path.find((s) => s.stepId === step.stepId) ?? null;
 }
 
-const DELIVERY_RANK: Partial<Record<StepStatus, number>> = { REQUESTED: 0, FAILED: 1, SENT: 2, DELIVERED: 3 };
+/**
+ * How far a digital step got. A report moves a step only forward:
+ * REQUESTED → SUPPRESSED | EXPIRED | SUPERSEDED (never sent) → FAILED → SENT → DELIVERED.
+ * Notification's statuses of one message are final, so a report of the same message never follows an unsent one;
+ * what can follow is a report of another message of the step — a fallback channel after a failure — and a report
+ * that a provider got a message (FAILED after attempts, SENT, DELIVERED) is the more telling news: the step was
+ * contacted after all, and is priced as such. Between two unsent reports the first stays (same rank).
+ */
+const DELIVERY_RANK: Partial<Record<StepStatus, number>> = {
+  REQUESTED: 0,
+  SUPPRESSED: 1,
+  EXPIRED: 1,
+  SUPERSEDED: 1,
+  FAILED: 2,
+  SENT: 3,
+  DELIVERED: 4,
+};
 
 /**
- * Notification's report on a digital step: SENT, DELIVERED or FAILED. A step only moves forward (a Sent after a
- * Delivered changes nothing; a fallback channel's delivery after a failure counts). Returns false when nothing
- * changed (unknown step, same or older news).
+ * Notification's report on a digital step (see DELIVERY_RANK). Returns false when nothing changed (unknown step,
+ * not a digital step, a step not handed to notification yet, same or older news).
  */
 export function applyStepReport(
   b: ChangeBuilder,
   id: string,
-  status: "SENT" | "DELIVERED" | "FAILED",
+  status: StepReportStatus,
   detail: string,
   now: Date,
+  attempts?: number,
 ): boolean {
   const s = b.case.path.find((x) => x.stepId === id);
   if (!s || !isDigitalStep(s.channel)) return false;
   const cur = DELIVERY_RANK[s.status];
   if (cur === undefined || cur >= DELIVERY_RANK[status]!) return false;
-  setStep(b, id, { status, outcome: detail }, now);
+  setStep(b, id, { status, outcome: detail, ...(status === "FAILED" && attempts !== undefined ? { attempts } : {}) }, now);
   return true;
+}
+
+/**
+ * True when a step was a paid contact: a message of it was handed to a provider — SENT, DELIVERED, or FAILED after
+ * at least one provider call. REQUESTED (notification has not decided yet), SUPPRESSED, EXPIRED, SUPERSEDED and a
+ * FAILED without any provider call cost nothing; agent and legal steps are priced by their attempts and notices.
+ */
+export function isPaidStep(s: Pick<CaseStep, "status" | "channel" | "attempts">): boolean {
+  if (!isDigitalStep(s.channel)) return false;
+  if (s.status === "SENT" || s.status === "DELIVERED") return true;
+  return s.status === "FAILED" && (s.attempts === undefined || s.attempts > 0);
 }
 
 /** Re-derives the case's queue after its open agent steps changed; the agent is released when the queue moves. */

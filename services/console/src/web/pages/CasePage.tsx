@@ -195,7 +195,16 @@ export function CasePage(props: { caseId: string; me: Me }) {
 }
 
 /** Features the account lost and why. */
-/** The case's treatment path: each step, when it was planned, and what became of it (sent, delivered, refused with its rule…). */
+/** Step statuses of a message notification will never send (suppressed by a rule, expired, superseded): shown muted. */
+const UNSENT_STEP_STATUSES = ["SUPPRESSED", "EXPIRED", "SUPERSEDED"];
+
+/** How a step status is shown: refused and failed steps stand out, never-sent ones are muted. */
+export function stepStatusClass(status: string): string {
+  if (status === "REFUSED" || status === "FAILED") return "refused";
+  return UNSENT_STEP_STATUSES.includes(status) ? "muted" : "";
+}
+
+/** The case's treatment path: each step, when it was planned, and what became of it (sent, delivered, refused with its rule, suppressed / expired / superseded by notification with its rule…). */
 export function CasePath(props: { steps: any[] }) {
   const { t, e, lang } = useI18n();
   if (props.steps.length === 0) return <p className="muted">{t("noPath")}</p>;
@@ -210,7 +219,7 @@ export function CasePath(props: { steps: any[] }) {
           `${e(shortEnum(s.channel, "STEP_CHANNEL_"))}${s.template ? ` · ${s.template}` : ""}`,
           s.ruleRef,
           formatBusinessDate(s.plannedDate, lang),
-          <span key="st" className={status === "REFUSED" || status === "FAILED" ? "refused" : ""} data-testid="path-step-status">
+          <span key="st" className={stepStatusClass(status)} data-testid="path-step-status">
             {e(status)}
           </span>,
           s.outcome ? <code key="o">{s.outcome}</code> : "",
