@@ -18,6 +18,9 @@ class MemoryCasePaths implements CasePathRepository {
   async lastStepAt(a: string) {
     return this.m.get(a) ?? null;
   }
+  async lastStepAtMany(ids: string[]) {
+    return new Map(ids.flatMap((a) => (this.m.has(a) ? [[a, this.m.get(a)!] as const] : [])));
+  }
   async recordStep(a: string, t: Date) {
     const cur = this.m.get(a);
     if (!cur || cur < t) this.m.set(a, t);
@@ -156,6 +159,30 @@ describe("treatment-path steps in notification", () => {
     expect(v.sms.sent).toHaveLength(1);
     const cadence = [...v.messages.rows.values()].find((m) => m.factId === "od-1" && m.channel === "SMS");
     expect(cadence?.status).toBe("SUPERSEDED");
+  });
+
+  it("regression (flaky treatment-path int test): the Overdue and its step handled at once send one SMS, the step's", async () => {
+    // the interleaving of the race: the cadence finds no path, then the whole step runs, then the cadence stores its
+    // notice — same instant as the step's fact, after the step's supersession
+    const w = await world();
+    const insertNew = w.messages.insertNew.bind(w.messages);
+    let stepFirst = true;
+    w.messages.insertNew = async (ms) => {
+      if (stepFirst && ms.some((m) => m.factId === "od-1")) {
+        stepFirst = false;
+        await w.steps.handle(step("s1", collections.StepChannel.SMS, at("2026-12-01T10:00")));
+      }
+      return insertNew(ms);
+    };
+    await w.notify.handle(overdue(1, at("2026-12-01T10:00")));
+    expect(stepFirst).toBe(false);
+    await w.dispatcher.tick();
+    expect(w.sms.sent).toHaveLength(1);
+    expect([...w.messages.rows.values()].find((m) => m.factId === "s1")).toMatchObject({ status: "DELIVERED" });
+    expect([...w.messages.rows.values()].find((m) => m.factId === "od-1" && m.channel === "SMS")).toMatchObject({
+      status: "SUPERSEDED",
+      reasonCode: "SUPERSEDED_BY_NEWER_NOTICE",
+    });
   });
 
   it("a non-digital or unknown-template step is refused as invalid (dead-lettered at once)", async () => {

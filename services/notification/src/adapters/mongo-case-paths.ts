@@ -5,6 +5,7 @@
  */
 import type { Db, Collection } from "mongodb";
 import type { CasePathRepository } from "../app/handle-case-step";
+import { findByIds } from "./by-id";
 
 interface CasePathDoc {
   _id: string;
@@ -20,6 +21,10 @@ export class MongoCasePathRepository implements CasePathRepository {
   async lastStepAt(accountId: string): Promise<Date | null> {
     const d = await this.coll.findOne({ _id: accountId });
     return d?.lastStepAt ?? null;
+  }
+  async lastStepAtMany(accountIds: string[]): Promise<Map<string, Date>> {
+    if (accountIds.length === 0) return new Map();
+    return new Map((await findByIds(this.coll, accountIds)).map((d) => [d._id, d.lastStepAt]));
   }
   async recordStep(accountId: string, at: Date): Promise<void> {
     // $max: a redelivered or older step changes nothing; a first upsert racing another retries as an update

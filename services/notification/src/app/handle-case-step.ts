@@ -16,7 +16,7 @@ import type { CadenceRule } from "../domain/cadence-policy";
 import { defaultProfile, type Channel, type Fact, isStale, type Message } from "../domain/model";
 import { planMessages } from "../domain/plan";
 import { hasTemplate, interpolate } from "../domain/templates";
-import { supersession } from "../domain/validity";
+import { type Supersession, supersession } from "../domain/validity";
 import { loadBestHour } from "./best-hour";
 import { NotifyOnFact, type NotifyOnFactDeps, type NotifyOutcome } from "./notify-on-fact";
 import type { AccountFactsRepository, CustomerRepository, EngagementRepository, MessageRepository } from "./ports";
@@ -28,6 +28,8 @@ export interface CasePathRepository {
   lastStepAt(accountId: string): Promise<Date | null>;
   /** Keeps the later of the stored time and `at`. */
   recordStep(accountId: string, at: Date): Promise<void>;
+  /** Latest step time of many accounts (one query by id); absent = never had one. */
+  lastStepAtMany(accountIds: string[]): Promise<Map<string, Date>>;
 }
 
 /** A digital step to send: the fact (an OVERDUE-like fact whose id is the step id) and what collections chose. */
@@ -177,12 +179,43 @@ export class CasePathAwareNotify extends NotifyOnFact {
         return pathActive(last, f?.curedAt);
       }),
     );
-    if (!onPath.some(Boolean)) return super.handleBatch(facts);
+    if (!onPath.some(Boolean)) return this.yieldToPath(facts, await super.handleBatch(facts));
     const rest = facts.filter((_, i) => !onPath[i]);
-    const planned = rest.length > 0 ? await super.handleBatch(rest) : [];
+    const planned = rest.length > 0 ? await this.yieldToPath(rest, await super.handleBatch(rest)) : [];
     const out: NotifyOutcome[] = [];
     let k = 0;
     for (const [i, fact] of facts.entries()) out.push(onPath[i] ? await this.handle(fact) : planned[k++]!);
     return out;
+  }
+
+  /**
+   * The race with a concurrent step (the Overdue and collections' step for it arrive on different topics, whose
+   * partitions are consumed concurrently): the cadence found no path, then the step recorded its path and superseded
+   * the queued notices on its channel — before the cadence's own notice was stored — so the cadence's SMS would go
+   * out beside the step's (both facts carry the same instant, so the dispatcher's "newer notice" check, strictly
+   * later, does not catch it either). Hence, after storing, the path is read again: an Overdue of an account whose
+   * path is active now yields its queued messages to it (SUPERSEDED, reported), as if it had been skipped. Either
+   * the step's supersession runs after the cadence's insert, or this read runs after the step's record: one of the
+   * two sees the other. (A crash between the cadence's marker and this write leaves that notice queued: the window
+   * of the original race, now only on a crash.)
+   */
+  private async yieldToPath(facts: Fact[], outcomes: NotifyOutcome[]): Promise<NotifyOutcome[]> {
+    const planned = facts.flatMap((f, i) => {
+      const o = outcomes[i]!;
+      return f.trigger === "OVERDUE" && o.outcome === "planned" && o.messageIds.length > 0 ? [{ f, ids: o.messageIds }] : [];
+    });
+    if (planned.length === 0) return outcomes;
+    const last = await this.casePaths.lastStepAtMany([...new Set(planned.map((p) => p.f.accountId))]);
+    if (last.size === 0) return outcomes;
+    const facts2 = await this.deps.accounts.getMany([...last.keys()]);
+    const items: ({ id: string; before: Date } & Supersession)[] = [];
+    for (const { f, ids } of planned) {
+      const at = last.get(f.accountId);
+      if (!at || !pathActive(at, facts2.get(f.accountId)?.curedAt)) continue;
+      const before = new Date(Math.max(at.getTime(), f.occurredAt.getTime()) + 1);
+      for (const id of ids) items.push({ id, before, ...supersession("NEWER_NOTICE", at) });
+    }
+    if (items.length > 0) await this.deps.messages.supersedeByIds(items, this.deps.clock.now());
+    return outcomes;
   }
 }
