@@ -3,7 +3,8 @@
  * opens a case whose strategy rule lists DPD 1 SMS; collections hands the step to notification over
  * `treatment-step-requested`; notification sends it through the HTTP SMS provider (preferences, quiet hours, caps
  * applied as for any message) and reports it; the case's path shows the step DELIVERED; the customer got one SMS
- * although notification's own cadence also saw the Overdue.
+ * although notification's own cadence also saw the Overdue. And a step notification will never send (the customer
+ * opted out of SMS) ends SUPPRESSED on the case with its rule, reported by NotificationSuppressed, at no cost.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -142,5 +143,41 @@ describe("a treatment path through collections and notification", () => {
     // one SMS went out, the step's; the cadence's own DPD 1 SMS (if it planned one first) was superseded by it
     expect(sms.map((n) => [n.factId, n.factType])).toEqual([[stepId, "whiteslip.collections.v1.TreatmentStepRequested"]]);
     expect(provider.requests.filter((r) => JSON.stringify(r).includes("逾期1天"))).toHaveLength(1);
+  });
+
+  it("a step to a customer who opted out of SMS ends SUPPRESSED on the case with the rule, audited, and costs nothing", async () => {
+    const accountId = uniqueName("acct");
+    const customerId = `cus-${accountId}`;
+    await notes.upsertContactPoints({ customerId, phone: "+8613800138001", timeZone: SH, locale: "zh-CN", displayName: "韩梅梅" });
+    await notes.setPreferences({
+      customerId,
+      preferences: [{ category: notification.Category.COLLECTION, channels: [notification.Channel.IN_APP] }],
+    });
+    const costBefore = (await cases.getCollectionsStats({})).strategies.find((s) => s.strategyId === "champion")?.costFen ?? 0n;
+    const sentBefore = provider.requests.length;
+    await publish(bus, Topics.Overdue, uniqueName("ov"), accountId, overdueData(accountId, "2026-03-10", 1), clock.now());
+    const opened = await waitFor(async () => (await cases.listCases({ accountId })).cases[0], 30_000, `case of ${accountId}`);
+
+    // notification plans the step's SMS SUPPRESSED and says so (NotificationSuppressed) in the same write; no tick needed
+    const got = await waitFor(
+      async () => {
+        const c = await cases.getCase({ caseId: opened.caseId });
+        return c.case!.path[0]!.status === collections.StepStatus.SUPPRESSED && c;
+      },
+      30_000,
+      "step SUPPRESSED on the case",
+    );
+    const step = got.case!.path[0]!;
+    expect(step.outcome).toMatch(/^OPTED_OUT on SMS: opted out of SMS for COLLECTION/);
+    expect(got.audit.find((a) => a.action === "STEP_SUPPRESSED")?.detail).toContain("OPTED_OUT");
+    const msg = (await notes.listNotifications({ customerId, pageSize: 50 })).notifications.find((n) => n.factId === step.stepId);
+    expect(msg?.status).toBe(notification.DeliveryStatus.SUPPRESSED);
+
+    // dispatching changes nothing: no SMS, and the suppressed step is no paid contact
+    await noti.tick!();
+    expect(provider.requests.length).toBe(sentBefore);
+    const costAfter = (await cases.getCollectionsStats({})).strategies.find((s) => s.strategyId === "champion")!.costFen;
+    expect(costAfter).toBe(costBefore);
+    expect((await cases.getCase({ caseId: opened.caseId })).case!.path[0]!.status).toBe(collections.StepStatus.SUPPRESSED);
   });
 });
