@@ -20,7 +20,7 @@ import type { OutgoingEvent } from "@whiteslip/bus";
 import { aborted } from "@whiteslip/core";
 import { meter } from "@whiteslip/telemetry";
 import type { Collection, Document, Filter, UpdateFilter } from "mongodb";
-import { PENDING_EVENTS, pushEvents, toStored } from "./outbox";
+import { NOT_OUTBOX, outboxFields, pushEvents } from "./outbox";
 import { isDuplicateKey } from "./store";
 
 /** The one error reason of an aggregate that kept changing under a command (gRPC ABORTED). */
@@ -193,7 +193,7 @@ function documentStore<T extends Document>(
   const byId = { _id: id } as unknown as Filter<Document>;
   return {
     async load() {
-      const doc = await coll.findOne(byId, { projection: { [PENDING_EVENTS]: 0 } });
+      const doc = await coll.findOne(byId, { projection: NOT_OUTBOX });
       if (!doc) return { current: null };
       const { _id, version, [APPLIED_MARKS]: marks, ...state } = doc;
       return { current: { id, version: version as number, state: state as T, marks: (marks as string[] | undefined) ?? [] } };
@@ -203,7 +203,7 @@ function documentStore<T extends Document>(
       const marks = change.marks ?? [];
       if (expected === null) {
         try {
-          await coll.insertOne({ ...change.state, _id: id, version: 1, [PENDING_EVENTS]: toStored([...events]), [APPLIED_MARKS]: [...marks] } as Document);
+          await coll.insertOne({ ...change.state, _id: id, version: 1, ...outboxFields([...events]), [APPLIED_MARKS]: [...marks] } as Document);
           return true;
         } catch (e) {
           if (isDuplicateKey(e)) return false;
@@ -211,7 +211,7 @@ function documentStore<T extends Document>(
         }
       }
       const update: Document = { $set: { ...change.state, version: expected + 1 } };
-      if (events.length > 0) update.$push = pushEvents([...events]);
+      pushEvents(update, [...events]);
       if (marks.length > 0) update.$addToSet = { [APPLIED_MARKS]: { $each: [...marks] } };
       const r = await coll.updateOne({ _id: id, version: expected } as unknown as Filter<Document>, update as UpdateFilter<Document>);
       return r.matchedCount === 1;

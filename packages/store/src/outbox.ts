@@ -33,10 +33,51 @@ export function toStored(events: OutgoingEvent[]): StoredEvent[] {
   }));
 }
 
-/** `$push` clause adding events to the outbox of the updated document. */
-export function pushEvents(events: OutgoingEvent[]): Document {
-  return { [PENDING_EVENTS]: { $each: toStored(events) } };
+/**
+ * The top-level marker of a document that may hold unpublished events: set (to {@link OUTBOX_PENDING}) by every
+ * write that adds events, in the same single-document write, and removed by the relay only by the conditional
+ * update that empties the outbox. So "documents that may hold pending events" is an equality on a top-level string,
+ * which an index (`{outbox: 1}`, created by the relay) and FerretDB's pushdown (testkit patch 5, ws6) serve —
+ * unlike `pendingEvents.0 exists`, which decodes every document.
+ */
+export const OUTBOX_MARK = "outbox";
+/** The value of {@link OUTBOX_MARK} while the outbox may hold events. */
+export const OUTBOX_PENDING = "pending";
+/** The collection (in each outbox collection's database) recording which collections were migrated to the marker. */
+export const OUTBOX_STATE = "outbox_relay";
+
+/**
+ * Adds `events` to the outbox of the document `update` updates: `$push` onto `pendingEvents` and `$set` of the
+ * marker, merged into the update's own `$push` / `$set`. Mutates and returns `update`. The one way writers add
+ * events to an update (a `$push` without the marker would only be found by the relay's watch, never by its sweep).
+ */
+export function pushEvents<U extends Document>(update: U, events: OutgoingEvent[]): U {
+  if (events.length === 0) return update;
+  const u = update as Document;
+  u.$push = { ...(u.$push as Document | undefined), [PENDING_EVENTS]: { $each: toStored(events) } };
+  u.$set = { ...(u.$set as Document | undefined), [OUTBOX_MARK]: OUTBOX_PENDING };
+  return update;
 }
+
+/** The outbox fields of a document inserted with `events` (spread into the inserted document; marker only with events). */
+export function outboxFields(events: OutgoingEvent[]): { [PENDING_EVENTS]: StoredEvent[]; [OUTBOX_MARK]?: typeof OUTBOX_PENDING } {
+  return events.length > 0 ? { [PENDING_EVENTS]: toStored(events), [OUTBOX_MARK]: OUTBOX_PENDING } : { [PENDING_EVENTS]: [] };
+}
+
+/** Projection leaving out the outbox (events and marker): what a reader of the aggregate's state asks for. */
+export const NOT_OUTBOX = { [PENDING_EVENTS]: 0, [OUTBOX_MARK]: 0 } as const;
+
+/**
+ * Records that `coll` needs no migration scan (its documents with events all carry the marker) and creates the
+ * marker's index: the state of a collection this version of the relay has run on. For a book seeded by a tool,
+ * e.g. a benchmark's, that never held unmarked events.
+ */
+export async function markOutboxMigrated(coll: Collection<Document>): Promise<void> {
+  await coll.createIndex({ [OUTBOX_MARK]: 1 });
+  await coll.db.collection<{ _id: string }>(OUTBOX_STATE).updateOne({ _id: coll.collectionName }, { $set: { marker: OUTBOX_MARK } }, { upsert: true });
+}
+
+const idKey = (id: unknown) => (typeof id === "string" ? `s:${id}` : `o:${String(id)}`);
 
 function fromStored(s: StoredEvent): OutgoingEvent {
   const v = s.value as unknown as Binary | Uint8Array;
@@ -58,10 +99,11 @@ export interface OutboxRelayOptions {
   /** Wait between rounds when idle, ms (default 200). */
   intervalMs?: number;
   /**
-   * With a client: how often to also scan the whole collections, ms (default 30,000;
-   * the first round always scans). That finds what no write of this process announced:
-   * events left by a process that died before its relay ran, or written in a way the
-   * watch does not recognise (not by _id).
+   * With a client: how often to also sweep the collections, ms (default 30,000; the first
+   * round always sweeps). The sweep reads the documents carrying the marker (`outbox:
+   * "pending"`, an indexed equality), never the whole collection. That finds what no write
+   * of this process announced: events left by a process that died before its relay ran, or
+   * written in a way the watch does not recognise (not by _id).
    */
   sweepIntervalMs?: number;
   /** Documents per publish batch (default 500). */
@@ -100,8 +142,19 @@ export function outboxWriteIds(commandName: string, command: Document): unknown[
  * decodes the whole collection: measured, a 100,000-account end-of-day waited
  * 111 s for its events), so the relay is told instead. It watches the client's
  * successful write commands on its collections that push events and reads those
- * documents by _id at once; a full scan runs at start and then every
- * `sweepIntervalMs` as the safety net.
+ * documents by _id at once. The safety net, at start and then every
+ * `sweepIntervalMs`, reads the documents whose marker says they may hold events
+ * (`{outbox: "pending"}`, served by the marker's index), never the whole collection.
+ *
+ * The marker is set by the same write that adds events (pushEvents / outboxFields)
+ * and removed only by the update that empties the outbox, conditional on the outbox
+ * still being exactly what was published: a crash anywhere leaves the marker on a
+ * document that still holds events (it is published again, at most: consumers
+ * dedupe by event id), and an event added meanwhile keeps its marker.
+ *
+ * Documents written before the marker existed: once per collection, the first
+ * sweep also runs the old full scan (`pendingEvents.0 exists`) and then records in
+ * `outbox_relay` that the collection is migrated; it never runs again.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
@@ -111,6 +164,8 @@ export class OutboxRelay {
   private readonly started = new Map<number, Hint>();
   private readonly hinted = new Map<string, Set<unknown>>();
   private readonly byName = new Map<string, Collection<Document>>();
+  /** Collections known migrated to the marker (their index exists, their one-off full scan is done). */
+  private readonly migrated = new Set<string>();
   private readonly detach: () => void = () => {};
 
   constructor(private readonly opts: OutboxRelayOptions) {
@@ -173,7 +228,7 @@ export class OutboxRelay {
     this.schedule(n > 0 || this.hinted.size > 0 ? 0 : (this.opts.intervalMs ?? 200));
   }
 
-  /** Publishes everything pending now (a full scan included); returns the number of events. Safe to call concurrently. */
+  /** Publishes everything pending now (a sweep of the marked documents included); returns the number of events. Safe to call concurrently. */
   flush(): Promise<number> {
     return this.exclusive(true);
   }
@@ -197,7 +252,7 @@ export class OutboxRelay {
         const coll = this.byName.get(name)!;
         while (ids.size > 0) {
           const chunk = [...ids].slice(0, this.batchSize);
-          total += (await this.publishFrom(coll, { _id: { $in: chunk } })).events;
+          total += (await this.publishFrom(coll, { _id: { $in: chunk } }, true)).events;
           for (const id of chunk) ids.delete(id);
         }
       }
@@ -210,17 +265,51 @@ export class OutboxRelay {
       const started = Date.now();
       let swept = 0;
       for (const coll of this.opts.collections) {
-        for (;;) {
-          const { docs, events } = await this.publishFrom(coll, {});
-          swept += events;
-          if (docs < this.batchSize) break;
-        }
+        swept += await this.migrate(coll);
+        swept += await this.sweepMarked(coll);
       }
       this.lastSweep = started;
-      if (swept > 0 && this.opts.client) this.opts.logger?.info({ events: swept }, "outbox scan published events no write announced");
+      if (swept > 0 && this.opts.client) this.opts.logger?.info({ events: swept }, "outbox sweep published events no write announced");
       total += swept;
     }
     return total;
+  }
+
+  /** The documents carrying the marker, batch by batch, until a batch brings nothing new (returns events published). */
+  private async sweepMarked(coll: Collection<Document>): Promise<number> {
+    const seen = new Set<string>();
+    let events = 0;
+    for (;;) {
+      const r = await this.publishFrom(coll, { [OUTBOX_MARK]: OUTBOX_PENDING }, false);
+      events += r.events;
+      const before = seen.size;
+      for (const id of r.ids) seen.add(idKey(id));
+      // a document whose marker could not be cleared (written again meanwhile) comes back: no endless loop on it
+      if (r.docs < this.batchSize || seen.size === before) return events;
+    }
+  }
+
+  /**
+   * Once per collection: the marker's index, and (unless `outbox_relay` says it was done) the full scan for events
+   * written before the marker existed, recorded when it finished. Returns the events it published.
+   */
+  private async migrate(coll: Collection<Document>): Promise<number> {
+    const name = `${coll.dbName}.${coll.collectionName}`;
+    if (this.migrated.has(name)) return 0;
+    await coll.createIndex({ [OUTBOX_MARK]: 1 });
+    const state = coll.db.collection<{ _id: string }>(OUTBOX_STATE);
+    let events = 0;
+    if (!(await state.findOne({ _id: coll.collectionName }))) {
+      for (;;) {
+        const r = await this.publishFrom(coll, {}, true);
+        events += r.events;
+        if (r.docs < this.batchSize) break;
+      }
+      await state.updateOne({ _id: coll.collectionName }, { $set: { marker: OUTBOX_MARK } }, { upsert: true });
+      this.opts.logger?.info({ collection: coll.collectionName, events }, "outbox: one-off scan for unmarked events done");
+    }
+    this.migrated.add(name);
+    return events;
   }
 
   private hint(name: string, id: unknown): void {
@@ -233,28 +322,40 @@ export class OutboxRelay {
     return this.opts.batchSize ?? 500;
   }
 
-  /** Publishes one batch of the documents with pending events matching `filter`. */
-  private async publishFrom(coll: Collection<Document>, filter: Document): Promise<{ docs: number; events: number }> {
+  /**
+   * Publishes one batch of the documents matching `filter` (with `withEvents`, only those with pending events), then
+   * empties each one's outbox and removes its marker in one update conditional on the outbox being exactly what
+   * was published. Where that matched fewer documents (events were added meanwhile, or another relay got there
+   * first), the published events are pulled instead ($pullAll: whole-value match; FerretDB v1 has no conditional
+   * $pull) and the marker stays for the events added.
+   */
+  private async publishFrom(coll: Collection<Document>, filter: Document, withEvents: boolean): Promise<{ docs: number; events: number; ids: unknown[] }> {
     const docs = await coll
-      .find({ ...filter, [`${PENDING_EVENTS}.0`]: { $exists: true } }, { projection: { _id: 1, [PENDING_EVENTS]: 1 } })
+      .find(withEvents ? { ...filter, [`${PENDING_EVENTS}.0`]: { $exists: true } } : filter, { projection: { _id: 1, [PENDING_EVENTS]: 1 } })
       .limit(this.batchSize)
       .toArray();
-    if (docs.length === 0) return { docs: 0, events: 0 };
-    const events = docs.flatMap((d) => (d[PENDING_EVENTS] as StoredEvent[]).map(fromStored));
-    await this.opts.bus.publish(events);
-    await coll.bulkWrite(
+    if (docs.length === 0) return { docs: 0, events: 0, ids: [] };
+    const pending = (d: Document) => (Array.isArray(d[PENDING_EVENTS]) ? (d[PENDING_EVENTS] as StoredEvent[]) : []);
+    const events = docs.flatMap((d) => pending(d).map(fromStored));
+    if (events.length > 0) await this.opts.bus.publish(events);
+    const cleared = await coll.bulkWrite(
       docs.map((d) => ({
         updateOne: {
-          filter: { _id: d._id },
-          // $pullAll removes exactly the published elements (whole-value match);
-          // events appended meanwhile stay for the next round. FerretDB v1 has
-          // no conditional $pull, so no `{ eventId: { $in } }` here.
-          update: { $pullAll: { [PENDING_EVENTS]: d[PENDING_EVENTS] } } as Document,
+          filter: { _id: d._id, [PENDING_EVENTS]: Array.isArray(d[PENDING_EVENTS]) ? d[PENDING_EVENTS] : { $exists: false } },
+          update: { $set: { [PENDING_EVENTS]: [] }, $unset: { [OUTBOX_MARK]: "" } } as Document,
         },
       })),
       { ordered: false },
     );
-    return { docs: docs.length, events: events.length };
+    if (cleared.matchedCount < docs.length) {
+      const withPending = docs.filter((d) => pending(d).length > 0);
+      if (withPending.length > 0)
+        await coll.bulkWrite(
+          withPending.map((d) => ({ updateOne: { filter: { _id: d._id }, update: { $pullAll: { [PENDING_EVENTS]: d[PENDING_EVENTS] } } as Document } })),
+          { ordered: false },
+        );
+    }
+    return { docs: docs.length, events: events.length, ids: docs.map((d) => d._id) };
   }
 
   /** Stops relaying after a last flush of everything. */

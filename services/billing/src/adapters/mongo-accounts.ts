@@ -9,7 +9,7 @@ import { encodeEvent, type OutgoingEvent } from "@whiteslip/bus";
 import { type TopicSpec, Topics } from "@whiteslip/contracts";
 import { randomUUID } from "node:crypto";
 import { addDays, type Clock, compareDates, DomainError, type Fen, isInfrastructureError, type LocalDate, systemClock } from "@whiteslip/core";
-import { ensureIndexes, isDuplicateKey, pushEvents, type StoredEvent, toStored } from "@whiteslip/store";
+import { ensureIndexes, isDuplicateKey, outboxFields, pushEvents, type StoredEvent, toStored } from "@whiteslip/store";
 import { type AnyBulkWriteOperation, Binary, type Collection, type Db, type Document } from "mongodb";
 import type { AccountRepository, EodCandidate, EodItem, EodMark, Shard } from "../app/ports";
 import { type Account, shardKeyOf } from "../domain/account";
@@ -78,7 +78,7 @@ function toDoc(a: Account): { set: Document; unset: Document } {
 }
 
 function fromDoc(d: AccountDoc): Account {
-  const { _id, pendingEvents: _p, eodMark: _m, eodOutbox: _o, ...rest } = d;
+  const { _id, pendingEvents: _p, outbox: _ob, eodMark: _m, eodOutbox: _o, ...rest } = d as AccountDoc & { outbox?: string };
   return { id: _id, ...(rest as Omit<Account, "id">) };
 }
 
@@ -251,7 +251,7 @@ export class MongoAccounts implements AccountRepository {
     const { set } = toDoc(a);
     await this.scheduleAccounts([a]);
     try {
-      await this.coll.insertOne({ _id: a.id, ...(set as Omit<Account, "id">), pendingEvents: toStored(encodeEvents(events, this.clock.now())) });
+      await this.coll.insertOne({ _id: a.id, ...(set as Omit<Account, "id">), ...outboxFields(encodeEvents(events, this.clock.now())) });
       return "inserted";
     } catch (e) {
       if (isDuplicateKey(e)) return "exists";
@@ -263,7 +263,7 @@ export class MongoAccounts implements AccountRepository {
     const { set, unset } = toDoc(a);
     const update: Document = { $set: set };
     if (Object.keys(unset).length) update.$unset = unset;
-    if (events.length) update.$push = pushEvents(encodeEvents(events, this.clock.now()));
+    if (events.length) pushEvents(update, encodeEvents(events, this.clock.now()));
     await this.scheduleAccounts([a], true);
     const r = await this.coll.updateOne({ _id: a.id, version: expectedVersion }, update);
     return r.matchedCount === 1;

@@ -3,7 +3,7 @@
  * (only ever `$push`ed) and the outbox (`pendingEvents`). Every change is one conditional single-document update on
  * `version`, so the state, its audit lines and its events commit together (no multi-document transactions).
  */
-import { ensureIndexes, isDuplicateKey, pushEvents, toStored } from "@whiteslip/store";
+import { ensureIndexes, isDuplicateKey, outboxFields, pushEvents } from "@whiteslip/store";
 import type { Collection, Document, Filter } from "mongodb";
 
 /** A filter on a string `_id` (the driver types `_id` as ObjectId by default). */
@@ -148,7 +148,7 @@ export class MongoCaseRepository implements CaseRepository {
         ...stateFields(ch.case),
         audit: ch.case.audit,
         version: 1,
-        pendingEvents: toStored(ch.events.map(encodeCaseEvent)),
+        ...outboxFields(ch.events.map(encodeCaseEvent)),
       } as Document);
       return "inserted" as const;
     } catch (e) {
@@ -160,9 +160,9 @@ export class MongoCaseRepository implements CaseRepository {
   async save(ch: CaseChange, expectedVersion: number) {
     const push: Document = {};
     if (ch.audit.length > 0) push.audit = { $each: ch.audit };
-    if (ch.events.length > 0) Object.assign(push, pushEvents(ch.events.map(encodeCaseEvent)));
     const update: Document = { $set: { ...stateFields(ch.case), version: expectedVersion + 1 } };
     if (Object.keys(push).length > 0) update.$push = push;
+    pushEvents(update, ch.events.map(encodeCaseEvent));
     const r = await this.coll.updateOne(byId(ch.case.caseId, { version: expectedVersion }), update);
     return r.modifiedCount === 1 ? ("saved" as const) : ("conflict" as const);
   }

@@ -8,7 +8,7 @@
  * each change id is derived from its event id and the version guard makes the
  * same event move the score once.
  */
-import { ensureIndexes, isDuplicateKey, pushEvents } from "@whiteslip/store";
+import { ensureIndexes, isDuplicateKey, outboxFields, pushEvents } from "@whiteslip/store";
 import type { Collection, Db } from "mongodb";
 import type { AccountRepository, OutgoingEvent, StoredAccount } from "../app/ports";
 import type { AccountState } from "../domain/account";
@@ -86,7 +86,7 @@ export class MongoAccountRepository implements AccountRepository {
           version: 1,
           ...fields,
           processedEventIds: opts.eventId ? [opts.eventId] : [],
-          pendingEvents: pushEvents(busEvents).pendingEvents.$each,
+          ...outboxFields(busEvents),
         });
         return true;
       } catch (e) {
@@ -104,10 +104,7 @@ export class MongoAccountRepository implements AccountRepository {
       : current.processedEventIds;
     const r = await this.collection.updateOne(
       { _id: state.accountId, version: expectedVersion },
-      {
-        $set: { ...fields, version: expectedVersion + 1, processedEventIds: processed },
-        ...(busEvents.length > 0 ? { $push: pushEvents(busEvents) as never } : {}),
-      },
+      pushEvents({ $set: { ...fields, version: expectedVersion + 1, processedEventIds: processed } }, busEvents),
     );
     return r.modifiedCount === 1;
   }

@@ -9,7 +9,7 @@
  * store the bytes in GridFS or object storage and keep this as the index.
  */
 import type { PiiCipher } from "@whiteslip/pii";
-import { ensureIndexes, isDuplicateKey, pushEvents } from "@whiteslip/store";
+import { ensureIndexes, isDuplicateKey, outboxFields } from "@whiteslip/store";
 import type { Collection, Db } from "mongodb";
 import type { BureauFileRepository, DownloadAudit, FileDownload, OutgoingEvent } from "../app/ports";
 import type { BureauFile } from "../domain/bureau-file";
@@ -67,7 +67,7 @@ export class MongoBureauFileRepository implements BureauFileRepository {
         recordCount: file.recordCount,
         withheldCount: file.withheldCount,
         sha256: file.sha256,
-        pendingEvents: pushEvents(events.map(toBusEvent)).pendingEvents.$each,
+        ...outboxFields(events.map(toBusEvent)),
       });
       return file;
     } catch (e) {

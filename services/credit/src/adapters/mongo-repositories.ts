@@ -4,7 +4,7 @@
  * with `fen()`. Every index is declared next to the queries it serves.
  */
 import type { Fen, LocalDate } from "@whiteslip/core";
-import { type IndexDecl, ensureIndexes, isDuplicateKey, pushEvents } from "@whiteslip/store";
+import { type IndexDecl, ensureIndexes, isDuplicateKey, outboxFields, pushEvents } from "@whiteslip/store";
 import { type Collection, type Db, type Document, Long, MongoBulkWriteError } from "mongodb";
 import type {
   ApplicationRecord,
@@ -176,7 +176,7 @@ export class MongoCreditLines implements CreditLineRepository {
         version: u.line.version,
         appliedEvents: [],
         history: [],
-        pendingEvents: pushEvents(u.events.map(encodeCreditEvent)).pendingEvents.$each,
+        ...outboxFields(u.events.map(encodeCreditEvent)),
       });
       return "inserted" as const;
     } catch (e) {
@@ -187,13 +187,13 @@ export class MongoCreditLines implements CreditLineRepository {
 
   async save(u: LineUpdate, eventId: string | null): Promise<SaveResult> {
     const push: Document = {};
-    if (u.events.length > 0) Object.assign(push, pushEvents(u.events.map(encodeCreditEvent)));
     if (u.changes.length > 0) push.history = { $each: u.changes.map((c) => ({ ...c })) };
     if (eventId) push.appliedEvents = { $each: [eventId], $slice: -APPLIED_EVENTS_KEPT };
     const filter: Document = { _id: u.line.id, version: u.line.version };
     if (eventId) filter.appliedEvents = { $ne: eventId };
     const update: Document = { $set: lineFields(u.line), $inc: { version: 1 } };
     if (Object.keys(push).length > 0) update.$push = push;
+    pushEvents(update, u.events.map(encodeCreditEvent));
     const r = await this.coll.updateOne(filter, update);
     if (r.matchedCount > 0) return "saved";
     if (eventId && (await this.hasProcessed(u.line.id, eventId))) return "duplicate";

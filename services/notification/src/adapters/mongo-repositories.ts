@@ -95,7 +95,7 @@ function toDoc(m: Message): MessageDoc {
 }
 
 function fromDoc(d: Document): Message {
-  const { _id, inboxRank: _r, pendingEvents: _p, ...rest } = d;
+  const { _id, inboxRank: _r, pendingEvents: _p, outbox: _ob, ...rest } = d;
   const m: Record<string, unknown> = { id: _id, ...rest };
   for (const k of OPTIONAL) if (m[k] === null) delete m[k];
   m.engagedKinds ??= [];
@@ -455,7 +455,7 @@ export class MongoMessageRepository implements MessageRepository {
   ): Promise<boolean> {
     const { _id, ...set } = toDoc(next);
     const update: Document = { $set: set };
-    if (events.length > 0) update.$push = pushEvents(encodeNotificationEvents(next, events));
+    if (events.length > 0) pushEvents(update, encodeNotificationEvents(next, events));
     // a send is counted once: recorded SENT/DELIVERED from a state that was not
     const counted = next.capDay && SENT_STATUSES.has(next.status) && !SENT_STATUSES.has(expected.status) ? next.capDay : undefined;
     if (counted) await this.countCap(next.customerId, counted, 1);
@@ -609,12 +609,10 @@ export class MongoMessageRepository implements MessageRepository {
     return r.modifiedCount;
   }
   async recordEngagement(m: Message, kind: EngagementKind, at: Date): Promise<"applied" | "duplicate"> {
-    const r = await this.messages.updateOne({ _id: m.id, engagedKinds: { $ne: kind } }, {
-      $push: {
-        engagedKinds: kind,
-        ...pushEvents(encodeNotificationEvents(m, [{ type: "ENGAGED", at, kind }])),
-      },
-    } as Document);
+    const r = await this.messages.updateOne(
+      { _id: m.id, engagedKinds: { $ne: kind } },
+      pushEvents({ $push: { engagedKinds: kind } } as Document, encodeNotificationEvents(m, [{ type: "ENGAGED", at, kind }])),
+    );
     return r.modifiedCount === 1 ? "applied" : "duplicate";
   }
 }
