@@ -17,9 +17,9 @@ import {
   handleCommand,
   insertOnce,
   isDuplicateKey,
+  outboxFields,
   outcome,
   pushEvents,
-  toStored,
   write,
 } from "@whiteslip/store";
 import { addDays, deterministicId } from "@whiteslip/core";
@@ -177,7 +177,7 @@ function defaultCode(status: Message["status"]): UnsentReasonCode {
 /** The document of a new message: a message planned unsent carries its NotificationSuppressed (at its creation). */
 function newDoc(m: Message): MessageDoc {
   const doc = toDoc(m);
-  return isUnsent(m.status) ? { ...doc, pendingEvents: toStored(encodeNotificationEvents(m, [{ type: "UNSENT", at: m.createdAt }])) } : doc;
+  return isUnsent(m.status) ? { ...doc, ...outboxFields(encodeNotificationEvents(m, [{ type: "UNSENT", at: m.createdAt }])) } : doc;
 }
 
 /** Collections of the due queue: `due_<yyyymmddHHMM>` (UTC minute), one per minute that has messages due in it. */
@@ -522,10 +522,10 @@ export class MongoMessageRepository implements MessageRepository {
         return {
           updateOne: {
             filter: q({ _id: m.id, supersedable: true, status: { $in: ["SCHEDULED", "HELD"] }, factAt: { $lt: before } }),
-            update: {
-              $set: { status: "SUPERSEDED", statusReason: s.reason, reasonCode: s.code },
-              $push: pushEvents(encodeNotificationEvents(next, [{ type: "UNSENT", at }])),
-            } as Document,
+            update: pushEvents(
+              { $set: { status: "SUPERSEDED", statusReason: s.reason, reasonCode: s.code } } as Document,
+              encodeNotificationEvents(next, [{ type: "UNSENT", at }]),
+            ),
           },
         };
       }),
