@@ -41,8 +41,8 @@ describe.each([
   });
 
   const fresh = async () => {
-    const coll = client.db(dbName).collection(uniqueName("c"));
-    await coll.insertMany(DOCS.map((d) => ({ ...d })));
+    const coll = client.db(dbName).collection<{ _id: string } & Document>(uniqueName("c"));
+    await coll.insertMany(DOCS.map((d) => ({ ...d }) as { _id: string }));
     for (const key of indexes) await coll.createIndex(key);
     return coll;
   };
