@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // patch 5). A pushed-down condition may only ever keep MORE documents than the filter matches — the handler filters
 // again — so every answer below must be MongoDB's, whichever way the collection is indexed: arrays holding the
 // string match, nested arrays, other types, missing fields and look-alikes do not, strings the patch does not push
-// down (non-ASCII, characters encoders escape) still match.
+// down (non-ASCII, characters encoders escape) still match, and so do the filters it leaves alone ($eq, nested paths,
+// null, arrays) and fields whose names SQLite would not read as a field: FerretDB's own column (`_ferretdb_sjson`),
+// SQLite's rowid aliases (`rowid`, `oid`, any case) and names that start with a digit (`->'0'` is an array index).
 const DOCS: Document[] = [
   { _id: "a", s: "x", t: "1" },
   { _id: "b", s: ["x", "y"], t: "1" },
@@ -21,6 +23,8 @@ const DOCS: Document[] = [
   { _id: "k", s: null },
   { _id: "l", s: "X" },
   { _id: "m", s: "x ", t: "1" },
+  { _id: "o", _ferretdb_sjson: "x" },
+  { _id: "p", "0": "x", "1a": "x", rowid: "x", OID: "x" },
 ];
 
 const ids = (docs: Document[]) => docs.map((d) => d._id as string).sort();
@@ -59,6 +63,15 @@ describe.each([
     expect(ids(await coll.find({ s: "x " }).toArray())).toEqual(["m"]);
     expect(ids(await coll.find({ s: "z" }).toArray())).toEqual(["h"]);
     expect(ids(await coll.find({ s: "w" }).toArray())).toEqual([]);
+    expect(ids(await coll.find({ s: { $eq: "x" } }).toArray())).toEqual(["a", "b", "g"]);
+    expect(ids(await coll.find({ "s.k": "x" }).toArray())).toEqual(["f", "h"]);
+    expect(ids(await coll.find({ s: null }).toArray())).toEqual(["e", "k", "o", "p"]);
+    expect(ids(await coll.find({ s: ["x", "y"] }).toArray())).toEqual(["b"]);
+    expect(ids(await coll.find({ _ferretdb_sjson: "x" }).toArray())).toEqual(["o"]);
+    expect(ids(await coll.find({ "0": "x" }).toArray())).toEqual(["p"]);
+    expect(ids(await coll.find({ "1a": "x" }).toArray())).toEqual(["p"]);
+    expect(ids(await coll.find({ rowid: "x" }).toArray())).toEqual(["p"]);
+    expect(ids(await coll.find({ OID: "x" }).toArray())).toEqual(["p"]);
     expect(ids(await coll.find({ s: "x", _id: "g" }).toArray())).toEqual(["g"]);
     expect(ids(await coll.find({ s: "x", _id: { $in: ["a", "c"] } }).toArray())).toEqual(["a"]);
     expect(ids(await coll.find({ s: "x" }).sort({ _id: -1 }).limit(2).toArray())).toEqual(["b", "g"]);
@@ -75,6 +88,6 @@ describe.each([
     expect((await coll.deleteMany({ s: "y" })).deletedCount).toBe(2);
     expect(await coll.countDocuments({ s: "nope" })).toBe(1);
     const left = (await coll.find({ s: { $ne: "nope" } }).toArray()).map((d) => d._id as string).sort();
-    expect(left).toEqual(["a", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m"]);
+    expect(left).toEqual(["a", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "o", "p"]);
   });
 });

@@ -497,7 +497,7 @@ func whiteslipStringEqualities(filter *types.Document) (string, []any) {
 	var conds []string
 	var args []any
 	for _, k := range filter.Keys() {
-		if k == "_id" || !whiteslipPlain(k, 128, true) {
+		if k == "_id" || !whiteslipField(k) {
 			continue
 		}
 		v, err := filter.Get(k)
@@ -513,6 +513,21 @@ func whiteslipStringEqualities(filter *types.Document) (string, []any) {
 		args = append(args, "\""+s+"\"")
 	}
 	return strings.Join(conds, " AND "), args
+}
+
+// whiteslipField: a field SQLite reads as one in the expression FerretDB indexes by (_ferretdb_sjson->"k"). The
+// "k" there is an identifier first: a column (_ferretdb_sjson, _ferretdb_record_id) or a rowid alias (rowid, oid,
+// _rowid_, any case) would be read instead of the field, and a label starting with a digit is an array index
+// ('0') or a path error ('1a'). Those are left to the handler.
+func whiteslipField(k string) bool {
+	if !whiteslipPlain(k, 128, true) || (k[0] >= '0' && k[0] <= '9') {
+		return false
+	}
+	switch l := strings.ToLower(k); {
+	case strings.HasPrefix(l, "_ferretdb_"), l == "rowid", l == "oid", l == "_rowid_":
+		return false
+	}
+	return true
 }
 
 // whiteslipPlain: a name of letters, digits and '_' (key), or a printable ASCII string whose JSON text is the

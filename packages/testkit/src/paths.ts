@@ -4,7 +4,7 @@ import { cacheRoot } from "@whiteslip/core";
 export const KAFKA_VERSION = "3.9.1";
 export const FERRETDB_VERSION = "v1.24.2";
 /** Bumped whenever the build-time patch of FerretDB changes, so a cached binary is rebuilt. */
-export const FERRETDB_PATCH_LEVEL = "ws6";
+export const FERRETDB_PATCH_LEVEL = "ws7";
 export const FERRETDB_MODULE = "github.com/FerretDB/FerretDB";
 
 /** The cache root lives in @whiteslip/core (the local run's keys use it too). */

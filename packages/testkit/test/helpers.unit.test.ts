@@ -81,7 +81,7 @@ describe("environment and paths", () => {
     expect(cacheRoot({ XDG_CACHE_HOME: "/x" })).toBe("/x/whiteslip");
     expect(cacheRoot({})).toMatch(/\.cache\/whiteslip$/);
     expect(kafkaHome("/c")).toBe("/c/kafka-3.9.1");
-    expect(ferretBinaryPath("/c")).toBe("/c/bin/ferretdb-v1.24.2-ws6");
+    expect(ferretBinaryPath("/c")).toBe("/c/bin/ferretdb-v1.24.2-ws7");
   });
 
   it("adds -mod=mod to GOFLAGS, keeping other flags", () => {
