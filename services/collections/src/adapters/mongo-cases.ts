@@ -125,10 +125,15 @@ export class MongoCaseRepository implements CaseRepository {
     return d ? fromDoc(d) : null;
   }
 
+  /**
+   * The account's active case. There is one, save after a race between a DueSoon's pre-delinquency case and an
+   * Overdue's case, which can leave two: then the one opened first, named by the sort (without it the answer was
+   * whichever the database read first — insertion order on a scan, status order on the {accountId, status} index).
+   */
   async findActiveByAccount(accountId: string) {
     const d = await this.coll.findOne(
       { accountId, status: { $in: [...ACTIVE_STATUSES] } },
-      { ...READ, projection: { pendingEvents: 0 } },
+      { ...READ, projection: { pendingEvents: 0 }, sort: { openedAt: 1, _id: 1 } },
     );
     return d ? fromDoc(d) : null;
   }
