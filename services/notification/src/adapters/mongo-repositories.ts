@@ -209,6 +209,9 @@ export function dueAt(m: Pick<Message, "status" | "scheduledAt" | "claimExpiresA
   }
 }
 
+/** How long findDue keeps a due-queue entry whose message it does not find (see MongoMessageRepository.missing). */
+const ORPHAN_GRACE_MS = 60_000;
+
 interface DueEntry {
   /** The message id. */
   _id: string;
@@ -252,7 +255,16 @@ export class MongoMessageRepository implements MessageRepository {
   private readonly entries = new Map<string, Set<string>>();
   /** Entries to delete, per due-queue collection (see dequeue). */
   private readonly removals = new Map<string, string[]>();
-  constructor(private readonly db: Db) {
+  /**
+   * Due-queue entries whose message findDue did not find, with when it first did not (performance.now()). An entry is
+   * written before its message, so a read can fall between the two: such an entry is kept, and dropped as stale only
+   * once its message has been missing for `orphanGraceMs` (a writer that died between the two writes).
+   */
+  private readonly missing = new Map<string, number>();
+  constructor(
+    private readonly db: Db,
+    private readonly opts: { orphanGraceMs?: number } = {},
+  ) {
     this.messages = db.collection<MessageDoc>("messages");
     this.caps = db.collection<CapDoc>("cap_counts");
     this.meta = db.collection("meta");
@@ -430,6 +442,8 @@ export class MongoMessageRepository implements MessageRepository {
       for (const e of ready) {
         seen.add(e._id);
         const m = found.get(e._id);
+        if (!m && !this.orphaned(e._id)) continue; // its message may not be written yet (see `missing`)
+        if (m) this.missing.delete(e._id);
         const at = m ? dueAt(m) : undefined;
         if (m && at && at <= now) {
           this.remember(m.id, b.name);
@@ -441,6 +455,20 @@ export class MongoMessageRepository implements MessageRepository {
       await deleteByIds(coll, stale);
     }
     return out.sort((a, b) => a.scheduledAt.getTime() - b.scheduledAt.getTime() || a.id.localeCompare(b.id));
+  }
+
+  /** True once the entry's message has been missing for the grace period (the first miss starts it). */
+  private orphaned(id: string): boolean {
+    const t = performance.now();
+    const since = this.missing.get(id);
+    if (since === undefined) {
+      if (this.missing.size > 100_000) this.missing.clear(); // only delays the drop of an orphan
+      this.missing.set(id, t);
+      return false;
+    }
+    if (t - since < (this.opts.orphanGraceMs ?? ORPHAN_GRACE_MS)) return false;
+    this.missing.delete(id);
+    return true;
   }
 
   /**
