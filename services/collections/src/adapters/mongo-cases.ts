@@ -36,7 +36,6 @@ export async function ensureCaseIndexes(coll: Collection<Document>): Promise<voi
     },
     { key: { nextPromiseDate: 1 }, serves: "withPromisesDueBefore (daily promise check)" },
     { key: { customerId: 1 }, serves: "attemptsOfCustomer (contact-point rules counted across a customer's cases)" },
-    { key: { "pendingEvents.0": 1 }, serves: "outbox relay: cases with unpublished events" },
   ]);
 }
 
