@@ -144,10 +144,11 @@ export function bookSuite(opts: { title: string; tag: string; accounts: number; 
         accounts,
         baseline: baseline.figures,
         hooks: {
-          payments: async (ctx, paid) => {
-            at = await whenReached("payments acknowledged", async () => paid(), 10);
+          payments: async (ctx, flow) => {
+            at = await flow.holdAfter(10);
             await ctx.infra.local.database.stop();
-            ctx.note(`database stopped after ${at} of ${baseline.figures.payments} payments`);
+            ctx.note(`database stopped after ${at} of ${baseline.figures.payments} payments; the others are sent into the outage`);
+            flow.release();
             await sleep(60_000); // the length of the outage is the fault itself
             await ctx.infra.local.database.start();
             ctx.note("database started again (same port, same data)");

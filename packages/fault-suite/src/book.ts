@@ -174,12 +174,29 @@ export async function runBook(
     const owed = new Map<number, bigint>();
     for (const i of payers) owed.set(i, (await p.clients.billing.getAccountSummary({ accountId: idOf(i) })).account!.overdueFen);
     let paid = 0;
-    const paying = inParallel(payers, 8, async (i) => {
+    // A hook can hold the payments after the first n: they are sent only once it releases them, so its fault lands
+    // between acknowledged payments and payments still to come, however fast the platform answers.
+    let holdFrom = Number.POSITIVE_INFINITY;
+    let release = () => {};
+    const released = new Promise<void>((r) => (release = r));
+    const waiting: Array<{ n: number; resolve: (paid: number) => void }> = [];
+    const flow: PaymentFlow = {
+      paid: () => paid,
+      holdAfter: (n) => {
+        holdFrom = n;
+        return new Promise((resolve) => (paid >= n ? resolve(paid) : waiting.push({ n, resolve })));
+      },
+      release: () => release(),
+    };
+    const hooked = hooks.payments?.(ctx, flow).finally(() => release()); // first: it may hold from the first payment
+    const paying = inParallel(payers, 8, async (i, k) => {
+      if (k >= holdFrom) await released;
       await retrying(`repayment of ${idOf(i)}`, () => p.clients.billing.postRepayment({ accountId: idOf(i), amountFen: owed.get(i)!, idempotencyKey: `fault-pay-${i}`, channel: "bank-transfer" }));
       paid++;
+      for (let j = waiting.length - 1; j >= 0; j--) if (paid >= waiting[j]!.n) waiting.splice(j, 1)[0]!.resolve(paid);
     });
     figures.payments = payers.length;
-    await Promise.all([paying, hooks.payments?.(ctx, () => paid)]);
+    await Promise.all([paying, hooked]);
     ctx.note(`${paid} payments acknowledged`);
   });
 }
@@ -217,5 +234,15 @@ async function counter(ctx: RunContext, n: number, hooks: BookHooks, figures: Re
   ctx.note(`${answered} authorizations answered on ${LINES} lines`);
 }
 
-/** A hook of the payments phase also gets how many payments were acknowledged so far. */
-export type PaymentsHook = (ctx: RunContext, paid: () => number) => Promise<void>;
+/** A hook of the payments phase: it sees the payments acknowledged and can hold the rest until its fault is in place. */
+export type PaymentsHook = (ctx: RunContext, flow: PaymentFlow) => Promise<void>;
+
+/** What the payments phase offers its hook. */
+export interface PaymentFlow {
+  /** Payments acknowledged so far. */
+  paid(): number;
+  /** Holds every payment after the first `n` (call it before the hook's first await); resolves once those n are acknowledged. */
+  holdAfter(n: number): Promise<number>;
+  /** Sends the held payments (also done when the hook returns). */
+  release(): void;
+}
